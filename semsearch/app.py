@@ -1,0 +1,99 @@
+"""The FastAPI application: JSON API, HTML pages, one error shape, security headers."""
+
+from __future__ import annotations
+
+import logging
+from importlib import resources
+
+from fastapi import FastAPI, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+
+from . import __version__, api, pages
+from .config import Settings, get_settings
+from .engine import Engine, QueryError
+from .store import IndexIncompatible, IndexMissing
+
+log = logging.getLogger(__name__)
+
+SECURITY_HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "X-Frame-Options": "DENY",
+}
+
+
+def _error(status: int, code: str, message: str, field: str | None = None) -> JSONResponse:
+    """The one error body: {"error": {"code", "message", "field"}}."""
+    return JSONResponse({"error": {"code": code, "message": message, "field": field}}, status_code=status)
+
+
+def _wants_html(request: Request) -> bool:
+    """Page routes answer errors with a page, API routes with JSON."""
+    return not request.url.path.startswith("/api") and request.url.path not in ("/openapi.json", "/docs")
+
+
+def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
+    """Build the web app around an engine over settings.index_dir."""
+    settings = settings or get_settings()
+    app = FastAPI(
+        title="semsearch",
+        version=__version__,
+        summary="Ask a news archive a question; get cited passages and a quoted brief.",
+    )
+    app.state.settings = settings
+    app.state.engine = engine or Engine(settings)
+    static = resources.files("semsearch.web").joinpath("static")
+    app.mount("/static", StaticFiles(directory=str(static)), name="static")
+    app.include_router(api.router)
+    app.include_router(pages.router)
+
+    @app.middleware("http")
+    async def security_headers(request: Request, call_next) -> Response:
+        response = await call_next(request)
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        return response
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError) -> Response:
+        first = exc.errors()[0] if exc.errors() else {}
+        loc = [str(p) for p in first.get("loc", []) if p not in ("query", "body", "path")]
+        field = loc[-1] if loc else None
+        message = f"{field}: {first.get('msg', 'invalid value')}" if field else first.get("msg", "invalid request")
+        if _wants_html(request):
+            return pages.error_page(request, 422, message)
+        return _error(422, "invalid_request", message, field)
+
+    @app.exception_handler(QueryError)
+    async def invalid_query(request: Request, exc: QueryError) -> Response:
+        if _wants_html(request):
+            return pages.error_page(request, 422, str(exc))
+        return _error(422, "invalid_query", str(exc), exc.field)
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, exc: HTTPException) -> Response:
+        if _wants_html(request):
+            return pages.error_page(request, exc.status_code, str(exc.detail))
+        return _error(exc.status_code, "not_found" if exc.status_code == 404 else "http_error", str(exc.detail))
+
+    @app.exception_handler(IndexMissing)
+    @app.exception_handler(IndexIncompatible)
+    async def no_index(request: Request, exc: Exception) -> Response:
+        log.warning("no index to serve: %s", exc)
+        if _wants_html(request):
+            return pages.error_page(request, 503, str(exc))
+        return _error(503, "no_index", str(exc))
+
+    @app.exception_handler(Exception)
+    async def server_error(request: Request, exc: Exception) -> Response:
+        log.exception("unhandled error on %s", request.url.path)
+        message = "something went wrong on our side; the details are in the server log"
+        if _wants_html(request):
+            return pages.error_page(request, 500, message)
+        return _error(500, "server_error", message)
+
+    return app

@@ -1,0 +1,100 @@
+"""Sentence spans with exact character offsets, and chunks of whole sentences."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from functools import lru_cache
+
+from .models import Chunk, Span
+
+_PARAGRAPH = re.compile(r"[^\n]+")
+# Fallback boundary when the segmenter's output cannot be located: end punctuation,
+# optional closing quotes, whitespace, then a capital, digit or opening quote.
+_FALLBACK = re.compile(r"(?<=[.!?])[\"'”’)\]]*\s+(?=[\"'“‘(\[]?[A-Z0-9])")
+
+
+@lru_cache(maxsize=1)
+def _segmenter():
+    """pysbd handles abbreviations and initials well; built once per process."""
+    import pysbd
+
+    return pysbd.Segmenter(language="en", clean=False)
+
+
+def _locate(paragraph: str, pieces: Sequence[str], base: int) -> list[Span] | None:
+    """Offsets of the segmenter's pieces in the paragraph, or None if any piece is not verbatim."""
+    spans, cursor = [], 0
+    for piece in pieces:
+        piece = piece.strip()
+        if not piece:
+            continue
+        at = paragraph.find(piece, cursor)
+        if at < 0:
+            return None
+        spans.append(Span(base + at, base + at + len(piece)))
+        cursor = at + len(piece)
+    return spans
+
+
+def _fallback(paragraph: str, base: int) -> list[Span]:
+    """Regex split, used only when the segmenter altered the text."""
+    spans, start = [], 0
+    for match in _FALLBACK.finditer(paragraph):
+        spans.append(Span(base + start, base + match.start()))
+        start = match.end()
+    spans.append(Span(base + start, base + len(paragraph.rstrip())))
+    return [s for s in spans if s.end > s.start]
+
+
+def split_sentences(text: str) -> list[Span]:
+    """Sentence spans of a text; text[s.start:s.end] is always the sentence, trimmed."""
+    spans: list[Span] = []
+    for match in _PARAGRAPH.finditer(text):
+        paragraph = match.group()
+        if not paragraph.strip():
+            continue
+        located = _locate(paragraph, _segmenter().segment(paragraph), match.start())
+        spans.extend(located if located is not None else _fallback(paragraph, match.start()))
+    return _trimmed(text, spans)
+
+
+def _trimmed(text: str, spans: list[Span]) -> list[Span]:
+    """Spans without surrounding whitespace, empty ones dropped."""
+    out = []
+    for span in spans:
+        piece = text[span.start : span.end]
+        lead = len(piece) - len(piece.lstrip())
+        trail = len(piece) - len(piece.rstrip())
+        if span.end - trail > span.start + lead:
+            out.append(Span(span.start + lead, span.end - trail))
+    return out
+
+
+def make_chunks(
+    article_id: str, spans: Sequence[Span], token_counts: Sequence[int], max_tokens: int, overlap: int = 1
+) -> list[Chunk]:
+    """Group consecutive sentences into chunks of at most max_tokens, overlapping by whole sentences."""
+    chunks: list[Chunk] = []
+    first = 0
+    while first < len(spans):
+        last, total = first, token_counts[first]
+        while last + 1 < len(spans) and total + token_counts[last + 1] <= max_tokens:
+            last += 1
+            total += token_counts[last]
+        chunks.append(Chunk(article_id, len(chunks), spans[first].start, spans[last].end, first, last))
+        if last + 1 >= len(spans):
+            break
+        first = max(first + 1, last + 1 - overlap)
+    return chunks
+
+
+def chunk_article(
+    article_id: str, text: str, count_tokens: Callable[[list[str]], list[int]], max_tokens: int
+) -> tuple[list[Span], list[Chunk]]:
+    """Sentences and chunks of one article's text."""
+    spans = split_sentences(text)
+    if not spans:
+        return [], []
+    counts = count_tokens([text[s.start : s.end] for s in spans])
+    return spans, make_chunks(article_id, spans, counts, max_tokens)

@@ -1,0 +1,192 @@
+"""The `semsearch` command: build, search, ask, serve, stats."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from pathlib import Path
+
+import click
+
+from . import __version__
+from .config import Settings, get_settings, sample_corpus_dir
+
+log = logging.getLogger("semsearch")
+
+
+def _settings(index: Path | None) -> Settings:
+    """Settings from the environment, with --index taking precedence."""
+    settings = get_settings()
+    return settings.model_copy(update={"index_dir": index}) if index else settings
+
+
+def _setup_logging(level: str) -> None:
+    """Human-readable logs on stderr; chatty third-party loggers kept quiet."""
+    logging.basicConfig(level=level.upper(), format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    for noisy in ("faiss", "faiss.loader", "sentence_transformers", "transformers", "httpx"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def _fail(message: str) -> None:
+    """Stop with a clear message and exit code 1, never a traceback."""
+    click.secho(f"error: {message}", fg="red", err=True)
+    sys.exit(1)
+
+
+index_option = click.option(
+    "--index", "index", type=click.Path(path_type=Path, file_okay=False),
+    help="Index home (default: SEMSEARCH_INDEX_DIR, else the project's index/).",
+)
+json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
+
+
+@click.group()
+@click.version_option(__version__, prog_name="semsearch")
+def main() -> None:
+    """Semantic search with cited, quoted briefs over a news archive."""
+    _setup_logging(get_settings().log_level)
+
+
+def run_build(settings: Settings, sources: tuple[Path, ...], as_json: bool = False) -> None:
+    """Build an index and print its report; shared by `build` and `serve`."""
+    from .build import NothingToBuild, build
+    from .store import BuildLocked
+
+    if not sources:
+        sample = sample_corpus_dir()
+        if sample is None:
+            _fail("no SOURCE given and this install carries no sample corpus")
+        sources = (sample,)
+    try:
+        report = build(list(sources), settings, progress=not as_json)
+    except (NothingToBuild, BuildLocked) as exc:
+        _fail(f"{exc}; the served index is unchanged")
+    except OSError as exc:
+        _fail(f"could not write the index at {settings.index_dir}: {exc}; the served index is unchanged")
+    if as_json:
+        click.echo(json.dumps(report.to_dict(), indent=2))
+        return
+    click.echo(
+        f"Built index version {report.version} in {report.seconds:.1f}s: {report.articles} articles, "
+        f"{report.chunks} chunks, {report.sentences} sentences ({report.embedded_texts} texts embedded, "
+        f"{report.duplicates} exact duplicates merged)."
+    )
+    if report.skipped:
+        click.echo(f"Skipped {len(report.skipped)} source(s):")
+        for skip in report.skipped:
+            click.echo(f"  {skip.source}: {skip.reason}")
+    click.echo(f"Index home: {report.index_dir}")
+
+
+@main.command("build")
+@click.argument("sources", nargs=-1, type=click.Path(path_type=Path))
+@index_option
+@json_option
+def build_cmd(sources: tuple[Path, ...], index: Path | None, as_json: bool) -> None:
+    """Rebuild the index from SOURCES (files or folders; default: the bundled sample corpus)."""
+    run_build(_settings(index), sources, as_json)
+
+
+def _engine(index: Path | None):
+    """An engine over the index, or a clear error when there is none."""
+    from .engine import Engine
+
+    engine = Engine(_settings(index))
+    if not engine.ready:
+        _fail(engine.last_error or "no index: run `semsearch build` first")
+    return engine
+
+
+def _run_search(index: Path | None, query: str, **options):
+    """Run one search, turning bad input into a clear error."""
+    from .engine import QueryError
+
+    try:
+        return _engine(index).search(query, **options)
+    except QueryError as exc:
+        _fail(str(exc))
+
+
+@main.command()
+@click.argument("query")
+@click.option("-k", type=click.IntRange(1, 100), default=10, show_default=True, help="Articles to return.")
+@click.option("--mode", type=click.Choice(["hybrid", "dense", "lexical"]), default="hybrid", show_default=True)
+@index_option
+@json_option
+def search(query: str, k: int, mode: str, index: Path | None, as_json: bool) -> None:
+    """Find the articles that best answer QUERY."""
+    response = _run_search(index, query, k=k, mode=mode, summary=as_json)
+    if as_json:
+        click.echo(json.dumps(response.to_dict(), indent=2, ensure_ascii=False))
+        return
+    for rank, hit in enumerate(response.results, start=1):
+        meta = " · ".join(x for x in (hit.outlet, hit.published) if x)
+        click.secho(f"{rank}. {hit.title}", bold=True)
+        click.echo(f"   {meta}  [{hit.article_id}]  score {hit.score:.3f}")
+        click.echo(f"   {hit.snippet}\n")
+    click.echo(f"{len(response.results)} results in {response.took_ms:.0f} ms")
+
+
+@main.command()
+@click.argument("query")
+@click.option("--words", type=click.IntRange(20, 400), default=None, help="Word budget of the brief.")
+@click.option("--sources", type=click.IntRange(1, 50), default=None, help="Most articles to draw on.")
+@index_option
+@json_option
+def ask(query: str, words: int | None, sources: int | None, index: Path | None, as_json: bool) -> None:
+    """Answer QUERY with a brief of quoted, cited sentences."""
+    response = _run_search(index, query, words=words, sources=sources)
+    if as_json:
+        click.echo(json.dumps(response.to_dict(), indent=2, ensure_ascii=False))
+        return
+    brief = response.summary
+    if brief is None or not brief.sentences:
+        click.echo(brief.abstained if brief else "No brief.")
+        return
+    for sentence in brief.sentences:
+        marks = "".join(f"[{c.n}]" for c in sentence.citations + sentence.corroborations)
+        click.echo(f"{sentence.text} {marks}")
+    click.echo("\nSources:")
+    for src in brief.sources:
+        meta = ", ".join(x for x in (src.outlet, src.published) if x)
+        click.echo(f"  [{src.n}] {src.title} ({meta or 'unknown outlet'}) {src.article_id}")
+
+
+@main.command()
+@click.option("--host", default=None, help="Address to bind (default SEMSEARCH_HOST, 127.0.0.1).")
+@click.option("--port", type=int, default=None, help="Port (default SEMSEARCH_PORT, 8000).")
+@index_option
+def serve(host: str | None, port: int | None, index: Path | None) -> None:
+    """Serve the web UI and JSON API; builds the sample index first if there is none."""
+    import uvicorn
+
+    from .app import create_app
+    from .store import current_version
+
+    settings = _settings(index)
+    if current_version(Path(settings.index_dir)) is None:
+        click.echo(f"No index at {settings.index_dir} yet: building one from the sample corpus first.")
+        run_build(settings, ())
+    host, port = host or settings.host, port or settings.port
+    click.echo(f"Serving on http://{host}:{port}/  (API docs at /docs, Ctrl+C to stop)")
+    uvicorn.run(create_app(settings), host=host, port=port, log_level=settings.log_level.lower())
+
+
+@main.command()
+@index_option
+@json_option
+def stats(index: Path | None, as_json: bool) -> None:
+    """Show what the served index holds."""
+    engine = _engine(index)
+    manifest = engine.index.manifest
+    outlets = engine.index.outlets()
+    if as_json:
+        click.echo(json.dumps({"manifest": manifest, "outlets": dict(outlets)}, indent=2))
+        return
+    counts = manifest["counts"]
+    click.echo(f"Index {manifest['version']} at {engine.home}, built {manifest['built_at']}")
+    click.echo(f"  {counts['articles']} articles, {counts['chunks']} chunks, {counts['sentences']} sentences")
+    click.echo(f"  model {manifest['model']} ({manifest['dimension']} dims), FAISS {manifest['faiss']['type']}")
+    for outlet, count in outlets:
+        click.echo(f"  {count:5d}  {outlet}")

@@ -1,0 +1,295 @@
+"""Cleaning of scraped news text: page junk, captions, datelines and related-article rails.
+
+Every rule uses general signals (line shape, corpus-wide repetition, a user-extendable phrase
+list), never one site's layout, and the result is the text every offset later refers to.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from email.utils import parsedate_to_datetime
+from importlib import resources
+from pathlib import Path
+
+_TERMINAL = ".!?:;\"'”’)…"
+_SPACE_RUN = re.compile(r"[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
+_INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
+_RELATIVE_TIME = re.compile(
+    r"^(?:(?:an?|\d+)\s+(?:second|sec|minute|min|hour|hr|day|week|month|year)s?\s+ago|yesterday|just now|today)$",
+    re.I,
+)
+_RAIL_HEADING = re.compile(
+    r"^(?:related (?:articles|stories|news|content|coverage)|more (?:stories|news|articles)(?: from .*)?|"
+    r"you (?:may|might) also like|recommended(?: for you)?|read next|most (?:read|popular|viewed)|"
+    r"other (?:stories|news))\W*$",
+    re.I,
+)
+_CREDIT_WORDS = {"pic", "pics", "photo", "photos", "picture", "pictures", "image", "images", "photograph", "file"}
+_PAREN = re.compile(r"\(([^()]{1,80})\)")
+_MONTHS = "jan feb mar apr may jun jul aug sep oct nov dec".split()
+_DATELINE = re.compile(
+    r"^(?P<place>[A-Z][A-Z.'\-]*(?: [A-Z][A-Z.'\-]*){0,3})"
+    r"(?:,\s*(?P<date>(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?\s+\d{1,2}(?:,\s*\d{4})?))?"
+    r"\s*(?:\((?P<outlet>[^()]{2,60})\))?\s*(?::|—|–|--?)\s+(?=\S)"
+)
+_TRAILING_CREDIT = re.compile(r"\s+[-–—]\s+[A-Z][\w.&' ]{1,40}$")
+_URL_DATE = re.compile(r"(?:^|/)(20\d\d|19\d\d)[/-](\d{1,2})[/-](\d{1,2})(?:/|$|-|_)")
+
+
+def _load_phrases(extra_file: Path | None) -> re.Pattern[str]:
+    """Compile the packaged junk phrases plus a user's own file into one whole-line pattern."""
+    lines = resources.files("semsearch.ingest").joinpath("junk_phrases.txt").read_text("utf-8").splitlines()
+    if extra_file is not None:
+        lines += Path(extra_file).read_text("utf-8").splitlines()
+    patterns = [ln.strip() for ln in lines if ln.strip() and not ln.lstrip().startswith("#")]
+    return re.compile(r"^\W*(?:" + "|".join(f"(?:{p})" for p in patterns) + r")\W*$", re.I)
+
+
+@dataclass(slots=True)
+class Cleaned:
+    """One article's worth of cleaned text and the metadata found while cleaning."""
+
+    title: str
+    text: str
+    outlet: str | None = None
+    published: str | None = None
+    place: str | None = None
+    extracted_from: str | None = None
+
+
+@dataclass(slots=True)
+class Cleaner:
+    """Cleans documents; built once per build so it can learn the corpus's repeated lines."""
+
+    common_lines: set[str] = field(default_factory=set)
+    keep_rails: bool = True
+    phrases: re.Pattern[str] = field(default_factory=lambda: _load_phrases(None))
+
+    @classmethod
+    def for_corpus(cls, bodies: Iterable[str], keep_rails: bool = True, phrases_file: Path | None = None) -> Cleaner:
+        """Learn lines that repeat across many documents (site furniture) from raw bodies."""
+        df: Counter[str] = Counter()
+        n = 0
+        for body in bodies:
+            n += 1
+            df.update({_key(ln) for ln in body.splitlines() if 0 < len(ln.split()) <= 12})
+        threshold = max(5, int(0.05 * n))
+        common = {line for line, count in df.items() if count >= threshold and line}
+        return cls(common_lines=common, keep_rails=keep_rails, phrases=_load_phrases(phrases_file))
+
+    def is_junk(self, line: str, title: str = "") -> bool:
+        """True for a line of page furniture rather than article prose."""
+        stripped = line.strip()
+        if not stripped:
+            return True
+        if _key(stripped) in self.common_lines or self.phrases.match(stripped):
+            return True
+        if title and _key(stripped) == _key(title):
+            return True
+        if is_caption_line(stripped):
+            return True
+        words = stripped.split()
+        # Short lines without sentence punctuation are menus, buttons, bylines and labels.
+        return len(words) <= 8 and stripped[-1] not in _TERMINAL
+
+    def clean(self, title: str, body: str, source: str) -> list[Cleaned]:
+        """Clean one document into its main article and, when it carries a rail, the rail's stories."""
+        title = normalize_line(title)
+        lines = [normalize_line(ln) for ln in normalize_text(body).split("\n")]
+        main_lines, rail_lines = split_rail(lines)
+        main = self._paragraphs(main_lines, title)
+        if not title and main:
+            title, main = main[0], main[1:]
+        found = Cleaned(title=title, text="")
+        main = _take_dateline(main, found)
+        found.text = "\n\n".join(main)
+        out = [found] if found.text else []
+        if self.keep_rails:
+            for story in parse_rail(rail_lines):
+                paragraphs = _take_dateline([strip_leading_caption(p) for p in story.paragraphs], story.cleaned)
+                story.cleaned.text = "\n\n".join(p for p in paragraphs if p)
+                story.cleaned.extracted_from = source
+                if story.cleaned.text:
+                    out.append(story.cleaned)
+        return out
+
+    def _paragraphs(self, lines: list[str], title: str) -> list[str]:
+        """Kept lines as paragraphs, hard-wrapped lines joined back together first."""
+        blocks = unwrap(lines) if is_hard_wrapped(lines) else lines
+        return [strip_leading_caption(p) for p in blocks if not self.is_junk(p, title)]
+
+
+def _key(line: str) -> str:
+    """Comparison key for a line: lower case, inner spaces folded, punctuation at the ends ignored."""
+    return " ".join(line.lower().split()).strip(" .:;,-–—|•·*#>")
+
+
+def normalize_text(text: str) -> str:
+    """Unify newlines and drop invisible characters; the only edits before line cleaning."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\f", "\n").replace("\v", "\n")
+    return _INVISIBLE.sub("", text)
+
+
+def normalize_line(line: str) -> str:
+    """Fold runs of spaces (including non-breaking ones) and trim a line."""
+    return _SPACE_RUN.sub(" ", line).strip()
+
+
+def is_hard_wrapped(lines: list[str]) -> bool:
+    """True when most lines are broken at a fixed width mid-sentence (wire copy, e-mail)."""
+    lengths = [len(ln) for ln in lines if ln]
+    if len(lengths) < 4:
+        return False
+    wrapped = sum(1 for ln in lines if 40 <= len(ln) <= 100 and ln[-1] not in _TERMINAL)
+    return wrapped >= 0.4 * len(lengths) and max(lengths) <= 120
+
+
+def unwrap(lines: list[str]) -> list[str]:
+    """Join hard-wrapped lines into paragraphs separated by blank lines."""
+    paragraphs: list[str] = []
+    current: list[str] = []
+    for line in lines:
+        if line:
+            current.append(line)
+        elif current:
+            paragraphs.append(" ".join(current))
+            current = []
+    if current:
+        paragraphs.append(" ".join(current))
+    return paragraphs
+
+
+def _credit(inner: str) -> bool:
+    """True for a parenthetical photo credit such as "(Agency/AP pic)" or "(Photo/Agency)"."""
+    tokens = [t for t in re.split(r"[\s/:,]+", inner.lower()) if t]
+    return len(tokens) >= 2 and any(t.strip(".") in _CREDIT_WORDS for t in tokens)
+
+
+def is_caption_line(line: str) -> bool:
+    """A whole line that ends with a photo credit is an image caption."""
+    match = None
+    for match in _PAREN.finditer(line):
+        pass
+    return bool(match and match.end() >= len(line.rstrip(" .")) and _credit(match.group(1)))
+
+
+def strip_leading_caption(paragraph: str) -> str:
+    """Drop an image caption glued to the start of a paragraph ("Caption. (X pic) BEIJING : ...")."""
+    for match in _PAREN.finditer(paragraph[:400]):
+        before = paragraph[: match.start()].rstrip()
+        if _credit(match.group(1)) and before and before[-1] in _TERMINAL:
+            rest = paragraph[match.end() :].lstrip()
+            return rest if rest else paragraph
+    return paragraph
+
+
+def split_rail(lines: list[str]) -> tuple[list[str], list[str]]:
+    """Split at a "Related articles"-style heading: lines before it, lines after it."""
+    for i, line in enumerate(lines):
+        if _RAIL_HEADING.match(line):
+            return lines[:i], lines[i + 1 :]
+    return lines, []
+
+
+@dataclass(slots=True)
+class RailStory:
+    """A story found in a related-articles rail."""
+
+    cleaned: Cleaned
+    paragraphs: list[str]
+
+
+def parse_rail(lines: list[str]) -> list[RailStory]:
+    """Stories of a rail laid out as: outlet, relative time, "- outlet", headline, text."""
+    rows = [ln for ln in lines if ln]
+    marks = [i for i, ln in enumerate(rows) if _RELATIVE_TIME.match(ln)]
+    stories = []
+    for n, i in enumerate(marks):
+        end = marks[n + 1] - 1 if n + 1 < len(marks) else len(rows)
+        outlet = rows[i - 1] if i > 0 and len(rows[i - 1].split()) <= 6 else None
+        j = i + 1
+        if j < len(rows) and rows[j].startswith(("-", "–", "—")) and len(rows[j].split()) <= 7:
+            outlet = outlet or rows[j].lstrip("-–— ")
+            j += 1
+        if j + 1 > end - 1:
+            continue
+        body = [_TRAILING_CREDIT.sub("", p) for p in rows[j + 1 : end]]
+        stories.append(RailStory(Cleaned(title=rows[j], text="", outlet=outlet), body))
+    return stories
+
+
+def _take_dateline(paragraphs: list[str], into: Cleaned) -> list[str]:
+    """Move a leading dateline ("BEIJING, May 15 (Agency):") out of the text into metadata."""
+    if not paragraphs:
+        return paragraphs
+    match = _DATELINE.match(paragraphs[0])
+    if not match:
+        return paragraphs
+    into.place = match.group("place").title()
+    if match.group("outlet") and not into.outlet:
+        into.outlet = match.group("outlet").strip()
+    if match.group("date"):
+        into.published = dateline_date(match.group("date"))
+    return [paragraphs[0][match.end() :], *paragraphs[1:]]
+
+
+def dateline_date(text: str) -> str | None:
+    """"May 15" → "--05-15" (ISO month-day, year unknown); "May 15, 2025" → "2025-05-15"."""
+    match = re.match(r"([A-Za-z]{3})[a-z]*\.?\s+(\d{1,2})(?:,\s*(\d{4}))?", text)
+    if not match or match.group(1).lower() not in _MONTHS:
+        return None
+    month, day = _MONTHS.index(match.group(1).lower()) + 1, int(match.group(2))
+    year = match.group(3)
+    return f"{year}-{month:02d}-{day:02d}" if year else f"--{month:02d}-{day:02d}"
+
+
+def parse_date(value: str | None) -> str | None:
+    """Normalise ISO 8601, RFC 822 and "Month D, YYYY" dates to YYYY-MM-DD; None if unparseable."""
+    if not value:
+        return None
+    value = value.strip()
+    if re.fullmatch(r"--\d\d-\d\d", value):
+        return value
+    iso = value.replace("Z", "+00:00")
+    for candidate in (iso, iso[:10]):
+        try:
+            return datetime.fromisoformat(candidate).date().isoformat()
+        except ValueError:
+            pass
+    try:
+        return parsedate_to_datetime(value).date().isoformat()
+    except (TypeError, ValueError, IndexError):
+        pass
+    for fmt in ("%B %d, %Y", "%b %d, %Y", "%d %B %Y", "%d %b %Y", "%Y/%m/%d", "%d/%m/%Y"):
+        try:
+            return datetime.strptime(value, fmt).date().isoformat()
+        except ValueError:
+            pass
+    return dateline_date(value)
+
+
+def date_in_path(path: str | None) -> str | None:
+    """A full date written into a URL or file path (".../2025/03/04/..." or "2025-03-04-title.txt")."""
+    match = _URL_DATE.search(path or "")
+    if not match:
+        return None
+    return parse_date(f"{match.group(1)}-{int(match.group(2)):02d}-{int(match.group(3)):02d}")
+
+
+def complete_year(published: str | None, *evidence: str | None) -> str | None:
+    """Give a year-less "--MM-DD" date the year found in other evidence (a dated URL, a full date)."""
+    if not published or not published.startswith("--"):
+        return published
+    for item in evidence:
+        if not item:
+            continue
+        if re.fullmatch(r"\d{4}-\d\d-\d\d", item):
+            return f"{item[:4]}{published[1:]}"
+        match = _URL_DATE.search(item)
+        if match:
+            return f"{match.group(1)}{published[1:]}"
+    return published

@@ -1,0 +1,169 @@
+"""The small typed records every pipeline stage passes on."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import asdict, dataclass, field
+
+
+def article_id_for(title: str, text: str) -> str:
+    """A stable id derived from content, so the same story text always gets the same id."""
+    digest = hashlib.sha256(f"{title.strip()}\n{text.strip()}".encode("utf-8")).hexdigest()
+    return digest[:16]
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """A half-open character range [start, end) into an article's text."""
+
+    start: int
+    end: int
+
+
+@dataclass(slots=True)
+class Article:
+    """One cleaned news article, the unit that ids, citations and results refer to."""
+
+    id: str
+    title: str
+    text: str
+    source_path: str
+    outlet: str | None = None
+    published: str | None = None
+    url: str | None = None
+    place: str | None = None
+    extracted_from: str | None = None
+    duplicate_paths: list[str] = field(default_factory=list)
+
+    @classmethod
+    def create(cls, title: str, text: str, source_path: str, **meta: str | None) -> Article:
+        """Build an article whose id is derived from its title and text."""
+        return cls(id=article_id_for(title, text), title=title, text=text, source_path=source_path, **meta)
+
+
+@dataclass(frozen=True, slots=True)
+class Chunk:
+    """A run of whole sentences of one article, the unit that is embedded and searched."""
+
+    article_id: str
+    ordinal: int
+    start: int
+    end: int
+    first_sentence: int
+    last_sentence: int
+
+
+@dataclass(frozen=True, slots=True)
+class Skipped:
+    """A source (file, line or item) that a build passed over, and why."""
+
+    source: str
+    reason: str
+
+
+@dataclass(slots=True)
+class SentenceHit:
+    """A stored sentence of an article with its similarity to the query."""
+
+    article_id: str
+    start: int
+    end: int
+    text: str
+    score: float
+    ordinal: int
+
+
+@dataclass(slots=True)
+class Hit:
+    """One article in a result list, with its best-matching sentences."""
+
+    article_id: str
+    title: str
+    outlet: str | None
+    published: str | None
+    url: str | None
+    score: float
+    snippet: str
+    highlights: list[tuple[int, int]]
+
+
+@dataclass(frozen=True, slots=True)
+class Citation:
+    """A pointer from a brief sentence to the exact span of a source article."""
+
+    n: int
+    article_id: str
+    start: int
+    end: int
+
+
+@dataclass(slots=True)
+class BriefSentence:
+    """A verbatim sentence of the brief, where it is quoted from, and who else reports the fact.
+
+    Every citation's span holds exactly ``text``; a corroboration points at another outlet's own
+    sentence stating the same fact in other words.
+    """
+
+    text: str
+    citations: list[Citation]
+    corroborations: list[Citation] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class Source:
+    """A numbered entry of the brief's source list."""
+
+    n: int
+    article_id: str
+    title: str
+    outlet: str | None
+    published: str | None
+    url: str | None
+
+
+@dataclass(slots=True)
+class Brief:
+    """A query-focused extractive summary; empty sentences with a reason means it abstained."""
+
+    sentences: list[BriefSentence] = field(default_factory=list)
+    sources: list[Source] = field(default_factory=list)
+    abstained: str | None = None
+
+
+@dataclass(slots=True)
+class SearchResponse:
+    """Everything one question returns: ranked hits and the brief."""
+
+    query: str
+    took_ms: float
+    results: list[Hit]
+    summary: Brief | None
+
+    def to_dict(self) -> dict:
+        """The JSON shape shared by the API and the CLI's --json."""
+        out = asdict(self)
+        out["took_ms"] = round(self.took_ms, 2)
+        for hit in out["results"]:
+            hit["score"] = round(hit["score"], 4)
+            hit["highlights"] = [list(h) for h in hit["highlights"]]
+        return out
+
+
+@dataclass(slots=True)
+class BuildReport:
+    """What a build did: counts, skipped sources with reasons, time taken."""
+
+    index_dir: str
+    version: str
+    articles: int = 0
+    chunks: int = 0
+    sentences: int = 0
+    duplicates: int = 0
+    embedded_texts: int = 0
+    skipped: list[Skipped] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def to_dict(self) -> dict:
+        """JSON-ready form of the report."""
+        return asdict(self)

@@ -1,0 +1,80 @@
+"""Shared fixtures: one real index over the fixture corpus, a real engine and a real server."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+import uvicorn
+
+from semsearch.build import build
+from semsearch.config import Settings
+from semsearch.engine import Engine
+
+FIXTURES = Path(__file__).parent / "fixtures"
+CORPUS = FIXTURES / "corpus"
+
+
+@pytest.fixture(scope="session")
+def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """Settings pointing at a fresh index home built once from the fixture corpus."""
+    home = tmp_path_factory.mktemp("index")
+    settings = Settings(index_dir=home)
+    build([CORPUS], settings)
+    return settings
+
+
+@pytest.fixture(scope="session")
+def engine(settings: Settings) -> Engine:
+    """A real engine (real model, real FAISS) over the fixture index."""
+    return Engine(settings)
+
+
+def free_port() -> int:
+    """A TCP port on loopback nobody is listening on."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class LiveServer:
+    """uvicorn serving an app on 127.0.0.1 in a background thread."""
+
+    def __init__(self, app) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning"))
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def __enter__(self) -> LiveServer:
+        self.thread.start()
+        deadline = time.monotonic() + 30
+        while not self.server.started:
+            if time.monotonic() > deadline or not self.thread.is_alive():
+                raise RuntimeError("server did not start")
+            time.sleep(0.05)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def server(settings: Settings, engine: Engine):
+    """A real HTTP server on loopback over the fixture index."""
+    from semsearch.app import create_app
+
+    with LiveServer(create_app(settings, engine)) as live:
+        yield live
+
+
+@pytest.fixture()
+def client(server: LiveServer):
+    """An HTTP client bound to the live server."""
+    with httpx.Client(base_url=server.url, timeout=30) as c:
+        yield c

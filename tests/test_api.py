@@ -1,0 +1,102 @@
+"""The JSON API and HTML pages over a real uvicorn server on 127.0.0.1."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+SEARCH_KEYS = {"query", "took_ms", "results", "summary"}
+HIT_KEYS = {"article_id", "title", "outlet", "published", "url", "score", "snippet", "highlights"}
+
+
+def test_search_returns_the_documented_json(client):
+    body = client.get("/api/search", params={"q": "Why did dockworkers strike?", "k": 3}).json()
+    assert set(body) == SEARCH_KEYS
+    assert body["query"] == "Why did dockworkers strike?"
+    assert 1 <= len(body["results"]) <= 3
+    assert set(body["results"][0]) == HIT_KEYS
+    assert "Port Calder" in body["results"][0]["title"]
+    summary = body["summary"]
+    assert set(summary) >= {"sentences", "sources"}
+    assert summary["sentences"], summary
+    for sentence in summary["sentences"]:
+        for c in sentence["citations"]:
+            assert set(c) == {"n", "article_id", "start", "end"}
+            text = client.get(f"/api/articles/{c['article_id']}").json()["text"]
+            assert text[c["start"] : c["end"]] == sentence["text"]
+    assert {"n", "article_id", "title", "outlet", "published", "url"} <= set(summary["sources"][0])
+
+
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [({"q": ""}, "q"), ({"q": "   "}, "q"), ({"q": "port", "k": 0}, "k"), ({"q": "port", "k": 101}, "k"),
+     ({}, "q"), ({"q": "port", "k": "ten"}, "k"), ({"q": "x" * 1001}, "q")],
+)
+def test_bad_input_is_a_readable_422(client, params, field):
+    response = client.get("/api/search", params=params)
+    assert response.status_code == 422
+    error = response.json()["error"]
+    assert error["field"] == field and error["message"] and error["code"]
+
+
+def test_article_endpoint_and_404(client):
+    hit = client.get("/api/search", params={"q": "cup final goals", "summary": "false"}).json()["results"][0]
+    article = client.get(f"/api/articles/{hit['article_id']}").json()
+    assert article["title"] == hit["title"] and article["text"]
+    assert client.get("/api/articles/0000000000000000").status_code == 404
+    missing = client.get("/api/articles/../../etc/passwd")
+    assert missing.status_code == 404
+
+
+def test_health_reports_the_manifest(client):
+    body = client.get("/api/health").json()
+    assert body["status"] == "ok"
+    assert body["manifest"]["model"] == "sentence-transformers/all-MiniLM-L6-v2"
+    assert body["manifest"]["counts"]["articles"] == 11
+
+
+def test_openapi_is_served(client):
+    spec = client.get("/openapi.json").json()
+    assert "/api/search" in spec["paths"] and spec["info"]["version"]
+    assert client.get("/docs").status_code == 200
+
+
+def test_search_page_shows_brief_sources_and_results(client):
+    page = client.get("/", params={"q": "How many residents left their homes in the flood?"})
+    assert page.status_code == 200
+    html = page.text
+    assert 'class="brief"' in html and 'class="cite"' in html
+    assert "River Mell" in html
+    link = re.search(r'href="(/articles/[0-9a-f]{16}\?hl=\d+-\d+#s\d+)"', html).group(1)
+    article = client.get(link.replace("&amp;", "&"))
+    assert article.status_code == 200
+    start = link.split("#s")[1]
+    assert re.search(rf'<span id="s{start}" class="s marked">', article.text)
+
+
+def test_empty_search_page_and_bad_query_page(client):
+    assert 'name="q"' in client.get("/").text
+    bad = client.get("/", params={"q": "   "})
+    assert bad.status_code == 422 and "empty" in bad.text
+
+
+def test_markup_in_articles_is_escaped(client):
+    html = client.get("/", params={"q": "council website defaced with a script"}).text
+    assert "<script>alert(1)</script>" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    hit = client.get("/api/search", params={"q": "council website defaced", "k": 1}).json()["results"][0]
+    page = client.get(f"/articles/{hit['article_id']}").text
+    assert "<script>" not in page and "&lt;script&gt;" in page
+
+
+def test_security_headers(client):
+    headers = client.get("/").headers
+    assert "script-src 'self'" in headers["content-security-policy"]
+    assert headers["x-content-type-options"] == "nosniff"
+    assert headers["x-frame-options"] == "DENY"
+
+
+def test_unknown_article_page_is_friendly(client):
+    page = client.get("/articles/not-an-id")
+    assert page.status_code == 404 and "Not found" in page.text

@@ -1,0 +1,46 @@
+"""Sentence offsets and chunk boundaries."""
+
+from __future__ import annotations
+
+from semsearch.chunking import make_chunks, split_sentences
+from semsearch.models import Span
+
+TEXT = (
+    "Dr. Ana Ruiz of the U.S. Geological Survey said the quake struck at 3:42 a.m. local time. "
+    "It measured 5.1!  Residents felt it 80 km away.\n\n"
+    "\u201cWe were lucky,\u201d said Mr. Pell. What happens next? Nobody knows.\n"
+)
+
+
+def test_spans_are_exact_trimmed_sentences():
+    spans = split_sentences(TEXT)
+    texts = [TEXT[s.start : s.end] for s in spans]
+    assert texts[0] == "Dr. Ana Ruiz of the U.S. Geological Survey said the quake struck at 3:42 a.m. local time."
+    assert "Residents felt it 80 km away." in texts
+    assert "What happens next?" in texts
+    for s in spans:
+        piece = TEXT[s.start : s.end]
+        assert piece == piece.strip() and piece
+    assert all(a.end <= b.start for a, b in zip(spans, spans[1:]))
+
+
+def test_sentences_never_cross_paragraphs():
+    text = "First line without a stop\nSecond line. Third one."
+    assert [text[s.start : s.end] for s in split_sentences(text)] == [
+        "First line without a stop", "Second line.", "Third one."
+    ]
+
+
+def test_chunks_respect_budget_and_overlap_one_sentence():
+    spans = [Span(i * 10, i * 10 + 9) for i in range(7)]
+    chunks = make_chunks("a", spans, [40] * 7, max_tokens=100)
+    assert [(c.first_sentence, c.last_sentence) for c in chunks] == [(0, 1), (1, 2), (2, 3), (3, 4), (4, 5), (5, 6)]
+    chunks = make_chunks("a", spans, [30] * 7, max_tokens=100)
+    assert [(c.first_sentence, c.last_sentence) for c in chunks] == [(0, 2), (2, 4), (4, 6)]
+    assert chunks[0].start == 0 and chunks[-1].end == spans[-1].end
+
+
+def test_an_oversized_sentence_is_its_own_chunk():
+    spans = [Span(0, 5), Span(6, 10), Span(11, 20)]
+    chunks = make_chunks("a", spans, [10, 500, 10], max_tokens=100)
+    assert [(c.first_sentence, c.last_sentence) for c in chunks] == [(0, 0), (1, 1), (2, 2)]

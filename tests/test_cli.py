@@ -1,0 +1,68 @@
+"""The `semsearch` command through click's test runner, on real indexes."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from semsearch.cli import main
+from semsearch.config import get_settings
+
+from .conftest import CORPUS
+
+
+@pytest.fixture()
+def runner(monkeypatch, tmp_path):
+    monkeypatch.setenv("SEMSEARCH_INDEX_DIR", str(tmp_path / "env-index"))
+    get_settings.cache_clear()
+    yield CliRunner()
+    get_settings.cache_clear()
+
+
+def test_build_search_ask_stats(runner, tmp_path):
+    index = str(tmp_path / "idx")
+    built = runner.invoke(main, ["build", str(CORPUS), "--index", index])
+    assert built.exit_code == 0, built.output
+    assert "11 articles" in built.output and "Skipped" in built.output and "broken.txt" in built.output
+
+    found = runner.invoke(main, ["search", "Why did dockworkers strike?", "--index", index, "-k", "3"])
+    assert found.exit_code == 0 and "1. " in found.output and "Port Calder" in found.output.split("2. ")[0]
+
+    asked = runner.invoke(main, ["ask", "How many residents left their homes in the flood?", "--index", index])
+    assert asked.exit_code == 0 and "Sources:" in asked.output and "[1]" in asked.output
+
+    as_json = json.loads(runner.invoke(main, ["ask", "cup final goals", "--index", index, "--json"]).output)
+    assert set(as_json) == {"query", "took_ms", "results", "summary"}
+    searched = json.loads(runner.invoke(main, ["search", "cup final goals", "--index", index, "--json"]).output)
+    assert searched["results"] == as_json["results"]
+
+    stats = json.loads(runner.invoke(main, ["stats", "--index", index, "--json"]).output)
+    assert stats["manifest"]["counts"]["articles"] == 11
+    assert stats["outlets"]["Valley Wire"] >= 1
+
+
+def test_build_json_report_lists_skips(runner, tmp_path):
+    out = runner.invoke(main, ["build", str(CORPUS), "--index", str(tmp_path / "i"), "--json"])
+    report = json.loads(out.output)
+    skipped = {s["source"].rsplit("/", 1)[-1]: s["reason"] for s in report["skipped"]}
+    assert skipped["empty.txt"] == "empty file" and "wire.jsonl:3" in skipped
+    assert report["articles"] == 11 and report["seconds"] > 0
+
+
+def test_index_dir_comes_from_the_environment(runner, tmp_path):
+    assert runner.invoke(main, ["build", str(CORPUS / "rates.csv")]).exit_code == 0
+    assert (tmp_path / "env-index" / "CURRENT").exists()
+
+
+def test_errors_are_messages_not_tracebacks(runner, tmp_path):
+    missing = runner.invoke(main, ["search", "anything", "--index", str(tmp_path / "none")])
+    assert missing.exit_code == 1 and "semsearch build" in missing.output and "Traceback" not in missing.output
+    nothing = runner.invoke(main, ["build", str(CORPUS / "empty.txt"), "--index", str(tmp_path / "e")])
+    assert nothing.exit_code == 1 and "no usable article" in nothing.output
+    assert runner.invoke(main, ["build", str(CORPUS / "rates.csv"), "--index", str(tmp_path / "e")]).exit_code == 0
+    empty_q = runner.invoke(main, ["ask", "  ", "--index", str(tmp_path / "e")])
+    assert empty_q.exit_code == 1 and "empty" in empty_q.output
+    bad_k = runner.invoke(main, ["search", "mine", "-k", "0", "--index", str(tmp_path / "e")])
+    assert bad_k.exit_code == 2

@@ -1,0 +1,155 @@
+"""End to end on the fixture corpus: build, search, brief, failure safety."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+
+from semsearch.build import NothingToBuild, build
+from semsearch.config import Settings
+from semsearch.engine import Engine, QueryError
+from semsearch.store import Index, IndexIncompatible, IndexWriter, current_version
+from semsearch.embedding import MODEL_NAME
+
+from .conftest import CORPUS
+
+QUESTIONS = [
+    ("Why did harbour workers stop work?", "Port Calder"),
+    ("How many people had to leave their homes because of the flooding?", "River Mell"),
+    ("What did the central bank decide about borrowing costs?", "Central bank holds rate"),
+    ("Who scored in the cup final?", "Cup final"),
+    ("record electricity use during hot weather", "Heatwave"),
+    ("miners trapped underground", "Kestrel"),
+]
+
+
+@pytest.mark.parametrize(("question", "expected"), QUESTIONS)
+def test_search_finds_the_right_article_first(engine: Engine, question: str, expected: str):
+    top = engine.search(question, k=5, summary=False).results[0]
+    assert expected in top.title
+
+
+def test_snippet_highlights_are_offsets_into_the_article(engine: Engine):
+    for question, _ in QUESTIONS:
+        for hit in engine.search(question, k=5, summary=False).results:
+            text = engine.article(hit.article_id).text
+            assert hit.snippet == " … ".join(text[s:e] for s, e in hit.highlights)
+
+
+def test_results_show_each_article_once(engine: Engine):
+    ids = [h.article_id for h in engine.search("dock strike cranes ships", k=10).results]
+    assert len(ids) == len(set(ids))
+
+
+def test_every_brief_citation_is_a_verbatim_span(engine: Engine):
+    seen = 0
+    for question, _ in QUESTIONS:
+        brief = engine.search(question).summary
+        for sentence in brief.sentences:
+            for c in sentence.citations:
+                assert engine.article(c.article_id).text[c.start : c.end] == sentence.text
+                seen += 1
+            for c in sentence.corroborations:
+                text = engine.article(c.article_id).text
+                assert (c.start, c.end) in engine.article(c.article_id).sentences and text[c.start : c.end]
+        numbers = {s.n for s in brief.sources}
+        assert {c.n for s in brief.sentences for c in s.citations + s.corroborations} <= numbers
+    assert seen >= len(QUESTIONS)
+
+
+def test_brief_respects_word_budget(engine: Engine):
+    brief = engine.search("Port Calder strike cranes union", words=40).summary
+    assert brief.sentences
+    assert sum(len(s.text.split()) for s in brief.sentences) <= 40
+
+
+def test_two_outlets_same_quote_yield_one_sentence(engine: Engine):
+    brief = engine.search("What did the union president say about jobs and software?").summary
+    quotes = [s for s in brief.sentences if "handed to software" in s.text]
+    assert len(quotes) == 1
+    cited = {c.article_id for c in quotes[0].citations + quotes[0].corroborations}
+    assert len(cited) == 2
+
+
+def test_brief_abstains_on_unrelated_question(engine: Engine):
+    response = engine.search("best recipe for sourdough bread starter")
+    assert response.summary.sentences == []
+    assert response.summary.abstained
+    assert response.results  # results are still listed
+
+
+def test_bad_queries_raise_query_error(engine: Engine):
+    for bad in ("", "   \n\t", "x" * 1001):
+        with pytest.raises(QueryError):
+            engine.search(bad)
+    with pytest.raises(QueryError):
+        engine.search("port", k=0)
+
+
+def test_build_report_counts_and_skips(settings: Settings):
+    index = Index(settings.index_dir, MODEL_NAME)
+    counts = index.manifest["counts"]
+    assert counts["articles"] == 11
+    assert counts["sentences"] > counts["articles"] and counts["chunks"] >= counts["articles"]
+    assert index.faiss.ntotal == counts["chunks"]
+    assert index.sentence_vectors.shape == (counts["sentences"], 384)
+
+
+def test_failed_build_leaves_the_old_index_unchanged(tmp_path, monkeypatch):
+    settings = Settings(index_dir=tmp_path / "idx")
+    build([CORPUS / "wire.jsonl"], settings)
+    before = current_version(settings.index_dir)
+    engine = Engine(settings)
+    answer = engine.search("central bank interest rate").to_dict()
+
+    def explode(*args, **kwargs):
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(IndexWriter, "write", explode)
+    with pytest.raises(RuntimeError, match="disk on fire"):
+        build([CORPUS], settings)
+    assert current_version(settings.index_dir) == before
+    assert not list((settings.index_dir / "versions").glob(".partial-*"))
+    again = Engine(settings).search("central bank interest rate").to_dict()
+    assert again["results"] == answer["results"] and again["summary"] == answer["summary"]
+
+
+def test_build_with_nothing_usable_keeps_old_index(tmp_path):
+    settings = Settings(index_dir=tmp_path / "idx")
+    build([CORPUS / "rates.csv"], settings)
+    before = current_version(settings.index_dir)
+    with pytest.raises(NothingToBuild):
+        build([CORPUS / "broken.txt", CORPUS / "empty.txt"], settings)
+    assert current_version(settings.index_dir) == before
+
+
+def test_rebuild_of_unchanged_corpus_embeds_nothing(tmp_path):
+    settings = Settings(index_dir=tmp_path / "idx")
+    first = build([CORPUS / "wire.jsonl"], settings)
+    second = build([CORPUS / "wire.jsonl"], settings)
+    assert first.embedded_texts > 0 and second.embedded_texts == 0
+    assert second.version != first.version
+    versions = [p for p in (settings.index_dir / "versions").iterdir() if not p.name.startswith(".")]
+    assert len(versions) == settings.keep_versions
+
+
+def test_index_from_another_model_is_refused_clearly(tmp_path):
+    settings = Settings(index_dir=tmp_path / "idx")
+    build([CORPUS / "rates.csv"], settings)
+    version_dir = settings.index_dir / "versions" / current_version(settings.index_dir)
+    manifest = json.loads((version_dir / "manifest.json").read_text())
+    manifest["model"] = "some/other-model"
+    (version_dir / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(IndexIncompatible, match="other-model"):
+        Index(settings.index_dir, MODEL_NAME)
+    assert not Engine(settings).ready
+
+
+def test_missing_source_folder_is_reported(tmp_path):
+    settings = Settings(index_dir=tmp_path / "idx")
+    report = build([CORPUS / "rates.csv", tmp_path / "nope"], settings)
+    assert report.articles == 1
+    assert any("no such file" in s.reason for s in report.skipped)
+    shutil.rmtree(settings.index_dir)
