@@ -190,3 +190,8 @@ def stats(index: Path | None, as_json: bool) -> None:
     click.echo(f"  model {manifest['model']} ({manifest['dimension']} dims), FAISS {manifest['faiss']['type']}")
     for outlet, count in outlets:
         click.echo(f"  {count:5d}  {outlet}")
+
+
+@main.group("eval")
+def eval_group() -> None:
+    """Measure retrieval and brief quality on public data sets (paths to the data are arguments)."""

@@ -35,6 +35,7 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="SEMSEARCH_", extra="ignore")
 
     index_dir: Path = Field(default_factory=default_index_dir, description="Where index versions live.")
+    cache_dir: Path | None = Field(None, description="Embedding cache folder (default: <index_dir>/cache).")
     host: str = Field("127.0.0.1", description="Address `serve` binds to.")
     port: int = Field(8000, ge=1, le=65535, description="Port `serve` listens on.")
     chunk_tokens: int = Field(200, ge=32, le=256, description="Target chunk size in model tokens.")

@@ -105,12 +105,13 @@ class Engine:
         sources: int | None = None,
     ) -> SearchResponse:
         """Ranked articles and the brief for one question."""
+        embedder = self.embedder  # a first call loads the model; that is not query time
         started = time.perf_counter()
         q = validate_query(q)
         if not 1 <= k <= 100:
             raise QueryError("k must be between 1 and 100", "k")
         index = self.index
-        retrieval = Retriever(index, self.embedder).retrieve(q, k=k, mode=mode)
+        retrieval = Retriever(index, embedder).retrieve(q, k=k, mode=mode)
         brief = None
         if summary:
             brief = summarize(
