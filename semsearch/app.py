@@ -10,13 +10,14 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from . import __version__, api, pages
+from . import __version__, admin, api, pages
 from .config import Settings, get_settings
 from .engine import Engine, QueryError
 from .store import IndexIncompatible, IndexMissing
 
 log = logging.getLogger(__name__)
 
+MAX_BODY_BYTES = 64 * 1024
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
@@ -50,6 +51,33 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.mount("/static", StaticFiles(directory=str(static)), name="static")
     app.include_router(api.router)
     app.include_router(pages.router)
+    if settings.admin_token is not None:
+        app.state.jobs = admin.Jobs(settings)
+        app.include_router(admin.router)
+    app.state.in_flight = 0
+
+    @app.middleware("http")
+    async def limits(request: Request, call_next) -> Response:
+        # Refuse oversized bodies before reading them, and shed load instead of queueing without bound.
+        if "transfer-encoding" in request.headers and "content-length" not in request.headers:
+            return _error(411, "length_required", "request bodies must declare their Content-Length")
+        declared = request.headers.get("content-length", "0")
+        if not declared.isdigit() or int(declared) > MAX_BODY_BYTES:
+            return _error(413, "body_too_large", f"request bodies are limited to {MAX_BODY_BYTES} bytes")
+        searching = request.url.path in ("/api/search", "/") and (
+            request.method == "POST" or "q" in request.query_params
+        )
+        if not searching:
+            return await call_next(request)
+        if app.state.in_flight >= settings.max_concurrent_searches:
+            response = _error(503, "busy", "too many searches at once; retry in a moment")
+            response.headers["Retry-After"] = "1"
+            return response
+        app.state.in_flight += 1
+        try:
+            return await call_next(request)
+        finally:
+            app.state.in_flight -= 1
 
     @app.middleware("http")
     async def security_headers(request: Request, call_next) -> Response:

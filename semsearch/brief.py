@@ -1,147 +1,337 @@
-"""Hits → a query-focused extractive brief: verbatim sentences, each with exact-span citations."""
+"""Hits → a query-focused extractive brief: verbatim sentences, each with exact-span citations.
+
+Selection: every usable sentence of the top retrieved chunks is scored by relevance to the question
+(stored sentence vector · query vector, plus overlap with the question's content words), by its
+centrality among the candidates (LexRank biased towards the question, over the stored vectors) and by
+a news prior (an article's lead carries its key facts). Units (a sentence, or a sentence that leans on
+its predecessor together with that predecessor) are then taken greedily under the word budget by
+maximal marginal relevance; one that repeats a chosen sentence is never shown twice but lends that
+sentence its citation (same words) or a corroboration (another outlet's own words).
+"""
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+import zlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from .models import Brief, BriefSentence, Citation, Source
-from .retrieval import Retrieval
-from .store import Index, StoredSentence
+from .retrieval import Retrieval, query_terms
+from .store import ArticleMeta, Index, StoredSentence
 
-# A sentence opening with one of these leans on the sentence before it ("He added ...").
-_ANTECEDENT_OPENERS = re.compile(r"^(?:he|she|it|they|this|these|those|but|also|however|his|her|their)\b", re.I)
+NOTHING_RETRIEVED = "Nothing in the archive matches this question closely enough to summarize."
+NOTHING_RELEVANT = "No passage in the archive answers this question closely enough to quote."
+
+# A sentence opening like this leans on the one before it ("He added ...", "But ...", "This ...").
+_ANTECEDENT_OPENER = re.compile(
+    r"^[\"“‘']?(?:he|she|it|its|they|them|their|his|her|hers|this|that|these|those|but|and|or|so|yet|also|"
+    r"however|still|instead|then|thus|therefore|meanwhile|nevertheless|nonetheless|moreover|furthermore|"
+    r"besides|otherwise|such|both|another|in addition|as a result|despite this|even so|the move|the decision|"
+    r"the latter|the former)\b",
+    re.I,
+)
+# ... or names its speaker only by a pronoun: '"We will appeal," he said.'
+_PRONOUN_ATTRIBUTION = re.compile(
+    r"[,\"”’]\s+(?:he|she|they)\s+(?:said|says|added|adds|told|explained|noted|argued|warned|insisted|claimed|"
+    r"stressed|continued|asked)\b",
+    re.I,
+)
+# Captions, credits, bylines, rails and other page furniture that is not a statement of fact.
+_FURNITURE = re.compile(
+    r"^(?:by|photo|photograph|image|picture|caption|credit|copyright|read more|related|click|follow|sign up|"
+    r"subscribe|advertisement|share|reporting by|editing by|additional reporting|watch|listen|updated)\b"
+    r"|©|all rights reserved|click here|contributed to this report|\(photo|getty images|\bAP photo\b",
+    re.I,
+)
+_ENDS_LIKE_A_SENTENCE = re.compile(r"[.!]['\"”’)\]]*$")
+_WORD = re.compile(r"\w+")
+_STEM_BUCKETS = 512
+
+
+@dataclass(frozen=True, slots=True)
+class BriefOptions:
+    """How the brief selects sentences; the weights are tuned on half of BBC (docs/benchmarks.md)."""
+
+    words: int = 120
+    candidates: int = 30
+    max_sources: int | None = None
+    min_similarity: float = 0.25
+    relevance_floor: float = 0.5
+    redundancy: float = 0.8
+    diversity: float = 0.3
+    w_relevance: float = 1.0
+    w_lexical: float = 0.3
+    w_centrality: float = 0.3
+    w_word_centrality: float = 0.0
+    w_lead: float = 0.3
+    lead_decay: float = 0.5
+    teleport: float = 0.3
 
 
 @dataclass(slots=True)
-class Candidate:
-    """A sentence that may enter the brief."""
+class _Pool:
+    """Candidate sentences (and the predecessors dependent ones need), with their vectors and scores."""
 
-    sentence: StoredSentence
-    text: str
-    relevance: float
-    rank: int
+    sentences: list[StoredSentence]
+    texts: list[str]
+    vectors: np.ndarray
+    units: list[tuple[int, ...]]
+    rank: dict[str, int]
+    scores: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    relevance: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    similarity: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
 
 
-def _words(text: str) -> int:
+def words_of(text: str) -> int:
     """Word count used for the budget."""
     return len(text.split())
 
 
-def _usable(text: str) -> bool:
-    """Whether a sentence can stand in a brief: a full statement, not a question, fragment or label."""
-    n = _words(text)
-    opens_well = text[0].isalnum() or text[0] in "\"'“‘"
-    return 6 <= n <= 80 and opens_well and not text.rstrip("\"'”’ )").endswith("?")
+def usable(text: str) -> bool:
+    """Whether a sentence can stand in a brief: a full statement, not a question, fragment, caption or byline."""
+    n = words_of(text)
+    if not 6 <= n <= 80 or not (text[0].isalnum() or text[0] in "\"'“‘"):
+        return False
+    letters = [ch for ch in text if ch.isalpha()]
+    shouting = sum(ch.isupper() for ch in letters) > 0.6 * len(letters)
+    return bool(_ENDS_LIKE_A_SENTENCE.search(text)) and not shouting and not _FURNITURE.search(text)
 
 
-def _normal(text: str) -> str:
-    """Key for recognising the same sentence carried verbatim by several articles."""
-    return " ".join(re.sub(r"[^\w\s]", "", text.lower()).split())
+def needs_antecedent(text: str) -> bool:
+    """Whether a sentence only makes sense after the one before it."""
+    return bool(_ANTECEDENT_OPENER.match(text) or _PRONOUN_ATTRIBUTION.search(text))
 
 
-def summarize(
-    index: Index,
-    retrieval: Retrieval,
-    words: int = 120,
-    max_sources: int | None = None,
-    candidates: int = 30,
-    min_similarity: float = 0.25,
-    diversity: float = 0.3,
-    redundancy: float = 0.8,
-) -> Brief:
-    """Choose relevant, non-redundant sentences under a word budget and cite each one."""
-    pool = _candidates(index, retrieval, candidates, max_sources)
-    if not pool:
-        return Brief(abstained="Nothing in the archive matches this question closely enough to summarize.")
-    vectors = index.vectors_of([c.sentence.id for c in pool])
-    relevance = vectors @ retrieval.query_vector
-    for c, r in zip(pool, relevance):
-        c.relevance = float(r)
-    best = float(relevance.max())
-    if best < min_similarity:
-        return Brief(abstained="No passage in the archive answers this question closely enough to quote.")
-    floor = max(min_similarity, 0.5 * best)
-
-    chosen: list[int] = []
-    corroborating: dict[int, list[int]] = {}
-    verbatim: dict[int, list[int]] = {}
-    budget = words
-    remaining = [i for i, c in enumerate(pool) if c.relevance >= floor]
-    while remaining:
-        if chosen:
-            overlap = vectors[remaining] @ vectors[chosen].T
-            max_overlap = overlap.max(axis=1)
-        else:
-            max_overlap = np.zeros(len(remaining))
-        scores = (1 - diversity) * relevance[remaining] - diversity * max_overlap
-        pick = int(np.argmax(scores))
-        i = remaining.pop(pick)
-        if chosen and max_overlap[pick] >= redundancy:
-            twin = chosen[int(np.argmax(vectors[chosen] @ vectors[i]))]
-            if pool[twin].sentence.article_id != pool[i].sentence.article_id:
-                same_text = _normal(pool[twin].text) == _normal(pool[i].text) and pool[twin].text == pool[i].text
-                (verbatim if same_text else corroborating).setdefault(twin, []).append(i)
-            continue
-        cost = _words(pool[i].text)
-        if cost > budget:
-            continue
-        budget -= cost
-        chosen.append(i)
-
-    # Read as a paragraph: stories in rank order, each story's sentences in their article order.
-    first_rank: dict[str, int] = {}
-    for c in pool:
-        first_rank.setdefault(c.sentence.article_id, c.rank)
-    chosen.sort(key=lambda i: (first_rank[pool[i].sentence.article_id], pool[i].sentence.ordinal))
-    numbers: dict[str, int] = {}
-
-    def cite(i: int) -> Citation:
-        s = pool[i].sentence
-        n = numbers.setdefault(s.article_id, len(numbers) + 1)
-        return Citation(n=n, article_id=s.article_id, start=s.start, end=s.end)
-
-    sentences = [
-        BriefSentence(
-            text=pool[i].text,
-            citations=[cite(i)] + [cite(j) for j in verbatim.get(i, [])],
-            corroborations=[cite(j) for j in corroborating.get(i, [])],
-        )
-        for i in chosen
-    ]
-    metas = index.articles(list(numbers))
-    sources = [
-        Source(n=n, article_id=a, title=metas[a].title, outlet=metas[a].outlet, published=metas[a].published,
-               url=metas[a].url)
-        for a, n in numbers.items()
-    ]
-    return Brief(sentences=sentences, sources=sources)
-
-
-def _candidates(index: Index, retrieval: Retrieval, top: int, max_sources: int | None) -> list[Candidate]:
-    """Usable sentences of the top chunks, once each, with the rank of the chunk they came from."""
-    ranked = retrieval.chunks[:top]
+def summarize(index: Index, retrieval: Retrieval, options: BriefOptions = BriefOptions()) -> Brief:
+    """A brief of the sentences of the top retrieved chunks."""
+    ranked = retrieval.chunks[: options.candidates]
     stored = index.chunks([r.chunk_id for r in ranked])
-    allowed: list[str] = []
-    rank_of: dict[int, int] = {}
-    for rank, r in enumerate(ranked):
+    rank: dict[str, int] = {}
+    ranges = []
+    for r in ranked:
         chunk = stored.get(r.chunk_id)
         if chunk is None:
             continue
-        if chunk.article_id not in allowed:
-            if max_sources is not None and len(allowed) >= max_sources:
+        if chunk.article_id not in rank:
+            if options.max_sources is not None and len(rank) >= options.max_sources:
                 continue
-            allowed.append(chunk.article_id)
-        for sid in range(chunk.first_sentence, chunk.last_sentence + 1):
-            rank_of.setdefault(sid, rank)
-    sentences = index.sentences_between([(s, s) for s in rank_of])
-    texts = index.texts(allowed)
-    pool = []
+            rank[chunk.article_id] = len(rank)
+        ranges.append((chunk.first_sentence, chunk.last_sentence))
+    return _brief(index, index.sentences_between(ranges), rank, retrieval.query_vector, retrieval.terms, options)
+
+
+def summarize_articles(
+    index: Index, article_ids: Sequence[str], query_vector: np.ndarray, question: str,
+    options: BriefOptions = BriefOptions(),
+) -> Brief:
+    """A brief of whole given articles (the single-document evaluation uses one)."""
+    sentences = [s for a in article_ids for s in index.article_sentences(a)]
+    rank = {a: i for i, a in enumerate(article_ids)}
+    return _brief(index, sentences, rank, query_vector, query_terms(question), options)
+
+
+def _brief(
+    index: Index, sentences: list[StoredSentence], rank: dict[str, int], query_vector: np.ndarray,
+    terms: Sequence[str], options: BriefOptions,
+) -> Brief:
+    """Score, select, order and cite."""
+    pool = _pool(index, sentences, rank)
+    if not pool.units:
+        return Brief(abstained=NOTHING_RETRIEVED)
+    _score(pool, query_vector, terms, options)
+    best = float(pool.relevance.max())
+    if best < options.min_similarity:
+        return Brief(abstained=NOTHING_RELEVANT)
+    chosen, twins = _select(pool, max(options.min_similarity, options.relevance_floor * best), options)
+    return _cite(index, pool, chosen, twins)
+
+
+def _pool(index: Index, sentences: list[StoredSentence], rank: dict[str, int]) -> _Pool:
+    """Usable candidates as units: alone, or after their predecessor when they lean on it."""
+    texts_by_article = index.texts(list(rank))
+    by_id = {s.id: s for s in sentences}
+    dependent = {}
     for s in sentences:
-        text = texts[s.article_id][s.start : s.end]
-        if not _usable(text) or _ANTECEDENT_OPENERS.match(text):
+        text = texts_by_article[s.article_id][s.start : s.end]
+        if usable(text):
+            dependent[s.id] = needs_antecedent(text)
+    missing = [(i - 1, i - 1) for i, dep in dependent.items() if dep and by_id[i].ordinal and i - 1 not in by_id]
+    for s in index.sentences_between(missing):
+        by_id[s.id] = s
+    order = sorted(by_id)
+    row = {sid: n for n, sid in enumerate(order)}
+    items = [by_id[sid] for sid in order]
+    texts = [texts_by_article[s.article_id][s.start : s.end] for s in items]
+    units: list[tuple[int, ...]] = []
+    for sid, dep in dependent.items():
+        if not dep:
+            units.append((row[sid],))
             continue
-        pool.append(Candidate(s, text, 0.0, rank_of[s.id]))
-    return pool
+        prev = by_id.get(sid - 1)
+        if prev is None or prev.article_id != by_id[sid].article_id or prev.ordinal != by_id[sid].ordinal - 1:
+            continue
+        prev_text = texts[row[prev.id]]
+        if usable(prev_text) and not needs_antecedent(prev_text):
+            units.append((row[prev.id], row[sid]))
+    vectors = index.vectors_of(order) if order else np.zeros((0, 0), np.float32)
+    return _Pool(items, texts, vectors, units, rank)
+
+
+def _stems(words: Sequence[str]) -> set[str]:
+    """Crude stems (5-letter prefixes) so 'strikes' meets 'striking'."""
+    return {w[:5] for w in words}
+
+
+def _word_overlap(texts: Sequence[str]) -> np.ndarray:
+    """TextRank's sentence graph: shared content-word stems over the log lengths of the two sentences."""
+    stems = [_stems(query_terms(t)) for t in texts]
+    # Hashing stems into a few buckets keeps this one small matrix product at query time.
+    bags = np.zeros((len(texts), _STEM_BUCKETS), dtype=np.float32)
+    for row, words in enumerate(stems):
+        bags[row, [zlib.crc32(w.encode()) % _STEM_BUCKETS for w in words]] = 1.0
+    log_len = np.log(np.maximum([len(w) for w in stems], 2)).astype(np.float32)
+    return (bags @ bags.T) / (log_len[:, None] + log_len[None, :])
+
+
+def _rank(links: np.ndarray, bias: np.ndarray, teleport: float) -> np.ndarray:
+    """PageRank of a weighted graph, teleporting to bias; scaled so the best is 1."""
+    links = np.clip(links, 0.0, None)
+    np.fill_diagonal(links, 0.0)
+    links /= np.maximum(links.sum(axis=1, keepdims=True), 1e-9)
+    rank = np.full(len(bias), 1.0 / len(bias))
+    for _ in range(30):
+        rank = teleport * bias + (1 - teleport) * (links.T @ rank)
+    return rank / max(float(rank.max()), 1e-9)
+
+
+def _score(pool: _Pool, query_vector: np.ndarray, terms: Sequence[str], options: BriefOptions) -> None:
+    """Each sentence's worth: relevance, lexical overlap, centrality (vectors and words) and the lead prior."""
+    relevance = pool.vectors @ query_vector
+    wanted = _stems(terms)
+    lexical = np.array([
+        len(wanted & _stems(_WORD.findall(t.lower()))) / len(wanted) if wanted else 0.0 for t in pool.texts
+    ])
+    pool.similarity = pool.vectors @ pool.vectors.T
+    bias = np.clip(relevance, 1e-6, None)
+    bias /= bias.sum()
+    centrality = _rank(pool.similarity.copy(), bias, options.teleport)
+    word_centrality = _rank(_word_overlap(pool.texts), bias, options.teleport)
+    ordinals = np.array([s.ordinal for s in pool.sentences], dtype=np.float32)
+    lead = (1.0 + ordinals) ** -options.lead_decay
+    pool.relevance = relevance
+    pool.scores = (options.w_relevance * relevance + options.w_lexical * lexical
+                   + options.w_centrality * centrality + options.w_word_centrality * word_centrality
+                   + options.w_lead * lead)
+
+
+def _select(pool: _Pool, floor: float, options: BriefOptions) -> tuple[list[int], dict[int, list[int]]]:
+    """Greedy MMR over units under the word budget; returns chosen sentence rows and each one's repeats."""
+    units = [u for u in pool.units if float(pool.relevance[list(u)].max()) >= floor]
+    if not units:
+        return [], {}
+    first = np.array([u[0] for u in units])
+    second = np.array([u[1] if len(u) == 2 else -1 for u in units])
+    has_second = second >= 0
+    second_row = np.where(has_second, second, 0)
+    unit_score = np.array([float(pool.scores[list(u)].mean()) for u in units])
+    cost = np.array([words_of(t) for t in pool.texts])
+    overlap = np.full(len(pool.texts), -1.0)  # each sentence's highest similarity to a chosen one
+    is_chosen = np.zeros(len(pool.texts), dtype=bool)
+    alive = np.ones(len(units), dtype=bool)
+    chosen: list[int] = []
+    budget = options.words
+    while True:
+        fresh_first = ~is_chosen[first]
+        fresh_second = has_second & ~is_chosen[second_row]
+        repeat = np.maximum(np.where(fresh_first, overlap[first], -1.0), np.where(fresh_second, overlap[second_row], -1.0))
+        unit_cost = fresh_first * cost[first] + fresh_second * cost[second_row]
+        # Budget and overlap only grow tighter, so a unit ruled out now stays out.
+        alive &= (fresh_first | fresh_second) & (unit_cost <= budget) & (repeat < options.redundancy)
+        if not alive.any():
+            break
+        gain = (1 - options.diversity) * unit_score - options.diversity * np.clip(repeat, 0.0, None)
+        pick = int(np.argmax(np.where(alive, gain, -np.inf)))
+        budget -= int(unit_cost[pick])
+        for i, fresh in ((first[pick], fresh_first[pick]), (second_row[pick], fresh_second[pick])):
+            if fresh:
+                is_chosen[i] = True
+                chosen.append(int(i))
+                overlap = np.maximum(overlap, pool.similarity[:, i])
+    return chosen, _repeats(pool, chosen, options.redundancy)
+
+
+def _repeats(pool: _Pool, chosen: list[int], redundancy: float) -> dict[int, list[int]]:
+    """Other outlets' candidate sentences that state a chosen sentence's fact, keyed by that sentence."""
+    twins: dict[int, list[int]] = {}
+    if not chosen:
+        return twins
+    others = np.array(sorted({i for u in pool.units for i in u} - set(chosen)), dtype=np.int64)
+    if not len(others):
+        return twins
+    sims = pool.similarity[np.ix_(others, chosen)]
+    close = sims.max(axis=1) >= redundancy
+    for i, k in zip(others[close].tolist(), sims.argmax(axis=1)[close].tolist()):
+        twin = chosen[k]
+        if pool.sentences[twin].article_id != pool.sentences[i].article_id:
+            twins.setdefault(twin, []).append(i)
+    return twins
+
+
+def _story(meta: ArticleMeta) -> str:
+    """The story an article belongs to; one story per article until articles carry a story id."""
+    return meta.id
+
+
+def _cite(index: Index, pool: _Pool, chosen: list[int], twins: dict[int, list[int]]) -> Brief:
+    """Order the chosen sentences as a paragraph (story, date, position) and number their sources."""
+    metas = index.articles(list({pool.sentences[i].article_id for i in chosen + sum(twins.values(), [])}))
+    story_weight: dict[str, float] = {}
+    for i in chosen:
+        key = _story(metas[pool.sentences[i].article_id])
+        story_weight[key] = max(story_weight.get(key, -1e9), float(pool.scores[i]))
+
+    def reading_order(i: int) -> tuple:
+        s = pool.sentences[i]
+        meta = metas[s.article_id]
+        # Undated articles sort after dated ones of the same story; '--MM-DD' sorts before full dates.
+        return (-story_weight[_story(meta)], meta.published is None, meta.published or "", pool.rank[s.article_id],
+                s.ordinal)
+
+    numbers: dict[str, int] = {}
+
+    def cite(i: int) -> Citation:
+        s = pool.sentences[i]
+        return Citation(n=numbers.setdefault(s.article_id, len(numbers) + 1), article_id=s.article_id,
+                        start=s.start, end=s.end)
+
+    sentences = []
+    for i in sorted(chosen, key=reading_order):
+        same = [j for j in twins.get(i, []) if pool.texts[j] == pool.texts[i]]
+        other = [j for j in twins.get(i, []) if pool.texts[j] != pool.texts[i]]
+        sentences.append(BriefSentence(text=pool.texts[i], citations=[cite(i)] + [cite(j) for j in same],
+                                       corroborations=[cite(j) for j in other]))
+    sources = [Source(n=n, article_id=a, title=metas[a].title, outlet=metas[a].outlet,
+                      published=metas[a].published, url=metas[a].url) for a, n in numbers.items()]
+    return Brief(sentences=sentences, sources=sources)
+
+
+def citation_problems(brief: Brief, text_of: Callable[[str], str]) -> list[str]:
+    """Every way a brief breaks the citation contract (empty when each citation is a verbatim span)."""
+    problems = []
+    numbers = {s.n: s.article_id for s in brief.sources}
+    for sentence in brief.sentences:
+        if not sentence.citations:
+            problems.append(f"uncited: {sentence.text[:60]!r}")
+        for c in sentence.citations + sentence.corroborations:
+            if numbers.get(c.n) != c.article_id:
+                problems.append(f"citation [{c.n}] does not match the source list")
+        for c in sentence.citations:
+            if text_of(c.article_id)[c.start : c.end] != sentence.text:
+                problems.append(f"[{c.n}] {c.article_id}:{c.start}-{c.end} is not {sentence.text[:60]!r}")
+        for c in sentence.corroborations:
+            if not text_of(c.article_id)[c.start : c.end].strip():
+                problems.append(f"corroboration [{c.n}] {c.article_id}:{c.start}-{c.end} is empty")
+    return problems

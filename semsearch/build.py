@@ -1,4 +1,9 @@
-"""Sources → articles → sentences and chunks → vectors → a new index version, published atomically."""
+"""Sources → articles → sentences and chunks → vectors → stories → a new index version, published atomically.
+
+A build reuses the sentences, chunks and vectors of every article the served version already
+holds (same id = same content), and the embedding cache covers texts seen in older versions, so
+rebuilding an unchanged corpus does no model work.
+"""
 
 from __future__ import annotations
 
@@ -7,14 +12,16 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
 from tqdm import tqdm
 
 from .chunking import chunk_article
 from .config import Settings
-from .embedding import MODEL_NAME, DIMENSION, EmbeddingCache, get_embedder
+from .embedding import DIMENSION, MODEL_NAME, EmbeddingCache, get_embedder
 from .ingest import ingest
-from .models import Article, BuildReport, Chunk, Span
-from .store import IndexWriter
+from .models import Article, BuildReport, Skipped
+from .stories import StoryRules, group_stories
+from .store import ArticleLayout, Index, IndexIncompatible, IndexMissing, IndexWriter
 
 log = logging.getLogger(__name__)
 
@@ -28,58 +35,160 @@ def chunk_text_for_embedding(title: str, body: str) -> str:
     return f"{title}\n{body}" if title else body
 
 
-def build(sources: Sequence[Path], settings: Settings, progress: bool = False) -> BuildReport:
-    """Build a full index from source files and folders and publish it."""
+def story_rules(settings: Settings) -> StoryRules:
+    """Story grouping thresholds from settings."""
+    return StoryRules(
+        same_event_similarity=settings.story_similarity,
+        window_days=settings.story_window_days,
+        near_duplicate_jaccard=settings.near_duplicate_jaccard,
+    )
+
+
+def build(sources: Sequence[str | Path], settings: Settings, progress: bool = False) -> BuildReport:
+    """Build an index from exactly these source files, folders and feed URLs, and publish it."""
     started = time.perf_counter()
-    result = ingest(sources, int(settings.max_file_mb * 1e6))
+    log.info("stage: ingest (%d sources)", len(sources))
+    result = ingest(sources, settings)
     for skip in result.skipped:
         log.warning("skipped %s: %s", skip.source, skip.reason)
     if not result.articles:
         raise NothingToBuild(f"no usable article found ({len(result.skipped)} sources skipped)")
-    report = build_articles(result.articles, settings, progress)
-    report.skipped = result.skipped
+    recorded = [s if str(s).startswith(("http://", "https://")) else str(Path(s).resolve()) for s in sources]
+    report = build_articles(result.articles, settings, progress, sources=recorded)
+    report.skipped = result.skipped + report.skipped
     report.duplicates = result.duplicates
     report.seconds = round(time.perf_counter() - started, 2)
     return report
 
 
-def build_articles(articles: Sequence[Article], settings: Settings, progress: bool = False) -> BuildReport:
+def update(sources: Sequence[str | Path], settings: Settings, progress: bool = False) -> BuildReport:
+    """Rebuild from the sources the served index was built from plus any new ones."""
+    recorded: list[str] = []
+    previous = _previous(settings)
+    if previous is not None:
+        recorded = list(previous.manifest.get("sources", []))
+    for source in sources:
+        source = str(source) if str(source).startswith(("http://", "https://")) else str(Path(source).resolve())
+        if source not in recorded:
+            recorded.append(source)
+    if not recorded:
+        raise NothingToBuild("no sources recorded in the index and none given")
+    return build(recorded, settings, progress)
+
+
+def _previous(settings: Settings) -> Index | None:
+    """The served version, if it can be reused by this build."""
+    try:
+        index = Index(Path(settings.index_dir), MODEL_NAME)
+    except (IndexMissing, IndexIncompatible) as exc:
+        log.debug("not reusing the previous index: %s", exc)
+        return None
+    if index.manifest.get("chunk_tokens") != settings.chunk_tokens:
+        return None
+    return index
+
+
+def build_articles(
+    articles: Sequence[Article], settings: Settings, progress: bool = False, sources: Sequence[str] = ()
+) -> BuildReport:
     """Index already-made articles as a new version and publish it; the previous one serves until then."""
     started = time.perf_counter()
     home = Path(settings.index_dir)
     embedder = get_embedder()
     with IndexWriter(home, MODEL_NAME, DIMENSION, settings.keep_versions) as writer:
         report = BuildReport(index_dir=str(home), version=writer.name)
-        all_spans: list[list[Span]] = []
-        all_chunks: list[list[Chunk]] = []
+        log.info("stage: split (%d articles)", len(articles))
+        previous = _previous(settings)
+        reused = previous.layouts([a.id for a in articles]) if previous else {}
+        layouts: list[ArticleLayout] = []
+        kept: list[Article] = []
         chunk_texts: list[str] = []
         sentence_texts: list[str] = []
-        for article in tqdm(articles, desc="chunking", unit="article", disable=not progress):
-            budget = settings.chunk_tokens - embedder.count_tokens([article.title])[0]
-            spans, chunks = chunk_article(article.id, article.text, embedder.count_tokens, max(budget, 32))
-            all_spans.append(spans)
-            all_chunks.append(chunks)
-            sentence_texts.extend(article.text[s.start : s.end] for s in spans)
-            chunk_texts.extend(
-                chunk_text_for_embedding(article.title, article.text[c.start : c.end]) for c in chunks
-            )
+        for article in tqdm(articles, desc="splitting", unit="article", disable=not progress):
+            layout = reused.get(article.id)
+            if layout is None:
+                budget = settings.chunk_tokens - embedder.count_tokens([article.title])[0]
+                spans, chunks = chunk_article(article.id, article.text, embedder.count_tokens, max(budget, 32))
+                if not spans:
+                    report.skipped.append(Skipped(article.source_path, "no sentences in the cleaned text"))
+                    continue
+                layout = ArticleLayout(spans, chunks, [], [])
+                sentence_texts.extend(article.text[s.start : s.end] for s in spans)
+                chunk_texts.extend(
+                    chunk_text_for_embedding(article.title, article.text[c.start : c.end]) for c in chunks
+                )
+            layouts.append(layout)
+            kept.append(article)
 
+        log.info("stage: embed (%d chunks, %d sentences not seen before)", len(chunk_texts), len(sentence_texts))
         cache = EmbeddingCache(Path(settings.cache_dir or home / "cache") / "embeddings.sqlite")
         try:
-            if progress:
-                print(f"embedding {len(chunk_texts)} chunks and {len(sentence_texts)} sentences")
-            chunk_vectors, n1 = cache.embed(embedder, chunk_texts, settings.embed_batch_size, progress)
-            sentence_vectors, n2 = cache.embed(embedder, sentence_texts, settings.embed_batch_size, progress)
+            if progress and (chunk_texts or sentence_texts):
+                print(f"embedding {len(chunk_texts)} new chunks and {len(sentence_texts)} new sentences")
+            new_chunks, n1 = cache.embed(embedder, chunk_texts, settings.embed_batch_size, progress)
+            new_sentences, n2 = cache.embed(embedder, sentence_texts, settings.embed_batch_size, progress)
         finally:
             cache.close()
-        report.embedded_texts = n1 + n2
-        report.articles = len(articles)
-        report.chunks = len(chunk_texts)
-        report.sentences = len(sentence_texts)
+        chunk_vectors, sentence_vectors = _assemble(layouts, new_chunks, new_sentences)
 
-        writer.write(articles, all_spans, all_chunks, chunk_vectors, sentence_vectors)
+        lead_rows = np.cumsum([0] + [len(layout.chunks) for layout in layouts[:-1]])
+        story_ids = group_stories(
+            [a.id for a in kept], [a.text for a in kept], chunk_vectors[lead_rows],
+            [a.published for a in kept], story_rules(settings),
+        )
+        report.embedded_texts = n1 + n2
+        report.articles = len(kept)
+        report.chunks = len(chunk_vectors)
+        report.sentences = len(sentence_vectors)
+        report.stories = len(set(story_ids))
+        _count_changes(report, kept, previous)
+
+        log.info("stage: write")
+        writer.write(
+            kept, [layout.spans for layout in layouts], [layout.chunks for layout in layouts],
+            chunk_vectors, sentence_vectors, story_ids,
+            extra={"sources": list(sources), "chunk_tokens": settings.chunk_tokens},
+        )
+        log.info("stage: publish %s", writer.name)
         writer.publish()
     report.seconds = round(time.perf_counter() - started, 2)
     log.info("built %s: %d articles, %d chunks in %.1fs", report.version, report.articles, report.chunks,
              report.seconds)
     return report
+
+
+def _assemble(layouts: list[ArticleLayout], new_chunks: np.ndarray, new_sentences: np.ndarray):
+    """Chunk and sentence vector matrices in article order, from reused and fresh vectors."""
+    chunk_rows: list[np.ndarray] = []
+    sentence_rows: list[np.ndarray] = []
+    c = s = 0
+    for layout in layouts:
+        if layout.chunk_vectors:
+            chunk_rows.extend(layout.chunk_vectors)
+            sentence_rows.extend(layout.sentence_vectors)
+        else:
+            chunk_rows.extend(new_chunks[c : c + len(layout.chunks)])
+            sentence_rows.extend(new_sentences[s : s + len(layout.spans)])
+            c += len(layout.chunks)
+            s += len(layout.spans)
+    empty = np.zeros((0, DIMENSION), dtype=np.float32)
+    return (np.stack(chunk_rows).astype(np.float32) if chunk_rows else empty,
+            np.stack(sentence_rows).astype(np.float32) if sentence_rows else empty)
+
+
+def _count_changes(report: BuildReport, articles: Sequence[Article], previous: Index | None) -> None:
+    """Added, changed, removed and unchanged article counts against the served version."""
+    old = previous.sources() if previous else {}
+    old_ids = {i for ids in old.values() for i in ids}
+    new_ids = {a.id for a in articles}
+    new_paths = {a.source_path for a in articles}
+    for article in articles:
+        if article.id in old_ids:
+            report.unchanged += 1
+        elif article.source_path in old:
+            report.changed += 1
+        else:
+            report.added += 1
+    report.removed = sum(
+        1 for path, ids in old.items() if path not in new_paths for i in ids if i not in new_ids
+    )

@@ -48,18 +48,18 @@ def main() -> None:
     _setup_logging(get_settings().log_level)
 
 
-def run_build(settings: Settings, sources: tuple[Path, ...], as_json: bool = False) -> None:
-    """Build an index and print its report; shared by `build` and `serve`."""
-    from .build import NothingToBuild, build
+def run_build(settings: Settings, sources: tuple[str, ...], as_json: bool = False, incremental: bool = False) -> None:
+    """Build (or update) an index and print its report; shared by `build`, `update` and `serve`."""
+    from .build import NothingToBuild, build, update
     from .store import BuildLocked
 
-    if not sources:
+    if not sources and not incremental:
         sample = sample_corpus_dir()
         if sample is None:
             _fail("no SOURCE given and this install carries no sample corpus")
-        sources = (sample,)
+        sources = (str(sample),)
     try:
-        report = build(list(sources), settings, progress=not as_json)
+        report = (update if incremental else build)(list(sources), settings, progress=not as_json)
     except (NothingToBuild, BuildLocked) as exc:
         _fail(f"{exc}; the served index is unchanged")
     except OSError as exc:
@@ -70,7 +70,11 @@ def run_build(settings: Settings, sources: tuple[Path, ...], as_json: bool = Fal
     click.echo(
         f"Built index version {report.version} in {report.seconds:.1f}s: {report.articles} articles, "
         f"{report.chunks} chunks, {report.sentences} sentences ({report.embedded_texts} texts embedded, "
-        f"{report.duplicates} exact duplicates merged)."
+        f"{report.duplicates} exact duplicates merged, {report.stories} stories)."
+    )
+    click.echo(
+        f"Against the previous version: {report.added} added, {report.changed} changed, "
+        f"{report.removed} removed, {report.unchanged} unchanged."
     )
     if report.skipped:
         click.echo(f"Skipped {len(report.skipped)} source(s):")
@@ -80,12 +84,21 @@ def run_build(settings: Settings, sources: tuple[Path, ...], as_json: bool = Fal
 
 
 @main.command("build")
-@click.argument("sources", nargs=-1, type=click.Path(path_type=Path))
+@click.argument("sources", nargs=-1)
 @index_option
 @json_option
-def build_cmd(sources: tuple[Path, ...], index: Path | None, as_json: bool) -> None:
-    """Rebuild the index from SOURCES (files or folders; default: the bundled sample corpus)."""
+def build_cmd(sources: tuple[str, ...], index: Path | None, as_json: bool) -> None:
+    """Rebuild the index from SOURCES (files, folders, feed URLs; default: the bundled sample corpus)."""
     run_build(_settings(index), sources, as_json)
+
+
+@main.command("update")
+@click.argument("sources", nargs=-1)
+@index_option
+@json_option
+def update_cmd(sources: tuple[str, ...], index: Path | None, as_json: bool) -> None:
+    """Re-read the index's recorded sources plus any new SOURCES; only new or changed text is embedded."""
+    run_build(_settings(index), sources, as_json, incremental=True)
 
 
 def _engine(index: Path | None):
@@ -108,15 +121,40 @@ def _run_search(index: Path | None, query: str, **options):
         _fail(str(exc))
 
 
+def filter_options(command):
+    """The filter and recency options shared by `search` and `ask`."""
+    for option in reversed([
+        click.option("--outlet", "outlets", multiple=True, help="Only this outlet (repeat for several)."),
+        click.option("--place", "places", multiple=True, help="Only this datelined place (repeat for several)."),
+        click.option("--since", type=click.DateTime(["%Y-%m-%d"]), help="Published on or after YYYY-MM-DD."),
+        click.option("--until", type=click.DateTime(["%Y-%m-%d"]), help="Published on or before YYYY-MM-DD."),
+        click.option("--recency", type=click.FloatRange(0.0, 1.0), default=0.0, show_default=True,
+                     help="Preference for newer articles (0 = off, 1 = newest first)."),
+    ]):
+        command = option(command)
+    return command
+
+
+def _filters(outlets: tuple[str, ...], places: tuple[str, ...], since, until):
+    """Retrieval filters from the command-line options."""
+    from .retrieval import Filters
+
+    return Filters(outlets=outlets, places=places, since=since.date().isoformat() if since else None,
+                   until=until.date().isoformat() if until else None)
+
+
 @main.command()
 @click.argument("query")
 @click.option("-k", type=click.IntRange(1, 100), default=10, show_default=True, help="Articles to return.")
 @click.option("--mode", type=click.Choice(["hybrid", "dense", "lexical"]), default="hybrid", show_default=True)
+@filter_options
 @index_option
 @json_option
-def search(query: str, k: int, mode: str, index: Path | None, as_json: bool) -> None:
+def search(query: str, k: int, mode: str, outlets, places, since, until, recency: float, index: Path | None,
+           as_json: bool) -> None:
     """Find the articles that best answer QUERY."""
-    response = _run_search(index, query, k=k, mode=mode, summary=as_json)
+    response = _run_search(index, query, k=k, mode=mode, summary=as_json,
+                           filters=_filters(outlets, places, since, until), recency=recency)
     if as_json:
         click.echo(json.dumps(response.to_dict(), indent=2, ensure_ascii=False))
         return
@@ -132,11 +170,14 @@ def search(query: str, k: int, mode: str, index: Path | None, as_json: bool) -> 
 @click.argument("query")
 @click.option("--words", type=click.IntRange(20, 400), default=None, help="Word budget of the brief.")
 @click.option("--sources", type=click.IntRange(1, 50), default=None, help="Most articles to draw on.")
+@filter_options
 @index_option
 @json_option
-def ask(query: str, words: int | None, sources: int | None, index: Path | None, as_json: bool) -> None:
+def ask(query: str, words: int | None, sources: int | None, outlets, places, since, until, recency: float,
+        index: Path | None, as_json: bool) -> None:
     """Answer QUERY with a brief of quoted, cited sentences."""
-    response = _run_search(index, query, words=words, sources=sources)
+    response = _run_search(index, query, words=words, sources=sources,
+                           filters=_filters(outlets, places, since, until), recency=recency)
     if as_json:
         click.echo(json.dumps(response.to_dict(), indent=2, ensure_ascii=False))
         return
@@ -192,6 +233,65 @@ def stats(index: Path | None, as_json: bool) -> None:
         click.echo(f"  {count:5d}  {outlet}")
 
 
+@main.command()
+@click.option("--all", "all_versions", is_flag=True, help="Check every version on disk, not only the current one.")
+@index_option
+def verify(all_versions: bool, index: Path | None) -> None:
+    """Check index files against the checksums in their manifest; exit 1 if any is damaged."""
+    from .store import current_version, verify as verify_version, versions
+
+    home = Path(_settings(index).index_dir)
+    current = current_version(home)
+    names = versions(home) if all_versions else [current] if current else []
+    if not names:
+        _fail(f"no index at {home}")
+    bad = 0
+    for name in names:
+        problems = verify_version(home / "versions" / name)
+        mark = " (current)" if name == current else ""
+        if problems:
+            bad += 1
+            click.secho(f"{name}{mark}: DAMAGED", fg="red")
+            for problem in problems:
+                click.echo(f"  {problem}")
+        else:
+            click.echo(f"{name}{mark}: ok")
+    if bad:
+        sys.exit(1)
+
+
+@main.command()
+@click.option("--to", "target", default=None, help="Version to serve (default: the one before the current).")
+@index_option
+def rollback(target: str | None, index: Path | None) -> None:
+    """Serve an earlier index version again; a running server switches on its next request."""
+    from .store import current_version, set_current, verify as verify_version, versions
+
+    home = Path(_settings(index).index_dir)
+    names, current = versions(home), current_version(home)
+    if target is None:
+        older = [n for n in names if current is None or n < current]
+        if not older:
+            _fail(f"no version older than {current} is kept (see SEMSEARCH_KEEP_VERSIONS)")
+        target = older[0]
+    if target not in names:
+        _fail(f"no version {target!r}; kept versions: {', '.join(names) or 'none'}")
+    if problems := verify_version(home / "versions" / target):
+        _fail(f"version {target} is damaged: {'; '.join(problems)}")
+    set_current(home, target)
+    click.echo(f"Now serving {target} (was {current}).")
+
+
 @main.group("eval")
 def eval_group() -> None:
     """Measure retrieval and brief quality on public data sets (paths to the data are arguments)."""
+
+
+
+from .eval_retrieval import retrieval_cmd  # noqa: E402 - registered after the group it joins
+
+eval_group.add_command(retrieval_cmd)
+
+from .eval_summary import summary_cmd  # noqa: E402 - registered after the group it joins
+
+eval_group.add_command(summary_cmd)

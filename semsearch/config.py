@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -39,6 +40,9 @@ class Settings(BaseSettings):
     host: str = Field("127.0.0.1", description="Address `serve` binds to.")
     port: int = Field(8000, ge=1, le=65535, description="Port `serve` listens on.")
     chunk_tokens: int = Field(200, ge=32, le=256, description="Target chunk size in model tokens.")
+    embed_backend: Literal["torch", "onnx"] = Field(
+        "torch", description="Model runtime: torch, or onnx (same vectors, faster; needs the [onnx] extra)."
+    )
     embed_batch_size: int = Field(32, ge=1, le=1024, description="Texts per model forward pass.")
     brief_words: int = Field(120, ge=20, le=400, description="Default word budget of the brief.")
     brief_candidates: int = Field(30, ge=1, le=200, description="Top chunks whose sentences feed the brief.")
@@ -46,7 +50,39 @@ class Settings(BaseSettings):
         0.25, ge=-1.0, le=1.0, description="Below this query-sentence cosine the brief abstains."
     )
     max_file_mb: float = Field(20.0, gt=0, description="Source files larger than this are skipped.")
+    feed_timeout: float = Field(10.0, gt=0, le=300, description="Seconds to wait for a feed URL.")
+    rails: Literal["split", "drop"] = Field(
+        "split", description="Related-article rails: split into their own articles, or drop."
+    )
+    junk_phrases_file: Path | None = Field(None, description="Extra junk-line patterns, one regex per line.")
+    source_outlets: dict[str, str] = Field(
+        default_factory=dict,
+        description='Default outlet by path fragment, as JSON: {"riverside-herald": "Riverside Herald"}.',
+    )
+    story_similarity: float = Field(
+        0.74, ge=0, le=1, description="Title-and-lead cosine at which two articles are the same event."
+    )
+    story_window_days: int = Field(3, ge=0, description="Most days between two reports of one event.")
+    near_duplicate_jaccard: float = Field(
+        0.5, ge=0, le=1, description="Shingle Jaccard similarity at which two texts are near-duplicates."
+    )
     keep_versions: int = Field(2, ge=1, description="Index versions kept on disk for rollback.")
+    max_concurrent_searches: int = Field(8, ge=1, description="Searches in flight before 503 + Retry-After.")
+    admin_token: SecretStr | None = Field(None, description="Enables the admin rebuild API when set.")
+    verify_on_load: bool = Field(True, description="Check file checksums before serving a version.")
+    llm_url: str | None = Field(
+        None, description="OpenAI-compatible base URL of the answer writer, e.g. http://127.0.0.1:11434/v1."
+    )
+    llm_model: str | None = Field(None, description="Model name the answer writer asks for.")
+    llm_api_key: SecretStr | None = Field(None, description="Bearer token for the writer's API, if it needs one.")
+    llm_timeout: float = Field(30.0, gt=0, le=600, description="Seconds the writer may take for a whole answer.")
+    llm_max_tokens: int = Field(400, ge=16, le=8192, description="Most tokens the writer may generate.")
+    llm_min_similarity: float = Field(
+        0.6, ge=-1.0, le=1.0, description="Cosine an answer sentence needs to its cited evidence to be kept."
+    )
+    llm_min_kept: float = Field(
+        0.5, ge=0.0, le=1.0, description="Share of answer sentences that must pass the check, else the brief is used."
+    )
     log_level: str = Field("INFO", description="Logging level name.")
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,8 +17,9 @@ from .brief import summarize
 from .config import Settings
 from .embedding import MODEL_NAME, Embedder, get_embedder
 from .models import SearchResponse
-from .retrieval import Mode, Retriever
-from .store import ArticleMeta, Index, IndexIncompatible, IndexMissing, current_version
+from .retrieval import Filters, Mode, Retriever
+from .store import ArticleMeta, Index, IndexIncompatible, IndexMissing, current_version, versions
+from .writer import Answer, AnswerResponse, AnswerSentence, Writer
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +52,7 @@ class Engine:
         self._embedder = embedder
         self._index: Index | None = None
         self._lock = threading.Lock()
+        self._refused: str | None = None  # a version that failed to open is not retried
         self.last_error: str | None = None
 
     @property
@@ -63,28 +66,38 @@ class Engine:
     def index(self) -> Index:
         """The served index, switched to a newer published version when one appears."""
         wanted = current_version(self.home)
-        if self._index is not None and self._index.version == wanted:
-            return self._index
+        current = self._index
+        if current is not None and wanted in (current.version, self._refused):
+            return current
         with self._lock:
-            if self._index is None or self._index.version != wanted:
+            if self._index is None or wanted not in (self._index.version, self._refused):
                 self._open(wanted)
         if self._index is None:
             raise IndexMissing(self.last_error or f"no index at {self.home}: run `semsearch build` first")
         return self._index
 
     def _open(self, wanted: str | None) -> None:
-        """Open the wanted version; on failure keep serving the one already open."""
-        try:
-            opened = Index(self.home, MODEL_NAME)
-        except (IndexMissing, IndexIncompatible, OSError, RuntimeError) as exc:
-            self.last_error = str(exc)
-            if self._index is None:
-                raise
-            log.error("keeping index %s: cannot open %s: %s", self._index.version, wanted, exc)
+        """Open the wanted version; if it is broken, keep serving (or fall back to) the last good one."""
+        if wanted is None:
+            self.last_error = f"no index at {self.home}: run `semsearch build` first"
             return
-        if self._index is not None:
-            log.info("switched index %s → %s", self._index.version, opened.version)
-        self._index, self.last_error = opened, None
+        candidates = [wanted] + ([] if self._index else [v for v in versions(self.home) if v != wanted])
+        for name in candidates:
+            try:
+                opened = Index(self.home, MODEL_NAME, version=name, check=self.settings.verify_on_load)
+            except (IndexMissing, IndexIncompatible, OSError) as exc:
+                if name == wanted:
+                    self._refused, self.last_error = wanted, str(exc)
+                    log.error("refusing index version %s: %s", name, exc)
+                continue
+            if self._index is not None:
+                log.info("switched index %s → %s", self._index.version, opened.version)
+            elif name != wanted:
+                log.warning("serving older index version %s instead", name)
+            self._index = opened
+            if name == wanted:
+                self._refused, self.last_error = None, None
+            return
 
     @property
     def ready(self) -> bool:
@@ -103,15 +116,19 @@ class Engine:
         summary: bool = True,
         words: int | None = None,
         sources: int | None = None,
+        filters: Filters | None = None,
+        recency: float = 0.0,
     ) -> SearchResponse:
-        """Ranked articles and the brief for one question."""
+        """Ranked articles and the brief for one question, optionally filtered and leaning to newer articles."""
         embedder = self.embedder  # a first call loads the model; that is not query time
         started = time.perf_counter()
         q = validate_query(q)
         if not 1 <= k <= 100:
             raise QueryError("k must be between 1 and 100", "k")
+        if not 0.0 <= recency <= 1.0:
+            raise QueryError("recency must be between 0 and 1", "recency")
         index = self.index
-        retrieval = Retriever(index, embedder).retrieve(q, k=k, mode=mode)
+        retrieval = Retriever(index, embedder).retrieve(q, k=k, mode=mode, filters=filters, recency=recency)
         brief = None
         if summary:
             brief = summarize(
@@ -123,6 +140,18 @@ class Engine:
             )
         took = (time.perf_counter() - started) * 1000
         return SearchResponse(query=q, took_ms=took, results=retrieval.hits, summary=brief)
+
+    def answer(self, q: str, **options) -> AnswerResponse:
+        """The search and brief for a question, plus the configured model's answer checked against the brief."""
+        response = self.search(q, summary=True, **options)
+        writer = Writer.from_settings(self.settings)
+        return AnswerResponse(response, writer.answer(response.query, response.summary, self.index, self.embedder))
+
+    def stream_answer(self, q: str, **options) -> tuple[SearchResponse, Iterator[AnswerSentence | Answer]]:
+        """The search and brief now; the checked answer sentence by sentence as the model writes it, lazily."""
+        response = self.search(q, summary=True, **options)
+        writer = Writer.from_settings(self.settings)
+        return response, writer.stream(response.query, response.summary, self.index, self.embedder)
 
     def article(self, article_id: str) -> ArticleView | None:
         """One article with its full cleaned text, or None."""
@@ -140,7 +169,7 @@ class Engine:
         except (IndexMissing, IndexIncompatible) as exc:
             return {"status": "no_index", "detail": str(exc), "manifest": None}
         status = "ok" if self.last_error is None else "degraded"
-        return {"status": status, "detail": self.last_error, "manifest": index.manifest}
+        return {"status": status, "detail": self.last_error, "version": index.version, "manifest": index.manifest}
 
 
 def validate_query(q: str | None) -> str:

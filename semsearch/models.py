@@ -85,6 +85,7 @@ class Hit:
     score: float
     snippet: str
     highlights: list[tuple[int, int]]
+    term_highlights: list[tuple[int, int]] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,6 +148,7 @@ class SearchResponse:
         for hit in out["results"]:
             hit["score"] = round(hit["score"], 4)
             hit["highlights"] = [list(h) for h in hit["highlights"]]
+            hit["term_highlights"] = [list(h) for h in hit["term_highlights"]]
         return out
 
 
@@ -159,7 +161,12 @@ class BuildReport:
     articles: int = 0
     chunks: int = 0
     sentences: int = 0
+    stories: int = 0
     duplicates: int = 0
+    added: int = 0
+    changed: int = 0
+    removed: int = 0
+    unchanged: int = 0
     embedded_texts: int = 0
     skipped: list[Skipped] = field(default_factory=list)
     seconds: float = 0.0

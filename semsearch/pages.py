@@ -13,6 +13,8 @@ from fastapi.templating import Jinja2Templates
 
 from .api import EngineDep, _valid_id
 from .engine import QueryError
+from .models import Hit
+from .retrieval import MODES, SNIPPET_JOINER, Filters
 
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=str(resources.files("semsearch.web").joinpath("templates")))
@@ -30,6 +32,37 @@ class Segment:
     marked: bool
 
 
+@dataclass(slots=True)
+class Piece:
+    """A run of snippet text, marked when it is a matched query term."""
+
+    text: str
+    marked: bool
+
+
+
+def snippet_pieces(hit: Hit) -> list[Piece]:
+    """The hit's snippet split so its matched query terms can be marked (the snippet joins its sentences)."""
+    pieces: list[Piece] = []
+    offset = 0  # where the current sentence starts in the snippet
+    for n, (start, end) in enumerate(hit.highlights):
+        if n:
+            pieces.append(Piece(SNIPPET_JOINER, False))
+            offset += len(SNIPPET_JOINER)
+        cursor = start
+        for t_start, t_end in hit.term_highlights:
+            if start <= t_start and t_end <= end and t_start >= cursor:
+                pieces.append(Piece(hit.snippet[offset + cursor - start : offset + t_start - start], False))
+                pieces.append(Piece(hit.snippet[offset + t_start - start : offset + t_end - start], True))
+                cursor = t_end
+        pieces.append(Piece(hit.snippet[offset + cursor - start : offset + end - start], False))
+        offset += end - start
+    return pieces or [Piece(hit.snippet, False)]
+
+
+templates.env.globals["hit_pieces"] = snippet_pieces
+
+
 def error_page(request: Request, status: int, message: str) -> HTMLResponse:
     """A friendly error page; details stay in the log."""
     return templates.TemplateResponse(request, "error.html", {"status": status, "message": message},
@@ -42,14 +75,28 @@ def search_page(
     engine: EngineDep,
     q: Annotated[str | None, Query(max_length=1000)] = None,
     k: Annotated[int, Query(ge=1, le=100)] = 10,
+    mode: Annotated[str, Query(max_length=10)] = "hybrid",
+    outlet: Annotated[list[str], Query()] = [],  # noqa: B006 - FastAPI reads the default, never mutates it
+    since: Annotated[str, Query(max_length=10)] = "",
+    until: Annotated[str, Query(max_length=10)] = "",
 ) -> HTMLResponse:
-    """The search box; with ?q= also the brief, its sources and the results."""
-    context: dict = {"q": q or "", "k": k, "response": None, "error": None, "ready": engine.ready}
+    """The search box with filters; with ?q= also the brief, its sources and the results."""
+    outlets = [o for o in outlet if o]
+    context: dict = {"q": q or "", "k": k, "mode": mode if mode in MODES else "hybrid", "modes": MODES,
+                     "outlet": outlets, "since": since, "until": until, "outlets": [], "response": None,
+                     "error": None, "ready": engine.ready}
+    if context["ready"]:
+        context["outlets"] = [name for name, _ in engine.index.outlets()]
     if q is not None and context["ready"]:
         try:
-            context["response"] = engine.search(q, k=k)
-        except QueryError as exc:
+            filters = Filters(outlets=tuple(outlets), since=since or None, until=until or None)
+        except ValueError as exc:
             context["error"] = str(exc)
+        else:
+            try:
+                context["response"] = engine.search(q, k=k, mode=context["mode"], filters=filters)
+            except QueryError as exc:
+                context["error"] = str(exc)
     status = 422 if context["error"] else 200
     return templates.TemplateResponse(request, "search.html", context, status_code=status)
 

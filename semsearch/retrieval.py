@@ -1,35 +1,115 @@
-"""Query → dense and lexical legs → fusion → article-level hits with highlighted sentences."""
+"""Query → dense and lexical evidence per article → fusion → diverse article hits with highlights.
+
+Both legs fetch candidate chunks (filtered inside the search, so a filtered query still finds k
+articles when k exist); every candidate article is then scored on every signal — the best BM25 chunk,
+the best chunk cosine and the best sentence cosine — so fusion never sees a missing score.
+"""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Literal
 
 import numpy as np
 
 from .embedding import Embedder
 from .models import Hit
-from .store import Index
+from .store import Index, StoredChunk, StoredSentence
 
 Mode = Literal["dense", "lexical", "hybrid"]
+Fusion = Literal["weighted", "rrf"]
 MODES: tuple[str, ...] = ("dense", "lexical", "hybrid")
-RRF_K = 60
+SNIPPET_JOINER = " … "
 _TERM = re.compile(r"\w+", re.UNICODE)
 _PHRASE = re.compile(r'"([^"]+)"')
+_MARK = re.compile("\x02(.*?)\x03", re.S)
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _STOPWORDS = frozenset(
     "a an and are as at be by did do does for from has have how in is it its of on or say said says that the "
     "their them they this to was were what when where which who why will with would about after".split()
 )
 
 
+@dataclass(frozen=True, slots=True)
+class Filters:
+    """Metadata conditions applied inside both legs; empty means no condition."""
+
+    outlets: tuple[str, ...] = ()
+    places: tuple[str, ...] = ()
+    since: str | None = None
+    until: str | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("since", "until"):
+            value = getattr(self, name)
+            if value is not None and not _DATE.match(value):
+                raise ValueError(f"{name} must be a date YYYY-MM-DD")
+
+    @property
+    def active(self) -> bool:
+        """True when any condition is set."""
+        return bool(self.outlets or self.places or self.since or self.until)
+
+    def sql(self) -> tuple[str, list[str]]:
+        """A condition on `articles a` with its parameters."""
+        parts: list[str] = []
+        params: list[str] = []
+        for column, values in (("outlet", self.outlets), ("place", self.places)):
+            if values:
+                parts.append(f"a.{column} IN ({','.join('?' * len(values))})")
+                params.extend(values)
+        if self.since or self.until:
+            # Undated articles and day-without-year dates cannot be placed in a range.
+            parts.append("a.published GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]*'")
+        if self.since:
+            parts.append("substr(a.published, 1, 10) >= ?")
+            params.append(self.since)
+        if self.until:
+            parts.append("substr(a.published, 1, 10) <= ?")
+            params.append(self.until)
+        return " AND ".join(parts) or "1", params
+
+
+@dataclass(frozen=True, slots=True)
+class Params:
+    """How candidates are gathered and fused; the defaults were chosen on SciFact's train split."""
+
+    fusion: Fusion = "weighted"
+    depth: int = 100
+    title_weight: float = 2.0
+    lexical: float = 0.5
+    chunk: float = 0.25
+    sentence: float = 0.25
+    rrf_k: int = 60
+    prf_docs: int = 0
+    prf_weight: float = 0.0
+    recency_half_life_days: float = 30.0
+
+
 @dataclass(slots=True)
 class RankedChunk:
-    """A chunk id with its fused score, best first."""
+    """A chunk id with its score, best first."""
 
     chunk_id: int
     score: float
+
+
+@dataclass(slots=True)
+class Evidence:
+    """Every candidate article with its raw score from each signal."""
+
+    article_ids: list[str]
+    lexical: np.ndarray
+    chunk: np.ndarray
+    sentence: np.ndarray
+    chunks: list[StoredChunk]
+    chunk_cosines: np.ndarray
+    chunk_vectors: np.ndarray
+    sentences: list[StoredSentence]
+    sentence_vectors: np.ndarray
 
 
 @dataclass(slots=True)
@@ -47,79 +127,208 @@ def query_terms(query: str) -> list[str]:
     return [t for t in (m.lower() for m in _TERM.findall(query)) if t not in _STOPWORDS]
 
 
+def query_phrases(query: str) -> list[str]:
+    """The quoted phrases of a query, as lower-cased words joined by single spaces."""
+    return [p for p in (" ".join(_TERM.findall(q)).lower() for q in _PHRASE.findall(query)) if p]
+
+
 def fts_expression(query: str) -> str | None:
-    """An FTS5 MATCH expression: quoted phrases must match literally, other terms are OR-ed."""
-    phrases = [" ".join(_TERM.findall(p)) for p in _PHRASE.findall(query)]
-    rest = _PHRASE.sub(" ", query)
-    terms = list(dict.fromkeys(query_terms(rest)))
-    required = " AND ".join(f'"{p}"' for p in phrases if p)
+    """An FTS5 MATCH expression: quoted phrases must match, other terms are OR-ed."""
+    phrases = query_phrases(query)
+    terms = list(dict.fromkeys(query_terms(_PHRASE.sub(" ", query))))
+    required = " AND ".join(f'"{p}"' for p in phrases)
     optional = " OR ".join(f'"{t}"' for t in terms)
     if required and optional:
         return f"{required} AND ({optional} OR {required})"
     return required or optional or None
 
 
-def rrf(rankings: Sequence[Sequence[tuple[int, float]]], k: int = RRF_K) -> list[RankedChunk]:
-    """Reciprocal rank fusion of several rankings of chunk ids."""
-    scores: dict[int, float] = {}
-    for ranking in rankings:
-        for rank, (chunk_id, _) in enumerate(ranking):
-            scores[chunk_id] = scores.get(chunk_id, 0.0) + 1.0 / (k + rank + 1)
-    return [RankedChunk(c, s) for c, s in sorted(scores.items(), key=lambda kv: -kv[1])]
+def contains_phrase(text: str, phrase: str) -> bool:
+    """Whether the words of a phrase occur literally and consecutively in text (case and spacing aside)."""
+    return f" {phrase} " in " " + " ".join(_TERM.findall(text)).lower() + " "
+
+
+def rrf(rankings: Sequence[np.ndarray], k: int) -> np.ndarray:
+    """Reciprocal rank fusion of score arrays over the same candidates (higher is better)."""
+    total = np.zeros(len(rankings[0]))
+    for scores in rankings:
+        ranks = np.empty(len(scores))
+        ranks[np.argsort(-scores, kind="stable")] = np.arange(len(scores))
+        total += 1.0 / (k + ranks + 1)
+    return total
+
+
+def minmax(scores: np.ndarray) -> np.ndarray:
+    """Scores rescaled to [0, 1] over the candidates; all-equal scores become 0."""
+    if not len(scores):
+        return scores
+    low, span = scores.min(), scores.max() - scores.min()
+    return (scores - low) / span if span > 0 else np.zeros_like(scores)
+
+
+def weighted(signals: Sequence[np.ndarray], weights: Sequence[float]) -> np.ndarray:
+    """Normalized weighted sum of score arrays over the same candidates."""
+    return sum(w * minmax(s) for s, w in zip(signals, weights) if w)
+
+
+def recency_scores(published: Sequence[str | None], newest: str | None, half_life_days: float) -> np.ndarray:
+    """1 for the newest dated article in the index, halving every half-life before it; 0 when undated."""
+    if newest is None:
+        return np.zeros(len(published))
+    end = date.fromisoformat(newest)
+    out = []
+    for value in published:
+        if value and _DATE.match(value[:10]):
+            age = max((end - date.fromisoformat(value[:10])).days, 0)
+            out.append(0.5 ** (age / half_life_days))
+        else:
+            out.append(0.0)
+    return np.asarray(out)
+
+
+def _max_by(keys: Sequence[str], values: np.ndarray, order: dict[str, int]) -> np.ndarray:
+    """The maximum value per article, in the candidate order given."""
+    out = np.full(len(order), -np.inf)
+    for key, value in zip(keys, values):
+        i = order[key]
+        out[i] = max(out[i], value)
+    return out
 
 
 class Retriever:
-    """Hybrid search over one opened index."""
+    """Dense, lexical and hybrid search over one opened index."""
 
-    def __init__(self, index: Index, embedder: Embedder) -> None:
+    def __init__(self, index: Index, embedder: Embedder, params: Params | None = None) -> None:
         self.index = index
         self.embedder = embedder
+        self.params = params or Params()
 
-    def retrieve(self, query: str, k: int = 10, mode: Mode = "hybrid", fetch: int | None = None) -> Retrieval:
-        """The k best articles for a query, with the chunk ranking the brief draws on."""
+    def retrieve(
+        self, query: str, k: int = 10, mode: Mode = "hybrid", filters: Filters | None = None, recency: float = 0.0
+    ) -> Retrieval:
+        """The k best distinct articles for a query, with the chunk ranking the brief draws on."""
         vector = self.embedder.encode_query(query)
-        fetch = fetch or max(50, k * 8)
-        legs = []
-        if mode in ("dense", "hybrid"):
-            legs.append(self.index.search_chunks(vector, fetch))
-        if mode in ("lexical", "hybrid"):
-            expression = fts_expression(query)
-            legs.append(self.index.search_lexical(expression, fetch) if expression else [])
-        ranked = [RankedChunk(c, s) for c, s in legs[0]] if len(legs) == 1 else rrf(legs)
-        return Retrieval(self._hits(ranked, vector, k), ranked, vector, query_terms(query))
+        evidence, scores, order = self._ranked(query, vector, k, mode, filters or Filters(), recency)
+        rank_of = {evidence.article_ids[i]: r for r, i in enumerate(order)}
+        article_score = dict(zip(evidence.article_ids, scores.tolist()))
+        chunk_order = sorted((j for j, c in enumerate(evidence.chunks) if c.article_id in rank_of),
+                             key=lambda j: (rank_of[evidence.chunks[j].article_id], -evidence.chunk_cosines[j]))
+        ranked = [RankedChunk(evidence.chunks[j].id, article_score[evidence.chunks[j].article_id])
+                  for j in chunk_order]
+        top = [(evidence.article_ids[i], float(scores[i])) for i in order[:k]]
+        return Retrieval(self._hits(query, top, evidence, vector), ranked, vector, query_terms(query))
 
-    def _hits(self, ranked: list[RankedChunk], vector: np.ndarray, k: int) -> list[Hit]:
-        """Group chunks by article (best chunk wins) and attach snippets."""
-        best: dict[str, tuple[float, list[int]]] = {}
-        stored = self.index.chunks([r.chunk_id for r in ranked])
-        for r in ranked:
-            chunk = stored.get(r.chunk_id)
-            if chunk is None:
-                continue
-            if chunk.article_id not in best:
-                if len(best) >= k:
-                    continue
-                best[chunk.article_id] = (r.score, [])
-            best[chunk.article_id][1].append(r.chunk_id)
-        metas = self.index.articles(list(best))
-        texts = self.index.texts(list(best))
+    def rank(self, query: str, k: int, mode: Mode = "hybrid", filters: Filters | None = None) -> list[tuple[str, float]]:
+        """Just the k best article ids with their scores, for evaluation."""
+        evidence, scores, order = self._ranked(query, self.embedder.encode_query(query), k, mode,
+                                               filters or Filters(), 0.0)
+        return [(evidence.article_ids[i], float(scores[i])) for i in order[:k]]
+
+    def _ranked(
+        self, query: str, vector: np.ndarray, k: int, mode: Mode, filters: Filters, recency: float
+    ) -> tuple[Evidence, np.ndarray, np.ndarray]:
+        """The evidence for a query, every candidate's final score, and the eligible candidates best first."""
+        evidence = self.evidence(query, vector, mode, filters, max(self.params.depth, 2 * k))
+        scores = self.score(evidence, mode)
+        if recency > 0 and evidence.article_ids:
+            metas = self.index.articles(evidence.article_ids)
+            fresh = recency_scores([metas[a].published for a in evidence.article_ids], self.index.newest_published(),
+                                   self.params.recency_half_life_days)
+            scores = (1 - recency) * minmax(scores) + recency * fresh
+        order = np.argsort(-scores, kind="stable")
+        if mode == "lexical":  # an article whose only match failed a quoted phrase's literal check is no hit
+            order = order[evidence.lexical[order] > 0]
+        return evidence, scores, order
+
+    def evidence(self, query: str, vector: np.ndarray, mode: Mode, filters: Filters, depth: int) -> Evidence:
+        """Candidate articles from the legs the mode uses, each scored on every signal."""
+        p = self.params
+        where, params = filters.sql()
+        allowed = self.index.filtered_chunk_ids(where, params) if filters.active else None
+        expression = fts_expression(query)
+        phrases = query_phrases(query)
+        seeds: list[int] = []
+        if mode in ("dense", "hybrid"):
+            found = (self.index.search_chunks(vector, depth) if allowed is None
+                     else self.index.search_chunks_within(vector, depth, allowed))
+            seeds.extend(c for c, _ in found)
+        if mode in ("lexical", "hybrid") and expression:
+            seeds.extend(c for c, _ in self.index.search_lexical_where(expression, depth, p.title_weight, where,
+                                                                      params))
+        article_ids = list(dict.fromkeys(c.article_id for c in self.index.chunks(seeds).values()))
+        chunks = self.index.article_chunks(article_ids)
+        order = {a: i for i, a in enumerate(article_ids)}
+        chunk_vectors = self.index.chunk_vectors([c.id for c in chunks])
+        chunk_cosines = chunk_vectors @ vector
+        lexical = np.zeros(len(chunks))
+        if expression and chunks:
+            bm25 = self.index.lexical_scores(expression, [c.id for c in chunks], p.title_weight)
+            if phrases:
+                texts = self.index.texts([c.article_id for c in chunks if c.id in bm25])
+                bm25 = {c.id: bm25[c.id] for c in chunks if c.id in bm25
+                        and all(contains_phrase(texts[c.article_id][c.start : c.end], ph) for ph in phrases)}
+            lexical = np.asarray([bm25.get(c.id, 0.0) for c in chunks])
+        sentences = self.index.sentences_of(article_ids)
+        sentence_vectors = self.index.vectors_of([s.id for s in sentences])
+        keys = [c.article_id for c in chunks]
+        return Evidence(
+            article_ids=article_ids,
+            lexical=_max_by(keys, lexical, order) if chunks else np.zeros(0),
+            chunk=_max_by(keys, chunk_cosines, order) if chunks else np.zeros(0),
+            sentence=(_max_by([s.article_id for s in sentences], sentence_vectors @ vector, order)
+                      if sentences else np.zeros(len(article_ids))),
+            chunks=chunks, chunk_cosines=chunk_cosines, chunk_vectors=chunk_vectors,
+            sentences=sentences, sentence_vectors=sentence_vectors,
+        )
+
+    def score(self, evidence: Evidence, mode: Mode) -> np.ndarray:
+        """Fused article scores for the mode (higher is better)."""
+        p = self.params
+        sentence = np.where(np.isfinite(evidence.sentence), evidence.sentence, evidence.chunk)
+        signals = [evidence.lexical, evidence.chunk, sentence]
+        weights = {"lexical": (1.0, 0.0, 0.0), "dense": (0.0, p.chunk, p.sentence),
+                   "hybrid": (p.lexical, p.chunk, p.sentence)}[mode]
+        if p.fusion == "rrf":
+            return rrf([s for s, w in zip(signals, weights) if w], p.rrf_k)
+        return weighted(signals, weights)
+
+    def _hits(self, query: str, top: list[tuple[str, float]], evidence: Evidence, vector: np.ndarray) -> list[Hit]:
+        """One hit per article: metadata, the two sentences closest to the query, and matched-term spans."""
+        ids = [a for a, _ in top]
+        metas = self.index.articles(ids)
+        texts = self.index.texts(ids)
+        sims = evidence.sentence_vectors @ vector if len(evidence.sentences) else np.zeros(0)
+        by_article: dict[str, list[int]] = {}
+        for i, s in enumerate(evidence.sentences):
+            by_article.setdefault(s.article_id, []).append(i)
+        terms = self._term_spans(query, ids, evidence)
         hits = []
-        for article_id, (score, chunk_ids) in best.items():
+        for article_id, score in top:
             meta, text = metas[article_id], texts[article_id]
-            spans = self._best_sentences(chunk_ids[:3], stored, vector)
+            rows = by_article.get(article_id, [])
+            best = sorted(sorted(rows, key=lambda i: -sims[i])[:2], key=lambda i: evidence.sentences[i].start)
+            spans = [(evidence.sentences[i].start, evidence.sentences[i].end) for i in best]
+            marked = [t for t in terms.get(article_id, []) if any(s <= t[0] and t[1] <= e for s, e in spans)]
             hits.append(Hit(
                 article_id=article_id, title=meta.title, outlet=meta.outlet, published=meta.published,
-                url=meta.url, score=score, snippet=" … ".join(text[s:e] for s, e in spans), highlights=spans,
+                url=meta.url, score=score, snippet=SNIPPET_JOINER.join(text[s:e] for s, e in spans), highlights=spans,
+                term_highlights=marked,
             ))
         return hits
 
-    def _best_sentences(self, chunk_ids: list[int], stored: dict, vector: np.ndarray, n: int = 2) -> list[tuple[int, int]]:
-        """Spans of the n sentences of these chunks closest to the query, in reading order."""
-        sentences = self.index.sentences_between(
-            [(stored[c].first_sentence, stored[c].last_sentence) for c in chunk_ids]
-        )
-        if not sentences:
-            return []
-        sims = self.index.vectors_of([s.id for s in sentences]) @ vector
-        top = sorted(np.argsort(-sims)[:n].tolist())
-        return [(sentences[i].start, sentences[i].end) for i in top]
+    def _term_spans(self, query: str, article_ids: list[str], evidence: Evidence) -> dict[str, list[tuple[int, int]]]:
+        """Spans of article text where the lexical leg matched a query term or phrase, by article."""
+        expression = fts_expression(query)
+        wanted = set(article_ids)
+        chunks = {c.id: c for c in evidence.chunks if c.article_id in wanted}
+        if not expression or not chunks:
+            return {}
+        out: dict[str, list[tuple[int, int]]] = {}
+        for chunk_id, marked in self.index.highlighted_bodies(expression, list(chunks)):
+            chunk, removed = chunks[chunk_id], 0
+            for m in _MARK.finditer(marked):
+                start = chunk.start + m.start() - removed
+                removed += 2
+                out.setdefault(chunk.article_id, []).append((start, start + len(m.group(1))))
+        return {a: sorted(set(spans)) for a, spans in out.items()}
+

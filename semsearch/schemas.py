@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import date
+from typing import Literal
+
 from pydantic import BaseModel, Field
 
 
@@ -30,6 +33,9 @@ class HitOut(BaseModel):
     score: float = Field(description="Fused rank score (hybrid/lexical) or cosine (dense); higher is better")
     snippet: str
     highlights: list[list[int]] = Field(description="[start, end] spans of the article text shown in the snippet")
+    term_highlights: list[list[int]] = Field(
+        default_factory=list, description="[start, end] spans of query terms and phrases matched in those sentences"
+    )
 
 
 class CitationOut(BaseModel):
@@ -70,6 +76,22 @@ class BriefOut(BaseModel):
     abstained: str | None = None
 
 
+class SearchIn(BaseModel):
+    """The JSON body of POST /api/search: the GET parameters, with lists for outlets and places."""
+
+    q: str = Field(max_length=1000, description="The question or keywords")
+    k: int = Field(10, ge=1, le=100, description="How many articles to return")
+    mode: Literal["hybrid", "dense", "lexical"] = "hybrid"
+    summary: bool = True
+    words: int | None = Field(None, ge=20, le=400)
+    sources: int | None = Field(None, ge=1, le=50)
+    outlet: list[str] = Field(default_factory=list, description="Only these outlets")
+    place: list[str] = Field(default_factory=list, description="Only these datelined places")
+    since: date | None = Field(None, description="Published on or after this day")
+    until: date | None = Field(None, description="Published on or before this day")
+    recency: float = Field(0.0, ge=0.0, le=1.0, description="0 ignores dates; 1 ranks by recency alone")
+
+
 class SearchOut(BaseModel):
     """Ranked articles and the brief for one question."""
 
@@ -97,6 +119,7 @@ class ArticleOut(BaseModel):
 class HealthOut(BaseModel):
     """Whether an index is served, and its manifest."""
 
-    status: str = Field(examples=["ok"])
+    status: str = Field(examples=["ok"], description="ok, degraded (a newer version was refused) or no_index")
     detail: str | None = None
+    version: str | None = Field(None, description="The index version being served")
     manifest: dict | None = None

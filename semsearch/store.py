@@ -32,7 +32,7 @@ from .models import Article, Chunk, Span
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 CURRENT = "CURRENT"
 MANIFEST = "manifest.json"
 META_DB = "meta.sqlite"
@@ -42,8 +42,11 @@ SENTENCE_VECTORS = "sentences.f16.npy"
 SCHEMA = """
 CREATE TABLE articles (
     id TEXT PRIMARY KEY, title TEXT NOT NULL, outlet TEXT, published TEXT, url TEXT, place TEXT,
-    source_path TEXT NOT NULL, extracted_from TEXT, duplicate_paths TEXT NOT NULL, text TEXT NOT NULL
+    source_path TEXT NOT NULL, extracted_from TEXT, duplicate_paths TEXT NOT NULL, text TEXT NOT NULL,
+    story_id TEXT NOT NULL
 );
+CREATE INDEX articles_by_story ON articles(story_id);
+CREATE INDEX articles_by_source ON articles(source_path);
 CREATE TABLE sentences (
     id INTEGER PRIMARY KEY, article_id TEXT NOT NULL, ordinal INTEGER NOT NULL,
     start INTEGER NOT NULL, end INTEGER NOT NULL
@@ -66,6 +69,10 @@ class IndexIncompatible(RuntimeError):
     """The index was built by another model or format version."""
 
 
+class IndexCorrupt(IndexIncompatible):
+    """A version's files do not match the checksums in its manifest."""
+
+
 class BuildLocked(RuntimeError):
     """Another build holds the index home's lock."""
 
@@ -83,6 +90,17 @@ class ArticleMeta:
     source_path: str
     extracted_from: str | None
     duplicate_paths: list[str]
+    story_id: str
+
+
+@dataclass(slots=True)
+class ArticleLayout:
+    """An indexed article's sentence spans, chunks and their vectors."""
+
+    spans: list[Span]
+    chunks: list[Chunk]
+    chunk_vectors: list[np.ndarray]
+    sentence_vectors: list[np.ndarray]
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,6 +142,42 @@ def _fsync_dir(path: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def versions(home: Path) -> list[str]:
+    """Names of the published versions on disk, newest first."""
+    folder = Path(home) / "versions"
+    if not folder.is_dir():
+        return []
+    return sorted((p.name for p in folder.iterdir() if p.is_dir() and not p.name.startswith(".")), reverse=True)
+
+
+def set_current(home: Path, name: str) -> None:
+    """Point CURRENT at a version in one atomic rename, durable before it returns."""
+    home = Path(home)
+    pointer = home / f".{CURRENT}.{name}.tmp"
+    with pointer.open("w", encoding="utf-8") as fh:
+        fh.write(name + "\n")
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(pointer, home / CURRENT)
+    _fsync_dir(home)
+
+
+def verify(version_dir: Path) -> list[str]:
+    """Problems found in a version's files against its manifest checksums; empty when intact."""
+    try:
+        manifest = json.loads((version_dir / MANIFEST).read_text("utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        return [f"{MANIFEST}: unreadable ({exc})"]
+    problems = []
+    for name, expected in manifest.get("files", {}).items():
+        path = version_dir / name
+        if not path.is_file():
+            problems.append(f"{name}: missing")
+        elif _sha256(path) != expected:
+            problems.append(f"{name}: checksum mismatch (corrupt or changed)")
+    return problems
 
 
 def current_version(home: Path) -> str | None:
@@ -176,6 +230,7 @@ class IndexWriter:
         chunks: Sequence[Sequence[Chunk]],
         chunk_vectors: np.ndarray,
         sentence_vectors: np.ndarray,
+        story_ids: Sequence[str],
         extra: dict | None = None,
     ) -> None:
         """Write every file of the version into the partial directory."""
@@ -184,11 +239,12 @@ class IndexWriter:
         sentence_base = 0
         chunk_id = 0
         with db:
-            for article, spans, article_chunks in zip(articles, sentences, chunks, strict=True):
+            for article, spans, article_chunks, story_id in zip(articles, sentences, chunks, story_ids, strict=True):
                 db.execute(
-                    "INSERT INTO articles VALUES (?,?,?,?,?,?,?,?,?,?)",
+                    "INSERT INTO articles VALUES (?,?,?,?,?,?,?,?,?,?,?)",
                     (article.id, article.title, article.outlet, article.published, article.url, article.place,
-                     article.source_path, article.extracted_from, json.dumps(article.duplicate_paths), article.text),
+                     article.source_path, article.extracted_from, json.dumps(article.duplicate_paths), article.text,
+                     story_id),
                 )
                 db.executemany(
                     "INSERT INTO sentences VALUES (?,?,?,?,?)",
@@ -218,7 +274,8 @@ class IndexWriter:
             "dimension": self.dimension,
             "version": self.name,
             "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-            "counts": {"articles": len(articles), "chunks": chunk_id, "sentences": sentence_base},
+            "counts": {"articles": len(articles), "chunks": chunk_id, "sentences": sentence_base,
+                       "stories": len(set(story_ids))},
             "corpus_fingerprint": hashlib.sha256("".join(sorted(a.id for a in articles)).encode()).hexdigest(),
             "faiss": {"type": "IndexFlatIP", "metric": "inner_product"},
             "files": files,
@@ -234,33 +291,28 @@ class IndexWriter:
                 os.fsync(fh.fileno())
         os.rename(self.partial, final)
         _fsync_dir(self.versions)
-        pointer = self.home / f".{CURRENT}.{self.name}.tmp"
-        with pointer.open("w", encoding="utf-8") as fh:
-            fh.write(self.name + "\n")
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(pointer, self.home / CURRENT)
-        _fsync_dir(self.home)
+        set_current(self.home, self.name)
         self._collect_garbage()
         return final
 
     def _collect_garbage(self) -> None:
         """Keep the newest keep_versions versions (the current one always), for rollback."""
-        done = sorted((p for p in self.versions.iterdir() if p.is_dir() and not p.name.startswith(".")), reverse=True)
-        for old in done[self.keep_versions :]:
-            if old.name != self.name:
-                shutil.rmtree(old, ignore_errors=True)
+        for old in versions(self.home)[self.keep_versions :]:
+            if old != self.name:
+                shutil.rmtree(self.versions / old, ignore_errors=True)
 
 
 class Index:
     """A published index version opened for reading; safe to share between threads."""
 
-    def __init__(self, home: Path, expected_model: str) -> None:
+    def __init__(self, home: Path, expected_model: str, version: str | None = None, check: bool = False) -> None:
         self.home = Path(home)
-        name = current_version(self.home)
+        name = version or current_version(self.home)
         if name is None:
             raise IndexMissing(f"no index at {self.home}: run `semsearch build` first")
         self.path = self.home / "versions" / name
+        if check and (problems := verify(self.path)):
+            raise IndexCorrupt(f"index version {name} failed verification: {'; '.join(problems)}")
         try:
             self.manifest = json.loads((self.path / MANIFEST).read_text("utf-8"))
         except (OSError, json.JSONDecodeError) as exc:
@@ -276,8 +328,11 @@ class Index:
                 f"{expected_model!r}: rebuild it with `semsearch build`"
             )
         self.version = name
-        self.faiss = faiss.read_index(str(self.path / CHUNK_INDEX))
-        self.sentence_vectors = np.load(self.path / SENTENCE_VECTORS, mmap_mode="r")
+        try:
+            self.faiss = faiss.read_index(str(self.path / CHUNK_INDEX))
+            self.sentence_vectors = np.load(self.path / SENTENCE_VECTORS, mmap_mode="r")
+        except (OSError, RuntimeError, ValueError) as exc:
+            raise IndexCorrupt(f"index version {name} cannot be loaded: {exc}") from None
         self._local = threading.local()
 
     @property
@@ -285,7 +340,9 @@ class Index:
         """This thread's read-only connection to the metadata."""
         conn = getattr(self._local, "db", None)
         if conn is None:
-            conn = sqlite3.connect(f"file:{self.path / META_DB}?mode=ro", uri=True, check_same_thread=False)
+            # Published versions never change, so readers skip SQLite's locking altogether.
+            conn = sqlite3.connect(f"file:{self.path / META_DB}?mode=ro&immutable=1", uri=True,
+                                   check_same_thread=False)
             self._local.db = conn
         return conn
 
@@ -335,10 +392,50 @@ class Index:
     def articles(self, ids: Sequence[str]) -> dict[str, ArticleMeta]:
         """Article metadata by id."""
         return {
-            r[0]: ArticleMeta(*r[:8], json.loads(r[8]))
+            r[0]: ArticleMeta(*r[:8], json.loads(r[8]), r[9])
             for r in self._in("SELECT id, title, outlet, published, url, place, source_path, extracted_from, "
-                              "duplicate_paths FROM articles WHERE id IN ({})", list(ids))
+                              "duplicate_paths, story_id FROM articles WHERE id IN ({})", list(ids))
         }
+
+    def story_members(self, story_ids: Sequence[str]) -> dict[str, list[str]]:
+        """Article ids of each story, oldest first."""
+        members: dict[str, list[str]] = {}
+        rows = self._in("SELECT story_id, id FROM articles WHERE story_id IN ({}) ORDER BY published, id",
+                        list(story_ids))
+        for story_id, article_id in rows:
+            members.setdefault(story_id, []).append(article_id)
+        return members
+
+    def sources(self) -> dict[str, set[str]]:
+        """Article ids by the source path they were read from."""
+        out: dict[str, set[str]] = {}
+        for path, article_id in self.db.execute("SELECT source_path, id FROM articles"):
+            out.setdefault(path, set()).add(article_id)
+        return out
+
+    def layouts(self, article_ids: Sequence[str]) -> dict[str, ArticleLayout]:
+        """Sentences, chunks and vectors of articles already indexed, for reuse by the next build."""
+        layouts: dict[str, ArticleLayout] = {}
+        sentence_rows = list(self._in(
+            "SELECT article_id, id, start, end FROM sentences WHERE article_id IN ({}) ORDER BY id", article_ids))
+        chunk_rows = list(self._in(
+            "SELECT article_id, id, ordinal, start, end, first_sentence, last_sentence FROM chunks "
+            "WHERE article_id IN ({}) ORDER BY id", article_ids))
+        if not sentence_rows or not chunk_rows:
+            return layouts
+        chunk_vectors = self.faiss.reconstruct_batch(np.array([r[1] for r in chunk_rows], dtype=np.int64))
+        sentence_vectors = self.vectors_of([r[1] for r in sentence_rows])
+        first_sentence: dict[str, int] = {}
+        for row_no, (article_id, sid, start, end) in enumerate(sentence_rows):
+            layout = layouts.setdefault(article_id, ArticleLayout([], [], [], []))
+            first_sentence.setdefault(article_id, sid)
+            layout.spans.append(Span(start, end))
+            layout.sentence_vectors.append(sentence_vectors[row_no])
+        for row_no, (article_id, _, ordinal, start, end, first, last) in enumerate(chunk_rows):
+            base = first_sentence[article_id]
+            layouts[article_id].chunks.append(Chunk(article_id, ordinal, start, end, first - base, last - base))
+            layouts[article_id].chunk_vectors.append(chunk_vectors[row_no])
+        return layouts
 
     def article_text(self, article_id: str) -> str | None:
         """The cleaned text of one article, which every offset refers to."""
@@ -349,10 +446,93 @@ class Index:
         """Cleaned texts by article id."""
         return dict(self._in("SELECT id, text FROM articles WHERE id IN ({})", list(ids)))
 
+    def article_ids(self) -> list[str]:
+        """Ids of every stored article."""
+        return [r[0] for r in self.db.execute("SELECT id FROM articles")]
+
     def outlets(self) -> list[tuple[str, int]]:
         """Outlets with their article counts, most first."""
         return list(self.db.execute(
             "SELECT outlet, COUNT(*) FROM articles WHERE outlet IS NOT NULL GROUP BY outlet ORDER BY 2 DESC, 1"))
+
+    def filtered_chunk_ids(self, where: str, params: Sequence) -> np.ndarray:
+        """Ids of the chunks whose article satisfies a SQL condition on `articles a`."""
+        rows = self.db.execute(f"SELECT c.id FROM chunks c JOIN articles a ON a.id = c.article_id WHERE {where}",
+                               list(params))
+        return np.fromiter((r[0] for r in rows), dtype=np.int64)
+
+    def search_chunks_within(self, vector: np.ndarray, n: int, allowed: np.ndarray) -> list[tuple[int, float]]:
+        """The n chunks nearest to a query vector among the allowed chunk ids, as (chunk id, cosine)."""
+        n = min(n, len(allowed))
+        if n <= 0:
+            return []
+        params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(allowed))
+        scores, ids = self.faiss.search(vector.reshape(1, -1).astype(np.float32), n, params=params)
+        return [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
+
+    def chunk_vectors(self, ids: Sequence[int]) -> np.ndarray:
+        """Stored chunk vectors, rows in the order given."""
+        if not len(ids):
+            return np.zeros((0, self.faiss.d), dtype=np.float32)
+        return self.faiss.reconstruct_batch(np.asarray(ids, dtype=np.int64))
+
+    def search_lexical_where(
+        self, match: str, n: int, title_weight: float, where: str = "1", params: Sequence = ()
+    ) -> list[tuple[int, float]]:
+        """The n chunks best matching an FTS5 expression whose article satisfies `where` on `articles a`."""
+        rows = self.db.execute(
+            "SELECT chunk_fts.rowid, -bm25(chunk_fts, ?, 1.0) AS s FROM chunk_fts "
+            "JOIN chunks c ON c.id = chunk_fts.rowid JOIN articles a ON a.id = c.article_id "
+            f"WHERE chunk_fts MATCH ? AND ({where}) ORDER BY s DESC LIMIT ?",
+            [title_weight, match, *params, n],
+        )
+        return [(int(r), float(s)) for r, s in rows]
+
+    def lexical_scores(self, match: str, chunk_ids: Sequence[int], title_weight: float) -> dict[int, float]:
+        """BM25 scores (higher is better) of the given chunks for an FTS5 expression; non-matching ones are absent."""
+        out: dict[int, float] = {}
+        ids = list(chunk_ids)
+        for i in range(0, len(ids), 900):
+            batch = ids[i : i + 900]
+            rows = self.db.execute(
+                "SELECT rowid, -bm25(chunk_fts, ?, 1.0) FROM chunk_fts WHERE chunk_fts MATCH ? "
+                f"AND rowid IN ({','.join('?' * len(batch))})",
+                [title_weight, match, *batch],
+            )
+            out.update((int(r), float(s)) for r, s in rows)
+        return out
+
+    def highlighted_bodies(self, match: str, chunk_ids: Sequence[int]) -> list[tuple[int, str]]:
+        """Chunk bodies with every token the FTS5 expression matched wrapped in \\x02 … \\x03."""
+        out: list[tuple[int, str]] = []
+        ids = list(chunk_ids)
+        for i in range(0, len(ids), 900):
+            batch = ids[i : i + 900]
+            rows = self.db.execute(
+                "SELECT rowid, highlight(chunk_fts, 1, char(2), char(3)) FROM chunk_fts WHERE chunk_fts MATCH ? "
+                f"AND rowid IN ({','.join('?' * len(batch))})",
+                [match, *batch],
+            )
+            out.extend((int(r), str(b)) for r, b in rows)
+        return out
+
+    def article_chunks(self, article_ids: Sequence[str]) -> list[StoredChunk]:
+        """Every chunk of the given articles."""
+        return [StoredChunk(*r) for r in self._in(
+            "SELECT id, article_id, start, end, first_sentence, last_sentence FROM chunks WHERE article_id IN ({})",
+            list(article_ids))]
+
+    def sentences_of(self, article_ids: Sequence[str]) -> list[StoredSentence]:
+        """Every sentence of the given articles, in id order."""
+        return sorted((StoredSentence(*r) for r in self._in(
+            "SELECT id, article_id, ordinal, start, end FROM sentences WHERE article_id IN ({})", list(article_ids))),
+            key=lambda s: s.id)
+
+    def newest_published(self) -> str | None:
+        """The latest full YYYY-MM-DD publication date in the index."""
+        return self.db.execute(
+            "SELECT MAX(substr(published, 1, 10)) FROM articles WHERE published GLOB '[0-9][0-9][0-9][0-9]-*'"
+        ).fetchone()[0]
 
     def _in(self, sql: str, values: Sequence) -> Iterator[tuple]:
         """Run a query with an IN (...) list, in batches under SQLite's variable limit."""

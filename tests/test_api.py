@@ -7,7 +7,8 @@ import re
 import pytest
 
 SEARCH_KEYS = {"query", "took_ms", "results", "summary"}
-HIT_KEYS = {"article_id", "title", "outlet", "published", "url", "score", "snippet", "highlights"}
+HIT_KEYS = {"article_id", "title", "outlet", "published", "url", "score", "snippet", "highlights",
+            "term_highlights"}
 
 
 def test_search_returns_the_documented_json(client):
@@ -53,7 +54,7 @@ def test_health_reports_the_manifest(client):
     body = client.get("/api/health").json()
     assert body["status"] == "ok"
     assert body["manifest"]["model"] == "sentence-transformers/all-MiniLM-L6-v2"
-    assert body["manifest"]["counts"]["articles"] == 11
+    assert body["manifest"]["counts"]["articles"] == 12
 
 
 def test_openapi_is_served(client):

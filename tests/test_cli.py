@@ -25,7 +25,7 @@ def test_build_search_ask_stats(runner, tmp_path):
     index = str(tmp_path / "idx")
     built = runner.invoke(main, ["build", str(CORPUS), "--index", index])
     assert built.exit_code == 0, built.output
-    assert "11 articles" in built.output and "Skipped" in built.output and "broken.txt" in built.output
+    assert "12 articles" in built.output and "Skipped" in built.output and "broken.txt" in built.output
 
     found = runner.invoke(main, ["search", "Why did dockworkers strike?", "--index", index, "-k", "3"])
     assert found.exit_code == 0 and "1. " in found.output and "Port Calder" in found.output.split("2. ")[0]
@@ -39,7 +39,7 @@ def test_build_search_ask_stats(runner, tmp_path):
     assert searched["results"] == as_json["results"]
 
     stats = json.loads(runner.invoke(main, ["stats", "--index", index, "--json"]).output)
-    assert stats["manifest"]["counts"]["articles"] == 11
+    assert stats["manifest"]["counts"]["articles"] == 12
     assert stats["outlets"]["Valley Wire"] >= 1
 
 
@@ -48,7 +48,7 @@ def test_build_json_report_lists_skips(runner, tmp_path):
     report = json.loads(out.output)
     skipped = {s["source"].rsplit("/", 1)[-1]: s["reason"] for s in report["skipped"]}
     assert skipped["empty.txt"] == "empty file" and "wire.jsonl:3" in skipped
-    assert report["articles"] == 11 and report["seconds"] > 0
+    assert report["articles"] == 12 and report["seconds"] > 0
 
 
 def test_index_dir_comes_from_the_environment(runner, tmp_path):

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from semsearch.config import Settings
 from semsearch.ingest import ingest, read_raw
 from semsearch.ingest.cleaning import Cleaner, dateline_date, parse_date
 from semsearch.ingest.readers import SkipSource, decode_bytes
@@ -15,7 +16,7 @@ from .conftest import CORPUS
 
 @pytest.fixture(scope="module")
 def result():
-    return ingest([CORPUS], max_bytes=20_000_000)
+    return ingest([CORPUS])
 
 
 def by_title(result, fragment: str):
@@ -92,14 +93,14 @@ def test_dateline_in_first_line_moves_to_metadata(result):
 
 
 def test_rails_can_be_dropped():
-    found = ingest([CORPUS / "scraped_flood_page.txt"], 20_000_000, keep_rails=False)
+    found = ingest([CORPUS / "scraped_flood_page.txt"], Settings(rails="drop"))
     assert [a.title for a in found.articles] == ["River Mell bursts its banks, forcing 900 residents from homes"]
 
 
 def test_exact_duplicates_are_stored_once(tmp_path):
     for name in ("a.txt", "b.txt"):
         (tmp_path / name).write_text((CORPUS / "harbor_strike_ledger.txt").read_text())
-    found = ingest([tmp_path], 20_000_000)
+    found = ingest([tmp_path])
     assert len(found.articles) == 1 and found.duplicates == 1
     assert found.articles[0].duplicate_paths == [str(tmp_path / "b.txt")]
 
@@ -112,7 +113,7 @@ def test_large_files_unknown_types_and_outside_symlinks_are_skipped(tmp_path):
     outside = tmp_path / "secret.txt"
     outside.write_text("Secret\n\nThis file lives outside the source folder.")
     (src / "link.txt").symlink_to(outside)
-    docs, skipped = read_raw([src], max_bytes=1000)
+    docs, skipped = read_raw([src], Settings(max_file_mb=0.001))
     reasons = {Path(s.source).name: s.reason for s in skipped}
     assert "too large" in reasons["big.txt"]
     assert "unsupported" in reasons["notes.docx"]

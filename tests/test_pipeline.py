@@ -91,7 +91,7 @@ def test_bad_queries_raise_query_error(engine: Engine):
 def test_build_report_counts_and_skips(settings: Settings):
     index = Index(settings.index_dir, MODEL_NAME)
     counts = index.manifest["counts"]
-    assert counts["articles"] == 11
+    assert counts["articles"] == 12
     assert counts["sentences"] > counts["articles"] and counts["chunks"] >= counts["articles"]
     assert index.faiss.ntotal == counts["chunks"]
     assert index.sentence_vectors.shape == (counts["sentences"], 384)

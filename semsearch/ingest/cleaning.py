@@ -81,20 +81,27 @@ class Cleaner:
         common = {line for line, count in df.items() if count >= threshold and line}
         return cls(common_lines=common, keep_rails=keep_rails, phrases=_load_phrases(phrases_file))
 
-    def is_junk(self, line: str, title: str = "") -> bool:
-        """True for a line of page furniture rather than article prose."""
+    def is_junk(self, line: str, title: str = "", edge: bool = True) -> bool:
+        """True for a line of page furniture rather than article prose.
+
+        ``edge`` says the line lies in page furniture: before the first or after the last prose
+        line, in a region that shows other signs of junk. Elsewhere a short unpunctuated line is
+        more often a list item, subheading or match statistic, so it is kept.
+        """
         stripped = line.strip()
-        if not stripped:
+        if not stripped or self.is_marked_junk(stripped, title):
             return True
-        if _key(stripped) in self.common_lines or self.phrases.match(stripped):
-            return True
-        if title and _key(stripped) == _key(title):
-            return True
-        if is_caption_line(stripped):
-            return True
-        words = stripped.split()
-        # Short lines without sentence punctuation are menus, buttons, bylines and labels.
-        return len(words) <= 8 and stripped[-1] not in _TERMINAL
+        return edge and not is_prose(stripped)
+
+    def is_marked_junk(self, line: str, title: str = "") -> bool:
+        """Junk by a positive signal: the phrase list, corpus-wide repetition, the title again, a caption."""
+        key = _key(line)
+        return (
+            key in self.common_lines
+            or bool(self.phrases.match(line))
+            or bool(title and key == _key(title))
+            or is_caption_line(line)
+        )
 
     def clean(self, title: str, body: str, source: str) -> list[Cleaned]:
         """Clean one document into its main article and, when it carries a rail, the rail's stories."""
@@ -119,8 +126,23 @@ class Cleaner:
 
     def _paragraphs(self, lines: list[str], title: str) -> list[str]:
         """Kept lines as paragraphs, hard-wrapped lines joined back together first."""
-        blocks = unwrap(lines) if is_hard_wrapped(lines) else lines
-        return [strip_leading_caption(p) for p in blocks if not self.is_junk(p, title)]
+        blocks = unwrap(lines) if is_hard_wrapped(lines) else [ln for ln in lines if ln]
+        marked = [self.is_marked_junk(block, title) for block in blocks]
+        prose = [i for i, block in enumerate(blocks) if is_prose(block) and not marked[i]]
+        first, last = (prose[0], prose[-1]) if prose else (len(blocks), -1)
+        junky_head = any(marked[:first])
+        junky_tail = any(marked[last + 1 :])
+        return [
+            strip_leading_caption(block)
+            for i, block in enumerate(blocks)
+            if not marked[i] and not self.is_junk(block, title, edge=(i < first and junky_head) or (i > last and junky_tail))
+        ]
+
+
+def is_prose(line: str) -> bool:
+    """A line that reads as article text: long, or a punctuated sentence of a few words."""
+    words = line.split()
+    return len(words) > 8 or (len(words) >= 2 and line[-1] in _TERMINAL)
 
 
 def _key(line: str) -> str:

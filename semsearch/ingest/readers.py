@@ -203,7 +203,7 @@ def html_fragment_to_text(fragment: str) -> str:
     return root.text_content()
 
 
-def read_feed(path: Path, text: str) -> Iterator[RawDoc | Skipped]:
+def read_feed(path: Path | str, text: str) -> Iterator[RawDoc | Skipped]:
     """RSS 2.0 or Atom: each item or entry is an article; the channel title is the outlet."""
     try:
         root = ElementTree.fromstring(text.encode("utf-8"))

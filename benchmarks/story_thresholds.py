@@ -1,0 +1,52 @@
+"""Calibrate same-event grouping: pairwise precision/recall of story groups against labelled groups.
+
+Usage: python benchmarks/story_thresholds.py [INDEX_DIR] [LABELS_JSON]
+(defaults: the project's index/ built from index/sample, and benchmarks/sample_stories.json)
+
+Labels list groups of article titles that report one event; every other pair is a different event.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from semsearch.embedding import MODEL_NAME
+from semsearch.stories import StoryRules, group_stories
+from semsearch.store import Index
+
+HERE = Path(__file__).parent
+
+
+def main(index_dir: Path, labels_path: Path) -> None:
+    index = Index(index_dir, MODEL_NAME)
+    rows = list(index.db.execute(
+        "SELECT a.id, a.title, a.text, a.published, MIN(c.id) FROM articles a JOIN chunks c ON c.article_id = a.id "
+        "GROUP BY a.id ORDER BY a.id"))
+    ids, titles, texts, dates = ([r[i] for r in rows] for i in range(4))
+    leads = index.faiss.reconstruct_batch(np.array([r[4] for r in rows], dtype=np.int64))
+    label = {t: g for g, group in enumerate(json.loads(labels_path.read_text())) for t in group}
+    truth = {(i, j) for i, j in itertools.combinations(range(len(rows)), 2)
+             if titles[i] in label and label.get(titles[i]) == label.get(titles[j])}
+    sims = leads @ leads.T
+    same = [float(sims[i, j]) for i, j in truth]
+    print(f"{len(rows)} articles, {len(truth)} labelled same-event pairs; "
+          f"their lead cosine: min {min(same):.3f}, mean {np.mean(same):.3f}")
+    print(f"{'threshold':>9} {'window':>6} {'pairs':>5} {'precision':>9} {'recall':>6}")
+    for threshold in (0.65, 0.70, 0.72, 0.74, 0.76, 0.78, 0.80, 0.85):
+        for window in (1, 3, 7):
+            stories = group_stories(ids, texts, leads, dates, StoryRules(threshold, window))
+            found = {(i, j) for i, j in itertools.combinations(range(len(rows)), 2) if stories[i] == stories[j]}
+            precision = len(found & truth) / len(found) if found else 1.0
+            recall = len(found & truth) / len(truth)
+            print(f"{threshold:9.2f} {window:6d} {len(found):5d} {precision:9.2f} {recall:6.2f}")
+
+
+if __name__ == "__main__":
+    args = sys.argv[1:]
+    main(Path(args[0]) if args else HERE.parent / "index",
+         Path(args[1]) if len(args) > 1 else HERE / "sample_stories.json")

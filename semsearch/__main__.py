@@ -1,0 +1,5 @@
+"""`python -m semsearch` runs the CLI."""
+
+from .cli import main
+
+main()

@@ -1,0 +1,130 @@
+"""Grouping articles that tell the same story: near-duplicate text and same-event coverage.
+
+Two signals, both cheap at build time:
+- near-duplicates (a wire story lightly edited by two outlets): MinHash over word 5-gram
+  shingles with LSH banding, confirmed by the estimated Jaccard similarity;
+- same-event coverage (two outlets, their own words): cosine similarity of the embedded
+  title-and-lead chunk, within a window of days when both dates are known.
+Groups are the connected components of either kind of pair.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+
+import numpy as np
+
+_WORD = re.compile(r"\w+")
+_PRIME = (1 << 61) - 1
+
+
+@dataclass(frozen=True, slots=True)
+class StoryRules:
+    """Thresholds for grouping; defaults measured on the sample corpus (docs/benchmarks.md)."""
+
+    same_event_similarity: float = 0.75
+    window_days: int = 3
+    near_duplicate_jaccard: float = 0.5
+    shingle_words: int = 5
+    permutations: int = 64
+    bands: int = 16
+
+
+def shingles(text: str, n: int) -> np.ndarray:
+    """Hashes of the word n-grams of a text."""
+    words = [w.lower() for w in _WORD.findall(text)]
+    grams = {" ".join(words[i : i + n]) for i in range(max(1, len(words) - n + 1))}
+    return np.array(
+        [int.from_bytes(hashlib.blake2b(g.encode(), digest_size=8).digest(), "little") >> 3 for g in grams],
+        dtype=np.uint64,
+    )
+
+
+def minhash(texts: Sequence[str], rules: StoryRules) -> np.ndarray:
+    """MinHash signatures, one row of `permutations` values per text."""
+    rng = np.random.default_rng(20250515)  # fixed, so signatures are stable across builds
+    a = rng.integers(1, _PRIME, size=rules.permutations, dtype=np.uint64)
+    b = rng.integers(0, _PRIME, size=rules.permutations, dtype=np.uint64)
+    out = np.full((len(texts), rules.permutations), np.iinfo(np.uint64).max, dtype=np.uint64)
+    for i, text in enumerate(texts):
+        hashes = shingles(text, rules.shingle_words)
+        if hashes.size:
+            # Multiply-add hashing, wrapping in uint64; only the ordering matters for MinHash.
+            out[i] = ((hashes[:, None] * a[None, :] + b[None, :]) % np.uint64(_PRIME)).min(axis=0)
+    return out
+
+
+def near_duplicate_pairs(signatures: np.ndarray, rules: StoryRules) -> set[tuple[int, int]]:
+    """Pairs whose estimated Jaccard similarity reaches the threshold, found through LSH bands."""
+    rows = rules.permutations // rules.bands
+    pairs: set[tuple[int, int]] = set()
+    for band in range(rules.bands):
+        buckets: dict[bytes, list[int]] = {}
+        for i, sig in enumerate(signatures[:, band * rows : (band + 1) * rows]):
+            buckets.setdefault(sig.tobytes(), []).append(i)
+        for members in buckets.values():
+            for x in range(len(members)):
+                for y in range(x + 1, len(members)):
+                    pairs.add((members[x], members[y]))
+    return {
+        (i, j) for i, j in pairs
+        if float(np.mean(signatures[i] == signatures[j])) >= rules.near_duplicate_jaccard
+    }
+
+
+def _day(published: str | None) -> date | None:
+    """A full date, or None when the year (or the whole date) is unknown."""
+    try:
+        return date.fromisoformat(published) if published and not published.startswith("--") else None
+    except ValueError:
+        return None
+
+
+def same_event_pairs(
+    lead_vectors: np.ndarray, published: Sequence[str | None], rules: StoryRules, neighbours: int = 20
+) -> set[tuple[int, int]]:
+    """Pairs whose title-and-lead vectors are close, published within the window when dates are known."""
+    n = len(lead_vectors)
+    if n < 2:
+        return set()
+    days = [_day(p) for p in published]
+    pairs = set()
+    for start in range(0, n, 1024):  # blocks keep the similarity matrix small at archive scale
+        sims = lead_vectors[start : start + 1024] @ lead_vectors.T
+        for row, i in enumerate(range(start, min(start + 1024, n))):
+            top = np.argpartition(-sims[row], min(neighbours, n - 1))[: neighbours + 1]
+            for j in top:
+                j = int(j)
+                if j == i or sims[row, j] < rules.same_event_similarity:
+                    continue
+                if days[i] and days[j] and abs((days[i] - days[j]).days) > rules.window_days:
+                    continue
+                pairs.add((min(i, j), max(i, j)))
+    return pairs
+
+
+def group_stories(
+    ids: Sequence[str], texts: Sequence[str], lead_vectors: np.ndarray, published: Sequence[str | None],
+    rules: StoryRules = StoryRules(),
+) -> list[str]:
+    """A story id per article: the smallest article id of its group, so ids are stable across builds."""
+    parent = list(range(len(ids)))
+
+    def find(x: int) -> int:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    pairs = near_duplicate_pairs(minhash(texts, rules), rules) | same_event_pairs(lead_vectors, published, rules)
+    for i, j in pairs:
+        parent[find(i)] = find(j)
+    smallest: dict[int, str] = {}
+    for i, article_id in enumerate(ids):
+        root = find(i)
+        smallest[root] = min(smallest.get(root, article_id), article_id)
+    return [smallest[find(i)] for i in range(len(ids))]

@@ -1,0 +1,48 @@
+"""The packaged model through both backends, and the embedding cache."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from semsearch.embedding import EmbeddingCache, get_embedder
+
+TEXTS = [
+    "The port strike entered its third day.",
+    "Inflation slowed to 2.6 percent in March, the statistics office said, strengthening the case for a cut. " * 4,
+    "Hi",
+]
+
+
+def test_vectors_are_unit_length_and_384_wide():
+    vectors = get_embedder("torch").encode(TEXTS)
+    assert vectors.shape == (3, 384) and vectors.dtype == np.float32
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+
+
+def test_onnx_backend_gives_the_same_vectors_as_torch():
+    torch_vectors = get_embedder("torch").encode(TEXTS)
+    onnx_vectors = get_embedder("onnx").encode(TEXTS, batch_size=2)
+    assert float((torch_vectors * onnx_vectors).sum(axis=1).min()) > 0.9999
+    assert get_embedder("onnx").count_tokens(TEXTS) == get_embedder("torch").count_tokens(TEXTS)
+
+
+def test_long_texts_are_truncated_at_the_model_window_not_the_tokenizer_default():
+    for backend in ("torch", "onnx"):
+        embedder = get_embedder(backend)
+        assert embedder.count_tokens(["word " * 400]) == [256]
+        base = "the harbour strike " * 60  # 180 tokens
+        # a change after token 128 still counts (the tokenizer file's own limit would hide it) ...
+        near = embedder.encode([base + "cranes automation union", base + "football final trophy"])
+        assert float(near[0] @ near[1]) < 0.9999
+        # ... and a change past the model's 256-token window does not
+        far = embedder.encode([base * 2 + "cranes", base * 2 + "football"])
+        assert float(far[0] @ far[1]) > 0.9999
+
+
+def test_cache_returns_stored_vectors_without_the_model(tmp_path):
+    embedder = get_embedder("torch")
+    cache = EmbeddingCache(tmp_path / "cache.sqlite")
+    first, fresh = cache.embed(embedder, TEXTS, batch_size=8)
+    again, fresh_again = cache.embed(embedder, TEXTS[::-1], batch_size=8)
+    assert fresh == 3 and fresh_again == 0
+    assert np.array_equal(first[::-1], again)

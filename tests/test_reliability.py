@@ -1,0 +1,185 @@
+"""Crash safety, hot swap under load, corruption, limits and the admin API, on real indexes and servers."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+import httpx
+import pytest
+from click.testing import CliRunner
+
+from semsearch.app import create_app
+from semsearch.build import build
+from semsearch.cli import main
+from semsearch.config import Settings
+from semsearch.engine import Engine
+from semsearch.store import current_version, set_current, verify, versions
+
+from .conftest import CORPUS, LiveServer
+
+QUESTION = "central bank interest rate decision"
+
+
+def answer(engine: Engine, q: str = QUESTION) -> list[tuple[str, float]]:
+    return [(h.article_id, round(h.score, 5)) for h in engine.search(q, summary=False).results]
+
+
+@pytest.mark.parametrize("stage", ["ingest", "split", "embed", "write", "publish"])
+def test_build_killed_at_any_stage_leaves_a_servable_index(tmp_path, stage):
+    settings = Settings(index_dir=tmp_path / "idx", cache_dir=tmp_path / "cache")
+    build([CORPUS / "wire.jsonl"], settings)
+    before_version = current_version(settings.index_dir)
+    before = answer(Engine(settings))
+
+    env = {**os.environ, "SEMSEARCH_CACHE_DIR": str(tmp_path / "fresh-cache"), "SEMSEARCH_LOG_LEVEL": "INFO"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "semsearch", "build", str(CORPUS), "--index", str(settings.index_dir)],
+        stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, env=env,
+    )
+    deadline = time.monotonic() + 120
+    for line in proc.stderr:
+        if f"stage: {stage}" in line:
+            proc.send_signal(signal.SIGKILL)
+            break
+        assert time.monotonic() < deadline, "build never reached the stage"
+    proc.wait(timeout=30)
+    assert proc.returncode == -signal.SIGKILL
+
+    served = current_version(settings.index_dir)
+    assert verify(settings.index_dir / "versions" / served) == []
+    if served == before_version:
+        assert answer(Engine(settings)) == before
+    else:  # killed after the switch: the new version is complete
+        assert stage == "publish"
+    report = build([CORPUS], settings)  # the next build succeeds and sweeps the partial directory
+    assert report.articles == 12
+    assert not list((settings.index_dir / "versions").glob(".partial-*"))
+
+
+def test_server_swaps_to_new_versions_under_load_without_failing(tmp_path):
+    settings = Settings(index_dir=tmp_path / "idx")
+    build([CORPUS / "wire.jsonl"], settings)
+    engine = Engine(settings)
+    failures, tops = [], []
+    stop = threading.Event()
+
+    def client(url: str) -> None:
+        with httpx.Client(base_url=url, timeout=30) as http:
+            for _ in range(2000):  # bounded: at most 2,000 requests or until the test says stop
+                if stop.is_set():
+                    break
+                r = http.get("/api/search", params={"q": "record electricity demand heatwave", "k": 1})
+                if r.status_code != 200:
+                    failures.append(r.status_code)
+                else:
+                    tops.append(r.json()["results"][0]["title"])
+
+    with LiveServer(create_app(settings, engine)) as live:
+        worker = threading.Thread(target=client, args=(live.url,))
+        worker.start()
+        time.sleep(0.5)
+        build([CORPUS / "wire.jsonl", CORPUS / "rates.csv"], settings)
+        time.sleep(0.5)
+        build([CORPUS / "wire.jsonl", CORPUS / "rates.csv", CORPUS / "rail_feed.xml"], settings)
+        time.sleep(1.0)
+        stop.set()
+        worker.join(timeout=60)
+    assert failures == []
+    assert len(tops) > 10
+    assert not tops[0].startswith("Heatwave") and tops[-1].startswith("Heatwave")
+
+
+@pytest.mark.parametrize("victim", ["meta.sqlite", "chunks.faiss", "sentences.f16.npy", "manifest.json"])
+def test_corrupt_version_is_named_by_verify_and_refused_by_the_server(tmp_path, victim):
+    settings = Settings(index_dir=tmp_path / "idx")
+    build([CORPUS / "wire.jsonl"], settings)
+    good = current_version(settings.index_dir)
+    engine = Engine(settings)
+    before = answer(engine)
+
+    bad = good[:-1] + ("x" if good[-1] != "x" else "y")
+    shutil.copytree(settings.index_dir / "versions" / good, settings.index_dir / "versions" / bad)
+    path = settings.index_dir / "versions" / bad / victim
+    data = bytearray(path.read_bytes())
+    if victim == "manifest.json":
+        path.write_bytes(bytes(data[: len(data) // 2]))  # truncated
+    else:
+        middle = len(data) // 2
+        data[middle : middle + 8] = bytes(b ^ 0xFF for b in data[middle : middle + 8])  # flipped
+        path.write_bytes(bytes(data))
+    set_current(settings.index_dir, bad)
+
+    result = CliRunner().invoke(main, ["verify", "--index", str(settings.index_dir)])
+    assert result.exit_code == 1 and victim in result.output
+
+    assert answer(engine) == before  # keeps serving the last good version
+    health = engine.health()
+    assert health["status"] == "degraded" and health["version"] == good and bad in health["detail"]
+    cold = Engine(settings)  # a fresh server falls back to the newest good version
+    assert answer(cold) == before and cold.health()["version"] == good
+
+
+def test_rollback_serves_the_previous_version(tmp_path):
+    settings = Settings(index_dir=tmp_path / "idx")
+    build([CORPUS / "wire.jsonl"], settings)
+    first = current_version(settings.index_dir)
+    build([CORPUS / "rates.csv"], settings)
+    assert len(versions(settings.index_dir)) == 2
+    result = CliRunner().invoke(main, ["rollback", "--index", str(settings.index_dir)])
+    assert result.exit_code == 0, result.output
+    assert current_version(settings.index_dir) == first
+
+
+def test_too_many_searches_get_503_with_retry_after(settings, engine):
+    app = create_app(settings.model_copy(update={"max_concurrent_searches": 2}), engine)
+    with LiveServer(app) as live, httpx.Client(base_url=live.url) as http:
+        app.state.in_flight = 2  # stands in for two searches already running
+        busy = http.get("/api/search", params={"q": "port strike"})
+        assert busy.status_code == 503 and busy.headers["retry-after"] == "1"
+        assert busy.json()["error"]["code"] == "busy"
+        assert http.get("/api/health").status_code == 200  # only searches are limited
+        app.state.in_flight = 0
+        assert http.get("/api/search", params={"q": "port strike"}).status_code == 200
+
+
+def test_oversized_and_odd_requests(client):
+    big = client.post("/api/search", content=b'{"q": "' + b"a" * 70_000 + b'"}',
+                      headers={"Content-Type": "application/json"})
+    assert big.status_code == 413 and big.json()["error"]["code"] == "body_too_large"
+    for q in ("\x00\x01 port", "\ud800" if False else "caf\u00e9 \u202e strike", "🚢" * 50):
+        r = client.get("/api/search", params={"q": q})
+        assert r.status_code in (200, 422), (q, r.status_code)
+    raw = client.get("/api/search?q=%FF%FE%00port")
+    assert raw.status_code in (200, 422)
+    assert client.get("/api/search", params={"q": "port", "unknown": "x"}).status_code == 200
+
+
+def test_admin_api_needs_a_token_and_runs_one_build_at_a_time(tmp_path):
+    settings = Settings(index_dir=tmp_path / "idx", admin_token="s3cret-token")
+    build([CORPUS / "wire.jsonl"], settings)
+    with LiveServer(create_app(settings)) as live, httpx.Client(base_url=live.url, timeout=60) as http:
+        assert http.post("/api/index/rebuild").status_code == 401
+        wrong = http.post("/api/index/rebuild", headers={"Authorization": "Bearer nope"})
+        assert wrong.status_code == 401 and wrong.json()["error"]["message"]
+        auth = {"Authorization": "Bearer s3cret-token"}
+        started = http.post("/api/index/rebuild", headers=auth, json={"sources": [str(CORPUS)]})
+        assert started.status_code == 202
+        assert http.post("/api/index/rebuild", headers=auth).status_code == 409
+        job_id = started.json()["id"]
+        for _ in range(600):
+            job = http.get(f"/api/index/jobs/{job_id}", headers=auth).json()
+            if job["status"] != "running":
+                break
+            time.sleep(0.1)
+        assert job["status"] == "done", job
+        assert job["report"]["articles"] == 12
+        assert http.get("/api/health").json()["manifest"]["counts"]["articles"] == 12
+    without = Settings(index_dir=tmp_path / "idx")
+    with LiveServer(create_app(without)) as live, httpx.Client(base_url=live.url) as http:
+        assert http.post("/api/index/rebuild", headers={"Authorization": "Bearer s3cret-token"}).status_code == 404

@@ -1,0 +1,136 @@
+"""Retrieval: fusion, filters, quoted phrases, recency and highlight spans, over the fixture index."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from semsearch.engine import QueryError
+from semsearch.retrieval import (
+    Filters, contains_phrase, fts_expression, minmax, query_phrases, recency_scores, rrf, weighted,
+)
+
+
+def test_minmax_and_weighted_sum():
+    assert minmax(np.array([2.0, 4.0, 3.0])).tolist() == [0.0, 1.0, 0.5]
+    assert minmax(np.array([5.0, 5.0])).tolist() == [0.0, 0.0]
+    fused = weighted([np.array([1.0, 0.0, 0.5]), np.array([0.0, 10.0, 5.0])], [0.75, 0.25])
+    assert fused.tolist() == pytest.approx([0.75, 0.25, 0.5])
+
+
+def test_rrf_rewards_agreement():
+    lexical = np.array([3.0, 2.0, 1.0])  # ranks 0, 1, 2
+    dense = np.array([0.1, 0.9, 0.5])  # ranks 2, 0, 1
+    fused = rrf([lexical, dense], k=60)
+    assert fused[1] == pytest.approx(1 / 62 + 1 / 61)
+    assert int(np.argmax(fused)) == 1
+
+
+def test_recency_halves_every_half_life():
+    scores = recency_scores(["2025-05-31", "2025-05-01", "--05-01", None], "2025-05-31", 30.0)
+    assert scores.tolist() == pytest.approx([1.0, 0.5, 0.0, 0.0])
+
+
+def test_phrases_are_required_in_the_fts_expression():
+    assert query_phrases('talks on "Strategic  mutual-trust" now') == ["strategic mutual trust"]
+    expression = fts_expression('"strategic mutual trust" china talks')
+    assert expression.startswith('"strategic mutual trust" AND (')
+    assert contains_phrase("Both spoke of STRATEGIC mutual\ntrust.", "strategic mutual trust")
+    assert not contains_phrase("strategic and mutual trust", "strategic mutual trust")
+
+
+def test_bad_filter_dates_are_rejected():
+    with pytest.raises(ValueError):
+        Filters(since="May 2025")
+
+
+def _outlet_counts(engine) -> list[tuple[str, int]]:
+    return engine.index.outlets()
+
+
+@pytest.mark.parametrize("mode", ["hybrid", "dense", "lexical"])
+def test_outlet_filter_returns_k_when_k_exist(engine, mode):
+    outlet, count = _outlet_counts(engine)[0]
+    response = engine.search("harbour strike port workers news", k=count, mode=mode, summary=False,
+                             filters=Filters(outlets=(outlet,)))
+    if mode == "lexical":  # the lexical leg only returns articles sharing a word with the query
+        assert 1 <= len(response.results) <= count
+    else:
+        assert len(response.results) == count
+    assert {hit.outlet for hit in response.results} == {outlet}
+    assert len({hit.article_id for hit in response.results}) == len(response.results)
+
+
+def test_several_outlets_and_date_range(engine):
+    (first, n1), (second, n2) = _outlet_counts(engine)[:2]
+    response = engine.search("news", k=100, mode="dense", summary=False, filters=Filters(outlets=(first, second)))
+    assert len(response.results) == n1 + n2
+    dated = engine.search("news", k=100, mode="dense", summary=False,
+                          filters=Filters(since="2025-04-01", until="2025-05-31"))
+    assert dated.results
+    assert all("2025-04-01" <= hit.published[:10] <= "2025-05-31" for hit in dated.results)
+
+
+@pytest.mark.parametrize("mode", ["hybrid", "dense", "lexical"])
+def test_impossible_filter_returns_nothing_without_error(engine, mode):
+    for filters in (Filters(outlets=("No Such Outlet",)), Filters(since="2999-01-01"),
+                    Filters(since="2025-06-01", until="2025-01-01")):
+        response = engine.search("port strike", k=5, mode=mode, summary=False, filters=filters)
+        assert response.results == []
+
+
+def test_quoted_phrase_matches_literally(engine):
+    response = engine.search('"crane operators"', k=10, mode="lexical", summary=False)
+    assert response.results
+    for hit in response.results:
+        assert contains_phrase(engine.article(hit.article_id).text, "crane operators")
+    assert engine.search('"operators crane"', k=10, mode="lexical", summary=False).results == []
+
+
+@pytest.mark.parametrize("mode", ["hybrid", "dense", "lexical"])
+def test_highlight_spans_are_valid_offsets(engine, mode):
+    response = engine.search("dockworkers automation cranes", k=5, mode=mode, summary=False)
+    assert response.results
+    marked_any = False
+    for hit in response.results:
+        text = engine.article(hit.article_id).text
+        for start, end in hit.highlights:
+            assert 0 <= start < end <= len(text)
+            assert text[start:end] in hit.snippet
+        for start, end in hit.term_highlights:
+            assert any(s <= start < end <= e for s, e in hit.highlights)
+            assert text[start:end].lower().startswith(("dockworker", "automat", "crane"))
+            marked_any = True
+    assert marked_any
+
+
+def test_recency_prefers_newer_articles(engine):
+    plain = engine.search("news report", k=5, mode="dense", summary=False)
+    recent = engine.search("news report", k=5, mode="dense", summary=False, recency=1.0)
+    newest = max(h.published for h in recent.results if h.published and h.published[0].isdigit())
+    assert recent.results[0].published == newest
+    assert [h.article_id for h in plain.results] != [h.article_id for h in recent.results] or \
+        plain.results[0].published == newest
+    with pytest.raises(QueryError):
+        engine.search("news", recency=2.0)
+
+
+def test_post_search_takes_a_json_body(client, engine):
+    outlet, _ = _outlet_counts(engine)[0]
+    body = client.post("/api/search", json={"q": "port strike", "k": 3, "outlet": [outlet], "summary": False}).json()
+    assert body["results"] and {h["outlet"] for h in body["results"]} == {outlet}
+    get = client.get("/api/search", params={"q": "port strike", "k": 3, "outlet": outlet, "summary": "false"}).json()
+    assert [h["article_id"] for h in get["results"]] == [h["article_id"] for h in body["results"]]
+    bad = client.post("/api/search", json={"q": "port", "since": "yesterday"})
+    assert bad.status_code == 422 and bad.json()["error"]["field"] == "since"
+    none = client.get("/api/search", params={"q": "port", "since": "2999-01-01", "summary": "false"}).json()
+    assert none["results"] == []
+
+
+def test_search_page_has_filters_and_marks_terms(client):
+    page = client.get("/", params={"q": "dockworkers automation", "mode": "lexical", "since": "", "until": ""})
+    assert page.status_code == 200
+    html = page.text
+    assert 'name="outlet"' in html and 'type="date"' in html and 'name="mode"' in html
+    assert "<mark>" in html
+    assert client.get("/", params={"q": "port", "since": "nonsense"}).status_code == 422

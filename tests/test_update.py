@@ -1,0 +1,123 @@
+"""Incremental updates, story grouping and feed URLs on indexes built in the test."""
+
+from __future__ import annotations
+
+import http.server
+import shutil
+import threading
+
+import pytest
+
+from semsearch.build import build, update
+from semsearch.config import Settings
+from semsearch.embedding import MODEL_NAME
+from semsearch.store import Index
+
+from .conftest import CORPUS
+
+STRIKE = ("harbor_strike_ledger.txt", "harbor_strike_tribune.html", "harbor_strike_wire.json")
+
+
+@pytest.fixture()
+def folder(tmp_path):
+    src = tmp_path / "news"
+    src.mkdir()
+    for name in (*STRIKE, "rates.csv", "rail_feed.xml"):
+        shutil.copy(CORPUS / name, src / name)
+    return src
+
+
+def titles(settings: Settings) -> set[str]:
+    index = Index(settings.index_dir, MODEL_NAME)
+    return {row[0] for row in index.db.execute("SELECT title FROM articles")}
+
+
+def test_update_adds_changes_and_removes(folder, tmp_path):
+    settings = Settings(index_dir=tmp_path / "idx")
+    first = build([folder], settings)
+    assert (first.added, first.changed, first.removed, first.unchanged) == (5, 0, 0, 0)
+
+    shutil.copy(CORPUS / "latin1_cafe.txt", folder / "cafe.txt")  # added
+    (folder / "rates.csv").unlink()  # removed
+    feed = (folder / "rail_feed.xml").read_text()
+    (folder / "rail_feed.xml").write_text(feed.replace("8.2 gigawatts", "8.4 gigawatts"))  # changed
+    second = update([], settings)
+    assert (second.added, second.changed, second.removed, second.unchanged) == (1, 1, 1, 3)
+    # only the changed feed item and the new file were embedded: far fewer texts than the first build
+    assert 0 < second.embedded_texts < first.embedded_texts / 2
+    after = titles(settings)
+    assert any("terrace tax" in t for t in after) and not any("Kestrel" in t for t in after)
+
+    engine_text = Index(settings.index_dir, MODEL_NAME).db.execute(
+        "SELECT text FROM articles WHERE title LIKE 'Heatwave%'").fetchone()[0]
+    assert "8.4 gigawatts" in engine_text
+
+
+def test_unchanged_rebuild_embeds_nothing_and_reuses_everything(folder, tmp_path, monkeypatch):
+    settings = Settings(index_dir=tmp_path / "idx")
+    build([folder], settings)
+    calls = []
+    from semsearch.embedding import Embedder
+
+    original = Embedder.encode
+    monkeypatch.setattr(Embedder, "encode", lambda self, texts, **kw: calls.append(len(texts)) or original(self, texts, **kw))
+    again = build([folder], settings)
+    assert again.embedded_texts == 0 and calls == [] and again.unchanged == 5
+
+
+def test_update_can_add_a_new_source(folder, tmp_path):
+    settings = Settings(index_dir=tmp_path / "idx")
+    build([folder], settings)
+    report = update([CORPUS / "latin1_cafe.txt"], settings)
+    assert report.added == 1 and report.unchanged == 5
+    sources = Index(settings.index_dir, MODEL_NAME).manifest["sources"]
+    assert str(folder.resolve()) in sources and str((CORPUS / "latin1_cafe.txt").resolve()) in sources
+
+
+def test_one_story_from_three_outlets_is_grouped(folder, tmp_path):
+    settings = Settings(index_dir=tmp_path / "idx")
+    build([folder], settings)
+    index = Index(settings.index_dir, MODEL_NAME)
+    rows = list(index.db.execute("SELECT title, outlet, story_id FROM articles"))
+    strike = {r[2] for r in rows if "Calder" in r[0]}
+    assert len([r for r in rows if "Calder" in r[0]]) == 3 and len(strike) == 1
+    others = {r[2] for r in rows if "Calder" not in r[0]}
+    assert not strike & others and len(others) == 2
+    assert index.manifest["counts"]["stories"] == 3
+    members = index.story_members(list(strike))[strike.pop()]
+    assert len(members) == 3
+
+
+class FeedHandler(http.server.BaseHTTPRequestHandler):
+    """Serves the fixture feed at /feed.xml and nothing else."""
+
+    def do_GET(self) -> None:  # noqa: N802 - the stdlib's name
+        if self.path != "/feed.xml":
+            self.send_error(404)
+            return
+        body = (CORPUS / "rail_feed.xml").read_bytes()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/rss+xml")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+def test_feed_url_source_on_loopback(tmp_path):
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), FeedHandler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        base = f"http://127.0.0.1:{httpd.server_address[1]}"
+        settings = Settings(index_dir=tmp_path / "idx", feed_timeout=5)
+        report = build([f"{base}/feed.xml", f"{base}/missing.xml"], settings)
+    finally:
+        httpd.shutdown()
+    assert report.articles == 1
+    assert any("missing.xml" in s.source and "could not be fetched" in s.reason for s in report.skipped)
+    index = Index(settings.index_dir, MODEL_NAME)
+    outlet, url = index.db.execute("SELECT outlet, url FROM articles").fetchone()
+    assert outlet == "Valley Wire" and url.endswith("/heatwave-power")
