@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+import json
+import logging
+from collections.abc import Iterator
 from datetime import date
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi.responses import StreamingResponse
 
 from .engine import Engine
+from .models import SearchResponse
 from .retrieval import Filters
-from .schemas import ArticleOut, ErrorOut, HealthOut, SearchIn, SearchOut
+from .schemas import AnswerIn, AnswerOut, ArticleOut, ErrorOut, HealthOut, SearchIn, SearchOut
+from .writer import Answer, AnswerSentence
+
+log = logging.getLogger(__name__)
+STREAM_FAILED = "the answer could not be finished (details are in the server log); showing the extractive brief"
 
 router = APIRouter(prefix="/api", tags=["api"], responses={422: {"model": ErrorOut}, 503: {"model": ErrorOut}})
 
@@ -49,15 +58,66 @@ def search_post(engine: EngineDep, request: SearchIn) -> dict:
     return run_search(engine, request)
 
 
-def run_search(engine: Engine, request: SearchIn) -> dict:
-    """One search from validated parameters, as the JSON response."""
+def search_options(request: SearchIn) -> dict:
+    """Engine keyword arguments (all but the question and `summary`) from validated parameters."""
     filters = Filters(
         outlets=tuple(request.outlet), places=tuple(request.place),
         since=request.since.isoformat() if request.since else None,
         until=request.until.isoformat() if request.until else None,
     )
-    return engine.search(request.q, k=request.k, mode=request.mode, summary=request.summary, words=request.words,
-                         sources=request.sources, filters=filters, recency=request.recency).to_dict()
+    return {"k": request.k, "mode": request.mode, "words": request.words, "sources": request.sources,
+            "filters": filters, "recency": request.recency}
+
+
+def run_search(engine: Engine, request: SearchIn) -> dict:
+    """One search from validated parameters, as the JSON response."""
+    return engine.search(request.q, summary=request.summary, **search_options(request)).to_dict()
+
+
+@router.get("/answer", response_model=AnswerOut)
+def answer(engine: EngineDep, request: Annotated[AnswerIn, Query()]) -> dict:
+    """Search, then have the configured model answer from the brief; only sentences its citations support are kept.
+
+    Without SEMSEARCH_LLM_URL, or when the model fails, is too slow or too little of its answer is
+    supported, `answer.fallback` says why and the extractive brief in `summary` stands.
+    """
+    return engine.answer(request.q, **search_options(request)).to_dict(request.debug)
+
+
+@router.post("/answer", response_model=AnswerOut)
+def answer_post(engine: EngineDep, request: AnswerIn) -> dict:
+    """The same answer with a JSON body."""
+    return engine.answer(request.q, **search_options(request)).to_dict(request.debug)
+
+
+@router.get("/answer/stream", response_class=StreamingResponse,
+            responses={200: {"content": {"text/event-stream": {}}, "description": "Server-sent events"}})
+def answer_stream(engine: EngineDep, request: Annotated[AnswerIn, Query()]) -> StreamingResponse:
+    """The answer as server-sent events: `evidence` (the /api/search JSON), one `sentence` per checked
+    sentence as soon as the model has written it, then `done` (the `answer` object, with any fallback)."""
+    response, stream = engine.stream_answer(request.q, **search_options(request))
+    return StreamingResponse(_events(response, stream, request.debug), media_type="text/event-stream",
+                             headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+
+
+def _event(name: str, data: dict) -> str:
+    """One server-sent event."""
+    return f"event: {name}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
+
+
+def _events(response: SearchResponse, stream: Iterator[AnswerSentence | Answer], debug: bool) -> Iterator[str]:
+    """The event stream; it always ends with `done`, even if something breaks half-way."""
+    yield _event("evidence", response.to_dict())
+    try:
+        for item in stream:
+            if isinstance(item, Answer):
+                yield _event("done", item.to_dict(debug))
+            elif item.checked or debug:
+                yield _event("sentence", item.to_dict())
+    except Exception:
+        # Headers are sent by now, so a 500 is impossible: end the stream on the brief instead.
+        log.exception("answer stream failed")
+        yield _event("done", Answer(model=None, fallback=STREAM_FAILED).to_dict(debug))
 
 
 @router.get("/articles/{article_id}", response_model=ArticleOut, responses={404: {"model": ErrorOut}})

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .config import Settings
 from .models import Brief, BriefSentence, Citation, Source
 from .retrieval import Retrieval, query_terms
 from .store import ArticleMeta, Index, StoredSentence
@@ -49,6 +50,8 @@ _FURNITURE = re.compile(
 _ENDS_LIKE_A_SENTENCE = re.compile(r"[.!]['\"”’)\]]*$")
 _WORD = re.compile(r"\w+")
 _STEM_BUCKETS = 512
+# A sentence may bring at most this many predecessors it leans on ('He said ... But ...').
+MAX_LEAN = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +86,13 @@ class _Pool:
     scores: np.ndarray = field(default_factory=lambda: np.zeros(0))
     relevance: np.ndarray = field(default_factory=lambda: np.zeros(0))
     similarity: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
+
+
+def brief_options(settings: Settings, words: int | None = None, max_sources: int | None = None) -> BriefOptions:
+    """The options of one query's brief: the settings, with the request's word budget and source cap."""
+    return BriefOptions(words=words or settings.brief_words, candidates=settings.brief_candidates,
+                        max_sources=max_sources, min_similarity=settings.brief_min_similarity,
+                        redundancy=settings.brief_redundancy)
 
 
 def words_of(text: str) -> int:
@@ -150,32 +160,28 @@ def _brief(
 
 
 def _pool(index: Index, sentences: list[StoredSentence], rank: dict[str, int]) -> _Pool:
-    """Usable candidates as units: alone, or after their predecessor when they lean on it."""
+    """Usable candidates as units: alone, or after the predecessors they lean on."""
     texts_by_article = index.texts(list(rank))
     by_id = {s.id: s for s in sentences}
-    dependent = {}
-    for s in sentences:
-        text = texts_by_article[s.article_id][s.start : s.end]
-        if usable(text):
-            dependent[s.id] = needs_antecedent(text)
-    missing = [(i - 1, i - 1) for i, dep in dependent.items() if dep and by_id[i].ordinal and i - 1 not in by_id]
-    for s in index.sentences_between(missing):
-        by_id[s.id] = s
+    text_of = lambda s: texts_by_article[s.article_id][s.start : s.end]  # noqa: E731
+    candidates = [s for s in sentences if usable(text_of(s))]
+    wanted = {s.id - k for s in candidates for k in range(1, min(MAX_LEAN, s.ordinal) + 1)} - by_id.keys()
+    for s in index.sentences_between([(i, i) for i in wanted]):
+        if s.article_id in texts_by_article:
+            by_id[s.id] = s
     order = sorted(by_id)
     row = {sid: n for n, sid in enumerate(order)}
     items = [by_id[sid] for sid in order]
-    texts = [texts_by_article[s.article_id][s.start : s.end] for s in items]
+    texts = [text_of(s) for s in items]
     units: list[tuple[int, ...]] = []
-    for sid, dep in dependent.items():
-        if not dep:
-            units.append((row[sid],))
-            continue
-        prev = by_id.get(sid - 1)
-        if prev is None or prev.article_id != by_id[sid].article_id or prev.ordinal != by_id[sid].ordinal - 1:
-            continue
-        prev_text = texts[row[prev.id]]
-        if usable(prev_text) and not needs_antecedent(prev_text):
-            units.append((row[prev.id], row[sid]))
+    for s in candidates:
+        run = [s]
+        while run[0] is not None and needs_antecedent(texts[row[run[0].id]]) and len(run) <= MAX_LEAN:
+            prev = by_id.get(run[0].id - 1)
+            same_story = prev is not None and prev.article_id == s.article_id and prev.ordinal == run[0].ordinal - 1
+            run.insert(0, prev if same_story and usable(texts[row[prev.id]]) else None)
+        if run[0] is not None and not needs_antecedent(texts[row[run[0].id]]):
+            units.append(tuple(row[x.id] for x in run))
     vectors = index.vectors_of(order) if order else np.zeros((0, 0), np.float32)
     return _Pool(items, texts, vectors, units, rank)
 
@@ -232,10 +238,11 @@ def _select(pool: _Pool, floor: float, options: BriefOptions) -> tuple[list[int]
     units = [u for u in pool.units if float(pool.relevance[list(u)].max()) >= floor]
     if not units:
         return [], {}
-    first = np.array([u[0] for u in units])
-    second = np.array([u[1] if len(u) == 2 else -1 for u in units])
-    has_second = second >= 0
-    second_row = np.where(has_second, second, 0)
+    members = np.full((len(units), MAX_LEAN + 1), -1)
+    for n, unit in enumerate(units):
+        members[n, : len(unit)] = unit
+    present = members >= 0
+    members = np.where(present, members, 0)
     unit_score = np.array([float(pool.scores[list(u)].mean()) for u in units])
     cost = np.array([words_of(t) for t in pool.texts])
     overlap = np.full(len(pool.texts), -1.0)  # each sentence's highest similarity to a chosen one
@@ -244,22 +251,20 @@ def _select(pool: _Pool, floor: float, options: BriefOptions) -> tuple[list[int]
     chosen: list[int] = []
     budget = options.words
     while True:
-        fresh_first = ~is_chosen[first]
-        fresh_second = has_second & ~is_chosen[second_row]
-        repeat = np.maximum(np.where(fresh_first, overlap[first], -1.0), np.where(fresh_second, overlap[second_row], -1.0))
-        unit_cost = fresh_first * cost[first] + fresh_second * cost[second_row]
-        # Budget and overlap only grow tighter, so a unit ruled out now stays out.
-        alive &= (fresh_first | fresh_second) & (unit_cost <= budget) & (repeat < options.redundancy)
+        fresh = present & ~is_chosen[members]
+        repeat = np.where(fresh, overlap[members], -1.0).max(axis=1)
+        unit_cost = (fresh * cost[members]).sum(axis=1)
+        # Budget and overlap only tighten, so a unit ruled out now stays out.
+        alive &= fresh.any(axis=1) & (unit_cost <= budget) & (repeat < options.redundancy)
         if not alive.any():
             break
         gain = (1 - options.diversity) * unit_score - options.diversity * np.clip(repeat, 0.0, None)
         pick = int(np.argmax(np.where(alive, gain, -np.inf)))
         budget -= int(unit_cost[pick])
-        for i, fresh in ((first[pick], fresh_first[pick]), (second_row[pick], fresh_second[pick])):
-            if fresh:
-                is_chosen[i] = True
-                chosen.append(int(i))
-                overlap = np.maximum(overlap, pool.similarity[:, i])
+        for i in members[pick][fresh[pick]].tolist():
+            is_chosen[i] = True
+            chosen.append(i)
+            overlap = np.maximum(overlap, pool.similarity[:, i])
     return chosen, _repeats(pool, chosen, options.redundancy)
 
 

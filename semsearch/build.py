@@ -95,7 +95,8 @@ def build_articles(
     started = time.perf_counter()
     home = Path(settings.index_dir)
     embedder = get_embedder()
-    with IndexWriter(home, MODEL_NAME, DIMENSION, settings.keep_versions) as writer:
+    with IndexWriter(home, MODEL_NAME, DIMENSION, settings.keep_versions,
+                     settings.hnsw_threshold, settings.hnsw_ef_search) as writer:
         report = BuildReport(index_dir=str(home), version=writer.name)
         log.info("stage: split (%d articles)", len(articles))
         previous = _previous(settings)

@@ -170,18 +170,58 @@ def search(query: str, k: int, mode: str, outlets, places, since, until, recency
 @click.argument("query")
 @click.option("--words", type=click.IntRange(20, 400), default=None, help="Word budget of the brief.")
 @click.option("--sources", type=click.IntRange(1, 50), default=None, help="Most articles to draw on.")
+@click.option("--answer", "write", is_flag=True,
+              help="Also have the model at SEMSEARCH_LLM_URL answer in prose, each sentence checked against its citations.")
+@click.option("--debug", is_flag=True, help="With --answer: also show the sentences that failed the check, and why.")
 @filter_options
 @index_option
 @json_option
-def ask(query: str, words: int | None, sources: int | None, outlets, places, since, until, recency: float,
-        index: Path | None, as_json: bool) -> None:
-    """Answer QUERY with a brief of quoted, cited sentences."""
-    response = _run_search(index, query, words=words, sources=sources,
-                           filters=_filters(outlets, places, since, until), recency=recency)
-    if as_json:
-        click.echo(json.dumps(response.to_dict(), indent=2, ensure_ascii=False))
+def ask(query: str, words: int | None, sources: int | None, write: bool, debug: bool, outlets, places, since, until,
+        recency: float, index: Path | None, as_json: bool) -> None:
+    """Answer QUERY with a brief of quoted, cited sentences (and, with --answer, a checked prose answer)."""
+    from .engine import QueryError
+
+    options = {"words": words, "sources": sources, "filters": _filters(outlets, places, since, until),
+               "recency": recency}
+    if not write:
+        response = _run_search(index, query, **options)
+        if as_json:
+            click.echo(json.dumps(response.to_dict(), indent=2, ensure_ascii=False))
+            return
+        _print_brief(response.summary)
         return
-    brief = response.summary
+    try:
+        if as_json:
+            result = _engine(index).answer(query, **options)
+            click.echo(json.dumps(result.to_dict(debug), indent=2, ensure_ascii=False))
+            return
+        response, stream = _engine(index).stream_answer(query, **options)
+    except QueryError as exc:
+        _fail(str(exc))
+    _print_answer(stream, debug)
+    click.echo()
+    _print_brief(response.summary)
+
+
+def _print_answer(stream, debug: bool) -> None:
+    """Print the checked answer sentence by sentence as the model writes it, then its verdict."""
+    from .writer import Answer
+
+    for item in stream:
+        if isinstance(item, Answer):
+            if item.fallback:
+                click.secho(f"No answer: {item.fallback}.", fg="yellow")
+            elif item.dropped:
+                click.echo(f"({item.dropped} of {len(item.sentences)} sentences left out: "
+                           "the evidence they cite does not support them)")
+        elif item.checked:
+            click.echo(f"{item.text} {''.join(f'[{c.n}]' for c in item.citations)}")
+        elif debug:
+            click.secho(f"  dropped: {item.text} {item.evidence} ({item.reason})", fg="red", err=True)
+
+
+def _print_brief(brief) -> None:
+    """Print the extractive brief (its sentences are the answer's evidence, numbered in order) and sources."""
     if brief is None or not brief.sentences:
         click.echo(brief.abstained if brief else "No brief.")
         return
@@ -295,3 +335,7 @@ eval_group.add_command(retrieval_cmd)
 from .eval_summary import summary_cmd  # noqa: E402 - registered after the group it joins
 
 eval_group.add_command(summary_cmd)
+
+from .eval_answer import answer_cmd  # noqa: E402 - registered after the group it joins
+
+eval_group.add_command(answer_cmd)

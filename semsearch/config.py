@@ -49,6 +49,9 @@ class Settings(BaseSettings):
     brief_min_similarity: float = Field(
         0.25, ge=-1.0, le=1.0, description="Below this query-sentence cosine the brief abstains."
     )
+    brief_redundancy: float = Field(
+        0.8, ge=0.0, le=1.0, description="Sentence cosine at which two sentences state the same fact."
+    )
     max_file_mb: float = Field(20.0, gt=0, description="Source files larger than this are skipped.")
     feed_timeout: float = Field(10.0, gt=0, le=300, description="Seconds to wait for a feed URL.")
     rails: Literal["split", "drop"] = Field(
@@ -66,6 +69,10 @@ class Settings(BaseSettings):
     near_duplicate_jaccard: float = Field(
         0.5, ge=0, le=1, description="Shingle Jaccard similarity at which two texts are near-duplicates."
     )
+    hnsw_threshold: int = Field(
+        200_000, ge=1, description="Chunk count from which FAISS uses an HNSW graph instead of exact search."
+    )
+    hnsw_ef_search: int = Field(128, ge=8, le=4096, description="HNSW search beam width (recall vs speed).")
     keep_versions: int = Field(2, ge=1, description="Index versions kept on disk for rollback.")
     max_concurrent_searches: int = Field(8, ge=1, description="Searches in flight before 503 + Retry-After.")
     admin_token: SecretStr | None = Field(None, description="Enables the admin rebuild API when set.")
@@ -78,7 +85,7 @@ class Settings(BaseSettings):
     llm_timeout: float = Field(30.0, gt=0, le=600, description="Seconds the writer may take for a whole answer.")
     llm_max_tokens: int = Field(400, ge=16, le=8192, description="Most tokens the writer may generate.")
     llm_min_similarity: float = Field(
-        0.6, ge=-1.0, le=1.0, description="Cosine an answer sentence needs to its cited evidence to be kept."
+        0.73, ge=-1.0, le=1.0, description="Cosine an answer sentence needs to its cited evidence to be kept."
     )
     llm_min_kept: float = Field(
         0.5, ge=0.0, le=1.0, description="Share of answer sentences that must pass the check, else the brief is used."

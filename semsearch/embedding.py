@@ -20,6 +20,7 @@ log = logging.getLogger(__name__)
 MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
 DIMENSION = 384
 MAX_TOKENS = 256
+CACHE_SLICE = 1024
 
 
 class ModelUnavailable(RuntimeError):
@@ -198,14 +199,17 @@ class EmbeddingCache:
             )
             found.update((k, np.frombuffer(v, dtype=np.float32)) for k, v in rows)
         missing = sorted({k: i for i, k in enumerate(keys) if k not in found}.values())
-        if missing:
-            fresh = embedder.encode([texts[i] for i in missing], batch_size=batch_size, progress=progress)
+        # Stored slice by slice, so a build that is killed keeps what it already paid for.
+        for start in tqdm(range(0, len(missing), CACHE_SLICE), desc="embedding", unit="slice",
+                          disable=not progress or len(missing) <= CACHE_SLICE):
+            part = missing[start : start + CACHE_SLICE]
+            fresh = embedder.encode([texts[i] for i in part], batch_size=batch_size)
             with self.db:
                 self.db.executemany(
                     "INSERT OR REPLACE INTO vec VALUES (?, ?, ?)",
-                    [(keys[i], MODEL_NAME, fresh[j].tobytes()) for j, i in enumerate(missing)],
+                    [(keys[i], MODEL_NAME, fresh[j].tobytes()) for j, i in enumerate(part)],
                 )
-            for j, i in enumerate(missing):
+            for j, i in enumerate(part):
                 found[keys[i]] = fresh[j]
         out = np.stack([found[k] for k in keys]) if keys else np.zeros((0, DIMENSION), np.float32)
         return out.astype(np.float32, copy=False), len(missing)

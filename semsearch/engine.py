@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from .brief import summarize
+from .brief import brief_options, summarize
 from .config import Settings
 from .embedding import MODEL_NAME, Embedder, get_embedder
 from .models import SearchResponse
@@ -131,13 +131,7 @@ class Engine:
         retrieval = Retriever(index, embedder).retrieve(q, k=k, mode=mode, filters=filters, recency=recency)
         brief = None
         if summary:
-            brief = summarize(
-                index, retrieval,
-                words=words or self.settings.brief_words,
-                max_sources=sources,
-                candidates=self.settings.brief_candidates,
-                min_similarity=self.settings.brief_min_similarity,
-            )
+            brief = summarize(index, retrieval, brief_options(self.settings, words, sources))
         took = (time.perf_counter() - started) * 1000
         return SearchResponse(query=q, took_ms=took, results=retrieval.hits, summary=brief)
 

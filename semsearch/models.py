@@ -86,6 +86,18 @@ class Hit:
     snippet: str
     highlights: list[tuple[int, int]]
     term_highlights: list[tuple[int, int]] = field(default_factory=list)
+    story_id: str | None = None
+    also_reported_by: list[AlsoReported] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class AlsoReported:
+    """Another outlet's article of the same story as a hit."""
+
+    article_id: str
+    outlet: str | None
+    title: str
+    published: str | None
 
 
 @dataclass(frozen=True, slots=True)

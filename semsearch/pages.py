@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 from importlib import resources
 from typing import Annotated
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
@@ -15,6 +16,7 @@ from .api import EngineDep, _valid_id
 from .engine import QueryError
 from .models import Hit
 from .retrieval import MODES, SNIPPET_JOINER, Filters
+from .writer import LLMConfig
 
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=str(resources.files("semsearch.web").joinpath("templates")))
@@ -79,12 +81,20 @@ def search_page(
     outlet: Annotated[list[str], Query()] = [],  # noqa: B006 - FastAPI reads the default, never mutates it
     since: Annotated[str, Query(max_length=10)] = "",
     until: Annotated[str, Query(max_length=10)] = "",
+    answer: Annotated[bool, Query()] = False,
+    stream: Annotated[bool, Query()] = False,
 ) -> HTMLResponse:
-    """The search box with filters; with ?q= also the brief, its sources and the results."""
+    """The search box with filters; with ?q= also the brief, its sources and the results.
+
+    With answer=true (and a writer configured) the page also shows the model's checked answer: rendered
+    here when the browser runs no script, or streamed by answer.js from /api/answer/stream (stream=true).
+    """
     outlets = [o for o in outlet if o]
+    writer = LLMConfig.from_settings(engine.settings)
     context: dict = {"q": q or "", "k": k, "mode": mode if mode in MODES else "hybrid", "modes": MODES,
                      "outlet": outlets, "since": since, "until": until, "outlets": [], "response": None,
-                     "error": None, "ready": engine.ready}
+                     "error": None, "ready": engine.ready, "writer": writer, "answer": answer and writer is not None,
+                     "checked": None, "answer_stream": None}
     if context["ready"]:
         context["outlets"] = [name for name, _ in engine.index.outlets()]
     if q is not None and context["ready"]:
@@ -94,9 +104,17 @@ def search_page(
             context["error"] = str(exc)
         else:
             try:
-                context["response"] = engine.search(q, k=k, mode=context["mode"], filters=filters)
+                if context["answer"] and not stream:
+                    result = engine.answer(q, k=k, mode=context["mode"], filters=filters)
+                    context["response"], context["checked"] = result.search, result.answer
+                else:
+                    context["response"] = engine.search(q, k=k, mode=context["mode"], filters=filters)
             except QueryError as exc:
                 context["error"] = str(exc)
+            if context["answer"] and stream and context["response"]:
+                params = [("q", q), ("k", k), ("mode", context["mode"])] + [("outlet", o) for o in outlets]
+                params += [(name, value) for name, value in (("since", since), ("until", until)) if value]
+                context["answer_stream"] = "/api/answer/stream?" + urlencode(params)
     status = 422 if context["error"] else 200
     return templates.TemplateResponse(request, "search.html", context, status_code=status)
 

@@ -16,7 +16,7 @@ from typing import Literal
 import numpy as np
 
 from .embedding import Embedder
-from .models import Hit
+from .models import AlsoReported, Hit
 from .store import Index, StoredChunk, StoredSentence
 
 Mode = Literal["dense", "lexical", "hybrid"]
@@ -215,8 +215,22 @@ class Retriever:
                              key=lambda j: (rank_of[evidence.chunks[j].article_id], -evidence.chunk_cosines[j]))
         ranked = [RankedChunk(evidence.chunks[j].id, article_score[evidence.chunks[j].article_id])
                   for j in chunk_order]
-        top = [(evidence.article_ids[i], float(scores[i])) for i in order[:k]]
+        top = self._one_per_story([(evidence.article_ids[i], float(scores[i])) for i in order], k)
         return Retrieval(self._hits(query, top, evidence, vector), ranked, vector, query_terms(query))
+
+    def _one_per_story(self, ranked: list[tuple[str, float]], k: int) -> list[tuple[str, float]]:
+        """The k best articles with every story shown once, by its best-ranked article."""
+        metas = self.index.articles([a for a, _ in ranked])
+        seen: set[str] = set()
+        top = []
+        for article_id, score in ranked:
+            story = metas[article_id].story_id
+            if story not in seen:
+                seen.add(story)
+                top.append((article_id, score))
+                if len(top) == k:
+                    break
+        return top
 
     def rank(self, query: str, k: int, mode: Mode = "hybrid", filters: Filters | None = None) -> list[tuple[str, float]]:
         """Just the k best article ids with their scores, for evaluation."""
@@ -302,6 +316,12 @@ class Retriever:
         for i, s in enumerate(evidence.sentences):
             by_article.setdefault(s.article_id, []).append(i)
         terms = self._term_spans(query, ids, evidence)
+        members = self.index.story_members([m.story_id for m in metas.values()])
+        other_ids = [a for group in members.values() for a in group if a not in metas]
+        others = {
+            a: AlsoReported(a, m.outlet, m.title, m.published)
+            for a, m in {**metas, **self.index.articles(other_ids)}.items()
+        }
         hits = []
         for article_id, score in top:
             meta, text = metas[article_id], texts[article_id]
@@ -312,7 +332,8 @@ class Retriever:
             hits.append(Hit(
                 article_id=article_id, title=meta.title, outlet=meta.outlet, published=meta.published,
                 url=meta.url, score=score, snippet=SNIPPET_JOINER.join(text[s:e] for s, e in spans), highlights=spans,
-                term_highlights=marked,
+                term_highlights=marked, story_id=meta.story_id,
+                also_reported_by=[others[a] for a in members.get(meta.story_id, []) if a != article_id],
             ))
         return hits
 

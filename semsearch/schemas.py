@@ -36,6 +36,19 @@ class HitOut(BaseModel):
     term_highlights: list[list[int]] = Field(
         default_factory=list, description="[start, end] spans of query terms and phrases matched in those sentences"
     )
+    story_id: str | None = Field(None, description="Articles telling the same story share it")
+    also_reported_by: list[AlsoReportedOut] = Field(
+        default_factory=list, description="The same story from other articles, collapsed into this result"
+    )
+
+
+class AlsoReportedOut(BaseModel):
+    """Another article of the same story."""
+
+    article_id: str
+    outlet: str | None
+    title: str
+    published: str | None
 
 
 class CitationOut(BaseModel):
@@ -99,6 +112,42 @@ class SearchOut(BaseModel):
     took_ms: float
     results: list[HitOut]
     summary: BriefOut | None
+
+
+class AnswerIn(SearchIn):
+    """Parameters of /api/answer and /api/answer/stream: the search's, plus debug."""
+
+    summary: Literal[True] = Field(True, description="Always true: the brief is the evidence the answer cites")
+    debug: bool = Field(False, description="List every answer sentence with its check, not only the kept ones")
+
+
+class AnswerSentenceOut(BaseModel):
+    """A sentence of the model's answer that cites brief sentences (and, through them, exact source spans)."""
+
+    text: str = Field(description="The model's sentence without its [n] markers")
+    evidence: list[int] = Field(description="The brief sentences it cites, numbered 1..n in `summary.sentences` order")
+    citations: list[CitationOut] = Field(description="The exact source spans of that evidence")
+    checked: bool = Field(description="Whether it passed the check (only checked sentences are listed unless debug)")
+    similarity: float = Field(description="Cosine of the sentence to its cited evidence")
+    reason: str | None = Field(None, description="Why it failed the check")
+
+
+class AnswerBody(BaseModel):
+    """The checked answer; when `fallback` says why, the extractive brief in `summary` stands instead."""
+
+    model: str | None
+    text: str = Field(description="The kept sentences joined; empty on fallback")
+    sentences: list[AnswerSentenceOut]
+    total: int = Field(description="Sentences the model wrote")
+    dropped: int = Field(description="Sentences that failed the check")
+    fallback: str | None = None
+    took_ms: float
+
+
+class AnswerOut(SearchOut):
+    """Ranked articles, the extractive brief (the numbered evidence) and the checked answer."""
+
+    answer: AnswerBody
 
 
 class ArticleOut(BaseModel):

@@ -192,8 +192,13 @@ def current_version(home: Path) -> str | None:
 class IndexWriter:
     """Writes one new index version beside the served one and publishes it atomically."""
 
-    def __init__(self, home: Path, model_name: str, dimension: int, keep_versions: int = 2) -> None:
+    def __init__(
+        self, home: Path, model_name: str, dimension: int, keep_versions: int = 2,
+        hnsw_threshold: int = 200_000, hnsw_ef_search: int = 128,
+    ) -> None:
         self.home = Path(home)
+        self.hnsw_threshold = hnsw_threshold
+        self.hnsw_ef_search = hnsw_ef_search
         self.model_name = model_name
         self.dimension = dimension
         self.keep_versions = keep_versions
@@ -263,7 +268,7 @@ class IndexWriter:
         db.close()
         if chunk_vectors.shape[0] != chunk_id or sentence_vectors.shape[0] != sentence_base:
             raise ValueError("vector counts do not match the chunks and sentences written")
-        index = faiss.IndexFlatIP(self.dimension)
+        index, ann = self._ann_index(len(chunk_vectors))
         index.add(np.ascontiguousarray(chunk_vectors, dtype=np.float32))
         faiss.write_index(index, str(self.partial / CHUNK_INDEX))
         np.save(self.partial / SENTENCE_VECTORS, sentence_vectors.astype(np.float16))
@@ -277,11 +282,20 @@ class IndexWriter:
             "counts": {"articles": len(articles), "chunks": chunk_id, "sentences": sentence_base,
                        "stories": len(set(story_ids))},
             "corpus_fingerprint": hashlib.sha256("".join(sorted(a.id for a in articles)).encode()).hexdigest(),
-            "faiss": {"type": "IndexFlatIP", "metric": "inner_product"},
+            "faiss": ann,
             "files": files,
             **(extra or {}),
         }
         (self.partial / MANIFEST).write_text(json.dumps(manifest, indent=2), "utf-8")
+
+    def _ann_index(self, n: int) -> tuple[faiss.Index, dict]:
+        """Exact search while it is fast enough; HNSW graphs above the threshold."""
+        if n < self.hnsw_threshold:
+            return faiss.IndexFlatIP(self.dimension), {"type": "IndexFlatIP", "metric": "inner_product"}
+        index = faiss.IndexHNSWFlat(self.dimension, 32, faiss.METRIC_INNER_PRODUCT)
+        index.hnsw.efConstruction = 80
+        return index, {"type": "IndexHNSWFlat", "metric": "inner_product", "M": 32, "efConstruction": 80,
+                       "efSearch": self.hnsw_ef_search}
 
     def publish(self) -> Path:
         """Move the finished version into place, then switch CURRENT to it in one rename."""
@@ -329,7 +343,8 @@ class Index:
             )
         self.version = name
         try:
-            self.faiss = faiss.read_index(str(self.path / CHUNK_INDEX))
+            # Memory-mapped: a cold start reads only the pages a search touches.
+            self.faiss = faiss.read_index(str(self.path / CHUNK_INDEX), faiss.IO_FLAG_MMAP | faiss.IO_FLAG_READ_ONLY)
             self.sentence_vectors = np.load(self.path / SENTENCE_VECTORS, mmap_mode="r")
         except (OSError, RuntimeError, ValueError) as exc:
             raise IndexCorrupt(f"index version {name} cannot be loaded: {exc}") from None
@@ -351,8 +366,14 @@ class Index:
         n = min(n, self.faiss.ntotal)
         if n <= 0:
             return []
-        scores, ids = self.faiss.search(vector.reshape(1, -1).astype(np.float32), n)
+        scores, ids = self.faiss.search(vector.reshape(1, -1).astype(np.float32), n, params=self.search_params(n))
         return [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
+
+    def search_params(self, n: int, selector: faiss.IDSelector | None = None) -> faiss.SearchParameters:
+        """Search parameters for this index type: the HNSW beam must be at least as wide as n."""
+        if self.manifest["faiss"]["type"] == "IndexHNSWFlat":
+            return faiss.SearchParametersHNSW(sel=selector, efSearch=max(n, self.manifest["faiss"]["efSearch"]))
+        return faiss.SearchParameters(sel=selector)
 
     def search_lexical(self, match: str, n: int) -> list[tuple[int, float]]:
         """The n chunks best matching an FTS5 expression, as (chunk id, BM25 score; higher is better)."""
@@ -466,7 +487,7 @@ class Index:
         n = min(n, len(allowed))
         if n <= 0:
             return []
-        params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(allowed))
+        params = self.search_params(n, faiss.IDSelectorBatch(allowed))
         scores, ids = self.faiss.search(vector.reshape(1, -1).astype(np.float32), n, params=params)
         return [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
 

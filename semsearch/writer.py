@@ -192,7 +192,7 @@ def stream_completion(config: LLMConfig, messages: list[dict]) -> Iterator[str]:
 
     def pump() -> None:
         try:
-            with httpx.Client(timeout=httpx.Timeout(config.timeout), trust_env=False) as client, \
+            with httpx.Client(timeout=httpx.Timeout(config.timeout)) as client, \
                     client.stream("POST", url, json=payload, headers=headers) as response:
                 if response.status_code != 200:
                     response.read()
@@ -210,8 +210,10 @@ def stream_completion(config: LLMConfig, messages: list[dict]) -> Iterator[str]:
             items.put(exc)
         except httpx.TimeoutException:
             items.put(WriterError(f"the model did not answer within {config.timeout:g} s"))
-        except httpx.HTTPError as exc:
+        except httpx.ConnectError as exc:
             items.put(WriterError(f"could not reach the model at {config.url}: {exc or type(exc).__name__}"))
+        except httpx.HTTPError as exc:
+            items.put(WriterError(f"the connection to the model broke: {exc or type(exc).__name__}"))
 
     threading.Thread(target=pump, name="llm-writer", daemon=True).start()
     try:

@@ -8,7 +8,7 @@ import pytest
 
 SEARCH_KEYS = {"query", "took_ms", "results", "summary"}
 HIT_KEYS = {"article_id", "title", "outlet", "published", "url", "score", "snippet", "highlights",
-            "term_highlights"}
+            "term_highlights", "story_id", "also_reported_by"}
 
 
 def test_search_returns_the_documented_json(client):
@@ -101,3 +101,15 @@ def test_security_headers(client):
 def test_unknown_article_page_is_friendly(client):
     page = client.get("/articles/not-an-id")
     assert page.status_code == 404 and "Not found" in page.text
+
+
+def test_a_story_from_three_outlets_is_one_result_listing_the_others(client):
+    results = client.get("/api/search", params={"q": "Port Calder dock strike cranes", "k": 10}).json()["results"]
+    strike = [r for r in results if "Calder" in r["title"]]
+    assert len(strike) == 1
+    others = strike[0]["also_reported_by"]
+    assert len(others) == 2 and {o["article_id"] for o in others}.isdisjoint({strike[0]["article_id"]})
+    assert {o["outlet"] for o in others} | {strike[0]["outlet"]} == {"Harbor Ledger", "Northgate Tribune",
+                                                                      "Coastline Daily"}
+    assert all(r["story_id"] for r in results)
+    assert len({r["story_id"] for r in results}) == len(results)

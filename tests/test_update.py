@@ -121,3 +121,17 @@ def test_feed_url_source_on_loopback(tmp_path):
     index = Index(settings.index_dir, MODEL_NAME)
     outlet, url = index.db.execute("SELECT outlet, url FROM articles").fetchone()
     assert outlet == "Valley Wire" and url.endswith("/heatwave-power")
+
+
+def test_hnsw_index_above_the_threshold_finds_the_same_top_article(tmp_path):
+    from semsearch.engine import Engine
+
+    exact = Settings(index_dir=tmp_path / "exact")
+    graph = Settings(index_dir=tmp_path / "graph", hnsw_threshold=1)
+    build([CORPUS], exact)
+    build([CORPUS], graph)
+    assert Index(graph.index_dir, MODEL_NAME).manifest["faiss"]["type"] == "IndexHNSWFlat"
+    for question in ("Why did dockworkers strike?", "flood residents evacuated", "cup final goals"):
+        a = Engine(exact).search(question, mode="dense", summary=False).results[0]
+        b = Engine(graph).search(question, mode="dense", summary=False).results[0]
+        assert a.article_id == b.article_id

@@ -1,0 +1,145 @@
+"""The brief: verbatim citations, budget, redundancy, abstention, readability and the antecedent rule."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
+
+from semsearch.brief import BriefOptions, citation_problems, needs_antecedent, summarize_articles, usable
+from semsearch.build import build_articles
+from semsearch.config import Settings
+from semsearch.embedding import get_embedder
+from semsearch.engine import Engine
+from semsearch.models import Article
+from semsearch.store import Index
+from semsearch.embedding import MODEL_NAME
+
+WORDS = ("port strike union cranes automation dockworkers ships flood river evacuated rain bank rate "
+         "inflation borrowing cup final goal heatwave electricity miners rescue train rail delays "
+         "minister said jobs software wages talks").split()
+
+
+def _check(engine: Engine, brief, words: int, sources: int | None) -> None:
+    """Every contract a brief keeps, whatever the question."""
+    assert citation_problems(brief, lambda a: engine.article(a).text) == []
+    assert sum(len(s.text.split()) for s in brief.sentences) <= words
+    if sources is not None:
+        assert len({c.article_id for s in brief.sentences for c in s.citations + s.corroborations}) <= sources
+    assert bool(brief.sentences) != bool(brief.abstained)
+    _check_antecedents(engine, brief)
+
+
+def _check_antecedents(engine: Engine, brief) -> None:
+    """A sentence that leans on its predecessor comes right after it, from the same article."""
+    previous = None
+    for sentence in brief.sentences:
+        cite = sentence.citations[0]
+        if needs_antecedent(sentence.text):
+            spans = engine.article(cite.article_id).sentences
+            position = spans.index((cite.start, cite.end))
+            assert position > 0 and previous is not None
+            assert (previous.article_id, previous.start, previous.end) == (cite.article_id, *spans[position - 1])
+        previous = cite
+
+
+@hsettings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    question=st.lists(st.sampled_from(WORDS), min_size=1, max_size=6).map(" ".join),
+    words=st.integers(20, 400),
+    sources=st.one_of(st.none(), st.integers(1, 6)),
+)
+def test_every_brief_keeps_its_contract(engine: Engine, question: str, words: int, sources: int | None):
+    brief = engine.search(question, words=words, sources=sources).summary
+    _check(engine, brief, words, sources)
+
+
+def test_word_budget_is_used_but_never_exceeded(engine: Engine):
+    for words in (20, 60, 120, 250):
+        brief = engine.search("Port Calder strike cranes union automation", words=words).summary
+        used = sum(len(s.text.split()) for s in brief.sentences)
+        assert 0 < used <= words
+
+
+def test_abstains_on_an_unrelated_question(engine: Engine):
+    brief = engine.search("best recipe for sourdough bread starter").summary
+    assert brief.sentences == [] and brief.sources == []
+    assert "No passage" in brief.abstained or "Nothing" in brief.abstained
+
+
+@pytest.mark.parametrize(("text", "dependent"), [
+    ("He added that talks would resume on Monday.", True),
+    ("It said the figures were provisional and could be revised.", True),
+    ("This is the first cut since the tightening cycle began.", True),
+    ("But the union rejected the offer on Friday night.", True),
+    ('"We will appeal the ruling in the higher court," she said.', True),
+    ("The central bank cut its policy rate to 4 percent on Thursday.", False),
+    ("Harbour workers walked out over plans to automate the cranes.", False),
+])
+def test_antecedent_openers(text: str, dependent: bool):
+    assert needs_antecedent(text) is dependent
+
+
+@pytest.mark.parametrize(("text", "ok"), [
+    ("The central bank cut its policy rate to 4 percent on Thursday.", True),
+    ("Photo: Workers gather at the main gate of the harbour on Monday.", False),
+    ("By Jane Smith, Senior Economics Correspondent for the Daily Ledger.", False),
+    ("What happens next for the thousands of families still displaced?", False),
+    ("LONDON (Reuters) -", False),
+    ("Copyright 2025 The Ledger. All rights reserved.", False),
+    ("Click here to sign up for our daily newsletter today.", False),
+    ("Read more about the flood response in our live coverage", False),
+])
+def test_readability_filter(text: str, ok: bool):
+    assert usable(text) is ok
+
+
+@pytest.fixture(scope="module")
+def twin_index(tmp_path_factory) -> Index:
+    """Three outlets reporting one bridge closure: a wire copy, a rewrite, and a story with pronoun sentences."""
+    home = tmp_path_factory.mktemp("twins")
+    fact = "The Elm Street bridge will stay closed for six weeks after inspectors found cracks in two steel beams."
+    articles = [
+        Article.create("Elm Street bridge shut for six weeks", f"{fact} Traffic is being diverted through the "
+                       "market square and along the ring road.", "a.txt", outlet="Valley Wire", published="2025-03-02"),
+        Article.create("Bridge closure: six weeks of detours", f"Commuters face detours all spring. {fact}",
+                       "b.txt", outlet="Riverside Herald", published="2025-03-03"),
+        Article.create("Cracked beams close Elm Street crossing", "Inspectors discovered cracks in two steel "
+                       "beams, so the Elm Street bridge is shut for six weeks. Mayor Ana Ruiz visited the "
+                       "bridge on Monday afternoon with the city engineer. She said the repairs would cost "
+                       "about 2 million dollars and be paid from the roads budget.", "c.txt",
+                       outlet="Northgate Tribune", published="2025-03-03"),
+    ]
+    build_articles(articles, Settings(index_dir=home))
+    return Index(home, MODEL_NAME)
+
+
+def _bridge_brief(index: Index, question: str, words: int = 120):
+    ids = index.article_ids()
+    vector = get_embedder().encode_query(question)
+    return summarize_articles(index, ids, vector, question, BriefOptions(words=words))
+
+
+def test_two_outlets_one_fact_give_one_sentence_with_two_citations(twin_index: Index):
+    brief = _bridge_brief(twin_index, "How long will the Elm Street bridge be closed?")
+    closure = [s for s in brief.sentences if "six weeks" in s.text]
+    assert len(closure) == 1, [s.text for s in brief.sentences]
+    sentence = closure[0]
+    assert len({c.article_id for c in sentence.citations}) == 2  # the same words in two outlets
+    assert {c.article_id for c in sentence.corroborations}.isdisjoint({c.article_id for c in sentence.citations})
+    assert sentence.corroborations  # the third outlet's own wording of the fact
+    assert citation_problems(brief, twin_index.article_text) == []
+
+
+def test_a_sentence_leaning_on_its_predecessor_comes_with_it(twin_index: Index):
+    brief = _bridge_brief(twin_index, "How much will the Elm Street bridge repairs cost and who pays?", words=80)
+    texts = [s.text for s in brief.sentences]
+    cost = next(i for i, t in enumerate(texts) if t.startswith("She said the repairs"))
+    assert cost > 0 and texts[cost - 1].startswith("Mayor Ana Ruiz visited")
+    assert citation_problems(brief, twin_index.article_text) == []
+
+
+def test_sources_list_title_outlet_and_date(twin_index: Index):
+    brief = _bridge_brief(twin_index, "How long will the Elm Street bridge be closed?")
+    assert {s.outlet for s in brief.sources} >= {"Valley Wire", "Riverside Herald"}
+    assert all(s.title and s.published for s in brief.sources)
+    assert sorted(s.n for s in brief.sources) == list(range(1, len(brief.sources) + 1))
