@@ -14,7 +14,7 @@ from fastapi.responses import StreamingResponse
 from .engine import Engine
 from .models import SearchResponse
 from .retrieval import Filters
-from .schemas import AnswerIn, AnswerOut, ArticleOut, ErrorOut, HealthOut, SearchIn, SearchOut
+from .schemas import AnswerIn, AnswerOut, ArticleOut, ErrorOut, HealthOut, OutletOut, SearchIn, SearchOut, StatsOut
 from .writer import Answer, AnswerSentence
 
 log = logging.getLogger(__name__)
@@ -45,10 +45,11 @@ def search(
     since: Annotated[date | None, Query(description="Published on or after this day")] = None,
     until: Annotated[date | None, Query(description="Published on or before this day")] = None,
     recency: Annotated[float, Query(ge=0.0, le=1.0, description="Preference for newer articles, 0 = off")] = 0.0,
+    offset: Annotated[int, Query(ge=0, le=500, description="Skip this many results (paging)")] = 0,
 ) -> dict:
     """Search the archive and summarize the answer with cited sentences."""
     request = SearchIn(q=q, k=k, mode=mode, summary=summary, words=words, sources=sources, outlet=outlet,
-                       place=place, since=since, until=until, recency=recency)
+                       place=place, since=since, until=until, recency=recency, offset=offset)
     return run_search(engine, request)
 
 
@@ -66,7 +67,7 @@ def search_options(request: SearchIn) -> dict:
         until=request.until.isoformat() if request.until else None,
     )
     return {"k": request.k, "mode": request.mode, "words": request.words, "sources": request.sources,
-            "filters": filters, "recency": request.recency}
+            "filters": filters, "recency": request.recency, "offset": request.offset}
 
 
 def run_search(engine: Engine, request: SearchIn) -> dict:
@@ -132,6 +133,18 @@ def article(engine: EngineDep, article_id: str) -> dict:
         "url": meta.url, "place": meta.place, "source_path": meta.source_path,
         "extracted_from": meta.extracted_from, "duplicate_paths": meta.duplicate_paths, "text": view.text,
     }
+
+
+@router.get("/outlets", response_model=list[OutletOut])
+def outlets(engine: EngineDep) -> list[dict]:
+    """Every outlet in the index with its article count, most first."""
+    return engine.stats()["outlets"]
+
+
+@router.get("/stats", response_model=StatsOut)
+def stats(engine: EngineDep) -> dict:
+    """Counts, date range, outlets and build facts of the served index."""
+    return engine.stats()
 
 
 @router.get("/health", response_model=HealthOut)

@@ -75,6 +75,9 @@ class Settings(BaseSettings):
     hnsw_ef_search: int = Field(128, ge=8, le=4096, description="HNSW search beam width (recall vs speed).")
     keep_versions: int = Field(2, ge=1, description="Index versions kept on disk for rollback.")
     max_concurrent_searches: int = Field(8, ge=1, description="Searches in flight before 503 + Retry-After.")
+    cors_origins: list[str] = Field(
+        default_factory=list, description='Origins allowed to call the API from a browser, as JSON: ["https://a.example"].'
+    )
     admin_token: SecretStr | None = Field(None, description="Enables the admin rebuild API when set.")
     verify_on_load: bool = Field(True, description="Check file checksums before serving a version.")
     llm_url: str | None = Field(

@@ -24,6 +24,7 @@ from .writer import Answer, AnswerResponse, AnswerSentence, Writer
 log = logging.getLogger(__name__)
 
 MAX_QUERY_CHARS = 1000
+MAX_OFFSET = 500
 
 
 class QueryError(ValueError):
@@ -118,6 +119,7 @@ class Engine:
         sources: int | None = None,
         filters: Filters | None = None,
         recency: float = 0.0,
+        offset: int = 0,
     ) -> SearchResponse:
         """Ranked articles and the brief for one question, optionally filtered and leaning to newer articles."""
         embedder = self.embedder  # a first call loads the model; that is not query time
@@ -127,8 +129,11 @@ class Engine:
             raise QueryError("k must be between 1 and 100", "k")
         if not 0.0 <= recency <= 1.0:
             raise QueryError("recency must be between 0 and 1", "recency")
+        if not 0 <= offset <= MAX_OFFSET:
+            raise QueryError(f"offset must be between 0 and {MAX_OFFSET}", "offset")
         index = self.index
-        retrieval = Retriever(index, embedder).retrieve(q, k=k, mode=mode, filters=filters, recency=recency)
+        retrieval = Retriever(index, embedder).retrieve(q, k=k + offset, mode=mode, filters=filters, recency=recency)
+        retrieval.hits = retrieval.hits[offset:]
         brief = None
         if summary:
             brief = summarize(index, retrieval, brief_options(self.settings, words, sources))
@@ -155,6 +160,17 @@ class Engine:
             return None
         spans = [(s.start, s.end) for s in index.article_sentences(article_id)]
         return ArticleView(meta=meta, text=index.article_text(article_id) or "", sentences=spans)
+
+    def stats(self) -> dict:
+        """What the served index holds: its manifest, outlets and date range."""
+        index = self.index
+        first, last = index.db.execute(
+            "SELECT MIN(published), MAX(published) FROM articles WHERE published GLOB '[0-9][0-9][0-9][0-9]-*'"
+        ).fetchone()
+        return {"version": index.version, "counts": index.manifest["counts"], "built_at": index.manifest["built_at"],
+                "model": index.manifest["model"], "ann": index.manifest["faiss"]["type"],
+                "published_from": first, "published_until": last,
+                "outlets": [{"outlet": o, "articles": n} for o, n in index.outlets()]}
 
     def health(self) -> dict:
         """Status and the manifest of the served version."""

@@ -103,6 +103,27 @@ class SearchIn(BaseModel):
     since: date | None = Field(None, description="Published on or after this day")
     until: date | None = Field(None, description="Published on or before this day")
     recency: float = Field(0.0, ge=0.0, le=1.0, description="0 ignores dates; 1 ranks by recency alone")
+    offset: int = Field(0, ge=0, le=500, description="Skip this many results (paging)")
+
+
+class OutletOut(BaseModel):
+    """An outlet and how many articles the index holds from it."""
+
+    outlet: str
+    articles: int
+
+
+class StatsOut(BaseModel):
+    """What the served index holds."""
+
+    version: str
+    counts: dict[str, int]
+    built_at: str
+    model: str
+    ann: str = Field(description="FAISS index type")
+    published_from: str | None
+    published_until: str | None
+    outlets: list[OutletOut]
 
 
 class SearchOut(BaseModel):

@@ -258,7 +258,9 @@ class SentenceStream:
     def feed(self, delta: str) -> list[str]:
         """The sentences completed by this delta."""
         self._buffer += delta
-        if not _BOUNDARY.search(delta):
+        # The buffer holds only the unfinished tail, so re-splitting it is cheap; it is worth doing once a
+        # sentence could have ended and a word of the next one has come in.
+        if not (_BOUNDARY.search(self._buffer) and re.search(r"[A-Za-z]", delta)):
             return []
         pieces = answer_sentences(self._buffer)
         # The last piece may still grow, and until it holds a word its leading "[1" may belong to the one before.

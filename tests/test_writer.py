@@ -70,6 +70,14 @@ def test_streamed_sentences_match_the_whole_answer_whatever_the_chunking():
             "About 2,400 staff walked out. [1]", "Ships waited [2].", "Rates fell to 4% on Thursday [3][4]"]
 
 
+def test_a_sentence_is_released_as_soon_as_the_next_one_begins():
+    stream = SentenceStream()
+    assert stream.feed("About 2,400 staff walked out.") == []
+    assert stream.feed(" [1]") == []  # the marker may still belong to it
+    assert stream.feed(" Sh") == ["About 2,400 staff walked out. [1]"]
+    assert stream.feed("ips waited [2].") == [] and stream.close() == ["Ships waited [2]."]
+
+
 def test_details_missing_from_the_evidence_are_named():
     evidence = "About 2,400 dockworkers at Port Calder stopped work on Monday. Thirty-eight ships waited."
     assert unsupported_details("About 2,400 staff at Port Calder stopped work on Monday.", evidence) == []
