@@ -19,6 +19,8 @@ from .store import IndexIncompatible, IndexMissing
 log = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 64 * 1024
+# Requests that embed a query and run retrieval; these are the ones the in-flight limit counts.
+SEARCH_PATHS = frozenset({"/", "/api/search", "/api/answer", "/api/answer/stream"})
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
@@ -68,9 +70,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         declared = request.headers.get("content-length", "0")
         if not declared.isdigit() or int(declared) > MAX_BODY_BYTES:
             return _error(413, "body_too_large", f"request bodies are limited to {MAX_BODY_BYTES} bytes")
-        searching = request.url.path in ("/api/search", "/") and (
-            request.method == "POST" or "q" in request.query_params
-        )
+        searching = request.url.path in SEARCH_PATHS and (request.method == "POST" or "q" in request.query_params)
         if not searching:
             return await call_next(request)
         if app.state.in_flight >= settings.max_concurrent_searches:
