@@ -42,6 +42,7 @@ class ArticleView:
     meta: ArticleMeta
     text: str
     sentences: list[tuple[int, int]]
+    same_story: list[ArticleMeta]
 
 
 class Engine:
@@ -159,7 +160,17 @@ class Engine:
         if meta is None:
             return None
         spans = [(s.start, s.end) for s in index.article_sentences(article_id)]
-        return ArticleView(meta=meta, text=index.article_text(article_id) or "", sentences=spans)
+        others = [a for a in index.story_members([meta.story_id]).get(meta.story_id, []) if a != article_id]
+        same_story = list(index.articles(others).values())
+        return ArticleView(meta=meta, text=index.article_text(article_id) or "", sentences=spans,
+                           same_story=same_story)
+
+    def examples(self, n: int = 3) -> list[str]:
+        """Headlines of the stories most outlets covered, as example questions for an empty search page."""
+        rows = self.index.db.execute(
+            "SELECT MIN(title), COUNT(*) FROM articles GROUP BY story_id ORDER BY 2 DESC, MAX(published) DESC "
+            "LIMIT ?", (n,))
+        return [title for title, _ in rows]
 
     def stats(self) -> dict:
         """What the served index holds: its manifest, outlets and date range."""

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import calendar
 import re
+from collections import Counter
 from dataclasses import dataclass
 from importlib import resources
 from typing import Annotated
@@ -14,7 +16,7 @@ from fastapi.templating import Jinja2Templates
 
 from .api import EngineDep, _valid_id
 from .engine import QueryError
-from .models import Hit
+from .models import Hit, SearchResponse
 from .retrieval import MODES, SNIPPET_JOINER, Filters
 from .writer import LLMConfig
 
@@ -65,6 +67,63 @@ def snippet_pieces(hit: Hit) -> list[Piece]:
 templates.env.globals["hit_pieces"] = snippet_pieces
 
 
+def readable_date(value: str | None) -> str:
+    """"2025-03-04" → "4 Mar 2025"; a day without a year ("--03-04") → "4 Mar"."""
+    if not value:
+        return ""
+    match = re.fullmatch(r"(\d{4}|-)-(\d\d)-(\d\d)", value[:10] if value[0].isdigit() else value)
+    if not match or not 1 <= int(match.group(2)) <= 12:
+        return value
+    day, month = int(match.group(3)), calendar.month_abbr[int(match.group(2))]
+    return f"{day} {month}" + (f" {match.group(1)}" if match.group(1) != "-" else "")
+
+
+templates.env.filters["date"] = readable_date
+
+
+@dataclass(slots=True)
+class Bar:
+    """One bar of a coverage chart: its label, count, size as a share of the largest, and filter link."""
+
+    label: str
+    count: int
+    share: float
+    href: str
+
+
+def url_with(request: Request, **changes: str | list[str] | None) -> str:
+    """This page's URL with some parameters replaced (None removes one), so every view can be bookmarked."""
+    params = [(k, v) for k, v in request.query_params.multi_items() if k not in changes and k != "offset"]
+    for key, value in changes.items():
+        if isinstance(value, list):
+            params.extend((key, v) for v in value)
+        elif value is not None:
+            params.append((key, value))
+    return "/?" + urlencode(params)
+
+
+def coverage(request: Request, response: SearchResponse) -> dict[str, list[Bar]]:
+    """Articles behind the results by month and by outlet (stories counted with all their outlets)."""
+    items = [(h.outlet, h.published) for h in response.results]
+    items += [(o.outlet, o.published) for h in response.results for o in h.also_reported_by]
+    months = Counter(p[:7] for _, p in items if p and p[:4].isdigit())
+    outlets = Counter(o for o, _ in items if o)
+    top_month, top_outlet = max(months.values(), default=1), max(outlets.values(), default=1)
+    return {
+        "months": [
+            Bar(m, n, n / top_month, url_with(request, since=f"{m}-01", until=f"{m}-{_last_day(m):02d}"))
+            for m, n in sorted(months.items())
+        ],
+        "outlets": [Bar(o, n, n / top_outlet, url_with(request, outlet=[o])) for o, n in outlets.most_common()],
+    }
+
+
+def _last_day(month: str) -> int:
+    """Days in a YYYY-MM month."""
+    year, mon = int(month[:4]), int(month[5:7])
+    return calendar.monthrange(year, mon)[1]
+
+
 def error_page(request: Request, status: int, message: str) -> HTMLResponse:
     """A friendly error page; details stay in the log."""
     return templates.TemplateResponse(request, "error.html", {"status": status, "message": message},
@@ -83,6 +142,7 @@ def search_page(
     until: Annotated[str, Query(max_length=10)] = "",
     answer: Annotated[bool, Query()] = False,
     stream: Annotated[bool, Query()] = False,
+    offset: Annotated[int, Query(ge=0, le=500)] = 0,
 ) -> HTMLResponse:
     """The search box with filters; with ?q= also the brief, its sources and the results.
 
@@ -94,9 +154,12 @@ def search_page(
     context: dict = {"q": q or "", "k": k, "mode": mode if mode in MODES else "hybrid", "modes": MODES,
                      "outlet": outlets, "since": since, "until": until, "outlets": [], "response": None,
                      "error": None, "ready": engine.ready, "writer": writer, "answer": answer and writer is not None,
-                     "checked": None, "answer_stream": None}
+                     "checked": None, "answer_stream": None, "offset": offset, "examples": [], "coverage": None,
+                     "more": None, "back": None}
     if context["ready"]:
         context["outlets"] = [name for name, _ in engine.index.outlets()]
+        if q is None:
+            context["examples"] = engine.examples()
     if q is not None and context["ready"]:
         try:
             filters = Filters(outlets=tuple(outlets), since=since or None, until=until or None)
@@ -105,12 +168,19 @@ def search_page(
         else:
             try:
                 if context["answer"] and not stream:
-                    result = engine.answer(q, k=k, mode=context["mode"], filters=filters)
+                    result = engine.answer(q, k=k, mode=context["mode"], filters=filters, offset=offset)
                     context["response"], context["checked"] = result.search, result.answer
                 else:
-                    context["response"] = engine.search(q, k=k, mode=context["mode"], filters=filters)
+                    context["response"] = engine.search(q, k=k, mode=context["mode"], filters=filters,
+                                                        offset=offset)
             except QueryError as exc:
                 context["error"] = str(exc)
+            if context["response"] is not None:
+                context["coverage"] = coverage(request, context["response"])
+                if len(context["response"].results) == k and offset + k <= 500:
+                    context["more"] = url_with(request, offset=str(offset + k))
+                if offset:
+                    context["back"] = url_with(request, offset=str(max(offset - k, 0)) if offset > k else None)
             if context["answer"] and stream and context["response"]:
                 params = [("q", q), ("k", k), ("mode", context["mode"])] + [("outlet", o) for o in outlets]
                 params += [(name, value) for name, value in (("since", since), ("until", until)) if value]
@@ -151,4 +221,6 @@ def article_page(
         return error_page(request, 404, "There is no article with that id in this index.")
     marked = {(int(m.group(1)), int(m.group(2))) for m in map(_HL.match, hl) if m}
     paragraphs = segments(view.text, view.sentences, marked)
-    return templates.TemplateResponse(request, "article.html", {"article": view.meta, "paragraphs": paragraphs})
+    return templates.TemplateResponse(
+        request, "article.html", {"article": view.meta, "paragraphs": paragraphs, "same_story": view.same_story}
+    )
