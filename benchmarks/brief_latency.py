@@ -12,8 +12,10 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
+import time
 from pathlib import Path
 
+from semsearch.brief import brief_options, summarize
 from semsearch.config import get_settings
 from semsearch.engine import Engine
 from semsearch.retrieval import Retriever
@@ -51,6 +53,18 @@ def main() -> None:
     without, with_brief = statistics.median(timings[False]), statistics.median(timings[True])
     print(f"{len(questions)} questions x {args.repeat}: median {without:.1f} ms without the brief, "
           f"{with_brief:.1f} ms with it (+{with_brief - without:.1f} ms)")
+    # The brief alone, on the same retrievals: wall time, and CPU time (steadier on a shared machine).
+    retriever = Retriever(engine.index, engine.embedder)
+    retrievals = [retriever.retrieve(q) for q in questions]
+    options = brief_options(settings)
+    wall, cpu = [], []
+    for _ in range(args.repeat):
+        for retrieval in retrievals:
+            w, c = time.perf_counter(), time.process_time()
+            summarize(engine.index, retrieval, options)
+            wall.append((time.perf_counter() - w) * 1000)
+            cpu.append((time.process_time() - c) * 1000)
+    print(f"the brief alone: median {statistics.median(wall):.1f} ms wall, {statistics.median(cpu):.1f} ms CPU")
     for label, qs in (("answerable", questions), ("unanswerable", UNANSWERABLE)):
         best = sorted(_best_cosine(engine, q) for q in qs)
         print(f"best sentence cosine, {label}: min {best[0]:.3f}  median {statistics.median(best):.3f}  "

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import Iterator
 from datetime import date
 from typing import Annotated, Literal
@@ -31,7 +32,7 @@ def get_engine(request: Request) -> Engine:
 EngineDep = Annotated[Engine, Depends(get_engine)]
 
 
-@router.get("/search", response_model=SearchOut)
+@router.get("/search", response_model=SearchOut, response_model_exclude_unset=True)
 def search(
     engine: EngineDep,
     q: Annotated[str, Query(description="The question or keywords", max_length=1000)],
@@ -46,14 +47,15 @@ def search(
     until: Annotated[date | None, Query(description="Published on or before this day")] = None,
     recency: Annotated[float, Query(ge=0.0, le=1.0, description="Preference for newer articles, 0 = off")] = 0.0,
     offset: Annotated[int, Query(ge=0, le=500, description="Skip this many results (paging)")] = 0,
+    debug: Annotated[bool, Query(description="Add per-stage `timings` in milliseconds")] = False,
 ) -> dict:
     """Search the archive and summarize the answer with cited sentences."""
     request = SearchIn(q=q, k=k, mode=mode, summary=summary, words=words, sources=sources, outlet=outlet,
-                       place=place, since=since, until=until, recency=recency, offset=offset)
+                       place=place, since=since, until=until, recency=recency, offset=offset, debug=debug)
     return run_search(engine, request)
 
 
-@router.post("/search", response_model=SearchOut)
+@router.post("/search", response_model=SearchOut, response_model_exclude_unset=True)
 def search_post(engine: EngineDep, request: SearchIn) -> dict:
     """The same search with a JSON body, for long queries and many filters."""
     return run_search(engine, request)
@@ -72,7 +74,11 @@ def search_options(request: SearchIn) -> dict:
 
 def run_search(engine: Engine, request: SearchIn) -> dict:
     """One search from validated parameters, as the JSON response."""
-    return engine.search(request.q, summary=request.summary, **search_options(request)).to_dict()
+    started = time.perf_counter()
+    body = engine.search(request.q, summary=request.summary, debug=request.debug, **search_options(request)).to_dict()
+    if request.debug:  # what turning the result into JSON-ready data cost, so it can be watched
+        body["timings"]["serialize"] = round((time.perf_counter() - started) * 1000 - body["took_ms"], 2)
+    return body
 
 
 @router.get("/answer", response_model=AnswerOut)

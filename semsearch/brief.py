@@ -48,8 +48,7 @@ _FURNITURE = re.compile(
     re.I,
 )
 _ENDS_LIKE_A_SENTENCE = re.compile(r"[.!]['\"”’)\]]*$")
-_WORD = re.compile(r"\w+")
-_STEM_BUCKETS = 512
+_STEM_BUCKETS = 256
 # A sentence may bring at most this many predecessors it leans on ('He said ... But ...').
 MAX_LEAN = 2
 
@@ -61,17 +60,17 @@ class BriefOptions:
     words: int = 120
     candidates: int = 30
     max_sources: int | None = None
-    min_similarity: float = 0.25
+    min_similarity: float = 0.35
     relevance_floor: float = 0.5
     redundancy: float = 0.8
-    diversity: float = 0.3
+    diversity: float = 0.1
     w_relevance: float = 1.0
     w_lexical: float = 0.3
     w_centrality: float = 0.3
-    w_word_centrality: float = 0.0
+    w_word_centrality: float = 2.0
     w_lead: float = 0.3
     lead_decay: float = 0.5
-    teleport: float = 0.3
+    teleport: float = 0.15
 
 
 @dataclass(slots=True)
@@ -105,9 +104,7 @@ def usable(text: str) -> bool:
     n = words_of(text)
     if not 6 <= n <= 80 or not (text[0].isalnum() or text[0] in "\"'“‘"):
         return False
-    letters = [ch for ch in text if ch.isalpha()]
-    shouting = sum(ch.isupper() for ch in letters) > 0.6 * len(letters)
-    return bool(_ENDS_LIKE_A_SENTENCE.search(text)) and not shouting and not _FURNITURE.search(text)
+    return bool(_ENDS_LIKE_A_SENTENCE.search(text)) and not text.isupper() and not _FURNITURE.search(text)
 
 
 def needs_antecedent(text: str) -> bool:
@@ -152,10 +149,12 @@ def _brief(
     if not pool.units:
         return Brief(abstained=NOTHING_RETRIEVED)
     _score(pool, query_vector, terms, options)
-    best = float(pool.relevance.max())
+    best = float(pool.relevance[sorted({i for u in pool.units for i in u})].max())
     if best < options.min_similarity:
         return Brief(abstained=NOTHING_RELEVANT)
     chosen, twins = _select(pool, max(options.min_similarity, options.relevance_floor * best), options)
+    if not chosen:
+        return Brief(abstained=f"No relevant sentence fits in {options.words} words; allow more words.")
     return _cite(index, pool, chosen, twins)
 
 
@@ -173,15 +172,18 @@ def _pool(index: Index, sentences: list[StoredSentence], rank: dict[str, int]) -
     row = {sid: n for n, sid in enumerate(order)}
     items = [by_id[sid] for sid in order]
     texts = [text_of(s) for s in items]
+    leans = [needs_antecedent(t) for t in texts]
     units: list[tuple[int, ...]] = []
     for s in candidates:
-        run = [s]
-        while run[0] is not None and needs_antecedent(texts[row[run[0].id]]) and len(run) <= MAX_LEAN:
-            prev = by_id.get(run[0].id - 1)
-            same_story = prev is not None and prev.article_id == s.article_id and prev.ordinal == run[0].ordinal - 1
-            run.insert(0, prev if same_story and usable(texts[row[prev.id]]) else None)
-        if run[0] is not None and not needs_antecedent(texts[row[run[0].id]]):
-            units.append(tuple(row[x.id] for x in run))
+        run = [row[s.id]]
+        while leans[run[0]] and len(run) <= MAX_LEAN:
+            prev = by_id.get(items[run[0]].id - 1)
+            adjacent = prev is not None and prev.article_id == s.article_id and prev.ordinal == items[run[0]].ordinal - 1
+            if not adjacent or not usable(texts[row[prev.id]]):
+                break
+            run.insert(0, row[prev.id])
+        if not leans[run[0]]:
+            units.append(tuple(run))
     vectors = index.vectors_of(order) if order else np.zeros((0, 0), np.float32)
     return _Pool(items, texts, vectors, units, rank)
 
@@ -191,13 +193,13 @@ def _stems(words: Sequence[str]) -> set[str]:
     return {w[:5] for w in words}
 
 
-def _word_overlap(texts: Sequence[str]) -> np.ndarray:
+def _word_overlap(stems: Sequence[set[str]]) -> np.ndarray:
     """TextRank's sentence graph: shared content-word stems over the log lengths of the two sentences."""
-    stems = [_stems(query_terms(t)) for t in texts]
-    # Hashing stems into a few buckets keeps this one small matrix product at query time.
-    bags = np.zeros((len(texts), _STEM_BUCKETS), dtype=np.float32)
-    for row, words in enumerate(stems):
-        bags[row, [zlib.crc32(w.encode()) % _STEM_BUCKETS for w in words]] = 1.0
+    # Stems hashed into a few buckets keep this to one small matrix product at query time.
+    rows = [r for r, words in enumerate(stems) for _ in words]
+    cols = [zlib.crc32(w.encode()) % _STEM_BUCKETS for words in stems for w in words]
+    bags = np.zeros((len(stems), _STEM_BUCKETS), dtype=np.float32)
+    bags[rows, cols] = 1.0
     log_len = np.log(np.maximum([len(w) for w in stems], 2)).astype(np.float32)
     return (bags @ bags.T) / (log_len[:, None] + log_len[None, :])
 
@@ -217,14 +219,13 @@ def _score(pool: _Pool, query_vector: np.ndarray, terms: Sequence[str], options:
     """Each sentence's worth: relevance, lexical overlap, centrality (vectors and words) and the lead prior."""
     relevance = pool.vectors @ query_vector
     wanted = _stems(terms)
-    lexical = np.array([
-        len(wanted & _stems(_WORD.findall(t.lower()))) / len(wanted) if wanted else 0.0 for t in pool.texts
-    ])
+    stems = [_stems(query_terms(t)) for t in pool.texts]
+    lexical = np.array([len(wanted & words) / len(wanted) if wanted else 0.0 for words in stems])
     pool.similarity = pool.vectors @ pool.vectors.T
     bias = np.clip(relevance, 1e-6, None)
     bias /= bias.sum()
     centrality = _rank(pool.similarity.copy(), bias, options.teleport)
-    word_centrality = _rank(_word_overlap(pool.texts), bias, options.teleport)
+    word_centrality = _rank(_word_overlap(stems), bias, options.teleport)
     ordinals = np.array([s.ordinal for s in pool.sentences], dtype=np.float32)
     lead = (1.0 + ordinals) ** -options.lead_decay
     pool.relevance = relevance
@@ -286,8 +287,8 @@ def _repeats(pool: _Pool, chosen: list[int], redundancy: float) -> dict[int, lis
 
 
 def _story(meta: ArticleMeta) -> str:
-    """The story an article belongs to; one story per article until articles carry a story id."""
-    return meta.id
+    """The story (event) an article reports, so the brief tells one story before the next."""
+    return meta.story_id or meta.id
 
 
 def _cite(index: Index, pool: _Pool, chosen: list[int], twins: dict[int, list[int]]) -> Brief:

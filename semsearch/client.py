@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import httpx
 
 from .models import AlsoReported, Brief, BriefSentence, Citation, Hit, SearchResponse, Source
+from .schemas import ArticleOut
 
 
 class ApiError(RuntimeError):
@@ -16,22 +16,6 @@ class ApiError(RuntimeError):
     def __init__(self, status: int, code: str, message: str, field: str | None = None) -> None:
         super().__init__(f"{status} {code}: {message}")
         self.status, self.code, self.message, self.field = status, code, message, field
-
-
-@dataclass(slots=True)
-class Article:
-    """An article as the API returns it, with the text every offset refers to."""
-
-    article_id: str
-    title: str
-    text: str
-    outlet: str | None
-    published: str | None
-    url: str | None
-    place: str | None
-    source_path: str
-    extracted_from: str | None
-    duplicate_paths: list[str]
 
 
 def _citation(c: dict) -> Citation:
@@ -97,9 +81,9 @@ class Client:
                 "summary": summary, "words": words, "sources": sources, "offset": offset, "recency": recency}
         return _response(self._call("POST", "/api/search", json={k_: v for k_, v in body.items() if v is not None}))
 
-    def article(self, article_id: str) -> Article:
+    def article(self, article_id: str) -> ArticleOut:
         """One article with its full text."""
-        return Article(**self._call("GET", f"/api/articles/{article_id}"))
+        return ArticleOut(**self._call("GET", f"/api/articles/{article_id}"))
 
     def outlets(self) -> dict[str, int]:
         """Outlets with their article counts."""

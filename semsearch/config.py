@@ -47,7 +47,7 @@ class Settings(BaseSettings):
     brief_words: int = Field(120, ge=20, le=400, description="Default word budget of the brief.")
     brief_candidates: int = Field(30, ge=1, le=200, description="Top chunks whose sentences feed the brief.")
     brief_min_similarity: float = Field(
-        0.25, ge=-1.0, le=1.0, description="Below this query-sentence cosine the brief abstains."
+        0.35, ge=-1.0, le=1.0, description="Below this query-sentence cosine the brief abstains."
     )
     brief_redundancy: float = Field(
         0.8, ge=0.0, le=1.0, description="Sentence cosine at which two sentences state the same fact."

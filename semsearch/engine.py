@@ -121,6 +121,7 @@ class Engine:
         filters: Filters | None = None,
         recency: float = 0.0,
         offset: int = 0,
+        debug: bool = False,
     ) -> SearchResponse:
         """Ranked articles and the brief for one question, optionally filtered and leaning to newer articles."""
         embedder = self.embedder  # a first call loads the model; that is not query time
@@ -133,13 +134,20 @@ class Engine:
         if not 0 <= offset <= MAX_OFFSET:
             raise QueryError(f"offset must be between 0 and {MAX_OFFSET}", "offset")
         index = self.index
-        retrieval = Retriever(index, embedder).retrieve(q, k=k + offset, mode=mode, filters=filters, recency=recency)
+        vector = embedder.encode_query(q)
+        embedded = time.perf_counter()
+        retrieval = Retriever(index, embedder).retrieve(
+            q, k=k + offset, mode=mode, filters=filters, recency=recency, vector=vector
+        )
         retrieval.hits = retrieval.hits[offset:]
+        retrieved = time.perf_counter()
         brief = None
         if summary:
             brief = summarize(index, retrieval, brief_options(self.settings, words, sources))
-        took = (time.perf_counter() - started) * 1000
-        return SearchResponse(query=q, took_ms=took, results=retrieval.hits, summary=brief)
+        done = time.perf_counter()
+        timings = {"embed": embedded - started, "retrieve": retrieved - embedded, "brief": done - retrieved}
+        return SearchResponse(query=q, took_ms=(done - started) * 1000, results=retrieval.hits, summary=brief,
+                              timings={stage: s * 1000 for stage, s in timings.items()} if debug else None)
 
     def answer(self, q: str, **options) -> AnswerResponse:
         """The search and brief for a question, plus the configured model's answer checked against the brief."""

@@ -23,7 +23,7 @@ from .store import Index
 
 OUTLET = "BBC News"
 # Reference summaries glue sentences together ("$10.9bn.For the year"): put the space back.
-_RUN_TOGETHER = re.compile(r"(?<=[a-z0-9%)][.!?])(?=[\"“A-Z])|(?<=[.!?][\"”])(?=[A-Z])")
+_RUN_TOGETHER = re.compile(r"(?<=[a-z0-9%)][.!?])([\"”]?)(?=[\"“A-Z])")
 
 
 @dataclass(slots=True)
@@ -38,7 +38,14 @@ class Pair:
 
 def fix_reference(text: str) -> str:
     """A reference summary with a space after each full stop it ran together."""
-    return _RUN_TOGETHER.sub(" ", " ".join(text.split()))
+    text = " ".join(text.split())
+
+    def space(match: re.Match) -> str:
+        # A straight quote after the stop closes a quotation when an odd number of them came before.
+        closing = match.group(1) == "”" or (match.group(1) == '"' and text.count('"', 0, match.start()) % 2 == 1)
+        return f"{match.group(1)} " if closing or not match.group(1) else f" {match.group(1)}"
+
+    return _RUN_TOGETHER.sub(space, text)
 
 
 def _read(path: Path) -> str:

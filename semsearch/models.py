@@ -152,11 +152,16 @@ class SearchResponse:
     took_ms: float
     results: list[Hit]
     summary: Brief | None
+    timings: dict[str, float] | None = None
 
     def to_dict(self) -> dict:
-        """The JSON shape shared by the API and the CLI's --json."""
+        """The JSON shape shared by the API and the CLI's --json (timings only when asked for)."""
         out = asdict(self)
         out["took_ms"] = round(self.took_ms, 2)
+        if self.timings is None:
+            del out["timings"]
+        else:
+            out["timings"] = {stage: round(ms, 2) for stage, ms in self.timings.items()}
         for hit in out["results"]:
             hit["score"] = round(hit["score"], 4)
             hit["highlights"] = [list(h) for h in hit["highlights"]]

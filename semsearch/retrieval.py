@@ -204,10 +204,11 @@ class Retriever:
         self.params = params or Params()
 
     def retrieve(
-        self, query: str, k: int = 10, mode: Mode = "hybrid", filters: Filters | None = None, recency: float = 0.0
+        self, query: str, k: int = 10, mode: Mode = "hybrid", filters: Filters | None = None, recency: float = 0.0,
+        vector: np.ndarray | None = None,
     ) -> Retrieval:
         """The k best distinct articles for a query, with the chunk ranking the brief draws on."""
-        vector = self.embedder.encode_query(query)
+        vector = self.embedder.encode_query(query) if vector is None else vector
         evidence, scores, order = self._ranked(query, vector, k, mode, filters or Filters(), recency)
         rank_of = {evidence.article_ids[i]: r for r, i in enumerate(order)}
         article_score = dict(zip(evidence.article_ids, scores.tolist()))

@@ -104,6 +104,7 @@ class SearchIn(BaseModel):
     until: date | None = Field(None, description="Published on or before this day")
     recency: float = Field(0.0, ge=0.0, le=1.0, description="0 ignores dates; 1 ranks by recency alone")
     offset: int = Field(0, ge=0, le=500, description="Skip this many results (paging)")
+    debug: bool = Field(False, description="Add per-stage `timings` in milliseconds")
 
 
 class OutletOut(BaseModel):
@@ -133,6 +134,9 @@ class SearchOut(BaseModel):
     took_ms: float
     results: list[HitOut]
     summary: BriefOut | None
+    timings: dict[str, float] | None = Field(
+        None, description="With debug=true: milliseconds spent in embed, retrieve, brief and serialize"
+    )
 
 
 class AnswerIn(SearchIn):

@@ -113,3 +113,13 @@ def test_a_story_from_three_outlets_is_one_result_listing_the_others(client):
                                                                       "Coastline Daily"}
     assert all(r["story_id"] for r in results)
     assert len({r["story_id"] for r in results}) == len(results)
+
+
+def test_debug_adds_a_per_stage_timing_breakdown(client):
+    plain = client.get("/api/search", params={"q": "cup final"}).json()
+    assert "timings" not in plain
+    body = client.get("/api/search", params={"q": "cup final", "debug": "true"}).json()
+    timings = body["timings"]
+    assert set(timings) == {"embed", "retrieve", "brief", "serialize"}
+    assert all(v >= 0 for v in timings.values())
+    assert timings["embed"] + timings["retrieve"] + timings["brief"] <= body["took_ms"] + 0.1
