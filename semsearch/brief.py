@@ -2,8 +2,9 @@
 
 Selection: every usable sentence of the top retrieved chunks is scored by relevance to the question
 (stored sentence vector · query vector, plus overlap with the question's content words), by its
-centrality among the candidates (LexRank biased towards the question, over the stored vectors) and by
-a news prior (an article's lead carries its key facts). Units (a sentence, or a sentence that leans on
+centrality among the candidates (LexRank over the stored vectors and TextRank over shared words, both
+biased towards the question), by a news prior (an article's lead carries its key facts) and by the
+retriever's rank of its article. Units (a sentence, or a sentence that leans on
 its predecessor together with that predecessor) are then taken greedily under the word budget by
 maximal marginal relevance; one that repeats a chosen sentence is never shown twice but lends that
 sentence its citation (same words) or a corroboration (another outlet's own words).
@@ -69,6 +70,7 @@ class BriefOptions:
     w_centrality: float = 0.3
     w_word_centrality: float = 2.0
     w_lead: float = 0.3
+    w_source: float = 0.3
     lead_decay: float = 0.5
     teleport: float = 0.15
 
@@ -228,10 +230,12 @@ def _score(pool: _Pool, query_vector: np.ndarray, terms: Sequence[str], options:
     word_centrality = _rank(_word_overlap(stems), bias, options.teleport)
     ordinals = np.array([s.ordinal for s in pool.sentences], dtype=np.float32)
     lead = (1.0 + ordinals) ** -options.lead_decay
+    # The retriever's best articles are likelier to be about the question as a whole, not in passing.
+    source = np.array([1.0 + pool.rank[s.article_id] for s in pool.sentences], dtype=np.float32) ** -0.5
     pool.relevance = relevance
     pool.scores = (options.w_relevance * relevance + options.w_lexical * lexical
                    + options.w_centrality * centrality + options.w_word_centrality * word_centrality
-                   + options.w_lead * lead)
+                   + options.w_lead * lead + options.w_source * source)
 
 
 def _select(pool: _Pool, floor: float, options: BriefOptions) -> tuple[list[int], dict[int, list[int]]]:

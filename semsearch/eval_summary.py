@@ -271,7 +271,8 @@ def _joined(sentences: Sequence[str], picked: Sequence[int]) -> str:
 
 
 # Plain selection by query similarity with a redundancy skip: the brief with every other signal off.
-QUERY_SIMILARITY = BriefOptions(w_lexical=0.0, w_centrality=0.0, w_lead=0.0, diversity=0.0, relevance_floor=-1.0)
+QUERY_SIMILARITY = BriefOptions(w_lexical=0.0, w_centrality=0.0, w_word_centrality=0.0, w_lead=0.0, w_source=0.0,
+                                diversity=0.0, relevance_floor=-1.0)
 
 
 def run_multi(index: Index, pairs: Sequence[Pair], retrieve: Callable, scorer,

@@ -143,6 +143,8 @@ def search_page(
     answer: Annotated[bool, Query()] = False,
     stream: Annotated[bool, Query()] = False,
     offset: Annotated[int, Query(ge=0, le=500)] = 0,
+    words: Annotated[str, Query(max_length=4)] = "",
+    sources: Annotated[str, Query(max_length=4)] = "",
 ) -> HTMLResponse:
     """The search box with filters; with ?q= also the brief, its sources and the results.
 
@@ -150,17 +152,23 @@ def search_page(
     here when the browser runs no script, or streamed by answer.js from /api/answer/stream (stream=true).
     """
     outlets = [o for o in outlet if o]
+    # An empty number box submits "words=": that means the default, not an error.
+    brief_words = int(words) if words.isdigit() and 20 <= int(words) <= 400 else None
+    brief_sources = int(sources) if sources.isdigit() and 1 <= int(sources) <= 50 else None
     writer = LLMConfig.from_settings(engine.settings)
     context: dict = {"q": q or "", "k": k, "mode": mode if mode in MODES else "hybrid", "modes": MODES,
                      "outlet": outlets, "since": since, "until": until, "outlets": [], "response": None,
                      "error": None, "ready": engine.ready, "writer": writer, "answer": answer and writer is not None,
                      "checked": None, "answer_stream": None, "offset": offset, "examples": [], "coverage": None,
-                     "more": None, "back": None}
+                     "more": None, "back": None, "words": brief_words, "sources": brief_sources,
+                     "default_words": engine.settings.brief_words}
     if context["ready"]:
         context["outlets"] = [name for name, _ in engine.index.outlets()]
         if q is None:
             context["examples"] = engine.examples()
-    if q is not None and context["ready"]:
+    if (words and brief_words is None) or (sources and brief_sources is None):
+        context["error"] = "brief words must be 20–400 and sources 1–50"
+    elif q is not None and context["ready"]:
         try:
             filters = Filters(outlets=tuple(outlets), since=since or None, until=until or None)
         except ValueError as exc:
@@ -168,11 +176,12 @@ def search_page(
         else:
             try:
                 if context["answer"] and not stream:
-                    result = engine.answer(q, k=k, mode=context["mode"], filters=filters, offset=offset)
+                    result = engine.answer(q, k=k, mode=context["mode"], filters=filters, offset=offset,
+                                           words=brief_words, sources=brief_sources)
                     context["response"], context["checked"] = result.search, result.answer
                 else:
                     context["response"] = engine.search(q, k=k, mode=context["mode"], filters=filters,
-                                                        offset=offset)
+                                                        offset=offset, words=brief_words, sources=brief_sources)
             except QueryError as exc:
                 context["error"] = str(exc)
             if context["response"] is not None:

@@ -137,3 +137,14 @@ def test_abstain_and_dark_mode(browser, server):
     assert background != "rgb(255, 255, 255)"
     shot(page, "07-abstain-dark")
     context.close()
+
+
+def test_brief_length_control_changes_the_brief(page):
+    page.goto("/?q=Port+Calder+dock+strike")
+    long = len(page.locator("section.brief .brief-text").inner_text().split())
+    page.fill("#words", "30")
+    page.click("form.ask button[type=submit]")
+    page.wait_for_load_state()
+    assert "words=30" in page.url
+    short = len(page.locator("section.brief .brief-text").inner_text().split())
+    assert short < long
