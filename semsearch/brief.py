@@ -258,8 +258,12 @@ def _repeat_similarity(pool: _Pool, redundancy: float) -> np.ndarray:
     story = np.array(pool.stories, dtype=object)
     article = np.array([s.article_id for s in pool.sentences], dtype=object)
     same_story = (story[:, None] == story[None, :]) & (article[:, None] != article[None, :])
-    numbers = [set(_FIGURE.findall(t)) for t in pool.texts]
-    shared = np.array([[bool(numbers[i] & numbers[j]) for j in range(n)] for i in range(n)], dtype=bool)
+    figures = [set(_FIGURE.findall(t)) for t in pool.texts]
+    distinct = {f: k for k, f in enumerate({f for fs in figures for f in fs})}
+    bags = np.zeros((n, max(len(distinct), 1)), dtype=np.float32)
+    for row, fs in enumerate(figures):
+        bags[row, [distinct[f] for f in fs]] = 1.0
+    shared = (bags @ bags.T) > 0
     out = pool.similarity + STORY_BONUS * same_story
     figure_twins = same_story & shared & (pool.similarity >= FIGURE_TWIN_COSINE)
     return np.where(figure_twins, np.maximum(out, redundancy), out)

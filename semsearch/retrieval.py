@@ -79,10 +79,10 @@ class Params:
 
     fusion: Fusion = "weighted"
     depth: int = 100
-    title_weight: float = 2.0
-    lexical: float = 0.5
-    chunk: float = 0.25
-    sentence: float = 0.25
+    title_weight: float = 1.0
+    lexical: float = 0.3
+    chunk: float = 0.4
+    sentence: float = 0.3
     rrf_k: int = 60
     prf_docs: int = 0
     prf_weight: float = 0.0
