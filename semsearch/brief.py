@@ -351,7 +351,15 @@ def _cite(index: Index, pool: _Pool, chosen: list[int], twins: dict[int, list[in
     sentences = []
     for i in sorted(chosen, key=reading_order):
         same = [j for j in twins.get(i, []) if pool.texts[j] == pool.texts[i]]
-        other = [j for j in twins.get(i, []) if pool.texts[j] != pool.texts[i]]
+        # One corroboration per other article: its sentence closest to the quoted one.
+        closest: dict[str, int] = {}
+        for j in twins.get(i, []):
+            article = pool.sentences[j].article_id
+            if pool.texts[j] != pool.texts[i] and article != pool.sentences[i].article_id and (
+                article not in closest or pool.similarity[i, j] > pool.similarity[i, closest[article]]
+            ):
+                closest[article] = j
+        other = sorted(closest.values())
         sentences.append(BriefSentence(text=pool.texts[i], citations=[cite(i)] + [cite(j) for j in same],
                                        corroborations=[cite(j) for j in other]))
     sources = [Source(n=n, article_id=a, title=metas[a].title, outlet=metas[a].outlet,
