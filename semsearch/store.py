@@ -511,31 +511,24 @@ class Index:
 
     def lexical_scores(self, match: str, chunk_ids: Sequence[int], title_weight: float) -> dict[int, float]:
         """BM25 scores (higher is better) of the given chunks for an FTS5 expression; non-matching ones are absent."""
-        out: dict[int, float] = {}
-        ids = list(chunk_ids)
-        for i in range(0, len(ids), 900):
-            batch = ids[i : i + 900]
-            rows = self.db.execute(
-                "SELECT rowid, -bm25(chunk_fts, ?, 1.0) FROM chunk_fts WHERE chunk_fts MATCH ? "
-                f"AND rowid IN ({','.join('?' * len(batch))})",
-                [title_weight, match, *batch],
-            )
-            out.update((int(r), float(s)) for r, s in rows)
-        return out
+        rows = self._matching(match, chunk_ids, "-bm25(chunk_fts, ?, 1.0)", [title_weight])
+        return {int(r): float(s) for r, s in rows}
 
     def highlighted_bodies(self, match: str, chunk_ids: Sequence[int]) -> list[tuple[int, str]]:
         """Chunk bodies with every token the FTS5 expression matched wrapped in \\x02 … \\x03."""
-        out: list[tuple[int, str]] = []
+        rows = self._matching(match, chunk_ids, "highlight(chunk_fts, 1, char(2), char(3))", [])
+        return [(int(r), str(b)) for r, b in rows]
+
+    def _matching(self, match: str, chunk_ids: Sequence[int], column: str, column_params: list) -> Iterator[tuple]:
+        """(rowid, column) of the given chunks that match an FTS5 expression, in batches."""
         ids = list(chunk_ids)
         for i in range(0, len(ids), 900):
             batch = ids[i : i + 900]
-            rows = self.db.execute(
-                "SELECT rowid, highlight(chunk_fts, 1, char(2), char(3)) FROM chunk_fts WHERE chunk_fts MATCH ? "
+            yield from self.db.execute(
+                f"SELECT rowid, {column} FROM chunk_fts WHERE chunk_fts MATCH ? "
                 f"AND rowid IN ({','.join('?' * len(batch))})",
-                [match, *batch],
+                [*column_params, match, *batch],
             )
-            out.extend((int(r), str(b)) for r, b in rows)
-        return out
 
     def article_chunks(self, article_ids: Sequence[str]) -> list[StoredChunk]:
         """Every chunk of the given articles."""

@@ -10,9 +10,10 @@ from pathlib import Path
 import httpx
 import pytest
 import uvicorn
+from click.testing import CliRunner
 
 from semsearch.build import build
-from semsearch.config import Settings
+from semsearch.config import Settings, get_settings
 from semsearch.engine import Engine
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -71,6 +72,15 @@ def server(settings: Settings, engine: Engine):
 
     with LiveServer(create_app(settings, engine)) as live:
         yield live
+
+
+@pytest.fixture()
+def runner(monkeypatch, tmp_path):
+    """A click test runner whose default index home is a fresh folder (the settings cache is reset)."""
+    monkeypatch.setenv("SEMSEARCH_INDEX_DIR", str(tmp_path / "env-index"))
+    get_settings.cache_clear()
+    yield CliRunner()
+    get_settings.cache_clear()
 
 
 @pytest.fixture()

@@ -4,21 +4,9 @@ from __future__ import annotations
 
 import json
 
-import pytest
-from click.testing import CliRunner
-
 from semsearch.cli import main
-from semsearch.config import get_settings
 
 from .conftest import CORPUS
-
-
-@pytest.fixture()
-def runner(monkeypatch, tmp_path):
-    monkeypatch.setenv("SEMSEARCH_INDEX_DIR", str(tmp_path / "env-index"))
-    get_settings.cache_clear()
-    yield CliRunner()
-    get_settings.cache_clear()
 
 
 def test_build_search_ask_stats(runner, tmp_path):

@@ -5,11 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import pytest
-from click.testing import CliRunner
-
 from semsearch.cli import main
-from semsearch.config import get_settings
 from semsearch.eval_summary import fill, fix_reference, load_pairs, sumy_ranking
 
 STORIES = {
@@ -72,14 +68,6 @@ def test_load_pairs_split_and_limit(tmp_path: Path):
     assert {p.number for p in load_pairs(tmp_path, split="tune")} == {1}
     assert {p.number for p in load_pairs(tmp_path, split="test")} == {2}
     assert [p.category for p in load_pairs(tmp_path, limit=2)] == ["business", "sport"]
-
-
-@pytest.fixture()
-def runner(monkeypatch, tmp_path):
-    monkeypatch.setenv("SEMSEARCH_INDEX_DIR", str(tmp_path / "env-index"))
-    get_settings.cache_clear()
-    yield CliRunner()
-    get_settings.cache_clear()
 
 
 def test_eval_summary_command_on_a_tiny_folder(runner, tmp_path: Path):
