@@ -144,6 +144,16 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
+def _version_name(home: Path) -> str:
+    """A new version's name: sorts after every existing one (newest-first listing, rollback and GC rely on it)."""
+    now = time.time()
+    name = time.strftime("%Y%m%dT%H%M%S", time.gmtime(now)) + f"{int(now % 1 * 1e6):06d}-{uuid.uuid4().hex[:6]}"
+    existing = versions(home)
+    if existing and name <= existing[0]:  # the clock went back: stay after the newest
+        name = existing[0] + "-" + uuid.uuid4().hex[:6]
+    return name
+
+
 def versions(home: Path) -> list[str]:
     """Names of the published versions on disk, newest first."""
     folder = Path(home) / "versions"
@@ -202,7 +212,7 @@ class IndexWriter:
         self.model_name = model_name
         self.dimension = dimension
         self.keep_versions = keep_versions
-        self.name = time.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
+        self.name = _version_name(self.home)
         self.versions = self.home / "versions"
         self.partial = self.versions / f".partial-{self.name}"
         self._lock_file = None
