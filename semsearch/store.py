@@ -385,15 +385,6 @@ class Index:
             return faiss.SearchParametersHNSW(sel=selector, efSearch=max(n, self.manifest["faiss"]["efSearch"]))
         return faiss.SearchParameters(sel=selector)
 
-    def search_lexical(self, match: str, n: int) -> list[tuple[int, float]]:
-        """The n chunks best matching an FTS5 expression, as (chunk id, BM25 score; higher is better)."""
-        rows = self.db.execute(
-            "SELECT rowid, -bm25(chunk_fts, 2.0, 1.0) FROM chunk_fts WHERE chunk_fts MATCH ? "
-            "ORDER BY bm25(chunk_fts, 2.0, 1.0) LIMIT ?",
-            (match, n),
-        )
-        return [(int(r), float(s)) for r, s in rows]
-
     def chunks(self, ids: Sequence[int]) -> dict[int, StoredChunk]:
         """Chunk rows by id."""
         return {r[0]: StoredChunk(*r) for r in self._in("SELECT id, article_id, start, end, first_sentence, "
