@@ -28,7 +28,7 @@ def main(index_dir: Path, labels_path: Path) -> None:
         "SELECT a.id, a.title, a.text, a.published, MIN(c.id) FROM articles a JOIN chunks c ON c.article_id = a.id "
         "GROUP BY a.id ORDER BY a.id"))
     ids, titles, texts, dates = ([r[i] for r in rows] for i in range(4))
-    leads = index.faiss.reconstruct_batch(np.array([r[4] for r in rows], dtype=np.int64))
+    leads = index.chunk_vectors([r[4] for r in rows])
     label = {t: g for g, group in enumerate(json.loads(labels_path.read_text())) for t in group}
     truth = {(i, j) for i, j in itertools.combinations(range(len(rows)), 2)
              if titles[i] in label and label.get(titles[i]) == label.get(titles[j])}

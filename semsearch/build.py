@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Sequence
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 
 import numpy as np
@@ -17,13 +18,16 @@ from tqdm import tqdm
 
 from .chunking import chunk_article
 from .config import Settings
-from .embedding import DIMENSION, MODEL_NAME, EmbeddingCache, get_embedder
+from .distributed import RayEmbedder
+from .embedding import DIMENSION, MODEL_NAME, Embedder, EmbeddingCache, get_embedder, text_key
 from .ingest import ingest
 from .models import Article, BuildReport, Skipped
 from .stories import StoryRules, group_stories
-from .store import ArticleLayout, Index, IndexIncompatible, IndexMissing, IndexWriter
+from .store import ArticleLayout, Index, IndexIncompatible, IndexMissing, IndexWriter, vector_config
 
 log = logging.getLogger(__name__)
+
+ENGINES = ("local", "ray")
 
 
 class NothingToBuild(RuntimeError):
@@ -44,7 +48,8 @@ def story_rules(settings: Settings) -> StoryRules:
     )
 
 
-def build(sources: Sequence[str | Path], settings: Settings, progress: bool = False) -> BuildReport:
+def build(sources: Sequence[str | Path], settings: Settings, progress: bool = False, engine: str = "local",
+          ray_address: str | None = None) -> BuildReport:
     """Build an index from exactly these source files, folders and feed URLs, and publish it."""
     started = time.perf_counter()
     log.info("stage: ingest (%d sources)", len(sources))
@@ -54,14 +59,16 @@ def build(sources: Sequence[str | Path], settings: Settings, progress: bool = Fa
     if not result.articles:
         raise NothingToBuild(f"no usable article found ({len(result.skipped)} sources skipped)")
     recorded = [s if str(s).startswith(("http://", "https://")) else str(Path(s).resolve()) for s in sources]
-    report = build_articles(result.articles, settings, progress, sources=recorded)
+    report = build_articles(result.articles, settings, progress, sources=recorded, engine=engine,
+                            ray_address=ray_address)
     report.skipped = result.skipped + report.skipped
     report.duplicates = result.duplicates
     report.seconds = round(time.perf_counter() - started, 2)
     return report
 
 
-def update(sources: Sequence[str | Path], settings: Settings, progress: bool = False) -> BuildReport:
+def update(sources: Sequence[str | Path], settings: Settings, progress: bool = False, engine: str = "local",
+           ray_address: str | None = None) -> BuildReport:
     """Rebuild from the sources the served index was built from plus any new ones."""
     recorded: list[str] = []
     previous = _previous(settings)
@@ -73,13 +80,13 @@ def update(sources: Sequence[str | Path], settings: Settings, progress: bool = F
             recorded.append(source)
     if not recorded:
         raise NothingToBuild("no sources recorded in the index and none given")
-    return build(recorded, settings, progress)
+    return build(recorded, settings, progress, engine, ray_address)
 
 
 def _previous(settings: Settings) -> Index | None:
     """The served version, if it can be reused by this build."""
     try:
-        index = Index(Path(settings.index_dir), MODEL_NAME)
+        index = Index(Path(settings.index_dir), MODEL_NAME, vectors=vector_config(settings))
     except (IndexMissing, IndexIncompatible) as exc:
         log.debug("not reusing the previous index: %s", exc)
         return None
@@ -89,14 +96,24 @@ def _previous(settings: Settings) -> Index | None:
 
 
 def build_articles(
-    articles: Sequence[Article], settings: Settings, progress: bool = False, sources: Sequence[str] = ()
+    articles: Sequence[Article], settings: Settings, progress: bool = False, sources: Sequence[str] = (),
+    engine: str = "local", ray_address: str | None = None,
 ) -> BuildReport:
-    """Index already-made articles as a new version and publish it; the previous one serves until then."""
+    """Index already-made articles as a new version and publish it; the previous one serves until then.
+
+    ``engine="ray"`` embeds the new texts on a Ray cluster (``ray_address``, else a local Ray instance);
+    everything else, and the result, is the same as a local build.
+    """
+    if engine not in ENGINES:
+        raise ValueError(f"unknown build engine {engine!r}; expected one of {', '.join(ENGINES)}")
     started = time.perf_counter()
     home = Path(settings.index_dir)
     embedder = get_embedder()
-    with IndexWriter(home, MODEL_NAME, DIMENSION, settings.keep_versions,
-                     settings.hnsw_threshold, settings.hnsw_ef_search) as writer:
+    # Ray is reached before the new version is opened, so a cluster that is down costs nothing.
+    with (
+        _bulk_embedder(engine, ray_address, settings, embedder) as bulk,
+        IndexWriter(home, MODEL_NAME, DIMENSION, settings.keep_versions, vector_config(settings)) as writer,
+    ):
         report = BuildReport(index_dir=str(home), version=writer.name)
         log.info("stage: split (%d articles)", len(articles))
         previous = _previous(settings)
@@ -126,8 +143,10 @@ def build_articles(
         try:
             if progress and (chunk_texts or sentence_texts):
                 print(f"embedding {len(chunk_texts)} new chunks and {len(sentence_texts)} new sentences")
-            new_chunks, n1 = cache.embed(embedder, chunk_texts, settings.embed_batch_size, progress)
-            new_sentences, n2 = cache.embed(embedder, sentence_texts, settings.embed_batch_size, progress)
+            if isinstance(bulk, RayEmbedder):
+                bulk.prefetch(_uncached(cache, chunk_texts + sentence_texts), settings.embed_batch_size, progress)
+            new_chunks, n1 = cache.embed(bulk, chunk_texts, settings.embed_batch_size, progress)
+            new_sentences, n2 = cache.embed(bulk, sentence_texts, settings.embed_batch_size, progress)
         finally:
             cache.close()
         chunk_vectors, sentence_vectors = _assemble(layouts, new_chunks, new_sentences)
@@ -156,6 +175,28 @@ def build_articles(
     log.info("built %s: %d articles, %d chunks in %.1fs", report.version, report.articles, report.chunks,
              report.seconds)
     return report
+
+
+def _bulk_embedder(engine: str, ray_address: str | None, settings: Settings,
+                   embedder: Embedder) -> AbstractContextManager[Embedder | RayEmbedder]:
+    """What embeds the build's new texts: the local model, or a pool of model workers on Ray."""
+    if engine == "ray":
+        return RayEmbedder(ray_address, settings.embed_backend)
+    return nullcontext(embedder)
+
+
+def _uncached(cache: EmbeddingCache, texts: Sequence[str]) -> list[str]:
+    """The distinct texts the embedding cache holds no vector for, in first-seen order."""
+    wanted = {text_key(t): t for t in texts}
+    keys = list(wanted)
+    for i in range(0, len(keys), 500):
+        batch = keys[i : i + 500]
+        rows = cache.db.execute(
+            f"SELECT key FROM vec WHERE model = ? AND key IN ({','.join('?' * len(batch))})", [MODEL_NAME, *batch]
+        )
+        for (key,) in rows:
+            del wanted[key]
+    return list(wanted.values())
 
 
 def _assemble(layouts: list[ArticleLayout], new_chunks: np.ndarray, new_sentences: np.ndarray):

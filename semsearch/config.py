@@ -72,7 +72,16 @@ class Settings(BaseSettings):
     hnsw_threshold: int = Field(
         200_000, ge=1, description="Chunk count from which FAISS uses an HNSW graph instead of exact search."
     )
+    hnsw_m: int = Field(32, ge=4, le=128, description="HNSW graph degree (FAISS and Milvus): recall vs memory.")
+    hnsw_ef_construction: int = Field(80, ge=8, le=1024, description="HNSW build beam width: recall vs build time.")
     hnsw_ef_search: int = Field(128, ge=8, le=4096, description="HNSW search beam width (recall vs speed).")
+    backend: Literal["faiss", "milvus"] = Field(
+        "faiss", description="Where new builds put chunk vectors: faiss (files beside the index) or milvus (a server)."
+    )
+    milvus_uri: str = Field(
+        "http://127.0.0.1:19530", description="Milvus server or cluster URI for the milvus backend."
+    )
+    milvus_token: SecretStr | None = Field(None, description="Milvus token (user:password or API key), if it needs one.")
     keep_versions: int = Field(2, ge=1, description="Index versions kept on disk for rollback.")
     max_concurrent_searches: int = Field(8, ge=1, description="Searches in flight before 503 + Retry-After.")
     cors_origins: list[str] = Field(

@@ -18,7 +18,9 @@ from .config import Settings
 from .embedding import MODEL_NAME, Embedder, get_embedder
 from .models import SearchResponse
 from .retrieval import Filters, Mode, Retriever
-from .store import ArticleMeta, Index, IndexIncompatible, IndexMissing, current_version, versions
+from .store import (
+    ArticleMeta, Index, IndexIncompatible, IndexMissing, IndexUnavailable, current_version, vector_config, versions,
+)
 from .writer import Answer, AnswerResponse, AnswerSentence, Writer
 
 log = logging.getLogger(__name__)
@@ -86,7 +88,12 @@ class Engine:
         candidates = [wanted] + ([] if self._index else [v for v in versions(self.home) if v != wanted])
         for name in candidates:
             try:
-                opened = Index(self.home, MODEL_NAME, version=name, check=self.settings.verify_on_load)
+                opened = Index(self.home, MODEL_NAME, version=name, check=self.settings.verify_on_load,
+                               vectors=vector_config(self.settings))
+            except IndexUnavailable as exc:  # a backend outage: retried on the next request, never refused
+                self.last_error = str(exc)
+                log.error("index version %s unavailable: %s", name, exc)
+                return
             except (IndexMissing, IndexIncompatible, OSError) as exc:
                 if name == wanted:
                     self._refused, self.last_error = wanted, str(exc)
@@ -187,7 +194,8 @@ class Engine:
             "SELECT MIN(published), MAX(published) FROM articles WHERE published GLOB '[0-9][0-9][0-9][0-9]-*'"
         ).fetchone()
         return {"version": index.version, "counts": index.manifest["counts"], "built_at": index.manifest["built_at"],
-                "model": index.manifest["model"], "ann": index.manifest["faiss"]["type"],
+                "model": index.manifest["model"], "backend": index.backend,
+                "ann": (index.manifest.get("vectors") or index.manifest["faiss"])["type"],
                 "published_from": first, "published_until": last,
                 "outlets": [{"outlet": o, "articles": n} for o, n in index.outlets()]}
 

@@ -3,13 +3,63 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import asdict, dataclass, field
+
+
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 def article_id_for(title: str, text: str) -> str:
     """A stable id derived from content, so the same story text always gets the same id."""
     digest = hashlib.sha256(f"{title.strip()}\n{text.strip()}".encode("utf-8")).hexdigest()
     return digest[:16]
+
+
+@dataclass(frozen=True, slots=True)
+class Filters:
+    """Metadata conditions applied inside both legs; empty means no condition."""
+
+    outlets: tuple[str, ...] = ()
+    places: tuple[str, ...] = ()
+    since: str | None = None
+    until: str | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("since", "until"):
+            value = getattr(self, name)
+            if value is not None and not _ISO_DATE.match(value):
+                raise ValueError(f"{name} must be a date YYYY-MM-DD")
+
+    @property
+    def active(self) -> bool:
+        """True when any condition is set."""
+        return bool(self.outlets or self.places or self.since or self.until)
+
+    def sql(self) -> tuple[str, list[str]]:
+        """A condition on `articles a` with its parameters."""
+        parts: list[str] = []
+        params: list[str] = []
+        for column, values in (("outlet", self.outlets), ("place", self.places)):
+            if values:
+                parts.append(f"a.{column} IN ({','.join('?' * len(values))})")
+                params.extend(values)
+        if self.since or self.until:
+            # Undated articles and day-without-year dates cannot be placed in a range.
+            parts.append("a.published GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]*'")
+        if self.since:
+            parts.append("substr(a.published, 1, 10) >= ?")
+            params.append(self.since)
+        if self.until:
+            parts.append("substr(a.published, 1, 10) <= ?")
+            params.append(self.until)
+        return " AND ".join(parts) or "1", params
+
+    def day_range(self) -> tuple[int, int] | None:
+        """since/until as YYYYMMDD integers (0 and 99999999 when open), or None when no date condition is set."""
+        if not (self.since or self.until):
+            return None
+        return (int((self.since or "0000-00-00").replace("-", "")), int((self.until or "9999-99-99").replace("-", "")))
 
 
 @dataclass(frozen=True, slots=True)

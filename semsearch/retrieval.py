@@ -16,7 +16,7 @@ from typing import Literal
 import numpy as np
 
 from .embedding import Embedder
-from .models import AlsoReported, Hit
+from .models import AlsoReported, Filters, Hit
 from .store import Index, StoredChunk, StoredSentence
 
 Mode = Literal["dense", "lexical", "hybrid"]
@@ -31,46 +31,6 @@ _STOPWORDS = frozenset(
     "a an and are as at be by did do does for from has have how in is it its of on or say said says that the "
     "their them they this to was were what when where which who why will with would about after".split()
 )
-
-
-@dataclass(frozen=True, slots=True)
-class Filters:
-    """Metadata conditions applied inside both legs; empty means no condition."""
-
-    outlets: tuple[str, ...] = ()
-    places: tuple[str, ...] = ()
-    since: str | None = None
-    until: str | None = None
-
-    def __post_init__(self) -> None:
-        for name in ("since", "until"):
-            value = getattr(self, name)
-            if value is not None and not _DATE.match(value):
-                raise ValueError(f"{name} must be a date YYYY-MM-DD")
-
-    @property
-    def active(self) -> bool:
-        """True when any condition is set."""
-        return bool(self.outlets or self.places or self.since or self.until)
-
-    def sql(self) -> tuple[str, list[str]]:
-        """A condition on `articles a` with its parameters."""
-        parts: list[str] = []
-        params: list[str] = []
-        for column, values in (("outlet", self.outlets), ("place", self.places)):
-            if values:
-                parts.append(f"a.{column} IN ({','.join('?' * len(values))})")
-                params.extend(values)
-        if self.since or self.until:
-            # Undated articles and day-without-year dates cannot be placed in a range.
-            parts.append("a.published GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]*'")
-        if self.since:
-            parts.append("substr(a.published, 1, 10) >= ?")
-            params.append(self.since)
-        if self.until:
-            parts.append("substr(a.published, 1, 10) <= ?")
-            params.append(self.until)
-        return " AND ".join(parts) or "1", params
 
 
 @dataclass(frozen=True, slots=True)
@@ -259,14 +219,11 @@ class Retriever:
         """Candidate articles from the legs the mode uses, each scored on every signal."""
         p = self.params
         where, params = filters.sql()
-        allowed = self.index.filtered_chunk_ids(where, params) if filters.active else None
         expression = fts_expression(query)
         phrases = query_phrases(query)
         seeds: list[int] = []
         if mode in ("dense", "hybrid"):
-            found = (self.index.search_chunks(vector, depth) if allowed is None
-                     else self.index.search_chunks_within(vector, depth, allowed))
-            seeds.extend(c for c, _ in found)
+            seeds.extend(c for c, _ in self.index.search_chunks(vector, depth, filters))
         if mode in ("lexical", "hybrid") and expression:
             seeds.extend(c for c, _ in self.index.search_lexical_where(expression, depth, p.title_weight, where,
                                                                       params))

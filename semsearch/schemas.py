@@ -121,7 +121,8 @@ class StatsOut(BaseModel):
     counts: dict[str, int]
     built_at: str
     model: str
-    ann: str = Field(description="FAISS index type")
+    backend: str = Field(description="Where chunk vectors live: faiss or milvus")
+    ann: str = Field(description="Vector index type (IndexFlatIP, IndexHNSWFlat, HNSW)")
     published_from: str | None
     published_until: str | None
     outlets: list[OutletOut]

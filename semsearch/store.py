@@ -1,11 +1,14 @@
-"""The on-disk index: FAISS vectors + SQLite metadata + manifest, in atomically published versions.
+"""The index: SQLite metadata + sentence vectors + chunk vectors (FAISS or Milvus), in atomically published versions.
 
 Layout of an index home::
 
     CURRENT                 name of the version being served (replaced atomically)
-    versions/<name>/        manifest.json, meta.sqlite, chunks.faiss, sentences.f16.npy
+    versions/<name>/        manifest.json, meta.sqlite, sentences.f16, chunks.faiss (FAISS backend)
     versions/.partial-*     a build in progress; removed by the next build if left by a crash
     cache/embeddings.sqlite vectors by content hash, so rebuilds embed only new text
+
+With the Milvus backend a version's chunk vectors are a collection on the server instead of
+chunks.faiss; everything else stays on disk, and the version is published the same way.
 """
 
 from __future__ import annotations
@@ -25,19 +28,24 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import faiss
 import numpy as np
 
-from .models import Article, Chunk, Span
+from .config import Settings
+from .models import Article, Chunk, Filters, Span
+from .vectorstore import (
+    ChunkFacts, VectorConfig, VectorStore, VectorStoreUnavailable, collection_name, create, drop_version,
+    home_key, open_store,
+)
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
+READABLE_FORMATS = (2, 3)  # 2: FAISS only, sentence vectors as .npy
 CURRENT = "CURRENT"
 MANIFEST = "manifest.json"
 META_DB = "meta.sqlite"
-CHUNK_INDEX = "chunks.faiss"
-SENTENCE_VECTORS = "sentences.f16.npy"
+SENTENCE_VECTORS = "sentences.f16"
+SENTENCE_VECTORS_V2 = "sentences.f16.npy"
 
 SCHEMA = """
 CREATE TABLE articles (
@@ -57,6 +65,7 @@ CREATE TABLE chunks (
 );
 CREATE INDEX sentences_by_article ON sentences(article_id, ordinal);
 CREATE INDEX chunks_by_article ON chunks(article_id, ordinal);
+CREATE INDEX articles_by_outlet ON articles(outlet);
 CREATE VIRTUAL TABLE chunk_fts USING fts5(title, body, tokenize='porter unicode61');
 """
 
@@ -67,6 +76,10 @@ class IndexMissing(FileNotFoundError):
 
 class IndexIncompatible(RuntimeError):
     """The index was built by another model or format version."""
+
+
+class IndexUnavailable(IndexMissing):
+    """The version exists but its vector backend cannot be reached; worth retrying later."""
 
 
 class IndexCorrupt(IndexIncompatible):
@@ -124,6 +137,16 @@ class StoredSentence:
     ordinal: int
     start: int
     end: int
+
+
+def vector_config(settings: Settings) -> VectorConfig:
+    """The vector backend and its index parameters, from settings."""
+    return VectorConfig(
+        backend=settings.backend, hnsw_threshold=settings.hnsw_threshold, hnsw_m=settings.hnsw_m,
+        hnsw_ef_construction=settings.hnsw_ef_construction, hnsw_ef_search=settings.hnsw_ef_search,
+        milvus_uri=settings.milvus_uri,
+        milvus_token=settings.milvus_token.get_secret_value() if settings.milvus_token else None,
+    )
 
 
 def _sha256(path: Path) -> str:
@@ -200,22 +223,29 @@ def current_version(home: Path) -> str | None:
 
 
 class IndexWriter:
-    """Writes one new index version beside the served one and publishes it atomically."""
+    """Writes one new index version beside the served one and publishes it atomically.
 
-    def __init__(
-        self, home: Path, model_name: str, dimension: int, keep_versions: int = 2,
-        hnsw_threshold: int = 200_000, hnsw_ef_search: int = 128,
-    ) -> None:
+    Articles go in with `add` as many times as needed (ids continue), so an archive never has to
+    fit in memory; `finish` writes the manifest and `publish` switches CURRENT to the new version.
+    """
+
+    def __init__(self, home: Path, model_name: str, dimension: int, keep_versions: int = 2,
+                 vectors: VectorConfig | None = None) -> None:
         self.home = Path(home)
-        self.hnsw_threshold = hnsw_threshold
-        self.hnsw_ef_search = hnsw_ef_search
         self.model_name = model_name
         self.dimension = dimension
         self.keep_versions = keep_versions
+        self.config = vectors or VectorConfig()
         self.name = _version_name(self.home)
         self.versions = self.home / "versions"
         self.partial = self.versions / f".partial-{self.name}"
         self._lock_file = None
+        self._store: VectorStore | None = None
+        self._db: sqlite3.Connection | None = None
+        self._published = False
+        self._chunks = self._sentences = self._articles = 0
+        self._stories: set[str] = set()
+        self._article_ids: list[str] = []
 
     def __enter__(self) -> IndexWriter:
         self.versions.mkdir(parents=True, exist_ok=True)
@@ -228,17 +258,30 @@ class IndexWriter:
         for stale in self.versions.glob(".partial-*"):  # left by a crashed or killed build
             log.info("removing partial build %s", stale.name)
             shutil.rmtree(stale, ignore_errors=True)
+            if self.config.backend == "milvus":
+                drop_version({"backend": "milvus", "collection": collection_name(
+                    home_key(self.home), stale.name.removeprefix(".partial-"))}, self.config)
         self.partial.mkdir()
+        self._store = create(self.config, self.partial, self.name, home_key(self.home), self.dimension)
+        self._db = sqlite3.connect(self.partial / META_DB)
+        self._db.executescript(SCHEMA)
         return self
 
     def __exit__(self, *exc_info: object) -> None:
+        if self._db is not None:
+            self._db.close()
+        if not self._published and self._store is not None:
+            with contextlib.suppress(VectorStoreUnavailable):
+                self._store.drop()
+        if self._store is not None:
+            self._store.close()
         if self.partial.exists():
             shutil.rmtree(self.partial, ignore_errors=True)
         if self._lock_file is not None:
             fcntl.flock(self._lock_file, fcntl.LOCK_UN)
             self._lock_file.close()
 
-    def write(
+    def add(
         self,
         articles: Sequence[Article],
         sentences: Sequence[Sequence[Span]],
@@ -246,13 +289,14 @@ class IndexWriter:
         chunk_vectors: np.ndarray,
         sentence_vectors: np.ndarray,
         story_ids: Sequence[str],
-        extra: dict | None = None,
     ) -> None:
-        """Write every file of the version into the partial directory."""
-        db = sqlite3.connect(self.partial / META_DB)
-        db.executescript(SCHEMA)
-        sentence_base = 0
-        chunk_id = 0
+        """Append articles with their sentences, chunks and vectors (rows in article order)."""
+        n_chunks, n_sentences = sum(map(len, chunks)), sum(map(len, sentences))
+        if len(chunk_vectors) != n_chunks or len(sentence_vectors) != n_sentences:
+            raise ValueError("vector counts do not match the chunks and sentences given")
+        db = self._db
+        chunk_base, sentence_base = self._chunks, self._sentences
+        facts: list[ChunkFacts] = []
         with db:
             for article, spans, article_chunks, story_id in zip(articles, sentences, chunks, story_ids, strict=True):
                 db.execute(
@@ -266,46 +310,64 @@ class IndexWriter:
                     [(sentence_base + i, article.id, i, s.start, s.end) for i, s in enumerate(spans)],
                 )
                 rows, fts = [], []
+                fact = ChunkFacts(article.id, article.outlet, article.place, article.published)
                 for chunk in article_chunks:
-                    rows.append((chunk_id, article.id, chunk.ordinal, chunk.start, chunk.end,
+                    rows.append((chunk_base, article.id, chunk.ordinal, chunk.start, chunk.end,
                                  sentence_base + chunk.first_sentence, sentence_base + chunk.last_sentence))
-                    fts.append((chunk_id, article.title, article.text[chunk.start : chunk.end]))
-                    chunk_id += 1
+                    fts.append((chunk_base, article.title, article.text[chunk.start : chunk.end]))
+                    facts.append(fact)
+                    chunk_base += 1
                 db.executemany("INSERT INTO chunks VALUES (?,?,?,?,?,?,?)", rows)
                 db.executemany("INSERT INTO chunk_fts(rowid, title, body) VALUES (?,?,?)", fts)
                 sentence_base += len(spans)
+                self._article_ids.append(article.id)
+                self._stories.add(story_id)
+        self._store.add(np.arange(self._chunks, chunk_base, dtype=np.int64), chunk_vectors, facts)
+        with (self.partial / SENTENCE_VECTORS).open("ab") as fh:
+            fh.write(np.ascontiguousarray(sentence_vectors, dtype=np.float16).tobytes())
+        self._chunks, self._sentences = chunk_base, sentence_base
+        self._articles += len(articles)
+
+    def finish(self, extra: dict | None = None) -> None:
+        """Compact the metadata, build the vector index and write the manifest."""
+        db, self._db = self._db, None
+        db.execute("INSERT INTO chunk_fts(chunk_fts) VALUES ('optimize')")  # one b-tree: fewer pages per query
+        db.commit()
         db.execute("VACUUM")
         db.close()
-        if chunk_vectors.shape[0] != chunk_id or sentence_vectors.shape[0] != sentence_base:
-            raise ValueError("vector counts do not match the chunks and sentences written")
-        index, ann = self._ann_index(len(chunk_vectors))
-        index.add(np.ascontiguousarray(chunk_vectors, dtype=np.float32))
-        faiss.write_index(index, str(self.partial / CHUNK_INDEX))
-        np.save(self.partial / SENTENCE_VECTORS, sentence_vectors.astype(np.float16))
-        files = {name: _sha256(self.partial / name) for name in (META_DB, CHUNK_INDEX, SENTENCE_VECTORS)}
+        (self.partial / SENTENCE_VECTORS).touch()
+        entry = self._store.publish()
+        files = [META_DB, SENTENCE_VECTORS] + ([entry["file"]] if "file" in entry else [])
         manifest = {
             "format_version": FORMAT_VERSION,
             "model": self.model_name,
             "dimension": self.dimension,
             "version": self.name,
             "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-            "counts": {"articles": len(articles), "chunks": chunk_id, "sentences": sentence_base,
-                       "stories": len(set(story_ids))},
-            "corpus_fingerprint": hashlib.sha256("".join(sorted(a.id for a in articles)).encode()).hexdigest(),
-            "faiss": ann,
-            "files": files,
+            "counts": {"articles": self._articles, "chunks": self._chunks, "sentences": self._sentences,
+                       "stories": len(self._stories)},
+            "corpus_fingerprint": hashlib.sha256("".join(sorted(self._article_ids)).encode()).hexdigest(),
+            "vectors": entry,
+            "sentence_vectors": {"file": SENTENCE_VECTORS, "dtype": "float16",
+                                 "shape": [self._sentences, self.dimension]},
+            "files": {name: _sha256(self.partial / name) for name in files},
             **(extra or {}),
         }
         (self.partial / MANIFEST).write_text(json.dumps(manifest, indent=2), "utf-8")
 
-    def _ann_index(self, n: int) -> tuple[faiss.Index, dict]:
-        """Exact search while it is fast enough; HNSW graphs above the threshold."""
-        if n < self.hnsw_threshold:
-            return faiss.IndexFlatIP(self.dimension), {"type": "IndexFlatIP", "metric": "inner_product"}
-        index = faiss.IndexHNSWFlat(self.dimension, 32, faiss.METRIC_INNER_PRODUCT)
-        index.hnsw.efConstruction = 80
-        return index, {"type": "IndexHNSWFlat", "metric": "inner_product", "M": 32, "efConstruction": 80,
-                       "efSearch": self.hnsw_ef_search}
+    def write(
+        self,
+        articles: Sequence[Article],
+        sentences: Sequence[Sequence[Span]],
+        chunks: Sequence[Sequence[Chunk]],
+        chunk_vectors: np.ndarray,
+        sentence_vectors: np.ndarray,
+        story_ids: Sequence[str],
+        extra: dict | None = None,
+    ) -> None:
+        """Add everything at once and finish: the whole version in one call."""
+        self.add(articles, sentences, chunks, chunk_vectors, sentence_vectors, story_ids)
+        self.finish(extra)
 
     def publish(self) -> Path:
         """Move the finished version into place, then switch CURRENT to it in one rename."""
@@ -316,6 +378,7 @@ class IndexWriter:
         os.rename(self.partial, final)
         _fsync_dir(self.versions)
         set_current(self.home, self.name)
+        self._published = True
         self._collect_garbage()
         return final
 
@@ -323,13 +386,22 @@ class IndexWriter:
         """Keep the newest keep_versions versions (the current one always), for rollback."""
         for old in versions(self.home)[self.keep_versions :]:
             if old != self.name:
-                shutil.rmtree(self.versions / old, ignore_errors=True)
+                remove_version(self.home, old, self.config)
+
+
+def remove_version(home: Path, name: str, config: VectorConfig) -> None:
+    """Delete a version's folder and whatever its vectors keep on a server."""
+    folder = Path(home) / "versions" / name
+    with contextlib.suppress(OSError, json.JSONDecodeError, KeyError):
+        drop_version(json.loads((folder / MANIFEST).read_text("utf-8"))["vectors"], config)
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 class Index:
     """A published index version opened for reading; safe to share between threads."""
 
-    def __init__(self, home: Path, expected_model: str, version: str | None = None, check: bool = False) -> None:
+    def __init__(self, home: Path, expected_model: str, version: str | None = None, check: bool = False,
+                 vectors: VectorConfig | None = None) -> None:
         self.home = Path(home)
         name = version or current_version(self.home)
         if name is None:
@@ -341,7 +413,7 @@ class Index:
             self.manifest = json.loads((self.path / MANIFEST).read_text("utf-8"))
         except (OSError, json.JSONDecodeError) as exc:
             raise IndexIncompatible(f"index version {name} has no readable manifest: {exc}") from None
-        if self.manifest.get("format_version") != FORMAT_VERSION:
+        if self.manifest.get("format_version") not in READABLE_FORMATS:
             raise IndexIncompatible(
                 f"index at {self.path} has format {self.manifest.get('format_version')}, this semsearch reads "
                 f"format {FORMAT_VERSION}: rebuild it with `semsearch build`"
@@ -352,13 +424,30 @@ class Index:
                 f"{expected_model!r}: rebuild it with `semsearch build`"
             )
         self.version = name
+        self._local = threading.local()
+        entry = self.manifest.get("vectors") or {"backend": "faiss", **self.manifest["faiss"]}
         try:
             # Memory-mapped: a cold start reads only the pages a search touches.
-            self.faiss = faiss.read_index(str(self.path / CHUNK_INDEX), faiss.IO_FLAG_MMAP | faiss.IO_FLAG_READ_ONLY)
-            self.sentence_vectors = np.load(self.path / SENTENCE_VECTORS, mmap_mode="r")
+            self.sentence_vectors = self._sentence_matrix()
+            self.vectors = open_store(entry, self.path, vectors or VectorConfig(), self.filtered_chunk_ids)
+        except VectorStoreUnavailable as exc:
+            raise IndexUnavailable(f"index version {name}: {exc}") from None
         except (OSError, RuntimeError, ValueError) as exc:
             raise IndexCorrupt(f"index version {name} cannot be loaded: {exc}") from None
-        self._local = threading.local()
+
+    @property
+    def backend(self) -> str:
+        """Which vector backend serves this version."""
+        return self.vectors.backend
+
+    def _sentence_matrix(self) -> np.ndarray:
+        """The float16 sentence vectors, memory-mapped."""
+        spec = self.manifest.get("sentence_vectors")
+        if spec is None:
+            return np.load(self.path / SENTENCE_VECTORS_V2, mmap_mode="r")
+        if spec["shape"][0] == 0:  # numpy cannot map an empty file
+            return np.zeros(spec["shape"], dtype=np.float16)
+        return np.memmap(self.path / spec["file"], dtype=np.float16, mode="r", shape=tuple(spec["shape"]))
 
     @property
     def db(self) -> sqlite3.Connection:
@@ -371,19 +460,9 @@ class Index:
             self._local.db = conn
         return conn
 
-    def search_chunks(self, vector: np.ndarray, n: int) -> list[tuple[int, float]]:
-        """The n chunks nearest to a query vector, as (chunk id, cosine)."""
-        n = min(n, self.faiss.ntotal)
-        if n <= 0:
-            return []
-        scores, ids = self.faiss.search(vector.reshape(1, -1).astype(np.float32), n, params=self.search_params(n))
-        return [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
-
-    def search_params(self, n: int, selector: faiss.IDSelector | None = None) -> faiss.SearchParameters:
-        """Search parameters for this index type: the HNSW beam must be at least as wide as n."""
-        if self.manifest["faiss"]["type"] == "IndexHNSWFlat":
-            return faiss.SearchParametersHNSW(sel=selector, efSearch=max(n, self.manifest["faiss"]["efSearch"]))
-        return faiss.SearchParameters(sel=selector)
+    def search_chunks(self, vector: np.ndarray, n: int, filters: Filters | None = None) -> list[tuple[int, float]]:
+        """The n chunks nearest to a query vector among those passing the filters, as (chunk id, cosine)."""
+        return self.vectors.search(vector, n, filters)
 
     def chunks(self, ids: Sequence[int]) -> dict[int, StoredChunk]:
         """Chunk rows by id."""
@@ -445,7 +524,7 @@ class Index:
             "WHERE article_id IN ({}) ORDER BY id", article_ids))
         if not sentence_rows or not chunk_rows:
             return layouts
-        chunk_vectors = self.faiss.reconstruct_batch(np.array([r[1] for r in chunk_rows], dtype=np.int64))
+        chunk_vectors = self.chunk_vectors([r[1] for r in chunk_rows])
         sentence_vectors = self.vectors_of([r[1] for r in sentence_rows])
         first_sentence: dict[str, int] = {}
         for row_no, (article_id, sid, start, end) in enumerate(sentence_rows):
@@ -477,26 +556,16 @@ class Index:
         return list(self.db.execute(
             "SELECT outlet, COUNT(*) FROM articles WHERE outlet IS NOT NULL GROUP BY outlet ORDER BY 2 DESC, 1"))
 
-    def filtered_chunk_ids(self, where: str, params: Sequence) -> np.ndarray:
-        """Ids of the chunks whose article satisfies a SQL condition on `articles a`."""
+    def filtered_chunk_ids(self, filters: Filters) -> np.ndarray:
+        """Ids of the chunks whose article passes the filters."""
+        where, params = filters.sql()
         rows = self.db.execute(f"SELECT c.id FROM chunks c JOIN articles a ON a.id = c.article_id WHERE {where}",
-                               list(params))
+                               params)
         return np.fromiter((r[0] for r in rows), dtype=np.int64)
-
-    def search_chunks_within(self, vector: np.ndarray, n: int, allowed: np.ndarray) -> list[tuple[int, float]]:
-        """The n chunks nearest to a query vector among the allowed chunk ids, as (chunk id, cosine)."""
-        n = min(n, len(allowed))
-        if n <= 0:
-            return []
-        params = self.search_params(n, faiss.IDSelectorBatch(allowed))
-        scores, ids = self.faiss.search(vector.reshape(1, -1).astype(np.float32), n, params=params)
-        return [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
 
     def chunk_vectors(self, ids: Sequence[int]) -> np.ndarray:
         """Stored chunk vectors, rows in the order given."""
-        if not len(ids):
-            return np.zeros((0, self.faiss.d), dtype=np.float32)
-        return self.faiss.reconstruct_batch(np.asarray(ids, dtype=np.int64))
+        return self.vectors.vectors(ids)
 
     def search_lexical_where(
         self, match: str, n: int, title_weight: float, where: str = "1", params: Sequence = ()
@@ -557,7 +626,8 @@ class Index:
             yield from self.db.execute(sql.format(",".join("?" * len(batch))), batch)
 
     def close(self) -> None:
-        """Close this thread's connection (others close with their threads)."""
+        """Close this thread's connection (others close with their threads) and the vector backend's."""
+        self.vectors.close()
         conn = getattr(self._local, "db", None)
         if conn is not None:
             with contextlib.suppress(sqlite3.Error):

@@ -16,8 +16,25 @@ from semsearch.build import build
 from semsearch.config import Settings, get_settings
 from semsearch.engine import Engine
 
+from .netns import REASON, enter_private_network
+
 FIXTURES = Path(__file__).parent / "fixtures"
 CORPUS = FIXTURES / "corpus"
+PRIVATE_NETWORK = False
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Run the whole session inside a private network namespace when allowed (it is in CI, as root)."""
+    global PRIVATE_NETWORK
+    PRIVATE_NETWORK = enter_private_network()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Skip the scale-out tests, with the reason, where no private network namespace could be made."""
+    if not PRIVATE_NETWORK:
+        for item in items:
+            if item.get_closest_marker("scale"):
+                item.add_marker(pytest.mark.skip(reason=REASON))
 
 
 @pytest.fixture(scope="session")

@@ -93,7 +93,7 @@ def test_build_report_counts_and_skips(settings: Settings):
     counts = index.manifest["counts"]
     assert counts["articles"] == 12
     assert counts["sentences"] > counts["articles"] and counts["chunks"] >= counts["articles"]
-    assert index.faiss.ntotal == counts["chunks"]
+    assert index.vectors.count() == counts["chunks"]
     assert index.sentence_vectors.shape == (counts["sentences"], 384)
 
 

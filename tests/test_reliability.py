@@ -95,7 +95,7 @@ def test_server_swaps_to_new_versions_under_load_without_failing(tmp_path):
     assert not tops[0].startswith("Heatwave") and tops[-1].startswith("Heatwave")
 
 
-@pytest.mark.parametrize("victim", ["meta.sqlite", "chunks.faiss", "sentences.f16.npy", "manifest.json"])
+@pytest.mark.parametrize("victim", ["meta.sqlite", "chunks.faiss", "sentences.f16", "manifest.json"])
 def test_corrupt_version_is_named_by_verify_and_refused_by_the_server(tmp_path, victim):
     settings = Settings(index_dir=tmp_path / "idx")
     build([CORPUS / "wire.jsonl"], settings)

@@ -130,7 +130,7 @@ def test_hnsw_index_above_the_threshold_finds_the_same_top_article(tmp_path):
     graph = Settings(index_dir=tmp_path / "graph", hnsw_threshold=1)
     build([CORPUS], exact)
     build([CORPUS], graph)
-    assert Index(graph.index_dir, MODEL_NAME).manifest["faiss"]["type"] == "IndexHNSWFlat"
+    assert Index(graph.index_dir, MODEL_NAME).manifest["vectors"]["type"] == "IndexHNSWFlat"
     for question in ("Why did dockworkers strike?", "flood residents evacuated", "cup final goals"):
         a = Engine(exact).search(question, mode="dense", summary=False).results[0]
         b = Engine(graph).search(question, mode="dense", summary=False).results[0]

@@ -1,0 +1,387 @@
+"""Where one index version's chunk vectors live: a FAISS file beside the metadata, or a Milvus collection.
+
+Both backends sit behind one small interface (add, delete, search with filters, vectors, count,
+publish, drop), so the SQLite metadata, the lexical index, the sentence vectors and everything above
+the store work the same whichever one runs. A version is written once and then only read: a Milvus
+version is its own collection, created, indexed and loaded before the index home's CURRENT pointer
+moves to it, which is what makes a rebuild publish atomically on either backend.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import re
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import faiss
+import numpy as np
+
+from .models import Filters
+
+log = logging.getLogger(__name__)
+
+BACKENDS = ("faiss", "milvus")
+CHUNK_INDEX = "chunks.faiss"
+_STAGED = "chunks.f32.staging"
+
+
+class VectorStoreUnavailable(RuntimeError):
+    """The vector backend cannot be reached right now (a server down, a dropped collection)."""
+
+
+@dataclass(frozen=True, slots=True)
+class VectorConfig:
+    """Which backend holds chunk vectors and how it indexes them."""
+
+    backend: str = "faiss"
+    hnsw_threshold: int = 200_000
+    hnsw_m: int = 32
+    hnsw_ef_construction: int = 80
+    hnsw_ef_search: int = 128
+    milvus_uri: str = "http://127.0.0.1:19530"
+    milvus_token: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ChunkFacts:
+    """The article fields a vector search can filter on, stored with each chunk vector."""
+
+    article_id: str
+    outlet: str | None
+    place: str | None
+    published: str | None
+
+    @property
+    def day(self) -> int:
+        """The publication day as YYYYMMDD, or 0 when there is no full date."""
+        value = (self.published or "")[:10]
+        return int(value.replace("-", "")) if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value) else 0
+
+
+class VectorStore(ABC):
+    """The chunk vectors of one index version, addressed by chunk id."""
+
+    backend: str
+
+    @abstractmethod
+    def add(self, ids: np.ndarray, vectors: np.ndarray, facts: Sequence[ChunkFacts]) -> None:
+        """Store vectors (unit length, float32) under chunk ids, with the facts filters use."""
+
+    @abstractmethod
+    def delete(self, ids: Sequence[int]) -> None:
+        """Remove chunk ids before the version is published."""
+
+    @abstractmethod
+    def publish(self) -> dict:
+        """Make the version durable and searchable; returns its manifest entry."""
+
+    @abstractmethod
+    def search(self, vector: np.ndarray, n: int, filters: Filters | None = None) -> list[tuple[int, float]]:
+        """The n chunks nearest a query vector that pass the filters, as (chunk id, inner product)."""
+
+    @abstractmethod
+    def vectors(self, ids: Sequence[int]) -> np.ndarray:
+        """Stored vectors as float32, rows in the order given."""
+
+    @abstractmethod
+    def count(self) -> int:
+        """Number of vectors stored."""
+
+    @abstractmethod
+    def drop(self) -> None:
+        """Delete this version's vectors for good (garbage collection, an abandoned build)."""
+
+    def close(self) -> None:
+        """Release connections; files stay."""
+
+
+def create(config: VectorConfig, version_dir: Path, version: str, home_key: str, dimension: int) -> VectorStore:
+    """An empty store for a version being built."""
+    if config.backend == "faiss":
+        return FaissStore.create(version_dir, dimension, config)
+    if config.backend == "milvus":
+        return MilvusStore.create(config, collection_name(home_key, version), dimension)
+    raise ValueError(f"unknown vector backend {config.backend!r}: choose one of {', '.join(BACKENDS)}")
+
+
+def open_store(
+    entry: dict, version_dir: Path, config: VectorConfig, allowed_ids: Callable[[Filters], np.ndarray]
+) -> VectorStore:
+    """The store a published version's manifest entry describes, opened for reading."""
+    if entry.get("backend", "faiss") == "faiss":
+        return FaissStore.open(version_dir, entry, allowed_ids)
+    if entry["backend"] == "milvus":
+        return MilvusStore.open(config, entry)
+    raise ValueError(f"index uses unknown vector backend {entry['backend']!r}")
+
+
+def drop_version(entry: dict, config: VectorConfig) -> None:
+    """Drop what a removed version kept outside its directory (a Milvus collection); files go with the folder."""
+    if entry.get("backend") == "milvus":
+        try:
+            MilvusStore.open(config, entry, load=False).drop()
+        except VectorStoreUnavailable as exc:
+            log.warning("could not drop collection %s: %s", entry.get("collection"), exc)
+
+
+def collection_name(home_key: str, version: str) -> str:
+    """A Milvus collection name for one version of one index home (letters, digits and underscores)."""
+    return f"semsearch_{home_key}_{re.sub(r'[^0-9A-Za-z]', '_', version)}"
+
+
+class FaissStore(VectorStore):
+    """Vectors in a FAISS file: exact inner product while that is fast, HNSW above a size threshold."""
+
+    backend = "faiss"
+
+    def __init__(self, index: faiss.Index | None, entry: dict, allowed_ids: Callable[[Filters], np.ndarray] | None):
+        self.index = index
+        self.entry = entry
+        self._allowed_ids = allowed_ids
+        self._staging: Path | None = None
+        self._staged_ids: list[np.ndarray] = []
+        self._deleted: set[int] = set()
+        self._config: VectorConfig | None = None
+        self._dimension = index.d if index is not None else 0
+
+    @classmethod
+    def create(cls, version_dir: Path, dimension: int, config: VectorConfig) -> FaissStore:
+        """A writer that stages vectors on disk, so the index type can follow the final count."""
+        store = cls(None, {}, None)
+        store._staging = version_dir / _STAGED
+        store._staging.write_bytes(b"")
+        store._config = config
+        store._dimension = dimension
+        return store
+
+    @classmethod
+    def open(cls, version_dir: Path, entry: dict, allowed_ids: Callable[[Filters], np.ndarray]) -> FaissStore:
+        """The published index, memory-mapped so a cold start reads only the pages a search touches."""
+        index = faiss.read_index(str(version_dir / CHUNK_INDEX), faiss.IO_FLAG_MMAP | faiss.IO_FLAG_READ_ONLY)
+        return cls(index, entry, allowed_ids)
+
+    def add(self, ids: np.ndarray, vectors: np.ndarray, facts: Sequence[ChunkFacts]) -> None:
+        """Append to the staging file; the index is built at publish."""
+        with self._staging.open("ab") as fh:
+            fh.write(np.ascontiguousarray(vectors, dtype=np.float32).tobytes())
+        self._staged_ids.append(np.asarray(ids, dtype=np.int64))
+
+    def delete(self, ids: Sequence[int]) -> None:
+        """Leave these ids out of the index built at publish."""
+        self._deleted.update(int(i) for i in ids)
+
+    def publish(self) -> dict:
+        """Build the index from the staged vectors and write it beside the metadata."""
+        config = self._config
+        ids = np.concatenate(self._staged_ids) if self._staged_ids else np.zeros(0, dtype=np.int64)
+        staged = np.memmap(self._staging, dtype=np.float32, mode="r", shape=(len(ids), self._dimension))
+        keep = np.ones(len(ids), dtype=bool) if not self._deleted else ~np.isin(ids, list(self._deleted))
+        n = int(keep.sum())
+        if n < config.hnsw_threshold:
+            inner = faiss.IndexFlatIP(self._dimension)
+            entry = {"backend": "faiss", "type": "IndexFlatIP", "metric": "inner_product"}
+        else:
+            inner = faiss.IndexHNSWFlat(self._dimension, config.hnsw_m, faiss.METRIC_INNER_PRODUCT)
+            inner.hnsw.efConstruction = config.hnsw_ef_construction
+            entry = {"backend": "faiss", "type": "IndexHNSWFlat", "metric": "inner_product", "M": config.hnsw_m,
+                     "efConstruction": config.hnsw_ef_construction, "efSearch": config.hnsw_ef_search}
+        # Ids are row positions unless some were deleted; only then is an id map worth its cost.
+        positional = bool(np.array_equal(ids[keep], np.arange(n)))
+        index = inner if positional else faiss.IndexIDMap2(inner)
+        step = 65_536
+        for lo in range(0, len(ids), step):
+            rows = np.flatnonzero(keep[lo : lo + step]) + lo
+            if len(rows):
+                block = np.ascontiguousarray(staged[rows])
+                index.add(block) if positional else index.add_with_ids(block, ids[rows])
+        del staged
+        faiss.write_index(index, str(self._staging.parent / CHUNK_INDEX))
+        self._staging.unlink()
+        self.index, self.entry = index, {**entry, "file": CHUNK_INDEX, "id_map": not positional}
+        return self.entry
+
+    def search(self, vector: np.ndarray, n: int, filters: Filters | None = None) -> list[tuple[int, float]]:
+        """Exact or HNSW search; filters become an id selector resolved from the metadata."""
+        selector = None
+        limit = self.index.ntotal
+        if filters is not None and filters.active:
+            allowed = self._allowed_ids(filters)
+            selector, limit = faiss.IDSelectorBatch(allowed), len(allowed)
+        n = min(n, limit)
+        if n <= 0:
+            return []
+        if self.entry.get("type") == "IndexHNSWFlat":
+            # The beam must be at least as wide as the number of results asked for.
+            params = faiss.SearchParametersHNSW(sel=selector, efSearch=max(n, self.entry["efSearch"]))
+        else:
+            params = faiss.SearchParameters(sel=selector)
+        scores, ids = self.index.search(vector.reshape(1, -1).astype(np.float32), n, params=params)
+        return [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
+
+    def vectors(self, ids: Sequence[int]) -> np.ndarray:
+        """Vectors reconstructed from the index (exact for flat and HNSW storage)."""
+        if not len(ids):
+            return np.zeros((0, self.index.d), dtype=np.float32)
+        return self.index.reconstruct_batch(np.asarray(ids, dtype=np.int64))
+
+    def count(self) -> int:
+        """Vectors in the index (or staged, while building)."""
+        if self.index is not None:
+            return int(self.index.ntotal)
+        return sum(len(i) for i in self._staged_ids) - len(self._deleted)
+
+    def drop(self) -> None:
+        """Files are removed with the version folder; nothing else to do."""
+        if self._staging is not None and self._staging.exists():
+            self._staging.unlink()
+
+
+class MilvusStore(VectorStore):
+    """Vectors in a Milvus collection per version, with outlet, place and day as filterable fields."""
+
+    backend = "milvus"
+    _INSERT_ROWS = 2_000  # well under Milvus's 64 MB gRPC message limit at 384 dimensions
+
+    def __init__(self, client, entry: dict, config: VectorConfig) -> None:
+        self.client = client
+        self.entry = entry
+        self.name = entry["collection"]
+        self.config = config
+
+    @staticmethod
+    def _connect(config: VectorConfig):
+        """A client for the configured server or cluster."""
+        try:
+            from pymilvus import MilvusClient
+        except ImportError:
+            raise VectorStoreUnavailable(
+                "the milvus backend needs pymilvus: pip install 'semsearch[scale]'") from None
+        try:
+            return MilvusClient(uri=config.milvus_uri, token=config.milvus_token or "", timeout=10)
+        except Exception as exc:  # pymilvus raises its own and gRPC errors alike
+            raise VectorStoreUnavailable(f"cannot reach Milvus at {config.milvus_uri}: {exc}") from None
+
+    @classmethod
+    def create(cls, config: VectorConfig, name: str, dimension: int) -> MilvusStore:
+        """A new, empty collection for a version being built."""
+        from pymilvus import DataType, MilvusClient
+
+        client = cls._connect(config)
+        schema = MilvusClient.create_schema(auto_id=False, enable_dynamic_field=False)
+        schema.add_field("id", DataType.INT64, is_primary=True)
+        schema.add_field("vector", DataType.FLOAT_VECTOR, dim=dimension)
+        schema.add_field("article_id", DataType.VARCHAR, max_length=64)
+        schema.add_field("outlet", DataType.VARCHAR, max_length=512)
+        schema.add_field("place", DataType.VARCHAR, max_length=512)
+        schema.add_field("day", DataType.INT64)
+        if client.has_collection(name):
+            client.drop_collection(name)
+        # Strong consistency: a published version must answer with every row it was written with.
+        client.create_collection(name, schema=schema, consistency_level="Strong")
+        entry = {"backend": "milvus", "collection": name, "uri": config.milvus_uri, "type": "HNSW",
+                 "metric": "IP", "dimension": dimension, "M": config.hnsw_m, "efConstruction": config.hnsw_ef_construction,
+                 "efSearch": config.hnsw_ef_search}
+        return cls(client, entry, config)
+
+    @classmethod
+    def open(cls, config: VectorConfig, entry: dict, load: bool = True) -> MilvusStore:
+        """A published version's collection, loaded for search."""
+        client = cls._connect(config)
+        store = cls(client, entry, config)
+        if load:
+            try:
+                client.load_collection(store.name)
+            except Exception as exc:
+                raise VectorStoreUnavailable(f"Milvus collection {store.name} cannot be loaded: {exc}") from None
+        return store
+
+    def add(self, ids: np.ndarray, vectors: np.ndarray, facts: Sequence[ChunkFacts]) -> None:
+        """Insert rows in batches the server accepts."""
+        vectors = np.asarray(vectors, dtype=np.float32)
+        for lo in range(0, len(ids), self._INSERT_ROWS):
+            rows = [
+                {"id": int(i), "vector": v.tolist(), "article_id": f.article_id, "outlet": f.outlet or "",
+                 "place": f.place or "", "day": f.day}
+                for i, v, f in zip(ids[lo : lo + self._INSERT_ROWS], vectors[lo : lo + self._INSERT_ROWS],
+                                   facts[lo : lo + self._INSERT_ROWS], strict=True)
+            ]
+            self.client.insert(self.name, rows)
+
+    def delete(self, ids: Sequence[int]) -> None:
+        """Delete rows by primary key."""
+        self.client.delete(self.name, ids=[int(i) for i in ids])
+
+    def publish(self) -> dict:
+        """Seal the rows, build the HNSW index and load the collection before CURRENT can point at it."""
+        self.client.flush(self.name)
+        params = self.client.prepare_index_params()
+        params.add_index("vector", index_type="HNSW", metric_type="IP",
+                         params={"M": self.config.hnsw_m, "efConstruction": self.config.hnsw_ef_construction})
+        self.client.create_index(self.name, params)
+        self.client.load_collection(self.name)
+        return self.entry
+
+    def search(self, vector: np.ndarray, n: int, filters: Filters | None = None) -> list[tuple[int, float]]:
+        """HNSW search with the filters as a Milvus boolean expression."""
+        if n <= 0:
+            return []
+        n = min(n, 16_384)  # Milvus's top-k ceiling
+        try:
+            found = self.client.search(
+                self.name, data=[np.asarray(vector, dtype=np.float32).tolist()], limit=n,
+                filter=milvus_expression(filters) if filters is not None else "",
+                search_params={"metric_type": "IP", "params": {"ef": max(n, self.entry["efSearch"])}},
+            )
+        except Exception as exc:
+            raise VectorStoreUnavailable(f"Milvus search failed: {exc}") from None
+        return [(int(hit["id"]), float(hit["distance"])) for hit in found[0]]
+
+    def vectors(self, ids: Sequence[int]) -> np.ndarray:
+        """Stored vectors fetched by primary key."""
+        if not len(ids):
+            return np.zeros((0, self.entry["dimension"]), dtype=np.float32)
+        try:
+            rows = self.client.get(self.name, ids=[int(i) for i in ids], output_fields=["vector"])
+        except Exception as exc:
+            raise VectorStoreUnavailable(f"Milvus get failed: {exc}") from None
+        by_id = {int(r["id"]): r["vector"] for r in rows}
+        return np.asarray([by_id[int(i)] for i in ids], dtype=np.float32)
+
+    def count(self) -> int:
+        """Rows in the collection."""
+        rows = self.client.query(self.name, filter="", output_fields=["count(*)"])
+        return int(rows[0]["count(*)"])
+
+    def drop(self) -> None:
+        """Drop the collection."""
+        try:
+            self.client.drop_collection(self.name)
+        except Exception as exc:
+            raise VectorStoreUnavailable(f"cannot drop {self.name}: {exc}") from None
+
+    def close(self) -> None:
+        """Close the client's channel."""
+        self.client.close()
+
+
+def milvus_expression(filters: Filters) -> str:
+    """Filters as a Milvus boolean expression over the outlet, place and day fields."""
+    parts: list[str] = []
+    for field, values in (("outlet", filters.outlets), ("place", filters.places)):
+        if values:
+            # JSON string literals are valid Milvus ones, with quotes and backslashes escaped.
+            parts.append(f"{field} in [{', '.join(json.dumps(v) for v in values)}]")
+    if (days := filters.day_range()) is not None:
+        parts.append(f"day > 0 and day >= {days[0]} and day <= {days[1]}")
+    return " and ".join(parts)
+
+
+def home_key(home: Path) -> str:
+    """A short stable key of an index home, so homes sharing one Milvus server never share collections."""
+    return hashlib.sha256(os.fsencode(Path(home).resolve())).hexdigest()[:10]
