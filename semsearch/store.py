@@ -462,7 +462,10 @@ class Index:
 
     def search_chunks(self, vector: np.ndarray, n: int, filters: Filters | None = None) -> list[tuple[int, float]]:
         """The n chunks nearest to a query vector among those passing the filters, as (chunk id, cosine)."""
-        return self.vectors.search(vector, n, filters)
+        try:
+            return self.vectors.search(vector, n, filters)
+        except VectorStoreUnavailable as exc:
+            raise IndexUnavailable(str(exc)) from None
 
     def chunks(self, ids: Sequence[int]) -> dict[int, StoredChunk]:
         """Chunk rows by id."""
@@ -565,7 +568,10 @@ class Index:
 
     def chunk_vectors(self, ids: Sequence[int]) -> np.ndarray:
         """Stored chunk vectors, rows in the order given."""
-        return self.vectors.vectors(ids)
+        try:
+            return self.vectors.vectors(ids)
+        except VectorStoreUnavailable as exc:
+            raise IndexUnavailable(str(exc)) from None
 
     def search_lexical_where(
         self, match: str, n: int, title_weight: float, where: str = "1", params: Sequence = ()
