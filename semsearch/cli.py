@@ -48,9 +48,11 @@ def main() -> None:
     _setup_logging(get_settings().log_level)
 
 
-def run_build(settings: Settings, sources: tuple[str, ...], as_json: bool = False, incremental: bool = False) -> None:
+def run_build(settings: Settings, sources: tuple[str, ...], as_json: bool = False, incremental: bool = False,
+              engine: str = "local", ray_address: str | None = None) -> None:
     """Build (or update) an index and print its report; shared by `build`, `update` and `serve`."""
     from .build import NothingToBuild, build, update
+    from .distributed import RayBuildError
     from .store import BuildLocked
 
     if not sources and not incremental:
@@ -59,8 +61,9 @@ def run_build(settings: Settings, sources: tuple[str, ...], as_json: bool = Fals
             _fail("no SOURCE given and this install carries no sample corpus")
         sources = (str(sample),)
     try:
-        report = (update if incremental else build)(list(sources), settings, progress=not as_json)
-    except (NothingToBuild, BuildLocked) as exc:
+        report = (update if incremental else build)(list(sources), settings, progress=not as_json, engine=engine,
+                                                    ray_address=ray_address)
+    except (NothingToBuild, BuildLocked, RayBuildError) as exc:
         _fail(f"{exc}; the served index is unchanged")
     except OSError as exc:
         _fail(f"could not write the index at {settings.index_dir}: {exc}; the served index is unchanged")
@@ -83,22 +86,46 @@ def run_build(settings: Settings, sources: tuple[str, ...], as_json: bool = Fals
     click.echo(f"Index home: {report.index_dir}")
 
 
+def engine_options(command):
+    """The --engine and --ray-address options shared by `build` and `update`."""
+    command = click.option(
+        "--ray-address", default=None, metavar="HOST:PORT",
+        help="With --engine ray: the Ray cluster to join (default: RAY_ADDRESS, else a local Ray on this machine).",
+    )(command)
+    return click.option(
+        "--engine", type=click.Choice(["local", "ray"]), default="local", show_default=True,
+        help="Where new texts are embedded: this process, or Ray Data workers on a Ray cluster (the [scale] extra).",
+    )(command)
+
+
+def _check_engine(engine: str, ray_address: str | None) -> None:
+    """Refuse --ray-address on a local build rather than silently ignore it."""
+    if ray_address and engine != "ray":
+        raise click.UsageError("--ray-address needs --engine ray")
+
+
 @main.command("build")
 @click.argument("sources", nargs=-1)
+@engine_options
 @index_option
 @json_option
-def build_cmd(sources: tuple[str, ...], index: Path | None, as_json: bool) -> None:
+def build_cmd(sources: tuple[str, ...], engine: str, ray_address: str | None, index: Path | None,
+              as_json: bool) -> None:
     """Rebuild the index from SOURCES (files, folders, feed URLs; default: the bundled sample corpus)."""
-    run_build(_settings(index), sources, as_json)
+    _check_engine(engine, ray_address)
+    run_build(_settings(index), sources, as_json, engine=engine, ray_address=ray_address)
 
 
 @main.command("update")
 @click.argument("sources", nargs=-1)
+@engine_options
 @index_option
 @json_option
-def update_cmd(sources: tuple[str, ...], index: Path | None, as_json: bool) -> None:
+def update_cmd(sources: tuple[str, ...], engine: str, ray_address: str | None, index: Path | None,
+               as_json: bool) -> None:
     """Re-read the index's recorded sources plus any new SOURCES; only new or changed text is embedded."""
-    run_build(_settings(index), sources, as_json, incremental=True)
+    _check_engine(engine, ray_address)
+    run_build(_settings(index), sources, as_json, incremental=True, engine=engine, ray_address=ray_address)
 
 
 def _engine(index: Path | None):
@@ -278,16 +305,17 @@ def stats(index: Path | None, as_json: bool) -> None:
 @index_option
 def verify(all_versions: bool, index: Path | None) -> None:
     """Check index files against the checksums in their manifest; exit 1 if any is damaged."""
-    from .store import current_version, verify as verify_version, versions
+    from .store import current_version, vector_config, verify as verify_version, versions
 
-    home = Path(_settings(index).index_dir)
+    settings = _settings(index)
+    home = Path(settings.index_dir)
     current = current_version(home)
     names = versions(home) if all_versions else [current] if current else []
     if not names:
         _fail(f"no index at {home}")
     bad = 0
     for name in names:
-        problems = verify_version(home / "versions" / name)
+        problems = verify_version(home / "versions" / name, vector_config(settings))
         mark = " (current)" if name == current else ""
         if problems:
             bad += 1
@@ -305,9 +333,10 @@ def verify(all_versions: bool, index: Path | None) -> None:
 @index_option
 def rollback(target: str | None, index: Path | None) -> None:
     """Serve an earlier index version again; a running server switches on its next request."""
-    from .store import current_version, set_current, verify as verify_version, versions
+    from .store import current_version, set_current, vector_config, verify as verify_version, versions
 
-    home = Path(_settings(index).index_dir)
+    settings = _settings(index)
+    home = Path(settings.index_dir)
     names, current = versions(home), current_version(home)
     if target is None:
         older = [n for n in names if current is None or n < current]
@@ -316,7 +345,7 @@ def rollback(target: str | None, index: Path | None) -> None:
         target = older[0]
     if target not in names:
         _fail(f"no version {target!r}; kept versions: {', '.join(names) or 'none'}")
-    if problems := verify_version(home / "versions" / target):
+    if problems := verify_version(home / "versions" / target, vector_config(settings)):
         _fail(f"version {target} is damaged: {'; '.join(problems)}")
     set_current(home, target)
     click.echo(f"Now serving {target} (was {current}).")

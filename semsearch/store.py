@@ -197,13 +197,23 @@ def set_current(home: Path, name: str) -> None:
     _fsync_dir(home)
 
 
-def verify(version_dir: Path) -> list[str]:
-    """Problems found in a version's files against its manifest checksums; empty when intact."""
+def verify(version_dir: Path, vectors: VectorConfig | None = None) -> list[str]:
+    """Problems in a version's files (checksums) and Milvus collection (row count); empty when intact."""
     try:
         manifest = json.loads((version_dir / MANIFEST).read_text("utf-8"))
     except (OSError, json.JSONDecodeError) as exc:
         return [f"{MANIFEST}: unreadable ({exc})"]
     problems = []
+    entry = manifest.get("vectors") or {}
+    if vectors is not None and entry.get("backend") == "milvus":
+        try:
+            store = open_store(entry, version_dir, vectors, lambda _: np.zeros(0, dtype=np.int64))
+            if (found := store.count()) != manifest["counts"]["chunks"]:
+                problems.append(f"collection {entry['collection']}: {found} vectors, manifest says "
+                                f"{manifest['counts']['chunks']}")
+            store.close()
+        except VectorStoreUnavailable as exc:
+            problems.append(f"collection {entry['collection']}: {exc}")
     for name, expected in manifest.get("files", {}).items():
         path = version_dir / name
         if not path.is_file():

@@ -18,9 +18,11 @@ from pathlib import Path
 import httpx
 import numpy as np
 import pytest
+from click.testing import CliRunner
 
 from semsearch.build import build
-from semsearch.config import Settings
+from semsearch.cli import main
+from semsearch.config import Settings, get_settings
 from semsearch.engine import Engine
 from semsearch.models import Filters
 from semsearch.store import current_version
@@ -203,7 +205,9 @@ def test_a_rebuild_on_milvus_publishes_atomically(milvus, settings, tmp_path):
     assert all(ids <= old_ids or ids <= new_ids for _, ids in seen), "a response mixed two versions"
 
 
-def test_old_collections_are_dropped_with_their_versions(milvus, settings, tmp_path):
+def test_old_collections_are_dropped_with_their_versions_and_verify_checks_the_current_one(
+    milvus, settings, tmp_path, monkeypatch
+):
     from pymilvus import MilvusClient
 
     home = tmp_path / "gc"
@@ -217,6 +221,16 @@ def test_old_collections_are_dropped_with_their_versions(milvus, settings, tmp_p
     second = [c for c in client.list_collections() if c.startswith(prefix)]
     assert len(first) == len(second) == 1 and first != second
     assert second[0].endswith(current_version(home).replace("-", "_"))
+
+    monkeypatch.setenv("SEMSEARCH_MILVUS_URI", milvus)
+    get_settings.cache_clear()
+    try:
+        assert CliRunner().invoke(main, ["verify", "--index", str(home)]).exit_code == 0
+        client.drop_collection(second[0])
+        result = CliRunner().invoke(main, ["verify", "--index", str(home)])
+    finally:
+        get_settings.cache_clear()
+    assert result.exit_code == 1 and second[0] in result.output
 
 
 def test_the_server_answers_with_the_milvus_backend(milvus_settings):
