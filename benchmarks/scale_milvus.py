@@ -1,0 +1,82 @@
+"""Copy a FAISS-backed index home into a Milvus-backed one through the store's own API, and time it.
+
+The copy has the same articles, sentences, chunks and vectors; only where chunk vectors live
+differs, so `benchmarks/scale_query.py` run on both homes compares the two backends on equal terms.
+
+Milvus binds every interface, so run the server and everything that talks to it in one private
+network namespace::
+
+    unshare -n sh -c 'ip link set lo up && milvus-server --data /work/cache/scale/milvus-data' &
+    P=$(pgrep -f 'bin/milvus-server' | head -1)
+    nsenter -t $P -n python benchmarks/scale_milvus.py --source /work/cache/scale/100k \\
+        --out /work/cache/scale/100k-milvus
+    nsenter -t $P -n env SEMSEARCH_EMBED_BACKEND=onnx python benchmarks/scale_query.py \\
+        --index /work/cache/scale/100k-milvus
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from semsearch.embedding import DIMENSION, MODEL_NAME
+from semsearch.models import Article
+from semsearch.store import Index, IndexWriter
+from semsearch.vectorstore import VectorConfig
+
+
+def copy(source: Path, out: Path, uri: str, batch: int) -> dict:
+    """Stream every article of the source's served version into a new Milvus-backed version of `out`."""
+    index = Index(source, MODEL_NAME)
+    ids = [r[0] for r in index.db.execute("SELECT id FROM articles ORDER BY rowid")]
+    spec = index.manifest.get("vectors") or index.manifest["faiss"]
+    config = VectorConfig(backend="milvus", milvus_uri=uri, hnsw_m=spec.get("M", 32),
+                          hnsw_ef_construction=spec.get("efConstruction", 80), hnsw_ef_search=spec.get("efSearch", 128))
+    started = time.perf_counter()
+    with IndexWriter(out, MODEL_NAME, DIMENSION, 1, config) as writer:
+        for lo in tqdm(range(0, len(ids), batch), desc="copying", unit="batch"):
+            part = ids[lo : lo + batch]
+            layouts = index.layouts(part)
+            rows = {r[0]: r for r in index._in(
+                "SELECT id, title, text, source_path, outlet, published, url, place, extracted_from, "
+                "duplicate_paths, story_id FROM articles WHERE id IN ({})", part)}
+            articles = [Article(*rows[i][:9], duplicate_paths=json.loads(rows[i][9])) for i in part]
+            writer.add(
+                articles, [layouts[i].spans for i in part], [layouts[i].chunks for i in part],
+                _stack([v for i in part for v in layouts[i].chunk_vectors]),
+                _stack([v for i in part for v in layouts[i].sentence_vectors]),
+                [rows[i][10] for i in part],
+            )
+        inserted = time.perf_counter() - started
+        extra = {k: index.manifest[k] for k in ("sources", "chunk_tokens") if k in index.manifest}
+        writer.finish({**extra, "copied_from": str(source)})
+        writer.publish()
+    return {"chunks": index.manifest["counts"]["chunks"], "insert_s": round(inserted, 1),
+            "finish_s": round(time.perf_counter() - started - inserted, 1)}
+
+
+def _stack(rows: list) -> np.ndarray:
+    """Rows as one float32 matrix."""
+    return np.stack(rows).astype(np.float32) if rows else np.zeros((0, DIMENSION), dtype=np.float32)
+
+
+def main() -> None:
+    """Parse arguments, copy, print what it cost."""
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--source", type=Path, required=True, help="a FAISS-backed index home")
+    parser.add_argument("--out", type=Path, required=True, help="the Milvus-backed index home to create")
+    parser.add_argument("--uri", default="http://127.0.0.1:19530")
+    parser.add_argument("--batch", type=int, default=2000, help="articles per add()")
+    args = parser.parse_args()
+    result = copy(args.source, args.out, args.uri, args.batch)
+    print(f"| chunks | insert rows (s) | finish: SQLite compaction + Milvus flush, HNSW, load (s) |\n|---|---|---|\n"
+          f"| {result['chunks']:,} | {result['insert_s']} | {result['finish_s']} |")
+
+
+if __name__ == "__main__":
+    main()
