@@ -218,23 +218,23 @@ class Retriever:
     def evidence(self, query: str, vector: np.ndarray, mode: Mode, filters: Filters, depth: int) -> Evidence:
         """Candidate articles from the legs the mode uses, each scored on every signal."""
         p = self.params
-        where, params = filters.sql()
         expression = fts_expression(query)
         phrases = query_phrases(query)
         seeds: list[int] = []
+        listed: dict[int, float] = {}
         if mode in ("dense", "hybrid"):
             seeds.extend(c for c, _ in self.index.search_chunks(vector, depth, filters))
         if mode in ("lexical", "hybrid") and expression:
-            seeds.extend(c for c, _ in self.index.search_lexical_where(expression, depth, p.title_weight, where,
-                                                                      params))
+            listed = dict(self.index.search_lexical(expression, depth, p.title_weight, filters))
+            seeds.extend(listed)
         article_ids = list(dict.fromkeys(c.article_id for c in self.index.chunks(seeds).values()))
         chunks = self.index.article_chunks(article_ids)
         order = {a: i for i, a in enumerate(article_ids)}
         chunk_vectors = self.index.chunk_vectors([c.id for c in chunks])
         chunk_cosines = chunk_vectors @ vector
         lexical = np.zeros(len(chunks))
-        if expression and chunks:
-            bm25 = self.index.lexical_scores(expression, [c.id for c in chunks], p.title_weight)
+        if expression and chunks and mode != "dense":  # dense fusion gives BM25 no weight
+            bm25 = self._bm25(expression, chunks, listed, bool(phrases))
             if phrases:
                 texts = self.index.texts([c.article_id for c in chunks if c.id in bm25])
                 bm25 = {c.id: bm25[c.id] for c in chunks if c.id in bm25
@@ -252,6 +252,20 @@ class Retriever:
             chunks=chunks, chunk_cosines=chunk_cosines, chunk_vectors=chunk_vectors,
             sentences=sentences, sentence_vectors=sentence_vectors,
         )
+
+    def _bm25(self, expression: str, chunks: list[StoredChunk], listed: dict[int, float], phrases: bool
+              ) -> dict[int, float]:
+        """BM25 of the candidate chunks that match, scoring again only what the lexical leg did not list.
+
+        The leg's list holds every listed article's best chunk (a better one would rank above it), so
+        only articles the dense leg alone found need FTS5 again — the costly part at archive scale.
+        A quoted phrase's literal check may reject a best chunk and keep a lower one: then all are scored.
+        """
+        if phrases:
+            return self.index.lexical_scores(expression, [c.id for c in chunks], self.params.title_weight)
+        done = {c.article_id for c in chunks if c.id in listed}
+        rest = [c.id for c in chunks if c.article_id not in done]
+        return {**listed, **self.index.lexical_scores(expression, rest, self.params.title_weight)}
 
     def score(self, evidence: Evidence, mode: Mode) -> np.ndarray:
         """Fused article scores for the mode (higher is better)."""

@@ -583,16 +583,23 @@ class Index:
         except VectorStoreUnavailable as exc:
             raise IndexUnavailable(str(exc)) from None
 
-    def search_lexical_where(
-        self, match: str, n: int, title_weight: float, where: str = "1", params: Sequence = ()
+    def search_lexical(
+        self, match: str, n: int, title_weight: float, filters: Filters | None = None
     ) -> list[tuple[int, float]]:
-        """The n chunks best matching an FTS5 expression whose article satisfies `where` on `articles a`."""
-        rows = self.db.execute(
-            "SELECT chunk_fts.rowid, -bm25(chunk_fts, ?, 1.0) AS s FROM chunk_fts "
-            "JOIN chunks c ON c.id = chunk_fts.rowid JOIN articles a ON a.id = c.article_id "
-            f"WHERE chunk_fts MATCH ? AND ({where}) ORDER BY s DESC LIMIT ?",
-            [title_weight, match, *params, n],
-        )
+        """The n chunks best matching an FTS5 expression (BM25, higher is better) among those passing the filters."""
+        if filters is None or not filters.active:
+            # No join without a filter: joining every match to its article costs more than scoring it.
+            rows = self.db.execute(
+                "SELECT rowid, -bm25(chunk_fts, ?, 1.0) AS s FROM chunk_fts WHERE chunk_fts MATCH ? "
+                "ORDER BY s DESC LIMIT ?", [title_weight, match, n])
+        else:
+            where, params = filters.sql()
+            rows = self.db.execute(
+                "SELECT chunk_fts.rowid, -bm25(chunk_fts, ?, 1.0) AS s FROM chunk_fts "
+                "JOIN chunks c ON c.id = chunk_fts.rowid JOIN articles a ON a.id = c.article_id "
+                f"WHERE chunk_fts MATCH ? AND ({where}) ORDER BY s DESC LIMIT ?",
+                [title_weight, match, *params, n],
+            )
         return [(int(r), float(s)) for r, s in rows]
 
     def lexical_scores(self, match: str, chunk_ids: Sequence[int], title_weight: float) -> dict[int, float]:
@@ -606,7 +613,11 @@ class Index:
         return [(int(r), str(b)) for r, b in rows]
 
     def _matching(self, match: str, chunk_ids: Sequence[int], column: str, column_params: list) -> Iterator[tuple]:
-        """(rowid, column) of the given chunks that match an FTS5 expression, in batches."""
+        """(rowid, column) of the given chunks that match an FTS5 expression, in batches.
+
+        SQLite runs a rowid IN list as one FTS5 seek per id, inside one statement, so bm25's corpus
+        statistics are gathered once per batch rather than once per id.
+        """
         ids = list(chunk_ids)
         for i in range(0, len(ids), 900):
             batch = ids[i : i + 900]

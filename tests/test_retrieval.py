@@ -134,3 +134,18 @@ def test_search_page_has_filters_and_marks_terms(client):
     assert 'name="outlet"' in html and 'type="date"' in html and 'name="mode"' in html
     assert "<mark>" in html
     assert client.get("/", params={"q": "port", "since": "nonsense"}).status_code == 422
+
+
+@pytest.mark.parametrize("depth", [1, 3, 50])
+def test_best_chunk_bm25_per_article_equals_scoring_every_chunk(engine, depth):
+    from semsearch.retrieval import Params, Retriever
+
+    retriever = Retriever(engine.index, engine.embedder, Params(depth=depth))
+    for question in ("Why did dockworkers strike?", "flood water homes evacuated", "rail fares rise", "storm"):
+        vector = engine.embedder.encode_query(question)
+        evidence = retriever.evidence(question, vector, "hybrid", Filters(), depth)
+        full = engine.index.lexical_scores(fts_expression(question), [c.id for c in evidence.chunks],
+                                           retriever.params.title_weight)
+        best = {a: max((full.get(c.id, 0.0) for c in evidence.chunks if c.article_id == a), default=0.0)
+                for a in evidence.article_ids}
+        assert evidence.lexical.tolist() == pytest.approx([best[a] for a in evidence.article_ids])
