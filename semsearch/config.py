@@ -41,7 +41,7 @@ class Settings(BaseSettings):
     port: int = Field(8000, ge=1, le=65535, description="Port `serve` listens on.")
     chunk_tokens: int = Field(200, ge=32, le=256, description="Target chunk size in model tokens.")
     embed_backend: Literal["torch", "onnx"] = Field(
-        "torch", description="Model runtime: torch, or onnx (same vectors, faster; needs the [onnx] extra)."
+        "onnx", description="Model runtime: onnx (exported once from the packaged model; 3x faster queries), or torch."
     )
     embed_batch_size: int = Field(32, ge=1, le=1024, description="Texts per model forward pass.")
     brief_words: int = Field(120, ge=20, le=400, description="Default word budget of the brief.")

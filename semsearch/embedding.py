@@ -168,8 +168,14 @@ def get_embedder(backend: str | None = None) -> Embedder:
 
 @lru_cache(maxsize=2)
 def _load(backend: str) -> Embedder:
-    """Load a backend once per process."""
+    """Load a backend once per process; if the ONNX export cannot be made or run here, torch gives the same vectors."""
     log.info("loading embedding model %s (%s)", MODEL_NAME, backend)
+    if backend == "onnx":
+        try:
+            return Embedder("onnx")
+        except (ImportError, OSError, RuntimeError) as exc:
+            log.warning("ONNX backend unavailable (%s); using torch, which gives the same vectors more slowly", exc)
+            return _load("torch")
     return Embedder(backend)
 
 

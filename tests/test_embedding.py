@@ -46,3 +46,24 @@ def test_cache_returns_stored_vectors_without_the_model(tmp_path):
     again, fresh_again = cache.embed(embedder, TEXTS[::-1], batch_size=8)
     assert fresh == 3 and fresh_again == 0
     assert np.array_equal(first[::-1], again)
+
+
+def test_onnx_is_the_default_and_falls_back_to_torch_when_it_cannot_load(monkeypatch, caplog):
+    from semsearch import embedding
+    from semsearch.config import Settings
+
+    assert Settings().embed_backend == "onnx"
+    real = embedding.Embedder
+
+    def no_onnx_runtime(backend: str = "torch", path=None):  # a fake: this machine does have ONNX Runtime
+        if backend == "onnx":
+            raise ImportError("No module named 'onnxruntime'")
+        return real(backend, path)
+
+    monkeypatch.setattr(embedding, "Embedder", no_onnx_runtime)
+    embedding._load.cache_clear()
+    try:
+        fallback = embedding._load("onnx")
+        assert fallback.backend == "torch" and "using torch" in caplog.text
+    finally:
+        embedding._load.cache_clear()
