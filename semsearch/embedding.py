@@ -61,7 +61,8 @@ class Embedder:
             import onnxruntime
 
             options = onnxruntime.SessionOptions()
-            options.intra_op_num_threads = min(4, os.cpu_count() or 1)
+            # A Ray worker (or any pinned process) says how many cores it was given; else up to 4.
+            options.intra_op_num_threads = int(os.environ.get("OMP_NUM_THREADS") or 0) or min(4, os.cpu_count() or 1)
             self._session = onnxruntime.InferenceSession(
                 str(onnx_model(self.path)), options, providers=["CPUExecutionProvider"]
             )

@@ -16,7 +16,7 @@ from pathlib import Path
 import click
 import numpy as np
 
-from .brief import BriefOptions, citation_problems, summarize, summarize_articles, words_of
+from .brief import GENERIC, BriefOptions, citation_problems, summarize, summarize_articles, words_of
 from .config import Settings
 from .models import Article, Brief
 from .store import Index
@@ -240,7 +240,7 @@ def brief_text(brief: Brief) -> str:
 
 
 def run_single(index: Index, pairs: Sequence[Pair], embed: Callable[[str], np.ndarray], scorer,
-               options: BriefOptions = BriefOptions(), baselines: bool = True) -> Run:
+               options: BriefOptions = GENERIC, baselines: bool = True) -> Run:
     """Generic one-article briefs (question = headline) at the reference's length, beside the baselines."""
     run = Run(f"Single-document, {len(pairs)} articles")
     texts: dict[str, str] = {}

@@ -88,6 +88,13 @@ def test_antecedent_openers(text: str, dependent: bool):
     ("Copyright 2025 The Ledger. All rights reserved.", False),
     ("Click here to sign up for our daily newsletter today.", False),
     ("Read more about the flood response in our live coverage", False),
+    # Openers that look like page furniture but start ordinary news sentences.
+    ("By contrast, the rival network reported no outages at all last week.", True),
+    ("By 2008, nearly every phone sold in Japan will have a camera.", True),
+    ("Image sensors inside camera phones are improving every year.", True),
+    ("Share prices rose sharply in early trading on Monday morning.", True),
+    ("£5m was raised for the new hospital wing last year.", True),
+    ("Credit: Jane Smith for the Daily Ledger and partner agencies.", False),
 ])
 def test_readability_filter(text: str, ok: bool):
     assert usable(text) is ok
@@ -143,3 +150,19 @@ def test_sources_list_title_outlet_and_date(twin_index: Index):
     assert {s.outlet for s in brief.sources} >= {"Valley Wire", "Riverside Herald"}
     assert all(s.title and s.published for s in brief.sources)
     assert sorted(s.n for s in brief.sources) == list(range(1, len(brief.sources) + 1))
+
+
+def test_briefs_of_two_indexes_never_mix_their_sentences(twin_index: Index, tmp_path_factory):
+    """Derived sentence data is cached per index version: the same sentence ids in another index are other text."""
+    home = tmp_path_factory.mktemp("other")
+    build_articles([Article.create("Ferry service suspended in storm", "The island ferry will not sail until the "
+                                   "storm passes on Thursday evening. Harbour staff tied the boats down overnight "
+                                   "and closed the terminal building.", "f.txt", outlet="Coast News")],
+                   Settings(index_dir=home))
+    other = Index(home, MODEL_NAME)
+    questions = ((twin_index, "How long will the Elm Street bridge be closed?"),
+                 (other, "When will the island ferry sail again?"), (twin_index, "Who pays for the repairs?"))
+    for index, question in questions:
+        brief = summarize_articles(index, index.article_ids(), get_embedder().encode_query(question), question,
+                                   BriefOptions(words=60, min_similarity=-1.0))
+        assert brief.sentences and citation_problems(brief, index.article_text) == []
