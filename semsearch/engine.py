@@ -21,6 +21,7 @@ from .retrieval import Filters, Mode, Retriever
 from .store import (
     ArticleMeta, Index, IndexIncompatible, IndexMissing, IndexUnavailable, current_version, vector_config, versions,
 )
+from .vectorstore import prefer_single_thread_queries
 from .writer import Answer, AnswerResponse, AnswerSentence, Writer
 
 log = logging.getLogger(__name__)
@@ -57,6 +58,7 @@ class Engine:
         self._index: Index | None = None
         self._lock = threading.Lock()
         self._refused: str | None = None  # a version that failed to open is not retried
+        prefer_single_thread_queries()
         self.last_error: str | None = None
 
     @property

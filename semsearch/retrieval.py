@@ -221,20 +221,28 @@ class Retriever:
         expression = fts_expression(query)
         phrases = query_phrases(query)
         seeds: list[int] = []
-        listed: dict[int, float] = {}
         if mode in ("dense", "hybrid"):
             seeds.extend(c for c, _ in self.index.search_chunks(vector, depth, filters))
-        if mode in ("lexical", "hybrid") and expression:
-            listed = dict(self.index.search_lexical(expression, depth, p.title_weight, filters))
-            seeds.extend(listed)
+        # Dense fusion gives BM25 no weight, so a dense query never touches FTS5.
+        match_ids, match_scores = (self.index.lexical_matches(expression, p.title_weight)
+                                   if expression and mode != "dense" else (np.zeros(0, np.int64), np.zeros(0)))
+        if len(match_ids):
+            eligible = np.flatnonzero(np.isin(match_ids, self.index.filtered_chunk_ids(filters))
+                                      if filters.active else np.ones(len(match_ids), dtype=bool))
+            if len(eligible) > depth:
+                eligible = eligible[np.argpartition(-match_scores[eligible], depth - 1)[:depth]]
+            seeds.extend(match_ids[eligible].tolist())
         article_ids = list(dict.fromkeys(c.article_id for c in self.index.chunks(seeds).values()))
         chunks = self.index.article_chunks(article_ids)
         order = {a: i for i, a in enumerate(article_ids)}
         chunk_vectors = self.index.chunk_vectors([c.id for c in chunks])
         chunk_cosines = chunk_vectors @ vector
         lexical = np.zeros(len(chunks))
-        if expression and chunks and mode != "dense":  # dense fusion gives BM25 no weight
-            bm25 = self._bm25(expression, chunks, listed, bool(phrases))
+        if len(match_ids) and chunks:
+            wanted = np.asarray([c.id for c in chunks], dtype=np.int64)
+            at = np.minimum(np.searchsorted(match_ids, wanted), len(match_ids) - 1)
+            hit = match_ids[at] == wanted
+            bm25 = dict(zip(wanted[hit].tolist(), match_scores[at[hit]].tolist()))
             if phrases:
                 texts = self.index.texts([c.article_id for c in chunks if c.id in bm25])
                 bm25 = {c.id: bm25[c.id] for c in chunks if c.id in bm25
@@ -252,20 +260,6 @@ class Retriever:
             chunks=chunks, chunk_cosines=chunk_cosines, chunk_vectors=chunk_vectors,
             sentences=sentences, sentence_vectors=sentence_vectors,
         )
-
-    def _bm25(self, expression: str, chunks: list[StoredChunk], listed: dict[int, float], phrases: bool
-              ) -> dict[int, float]:
-        """BM25 of the candidate chunks that match, scoring again only what the lexical leg did not list.
-
-        The leg's list holds every listed article's best chunk (a better one would rank above it), so
-        only articles the dense leg alone found need FTS5 again — the costly part at archive scale.
-        A quoted phrase's literal check may reject a best chunk and keep a lower one: then all are scored.
-        """
-        if phrases:
-            return self.index.lexical_scores(expression, [c.id for c in chunks], self.params.title_weight)
-        done = {c.article_id for c in chunks if c.id in listed}
-        rest = [c.id for c in chunks if c.article_id not in done]
-        return {**listed, **self.index.lexical_scores(expression, rest, self.params.title_weight)}
 
     def score(self, evidence: Evidence, mode: Mode) -> np.ndarray:
         """Fused article scores for the mode (higher is better)."""

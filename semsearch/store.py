@@ -46,6 +46,7 @@ MANIFEST = "manifest.json"
 META_DB = "meta.sqlite"
 SENTENCE_VECTORS = "sentences.f16"
 SENTENCE_VECTORS_V2 = "sentences.f16.npy"
+VERIFIED = ".verified"  # stamp of the files as they were when last checked in full
 
 SCHEMA = """
 CREATE TABLE articles (
@@ -197,8 +198,28 @@ def set_current(home: Path, name: str) -> None:
     _fsync_dir(home)
 
 
-def verify(version_dir: Path, vectors: VectorConfig | None = None) -> list[str]:
-    """Problems in a version's files (checksums) and Milvus collection (row count); empty when intact."""
+def _stamp(version_dir: Path, names: Sequence[str]) -> dict[str, list[int]]:
+    """Size, modification time and inode of each file: what any rewrite, copy or truncation changes."""
+    out = {}
+    for name in names:
+        with contextlib.suppress(OSError):
+            st = (version_dir / name).stat()
+            out[name] = [st.st_size, st.st_mtime_ns, st.st_ino]
+    return out
+
+
+def _write_stamp(version_dir: Path, names: Sequence[str]) -> None:
+    """Record that these files were just checked (best effort: a read-only index simply re-checks)."""
+    with contextlib.suppress(OSError):
+        (version_dir / VERIFIED).write_text(json.dumps(_stamp(version_dir, names)), "utf-8")
+
+
+def verify(version_dir: Path, vectors: VectorConfig | None = None, trust_stamp: bool = False) -> list[str]:
+    """Problems in a version's files (checksums) and Milvus collection (row count); empty when intact.
+
+    With trust_stamp, files unchanged (size, mtime, inode) since their last full check are not hashed
+    again: a server's cold start at a million chunks would otherwise read every byte of the index.
+    """
     try:
         manifest = json.loads((version_dir / MANIFEST).read_text("utf-8"))
     except (OSError, json.JSONDecodeError) as exc:
@@ -214,12 +235,19 @@ def verify(version_dir: Path, vectors: VectorConfig | None = None) -> list[str]:
             store.close()
         except VectorStoreUnavailable as exc:
             problems.append(f"collection {entry['collection']}: {exc}")
-    for name, expected in manifest.get("files", {}).items():
+    files = manifest.get("files", {})
+    if trust_stamp and files:
+        with contextlib.suppress(OSError, json.JSONDecodeError):
+            if json.loads((version_dir / VERIFIED).read_text("utf-8")) == _stamp(version_dir, list(files)):
+                return problems
+    for name, expected in files.items():
         path = version_dir / name
         if not path.is_file():
             problems.append(f"{name}: missing")
         elif _sha256(path) != expected:
             problems.append(f"{name}: checksum mismatch (corrupt or changed)")
+    if not problems:
+        _write_stamp(version_dir, list(files))
     return problems
 
 
@@ -364,6 +392,7 @@ class IndexWriter:
             **(extra or {}),
         }
         (self.partial / MANIFEST).write_text(json.dumps(manifest, indent=2), "utf-8")
+        _write_stamp(self.partial, files)  # the checksums were just computed from these very files
 
     def write(
         self,
@@ -417,7 +446,7 @@ class Index:
         if name is None:
             raise IndexMissing(f"no index at {self.home}: run `semsearch build` first")
         self.path = self.home / "versions" / name
-        if check and (problems := verify(self.path)):
+        if check and (problems := verify(self.path, trust_stamp=True)):
             raise IndexCorrupt(f"index version {name} failed verification: {'; '.join(problems)}")
         try:
             self.manifest = json.loads((self.path / MANIFEST).read_text("utf-8"))
@@ -583,24 +612,18 @@ class Index:
         except VectorStoreUnavailable as exc:
             raise IndexUnavailable(str(exc)) from None
 
-    def search_lexical(
-        self, match: str, n: int, title_weight: float, filters: Filters | None = None
-    ) -> list[tuple[int, float]]:
-        """The n chunks best matching an FTS5 expression (BM25, higher is better) among those passing the filters."""
-        if filters is None or not filters.active:
-            # No join without a filter: joining every match to its article costs more than scoring it.
-            rows = self.db.execute(
-                "SELECT rowid, -bm25(chunk_fts, ?, 1.0) AS s FROM chunk_fts WHERE chunk_fts MATCH ? "
-                "ORDER BY s DESC LIMIT ?", [title_weight, match, n])
-        else:
-            where, params = filters.sql()
-            rows = self.db.execute(
-                "SELECT chunk_fts.rowid, -bm25(chunk_fts, ?, 1.0) AS s FROM chunk_fts "
-                "JOIN chunks c ON c.id = chunk_fts.rowid JOIN articles a ON a.id = c.article_id "
-                f"WHERE chunk_fts MATCH ? AND ({where}) ORDER BY s DESC LIMIT ?",
-                [title_weight, match, *params, n],
-            )
-        return [(int(r), float(s)) for r, s in rows]
+    def lexical_matches(self, match: str, title_weight: float) -> tuple[np.ndarray, np.ndarray]:
+        """Every chunk matching an FTS5 expression and its BM25 (higher is better), ids ascending, in one pass.
+
+        FTS5 scores every match whatever the LIMIT, so one unordered pass that serves both the ranked
+        list and the candidates' scores costs less than a ranked query plus a rowid lookup per candidate.
+        """
+        rows = self.db.execute("SELECT rowid, -bm25(chunk_fts, ?, 1.0) FROM chunk_fts WHERE chunk_fts MATCH ?",
+                               [title_weight, match])
+        found = np.fromiter(rows, dtype=[("id", np.int64), ("score", np.float64)])
+        if len(found) > 1 and not (np.diff(found["id"]) > 0).all():
+            found.sort(order="id")
+        return found["id"], found["score"]
 
     def lexical_scores(self, match: str, chunk_ids: Sequence[int], title_weight: float) -> dict[int, float]:
         """BM25 scores (higher is better) of the given chunks for an FTS5 expression; non-matching ones are absent."""

@@ -101,6 +101,12 @@ class VectorStore(ABC):
         """Release connections; files stay."""
 
 
+def prefer_single_thread_queries() -> None:
+    """One OpenMP thread per FAISS search: a request is one query, and parallelism comes from concurrent requests."""
+    # Measured on 2 shared cores: exact search at 100k took 17.9 ms on one thread, 47.8 ms on two.
+    faiss.omp_set_num_threads(1)
+
+
 def create(config: VectorConfig, version_dir: Path, version: str, home_key: str, dimension: int) -> VectorStore:
     """An empty store for a version being built."""
     if config.backend == "faiss":
@@ -163,7 +169,8 @@ class FaissStore(VectorStore):
     @classmethod
     def open(cls, version_dir: Path, entry: dict, allowed_ids: Callable[[Filters], np.ndarray]) -> FaissStore:
         """The published index, memory-mapped so a cold start reads only the pages a search touches."""
-        index = faiss.read_index(str(version_dir / CHUNK_INDEX), faiss.IO_FLAG_MMAP | faiss.IO_FLAG_READ_ONLY)
+        # MMAP_IFC maps flat and HNSW vector storage too (plain MMAP copies it into anonymous memory).
+        index = faiss.read_index(str(version_dir / CHUNK_INDEX), faiss.IO_FLAG_MMAP_IFC | faiss.IO_FLAG_READ_ONLY)
         return cls(index, entry, allowed_ids)
 
     def add(self, ids: np.ndarray, vectors: np.ndarray, facts: Sequence[ChunkFacts]) -> None:

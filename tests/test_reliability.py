@@ -183,3 +183,26 @@ def test_admin_api_needs_a_token_and_runs_one_build_at_a_time(tmp_path):
     without = Settings(index_dir=tmp_path / "idx")
     with LiveServer(create_app(without)) as live, httpx.Client(base_url=live.url) as http:
         assert http.post("/api/index/rebuild", headers={"Authorization": "Bearer s3cret-token"}).status_code == 404
+
+
+def test_a_server_skips_rehashing_files_unchanged_since_their_last_full_check(tmp_path, monkeypatch):
+    from semsearch import store
+    from semsearch.embedding import MODEL_NAME
+
+    settings = Settings(index_dir=tmp_path / "idx")
+    build([CORPUS / "wire.jsonl"], settings)
+    version = settings.index_dir / "versions" / current_version(settings.index_dir)
+    hashed: list[str] = []
+    real = store._sha256
+    monkeypatch.setattr(store, "_sha256", lambda path: hashed.append(path.name) or real(path))  # a counting spy
+
+    store.Index(settings.index_dir, MODEL_NAME, check=True)
+    assert hashed == []  # the build stamped the files it had just checksummed
+    target = version / "meta.sqlite"
+    data = bytearray(target.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    target.write_bytes(bytes(data))  # a rewrite: new mtime, so the stamp no longer matches
+    with pytest.raises(store.IndexCorrupt):
+        store.Index(settings.index_dir, MODEL_NAME, check=True)
+    assert "meta.sqlite" in hashed
+    assert verify(version)  # the CLI's full check never trusts the stamp
