@@ -69,9 +69,13 @@ class Settings(BaseSettings):
     near_duplicate_jaccard: float = Field(
         0.5, ge=0, le=1, description="Shingle Jaccard similarity at which two texts are near-duplicates."
     )
-    hnsw_threshold: int = Field(
-        200_000, ge=1, description="Chunk count from which FAISS uses an HNSW graph instead of exact search."
+    ann_threshold: int = Field(
+        20_000, ge=1, description="Chunk count from which FAISS uses an approximate index instead of exact search."
     )
+    ann_index: Literal["ivf", "hnsw"] = Field(
+        "ivf", description="FAISS's approximate index above the threshold: ivf (inverted file) or hnsw (graph)."
+    )
+    ivf_nprobe: int = Field(32, ge=1, le=65536, description="IVF cells a search visits (recall vs speed).")
     hnsw_m: int = Field(32, ge=4, le=128, description="HNSW graph degree (FAISS and Milvus): recall vs memory.")
     hnsw_ef_construction: int = Field(80, ge=8, le=1024, description="HNSW build beam width: recall vs build time.")
     hnsw_ef_search: int = Field(128, ge=8, le=4096, description="HNSW search beam width (recall vs speed).")

@@ -143,7 +143,8 @@ class StoredSentence:
 def vector_config(settings: Settings) -> VectorConfig:
     """The vector backend and its index parameters, from settings."""
     return VectorConfig(
-        backend=settings.backend, hnsw_threshold=settings.hnsw_threshold, hnsw_m=settings.hnsw_m,
+        backend=settings.backend, ann_threshold=settings.ann_threshold, ann_index=settings.ann_index,
+        ivf_nprobe=settings.ivf_nprobe, hnsw_m=settings.hnsw_m,
         hnsw_ef_construction=settings.hnsw_ef_construction, hnsw_ef_search=settings.hnsw_ef_search,
         milvus_uri=settings.milvus_uri,
         milvus_token=settings.milvus_token.get_secret_value() if settings.milvus_token else None,

@@ -40,7 +40,9 @@ class VectorConfig:
     """Which backend holds chunk vectors and how it indexes them."""
 
     backend: str = "faiss"
-    hnsw_threshold: int = 200_000
+    ann_threshold: int = 20_000
+    ann_index: str = "ivf"
+    ivf_nprobe: int = 32
     hnsw_m: int = 32
     hnsw_ef_construction: int = 80
     hnsw_ef_search: int = 128
@@ -190,9 +192,11 @@ class FaissStore(VectorStore):
         staged = np.memmap(self._staging, dtype=np.float32, mode="r", shape=(len(ids), self._dimension))
         keep = np.ones(len(ids), dtype=bool) if not self._deleted else ~np.isin(ids, list(self._deleted))
         n = int(keep.sum())
-        if n < config.hnsw_threshold:
+        if n < config.ann_threshold:
             inner = faiss.IndexFlatIP(self._dimension)
             entry = {"backend": "faiss", "type": "IndexFlatIP", "metric": "inner_product"}
+        elif config.ann_index == "ivf":
+            inner, entry = self._ivf(staged, keep, n, config)
         else:
             inner = faiss.IndexHNSWFlat(self._dimension, config.hnsw_m, faiss.METRIC_INNER_PRODUCT)
             inner.hnsw.efConstruction = config.hnsw_ef_construction
@@ -208,13 +212,26 @@ class FaissStore(VectorStore):
                 block = np.ascontiguousarray(staged[rows])
                 index.add(block) if positional else index.add_with_ids(block, ids[rows])
         del staged
+        if entry["type"] == "IndexIVFFlat":
+            inner.make_direct_map()  # chunk vectors are read back by id (fusion, layouts of the next build)
         faiss.write_index(index, str(self._staging.parent / CHUNK_INDEX))
         self._staging.unlink()
         self.index, self.entry = index, {**entry, "file": CHUNK_INDEX, "id_map": not positional}
         return self.entry
 
+    def _ivf(self, staged: np.ndarray, keep: np.ndarray, n: int, config: VectorConfig) -> tuple[faiss.Index, dict]:
+        """An inverted-file index trained on a sample: about 4·√n cells, of which a search visits nprobe."""
+        nlist = max(1, min(int(4 * n**0.5), n // 39))  # FAISS wants 39+ training points per cell
+        rows = np.flatnonzero(keep)
+        sample = np.sort(np.random.default_rng(0).choice(rows, min(len(rows), 64 * nlist), replace=False))
+        index = faiss.IndexIVFFlat(faiss.IndexFlatIP(self._dimension), self._dimension, nlist,
+                                   faiss.METRIC_INNER_PRODUCT)
+        index.train(np.ascontiguousarray(staged[sample]))
+        return index, {"backend": "faiss", "type": "IndexIVFFlat", "metric": "inner_product", "nlist": nlist,
+                       "nprobe": config.ivf_nprobe}
+
     def search(self, vector: np.ndarray, n: int, filters: Filters | None = None) -> list[tuple[int, float]]:
-        """Exact or HNSW search; filters become an id selector resolved from the metadata."""
+        """Exact, IVF or HNSW search; filters become an id selector resolved from the metadata."""
         selector = None
         limit = self.index.ntotal
         if filters is not None and filters.active:
@@ -223,9 +240,15 @@ class FaissStore(VectorStore):
         n = min(n, limit)
         if n <= 0:
             return []
-        if self.entry.get("type") == "IndexHNSWFlat":
+        kind = self.entry.get("type")
+        if kind == "IndexHNSWFlat":
             # The beam must be at least as wide as the number of results asked for.
             params = faiss.SearchParametersHNSW(sel=selector, efSearch=max(n, self.entry["efSearch"]))
+        elif kind == "IndexIVFFlat":
+            # A filter leaves fewer rows per cell, so visit proportionally more cells to still find n.
+            share = limit / max(self.index.ntotal, 1)
+            nprobe = min(self.entry["nlist"], int(np.ceil(self.entry["nprobe"] / max(share, 1e-6))))
+            params = faiss.SearchParametersIVF(sel=selector, nprobe=nprobe)
         else:
             params = faiss.SearchParameters(sel=selector)
         scores, ids = self.index.search(vector.reshape(1, -1).astype(np.float32), n, params=params)

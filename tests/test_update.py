@@ -123,15 +123,19 @@ def test_feed_url_source_on_loopback(tmp_path):
     assert outlet == "Valley Wire" and url.endswith("/heatwave-power")
 
 
-def test_hnsw_index_above_the_threshold_finds_the_same_top_article(tmp_path):
+@pytest.mark.parametrize(("kind", "faiss_type"), [("hnsw", "IndexHNSWFlat"), ("ivf", "IndexIVFFlat")])
+def test_an_approximate_index_above_the_threshold_finds_what_exact_search_finds(tmp_path, kind, faiss_type):
     from semsearch.engine import Engine
+    from semsearch.models import Filters
 
     exact = Settings(index_dir=tmp_path / "exact")
-    graph = Settings(index_dir=tmp_path / "graph", hnsw_threshold=1)
+    approx = Settings(index_dir=tmp_path / kind, ann_threshold=1, ann_index=kind)
     build([CORPUS], exact)
-    build([CORPUS], graph)
-    assert Index(graph.index_dir, MODEL_NAME).manifest["vectors"]["type"] == "IndexHNSWFlat"
+    build([CORPUS], approx)
+    assert Index(approx.index_dir, MODEL_NAME).manifest["vectors"]["type"] == faiss_type
+    outlet = Engine(exact).index.outlets()[0][0]
     for question in ("Why did dockworkers strike?", "flood residents evacuated", "cup final goals"):
-        a = Engine(exact).search(question, mode="dense", summary=False).results[0]
-        b = Engine(graph).search(question, mode="dense", summary=False).results[0]
-        assert a.article_id == b.article_id
+        for filters in (None, Filters(outlets=(outlet,))):
+            a = Engine(exact).search(question, mode="dense", summary=False, filters=filters).results
+            b = Engine(approx).search(question, mode="dense", summary=False, filters=filters).results
+            assert [h.article_id for h in a] == [h.article_id for h in b]
