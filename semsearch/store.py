@@ -3,7 +3,7 @@
 Layout of an index home::
 
     CURRENT                 name of the version being served (replaced atomically)
-    versions/<name>/        manifest.json, meta.sqlite, sentences.f16, chunks.faiss (FAISS backend)
+    versions/<name>/        manifest.json, meta.sqlite, sentences.f16, chunks.faiss (FAISS) or chunks.f32 (Milvus)
     versions/.partial-*     a build in progress; removed by the next build if left by a crash
     cache/embeddings.sqlite vectors by content hash, so rebuilds embed only new text
 
@@ -46,6 +46,9 @@ MANIFEST = "manifest.json"
 META_DB = "meta.sqlite"
 SENTENCE_VECTORS = "sentences.f16"
 SENTENCE_VECTORS_V2 = "sentences.f16.npy"
+# With a server backend, a local copy of chunk vectors: fusion reads hundreds per query, which a
+# memory-mapped file serves in microseconds and a server round trip in tens of milliseconds.
+CHUNK_VECTORS = "chunks.f32"
 VERIFIED = ".verified"  # stamp of the files as they were when last checked in full
 
 SCHEMA = """
@@ -364,6 +367,9 @@ class IndexWriter:
         self._store.add(np.arange(self._chunks, chunk_base, dtype=np.int64), chunk_vectors, facts)
         with (self.partial / SENTENCE_VECTORS).open("ab") as fh:
             fh.write(np.ascontiguousarray(sentence_vectors, dtype=np.float16).tobytes())
+        if self.config.backend != "faiss":
+            with (self.partial / CHUNK_VECTORS).open("ab") as fh:
+                fh.write(np.ascontiguousarray(chunk_vectors, dtype=np.float32).tobytes())
         self._chunks, self._sentences = chunk_base, sentence_base
         self._articles += len(articles)
 
@@ -376,7 +382,11 @@ class IndexWriter:
         db.close()
         (self.partial / SENTENCE_VECTORS).touch()
         entry = self._store.publish()
-        files = [META_DB, SENTENCE_VECTORS] + ([entry["file"]] if "file" in entry else [])
+        local_chunks = self.config.backend != "faiss"
+        if local_chunks:
+            (self.partial / CHUNK_VECTORS).touch()
+        files = ([META_DB, SENTENCE_VECTORS] + ([entry["file"]] if "file" in entry else [])
+                 + ([CHUNK_VECTORS] if local_chunks else []))
         manifest = {
             "format_version": FORMAT_VERSION,
             "model": self.model_name,
@@ -389,6 +399,8 @@ class IndexWriter:
             "vectors": entry,
             "sentence_vectors": {"file": SENTENCE_VECTORS, "dtype": "float16",
                                  "shape": [self._sentences, self.dimension]},
+            **({"chunk_vectors": {"file": CHUNK_VECTORS, "dtype": "float32", "shape": [self._chunks, self.dimension]}}
+               if local_chunks else {}),
             "files": {name: _sha256(self.partial / name) for name in files},
             **(extra or {}),
         }
@@ -468,7 +480,8 @@ class Index:
         entry = self.manifest.get("vectors") or {"backend": "faiss", **self.manifest["faiss"]}
         try:
             # Memory-mapped: a cold start reads only the pages a search touches.
-            self.sentence_vectors = self._sentence_matrix()
+            self.sentence_vectors = self._matrix("sentence_vectors")
+            self._chunk_matrix = self._matrix("chunk_vectors") if "chunk_vectors" in self.manifest else None
             self.vectors = open_store(entry, self.path, vectors or VectorConfig(), self.filtered_chunk_ids)
         except VectorStoreUnavailable as exc:
             raise IndexUnavailable(f"index version {name}: {exc}") from None
@@ -480,14 +493,14 @@ class Index:
         """Which vector backend serves this version."""
         return self.vectors.backend
 
-    def _sentence_matrix(self) -> np.ndarray:
-        """The float16 sentence vectors, memory-mapped."""
-        spec = self.manifest.get("sentence_vectors")
-        if spec is None:
+    def _matrix(self, key: str) -> np.ndarray:
+        """A vector file named in the manifest, memory-mapped."""
+        spec = self.manifest.get(key)
+        if spec is None:  # format 2
             return np.load(self.path / SENTENCE_VECTORS_V2, mmap_mode="r")
         if spec["shape"][0] == 0:  # numpy cannot map an empty file
-            return np.zeros(spec["shape"], dtype=np.float16)
-        return np.memmap(self.path / spec["file"], dtype=np.float16, mode="r", shape=tuple(spec["shape"]))
+            return np.zeros(spec["shape"], dtype=spec["dtype"])
+        return np.memmap(self.path / spec["file"], dtype=spec["dtype"], mode="r", shape=tuple(spec["shape"]))
 
     @property
     def db(self) -> sqlite3.Connection:
@@ -608,6 +621,8 @@ class Index:
 
     def chunk_vectors(self, ids: Sequence[int]) -> np.ndarray:
         """Stored chunk vectors, rows in the order given."""
+        if self._chunk_matrix is not None:
+            return np.asarray(self._chunk_matrix[np.asarray(ids, dtype=np.int64)], dtype=np.float32)
         try:
             return self.vectors.vectors(ids)
         except VectorStoreUnavailable as exc:
