@@ -1,0 +1,342 @@
+"""Query latency, per-stage breakdown, cold start and memory of `semsearch serve` over one index home.
+
+Usage: SEMSEARCH_EMBED_BACKEND=onnx python benchmarks/scale_query.py --index /work/cache/scale/1m
+       [--questions scifact|sample] [--requests 300] [--levels 1,8] [--warmup 10] [--profile]
+
+1. Cold start, twice: `semsearch serve` launched as a subprocess on 127.0.0.1; time from Popen to the
+   port accepting connections and to the first 200 from /api/search (brief on) — once with the default
+   SEMSEARCH_VERIFY_ON_LOAD (checksums every file before serving) and once with it off. The OS page cache
+   is whatever earlier runs left (warm: the files were just built or read), which the table says.
+2. On the second server, after `--warmup` requests that are not counted: p50/p95/p99 of /api/search with and
+   without the brief (`summary=false`), 1 client and 8 concurrent clients, `--requests` each, questions cycled.
+3. Per-stage medians over the first `--requests` questions from `debug=true` (embed, retrieve, brief,
+   serialize = the engine's to_dict) and the remainder of the client's latency (FastAPI response
+   validation, JSON encoding, HTTP on loopback).
+4. Server RSS (anonymous and file-backed) after the run, per million chunks.
+5. With --profile, the same questions in-process with the Index's methods timed by kind (ANN, FTS5,
+   SQLite row fetches, stored vectors), so `retrieve` and `brief` split further, plus the cost of FastAPI's
+   response validation and JSON encoding of a real response body.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+from semsearch.config import get_settings
+
+HERE = Path(__file__).parent
+SCIFACT = Path("/work/shared/data/scifact")
+LEVEL_NAMES = {True: "with brief", False: "no brief (summary=false)"}
+# Index methods on the query path, by the kind of work they do.
+KINDS = {
+    "search_chunks": "ann",
+    "search_lexical": "fts5",
+    "lexical_matches": "fts5",
+    "search_lexical_where": "fts5",
+    "lexical_scores": "fts5",
+    "highlighted_bodies": "fts5",
+    "filtered_chunk_ids": "sqlite rows",
+    "chunks": "sqlite rows",
+    "article_chunks": "sqlite rows",
+    "sentences_of": "sqlite rows",
+    "sentences_between": "sqlite rows",
+    "articles": "sqlite rows",
+    "texts": "sqlite rows",
+    "story_members": "sqlite rows",
+    "newest_published": "sqlite rows",
+    "chunk_vectors": "stored vectors",
+    "vectors_of": "stored vectors",
+}
+
+
+def load_questions(kind: str) -> list[str]:
+    """SciFact test queries (for SciFact-derived indexes) or the sample news questions."""
+    if kind == "sample":
+        return [q["question"] for q in json.loads((HERE / "sample_questions.json").read_text())]
+    judged = {line.split("\t")[0] for line in (SCIFACT / "qrels" / "test.tsv").read_text().splitlines()[1:]}
+    rows = [json.loads(line) for line in (SCIFACT / "queries.jsonl").read_text().splitlines() if line.strip()]
+    return [r["text"] for r in rows if str(r["_id"]) in judged]
+
+
+def memory_mb(pid: int) -> dict[str, float]:
+    """VmRSS, RssAnon and RssFile of a process, in MB."""
+    out = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        key = line.split(":")[0]
+        if key in ("VmRSS", "RssAnon", "RssFile", "VmHWM"):
+            out[key] = int(line.split()[1]) / 1024
+    return out
+
+
+def free_port() -> int:
+    """A port nobody listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def percentiles(values: list[float]) -> tuple[float, float, float]:
+    """p50, p95, p99."""
+    q = statistics.quantiles(values, n=100, method="inclusive")
+    return q[49], q[94], q[98]
+
+
+def launch(index: Path, verify: bool, question: str) -> tuple[subprocess.Popen, str, dict]:
+    """Start the server and time it to listening and to the first answered search."""
+    port = free_port()
+    env = {**os.environ, "SEMSEARCH_LOG_LEVEL": "WARNING", "SEMSEARCH_MAX_CONCURRENT_SEARCHES": "64",
+           "SEMSEARCH_VERIFY_ON_LOAD": "true" if verify else "false"}
+    started = time.perf_counter()
+    server = subprocess.Popen([sys.executable, "-m", "semsearch", "serve", "--index", str(index),
+                               "--host", "127.0.0.1", "--port", str(port)], env=env, stdout=subprocess.DEVNULL)
+    while True:
+        if server.poll() is not None:
+            raise RuntimeError(f"server exited with {server.returncode}")
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                break
+        time.sleep(0.01)
+    listening = time.perf_counter()
+    url = f"http://127.0.0.1:{port}"
+    r = httpx.get(f"{url}/api/search", params={"q": question}, timeout=600)
+    r.raise_for_status()
+    answered = time.perf_counter()
+    return server, url, {"verify": verify, "listening_s": listening - started, "first_answer_s": answered - started}
+
+
+def stop(server: subprocess.Popen) -> None:
+    """End a server this script started."""
+    server.terminate()
+    try:
+        server.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait()
+
+
+def run_level(url: str, questions: list[str], clients: int, total: int, params: dict) -> dict:
+    """`total` requests spread over `clients` threads, each with its own keep-alive connection."""
+    latencies: list[float] = []
+    errors = 0
+    lock = threading.Lock()
+    counter = iter(range(total))
+
+    def worker() -> None:
+        nonlocal errors
+        with httpx.Client(base_url=url, timeout=120) as http:
+            while True:
+                with lock:
+                    i = next(counter, None)
+                if i is None:
+                    return
+                started = time.perf_counter()
+                r = http.get("/api/search", params={"q": questions[i % len(questions)], **params})
+                elapsed = (time.perf_counter() - started) * 1000
+                with lock:
+                    if r.status_code == 200:
+                        latencies.append(elapsed)
+                    else:
+                        errors += 1
+
+    started = time.perf_counter()
+    threads = [threading.Thread(target=worker) for _ in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    wall = time.perf_counter() - started
+    p50, p95, p99 = percentiles(latencies)
+    return {"clients": clients, "requests": len(latencies), "rps": len(latencies) / wall, "p50": p50, "p95": p95,
+            "p99": p99, "errors": errors}
+
+
+def stage_medians(url: str, questions: list[str], summary: bool) -> dict[str, float]:
+    """Medians of the server's debug timings and of what the client saw beyond them."""
+    stages: dict[str, list[float]] = defaultdict(list)
+    with httpx.Client(base_url=url, timeout=120) as http:
+        for q in questions:
+            started = time.perf_counter()
+            r = http.get("/api/search", params={"q": q, "summary": str(summary).lower(), "debug": "true"})
+            client_ms = (time.perf_counter() - started) * 1000
+            body = r.json()
+            for stage, ms in body["timings"].items():
+                stages[stage].append(ms)
+            stages["took_ms"].append(body["took_ms"])
+            stages["http+validate+json"].append(client_ms - body["took_ms"] - body["timings"]["serialize"])
+            stages["client"].append(client_ms)
+            stages["kB"].append(len(r.content) / 1000)
+    return {stage: statistics.median(values) for stage, values in stages.items()}
+
+
+@contextmanager
+def timed_index_methods(totals: dict[str, float], stage: list[str]) -> Iterator[None]:
+    """Time the Index's query-path methods (outermost calls only) into totals['<stage>.<kind>'].
+
+    Beside wall time, the calling thread's CPU time: on a shared machine that is close to what the
+    same single-threaded work (SQLite, FTS5) costs on an idle one.
+    """
+    from semsearch.store import Index
+
+    depth = [0]
+    # The query path changes between commits: time whichever of these methods exist.
+    originals = {name: getattr(Index, name) for name in KINDS if hasattr(Index, name)}
+
+    def wrap(name: str, method: Callable) -> Callable:
+        def timed(*args, **kwargs):
+            depth[0] += 1
+            started, cpu = time.perf_counter(), time.thread_time()
+            try:
+                return method(*args, **kwargs)
+            finally:
+                depth[0] -= 1
+                if depth[0] == 0:
+                    totals[f"{stage[0]}.{KINDS[name]}"] += (time.perf_counter() - started) * 1000
+                    totals[f"{stage[0]}.{KINDS[name]} cpu"] += (time.thread_time() - cpu) * 1000
+        return timed
+
+    for name, method in originals.items():
+        setattr(Index, name, wrap(name, method))
+    try:
+        yield
+    finally:
+        for name, method in originals.items():
+            setattr(Index, name, method)
+
+
+def profile_in_process(index: Path, questions: list[str]) -> None:
+    """Per-kind split of retrieve and brief, in-process, and the cost of FastAPI's response encoding."""
+    from fastapi.encoders import jsonable_encoder
+    from pydantic import TypeAdapter
+
+    import semsearch.engine as engine_module
+    from semsearch.engine import Engine
+    from semsearch.retrieval import Retriever
+    from semsearch.schemas import SearchOut
+
+    engine = Engine(get_settings().model_copy(update={"index_dir": index}))
+    for q in questions[:3]:  # loads the model and touches the index pages
+        engine.search(q)
+    stage = ["embed"]
+    totals: dict[str, float] = defaultdict(float)
+    per_query: dict[str, list[float]] = defaultdict(list)
+    original_retrieve, original_summarize = Retriever.retrieve, engine_module.summarize
+
+    def retrieve(self, *args, **kwargs):
+        stage[0] = "retrieve"
+        return original_retrieve(self, *args, **kwargs)
+
+    def summarize(*args, **kwargs):
+        stage[0] = "brief"
+        return original_summarize(*args, **kwargs)
+
+    Retriever.retrieve, engine_module.summarize = retrieve, summarize
+    adapter = TypeAdapter(SearchOut)
+    try:
+        with timed_index_methods(totals, stage):
+            for q in questions:
+                totals.clear()
+                cpu = time.process_time()
+                response = engine.search(q, debug=True)
+                per_query["query cpu (all threads)"].append((time.process_time() - cpu) * 1000)
+                for name, ms in response.timings.items():
+                    per_query[name].append(ms)
+                for key, ms in totals.items():
+                    per_query[key].append(ms)
+                started = time.perf_counter()
+                body = response.to_dict()
+                to_dict = time.perf_counter()
+                encoded = json.dumps(jsonable_encoder(adapter.dump_python(adapter.validate_python(body))))
+                done = time.perf_counter()
+                per_query["serialize.to_dict"].append((to_dict - started) * 1000)
+                per_query["serialize.validate+json"].append((done - to_dict) * 1000)
+                per_query["response kB"].append(len(encoded) / 1000)
+    finally:
+        Retriever.retrieve, engine_module.summarize = original_retrieve, original_summarize
+    print("\nIn-process split (brief on), median ms per query; a kind is the Index methods of that kind; "
+          "'cpu' = CPU time of the query thread in them:")
+    print(f"{'part':34} {'median ms':>9} {'p95 ms':>8}")
+    for key in sorted(per_query):
+        values = per_query[key] + [0.0] * (len(questions) - len(per_query[key]))
+        print(f"{key:34} {statistics.median(values):9.2f} {percentiles(values)[1]:8.2f}")
+
+
+def code_state() -> str:
+    """The commit measured, and whether semsearch/ had uncommitted changes."""
+    head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=HERE, capture_output=True, text=True).stdout
+    dirty = subprocess.run(["git", "status", "--porcelain", "semsearch"], cwd=HERE, capture_output=True, text=True)
+    return f"commit {head.strip()}{' + uncommitted changes in semsearch/' if dirty.stdout.strip() else ''}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--index", type=Path, required=True)
+    parser.add_argument("--questions", choices=("scifact", "sample"), default="scifact")
+    parser.add_argument("--requests", type=int, default=300,
+                        help="requests per level; also how many questions the stage split uses")
+    parser.add_argument("--levels", default="1,8")
+    parser.add_argument("--warmup", type=int, default=10)
+    parser.add_argument("--profile", action="store_true", help="also split the stages in-process")
+    args = parser.parse_args()
+    questions = load_questions(args.questions)
+    manifest_path = args.index / "versions" / (args.index / "CURRENT").read_text().strip() / "manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    chunks = manifest["counts"]["chunks"]
+    vectors = manifest.get("vectors") or manifest.get("faiss")
+    backend = get_settings().embed_backend  # what the server subprocess will read from the same environment
+    print(f"index {args.index}: {manifest['counts']}, {vectors['type']}"
+          f"{' efSearch ' + str(vectors['efSearch']) if 'efSearch' in vectors else ''}; embed backend {backend}; "
+          f"{len(questions)} {args.questions} questions; {code_state()}; loadavg at start {os.getloadavg()}")
+    if "synthetic" in manifest:
+        print(f"synthetic: real SciFact chunks replicated with perturbed vectors {manifest['synthetic']}")
+
+    server, _, cold = launch(args.index, True, questions[0])
+    stop(server)
+    server, url, cold_fast = launch(args.index, False, questions[0])
+    try:
+        print(f"\n{'cold start':28} {'to listening':>12} {'to first answer':>15}")
+        for c in (cold, cold_fast):
+            label = "verify on load (default)" if c["verify"] else "SEMSEARCH_VERIFY_ON_LOAD=false"
+            print(f"{label:28} {c['listening_s']:11.2f}s {c['first_answer_s']:14.2f}s")
+        with httpx.Client(base_url=url, timeout=120) as http:
+            for i in range(args.warmup):
+                http.get("/api/search", params={"q": questions[-1 - i % len(questions)]})
+        print(f"\nHTTP on loopback, {args.requests} requests per row, warm-up of {args.warmup} excluded")
+        print(f"{'':26} {'clients':>7} {'req/s':>6} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} {'errors':>6}  loadavg")
+        for summary in (True, False):
+            params = {} if summary else {"summary": "false"}
+            for clients in (int(x) for x in args.levels.split(",")):
+                r = run_level(url, questions, clients, args.requests, params)
+                print(f"{LEVEL_NAMES[summary]:26} {clients:7d} {r['rps']:6.1f} {r['p50']:7.1f} {r['p95']:7.1f} "
+                      f"{r['p99']:7.1f} {r['errors']:6d}  {os.getloadavg()[0]:.2f}", flush=True)
+        print("\nPer-stage medians, 1 client, debug=true (ms; serialize = the engine's to_dict; "
+              "http+validate+json = client latency - took_ms - serialize)")
+        for summary in (True, False):
+            m = stage_medians(url, questions[: args.requests], summary)
+            print(f"{LEVEL_NAMES[summary]:26} " + "  ".join(f"{k} {v:.2f}" for k, v in m.items()), flush=True)
+        mem = memory_mb(server.pid)
+        print(f"\nserver memory after the run: RSS {mem['VmRSS']:.0f} MB (anon {mem['RssAnon']:.0f}, file-backed "
+              f"{mem['RssFile']:.0f}), peak {mem['VmHWM']:.0f} MB; {chunks:,} chunks → "
+              f"{mem['VmRSS'] / chunks * 1e6:.0f} MB RSS per million chunks")
+    finally:
+        stop(server)
+    if args.profile:
+        profile_in_process(args.index, questions[: args.requests])
+    print(f"loadavg at end {os.getloadavg()}")
+
+
+if __name__ == "__main__":
+    main()
