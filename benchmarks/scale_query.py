@@ -44,9 +44,7 @@ LEVEL_NAMES = {True: "with brief", False: "no brief (summary=false)"}
 # Index methods on the query path, by the kind of work they do.
 KINDS = {
     "search_chunks": "ann",
-    "search_lexical": "fts5",
     "lexical_matches": "fts5",
-    "search_lexical_where": "fts5",
     "lexical_scores": "fts5",
     "highlighted_bodies": "fts5",
     "filtered_chunk_ids": "sqlite rows",

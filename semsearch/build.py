@@ -164,11 +164,9 @@ def build_articles(
         _count_changes(report, kept, previous)
 
         log.info("stage: write")
-        writer.write(
-            kept, [layout.spans for layout in layouts], [layout.chunks for layout in layouts],
-            chunk_vectors, sentence_vectors, story_ids,
-            extra={"sources": list(sources), "chunk_tokens": settings.chunk_tokens},
-        )
+        writer.add(kept, [layout.spans for layout in layouts], [layout.chunks for layout in layouts],
+                   chunk_vectors, sentence_vectors, story_ids)
+        writer.finish({"sources": list(sources), "chunk_tokens": settings.chunk_tokens})
         log.info("stage: publish %s", writer.name)
         writer.publish()
     report.seconds = round(time.perf_counter() - started, 2)

@@ -5,12 +5,17 @@ Ray is the optional ``[scale]`` extra and is imported only here, only when a bui
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
+import signal
 import socket
+import subprocess
+import sys
 import time
 import warnings
 from collections.abc import Sequence
+from pathlib import Path
 from types import ModuleType, TracebackType
 
 import numpy as np
@@ -176,3 +181,70 @@ def _check_reachable(address: str) -> None:
     except OSError as exc:
         raise RayBuildError(f"no Ray cluster answers at {address} ({exc}); start one with `ray start --head` "
                             "or check --ray-address") from exc
+
+
+class LocalCluster:
+    """Ray nodes (`ray start --block`) on 127.0.0.1, for tests, benchmarks and trying `--engine ray` on one machine.
+
+    Each node runs in a session of its own, so every process Ray spawns for it is found by session id
+    and stopped by PID, without touching any other Ray on the machine.
+    """
+
+    def __init__(self, root: Path, cpus_per_node: Sequence[int], env: dict[str, str] | None = None) -> None:
+        self.root = root
+        self.cpus_per_node = list(cpus_per_node)
+        self.env = env or {}
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            self.port = sock.getsockname()[1]
+        self.address = f"127.0.0.1:{self.port}"
+        self.nodes: list[subprocess.Popen] = []
+
+    def start(self) -> None:
+        """The head node, then the others, each waited for until it reports itself started."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        common = ["--block", "--node-ip-address=127.0.0.1", "--num-gpus=0", "--object-store-memory=150000000",
+                  "--disable-usage-stats", f"--temp-dir={self.root}"]
+        for n, cpus in enumerate(self.cpus_per_node):
+            role = (["--head", f"--port={self.port}", "--include-dashboard=false"] if n == 0
+                    else [f"--address={self.address}"])
+            self._node(f"node{n}", [*role, f"--num-cpus={cpus}", *common])
+
+    def _node(self, name: str, options: list[str]) -> None:
+        """One `ray start` in its own session, its output in a log file under the cluster's folder."""
+        log_path = self.root / f"{name}.log"
+        with log_path.open("wb") as out:
+            self.nodes.append(subprocess.Popen(
+                [str(Path(sys.executable).parent / "ray"), "start", *options], stdout=out,
+                stderr=subprocess.STDOUT, env={**os.environ, **self.env}, start_new_session=True,
+            ))
+        deadline = time.monotonic() + 120
+        while b"Ray runtime started" not in log_path.read_bytes():
+            if self.nodes[-1].poll() is not None or time.monotonic() > deadline:
+                raise RayBuildError(f"ray {name} did not start:\n{log_path.read_text(errors='replace')}")
+            time.sleep(0.5)
+
+    def pids(self) -> list[int]:
+        """Every running (not yet reaped) process in the sessions of the nodes this cluster started."""
+        sessions, found = {node.pid for node in self.nodes}, []
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit():
+                try:
+                    fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+                except OSError:
+                    continue
+                if fields[0] != "Z" and int(fields[3]) in sessions:
+                    found.append(int(entry.name))
+        return found
+
+    def stop(self, grace: float = 5.0) -> None:
+        """SIGTERM, then SIGKILL after a grace period, to every process of the cluster, by PID."""
+        for sig in (signal.SIGTERM, signal.SIGKILL):
+            for pid in self.pids():
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, sig)
+            deadline = time.monotonic() + grace
+            while self.pids() and time.monotonic() < deadline:
+                time.sleep(0.2)
+        for node in self.nodes:
+            node.wait(timeout=5)

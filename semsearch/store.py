@@ -407,20 +407,6 @@ class IndexWriter:
         (self.partial / MANIFEST).write_text(json.dumps(manifest, indent=2), "utf-8")
         _write_stamp(self.partial, files)  # the checksums were just computed from these very files
 
-    def write(
-        self,
-        articles: Sequence[Article],
-        sentences: Sequence[Sequence[Span]],
-        chunks: Sequence[Sequence[Chunk]],
-        chunk_vectors: np.ndarray,
-        sentence_vectors: np.ndarray,
-        story_ids: Sequence[str],
-        extra: dict | None = None,
-    ) -> None:
-        """Add everything at once and finish: the whole version in one call."""
-        self.add(articles, sentences, chunks, chunk_vectors, sentence_vectors, story_ids)
-        self.finish(extra)
-
     def publish(self) -> Path:
         """Move the finished version into place, then switch CURRENT to it in one rename."""
         final = self.versions / self.name

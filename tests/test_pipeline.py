@@ -107,7 +107,7 @@ def test_failed_build_leaves_the_old_index_unchanged(tmp_path, monkeypatch):
     def explode(*args, **kwargs):
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(IndexWriter, "write", explode)
+    monkeypatch.setattr(IndexWriter, "finish", explode)  # fails with rows already added
     with pytest.raises(RuntimeError, match="disk on fire"):
         build([CORPUS], settings)
     assert current_version(settings.index_dir) == before

@@ -8,10 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import secrets
-import signal
-import subprocess
 import sys
 import time
 from collections.abc import Iterator
@@ -23,86 +20,23 @@ import pytest
 from semsearch.build import build
 from semsearch.cli import main
 from semsearch.config import Settings
+from semsearch.distributed import LocalCluster
 from semsearch.embedding import MODEL_NAME, EmbeddingCache
 from semsearch.models import BuildReport
 from semsearch.store import Index
 
 from .conftest import CORPUS, free_port
 
-RAY = Path(sys.executable).parent / "ray"
-
-
-class RayCluster:
-    """A head and a worker node (`ray start --block`, one CPU each, token auth) on 127.0.0.1.
-
-    Each node is started in a session of its own, so every process Ray spawns for it can be found
-    by session id and stopped by PID, without touching any other Ray on the machine.
-    """
-
-    def __init__(self, root: Path) -> None:
-        self.root = root
-        self.port = free_port()
-        self.address = f"127.0.0.1:{self.port}"
-        self.token = root / "auth_token"
-        self.token.write_text(secrets.token_hex(32))
-        self.env = {"RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN_PATH": str(self.token), "RAY_USAGE_STATS_ENABLED": "0"}
-        self.nodes: list[subprocess.Popen] = []
-
-    def start(self) -> None:
-        """Start the head, then the worker, each waited for until it reports itself started."""
-        common = ["--block", "--node-ip-address=127.0.0.1", "--num-cpus=1", "--num-gpus=0",
-                  "--object-store-memory=100000000", "--disable-usage-stats", f"--temp-dir={self.root}"]
-        self._node("head", ["--head", f"--port={self.port}", "--include-dashboard=false", *common])
-        self._node("worker", [f"--address={self.address}", *common])
-
-    def _node(self, name: str, options: list[str]) -> None:
-        """One `ray start` in its own session, its output in a log file under the cluster's folder."""
-        log = self.root / f"{name}.log"
-        with log.open("wb") as out:
-            self.nodes.append(subprocess.Popen(
-                [str(RAY), "start", *options], stdout=out, stderr=subprocess.STDOUT,
-                env={**os.environ, **self.env}, start_new_session=True,
-            ))
-        deadline = time.monotonic() + 120
-        while b"Ray runtime started" not in log.read_bytes():
-            if self.nodes[-1].poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"ray {name} node did not start:\n{log.read_text(errors='replace')}")
-            time.sleep(0.5)
-
-    def pids(self) -> list[int]:
-        """Every running (not yet reaped) process in the sessions of the nodes this cluster started."""
-        sessions = {node.pid for node in self.nodes}
-        found = []
-        for entry in Path("/proc").iterdir():
-            if entry.name.isdigit():
-                try:
-                    fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-                except OSError:
-                    continue
-                if fields[0] != "Z" and int(fields[3]) in sessions:
-                    found.append(int(entry.name))
-        return found
-
-    def stop(self) -> None:
-        """SIGTERM, then SIGKILL after a grace period, to every process of the cluster, by PID."""
-        for sig, grace in ((signal.SIGTERM, 5.0), (signal.SIGKILL, 5.0)):
-            for pid in self.pids():
-                try:
-                    os.kill(pid, sig)
-                except ProcessLookupError:
-                    pass
-            deadline = time.monotonic() + grace
-            while self.pids() and time.monotonic() < deadline:
-                time.sleep(0.2)
-        for node in self.nodes:
-            node.wait(timeout=5)
-
 
 @pytest.fixture(scope="session")
-def ray_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RayCluster]:
-    """A running 2-node cluster; the driver (this process) gets the same token settings as the nodes."""
+def ray_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCluster]:
+    """A running 2-node cluster (one CPU each, token auth); the driver (this process) gets the nodes' settings."""
     ray = pytest.importorskip("ray")
-    cluster = RayCluster(tmp_path_factory.mktemp("ray"))
+    root = tmp_path_factory.mktemp("ray")
+    token = root / "auth_token"
+    token.write_text(secrets.token_hex(32))
+    env = {"RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN_PATH": str(token), "RAY_USAGE_STATS_ENABLED": "0"}
+    cluster = LocalCluster(root, [1, 1], env)
     with pytest.MonkeyPatch.context() as patch:
         for name, value in cluster.env.items():
             patch.setenv(name, value)
