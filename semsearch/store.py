@@ -24,6 +24,7 @@ import sqlite3
 import threading
 import time
 import uuid
+from functools import lru_cache
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -463,6 +464,9 @@ class Index:
             )
         self.version = name
         self._local = threading.local()
+        # A filtered query needs its chunk ids twice (the vector search and the lexical leg); a version never
+        # changes, so recent answers are kept.
+        self.filtered_chunk_ids = lru_cache(maxsize=8)(self._filtered_chunk_ids)
         entry = self.manifest.get("vectors") or {"backend": "faiss", **self.manifest["faiss"]}
         try:
             # Memory-mapped: a cold start reads only the pages a search touches.
@@ -598,12 +602,14 @@ class Index:
         return list(self.db.execute(
             "SELECT outlet, COUNT(*) FROM articles WHERE outlet IS NOT NULL GROUP BY outlet ORDER BY 2 DESC, 1"))
 
-    def filtered_chunk_ids(self, filters: Filters) -> np.ndarray:
-        """Ids of the chunks whose article passes the filters."""
+    def _filtered_chunk_ids(self, filters: Filters) -> np.ndarray:
+        """Ids of the chunks whose article passes the filters (read-only: callers share the array)."""
         where, params = filters.sql()
         rows = self.db.execute(f"SELECT c.id FROM chunks c JOIN articles a ON a.id = c.article_id WHERE {where}",
                                params)
-        return np.fromiter((r[0] for r in rows), dtype=np.int64)
+        ids = np.fromiter((r[0] for r in rows), dtype=np.int64)
+        ids.setflags(write=False)
+        return ids
 
     def chunk_vectors(self, ids: Sequence[int]) -> np.ndarray:
         """Stored chunk vectors, rows in the order given."""
