@@ -44,9 +44,8 @@ LEVEL_NAMES = {True: "with brief", False: "no brief (summary=false)"}
 # Index methods on the query path, by the kind of work they do.
 KINDS = {
     "search_chunks": "ann",
-    "lexical_matches": "fts5",
-    "lexical_scores": "fts5",
-    "highlighted_bodies": "fts5",
+    "lexical_top": "bm25",
+    "lexical_scores": "bm25",
     "filtered_chunk_ids": "sqlite rows",
     "chunks": "sqlite rows",
     "article_chunks": "sqlite rows",

@@ -16,6 +16,7 @@ from typing import Literal
 import numpy as np
 
 from .embedding import Embedder
+from .lexical import ANALYZER
 from .models import AlsoReported, Filters, Hit
 from .store import Index, StoredChunk, StoredSentence
 
@@ -25,7 +26,6 @@ MODES: tuple[str, ...] = ("dense", "lexical", "hybrid")
 SNIPPET_JOINER = " … "
 _TERM = re.compile(r"\w+", re.UNICODE)
 _PHRASE = re.compile(r'"([^"]+)"')
-_MARK = re.compile("\x02(.*?)\x03", re.S)
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _STOPWORDS = frozenset(
     "a an and are as at be by did do does for from has have how in is it its of on or say said says that the "
@@ -39,7 +39,6 @@ class Params:
 
     fusion: Fusion = "weighted"
     depth: int = 100
-    title_weight: float = 1.0
     lexical: float = 0.3
     chunk: float = 0.4
     sentence: float = 0.3
@@ -92,15 +91,26 @@ def query_phrases(query: str) -> list[str]:
     return [p for p in (" ".join(_TERM.findall(q)).lower() for q in _PHRASE.findall(query)) if p]
 
 
-def fts_expression(query: str) -> str | None:
-    """An FTS5 MATCH expression: quoted phrases must match, other terms are OR-ed."""
+@dataclass(frozen=True, slots=True)
+class LexicalQuery:
+    """A query as BM25 sees it: index terms OR-ed together, the terms quoted phrases require, the phrases."""
+
+    terms: list[str]
+    required: list[str]
+    phrases: list[str]
+
+    @property
+    def every(self) -> list[str]:
+        """All index terms that score, each once."""
+        return list(dict.fromkeys(self.terms + self.required))
+
+
+def lexical_query(query: str) -> LexicalQuery:
+    """The BM25 side of a query: quoted phrases' words must all occur, other content words are OR-ed."""
     phrases = query_phrases(query)
-    terms = list(dict.fromkeys(query_terms(_PHRASE.sub(" ", query))))
-    required = " AND ".join(f'"{p}"' for p in phrases)
-    optional = " OR ".join(f'"{t}"' for t in terms)
-    if required and optional:
-        return f"{required} AND ({optional} OR {required})"
-    return required or optional or None
+    required = list(dict.fromkeys(t for p in phrases for t in ANALYZER.terms(p)))
+    terms = list(dict.fromkeys(ANALYZER.stem(t) for t in query_terms(_PHRASE.sub(" ", query))))
+    return LexicalQuery(terms, required, phrases)
 
 
 def contains_phrase(text: str, phrase: str) -> bool:
@@ -217,37 +227,29 @@ class Retriever:
 
     def evidence(self, query: str, vector: np.ndarray, mode: Mode, filters: Filters, depth: int) -> Evidence:
         """Candidate articles from the legs the mode uses, each scored on every signal."""
-        p = self.params
-        expression = fts_expression(query)
-        phrases = query_phrases(query)
+        bm25 = lexical_query(query)
+        # Dense fusion gives BM25 no weight, so a dense query never touches the lexical index.
+        use_lexical = mode != "dense" and bool(bm25.every)
         seeds: list[int] = []
         if mode in ("dense", "hybrid"):
             seeds.extend(c for c, _ in self.index.search_chunks(vector, depth, filters))
-        # Dense fusion gives BM25 no weight, so a dense query never touches FTS5.
-        match_ids, match_scores = (self.index.lexical_matches(expression, p.title_weight)
-                                   if expression and mode != "dense" else (np.zeros(0, np.int64), np.zeros(0)))
-        if len(match_ids):
-            eligible = np.flatnonzero(np.isin(match_ids, self.index.filtered_chunk_ids(filters))
-                                      if filters.active else np.ones(len(match_ids), dtype=bool))
-            if len(eligible) > depth:
-                eligible = eligible[np.argpartition(-match_scores[eligible], depth - 1)[:depth]]
-            seeds.extend(match_ids[eligible].tolist())
+        if use_lexical:
+            ids, _ = self.index.lexical_top(bm25.terms, depth, filters, bm25.required)
+            seeds.extend(ids.tolist())
         article_ids = list(dict.fromkeys(c.article_id for c in self.index.chunks(seeds).values()))
         chunks = self.index.article_chunks(article_ids)
         order = {a: i for i, a in enumerate(article_ids)}
         chunk_vectors = self.index.chunk_vectors([c.id for c in chunks])
         chunk_cosines = chunk_vectors @ vector
         lexical = np.zeros(len(chunks))
-        if len(match_ids) and chunks:
-            wanted = np.asarray([c.id for c in chunks], dtype=np.int64)
-            at = np.minimum(np.searchsorted(match_ids, wanted), len(match_ids) - 1)
-            hit = match_ids[at] == wanted
-            bm25 = dict(zip(wanted[hit].tolist(), match_scores[at[hit]].tolist()))
-            if phrases:
-                texts = self.index.texts([c.article_id for c in chunks if c.id in bm25])
-                bm25 = {c.id: bm25[c.id] for c in chunks if c.id in bm25
-                        and all(contains_phrase(texts[c.article_id][c.start : c.end], ph) for ph in phrases)}
-            lexical = np.asarray([bm25.get(c.id, 0.0) for c in chunks])
+        if use_lexical and chunks:
+            lexical = self.index.lexical_scores(bm25.every, [c.id for c in chunks])
+            if bm25.phrases:  # the words must also stand together, in order
+                texts = self.index.texts(list({c.article_id for c, s in zip(chunks, lexical) if s > 0}))
+                lexical = np.asarray([
+                    s if s > 0 and all(contains_phrase(texts[c.article_id][c.start : c.end], ph)
+                                       for ph in bm25.phrases) else 0.0
+                    for c, s in zip(chunks, lexical)])
         sentences = self.index.sentences_of(article_ids)
         sentence_vectors = self.index.vectors_of([s.id for s in sentences])
         keys = [c.article_id for c in chunks]
@@ -281,7 +283,7 @@ class Retriever:
         by_article: dict[str, list[int]] = {}
         for i, s in enumerate(evidence.sentences):
             by_article.setdefault(s.article_id, []).append(i)
-        terms = self._term_spans(query, ids, evidence)
+        wanted = set(lexical_query(query).every)
         members = self.index.story_members([m.story_id for m in metas.values()])
         other_ids = [a for group in members.values() for a in group if a not in metas]
         others = {
@@ -294,7 +296,7 @@ class Retriever:
             rows = by_article.get(article_id, [])
             best = sorted(sorted(rows, key=lambda i: -sims[i])[:2], key=lambda i: evidence.sentences[i].start)
             spans = [(evidence.sentences[i].start, evidence.sentences[i].end) for i in best]
-            marked = [t for t in terms.get(article_id, []) if any(s <= t[0] and t[1] <= e for s, e in spans)]
+            marked = [(s + a, s + b) for s, e in spans for a, b, term in ANALYZER.spans(text[s:e]) if term in wanted]
             hits.append(Hit(
                 article_id=article_id, title=meta.title, outlet=meta.outlet, published=meta.published,
                 url=meta.url, score=score, snippet=SNIPPET_JOINER.join(text[s:e] for s, e in spans), highlights=spans,
@@ -302,20 +304,3 @@ class Retriever:
                 also_reported_by=[others[a] for a in members.get(meta.story_id, []) if a != article_id],
             ))
         return hits
-
-    def _term_spans(self, query: str, article_ids: list[str], evidence: Evidence) -> dict[str, list[tuple[int, int]]]:
-        """Spans of article text where the lexical leg matched a query term or phrase, by article."""
-        expression = fts_expression(query)
-        wanted = set(article_ids)
-        chunks = {c.id: c for c in evidence.chunks if c.article_id in wanted}
-        if not expression or not chunks:
-            return {}
-        out: dict[str, list[tuple[int, int]]] = {}
-        for chunk_id, marked in self.index.highlighted_bodies(expression, list(chunks)):
-            chunk, removed = chunks[chunk_id], 0
-            for m in _MARK.finditer(marked):
-                start = chunk.start + m.start() - removed
-                removed += 2
-                out.setdefault(chunk.article_id, []).append((start, start + len(m.group(1))))
-        return {a: sorted(set(spans)) for a, spans in out.items()}
-

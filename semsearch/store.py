@@ -3,7 +3,8 @@
 Layout of an index home::
 
     CURRENT                 name of the version being served (replaced atomically)
-    versions/<name>/        manifest.json, meta.sqlite, sentences.f16, chunks.faiss (FAISS) or chunks.f32 (Milvus)
+    versions/<name>/        manifest.json, meta.sqlite, sentences.f16, chunks.faiss (FAISS) or chunks.f32 (Milvus),
+                            and the BM25 index (lexicon.sqlite, postings.i32, impacts.f32, toplists.i32)
     versions/.partial-*     a build in progress; removed by the next build if left by a crash
     cache/embeddings.sqlite vectors by content hash, so rebuilds embed only new text
 
@@ -32,6 +33,7 @@ from pathlib import Path
 import numpy as np
 
 from .config import Settings
+from .lexical import FILES as LEXICAL_FILES, Lexicon, LexiconWriter
 from .models import Article, Chunk, Filters, Span
 from .vectorstore import (
     ChunkFacts, VectorConfig, VectorStore, VectorStoreUnavailable, collection_name, create, drop_version,
@@ -40,13 +42,11 @@ from .vectorstore import (
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 3
-READABLE_FORMATS = (2, 3)  # 2: FAISS only, sentence vectors as .npy
+FORMAT_VERSION = 4  # 4: BM25 in semsearch's own inverted index instead of FTS5
 CURRENT = "CURRENT"
 MANIFEST = "manifest.json"
 META_DB = "meta.sqlite"
 SENTENCE_VECTORS = "sentences.f16"
-SENTENCE_VECTORS_V2 = "sentences.f16.npy"
 # With a server backend, a local copy of chunk vectors: fusion reads hundreds per query, which a
 # memory-mapped file serves in microseconds and a server round trip in tens of milliseconds.
 CHUNK_VECTORS = "chunks.f32"
@@ -71,7 +71,6 @@ CREATE TABLE chunks (
 CREATE INDEX sentences_by_article ON sentences(article_id, ordinal);
 CREATE INDEX chunks_by_article ON chunks(article_id, ordinal);
 CREATE INDEX articles_by_outlet ON articles(outlet);
-CREATE VIRTUAL TABLE chunk_fts USING fts5(title, body, tokenize='porter unicode61');
 """
 
 
@@ -284,6 +283,7 @@ class IndexWriter:
         self.partial = self.versions / f".partial-{self.name}"
         self._lock_file = None
         self._store: VectorStore | None = None
+        self._lexicon = LexiconWriter()
         self._db: sqlite3.Connection | None = None
         self._published = False
         self._chunks = self._sentences = self._articles = 0
@@ -352,16 +352,16 @@ class IndexWriter:
                     "INSERT INTO sentences VALUES (?,?,?,?,?)",
                     [(sentence_base + i, article.id, i, s.start, s.end) for i, s in enumerate(spans)],
                 )
-                rows, fts = [], []
+                rows, lexical = [], []
                 fact = ChunkFacts(article.id, article.outlet, article.place, article.published)
                 for chunk in article_chunks:
                     rows.append((chunk_base, article.id, chunk.ordinal, chunk.start, chunk.end,
                                  sentence_base + chunk.first_sentence, sentence_base + chunk.last_sentence))
-                    fts.append((chunk_base, article.title, article.text[chunk.start : chunk.end]))
+                    lexical.append(f"{article.title}\n{article.text[chunk.start : chunk.end]}")
                     facts.append(fact)
                     chunk_base += 1
                 db.executemany("INSERT INTO chunks VALUES (?,?,?,?,?,?,?)", rows)
-                db.executemany("INSERT INTO chunk_fts(rowid, title, body) VALUES (?,?,?)", fts)
+                self._lexicon.add(lexical)
                 sentence_base += len(spans)
                 self._article_ids.append(article.id)
                 self._stories.add(story_id)
@@ -377,16 +377,17 @@ class IndexWriter:
     def finish(self, extra: dict | None = None) -> None:
         """Compact the metadata, build the vector index and write the manifest."""
         db, self._db = self._db, None
-        db.execute("INSERT INTO chunk_fts(chunk_fts) VALUES ('optimize')")  # one b-tree: fewer pages per query
         db.commit()
         db.execute("VACUUM")
         db.close()
+        self._lexicon.write(self.partial)
+        self._lexicon = LexiconWriter()  # its postings can be a gigabyte at a million chunks
         (self.partial / SENTENCE_VECTORS).touch()
         entry = self._store.publish()
         local_chunks = self.config.backend != "faiss"
         if local_chunks:
             (self.partial / CHUNK_VECTORS).touch()
-        files = ([META_DB, SENTENCE_VECTORS] + ([entry["file"]] if "file" in entry else [])
+        files = ([META_DB, SENTENCE_VECTORS, *LEXICAL_FILES] + ([entry["file"]] if "file" in entry else [])
                  + ([CHUNK_VECTORS] if local_chunks else []))
         manifest = {
             "format_version": FORMAT_VERSION,
@@ -452,7 +453,7 @@ class Index:
             self.manifest = json.loads((self.path / MANIFEST).read_text("utf-8"))
         except (OSError, json.JSONDecodeError) as exc:
             raise IndexIncompatible(f"index version {name} has no readable manifest: {exc}") from None
-        if self.manifest.get("format_version") not in READABLE_FORMATS:
+        if self.manifest.get("format_version") != FORMAT_VERSION:
             raise IndexIncompatible(
                 f"index at {self.path} has format {self.manifest.get('format_version')}, this semsearch reads "
                 f"format {FORMAT_VERSION}: rebuild it with `semsearch build`"
@@ -472,10 +473,11 @@ class Index:
             # Memory-mapped: a cold start reads only the pages a search touches.
             self.sentence_vectors = self._matrix("sentence_vectors")
             self._chunk_matrix = self._matrix("chunk_vectors") if "chunk_vectors" in self.manifest else None
+            self.lexicon = Lexicon(self.path)
             self.vectors = open_store(entry, self.path, vectors or VectorConfig(), self.filtered_chunk_ids)
         except VectorStoreUnavailable as exc:
             raise IndexUnavailable(f"index version {name}: {exc}") from None
-        except (OSError, RuntimeError, ValueError) as exc:
+        except (OSError, RuntimeError, ValueError, KeyError, sqlite3.Error) as exc:
             raise IndexCorrupt(f"index version {name} cannot be loaded: {exc}") from None
 
     @property
@@ -485,9 +487,7 @@ class Index:
 
     def _matrix(self, key: str) -> np.ndarray:
         """A vector file named in the manifest, memory-mapped."""
-        spec = self.manifest.get(key)
-        if spec is None:  # format 2
-            return np.load(self.path / SENTENCE_VECTORS_V2, mmap_mode="r")
+        spec = self.manifest[key]
         if spec["shape"][0] == 0:  # numpy cannot map an empty file
             return np.zeros(spec["shape"], dtype=spec["dtype"])
         return np.memmap(self.path / spec["file"], dtype=spec["dtype"], mode="r", shape=tuple(spec["shape"]))
@@ -603,11 +603,11 @@ class Index:
             "SELECT outlet, COUNT(*) FROM articles WHERE outlet IS NOT NULL GROUP BY outlet ORDER BY 2 DESC, 1"))
 
     def _filtered_chunk_ids(self, filters: Filters) -> np.ndarray:
-        """Ids of the chunks whose article passes the filters (read-only: callers share the array)."""
+        """Ids of the chunks whose article passes the filters, ascending (read-only: callers share the array)."""
         where, params = filters.sql()
         rows = self.db.execute(f"SELECT c.id FROM chunks c JOIN articles a ON a.id = c.article_id WHERE {where}",
                                params)
-        ids = np.fromiter((r[0] for r in rows), dtype=np.int64)
+        ids = np.sort(np.fromiter((r[0] for r in rows), dtype=np.int64))
         ids.setflags(write=False)
         return ids
 
@@ -620,43 +620,15 @@ class Index:
         except VectorStoreUnavailable as exc:
             raise IndexUnavailable(str(exc)) from None
 
-    def lexical_matches(self, match: str, title_weight: float) -> tuple[np.ndarray, np.ndarray]:
-        """Every chunk matching an FTS5 expression and its BM25 (higher is better), ids ascending, in one pass.
+    def lexical_top(self, terms: Sequence[str], n: int, filters: Filters | None = None,
+                    required: Sequence[str] = ()) -> tuple[np.ndarray, np.ndarray]:
+        """The n chunks with the highest BM25 for the OR of the index terms (every required one present)."""
+        allowed = self.filtered_chunk_ids(filters) if filters is not None and filters.active else None
+        return self.lexicon.top(terms, n, allowed, required)
 
-        FTS5 scores every match whatever the LIMIT, so one unordered pass that serves both the ranked
-        list and the candidates' scores costs less than a ranked query plus a rowid lookup per candidate.
-        """
-        rows = self.db.execute("SELECT rowid, -bm25(chunk_fts, ?, 1.0) FROM chunk_fts WHERE chunk_fts MATCH ?",
-                               [title_weight, match])
-        found = np.fromiter(rows, dtype=[("id", np.int64), ("score", np.float64)])
-        if len(found) > 1 and not (np.diff(found["id"]) > 0).all():
-            found.sort(order="id")
-        return found["id"], found["score"]
-
-    def lexical_scores(self, match: str, chunk_ids: Sequence[int], title_weight: float) -> dict[int, float]:
-        """BM25 scores (higher is better) of the given chunks for an FTS5 expression; non-matching ones are absent."""
-        rows = self._matching(match, chunk_ids, "-bm25(chunk_fts, ?, 1.0)", [title_weight])
-        return {int(r): float(s) for r, s in rows}
-
-    def highlighted_bodies(self, match: str, chunk_ids: Sequence[int]) -> list[tuple[int, str]]:
-        """Chunk bodies with every token the FTS5 expression matched wrapped in \\x02 … \\x03."""
-        rows = self._matching(match, chunk_ids, "highlight(chunk_fts, 1, char(2), char(3))", [])
-        return [(int(r), str(b)) for r, b in rows]
-
-    def _matching(self, match: str, chunk_ids: Sequence[int], column: str, column_params: list) -> Iterator[tuple]:
-        """(rowid, column) of the given chunks that match an FTS5 expression, in batches.
-
-        SQLite runs a rowid IN list as one FTS5 seek per id, inside one statement, so bm25's corpus
-        statistics are gathered once per batch rather than once per id.
-        """
-        ids = list(chunk_ids)
-        for i in range(0, len(ids), 900):
-            batch = ids[i : i + 900]
-            yield from self.db.execute(
-                f"SELECT rowid, {column} FROM chunk_fts WHERE chunk_fts MATCH ? "
-                f"AND rowid IN ({','.join('?' * len(batch))})",
-                [*column_params, match, *batch],
-            )
+    def lexical_scores(self, terms: Sequence[str], chunk_ids: Sequence[int]) -> np.ndarray:
+        """BM25 of the given chunks for the OR of the index terms (0 where none occurs), in the order given."""
+        return self.lexicon.scores(terms, chunk_ids)
 
     def article_chunks(self, article_ids: Sequence[str]) -> list[StoredChunk]:
         """Every chunk of the given articles."""

@@ -7,7 +7,7 @@ import pytest
 
 from semsearch.engine import QueryError
 from semsearch.retrieval import (
-    Filters, contains_phrase, fts_expression, minmax, query_phrases, recency_scores, rrf, weighted,
+    Filters, contains_phrase, lexical_query, minmax, query_phrases, recency_scores, rrf, weighted,
 )
 
 
@@ -31,10 +31,10 @@ def test_recency_halves_every_half_life():
     assert scores.tolist() == pytest.approx([1.0, 0.5, 0.0, 0.0])
 
 
-def test_phrases_are_required_in_the_fts_expression():
+def test_phrase_words_are_required_terms():
     assert query_phrases('talks on "Strategic  mutual-trust" now') == ["strategic mutual trust"]
-    expression = fts_expression('"strategic mutual trust" china talks')
-    assert expression.startswith('"strategic mutual trust" AND (')
+    bm25 = lexical_query('"strategic mutual trust" china talks about it')
+    assert bm25.required == ["strateg", "mutual", "trust"] and bm25.terms == ["china", "talk"]
     assert contains_phrase("Both spoke of STRATEGIC mutual\ntrust.", "strategic mutual trust")
     assert not contains_phrase("strategic and mutual trust", "strategic mutual trust")
 
@@ -144,8 +144,7 @@ def test_best_chunk_bm25_per_article_equals_scoring_every_chunk(engine, depth):
     for question in ("Why did dockworkers strike?", "flood water homes evacuated", "rail fares rise", "storm"):
         vector = engine.embedder.encode_query(question)
         evidence = retriever.evidence(question, vector, "hybrid", Filters(), depth)
-        full = engine.index.lexical_scores(fts_expression(question), [c.id for c in evidence.chunks],
-                                           retriever.params.title_weight)
-        best = {a: max((full.get(c.id, 0.0) for c in evidence.chunks if c.article_id == a), default=0.0)
+        every = engine.index.lexicon.scores(lexical_query(question).every, range(engine.index.lexicon.chunks))
+        best = {a: max((every[c.id] for c in evidence.chunks if c.article_id == a), default=0.0)
                 for a in evidence.article_ids}
         assert evidence.lexical.tolist() == pytest.approx([best[a] for a in evidence.article_ids])

@@ -1,0 +1,297 @@
+"""BM25 over chunk text: the analyzer, an inverted index written once per version, exact top-k by MaxScore.
+
+SQLite's FTS5 computes BM25 for every chunk a query matches, and a question's common words match a
+quarter or more of an archive: a second per query at a million chunks. Here each posting's share of
+BM25 (its *impact*) is computed when the version is built, postings are stored term by term in chunk
+order, and a query scores only chunks that can still reach the top k. MaxScore does that: terms whose
+largest impacts together cannot lift a chunk above the k-th score found so far are looked up only for
+the chunks the other terms bring. The answer is exactly BM25's top k, with FTS5's formula.
+
+Files in a version folder::
+
+    lexicon.sqlite   term → document frequency, postings offset, top-list offset, largest impact
+    postings.i32     chunk ids, term after term, ascending within a term
+    impacts.f32      each posting's BM25 impact
+    toplists.i32     for frequent terms, the chunks of their TOP_LIST largest impacts (seeds the k-th score)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import sqlite3
+import threading
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import Stemmer
+
+LEXICON_DB = "lexicon.sqlite"
+POSTINGS = "postings.i32"
+IMPACTS = "impacts.f32"
+TOP_LISTS = "toplists.i32"
+FILES = (LEXICON_DB, POSTINGS, IMPACTS, TOP_LISTS)
+K1, B = 1.2, 0.75  # FTS5's bm25() constants, so the fusion weights tuned on it still hold
+TOP_LIST = 256  # at least the deepest candidate list retrieval asks for
+# Below this many allowed chunks a filtered query scores them all directly instead of pruning.
+DIRECT_SCORING = 20_000
+_WORD = re.compile(r"[^\W_]+")
+_MEMO_LIMIT = 1_000_000
+
+
+def _fold(word: str) -> str:
+    """A word without its accents ("café" → "cafe"), as FTS5's unicode61 tokenizer folds them."""
+    return "".join(c for c in unicodedata.normalize("NFKD", word) if not unicodedata.combining(c))
+
+
+class Analyzer:
+    """Words lower-cased, accent-folded and Porter-stemmed: the same terms at build and at query time."""
+
+    def __init__(self) -> None:
+        self._stemmer = Stemmer.Stemmer("porter")
+        self._memo: dict[str, str] = {}
+        self._lock = threading.Lock()  # a PyStemmer object is not safe to share between threads
+
+    def stem(self, word: str) -> str:
+        """The index term of one lower-cased word."""
+        term = self._memo.get(word)
+        if term is None:
+            with self._lock:
+                term = self._stemmer.stemWord(word if word.isascii() else _fold(word))
+            if len(self._memo) < _MEMO_LIMIT:
+                self._memo[word] = term
+        return term
+
+    def terms(self, text: str) -> list[str]:
+        """Index terms of a text, in order."""
+        return [self.stem(w) for w in _WORD.findall(text.lower())]
+
+    def spans(self, text: str) -> list[tuple[int, int, str]]:
+        """Each word of a text as (start, end, index term)."""
+        return [(m.start(), m.end(), self.stem(m.group().lower())) for m in _WORD.finditer(text)]
+
+
+ANALYZER = Analyzer()
+
+
+class LexiconWriter:
+    """Collects chunk texts in id order and writes the inverted index of a version."""
+
+    def __init__(self) -> None:
+        self._vocabulary: dict[str, int] = {}
+        self._term_ids: list[np.ndarray] = []
+        self._tfs: list[np.ndarray] = []
+        self._docs: list[np.ndarray] = []
+        self._lengths: list[int] = []
+
+    def add(self, texts: Iterable[str]) -> None:
+        """Index the next chunks; the first text added is chunk 0."""
+        vocabulary = self._vocabulary
+        ids, tfs, docs = [], [], []
+        for text in texts:
+            terms = ANALYZER.terms(text)
+            self._lengths.append(len(terms))
+            if terms:
+                unique, counts = np.unique(np.fromiter(
+                    (vocabulary.setdefault(t, len(vocabulary)) for t in terms), np.int32, len(terms)),
+                    return_counts=True)
+                ids.append(unique)
+                tfs.append(counts.astype(np.int32))
+                docs.append(np.full(len(unique), len(self._lengths) - 1, np.int32))
+        if ids:
+            self._term_ids.append(np.concatenate(ids))
+            self._tfs.append(np.concatenate(tfs))
+            self._docs.append(np.concatenate(docs))
+
+    def write(self, folder: Path) -> None:
+        """Write the index files into a version folder."""
+        n_docs, n_terms = len(self._lengths), len(self._vocabulary)
+        term_ids = np.concatenate(self._term_ids) if self._term_ids else np.zeros(0, np.int32)
+        order = np.argsort(term_ids, kind="stable")  # stable: chunk ids stay ascending within a term
+        docs = (np.concatenate(self._docs) if self._docs else np.zeros(0, np.int32))[order]
+        tfs = (np.concatenate(self._tfs) if self._tfs else np.zeros(0, np.int32))[order].astype(np.float64)
+        term_ids = term_ids[order]
+        del order
+        df = np.bincount(term_ids, minlength=n_terms)
+        offsets = np.zeros(n_terms + 1, np.int64)
+        np.cumsum(df, out=offsets[1:])
+        idf = np.log((n_docs - df + 0.5) / (df + 0.5))
+        idf[idf <= 0] = 1e-6  # FTS5's floor for terms in more than half the chunks
+        lengths = np.asarray(self._lengths, np.float64)
+        norm = K1 * (1 - B + B * lengths / max(lengths.mean() if n_docs else 1.0, 1e-9))
+        impacts = (idf[term_ids] * tfs * (K1 + 1) / (tfs + norm[docs])).astype(np.float32)
+        del tfs, term_ids
+        largest = np.maximum.reduceat(impacts, offsets[:-1]) if n_terms else np.zeros(0, np.float32)
+        top_start = np.full(n_terms, -1, np.int64)
+        tops, filled = [], 0
+        for t in np.flatnonzero(df > TOP_LIST):
+            lo, hi = offsets[t], offsets[t + 1]
+            best = np.argpartition(-impacts[lo:hi], TOP_LIST - 1)[:TOP_LIST]
+            tops.append(np.sort(docs[lo:hi][best]))
+            top_start[t], filled = filled, filled + TOP_LIST
+        docs.astype(np.int32).tofile(folder / POSTINGS)
+        impacts.tofile(folder / IMPACTS)
+        (np.concatenate(tops) if tops else np.zeros(0, np.int32)).astype(np.int32).tofile(folder / TOP_LISTS)
+        with contextlib.closing(sqlite3.connect(folder / LEXICON_DB)) as db, db:
+            db.execute("CREATE TABLE terms (term TEXT PRIMARY KEY, df INTEGER NOT NULL, start INTEGER NOT NULL, "
+                       "top_start INTEGER NOT NULL, largest REAL NOT NULL) WITHOUT ROWID")
+            db.execute("CREATE TABLE facts (name TEXT PRIMARY KEY, value REAL NOT NULL)")
+            db.executemany("INSERT INTO terms VALUES (?,?,?,?,?)", zip(
+                self._vocabulary, df.tolist(), offsets[:-1].tolist(), top_start.tolist(), largest.tolist()))
+            db.executemany("INSERT INTO facts VALUES (?,?)", [("chunks", n_docs), ("postings", len(docs))])
+
+
+@dataclass(frozen=True, slots=True)
+class _Postings:
+    """One query term's postings: chunk ids ascending, their impacts, its top list and largest impact."""
+
+    docs: np.ndarray
+    impacts: np.ndarray
+    seeds: np.ndarray
+    largest: float
+
+
+def _memmap(path: Path, dtype: type) -> np.ndarray:
+    """A file of one dtype, memory-mapped read-only (numpy cannot map an empty file)."""
+    if path.stat().st_size == 0:
+        return np.zeros(0, dtype)
+    return np.memmap(path, dtype=dtype, mode="r")
+
+
+def _gather(candidates: np.ndarray, lists: Sequence[_Postings]) -> np.ndarray:
+    """The summed impacts of each candidate chunk (int32 ids, ascending, unique) over the given terms."""
+    out = np.zeros(len(candidates), np.float32)
+    if not len(candidates):
+        return out
+    for p in lists:
+        if not len(p.docs):
+            continue
+        # Binary-search the shorter side in the longer one: cost ~ min(n, m) · log(max(n, m)).
+        if len(p.docs) <= len(candidates):
+            at = np.minimum(np.searchsorted(candidates, p.docs), len(candidates) - 1)
+            hit = candidates[at] == p.docs
+            out[at[hit]] += p.impacts[hit]
+        else:
+            at = np.minimum(np.searchsorted(p.docs, candidates), len(p.docs) - 1)
+            hit = p.docs[at] == candidates
+            out[hit] += p.impacts[at[hit]]
+    return out
+
+
+def _best(candidates: np.ndarray, scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """The k best (chunk id, score) among candidates with a positive score, best first, ties by id."""
+    positive = scores > 0
+    candidates, scores = candidates[positive], scores[positive]
+    if len(scores) > k:
+        keep = np.argpartition(-scores, k - 1)[:k]
+        candidates, scores = candidates[keep], scores[keep]
+    order = np.lexsort((candidates, -scores))
+    return candidates[order].astype(np.int64), scores[order].astype(np.float64)
+
+
+def _members(candidates: np.ndarray, sorted_ids: np.ndarray) -> np.ndarray:
+    """Which candidates occur in an ascending id array."""
+    if not len(sorted_ids):
+        return np.zeros(len(candidates), bool)
+    at = np.minimum(np.searchsorted(sorted_ids, candidates), len(sorted_ids) - 1)
+    return sorted_ids[at] == candidates
+
+
+class Lexicon:
+    """A version's inverted index opened for reading; safe to share between threads."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = Path(folder)
+        self._local = threading.local()
+        self.postings = _memmap(self.folder / POSTINGS, np.int32)
+        self.impacts = _memmap(self.folder / IMPACTS, np.float32)
+        self.top_lists = _memmap(self.folder / TOP_LISTS, np.int32)
+        facts = dict(self._db.execute("SELECT name, value FROM facts"))
+        self.chunks = int(facts["chunks"])
+        if int(facts["postings"]) != len(self.postings) or len(self.impacts) != len(self.postings):
+            raise ValueError(f"lexical index in {self.folder} is truncated")
+
+    @property
+    def _db(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "db", None)
+        if conn is None:
+            conn = sqlite3.connect(f"file:{self.folder / LEXICON_DB}?mode=ro&immutable=1", uri=True,
+                                   check_same_thread=False)
+            self._local.db = conn
+        return conn
+
+    def _lists(self, terms: Sequence[str]) -> dict[str, _Postings]:
+        """The postings of the query terms the index knows."""
+        wanted = list(dict.fromkeys(terms))
+        rows = self._db.execute(f"SELECT term, df, start, top_start, largest FROM terms WHERE term IN "
+                                f"({','.join('?' * len(wanted))})", wanted) if wanted else []
+        out = {}
+        for term, df, start, top_start, largest in rows:
+            docs = self.postings[start : start + df]
+            seeds = docs if top_start < 0 else self.top_lists[top_start : top_start + TOP_LIST]
+            out[term] = _Postings(docs, self.impacts[start : start + df], seeds, largest)
+        return out
+
+    def scores(self, terms: Sequence[str], chunk_ids: Sequence[int]) -> np.ndarray:
+        """BM25 of the given chunks for the terms (0 where none occurs), in the order given."""
+        ids = np.asarray(chunk_ids, np.int32)
+        lists = list(self._lists(terms).values())
+        if not lists or not len(ids):
+            return np.zeros(len(ids))
+        unique, back = np.unique(ids, return_inverse=True)
+        return _gather(unique, lists)[back].astype(np.float64)
+
+    def top(
+        self, terms: Sequence[str], k: int, allowed: np.ndarray | None = None, required: Sequence[str] = (),
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The k chunks with the highest BM25 for the OR of the terms, as (ids, scores) best first.
+
+        `allowed` (ascending chunk ids) limits the answer to those chunks; every `required` term must
+        occur in a chunk for it to count (the words of a quoted phrase).
+        """
+        lists = self._lists([*terms, *required])
+        every = list(lists.values())
+        if k <= 0 or not every or any(t not in lists for t in required):
+            return np.zeros(0, np.int64), np.zeros(0)
+        if required:  # a conjunction is selective: intersect, then score what is left
+            need = sorted((lists[t] for t in dict.fromkeys(required)), key=lambda p: len(p.docs))
+            candidates = np.asarray(need[0].docs)
+            for p in need[1:]:
+                candidates = candidates[_members(candidates, p.docs)]
+            if allowed is not None:
+                candidates = candidates[_members(candidates, allowed.astype(np.int32))]
+            return _best(candidates, _gather(candidates, every), k)
+        if allowed is not None and len(allowed) <= DIRECT_SCORING:
+            candidates = allowed.astype(np.int32)
+            return _best(candidates, _gather(candidates, every), k)
+        mask = None
+        if allowed is not None:
+            mask = np.zeros(self.chunks, bool)
+            mask[allowed] = True
+        # A lower bound on the final k-th score: the exact scores of each term's best chunks.
+        seeds = np.unique(np.concatenate([p.seeds for p in every]))
+        if mask is not None:
+            seeds = seeds[mask[seeds]]
+        seed_scores = _gather(seeds, every)
+        theta = float(np.partition(seed_scores, len(seeds) - k)[len(seeds) - k]) if len(seeds) >= k else 0.0
+        # Terms whose largest impacts sum below theta cannot put a chunk in the top k on their own.
+        ordered = sorted(every, key=lambda p: p.largest)
+        bound, cut = 0.0, 0
+        while cut < len(ordered) and bound + ordered[cut].largest < theta:
+            bound += ordered[cut].largest
+            cut += 1
+        optional, essential = ordered[:cut], ordered[cut:]
+        accumulator = np.zeros(self.chunks, np.float32)
+        for p in essential:
+            accumulator[p.docs] += p.impacts
+        if mask is not None:
+            accumulator[~mask] = 0
+        candidates = np.flatnonzero(accumulator).astype(np.int32)
+        scores = accumulator[candidates]
+        if optional:
+            alive = scores + bound >= theta * (1 - 1e-6)
+            candidates, scores = candidates[alive], scores[alive] + _gather(candidates[alive], optional)
+        return _best(candidates, scores, k)

@@ -1,0 +1,101 @@
+"""The BM25 inverted index: exact against SQLite's FTS5 bm25() and against scoring every chunk."""
+
+from __future__ import annotations
+
+import random
+import sqlite3
+
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from semsearch.lexical import ANALYZER, TOP_LIST, Lexicon, LexiconWriter
+
+WORDS = ("harbor strike workers port crane union wages talks ship cargo flood river homes rain storm court "
+         "judge trial bribery police chief fares rail train commuters station drug trial kidney patients").split()
+
+
+def _corpus(seed: int, n: int, vocabulary: int = len(WORDS)) -> list[str]:
+    rng = random.Random(seed)
+    words = WORDS[:vocabulary]
+    # Zipf-like: a few words are everywhere (they become MaxScore's optional terms), most are rare.
+    weights = [1 / (i + 1) for i in range(len(words))]
+    return [" ".join(rng.choices(words, weights, k=rng.randint(1, 40))) for _ in range(n)]
+
+
+def _lexicon(tmp_path, texts: list[str], batches: int = 3) -> Lexicon:
+    writer = LexiconWriter()
+    step = max(1, len(texts) // batches)
+    for i in range(0, len(texts), step):
+        writer.add(texts[i : i + step])
+    writer.write(tmp_path)
+    return Lexicon(tmp_path)
+
+
+def _every_score(lexicon: Lexicon, terms: list[str]) -> np.ndarray:
+    return lexicon.scores(terms, range(lexicon.chunks))
+
+
+def test_scores_equal_fts5_bm25(tmp_path):
+    texts = _corpus(1, 300)
+    lexicon = _lexicon(tmp_path, texts)
+    db = sqlite3.connect(":memory:")
+    db.execute("CREATE VIRTUAL TABLE f USING fts5(body, tokenize='porter unicode61')")
+    db.executemany("INSERT INTO f(rowid, body) VALUES (?, ?)", enumerate(texts))
+    for query in (["strike", "workers"], ["kidney", "trial", "rain"], ["harbor"], ["bribery", "fares", "storm"]):
+        expected = dict(db.execute("SELECT rowid, -bm25(f) FROM f WHERE f MATCH ?",
+                                   [" OR ".join(f'"{w}"' for w in query)]))
+        got = _every_score(lexicon, [ANALYZER.stem(w) for w in query])
+        assert set(np.flatnonzero(got).tolist()) == set(expected)
+        assert got[list(expected)] == pytest.approx(list(expected.values()), rel=1e-4)
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 10_000), k=st.integers(1, 60), n_terms=st.integers(1, 6), filtered=st.booleans(),
+       n=st.sampled_from([50, 400, 1500]))
+def test_top_k_is_exactly_the_best_k(tmp_path_factory, seed, k, n_terms, filtered, n):
+    rng = random.Random(seed)
+    lexicon = _lexicon(tmp_path_factory.mktemp("lex"), _corpus(seed, n))
+    terms = [ANALYZER.stem(w) for w in rng.sample(WORDS, n_terms)]
+    allowed = np.sort(np.asarray(rng.sample(range(n), n // 3), np.int64)) if filtered else None
+    ids, scores = lexicon.top(terms, k, allowed)
+    every = _every_score(lexicon, terms)
+    if allowed is not None:
+        keep = np.zeros(n, bool)
+        keep[allowed] = True
+        every[~keep] = 0
+    expected = np.sort(every[every > 0])[::-1][:k]
+    assert scores == pytest.approx(expected, rel=1e-5)
+    assert every[ids] == pytest.approx(scores, rel=1e-5)
+    assert len(set(ids.tolist())) == len(ids)
+
+
+def test_frequent_terms_use_top_lists_and_stay_exact(tmp_path):
+    texts = _corpus(7, 3 * TOP_LIST + 100, vocabulary=6)
+    lexicon = _lexicon(tmp_path, texts)
+    terms = [ANALYZER.stem(w) for w in ("harbor", "strike", "crane")]
+    assert len(lexicon.top_lists) > 0
+    ids, scores = lexicon.top(terms, 10)
+    every = _every_score(lexicon, terms)
+    assert scores == pytest.approx(np.sort(every)[::-1][:10], rel=1e-5)
+
+
+def test_required_terms_must_all_occur(tmp_path):
+    texts = ["crane operators walked out", "operators of the crane", "the crane fell", "operators met"]
+    lexicon = _lexicon(tmp_path, texts)
+    ids, _ = lexicon.top([ANALYZER.stem("walked")], 10, required=[ANALYZER.stem("crane"), ANALYZER.stem("operators")])
+    assert sorted(ids.tolist()) == [0, 1]
+    assert lexicon.top(["nowher"], 5, required=["nowher"])[0].tolist() == []
+
+
+def test_analyzer_folds_accents_and_stems():
+    assert ANALYZER.terms("Cafés RUNNING_fast") == ["cafe", "run", "fast"]
+    text = "Striking dockworkers"
+    assert [(text[s:e], term) for s, e, term in ANALYZER.spans(text)] == [("Striking", "strike"),
+                                                                          ("dockworkers", "dockwork")]
+
+
+def test_empty_index(tmp_path):
+    lexicon = _lexicon(tmp_path, [])
+    assert lexicon.top(["strike"], 5)[0].tolist() == []
+    assert lexicon.scores(["strike"], []).tolist() == []
