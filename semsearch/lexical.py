@@ -71,7 +71,8 @@ class Analyzer:
 
     def spans(self, text: str) -> list[tuple[int, int, str]]:
         """Each word of a text as (start, end, index term)."""
-        return [(m.start(), m.end(), self.stem(m.group().lower())) for m in _WORD.finditer(text)]
+        memo, stem = self._memo, self.stem
+        return [(m.start(), m.end(), memo.get(w) or stem(w)) for m in _WORD.finditer(text) for w in [m.group().lower()]]
 
 
 ANALYZER = Analyzer()

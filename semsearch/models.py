@@ -4,10 +4,27 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields, is_dataclass
+from functools import cache
 
 
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+@cache
+def _field_names(cls: type) -> tuple[str, ...]:
+    return tuple(f.name for f in fields(cls))
+
+
+def plain(value: object) -> object:
+    """A JSON-ready copy: dataclasses become dicts, tuples lists (asdict's deep copies cost ms per response)."""
+    if is_dataclass(value):
+        return {name: plain(getattr(value, name)) for name in _field_names(type(value))}
+    if isinstance(value, list | tuple):
+        return [plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items()}
+    return value
 
 
 def article_id_for(title: str, text: str) -> str:
@@ -206,7 +223,7 @@ class SearchResponse:
 
     def to_dict(self) -> dict:
         """The JSON shape shared by the API and the CLI's --json (timings only when asked for)."""
-        out = asdict(self)
+        out = plain(self)
         out["took_ms"] = round(self.took_ms, 2)
         if self.timings is None:
             del out["timings"]
@@ -214,8 +231,6 @@ class SearchResponse:
             out["timings"] = {stage: round(ms, 2) for stage, ms in self.timings.items()}
         for hit in out["results"]:
             hit["score"] = round(hit["score"], 4)
-            hit["highlights"] = [list(h) for h in hit["highlights"]]
-            hit["term_highlights"] = [list(h) for h in hit["term_highlights"]]
         return out
 
 
@@ -240,4 +255,4 @@ class BuildReport:
 
     def to_dict(self) -> dict:
         """JSON-ready form of the report."""
-        return asdict(self)
+        return plain(self)

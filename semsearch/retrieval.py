@@ -191,11 +191,11 @@ class Retriever:
 
     def _one_per_story(self, ranked: list[tuple[str, float]], k: int) -> list[tuple[str, float]]:
         """The k best articles with every story shown once, by its best-ranked article."""
-        metas = self.index.articles([a for a, _ in ranked])
+        stories = self.index.story_ids([a for a, _ in ranked])
         seen: set[str] = set()
         top = []
         for article_id, score in ranked:
-            story = metas[article_id].story_id
+            story = stories[article_id]
             if story not in seen:
                 seen.add(story)
                 top.append((article_id, score))

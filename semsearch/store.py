@@ -544,6 +544,10 @@ class Index:
                               "duplicate_paths, story_id FROM articles WHERE id IN ({})", list(ids))
         }
 
+    def story_ids(self, ids: Sequence[str]) -> dict[str, str]:
+        """The story of each article."""
+        return dict(self._in("SELECT id, story_id FROM articles WHERE id IN ({})", list(ids)))
+
     def story_members(self, story_ids: Sequence[str]) -> dict[str, list[str]]:
         """Article ids of each story, oldest first."""
         members: dict[str, list[str]] = {}
@@ -653,7 +657,7 @@ class Index:
         values = list(values)
         for i in range(0, len(values), 900):
             batch = values[i : i + 900]
-            yield from self.db.execute(sql.format(",".join("?" * len(batch))), batch)
+            yield from self.db.execute(sql.format(",".join("?" * len(batch))), batch).fetchall()
 
     def close(self) -> None:
         """Close this thread's connection (others close with their threads) and the vector backend's."""

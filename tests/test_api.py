@@ -6,6 +6,8 @@ import re
 
 import pytest
 
+from semsearch.schemas import SearchOut
+
 SEARCH_KEYS = {"query", "took_ms", "results", "summary"}
 HIT_KEYS = {"article_id", "title", "outlet", "published", "url", "score", "snippet", "highlights",
             "term_highlights", "story_id", "also_reported_by"}
@@ -14,6 +16,8 @@ HIT_KEYS = {"article_id", "title", "outlet", "published", "url", "score", "snipp
 def test_search_returns_the_documented_json(client):
     body = client.get("/api/search", params={"q": "Why did dockworkers strike?", "k": 3}).json()
     assert set(body) == SEARCH_KEYS
+    # The route sends the body without re-validating it, so hold it to the documented schema here.
+    assert SearchOut.model_validate(body).model_dump(mode="json", exclude_unset=True) == body
     assert body["query"] == "Why did dockworkers strike?"
     assert 1 <= len(body["results"]) <= 3
     assert set(body["results"][0]) == HIT_KEYS
