@@ -1,8 +1,9 @@
-"""The BM25 index alone at archive scale: build time, size, and top-k / candidate-scoring latency, against FTS5.
+"""The BM25 index alone: SciFact quality against FTS5, then build time, size and latency at archive scale.
 
     python benchmarks/lexical_scale.py /work/shared/data/scifact --chunks 100000,1000000 [--fts5-up-to 100000]
 
-Chunks are real SciFact text (title + ~150-word windows of each abstract), replicated with " (r)" after
+Quality first: every real chunk indexed by both engines, each article scored by its best chunk, nDCG@10
+and Recall@100 over SciFact's test questions (no model involved). Then scale: chunks are real SciFact text (title + ~150-word windows of each abstract), replicated with " (r)" after
 the title, as benchmarks/scale_index.py does, until the size is reached. Queries are SciFact's test
 questions (long, many common words: the hard case for a lexical leg). For each size it prints the build
 time and size of semsearch's index, then per-query latency of the top 100 (`Lexicon.top`) and of scoring
@@ -22,21 +23,56 @@ from pathlib import Path
 
 import numpy as np
 
+from semsearch.eval_retrieval import load_beir, ndcg_at, recall_at
 from semsearch.lexical import Lexicon, LexiconWriter
 from semsearch.retrieval import lexical_query, query_terms
 
 WINDOW = 150
 
 
-def chunks_of(corpus: Path) -> list[tuple[str, str]]:
-    """(title, body) windows of every SciFact document."""
-    out = []
+def chunks_of(corpus: Path) -> tuple[list[tuple[str, str]], list[str]]:
+    """(title, body) windows of every SciFact document, and the document id of each."""
+    out, owners = [], []
     for line in (corpus / "corpus.jsonl").read_text().splitlines():
         doc = json.loads(line)
         words = doc.get("text", "").split()
         for i in range(0, max(len(words), 1), WINDOW):
             out.append((doc.get("title", ""), " ".join(words[i : i + WINDOW])))
-    return out
+            owners.append(str(doc["_id"]))
+    return out, owners
+
+
+def quality(base: list[tuple[str, str]], owners: list[str], beir: Path) -> None:
+    """nDCG@10 and Recall@100 of best-chunk BM25 per document, FTS5 against semsearch's index."""
+    data = load_beir(beir, "test")
+    texts = [f"{t}\n{b}" for t, b in base]
+    with tempfile.TemporaryDirectory() as tmp:
+        writer = LexiconWriter()
+        writer.add(texts)
+        writer.write(Path(tmp))
+        lexicon = Lexicon(Path(tmp))
+        db = sqlite3.connect(":memory:")
+        db.execute("CREATE VIRTUAL TABLE f USING fts5(body, tokenize='porter unicode61')")
+        db.executemany("INSERT INTO f(rowid, body) VALUES (?, ?)", enumerate(texts))
+
+        def ranking(scored: list[tuple[int, float]]) -> list[str]:
+            best: dict[str, float] = {}
+            for chunk, score in scored:
+                best[owners[chunk]] = max(best.get(owners[chunk], 0.0), score)
+            return sorted(best, key=lambda d: -best[d])
+
+        rows = {"FTS5 bm25()": [], "semsearch lexical.py": []}
+        for qid, question in data.queries.items():
+            match = " OR ".join(f'"{w}"' for w in dict.fromkeys(query_terms(question)))
+            fts = db.execute("SELECT rowid, -bm25(f) FROM f WHERE f MATCH ?", [match]).fetchall() if match else []
+            ids, scores = lexicon.top(lexical_query(question).every, 1000)
+            for name, scored in (("FTS5 bm25()", fts), ("semsearch lexical.py", list(zip(ids.tolist(), scores)))):
+                ranked = ranking(scored)
+                rows[name].append((ndcg_at(ranked, data.qrels[qid]), recall_at(ranked, data.qrels[qid])))
+        print(f"quality on {len(texts):,} real chunks, {len(data.queries)} test questions (best chunk per document):")
+        for name, values in rows.items():
+            print(f"  {name:22} nDCG@10 {statistics.mean(v[0] for v in values):.4f}  "
+                  f"R@100 {statistics.mean(v[1] for v in values):.4f}")
 
 
 def replicated(base: list[tuple[str, str]], n: int) -> list[str]:
@@ -58,7 +94,8 @@ def main() -> None:
     parser.add_argument("--fts5-up-to", type=int, default=100_000)
     parser.add_argument("--queries", type=int, default=100)
     args = parser.parse_args()
-    base = chunks_of(args.scifact)
+    base, owners = chunks_of(args.scifact)
+    quality(base, owners, args.scifact)
     judged = {line.split("\t")[0] for line in (args.scifact / "qrels/test.tsv").read_text().splitlines()[1:]}
     queries = [json.loads(line)["text"] for line in (args.scifact / "queries.jsonl").read_text().splitlines()
                if json.loads(line)["_id"] in judged][: args.queries]

@@ -36,6 +36,7 @@ TOP_LISTS = "toplists.i32"
 FILES = (LEXICON_DB, POSTINGS, IMPACTS, TOP_LISTS)
 K1, B = 1.2, 0.75  # FTS5's bm25() constants, so the fusion weights tuned on it still hold
 TOP_LIST = 256  # at least the deepest candidate list retrieval asks for
+SEED_TERMS = 3  # terms whose top lists seed the k-th score
 # Below this many allowed chunks a filtered query scores them all directly instead of pruning.
 DIRECT_SCORING = 20_000
 _WORD = re.compile(r"[^\W_]+")
@@ -67,7 +68,8 @@ class Analyzer:
 
     def terms(self, text: str) -> list[str]:
         """Index terms of a text, in order."""
-        return [self.stem(w) for w in _WORD.findall(text.lower())]
+        memo, stem = self._memo, self.stem
+        return [memo.get(w) or stem(w) for w in _WORD.findall(text.lower())]
 
     def spans(self, text: str) -> list[tuple[int, int, str]]:
         """Each word of a text as (start, end, index term)."""
@@ -90,22 +92,20 @@ class LexiconWriter:
 
     def add(self, texts: Iterable[str]) -> None:
         """Index the next chunks; the first text added is chunk 0."""
-        vocabulary = self._vocabulary
-        ids, tfs, docs = [], [], []
+        vocabulary, first = self._vocabulary, len(self._lengths)
+        codes: list[int] = []
         for text in texts:
             terms = ANALYZER.terms(text)
             self._lengths.append(len(terms))
-            if terms:
-                unique, counts = np.unique(np.fromiter(
-                    (vocabulary.setdefault(t, len(vocabulary)) for t in terms), np.int32, len(terms)),
-                    return_counts=True)
-                ids.append(unique)
-                tfs.append(counts.astype(np.int32))
-                docs.append(np.full(len(unique), len(self._lengths) - 1, np.int32))
-        if ids:
-            self._term_ids.append(np.concatenate(ids))
-            self._tfs.append(np.concatenate(tfs))
-            self._docs.append(np.concatenate(docs))
+            codes.extend(vocabulary.setdefault(t, len(vocabulary)) for t in terms)
+        if not codes:
+            return
+        docs = np.repeat(np.arange(first, len(self._lengths), dtype=np.int64), self._lengths[first:])
+        # One sort per batch counts every (chunk, term) pair at once.
+        pairs, counts = np.unique((docs << 32) | np.asarray(codes, np.int64), return_counts=True)
+        self._docs.append((pairs >> 32).astype(np.int32))
+        self._term_ids.append((pairs & 0xFFFFFFFF).astype(np.int32))
+        self._tfs.append(counts.astype(np.int32))
 
     def write(self, folder: Path) -> None:
         """Write the index files into a version folder."""
@@ -240,17 +240,20 @@ class Lexicon:
     def _accumulate(self, lists: Sequence[_Postings]) -> tuple[np.ndarray, np.ndarray]:
         """Every chunk in any of the lists (int32 ids, ascending) with its summed impacts."""
         total = sum(len(p.docs) for p in lists)
-        if total * 16 > self.chunks:  # dense: one scatter per list, one scan of the archive
+        if not total:
+            return np.zeros(0, np.int32), np.zeros(0, np.float32)
+        if total * 5 > self.chunks:  # dense: one scatter per list, one scan of the archive
             accumulator = np.zeros(self.chunks, np.float32)
             for p in lists:
                 accumulator[p.docs] += p.impacts
             candidates = np.flatnonzero(accumulator).astype(np.int32)
             return candidates, accumulator[candidates]
-        if not total:
-            return np.zeros(0, np.int32), np.zeros(0, np.float32)
-        candidates, where = np.unique(np.concatenate([p.docs for p in lists]), return_inverse=True)
-        sums = np.bincount(where, weights=np.concatenate([p.impacts for p in lists]), minlength=len(candidates))
-        return candidates.astype(np.int32), sums.astype(np.float32)
+        # Sparse: a stable sort of already sorted runs is a merge; then one sum per run of equal ids.
+        docs = np.concatenate([p.docs for p in lists])
+        order = np.argsort(docs, kind="stable")
+        docs, impacts = docs[order], np.concatenate([p.impacts for p in lists])[order]
+        starts = np.flatnonzero(np.r_[True, docs[1:] != docs[:-1]])
+        return docs[starts], np.add.reduceat(impacts, starts)
 
     def scores(self, terms: Sequence[str], chunk_ids: Sequence[int]) -> np.ndarray:
         """BM25 of the given chunks for the terms (0 where none occurs), in the order given."""
@@ -288,8 +291,10 @@ class Lexicon:
         if allowed is not None:
             mask = np.zeros(self.chunks, bool)
             mask[allowed] = True
-        # A lower bound on the final k-th score: the exact scores of each term's best chunks.
-        seeds = np.unique(np.concatenate([p.seeds for p in every]))
+        # A lower bound on the final k-th score: the exact scores of the best chunks of the rarest terms,
+        # where the top k most likely sit.
+        rarest = sorted(every, key=lambda p: -p.largest)[:SEED_TERMS]
+        seeds = np.unique(np.concatenate([p.seeds for p in rarest]))
         if mask is not None:
             seeds = seeds[mask[seeds]]
         seed_scores = _gather(seeds, every)
