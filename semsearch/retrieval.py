@@ -18,7 +18,7 @@ import numpy as np
 from .embedding import Embedder
 from .lexical import ANALYZER
 from .models import AlsoReported, Filters, Hit
-from .store import Index, StoredChunk, StoredSentence
+from .store import Index, StoredChunk
 
 Mode = Literal["dense", "lexical", "hybrid"]
 Fusion = Literal["weighted", "rrf"]
@@ -58,7 +58,11 @@ class RankedChunk:
 
 @dataclass(slots=True)
 class Evidence:
-    """Every candidate article with its raw score from each signal."""
+    """Every candidate article with its raw score from each signal.
+
+    Article i's sentences are ``sentence_ids[sentence_bounds[i]:sentence_bounds[i + 1]]`` (an article's
+    sentence ids are consecutive), with their cosines to the query alongside.
+    """
 
     article_ids: list[str]
     lexical: np.ndarray
@@ -66,9 +70,9 @@ class Evidence:
     sentence: np.ndarray
     chunks: list[StoredChunk]
     chunk_cosines: np.ndarray
-    chunk_vectors: np.ndarray
-    sentences: list[StoredSentence]
-    sentence_vectors: np.ndarray
+    sentence_ids: np.ndarray
+    sentence_cosines: np.ndarray
+    sentence_bounds: np.ndarray
 
 
 @dataclass(slots=True)
@@ -156,12 +160,10 @@ def recency_scores(published: Sequence[str | None], newest: str | None, half_lif
     return np.asarray(out)
 
 
-def _max_by(keys: Sequence[str], values: np.ndarray, order: dict[str, int]) -> np.ndarray:
-    """The maximum value per article, in the candidate order given."""
-    out = np.full(len(order), -np.inf)
-    for key, value in zip(keys, values):
-        i = order[key]
-        out[i] = max(out[i], value)
+def _max_by(rows: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
+    """The maximum value per article row (0 … n-1); -inf for a row with no value."""
+    out = np.full(n, -np.inf)
+    np.maximum.at(out, rows, values)
     return out
 
 
@@ -239,8 +241,8 @@ class Retriever:
         article_ids = list(dict.fromkeys(c.article_id for c in self.index.chunks(seeds).values()))
         chunks = self.index.article_chunks(article_ids)
         order = {a: i for i, a in enumerate(article_ids)}
-        chunk_vectors = self.index.chunk_vectors([c.id for c in chunks])
-        chunk_cosines = chunk_vectors @ vector
+        rows = np.fromiter((order[c.article_id] for c in chunks), np.int64, len(chunks))
+        chunk_cosines = self.index.chunk_vectors([c.id for c in chunks]) @ vector
         lexical = np.zeros(len(chunks))
         if use_lexical and chunks:
             lexical = self.index.lexical_scores(bm25.every, [c.id for c in chunks])
@@ -250,17 +252,25 @@ class Retriever:
                     s if s > 0 and all(contains_phrase(texts[c.article_id][c.start : c.end], ph)
                                        for ph in bm25.phrases) else 0.0
                     for c, s in zip(chunks, lexical)])
-        sentences = self.index.sentences_of(article_ids)
-        sentence_vectors = self.index.vectors_of([s.id for s in sentences])
-        keys = [c.article_id for c in chunks]
+        # Chunks cover their article's sentences, whose ids run consecutively: the spans need no lookup.
+        n = len(article_ids)
+        first = np.full(n, np.iinfo(np.int64).max)
+        last = np.full(n, -1)
+        np.minimum.at(first, rows, np.fromiter((c.first_sentence for c in chunks), np.int64, len(chunks)))
+        np.maximum.at(last, rows, np.fromiter((c.last_sentence for c in chunks), np.int64, len(chunks)))
+        counts = np.maximum(last - first + 1, 0)
+        bounds = np.zeros(n + 1, np.int64)
+        np.cumsum(counts, out=bounds[1:])
+        sentence_ids = np.repeat(first - bounds[:-1], counts) + np.arange(bounds[-1])
+        sentence_cosines = self.index.vectors_of(sentence_ids) @ vector if len(sentence_ids) else np.zeros(0)
+        sentence_rows = np.repeat(np.arange(n), counts)
         return Evidence(
             article_ids=article_ids,
-            lexical=_max_by(keys, lexical, order) if chunks else np.zeros(0),
-            chunk=_max_by(keys, chunk_cosines, order) if chunks else np.zeros(0),
-            sentence=(_max_by([s.article_id for s in sentences], sentence_vectors @ vector, order)
-                      if sentences else np.zeros(len(article_ids))),
-            chunks=chunks, chunk_cosines=chunk_cosines, chunk_vectors=chunk_vectors,
-            sentences=sentences, sentence_vectors=sentence_vectors,
+            lexical=_max_by(rows, lexical, n),
+            chunk=_max_by(rows, chunk_cosines, n),
+            sentence=_max_by(sentence_rows, sentence_cosines, n),
+            chunks=chunks, chunk_cosines=chunk_cosines,
+            sentence_ids=sentence_ids, sentence_cosines=sentence_cosines, sentence_bounds=bounds,
         )
 
     def score(self, evidence: Evidence, mode: Mode) -> np.ndarray:
@@ -279,10 +289,13 @@ class Retriever:
         ids = [a for a, _ in top]
         metas = self.index.articles(ids)
         texts = self.index.texts(ids)
-        sims = evidence.sentence_vectors @ vector if len(evidence.sentences) else np.zeros(0)
-        by_article: dict[str, list[int]] = {}
-        for i, s in enumerate(evidence.sentences):
-            by_article.setdefault(s.article_id, []).append(i)
+        row_of = {a: i for i, a in enumerate(evidence.article_ids)}
+        best: dict[str, list[int]] = {}
+        for article_id in ids:
+            lo, hi = evidence.sentence_bounds[row_of[article_id]], evidence.sentence_bounds[row_of[article_id] + 1]
+            closest = np.argsort(-evidence.sentence_cosines[lo:hi], kind="stable")[:2]
+            best[article_id] = sorted(int(evidence.sentence_ids[lo + j]) for j in closest)
+        spans_of = self.index.sentence_spans([i for chosen in best.values() for i in chosen])
         wanted = set(lexical_query(query).every)
         members = self.index.story_members([m.story_id for m in metas.values()])
         other_ids = [a for group in members.values() for a in group if a not in metas]
@@ -293,10 +306,9 @@ class Retriever:
         hits = []
         for article_id, score in top:
             meta, text = metas[article_id], texts[article_id]
-            rows = by_article.get(article_id, [])
-            best = sorted(sorted(rows, key=lambda i: -sims[i])[:2], key=lambda i: evidence.sentences[i].start)
-            spans = [(evidence.sentences[i].start, evidence.sentences[i].end) for i in best]
-            marked = [(s + a, s + b) for s, e in spans for a, b, term in ANALYZER.spans(text[s:e]) if term in wanted]
+            spans = [spans_of[i] for i in best[article_id]]
+            marked = [(s + a, s + b) for s, e in spans
+                      for a, b, term in ANALYZER.spans(text[s:e]) if term in wanted]
             hits.append(Hit(
                 article_id=article_id, title=meta.title, outlet=meta.outlet, published=meta.published,
                 url=meta.url, score=score, snippet=SNIPPET_JOINER.join(text[s:e] for s, e in spans), highlights=spans,

@@ -524,6 +524,10 @@ class Index:
             key=lambda s: s.id,
         )
 
+    def sentence_spans(self, ids: Sequence[int]) -> dict[int, tuple[int, int]]:
+        """(start, end) of sentences by id."""
+        return {r[0]: (r[1], r[2]) for r in self._in("SELECT id, start, end FROM sentences WHERE id IN ({})", ids)}
+
     def article_sentences(self, article_id: str) -> list[StoredSentence]:
         """Every sentence of one article, in order."""
         rows = self.db.execute(

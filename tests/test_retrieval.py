@@ -137,7 +137,7 @@ def test_search_page_has_filters_and_marks_terms(client):
 
 
 @pytest.mark.parametrize("depth", [1, 3, 50])
-def test_best_chunk_bm25_per_article_equals_scoring_every_chunk(engine, depth):
+def test_article_signals_equal_scoring_every_chunk_and_sentence(engine, depth):
     from semsearch.retrieval import Params, Retriever
 
     retriever = Retriever(engine.index, engine.embedder, Params(depth=depth))
@@ -148,3 +148,7 @@ def test_best_chunk_bm25_per_article_equals_scoring_every_chunk(engine, depth):
         best = {a: max((every[c.id] for c in evidence.chunks if c.article_id == a), default=0.0)
                 for a in evidence.article_ids}
         assert evidence.lexical.tolist() == pytest.approx([best[a] for a in evidence.article_ids])
+        # The sentence signal, taken from consecutive id ranges, equals every stored sentence's cosine.
+        closest = [max(engine.index.vectors_of([s.id for s in engine.index.article_sentences(a)]) @ vector)
+                   for a in evidence.article_ids]
+        assert evidence.sentence.tolist() == pytest.approx(closest, abs=1e-5)
