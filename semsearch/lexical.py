@@ -71,10 +71,16 @@ class Analyzer:
         memo, stem = self._memo, self.stem
         return [memo.get(w) or stem(w) for w in _WORD.findall(text.lower())]
 
-    def spans(self, text: str) -> list[tuple[int, int, str]]:
-        """Each word of a text as (start, end, index term)."""
-        memo, stem = self._memo, self.stem
-        return [(m.start(), m.end(), memo.get(w) or stem(w)) for m in _WORD.finditer(text) for w in [m.group().lower()]]
+    def marks(self, text: str, terms: Iterable[str]) -> list[tuple[int, int]]:
+        """(start, end) of each word of a text whose index term is one of the given terms."""
+        wanted = set(terms)
+        if not wanted:
+            return []
+        # A Porter stem less its last letter begins the word it came from ("studi" ← "studies"), so one
+        # regular-expression pass finds the few words worth stemming.
+        prefixes = sorted({t[:-1] if len(t) > 3 else t for t in wanted}, key=len, reverse=True)
+        pattern = re.compile(r"(?<![^\W_])(?:" + "|".join(map(re.escape, prefixes)) + r")[^\W_]*", re.I)
+        return [(m.start(), m.end()) for m in pattern.finditer(text) if self.stem(m.group().lower()) in wanted]
 
 
 ANALYZER = Analyzer()

@@ -12,19 +12,20 @@ _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 @cache
-def _field_names(cls: type) -> tuple[str, ...]:
-    return tuple(f.name for f in fields(cls))
+def _field_names(cls: type) -> tuple[str, ...] | None:
+    return tuple(f.name for f in fields(cls)) if is_dataclass(cls) else None
 
 
 def plain(value: object) -> object:
     """A JSON-ready copy: dataclasses become dicts, tuples lists (asdict's deep copies cost ms per response)."""
-    if is_dataclass(value):
-        return {name: plain(getattr(value, name)) for name in _field_names(type(value))}
+    if isinstance(value, str | int | float | None):
+        return value
     if isinstance(value, list | tuple):
         return [plain(v) for v in value]
     if isinstance(value, dict):
         return {k: plain(v) for k, v in value.items()}
-    return value
+    names = _field_names(type(value))
+    return value if names is None else {name: plain(getattr(value, name)) for name in names}
 
 
 def article_id_for(title: str, text: str) -> str:

@@ -307,8 +307,7 @@ class Retriever:
         for article_id, score in top:
             meta, text = metas[article_id], texts[article_id]
             spans = [spans_of[i] for i in best[article_id]]
-            marked = [(s + a, s + b) for s, e in spans
-                      for a, b, term in ANALYZER.spans(text[s:e]) if term in wanted]
+            marked = [(s + a, s + b) for s, e in spans for a, b in ANALYZER.marks(text[s:e], wanted)]
             hits.append(Hit(
                 article_id=article_id, title=meta.title, outlet=meta.outlet, published=meta.published,
                 url=meta.url, score=score, snippet=SNIPPET_JOINER.join(text[s:e] for s, e in spans), highlights=spans,

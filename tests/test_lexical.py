@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import re
 import sqlite3
 
 import numpy as np
@@ -88,11 +89,24 @@ def test_required_terms_must_all_occur(tmp_path):
     assert lexicon.top(["nowher"], 5, required=["nowher"])[0].tolist() == []
 
 
+TRICKY = ("Happy happiness studies studied agreed generalization Cafés café relational striking strikes "
+          "dockworkers 2,300 workers' re-election reelected ponies pony Ireland irely sky skies").split()
+
+
 def test_analyzer_folds_accents_and_stems():
     assert ANALYZER.terms("Cafés RUNNING_fast") == ["cafe", "run", "fast"]
-    text = "Striking dockworkers"
-    assert [(text[s:e], term) for s, e, term in ANALYZER.spans(text)] == [("Striking", "strike"),
-                                                                          ("dockworkers", "dockwork")]
+
+
+@settings(max_examples=60, deadline=None)
+@given(words=st.lists(st.sampled_from(TRICKY + WORDS), min_size=1, max_size=30),
+       chosen=st.lists(st.sampled_from(TRICKY + WORDS), min_size=1, max_size=4),
+       glue=st.sampled_from([" ", ", ", "\n", " (", "-"]))
+def test_marks_are_exactly_the_words_whose_term_is_wanted(words, chosen, glue):
+    text = glue.join(words)
+    wanted = {t for w in chosen for t in ANALYZER.terms(w)}
+    expected = [(m.start(), m.end()) for m in re.finditer(r"[^\W_]+", text)
+                if ANALYZER.stem(m.group().lower()) in wanted]
+    assert ANALYZER.marks(text, wanted) == expected
 
 
 def test_empty_index(tmp_path):
