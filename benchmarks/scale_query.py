@@ -10,12 +10,12 @@ Usage: SEMSEARCH_EMBED_BACKEND=onnx python benchmarks/scale_query.py --index /wo
 2. On the second server, after `--warmup` requests that are not counted: p50/p95/p99 of /api/search with and
    without the brief (`summary=false`), 1 client and 8 concurrent clients, `--requests` each, questions cycled.
 3. Per-stage medians over the first `--requests` questions from `debug=true` (embed, retrieve, brief,
-   serialize = the engine's to_dict) and the remainder of the client's latency (FastAPI response
-   validation, JSON encoding, HTTP on loopback).
+   serialize = the engine's to_dict) and the remainder of the client's latency (JSON encoding and HTTP
+   on loopback).
 4. Server RSS (anonymous and file-backed) after the run, per million chunks.
-5. With --profile, the same questions in-process with the Index's methods timed by kind (ANN, FTS5,
-   SQLite row fetches, stored vectors), so `retrieve` and `brief` split further, plus the cost of FastAPI's
-   response validation and JSON encoding of a real response body.
+5. With --profile, the same questions in-process with the Index's methods timed by kind (ANN, BM25,
+   SQLite row fetches, stored vectors), so `retrieve` and `brief` split further, plus the cost of encoding a
+   real response body as /api/search does.
 """
 
 from __future__ import annotations
@@ -51,6 +51,8 @@ KINDS = {
     "article_chunks": "sqlite rows",
     "sentences_of": "sqlite rows",
     "sentences_between": "sqlite rows",
+    "sentence_spans": "sqlite rows",
+    "story_ids": "sqlite rows",
     "articles": "sqlite rows",
     "texts": "sqlite rows",
     "story_members": "sqlite rows",
@@ -173,7 +175,7 @@ def stage_medians(url: str, questions: list[str], summary: bool) -> dict[str, fl
             for stage, ms in body["timings"].items():
                 stages[stage].append(ms)
             stages["took_ms"].append(body["took_ms"])
-            stages["http+validate+json"].append(client_ms - body["took_ms"] - body["timings"]["serialize"])
+            stages["http+json"].append(client_ms - body["took_ms"] - body["timings"]["serialize"])
             stages["client"].append(client_ms)
             stages["kB"].append(len(r.content) / 1000)
     return {stage: statistics.median(values) for stage, values in stages.items()}
@@ -215,15 +217,12 @@ def timed_index_methods(totals: dict[str, float], stage: list[str]) -> Iterator[
 
 
 def profile_in_process(index: Path, questions: list[str]) -> None:
-    """Per-kind split of retrieve and brief, in-process, and the cost of FastAPI's response encoding."""
-    from fastapi.encoders import jsonable_encoder
-    from pydantic import TypeAdapter
+    """Per-kind split of retrieve and brief, in-process, and the cost of encoding the response."""
+    from fastapi.responses import JSONResponse
 
     import semsearch.engine as engine_module
     from semsearch.engine import Engine
     from semsearch.retrieval import Retriever
-    from semsearch.schemas import SearchOut
-
     engine = Engine(get_settings().model_copy(update={"index_dir": index}))
     for q in questions[:3]:  # loads the model and touches the index pages
         engine.search(q)
@@ -241,7 +240,6 @@ def profile_in_process(index: Path, questions: list[str]) -> None:
         return original_summarize(*args, **kwargs)
 
     Retriever.retrieve, engine_module.summarize = retrieve, summarize
-    adapter = TypeAdapter(SearchOut)
     try:
         with timed_index_methods(totals, stage):
             for q in questions:
@@ -256,10 +254,10 @@ def profile_in_process(index: Path, questions: list[str]) -> None:
                 started = time.perf_counter()
                 body = response.to_dict()
                 to_dict = time.perf_counter()
-                encoded = json.dumps(jsonable_encoder(adapter.dump_python(adapter.validate_python(body))))
+                encoded = JSONResponse(body).body  # what /api/search sends
                 done = time.perf_counter()
                 per_query["serialize.to_dict"].append((to_dict - started) * 1000)
-                per_query["serialize.validate+json"].append((done - to_dict) * 1000)
+                per_query["serialize.json"].append((done - to_dict) * 1000)
                 per_query["response kB"].append(len(encoded) / 1000)
     finally:
         Retriever.retrieve, engine_module.summarize = original_retrieve, original_summarize
@@ -320,7 +318,7 @@ def main() -> None:
                 print(f"{LEVEL_NAMES[summary]:26} {clients:7d} {r['rps']:6.1f} {r['p50']:7.1f} {r['p95']:7.1f} "
                       f"{r['p99']:7.1f} {r['errors']:6d}  {os.getloadavg()[0]:.2f}", flush=True)
         print("\nPer-stage medians, 1 client, debug=true (ms; serialize = the engine's to_dict; "
-              "http+validate+json = client latency - took_ms - serialize)")
+              "http+json = client latency - took_ms - serialize)")
         for summary in (True, False):
             m = stage_medians(url, questions[: args.requests], summary)
             print(f"{LEVEL_NAMES[summary]:26} " + "  ".join(f"{k} {v:.2f}" for k, v in m.items()), flush=True)
