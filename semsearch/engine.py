@@ -106,6 +106,8 @@ class Engine:
             elif name != wanted:
                 log.warning("serving older index version %s instead", name)
             self._index = opened
+            if self.settings.read_ahead:
+                opened.read_ahead()
             if name == wanted:
                 self._refused, self.last_error = None, None
             return

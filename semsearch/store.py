@@ -465,6 +465,7 @@ class Index:
             )
         self.version = name
         self._local = threading.local()
+        self._closed = threading.Event()
         # A filtered query needs its chunk ids twice (the vector search and the lexical leg); a version never
         # changes, so recent answers are kept.
         self.filtered_chunk_ids = lru_cache(maxsize=8)(self._filtered_chunk_ids)
@@ -479,6 +480,25 @@ class Index:
             raise IndexUnavailable(f"index version {name}: {exc}") from None
         except (OSError, RuntimeError, ValueError, KeyError, sqlite3.Error) as exc:
             raise IndexCorrupt(f"index version {name} cannot be loaded: {exc}") from None
+
+    def read_ahead(self) -> threading.Thread:
+        """Read this version's files once in a background thread, so the OS page cache holds them.
+
+        Every file is memory-mapped or read on demand; until the kernel has the pages, a first-seen
+        question waits on disk (four times slower at a million chunks). The kernel only reads ahead a
+        few megabytes on request (posix_fadvise), so the thread reads the files itself, in large blocks.
+        """
+        def run() -> None:
+            block = bytearray(4 << 20)
+            for name in self.manifest.get("files", {}):
+                with contextlib.suppress(OSError), (self.path / name).open("rb", buffering=0) as fh:
+                    while not self._closed.is_set() and fh.readinto(block):
+                        pass
+            log.info("index version %s read into the page cache", self.version)
+
+        thread = threading.Thread(target=run, name=f"read-ahead-{self.version}", daemon=True)
+        thread.start()
+        return thread
 
     @property
     def backend(self) -> str:
@@ -665,6 +685,7 @@ class Index:
 
     def close(self) -> None:
         """Close this thread's connection (others close with their threads) and the vector backend's."""
+        self._closed.set()
         self.vectors.close()
         conn = getattr(self._local, "db", None)
         if conn is not None:

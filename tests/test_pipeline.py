@@ -153,3 +153,14 @@ def test_missing_source_folder_is_reported(tmp_path):
     assert report.articles == 1
     assert any("no such file" in s.reason for s in report.skipped)
     shutil.rmtree(settings.index_dir)
+
+
+def test_read_ahead_reads_the_version_and_stops_when_closed(settings):
+    index = Index(settings.index_dir, MODEL_NAME)
+    thread = index.read_ahead()
+    thread.join(30)
+    assert not thread.is_alive()
+    index.close()
+    again = index.read_ahead()  # a closed index reads nothing more, and the thread ends at once
+    again.join(5)
+    assert not again.is_alive()
