@@ -63,6 +63,9 @@ class Embedder:
             options = onnxruntime.SessionOptions()
             # A Ray worker (or any pinned process) says how many cores it was given; else up to 4.
             options.intra_op_num_threads = int(os.environ.get("OMP_NUM_THREADS") or 0) or min(4, os.cpu_count() or 1)
+            # Idle threads would spin for work between queries: on 2 shared cores that burnt 1.5x the CPU of
+            # the query itself and slowed everything else in the request (docs/benchmarks.md, Archive scale).
+            options.add_session_config_entry("session.intra_op.allow_spinning", "0")
             self._session = onnxruntime.InferenceSession(
                 str(onnx_model(self.path)), options, providers=["CPUExecutionProvider"]
             )
