@@ -8,7 +8,11 @@ Usage: SEMSEARCH_EMBED_BACKEND=onnx python benchmarks/scale_query.py --index /wo
    SEMSEARCH_VERIFY_ON_LOAD (checksums every file before serving) and once with it off. The OS page cache
    is whatever earlier runs left (warm: the files were just built or read), which the table says.
 2. On the second server, after `--warmup` requests that are not counted: p50/p95/p99 of /api/search with and
-   without the brief (`summary=false`), 1 client and 8 concurrent clients, `--requests` each, questions cycled.
+   without the brief (`summary=false`), 1 client and 8 concurrent clients, `--requests` each. Each row asks
+   questions no earlier row asked (cycling only when the set runs out), so caches of earlier questions do
+   not flatter it, and each row starts on a warm OS page cache (the index files are read just before):
+   this VM pages out file pages untouched for 60 s (DAMON), which a dedicated server does not do; pass
+   --cold-cache to skip that.
 3. Per-stage medians over the first `--requests` questions from `debug=true` (embed, retrieve, brief,
    serialize = the engine's to_dict) and the remainder of the client's latency (JSON encoding and HTTP
    on loopback).
@@ -125,6 +129,15 @@ def stop(server: subprocess.Popen) -> None:
     except subprocess.TimeoutExpired:
         server.kill()
         server.wait()
+
+
+def warm_page_cache(version_dir: Path) -> None:
+    """Read every file of the version once, so the kernel holds its pages."""
+    block = bytearray(4 << 20)
+    for path in version_dir.iterdir():
+        with path.open("rb", buffering=0) as fh:
+            while fh.readinto(block):
+                pass
 
 
 def run_level(url: str, questions: list[str], clients: int, total: int, params: dict) -> dict:
@@ -285,6 +298,7 @@ def main() -> None:
     parser.add_argument("--levels", default="1,8")
     parser.add_argument("--warmup", type=int, default=10)
     parser.add_argument("--profile", action="store_true", help="also split the stages in-process")
+    parser.add_argument("--cold-cache", action="store_true", help="do not read the index files before each row")
     args = parser.parse_args()
     questions = load_questions(args.questions)
     manifest_path = args.index / "versions" / (args.index / "CURRENT").read_text().strip() / "manifest.json"
@@ -311,14 +325,19 @@ def main() -> None:
                 http.get("/api/search", params={"q": questions[-1 - i % len(questions)]})
         print(f"\nHTTP on loopback, {args.requests} requests per row, warm-up of {args.warmup} excluded")
         print(f"{'':26} {'clients':>7} {'req/s':>6} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} {'errors':>6}  loadavg")
+        row = 0
         for summary in (True, False):
             params = {} if summary else {"summary": "false"}
             for clients in (int(x) for x in args.levels.split(",")):
-                r = run_level(url, questions, clients, args.requests, params)
+                if not args.cold_cache:
+                    warm_page_cache(manifest_path.parent)
+                fresh = [questions[(row * args.requests + i) % len(questions)] for i in range(args.requests)]
+                row += 1
+                r = run_level(url, fresh, clients, args.requests, params)
                 print(f"{LEVEL_NAMES[summary]:26} {clients:7d} {r['rps']:6.1f} {r['p50']:7.1f} {r['p95']:7.1f} "
                       f"{r['p99']:7.1f} {r['errors']:6d}  {os.getloadavg()[0]:.2f}", flush=True)
-        print("\nPer-stage medians, 1 client, debug=true (ms; serialize = the engine's to_dict; "
-              "http+json = client latency - took_ms - serialize)")
+        print("\nPer-stage medians, 1 client, debug=true, questions of the first row asked again (ms; serialize = "
+              "the engine's to_dict; http+json = client latency - took_ms - serialize)")
         for summary in (True, False):
             m = stage_medians(url, questions[: args.requests], summary)
             print(f"{LEVEL_NAMES[summary]:26} " + "  ".join(f"{k} {v:.2f}" for k, v in m.items()), flush=True)

@@ -2,8 +2,8 @@
 
 Single-document runs vary the generic profile (brief.GENERIC), --topics the query-focused defaults.
 
-    SEMSEARCH_CACHE_DIR=/work/cache/semsearch python benchmarks/tune_brief.py "BBC News Summary" --limit 300 \
-        --work /tmp/tune300 [--topics]
+    SEMSEARCH_CACHE_DIR=/work/cache/semsearch python benchmarks/tune_brief.py "BBC News Summary" --limit 700 \
+        --work /tmp/tune700 [--topics]
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ from semsearch.eval_summary import load_pairs, make_scorer, open_index, run_sing
 from semsearch.retrieval import Retriever
 
 GRID = {
-    "w_coverage": [0.0, 2.0, 4.0, 8.0],
-    "w_word_centrality": [0.0, 2.0],
+    "w_coverage": [4.0, 8.0, 16.0, 32.0],
+    "w_word_centrality": [0.0, 2.0, 4.0],
     "w_lead": [0.0, 0.3, 0.6],
     "diversity": [0.0, 0.1],
 }
@@ -31,7 +31,7 @@ def main() -> None:
     """Print ROUGE-2 F1 (single-document) or recall (topic proxy) for every point of the grid."""
     parser = argparse.ArgumentParser()
     parser.add_argument("folder", type=Path)
-    parser.add_argument("--limit", type=int, default=300)
+    parser.add_argument("--limit", type=int, default=700)
     parser.add_argument("--work", type=Path, required=True)
     parser.add_argument("--topics", action="store_true", help="tune on the multi-document topic proxy instead")
     args = parser.parse_args()

@@ -4,14 +4,15 @@ Selection: every usable sentence of the top retrieved chunks is scored by releva
 (stored sentence vector · query vector, plus overlap with the question's content words), by its
 centrality among the candidates (LexRank over the stored vectors and TextRank over shared words, both
 biased towards the question), by a news prior (an article's lead carries its key facts) and by the
-retriever's rank of its article. Units (a sentence, or a sentence that leans on
-its predecessor together with that predecessor) are then taken greedily under the word budget by
+retriever's rank of its article. Units (a sentence, a sentence that leans on its predecessor together
+with that predecessor, or one that may follow the sentence its pronoun goes back to) are then taken
+greedily under the word budget by
 maximal marginal relevance; one that repeats a chosen sentence is never shown twice but lends that
 sentence its citation (same words) or a corroboration (another outlet's own words). A generic brief of
 given articles (GENERIC) also weighs coverage: how many of the words its sentences keep repeating a
 sentence carries.
 
-Nothing is parsed per query that was parsed before: each stored sentence's text, flags and stems are
+Nothing is parsed per query that was parsed before: each stored sentence's text, flags and words are
 derived once and kept in a bounded process-wide cache keyed by index version.
 """
 
@@ -43,12 +44,30 @@ _ANTECEDENT_OPENER = re.compile(
     r"the latter|the former)\b",
     re.I,
 )
+# Openers of that kind that point at nothing before them: the time of writing ("This year", "These days"),
+# a list of names ("Both Foxx and Swank"), "So far", "So-called", generic "Those who", and expletive "it"
+# ("It is thought that ...", "It is not clear whether ..."; not "It is expected to ...", where "it" is a thing).
+_SELF_CONTAINED_OPENER = re.compile(
+    r"^[\"“‘']?(?:(?:this|these)\s+(?:year|week|weekend|month|season|summer|winter|spring|autumn|morning|days)\b"
+    r"|both\s+(?-i:[A-Z])|so\s+far\b|so-called\b|those\s+(?:who|whose)\b"
+    r"|it\s+(?:is|was|has\s+been)\s+(?:(?:not|now|also|widely|generally)\s+)?"
+    r"(?:thought|hoped|understood|estimated|believed|expected|feared|predicted|reported|rumoured|announced|known|"
+    r"said|claimed)\b(?!\s+to\b)"
+    r"|it\s+(?:is|was)\s+(?:not\s+)?(?:clear|unclear|likely|unlikely|possible)\s+"
+    r"(?:that|whether|if|how|why|what|when|where|who)\b)",
+    re.I,
+)
 # ... or names its speaker only by a pronoun: '"We will appeal," he said.'
 _PRONOUN_ATTRIBUTION = re.compile(
-    r"[,\"”’]\s+(?:he|she|they)\s+(?:said|says|added|adds|told|explained|noted|argued|warned|insisted|claimed|"
+    r"[,\"”’]\s+(he|she|they)\s+(?:said|says|added|adds|told|explained|noted|argued|warned|insisted|claimed|"
     r"stressed|continued|asked)\b",
     re.I,
 )
+# A pronoun opening a sentence, or naming its speaker, with no connective before it: all the sentence needs
+# from before is whom the pronoun means (see anchor).
+_PRONOUN_OPENER = re.compile(r"^[\"“‘']?(he|his|him|she|her|hers|it|its|they|them|their)\b", re.I)
+_PRONOUN_CLASS = {"his": "he", "him": "he", "her": "she", "hers": "she", "its": "it", "them": "they",
+                  "their": "they"}
 # Captions, credits, bylines, rails and other page furniture that is not a statement of fact. Label words
 # count only as labels ("Photo: ...", "Credit: ..."), and "By" only before a name, because news sentences
 # open with "By contrast", "By 2008", "Image sensors ...", "Share prices ..." and "Credit card debt ...".
@@ -61,15 +80,37 @@ _FURNITURE = re.compile(
     re.I,
 )
 _ENDS_LIKE_A_SENTENCE = re.compile(r"[.!]['\"”’)\]]*$")
-_STEM_BUCKETS = 256
-# Stems are kept as 24-bit hashes: two of a pool's few thousand words rarely share one.
-_STEM_MASK = (1 << 24) - 1
+# Words are kept as 24-bit hashes: two of a pool's few thousand words rarely share one.
+_WORD_MASK = (1 << 24) - 1
+_WORD = re.compile(r"\w+")
+# What a sentence is about is in its other words: these (and the pieces of "it's", "we'll") only hold it
+# together. Reporting verbs are not among them: "said" ties a story's attributed statements together, and
+# dropping it too cost 0.012 ROUGE-2 F1 on the BBC tune half (docs/benchmarks.md).
+_FUNCTION_WORDS = frozenset(
+    "a about above across after afterwards again against ago all almost along already also although always "
+    "am among amongst an and another any anyone anything anyway anywhere are around as at away b be became "
+    "because become becomes been before being below beside besides between beyond both but by c can cannot "
+    "could d did do does doing done down during e each either else elsewhere enough etc even ever every everyone "
+    "everything f few for former formerly from further g get gets getting got h had has have having he her "
+    "here hers herself him himself his how however i if in indeed into is it its itself j just k l last later "
+    "latter least less ll m many may me meanwhile might more moreover most mostly much must my myself n neither "
+    "never nevertheless next no nobody none nor not nothing now nowhere o of off often on once one only onto "
+    "or other others otherwise our ours ourselves out over own p per perhaps q quite r rather re s same several "
+    "shall she should since so some somehow someone something sometimes still such t than that the their theirs "
+    "them themselves then there thereby therefore these they this those though through throughout thus to together "
+    "too toward towards u under unless until up upon us v ve very via w was we well were what whatever when "
+    "whenever where whereas whether which while who whoever whom whose why will with within without would x "
+    "y yet you your yours yourself yourselves z two three four five six seven eight nine ten"
+    .split()
+)
 # Redundancy across outlets of one story (see _repeat_similarity); chosen on the sample's same-story pairs.
 STORY_BONUS = 0.1
 FIGURE_TWIN_COSINE = 0.55
 _FIGURE = re.compile(r"\d[\d,.]*\d|\d")
 # A sentence may bring at most this many predecessors it leans on ('He said ... But ...').
 MAX_LEAN = 2
+# The longest run of same-pronoun sentences a sentence may skip back over (see anchor).
+_ANCHOR_REACH = 6
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,10 +137,10 @@ class BriefOptions:
 
 
 # A generic brief of given articles (no real question: "summarize this story"): what the articles keep
-# repeating comes first, not closeness to a headline. Chosen on the BBC tune half, where it scores 0.690
-# ROUGE-2 F1 against 0.638 with the query-focused weights; those keep relevance first because coverage
-# cost the query-focused checks (docs/benchmarks.md, "## Brief").
-GENERIC = BriefOptions(w_coverage=8.0, w_word_centrality=2.0, w_lead=0.3, diversity=0.0, worth_by_words=True)
+# repeating comes first, not closeness to a headline. Chosen on the BBC tune half (700 articles), where it
+# scores 0.724 ROUGE-2 F1 against 0.687 with the query-focused weights; those keep relevance first because
+# coverage cost the query-focused checks (docs/benchmarks.md, "## Brief").
+GENERIC = BriefOptions(w_coverage=16.0, w_word_centrality=2.0, w_lead=0.3, diversity=0.0, worth_by_words=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,14 +152,15 @@ class _Facts:
     words: int
     usable: bool
     leans: bool
-    stems: np.ndarray  # hashed content-word stems, distinct
+    words_seen: np.ndarray  # hashed content words, distinct
     figures: frozenset[str]
+    pronoun: str  # see leading_pronoun
 
 
 def _derive(sentence: StoredSentence, text: str) -> _Facts:
     """The facts of one sentence from its text."""
     return _Facts(sentence, text, words_of(text), usable(text), needs_antecedent(text),
-                  _hashed(_stems(query_terms(text))), frozenset(_FIGURE.findall(text)))
+                  _hashed(content_words(text)), frozenset(_FIGURE.findall(text)), leading_pronoun(text))
 
 
 class _FactCache:
@@ -173,6 +215,7 @@ class _Pool:
     facts: list[_Facts]
     vectors: np.ndarray
     units: list[tuple[int, ...]]
+    anchors: list[int]  # per unit: the row that must already be chosen before it may be (-1: none)
     rank: dict[str, int]
     metas: dict[str, ArticleMeta]
     scores: np.ndarray = field(default_factory=lambda: np.zeros(0))
@@ -207,7 +250,36 @@ def usable(text: str) -> bool:
 
 def needs_antecedent(text: str) -> bool:
     """Whether a sentence only makes sense after the one before it."""
-    return bool(_ANTECEDENT_OPENER.match(text) or _PRONOUN_ATTRIBUTION.search(text))
+    opens = _ANTECEDENT_OPENER.match(text) and not _SELF_CONTAINED_OPENER.match(text)
+    return bool(opens or _PRONOUN_ATTRIBUTION.search(text))
+
+
+def leading_pronoun(text: str) -> str:
+    """'he', 'she', 'it' or 'they' when all a sentence leans on its predecessor for is whom that pronoun means."""
+    if not needs_antecedent(text):
+        return ""
+    match = _PRONOUN_OPENER.match(text)
+    if match is None and not _ANTECEDENT_OPENER.match(text):
+        match = _PRONOUN_ATTRIBUTION.search(text)
+    if match is None:
+        return ""
+    word = match.group(1).lower()
+    return _PRONOUN_CLASS.get(word, word)
+
+
+def anchor(pronouns: Sequence[str], leans: Sequence[bool], i: int) -> int | None:
+    """The earlier sentence that sentence i may follow instead of its predecessor, in one article's sentences.
+
+    In a run of sentences opening with the same pronoun ("He said ... He added ... His ..."), each means
+    whom the first means, and the first leans on the sentence before the run; so any sentence of the run
+    reads as well right after that sentence, provided it stands alone.
+    """
+    if not pronouns[i] or i < 2 or pronouns[i - 1] != pronouns[i]:
+        return None
+    j = i - 1
+    while j > 0 and pronouns[j] == pronouns[i] and i - j <= _ANCHOR_REACH:
+        j -= 1
+    return None if leans[j] or pronouns[j] == pronouns[i] else j
 
 
 def summarize(index: Index, retrieval: Retrieval, options: BriefOptions = BriefOptions()) -> Brief:
@@ -258,7 +330,7 @@ def _brief(
 
 
 def _pool(index: Index, ids: list[int], rank: dict[str, int]) -> _Pool:
-    """Usable candidates as units: alone, or after the predecessors they lean on."""
+    """Usable candidates as units: alone, after the predecessors they lean on, or after their anchor."""
     by_id = {i: f for i, f in _FACTS.get(index, ids).items() if f.sentence.article_id in rank}
     candidates = [by_id[i] for i in ids if i in by_id and by_id[i].usable]
     # Predecessors are read only for the sentences that lean on them, one step back at a time.
@@ -274,6 +346,7 @@ def _pool(index: Index, ids: list[int], rank: dict[str, int]) -> _Pool:
     row = {sid: n for n, sid in enumerate(order)}
     facts = [by_id[sid] for sid in order]
     units: list[tuple[int, ...]] = []
+    anchors: list[int] = []
     for f in candidates:
         run = [row[f.sentence.id]]
         while facts[run[0]].leans and len(run) <= MAX_LEAN:
@@ -286,44 +359,63 @@ def _pool(index: Index, ids: list[int], rank: dict[str, int]) -> _Pool:
             run.insert(0, row[prev.sentence.id])
         if not facts[run[0]].leans:
             units.append(tuple(run))
+            anchors.append(-1)
+        if f.pronoun:
+            found = _anchor_of(f, by_id)
+            if found is not None:
+                units.append((row[f.sentence.id],))
+                anchors.append(row[found])
     vectors = index.vectors_of(order) if order else np.zeros((0, 0), np.float32)
-    return _Pool(facts, vectors, units, rank, index.articles(list(rank)))
+    return _Pool(facts, vectors, units, anchors, rank, index.articles(list(rank)))
 
 
-def _stems(words: Sequence[str]) -> set[str]:
-    """Crude stems (5-letter prefixes) so 'strikes' meets 'striking'."""
-    return {w[:5] for w in words}
+def _anchor_of(f: _Facts, by_id: dict[int, _Facts]) -> int | None:
+    """The id of the sentence f may follow instead of its predecessor (see anchor), when by_id holds the run."""
+    run = [f]
+    while len(run) <= _ANCHOR_REACH + 1:
+        prev = by_id.get(run[-1].sentence.id - 1)
+        if prev is None or prev.sentence.article_id != f.sentence.article_id:
+            break
+        run.append(prev)
+    run.reverse()
+    found = anchor([x.pronoun for x in run], [x.leans for x in run], len(run) - 1)
+    return None if found is None else run[found].sentence.id
 
 
-def _hashed(stems: Iterable[str]) -> np.ndarray:
-    """Stems as the hashed ids _Facts keeps."""
-    return np.unique(np.fromiter((zlib.crc32(w.encode()) & _STEM_MASK for w in stems), dtype=np.int64))
+def content_words(text: str) -> set[str]:
+    """The distinct lower-cased words of a text that are not function words."""
+    return {w for w in (m.lower() for m in _WORD.findall(text)) if w not in _FUNCTION_WORDS}
+
+
+def _hashed(words: Iterable[str]) -> np.ndarray:
+    """Words as the hashed ids _Facts keeps."""
+    return np.unique(np.fromiter((zlib.crc32(w.encode()) & _WORD_MASK for w in words), dtype=np.int64))
 
 
 def _bags(pool: _Pool) -> tuple[np.ndarray, np.ndarray]:
-    """Every sentence's stems flattened into one array, with the pool row each belongs to."""
-    stems = [f.stems for f in pool.facts]
-    rows = np.repeat(np.arange(len(stems)), [len(s) for s in stems])
-    return (np.concatenate(stems) if stems else np.zeros(0, np.int64)), rows
+    """Every sentence's content words flattened into one array, with the pool row each belongs to."""
+    words = [f.words_seen for f in pool.facts]
+    rows = np.repeat(np.arange(len(words)), [len(w) for w in words])
+    return (np.concatenate(words) if words else np.zeros(0, np.int64)), rows
 
 
-def _word_overlap(flat: np.ndarray, rows: np.ndarray, n: int) -> np.ndarray:
-    """TextRank's sentence graph: shared content-word stems over the log lengths of the two sentences."""
-    # Stems folded into a few buckets keep this to one small matrix product at query time (exact stems
-    # scored lower on the query-focused BBC checks, 0.386 against 0.404 ROUGE-2 recall in `multi`).
-    bags = np.zeros((n, _STEM_BUCKETS), dtype=np.float32)
-    bags[rows, flat % _STEM_BUCKETS] = 1.0
+def _word_overlap(rows: np.ndarray, inverse: np.ndarray, counts: np.ndarray, n: int) -> np.ndarray:
+    """TextRank's sentence graph: shared content words over the log lengths of the two sentences."""
+    # Only words in two or more sentences link any: a pool's few hundred of them keep this one small product.
+    shared = counts[inverse] > 1
+    columns = np.cumsum(counts > 1) - 1
+    bags = np.zeros((n, int(columns[-1]) + 1 if len(columns) else 0), dtype=np.float32)
+    bags[rows[shared], columns[inverse[shared]]] = 1.0
     log_len = np.log(np.maximum(np.bincount(rows, minlength=n), 2)).astype(np.float32)
     return (bags @ bags.T) / (log_len[:, None] + log_len[None, :])
 
 
-def _coverage(flat: np.ndarray, rows: np.ndarray, n: int) -> np.ndarray:
-    """How many (other sentence, shared content-word stem) pairs each sentence has; scaled so the best is 1.
+def _coverage(rows: np.ndarray, inverse: np.ndarray, counts: np.ndarray, n: int) -> np.ndarray:
+    """How many (other sentence, shared content word) pairs each sentence has; scaled so the best is 1.
 
     The words a set of sentences keeps repeating are what it is about, so a sentence that carries many
     of them is worth quoting (the unnormalized degree of the TextRank graph; SumBasic's intuition).
     """
-    _, inverse, counts = np.unique(flat, return_inverse=True, return_counts=True)
     degree = np.bincount(rows, weights=counts[inverse] - 1.0, minlength=n)
     return degree / max(float(degree.max(initial=0.0)), 1e-9)
 
@@ -346,15 +438,17 @@ def _score(pool: _Pool, query_vector: np.ndarray, terms: Sequence[str], options:
     n = len(pool.facts)
     relevance = pool.vectors @ query_vector
     flat, rows = _bags(pool)
-    wanted = _hashed(_stems(terms))
+    wanted = _hashed(w for w in terms if w not in _FUNCTION_WORDS)
     lexical = np.bincount(rows, weights=np.isin(flat, wanted), minlength=n) / max(len(wanted), 1)
     pool.similarity = pool.vectors @ pool.vectors.T
     pool.repeat_similarity = _repeat_similarity(pool, options.redundancy)
     bias = np.clip(relevance, 1e-6, None)
     bias /= bias.sum()
     centrality = _rank(pool.similarity.copy(), bias, options.teleport)
-    word_centrality = _rank(_word_overlap(flat, rows, n), bias, options.teleport) if options.w_word_centrality else 0.0
-    coverage = _coverage(flat, rows, n) if options.w_coverage else 0.0
+    _, inverse, counts = np.unique(flat, return_inverse=True, return_counts=True)
+    word_centrality = (_rank(_word_overlap(rows, inverse, counts, n), bias, options.teleport)
+                       if options.w_word_centrality else 0.0)
+    coverage = _coverage(rows, inverse, counts, n) if options.w_coverage else 0.0
     ordinals = np.fromiter((f.sentence.ordinal for f in pool.facts), dtype=np.float32, count=n)
     lead = (1.0 + ordinals) ** -options.lead_decay
     # The retriever's best articles are likelier to be about the question as a whole, not in passing.
@@ -407,6 +501,8 @@ def _select(pool: _Pool, floor: float, options: BriefOptions) -> tuple[list[int]
     members = np.where(present, members, 0)
     keep = np.where(present, pool.relevance[members], -np.inf).max(axis=1) >= floor
     members, present = members[keep], present[keep]
+    anchors = np.asarray(pool.anchors, dtype=np.int64)[keep]
+    anchored = anchors >= 0
     if not len(members):
         return [], {}
     cost = np.fromiter((f.words for f in pool.facts), dtype=np.int64, count=len(pool.facts))[members] * present
@@ -423,13 +519,15 @@ def _select(pool: _Pool, floor: float, options: BriefOptions) -> tuple[list[int]
         unit_cost = (fresh * cost).sum(axis=1)
         # Budget and overlap only tighten, so a unit ruled out now stays out.
         alive &= fresh.any(axis=1) & (unit_cost <= budget) & (repeat < options.redundancy)
-        if not alive.any():
+        # An anchored unit waits for its anchor, so it may become pickable later.
+        pickable = alive & (~anchored | is_chosen[np.where(anchored, anchors, 0)])
+        if not pickable.any():
             break
         if options.worth_by_words:
             # What its words not yet quoted are worth: once its predecessor is in, a sentence brings only itself.
             unit_score = (worth * fresh).sum(axis=1) / np.maximum(unit_cost, 1)
         gain = (1 - options.diversity) * unit_score - options.diversity * np.clip(repeat, 0.0, None)
-        pick = int(np.argmax(np.where(alive, gain, -np.inf)))
+        pick = int(np.argmax(np.where(pickable, gain, -np.inf)))
         budget -= int(unit_cost[pick])
         picked = members[pick][fresh[pick]]
         is_chosen[picked] = True
