@@ -82,7 +82,7 @@ def run_search(engine: Engine, request: SearchIn) -> JSONResponse:
     body = engine.search(request.q, summary=request.summary, debug=request.debug, **search_options(request)).to_dict()
     if request.debug:  # what turning the result into JSON-ready data cost, so it can be watched
         body["timings"]["serialize"] = round((time.perf_counter() - started) * 1000 - body["took_ms"], 2)
-    return body
+    return JSONResponse(body)
 
 
 @router.get("/answer", response_model=AnswerOut)

@@ -103,6 +103,7 @@ class Engine:
                 continue
             if self._index is not None:
                 log.info("switched index %s → %s", self._index.version, opened.version)
+                self._index.stop_read_ahead()
             elif name != wanted:
                 log.warning("serving older index version %s instead", name)
             self._index = opened

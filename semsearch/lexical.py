@@ -35,12 +35,15 @@ IMPACTS = "impacts.f32"
 TOP_LISTS = "toplists.i32"
 FILES = (LEXICON_DB, POSTINGS, IMPACTS, TOP_LISTS)
 K1, B = 1.2, 0.75  # FTS5's bm25() constants, so the fusion weights tuned on it still hold
-TOP_LIST = 256  # at least the deepest candidate list retrieval asks for
+# Best chunks kept per frequent term to seed the k-th score: retrieval asks for 100–200 (deeper pages
+# still get the exact answer, with less pruning).
+TOP_LIST = 256
 SEED_TERMS = 3  # terms whose top lists seed the k-th score
 # Below this many allowed chunks a filtered query scores them all directly instead of pruning.
 DIRECT_SCORING = 20_000
 _WORD = re.compile(r"[^\W_]+")
-_MEMO_LIMIT = 1_000_000
+_MEMO_LIMIT = 200_000  # words, each at most _MEMO_WORD characters: a few tens of MB at most
+_MEMO_WORD = 40
 
 
 def _fold(word: str) -> str:
@@ -62,34 +65,38 @@ class Analyzer:
         if term is None:
             with self._lock:
                 term = self._stemmer.stemWord(word if word.isascii() else _fold(word))
-            if len(self._memo) < _MEMO_LIMIT:
+            if len(word) <= _MEMO_WORD and len(self._memo) < _MEMO_LIMIT:
                 self._memo[word] = term
         return term
 
     def terms(self, text: str) -> list[str]:
         """Index terms of a text, in order."""
         memo, stem = self._memo, self.stem
-        return [memo.get(w) or stem(w) for w in _WORD.findall(text.lower())]
+        # Words are found before lower-casing, which can change a word's letters ("İ" → "i" + a dot).
+        return [memo.get(w) or stem(w) for w in map(str.lower, _WORD.findall(text))]
 
     def marks(self, text: str, terms: Iterable[str]) -> list[tuple[int, int]]:
         """(start, end) of each word of a text whose index term is one of the given terms."""
         wanted = set(terms)
         if not wanted:
             return []
-        # A Porter stem less its last letter begins the word it came from ("studi" ← "studies"), so one
-        # regular-expression pass finds the few words worth stemming.
-        prefixes = sorted({t[:-1] if len(t) > 3 else t for t in wanted}, key=len, reverse=True)
+        if not text.isascii():  # accents are folded out of terms, so only stemming every word finds them
+            return [(m.start(), m.end()) for m in _WORD.finditer(text) if self.stem(m.group().lower()) in wanted]
+        # A Porter stem less its last letter begins the ASCII word it came from ("studi" ← "studies",
+        # "dai" ← "day"), so one regular-expression pass finds the few words worth stemming.
+        prefixes = sorted({t[:-1] if len(t) > 1 else t for t in wanted}, key=len, reverse=True)
         pattern = re.compile(r"(?<![^\W_])(?:" + "|".join(map(re.escape, prefixes)) + r")[^\W_]*", re.I)
         return [(m.start(), m.end()) for m in pattern.finditer(text) if self.stem(m.group().lower()) in wanted]
 
 
-ANALYZER = Analyzer()
+ANALYZER = Analyzer()  # the query side's; each writer has its own, so a build's words do not stay in memory
 
 
 class LexiconWriter:
     """Collects chunk texts in id order and writes the inverted index of a version."""
 
     def __init__(self) -> None:
+        self._analyzer = Analyzer()
         self._vocabulary: dict[str, int] = {}
         self._term_ids: list[np.ndarray] = []
         self._tfs: list[np.ndarray] = []
@@ -101,7 +108,7 @@ class LexiconWriter:
         vocabulary, first = self._vocabulary, len(self._lengths)
         codes: list[int] = []
         for text in texts:
-            terms = ANALYZER.terms(text)
+            terms = self._analyzer.terms(text)
             self._lengths.append(len(terms))
             codes.extend(vocabulary.setdefault(t, len(vocabulary)) for t in terms)
         if not codes:
@@ -190,13 +197,13 @@ def _gather(candidates: np.ndarray, lists: Sequence[_Postings]) -> np.ndarray:
 
 
 def _best(candidates: np.ndarray, scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """The k best (chunk id, score) among candidates with a positive score, best first, ties by id."""
+    """The k best (chunk id, score) among candidates with a positive score, best first, ties by lower id."""
     positive = scores > 0
     candidates, scores = candidates[positive], scores[positive]
-    if len(scores) > k:
-        keep = np.argpartition(-scores, k - 1)[:k]
+    if len(scores) > k:  # keep every chunk tied with the k-th, so the id decides among them
+        keep = scores >= np.partition(scores, len(scores) - k)[len(scores) - k]
         candidates, scores = candidates[keep], scores[keep]
-    order = np.lexsort((candidates, -scores))
+    order = np.lexsort((candidates, -scores))[:k]
     return candidates[order].astype(np.int64), scores[order].astype(np.float64)
 
 
@@ -248,7 +255,8 @@ class Lexicon:
         total = sum(len(p.docs) for p in lists)
         if not total:
             return np.zeros(0, np.int32), np.zeros(0, np.float32)
-        if total * 5 > self.chunks:  # dense: one scatter per list, one scan of the archive
+        # Measured: past a fifth of the archive, a scatter into one array and a scan of it beat merging.
+        if total * 5 > self.chunks:
             accumulator = np.zeros(self.chunks, np.float32)
             for p in lists:
                 accumulator[p.docs] += p.impacts
@@ -284,7 +292,7 @@ class Lexicon:
             return np.zeros(0, np.int64), np.zeros(0)
         if required:  # a conjunction is selective: intersect, then score what is left
             need = sorted((lists[t] for t in dict.fromkeys(required)), key=lambda p: len(p.docs))
-            candidates = np.asarray(need[0].docs)
+            candidates = need[0].docs
             for p in need[1:]:
                 candidates = candidates[_members(candidates, p.docs)]
             if allowed is not None:
@@ -308,7 +316,7 @@ class Lexicon:
         # Terms whose largest impacts sum below theta cannot put a chunk in the top k on their own.
         ordered = sorted(every, key=lambda p: p.largest)
         bound, cut = 0.0, 0
-        while cut < len(ordered) and bound + ordered[cut].largest < theta:
+        while cut < len(ordered) and bound + ordered[cut].largest < theta * (1 - 1e-6):
             bound += ordered[cut].largest
             cut += 1
         optional, essential = ordered[:cut], ordered[cut:]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import math
 import re
 from dataclasses import dataclass, field, fields, is_dataclass
 from functools import cache
@@ -230,8 +231,8 @@ class SearchResponse:
             del out["timings"]
         else:
             out["timings"] = {stage: round(ms, 2) for stage, ms in self.timings.items()}
-        for hit in out["results"]:
-            hit["score"] = round(hit["score"], 4)
+        for hit in out["results"]:  # JSON has no NaN: a damaged vector must not fail the whole response
+            hit["score"] = round(hit["score"], 4) if math.isfinite(hit["score"]) else 0.0
         return out
 
 

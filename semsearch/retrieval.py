@@ -24,6 +24,7 @@ Mode = Literal["dense", "lexical", "hybrid"]
 Fusion = Literal["weighted", "rrf"]
 MODES: tuple[str, ...] = ("dense", "lexical", "hybrid")
 SNIPPET_JOINER = " … "
+PHRASE_SCAN_LIMIT = 6400  # chunks holding a phrase's words checked for the phrase itself, at most
 _TERM = re.compile(r"\w+", re.UNICODE)
 _PHRASE = re.compile(r'"([^"]+)"')
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -102,6 +103,7 @@ class LexicalQuery:
     terms: list[str]
     required: list[str]
     phrases: list[str]
+    marked: list[str]  # what highlights mark: the terms, and the phrases' words but their stopwords
 
     @property
     def every(self) -> list[str]:
@@ -113,8 +115,10 @@ def lexical_query(query: str) -> LexicalQuery:
     """The BM25 side of a query: quoted phrases' words must all occur, other content words are OR-ed."""
     phrases = query_phrases(query)
     required = list(dict.fromkeys(t for p in phrases for t in ANALYZER.terms(p)))
-    terms = list(dict.fromkeys(ANALYZER.stem(t) for t in query_terms(_PHRASE.sub(" ", query))))
-    return LexicalQuery(terms, required, phrases)
+    # query_terms keeps "covid_19" whole; the index splits words at underscores.
+    terms = list(dict.fromkeys(t for w in query_terms(_PHRASE.sub(" ", query)) for t in ANALYZER.terms(w)))
+    marked = list(dict.fromkeys(terms + [t for p in phrases for w in query_terms(p) for t in ANALYZER.terms(w)]))
+    return LexicalQuery(terms, required, phrases, marked)
 
 
 def contains_phrase(text: str, phrase: str) -> bool:
@@ -236,8 +240,7 @@ class Retriever:
         if mode in ("dense", "hybrid"):
             seeds.extend(c for c, _ in self.index.search_chunks(vector, depth, filters))
         if use_lexical:
-            ids, _ = self.index.lexical_top(bm25.terms, depth, filters, bm25.required)
-            seeds.extend(ids.tolist())
+            seeds.extend(self._lexical_seeds(bm25, depth, filters))
         article_ids = list(dict.fromkeys(c.article_id for c in self.index.chunks(seeds).values()))
         chunks = self.index.article_chunks(article_ids)
         order = {a: i for i, a in enumerate(article_ids)}
@@ -273,6 +276,25 @@ class Retriever:
             sentence_ids=sentence_ids, sentence_cosines=sentence_cosines, sentence_bounds=bounds,
         )
 
+    def _lexical_seeds(self, bm25: LexicalQuery, depth: int, filters: Filters) -> list[int]:
+        """The depth best BM25 chunks; with quoted phrases, the best whose text holds every phrase literally.
+
+        The index knows words, not positions, so chunks that merely hold a phrase's words are asked for
+        in growing numbers until depth of them hold the phrase itself (or none are left).
+        """
+        wanted = depth
+        while True:
+            ids, _ = self.index.lexical_top(bm25.terms, wanted, filters, bm25.required)
+            if not bm25.phrases:
+                return ids.tolist()
+            rows = self.index.chunks(ids.tolist())
+            texts = self.index.texts(list({c.article_id for c in rows.values()}))
+            held = [i for i in ids.tolist() if all(
+                contains_phrase(texts[rows[i].article_id][rows[i].start : rows[i].end], ph) for ph in bm25.phrases)]
+            if len(held) >= depth or len(ids) < wanted or wanted >= PHRASE_SCAN_LIMIT:
+                return held[:depth]
+            wanted *= 4
+
     def score(self, evidence: Evidence, mode: Mode) -> np.ndarray:
         """Fused article scores for the mode (higher is better)."""
         p = self.params
@@ -296,7 +318,7 @@ class Retriever:
             closest = np.argsort(-evidence.sentence_cosines[lo:hi], kind="stable")[:2]
             best[article_id] = sorted(int(evidence.sentence_ids[lo + j]) for j in closest)
         spans_of = self.index.sentence_spans([i for chosen in best.values() for i in chosen])
-        wanted = set(lexical_query(query).every)
+        wanted = lexical_query(query).marked
         members = self.index.story_members([m.story_id for m in metas.values()])
         other_ids = [a for group in members.values() for a in group if a not in metas]
         others = {

@@ -340,6 +340,7 @@ class IndexWriter:
         db = self._db
         chunk_base, sentence_base = self._chunks, self._sentences
         facts: list[ChunkFacts] = []
+        lexical: list[str] = []
         with db:
             for article, spans, article_chunks, story_id in zip(articles, sentences, chunks, story_ids, strict=True):
                 db.execute(
@@ -352,7 +353,7 @@ class IndexWriter:
                     "INSERT INTO sentences VALUES (?,?,?,?,?)",
                     [(sentence_base + i, article.id, i, s.start, s.end) for i, s in enumerate(spans)],
                 )
-                rows, lexical = [], []
+                rows = []
                 fact = ChunkFacts(article.id, article.outlet, article.place, article.published)
                 for chunk in article_chunks:
                     rows.append((chunk_base, article.id, chunk.ordinal, chunk.start, chunk.end,
@@ -361,10 +362,10 @@ class IndexWriter:
                     facts.append(fact)
                     chunk_base += 1
                 db.executemany("INSERT INTO chunks VALUES (?,?,?,?,?,?,?)", rows)
-                self._lexicon.add(lexical)
                 sentence_base += len(spans)
                 self._article_ids.append(article.id)
                 self._stories.add(story_id)
+        self._lexicon.add(lexical)
         self._store.add(np.arange(self._chunks, chunk_base, dtype=np.int64), chunk_vectors, facts)
         with (self.partial / SENTENCE_VECTORS).open("ab") as fh:
             fh.write(np.ascontiguousarray(sentence_vectors, dtype=np.float16).tobytes())
@@ -381,7 +382,7 @@ class IndexWriter:
         db.execute("VACUUM")
         db.close()
         self._lexicon.write(self.partial)
-        self._lexicon = LexiconWriter()  # its postings can be a gigabyte at a million chunks
+        self._lexicon = LexiconWriter()  # its postings take gigabytes at a million chunks
         (self.partial / SENTENCE_VECTORS).touch()
         entry = self._store.publish()
         local_chunks = self.config.backend != "faiss"
@@ -437,6 +438,14 @@ def remove_version(home: Path, name: str, config: VectorConfig) -> None:
     shutil.rmtree(folder, ignore_errors=True)
 
 
+def _available_memory() -> int:
+    """Bytes of memory the kernel could give without swapping (MemAvailable), or 0 when unknown."""
+    with contextlib.suppress(OSError, ValueError, StopIteration):
+        line = next(x for x in Path("/proc/meminfo").read_text().splitlines() if x.startswith("MemAvailable:"))
+        return int(line.split()[1]) * 1024
+    return 0
+
+
 class Index:
     """A published index version opened for reading; safe to share between threads."""
 
@@ -465,7 +474,7 @@ class Index:
             )
         self.version = name
         self._local = threading.local()
-        self._closed = threading.Event()
+        self._stop_reading = threading.Event()
         # A filtered query needs its chunk ids twice (the vector search and the lexical leg); a version never
         # changes, so recent answers are kept.
         self.filtered_chunk_ids = lru_cache(maxsize=8)(self._filtered_chunk_ids)
@@ -488,17 +497,28 @@ class Index:
         question waits on disk (four times slower at a million chunks). The kernel only reads ahead a
         few megabytes on request (posix_fadvise), so the thread reads the files itself, in large blocks.
         """
+        names = list(self.manifest.get("files", {}))
+        size = sum((self.path / n).stat().st_size for n in names if (self.path / n).is_file())
+
         def run() -> None:
+            if size > _available_memory() // 2:  # reading it would only push out what queries use
+                log.info("index version %s (%.1f GB) is too large to read ahead", self.version, size / 1e9)
+                return
             block = bytearray(4 << 20)
-            for name in self.manifest.get("files", {}):
+            for name in names:
                 with contextlib.suppress(OSError), (self.path / name).open("rb", buffering=0) as fh:
-                    while not self._closed.is_set() and fh.readinto(block):
+                    while not self._stop_reading.is_set() and fh.readinto(block):
                         pass
-            log.info("index version %s read into the page cache", self.version)
+            if not self._stop_reading.is_set():
+                log.info("index version %s read into the page cache", self.version)
 
         thread = threading.Thread(target=run, name=f"read-ahead-{self.version}", daemon=True)
         thread.start()
         return thread
+
+    def stop_read_ahead(self) -> None:
+        """End a read-ahead in progress (a newer version is being served)."""
+        self._stop_reading.set()
 
     @property
     def backend(self) -> str:
@@ -685,7 +705,7 @@ class Index:
 
     def close(self) -> None:
         """Close this thread's connection (others close with their threads) and the vector backend's."""
-        self._closed.set()
+        self._stop_reading.set()
         self.vectors.close()
         conn = getattr(self._local, "db", None)
         if conn is not None:

@@ -69,6 +69,9 @@ def test_top_k_is_exactly_the_best_k(tmp_path_factory, seed, k, n_terms, filtere
     assert scores == pytest.approx(expected, rel=1e-5)
     assert every[ids] == pytest.approx(scores, rel=1e-5)
     assert len(set(ids.tolist())) == len(ids)
+    left_out = np.setdiff1d(np.flatnonzero(every > 0), ids)
+    assert len(ids) == min(k, int((every > 0).sum()))
+    assert not len(left_out) or every[left_out].max() <= scores[-1] * (1 + 1e-5)  # nothing better was missed
 
 
 def test_frequent_terms_use_top_lists_and_stay_exact(tmp_path):
@@ -90,7 +93,8 @@ def test_required_terms_must_all_occur(tmp_path):
 
 
 TRICKY = ("Happy happiness studies studied agreed generalization Cafés café relational striking strikes "
-          "dockworkers 2,300 workers' re-election reelected ponies pony Ireland irely sky skies").split()
+          "dockworkers 2,300 workers' re-election reelected ponies pony Ireland irely sky skies day days key "
+          "keys buying boy Zürich résumé élection Müller covid_19").split()
 
 
 def test_analyzer_folds_accents_and_stems():
@@ -107,6 +111,11 @@ def test_marks_are_exactly_the_words_whose_term_is_wanted(words, chosen, glue):
     expected = [(m.start(), m.end()) for m in re.finditer(r"[^\W_]+", text)
                 if ANALYZER.stem(m.group().lower()) in wanted]
     assert ANALYZER.marks(text, wanted) == expected
+
+
+def test_ties_go_to_the_lower_chunk_id(tmp_path):
+    lexicon = _lexicon(tmp_path, ["harbor strike"] * 600)
+    assert lexicon.top(["strike"], 5)[0].tolist() == [0, 1, 2, 3, 4]
 
 
 def test_empty_index(tmp_path):

@@ -152,3 +152,22 @@ def test_article_signals_equal_scoring_every_chunk_and_sentence(engine, depth):
         closest = [max(engine.index.vectors_of([s.id for s in engine.index.article_sentences(a)]) @ vector)
                    for a in evidence.article_ids]
         assert evidence.sentence.tolist() == pytest.approx(closest, abs=1e-5)
+
+
+def test_a_quoted_phrase_is_found_below_chunks_that_only_hold_its_words(tmp_path):
+    """The index has words, not positions: chunks holding 'new' and 'york' apart must not crowd out the phrase."""
+    from semsearch.build import build_articles
+    from semsearch.config import Settings
+    from semsearch.engine import Engine
+    from semsearch.models import Article
+
+    apart = [Article.create(title=f"Council notes {i}", source_path=f"apart-{i}",
+                            text=f"The new budget for York road {i} is new, and York council wants new money "
+                                 f"for York roads.")
+             for i in range(130)]
+    phrase = Article.create(title="Ferry link", source_path="phrase",
+                            text="A ferry link to New York opens next spring after years of planning.")
+    settings = Settings(index_dir=tmp_path)
+    build_articles(apart + [phrase], settings)
+    response = Engine(settings).search('"new york"', k=5, mode="lexical", summary=False)
+    assert [hit.article_id for hit in response.results] == [phrase.id]
