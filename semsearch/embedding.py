@@ -57,18 +57,9 @@ class Embedder:
         self.tokenizer.no_padding()
         self.tokenizer.enable_truncation(MAX_TOKENS)
         self._lock = threading.Lock()
+        self._sessions: dict[bool, object] = {}  # ONNX Runtime sessions, for bulk batches or single queries
         if backend == "onnx":
-            import onnxruntime
-
-            options = onnxruntime.SessionOptions()
-            # A Ray worker (or any pinned process) says how many cores it was given; else up to 4.
-            options.intra_op_num_threads = int(os.environ.get("OMP_NUM_THREADS") or 0) or min(4, os.cpu_count() or 1)
-            # Idle threads would spin for work between queries: on 2 shared cores that burnt 1.5x the CPU of
-            # the query itself and slowed everything else in the request (docs/benchmarks.md, Archive scale).
-            options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-            self._session = onnxruntime.InferenceSession(
-                str(onnx_model(self.path)), options, providers=["CPUExecutionProvider"]
-            )
+            self._onnx_session(bulk=False)  # now, so an export that cannot run here falls back to torch at load
         else:
             from sentence_transformers import SentenceTransformer
 
@@ -94,7 +85,27 @@ class Embedder:
             out[rows] = self._onnx_batch([texts[i] for i in rows])
         return out
 
-    def _onnx_batch(self, texts: list[str]) -> np.ndarray:
+    def _onnx_session(self, bulk: bool):
+        """The ONNX Runtime session for bulk batches or for single queries, made on first use."""
+        with self._lock:
+            if bulk not in self._sessions:
+                self._sessions[bulk] = self._new_session(bulk)
+            return self._sessions[bulk]
+
+    def _new_session(self, bulk: bool):
+        """A new ONNX Runtime session of the model."""
+        import onnxruntime
+
+        options = onnxruntime.SessionOptions()
+        # A Ray worker (or any pinned process) says how many cores it was given; else up to 4.
+        options.intra_op_num_threads = int(os.environ.get("OMP_NUM_THREADS") or 0) or min(4, os.cpu_count() or 1)
+        if not bulk:
+            # Threads that spin waiting for the next query burnt 1.5x the CPU of the query itself on 2 shared
+            # cores, taking it from the rest of the request; between the ops of a batch spinning pays (20%).
+            options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        return onnxruntime.InferenceSession(str(onnx_model(self.path)), options, providers=["CPUExecutionProvider"])
+
+    def _onnx_batch(self, texts: list[str], bulk: bool = True) -> np.ndarray:
         """One ONNX Runtime forward pass with mean pooling and normalization, as the model was trained."""
         encodings = self.tokenizer.encode_batch(texts)
         width = max(len(e.ids) for e in encodings)
@@ -103,13 +114,16 @@ class Embedder:
         for row, e in enumerate(encodings):
             ids[row, : len(e.ids)] = e.ids
             mask[row, : len(e.ids)] = 1
-        hidden = self._session.run(None, {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)})[0]
+        inputs = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
+        hidden = self._onnx_session(bulk).run(None, inputs)[0]
         pooled = (hidden * mask[..., None]).sum(axis=1) / np.maximum(mask.sum(axis=1, keepdims=True), 1)
         return (pooled / np.linalg.norm(pooled, axis=1, keepdims=True)).astype(np.float32)
 
     def encode_query(self, text: str) -> np.ndarray:
         """The vector of one query, shape (384,)."""
-        return self.encode([text])[0]
+        if self.backend != "onnx":
+            return self.encode([text])[0]
+        return self._onnx_batch([text], bulk=False)[0]
 
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
         """Model tokens per text, without the [CLS]/[SEP] markers."""
