@@ -168,6 +168,16 @@ class _Postings:
     largest: float
 
 
+def thread_connection(local: threading.local, path: Path) -> sqlite3.Connection:
+    """The calling thread's read-only connection to a published SQLite file, opened on first use."""
+    conn = getattr(local, "db", None)
+    if conn is None:
+        # Published versions never change, so readers skip SQLite's locking altogether.
+        conn = sqlite3.connect(f"file:{path}?mode=ro&immutable=1", uri=True, check_same_thread=False)
+        local.db = conn
+    return conn
+
+
 def _memmap(path: Path, dtype: type) -> np.ndarray:
     """A file of one dtype, memory-mapped read-only (numpy cannot map an empty file)."""
     if path.stat().st_size == 0:
@@ -231,12 +241,7 @@ class Lexicon:
 
     @property
     def _db(self) -> sqlite3.Connection:
-        conn = getattr(self._local, "db", None)
-        if conn is None:
-            conn = sqlite3.connect(f"file:{self.folder / LEXICON_DB}?mode=ro&immutable=1", uri=True,
-                                   check_same_thread=False)
-            self._local.db = conn
-        return conn
+        return thread_connection(self._local, self.folder / LEXICON_DB)
 
     def _lists(self, terms: Sequence[str]) -> dict[str, _Postings]:
         """The postings of the query terms the index knows."""

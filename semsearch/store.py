@@ -33,7 +33,7 @@ from pathlib import Path
 import numpy as np
 
 from .config import Settings
-from .lexical import FILES as LEXICAL_FILES, Lexicon, LexiconWriter
+from .lexical import FILES as LEXICAL_FILES, Lexicon, LexiconWriter, thread_connection
 from .models import Article, Chunk, Filters, Span
 from .vectorstore import (
     ChunkFacts, VectorConfig, VectorStore, VectorStoreUnavailable, collection_name, create, drop_version,
@@ -535,13 +535,7 @@ class Index:
     @property
     def db(self) -> sqlite3.Connection:
         """This thread's read-only connection to the metadata."""
-        conn = getattr(self._local, "db", None)
-        if conn is None:
-            # Published versions never change, so readers skip SQLite's locking altogether.
-            conn = sqlite3.connect(f"file:{self.path / META_DB}?mode=ro&immutable=1", uri=True,
-                                   check_same_thread=False)
-            self._local.db = conn
-        return conn
+        return thread_connection(self._local, self.path / META_DB)
 
     def search_chunks(self, vector: np.ndarray, n: int, filters: Filters | None = None) -> list[tuple[int, float]]:
         """The n chunks nearest to a query vector among those passing the filters, as (chunk id, cosine)."""
