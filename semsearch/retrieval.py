@@ -74,6 +74,7 @@ class Evidence:
     sentence_ids: np.ndarray
     sentence_cosines: np.ndarray
     sentence_bounds: np.ndarray
+    marked: list[str] = field(default_factory=list)  # index terms the hits' highlights mark
 
 
 @dataclass(slots=True)
@@ -193,7 +194,7 @@ class Retriever:
         ranked = [RankedChunk(evidence.chunks[j].id, article_score[evidence.chunks[j].article_id])
                   for j in chunk_order]
         top = self._one_per_story([(evidence.article_ids[i], float(scores[i])) for i in order], k)
-        return Retrieval(self._hits(query, top, evidence, vector), ranked, vector, query_terms(query))
+        return Retrieval(self._hits(top, evidence), ranked, vector, query_terms(query))
 
     def _one_per_story(self, ranked: list[tuple[str, float]], k: int) -> list[tuple[str, float]]:
         """The k best articles with every story shown once, by its best-ranked article."""
@@ -250,11 +251,9 @@ class Retriever:
         if use_lexical and chunks:
             lexical = self.index.lexical_scores(bm25.every, [c.id for c in chunks])
             if bm25.phrases:  # the words must also stand together, in order
-                texts = self.index.texts(list({c.article_id for c, s in zip(chunks, lexical) if s > 0}))
-                lexical = np.asarray([
-                    s if s > 0 and all(contains_phrase(texts[c.article_id][c.start : c.end], ph)
-                                       for ph in bm25.phrases) else 0.0
-                    for c, s in zip(chunks, lexical)])
+                scored = [c for c, s in zip(chunks, lexical) if s > 0]
+                held = {c.id for c, ok in zip(scored, self._hold(scored, bm25.phrases)) if ok}
+                lexical = np.asarray([s if c.id in held else 0.0 for c, s in zip(chunks, lexical)])
         # Chunks cover their article's sentences, whose ids run consecutively: the spans need no lookup.
         n = len(article_ids)
         first = np.full(n, np.iinfo(np.int64).max)
@@ -274,6 +273,7 @@ class Retriever:
             sentence=_max_by(sentence_rows, sentence_cosines, n),
             chunks=chunks, chunk_cosines=chunk_cosines,
             sentence_ids=sentence_ids, sentence_cosines=sentence_cosines, sentence_bounds=bounds,
+            marked=bm25.marked,
         )
 
     def _lexical_seeds(self, bm25: LexicalQuery, depth: int, filters: Filters) -> list[int]:
@@ -288,12 +288,16 @@ class Retriever:
             if not bm25.phrases:
                 return ids.tolist()
             rows = self.index.chunks(ids.tolist())
-            texts = self.index.texts(list({c.article_id for c in rows.values()}))
-            held = [i for i in ids.tolist() if all(
-                contains_phrase(texts[rows[i].article_id][rows[i].start : rows[i].end], ph) for ph in bm25.phrases)]
+            found = [rows[i] for i in ids.tolist()]
+            held = [c.id for c, ok in zip(found, self._hold(found, bm25.phrases)) if ok]
             if len(held) >= depth or len(ids) < wanted or wanted >= PHRASE_SCAN_LIMIT:
                 return held[:depth]
             wanted *= 4
+
+    def _hold(self, chunks: Sequence[StoredChunk], phrases: Sequence[str]) -> list[bool]:
+        """Whether each chunk's text holds every phrase literally."""
+        texts = self.index.texts(list({c.article_id for c in chunks}))
+        return [all(contains_phrase(texts[c.article_id][c.start : c.end], ph) for ph in phrases) for c in chunks]
 
     def score(self, evidence: Evidence, mode: Mode) -> np.ndarray:
         """Fused article scores for the mode (higher is better)."""
@@ -306,7 +310,7 @@ class Retriever:
             return rrf([s for s, w in zip(signals, weights) if w], p.rrf_k)
         return weighted(signals, weights)
 
-    def _hits(self, query: str, top: list[tuple[str, float]], evidence: Evidence, vector: np.ndarray) -> list[Hit]:
+    def _hits(self, top: list[tuple[str, float]], evidence: Evidence) -> list[Hit]:
         """One hit per article: metadata, the two sentences closest to the query, and matched-term spans."""
         ids = [a for a, _ in top]
         metas = self.index.articles(ids)
@@ -318,7 +322,6 @@ class Retriever:
             closest = np.argsort(-evidence.sentence_cosines[lo:hi], kind="stable")[:2]
             best[article_id] = sorted(int(evidence.sentence_ids[lo + j]) for j in closest)
         spans_of = self.index.sentence_spans([i for chosen in best.values() for i in chosen])
-        wanted = lexical_query(query).marked
         members = self.index.story_members([m.story_id for m in metas.values()])
         other_ids = [a for group in members.values() for a in group if a not in metas]
         others = {
@@ -329,7 +332,7 @@ class Retriever:
         for article_id, score in top:
             meta, text = metas[article_id], texts[article_id]
             spans = [spans_of[i] for i in best[article_id]]
-            marked = [(s + a, s + b) for s, e in spans for a, b in ANALYZER.marks(text[s:e], wanted)]
+            marked = [(s + a, s + b) for s, e in spans for a, b in ANALYZER.marks(text[s:e], evidence.marked)]
             hits.append(Hit(
                 article_id=article_id, title=meta.title, outlet=meta.outlet, published=meta.published,
                 url=meta.url, score=score, snippet=SNIPPET_JOINER.join(text[s:e] for s, e in spans), highlights=spans,
