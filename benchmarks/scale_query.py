@@ -18,7 +18,7 @@ Usage: SEMSEARCH_EMBED_BACKEND=onnx python benchmarks/scale_query.py --index /wo
    on loopback).
 4. Server RSS (anonymous and file-backed) after the run, per million chunks.
 5. With --profile, the same questions in-process with the Index's methods timed by kind (ANN, BM25,
-   SQLite row fetches, stored vectors), so `retrieve` and `brief` split further, plus the cost of encoding a
+   SQLite row fetches, layout arrays, stored vectors), so `retrieve` and `brief` split further, plus the cost of encoding a
    real response body as /api/search does.
 """
 
@@ -51,12 +51,10 @@ KINDS = {
     "lexical_top": "bm25",
     "lexical_scores": "bm25",
     "filtered_chunk_ids": "sqlite rows",
-    "chunks": "sqlite rows",
-    "article_chunks": "sqlite rows",
+    "chunks": "layout arrays",
     "sentences_of": "sqlite rows",
-    "sentences_between": "sqlite rows",
-    "sentence_spans": "sqlite rows",
-    "story_ids": "sqlite rows",
+    "sentences_between": "layout arrays",
+    "sentence_spans": "layout arrays",
     "articles": "sqlite rows",
     "texts": "sqlite rows",
     "story_members": "sqlite rows",

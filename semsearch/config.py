@@ -43,6 +43,9 @@ class Settings(BaseSettings):
     embed_backend: Literal["torch", "onnx"] = Field(
         "onnx", description="Model runtime: onnx (exported once from the packaged model; 3x faster queries), or torch."
     )
+    query_precision: Literal["fp32", "int8"] = Field(
+        "fp32", description="Weights of the onnx query pass: fp32, or int8 (faster; stored vectors stay fp32)."
+    )
     embed_batch_size: int = Field(32, ge=1, le=1024, description="Texts per model forward pass.")
     brief_words: int = Field(120, ge=20, le=400, description="Default word budget of the brief.")
     brief_candidates: int = Field(30, ge=1, le=200, description="Top chunks whose sentences feed the brief.")

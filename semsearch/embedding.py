@@ -44,7 +44,7 @@ class Embedder:
     ONNX Runtime, made once from the packaged files, and is several times faster per query.
     """
 
-    def __init__(self, backend: str = "torch", path: Path | None = None) -> None:
+    def __init__(self, backend: str = "torch", path: Path | None = None, query_precision: str = "fp32") -> None:
         # Set before any import so no library even tries to reach a model hub.
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -52,6 +52,8 @@ class Embedder:
 
         self.path = path or model_path()
         self.backend = backend
+        # Stored vectors always come from the fp32 weights; only the one-text query pass may use int8 ones.
+        self.query_precision = query_precision if backend == "onnx" else "fp32"
         # The packaged tokenizer.json pads and truncates at 128; the model reads up to 256 tokens.
         self.tokenizer = Tokenizer.from_file(str(self.path / "tokenizer.json"))
         self.tokenizer.no_padding()
@@ -103,7 +105,8 @@ class Embedder:
             # Threads that spin waiting for the next query burnt 1.5x the CPU of the query itself on 2 shared
             # cores, taking it from the rest of the request; between the ops of a batch spinning pays (20%).
             options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        return onnxruntime.InferenceSession(str(onnx_model(self.path)), options, providers=["CPUExecutionProvider"])
+        weights = onnx_model(self.path, int8=not bulk and self.query_precision == "int8")
+        return onnxruntime.InferenceSession(str(weights), options, providers=["CPUExecutionProvider"])
 
     def _onnx_batch(self, texts: list[str], bulk: bool = True) -> np.ndarray:
         """One ONNX Runtime forward pass with mean pooling and normalization, as the model was trained."""
@@ -132,9 +135,12 @@ class Embedder:
         return [len(e.ids) for e in self.tokenizer.encode_batch(list(texts), add_special_tokens=False)]
 
 
-def onnx_model(path: Path) -> Path:
-    """The ONNX export of the packaged model, made on first use from its own files (never downloaded)."""
-    target = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "semsearch" / "minilm-l6-v2-fp32.onnx"
+def onnx_model(path: Path, int8: bool = False) -> Path:
+    """The ONNX export of the packaged model (or its int8 quantization), made on first use, never downloaded."""
+    folder = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "semsearch"
+    if int8:
+        return _quantized(onnx_model(path), folder / "minilm-l6-v2-int8.onnx")
+    target = folder / "minilm-l6-v2-fp32.onnx"
     if target.is_file():
         return target
     import torch
@@ -167,6 +173,20 @@ def onnx_model(path: Path) -> Path:
     return target
 
 
+def _quantized(source: Path, target: Path) -> Path:
+    """Weights of source quantized to int8 per output channel; activations are quantized per call."""
+    if target.is_file():
+        return target
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    log.info("quantizing the ONNX model to int8 at %s (once)", target)
+    partial = target.with_suffix(f".{os.getpid()}.tmp")
+    # Per-tensor int8 moved query vectors to cosine 0.96 of fp32; per channel keeps 0.99 (docs/benchmarks.md).
+    quantize_dynamic(str(source), str(partial), weight_type=QuantType.QInt8, per_channel=True)
+    os.replace(partial, target)
+    return target
+
+
 def _export(torch, encoder, dummy, names: list[str], axes: dict[str, int], partial: Path) -> None:
     """torch.onnx.export with dynamic batch and sequence axes."""
     torch.onnx.export(
@@ -181,16 +201,17 @@ def get_embedder(backend: str | None = None) -> Embedder:
     """The process-wide model for a backend (default: SEMSEARCH_EMBED_BACKEND), loaded on first use."""
     from .config import get_settings
 
-    return _load(backend or get_settings().embed_backend)
+    settings = get_settings()
+    return _load(backend or settings.embed_backend, settings.query_precision)
 
 
-@lru_cache(maxsize=2)
-def _load(backend: str) -> Embedder:
+@lru_cache(maxsize=4)
+def _load(backend: str, query_precision: str = "fp32") -> Embedder:
     """Load a backend once per process; if the ONNX export cannot be made or run here, torch gives the same vectors."""
-    log.info("loading embedding model %s (%s)", MODEL_NAME, backend)
+    log.info("loading embedding model %s (%s, %s queries)", MODEL_NAME, backend, query_precision)
     if backend == "onnx":
         try:
-            return Embedder("onnx")
+            return Embedder("onnx", query_precision=query_precision)
         except (ImportError, OSError, RuntimeError) as exc:
             log.warning("ONNX backend unavailable (%s); using torch, which gives the same vectors more slowly", exc)
             return _load("torch")

@@ -18,7 +18,7 @@ import numpy as np
 from .embedding import Embedder
 from .lexical import ANALYZER
 from .models import AlsoReported, Filters, Hit
-from .store import Index, StoredChunk
+from .store import Index, ranges
 
 Mode = Literal["dense", "lexical", "hybrid"]
 Fusion = Literal["weighted", "rrf"]
@@ -61,15 +61,18 @@ class RankedChunk:
 class Evidence:
     """Every candidate article with its raw score from each signal.
 
-    Article i's sentences are ``sentence_ids[sentence_bounds[i]:sentence_bounds[i + 1]]`` (an article's
-    sentence ids are consecutive), with their cosines to the query alongside.
+    Candidate i is ``article_ids[i]``, row ``article_rows[i]`` of the index layout. Its chunks are the
+    ``chunk_ids`` whose ``chunk_owners`` is i, and its sentences ``sentence_ids[sentence_bounds[i]:
+    sentence_bounds[i + 1]]`` (an article's sentence ids are consecutive), with their cosines alongside.
     """
 
     article_ids: list[str]
+    article_rows: np.ndarray
     lexical: np.ndarray
     chunk: np.ndarray
     sentence: np.ndarray
-    chunks: list[StoredChunk]
+    chunk_ids: np.ndarray
+    chunk_owners: np.ndarray
     chunk_cosines: np.ndarray
     sentence_ids: np.ndarray
     sentence_cosines: np.ndarray
@@ -187,25 +190,26 @@ class Retriever:
         """The k best distinct articles for a query, with the chunk ranking the brief draws on."""
         vector = self.embedder.encode_query(query) if vector is None else vector
         evidence, scores, order = self._ranked(query, vector, k, mode, filters or Filters(), recency)
-        rank_of = {evidence.article_ids[i]: r for r, i in enumerate(order)}
-        article_score = dict(zip(evidence.article_ids, scores.tolist()))
-        chunk_order = sorted((j for j, c in enumerate(evidence.chunks) if c.article_id in rank_of),
-                             key=lambda j: (rank_of[evidence.chunks[j].article_id], -evidence.chunk_cosines[j]))
-        ranked = [RankedChunk(evidence.chunks[j].id, article_score[evidence.chunks[j].article_id])
-                  for j in chunk_order]
-        top = self._one_per_story([(evidence.article_ids[i], float(scores[i])) for i in order], k)
+        # Chunks of eligible articles, by their article's rank and then by closeness to the query.
+        rank_of = np.full(len(evidence.article_ids), len(order))
+        rank_of[order] = np.arange(len(order))
+        owner_rank = rank_of[evidence.chunk_owners]
+        eligible = np.flatnonzero(owner_rank < len(order))
+        eligible = eligible[np.lexsort((-evidence.chunk_cosines[eligible], owner_rank[eligible]))]
+        ranked = [RankedChunk(c, s) for c, s in zip(evidence.chunk_ids[eligible].tolist(),
+                                                    scores[evidence.chunk_owners[eligible]].tolist())]
+        top = self._one_per_story(evidence, scores, order, k)
         return Retrieval(self._hits(top, evidence), ranked, vector, query_terms(query))
 
-    def _one_per_story(self, ranked: list[tuple[str, float]], k: int) -> list[tuple[str, float]]:
+    def _one_per_story(self, evidence: Evidence, scores: np.ndarray, order: np.ndarray, k: int) -> list[tuple[str, float]]:
         """The k best articles with every story shown once, by its best-ranked article."""
-        stories = self.index.story_ids([a for a, _ in ranked])
-        seen: set[str] = set()
+        stories = self.index.layout.article_stories[evidence.article_rows[order]].tolist()
+        seen: set[int] = set()
         top = []
-        for article_id, score in ranked:
-            story = stories[article_id]
+        for i, story in zip(order.tolist(), stories):
             if story not in seen:
                 seen.add(story)
-                top.append((article_id, score))
+                top.append((evidence.article_ids[i], float(scores[i])))
                 if len(top) == k:
                     break
         return top
@@ -242,36 +246,31 @@ class Retriever:
             seeds.extend(c for c, _ in self.index.search_chunks(vector, depth, filters))
         if use_lexical:
             seeds.extend(self._lexical_seeds(bm25, depth, filters))
-        article_ids = list(dict.fromkeys(c.article_id for c in self.index.chunks(seeds).values()))
-        chunks = self.index.article_chunks(article_ids)
-        order = {a: i for i, a in enumerate(article_ids)}
-        rows = np.fromiter((order[c.article_id] for c in chunks), np.int64, len(chunks))
-        chunk_cosines = self.index.chunk_vectors([c.id for c in chunks]) @ vector
-        lexical = np.zeros(len(chunks))
-        if use_lexical and chunks:
-            lexical = self.index.lexical_scores(bm25.every, [c.id for c in chunks])
+        layout = self.index.layout
+        seed_rows = layout.chunk_articles[np.asarray(seeds, dtype=np.int64)]
+        _, first_seen = np.unique(seed_rows, return_index=True)
+        article_rows = seed_rows[np.sort(first_seen)].astype(np.int64)  # in the order the legs found them
+        article_ids = layout.ids(article_rows)
+        n = len(article_rows)
+        chunk_ids, rows = ranges(layout.article_chunks[article_rows], layout.article_chunks[article_rows + 1])
+        chunk_cosines = self.index.chunk_vectors(chunk_ids) @ vector
+        lexical = np.zeros(len(chunk_ids))
+        if use_lexical and len(chunk_ids):
+            lexical = self.index.lexical_scores(bm25.every, chunk_ids)
             if bm25.phrases:  # the words must also stand together, in order
-                scored = [c for c, s in zip(chunks, lexical) if s > 0]
-                held = {c.id for c, ok in zip(scored, self._hold(scored, bm25.phrases)) if ok}
-                lexical = np.asarray([s if c.id in held else 0.0 for c, s in zip(chunks, lexical)])
-        # Chunks cover their article's sentences, whose ids run consecutively: the spans need no lookup.
-        n = len(article_ids)
-        first = np.full(n, np.iinfo(np.int64).max)
-        last = np.full(n, -1)
-        np.minimum.at(first, rows, np.fromiter((c.first_sentence for c in chunks), np.int64, len(chunks)))
-        np.maximum.at(last, rows, np.fromiter((c.last_sentence for c in chunks), np.int64, len(chunks)))
-        counts = np.maximum(last - first + 1, 0)
-        bounds = np.zeros(n + 1, np.int64)
-        np.cumsum(counts, out=bounds[1:])
-        sentence_ids = np.repeat(first - bounds[:-1], counts) + np.arange(bounds[-1])
+                scored = chunk_ids[lexical > 0]
+                lexical[lexical > 0] *= self._hold(scored.tolist(), bm25.phrases)
+        # Every sentence of a candidate is evidence; an article's sentence ids run consecutively.
+        sentence_ids, sentence_rows = ranges(layout.article_sentences[article_rows],
+                                             layout.article_sentences[article_rows + 1])
+        bounds = np.searchsorted(sentence_rows, np.arange(n + 1))
         sentence_cosines = self.index.vectors_of(sentence_ids) @ vector if len(sentence_ids) else np.zeros(0)
-        sentence_rows = np.repeat(np.arange(n), counts)
         return Evidence(
-            article_ids=article_ids,
+            article_ids=article_ids, article_rows=article_rows,
             lexical=_max_by(rows, lexical, n),
             chunk=_max_by(rows, chunk_cosines, n),
             sentence=_max_by(sentence_rows, sentence_cosines, n),
-            chunks=chunks, chunk_cosines=chunk_cosines,
+            chunk_ids=chunk_ids, chunk_owners=rows, chunk_cosines=chunk_cosines,
             sentence_ids=sentence_ids, sentence_cosines=sentence_cosines, sentence_bounds=bounds,
             marked=bm25.marked,
         )
@@ -287,17 +286,17 @@ class Retriever:
             ids, _ = self.index.lexical_top(bm25.terms, wanted, filters, bm25.required)
             if not bm25.phrases:
                 return ids.tolist()
-            rows = self.index.chunks(ids.tolist())
-            found = [rows[i] for i in ids.tolist()]
-            held = [c.id for c, ok in zip(found, self._hold(found, bm25.phrases)) if ok]
+            held = [c for c, ok in zip(ids.tolist(), self._hold(ids.tolist(), bm25.phrases)) if ok]
             if len(held) >= depth or len(ids) < wanted or wanted >= PHRASE_SCAN_LIMIT:
                 return held[:depth]
             wanted *= 4
 
-    def _hold(self, chunks: Sequence[StoredChunk], phrases: Sequence[str]) -> list[bool]:
+    def _hold(self, chunk_ids: Sequence[int], phrases: Sequence[str]) -> list[bool]:
         """Whether each chunk's text holds every phrase literally."""
-        texts = self.index.texts(list({c.article_id for c in chunks}))
-        return [all(contains_phrase(texts[c.article_id][c.start : c.end], ph) for ph in phrases) for c in chunks]
+        chunks = self.index.chunks(chunk_ids)
+        texts = self.index.texts(list({c.article_id for c in chunks.values()}))
+        return [all(contains_phrase(texts[c.article_id][c.start : c.end], ph) for ph in phrases)
+                for c in (chunks[i] for i in chunk_ids)]
 
     def score(self, evidence: Evidence, mode: Mode) -> np.ndarray:
         """Fused article scores for the mode (higher is better)."""

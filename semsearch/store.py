@@ -4,7 +4,8 @@ Layout of an index home::
 
     CURRENT                 name of the version being served (replaced atomically)
     versions/<name>/        manifest.json, meta.sqlite, sentences.f16, chunks.faiss (FAISS) or chunks.f32 (Milvus),
-                            and the BM25 index (lexicon.sqlite, postings.i32, impacts.f32, toplists.i32)
+                            the BM25 index (lexicon.sqlite, postings.i32, impacts.f32, toplists.i32),
+                            and layout.*.npy (where each article's chunks and sentences are, as arrays)
     versions/.partial-*     a build in progress; removed by the next build if left by a crash
     cache/embeddings.sqlite vectors by content hash, so rebuilds embed only new text
 
@@ -42,7 +43,7 @@ from .vectorstore import (
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 4  # 4: BM25 in semsearch's own inverted index instead of FTS5
+FORMAT_VERSION = 5  # 4: BM25 in semsearch's own inverted index instead of FTS5; 5: the columnar layout
 CURRENT = "CURRENT"
 MANIFEST = "manifest.json"
 META_DB = "meta.sqlite"
@@ -56,7 +57,7 @@ SCHEMA = """
 CREATE TABLE articles (
     id TEXT PRIMARY KEY, title TEXT NOT NULL, outlet TEXT, published TEXT, url TEXT, place TEXT,
     source_path TEXT NOT NULL, extracted_from TEXT, duplicate_paths TEXT NOT NULL, text TEXT NOT NULL,
-    story_id TEXT NOT NULL
+    story_id TEXT NOT NULL, row INTEGER NOT NULL  -- its row in the layout arrays
 );
 CREATE INDEX articles_by_story ON articles(story_id);
 CREATE INDEX articles_by_source ON articles(source_path);
@@ -141,6 +142,96 @@ class StoredSentence:
     ordinal: int
     start: int
     end: int
+
+
+# The query path's read model: which chunks and sentences each article has and where they lie, as
+# memory-mapped arrays. SQLite holds the same facts for everything else; building hundreds of row objects
+# per query from it took ~10 ms at a million chunks, where array lookups take microseconds.
+LAYOUT_FILES = {
+    "article_ids": "layout.article_ids.npy",  # bytes, by article row (the order articles were added)
+    "article_stories": "layout.article_stories.npy",  # int32 story number per article row
+    "article_chunks": "layout.article_chunks.npy",  # int64, rows + 1: article r has chunks [b[r], b[r + 1])
+    "article_sentences": "layout.article_sentences.npy",  # int64, rows + 1: the same for sentence ids
+    "chunk_articles": "layout.chunk_articles.npy",  # int32 article row per chunk id
+    "chunk_spans": "layout.chunk_spans.npy",  # int32 (start, end) in the article text per chunk id
+    "chunk_sentences": "layout.chunk_sentences.npy",  # int64 (first, last) sentence id per chunk id
+    "sentence_spans": "layout.sentence_spans.npy",  # int32 (start, end) in the article text per sentence id
+}
+
+
+class _LayoutWriter:
+    """Collects the layout arrays while articles are added, in slices, and writes them at the end."""
+
+    def __init__(self) -> None:
+        self.parts: dict[str, list[np.ndarray]] = {name: [] for name in LAYOUT_FILES}
+        self.story_numbers: dict[str, int] = {}
+
+    def add(self, article_ids: Sequence[str], story_ids: Sequence[str], chunk_counts: Sequence[int],
+            sentence_counts: Sequence[int], chunk_spans: Sequence[tuple[int, int]],
+            chunk_sentences: Sequence[tuple[int, int]], sentence_spans: Sequence[tuple[int, int]],
+            first_row: int) -> None:
+        """One slice of articles, in the order they were added."""
+        parts = self.parts
+        parts["article_ids"].append(np.asarray([a.encode() for a in article_ids], dtype=np.bytes_))
+        parts["article_stories"].append(np.asarray(
+            [self.story_numbers.setdefault(s, len(self.story_numbers)) for s in story_ids], dtype=np.int32))
+        parts["article_chunks"].append(np.asarray(chunk_counts, dtype=np.int64))
+        parts["article_sentences"].append(np.asarray(sentence_counts, dtype=np.int64))
+        rows = np.arange(first_row, first_row + len(article_ids), dtype=np.int32)
+        parts["chunk_articles"].append(np.repeat(rows, np.asarray(chunk_counts, dtype=np.int64)))
+        parts["chunk_spans"].append(np.asarray(chunk_spans, dtype=np.int32).reshape(-1, 2))
+        parts["chunk_sentences"].append(np.asarray(chunk_sentences, dtype=np.int64).reshape(-1, 2))
+        parts["sentence_spans"].append(np.asarray(sentence_spans, dtype=np.int32).reshape(-1, 2))
+
+    def write(self, folder: Path) -> list[str]:
+        """Write every array as .npy; returns the file names."""
+        for name, file in LAYOUT_FILES.items():
+            parts = self.parts[name]
+            if name in ("article_chunks", "article_sentences"):  # counts become bounds
+                counts = np.concatenate(parts) if parts else np.zeros(0, np.int64)
+                array = np.zeros(len(counts) + 1, np.int64)
+                np.cumsum(counts, out=array[1:])
+            elif parts:
+                array = np.concatenate(parts)
+            else:
+                array = np.zeros((0, 2) if name.endswith("spans") else 0, np.bytes_ if name == "article_ids" else np.int32)
+            np.save(folder / file, array)
+        return list(LAYOUT_FILES.values())
+
+
+class Layout:
+    """The layout arrays of one version, memory-mapped (see LAYOUT_FILES)."""
+
+    def __init__(self, folder: Path) -> None:
+        for name, file in LAYOUT_FILES.items():
+            path = folder / file
+            # numpy cannot map an array with no elements
+            array = np.load(path, mmap_mode="r") if path.stat().st_size > 200 else np.load(path)
+            setattr(self, name, array)
+        self.article_ids: np.ndarray
+        self.article_stories: np.ndarray
+        self.article_chunks: np.ndarray
+        self.article_sentences: np.ndarray
+        self.chunk_articles: np.ndarray
+        self.chunk_spans: np.ndarray
+        self.chunk_sentences: np.ndarray
+        self.sentence_spans: np.ndarray
+
+    def ids(self, rows: np.ndarray) -> list[str]:
+        """Article ids of article rows."""
+        return [b.decode() for b in self.article_ids[rows].tolist()]
+
+    def sentence_articles(self, sentence_ids: np.ndarray) -> np.ndarray:
+        """The article row of each sentence id."""
+        return np.searchsorted(self.article_sentences, sentence_ids, side="right") - 1
+
+
+def ranges(lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Every integer of the half-open ranges [lo, hi), concatenated, with the range number of each."""
+    counts = np.maximum(hi - lo, 0)
+    which = np.repeat(np.arange(len(lo)), counts)
+    starts = np.repeat(lo - np.concatenate(([0], np.cumsum(counts)[:-1])), counts) if len(lo) else lo
+    return starts + np.arange(len(which)), which
 
 
 def vector_config(settings: Settings) -> VectorConfig:
@@ -284,6 +375,7 @@ class IndexWriter:
         self._lock_file = None
         self._store: VectorStore | None = None
         self._lexicon = LexiconWriter()
+        self._layout = _LayoutWriter()
         self._db: sqlite3.Connection | None = None
         self._published = False
         self._chunks = self._sentences = self._articles = 0
@@ -341,31 +433,39 @@ class IndexWriter:
         chunk_base, sentence_base = self._chunks, self._sentences
         facts: list[ChunkFacts] = []
         lexical: list[str] = []
+        chunk_spans: list[tuple[int, int]] = []
+        chunk_sentences: list[tuple[int, int]] = []
         with db:
-            for article, spans, article_chunks, story_id in zip(articles, sentences, chunks, story_ids, strict=True):
+            for row, (article, spans, article_chunks, story_id) in enumerate(
+                    zip(articles, sentences, chunks, story_ids, strict=True), start=self._articles):
                 db.execute(
-                    "INSERT INTO articles VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                    "INSERT INTO articles VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
                     (article.id, article.title, article.outlet, article.published, article.url, article.place,
                      article.source_path, article.extracted_from, json.dumps(article.duplicate_paths), article.text,
-                     story_id),
+                     story_id, row),
                 )
                 db.executemany(
                     "INSERT INTO sentences VALUES (?,?,?,?,?)",
                     [(sentence_base + i, article.id, i, s.start, s.end) for i, s in enumerate(spans)],
                 )
-                rows = []
+                chunk_rows = []
                 fact = ChunkFacts(article.id, article.outlet, article.place, article.published)
                 for chunk in article_chunks:
-                    rows.append((chunk_base, article.id, chunk.ordinal, chunk.start, chunk.end,
-                                 sentence_base + chunk.first_sentence, sentence_base + chunk.last_sentence))
+                    chunk_rows.append((chunk_base, article.id, chunk.ordinal, chunk.start, chunk.end,
+                                       sentence_base + chunk.first_sentence, sentence_base + chunk.last_sentence))
                     lexical.append(f"{article.title}\n{article.text[chunk.start : chunk.end]}")
+                    chunk_spans.append((chunk.start, chunk.end))
+                    chunk_sentences.append(chunk_rows[-1][5:])
                     facts.append(fact)
                     chunk_base += 1
-                db.executemany("INSERT INTO chunks VALUES (?,?,?,?,?,?,?)", rows)
+                db.executemany("INSERT INTO chunks VALUES (?,?,?,?,?,?,?)", chunk_rows)
                 sentence_base += len(spans)
                 self._article_ids.append(article.id)
                 self._stories.add(story_id)
         self._lexicon.add(lexical)
+        self._layout.add([a.id for a in articles], story_ids, [len(c) for c in chunks], [len(s) for s in sentences],
+                         chunk_spans, chunk_sentences, [(s.start, s.end) for spans in sentences for s in spans],
+                         self._articles)
         self._store.add(np.arange(self._chunks, chunk_base, dtype=np.int64), chunk_vectors, facts)
         with (self.partial / SENTENCE_VECTORS).open("ab") as fh:
             fh.write(np.ascontiguousarray(sentence_vectors, dtype=np.float16).tobytes())
@@ -383,12 +483,13 @@ class IndexWriter:
         db.close()
         self._lexicon.write(self.partial)
         self._lexicon = LexiconWriter()  # its postings take gigabytes at a million chunks
+        layout_files = self._layout.write(self.partial)
         (self.partial / SENTENCE_VECTORS).touch()
         entry = self._store.publish()
         local_chunks = self.config.backend != "faiss"
         if local_chunks:
             (self.partial / CHUNK_VECTORS).touch()
-        files = ([META_DB, SENTENCE_VECTORS, *LEXICAL_FILES] + ([entry["file"]] if "file" in entry else [])
+        files = ([META_DB, SENTENCE_VECTORS, *LEXICAL_FILES, *layout_files] + ([entry["file"]] if "file" in entry else [])
                  + ([CHUNK_VECTORS] if local_chunks else []))
         manifest = {
             "format_version": FORMAT_VERSION,
@@ -484,6 +585,7 @@ class Index:
             self.sentence_vectors = self._matrix("sentence_vectors")
             self._chunk_matrix = self._matrix("chunk_vectors") if "chunk_vectors" in self.manifest else None
             self.lexicon = Lexicon(self.path)
+            self.layout = Layout(self.path)
             self.vectors = open_store(entry, self.path, vectors or VectorConfig(), self.filtered_chunk_ids)
         except VectorStoreUnavailable as exc:
             raise IndexUnavailable(f"index version {name}: {exc}") from None
@@ -546,21 +648,33 @@ class Index:
 
     def chunks(self, ids: Sequence[int]) -> dict[int, StoredChunk]:
         """Chunk rows by id."""
-        return {r[0]: StoredChunk(*r) for r in self._in("SELECT id, article_id, start, end, first_sentence, "
-                                                         "last_sentence FROM chunks WHERE id IN ({})", ids)}
+        ids = np.unique(np.asarray(ids, dtype=np.int64))
+        layout = self.layout
+        rows = layout.chunk_articles[ids]
+        names = dict(zip(rows.tolist(), layout.ids(rows)))
+        return {cid: StoredChunk(cid, names[row], start, end, first, last) for cid, row, (start, end), (first, last)
+                in zip(ids.tolist(), rows.tolist(), layout.chunk_spans[ids].tolist(),
+                       layout.chunk_sentences[ids].tolist())}
 
     def sentences_between(self, ranges: Sequence[tuple[int, int]]) -> list[StoredSentence]:
         """Sentence rows whose ids fall in any of the inclusive ranges, in id order."""
-        ids = sorted({i for lo, hi in ranges for i in range(lo, hi + 1)})
-        return sorted(
-            (StoredSentence(*r) for r in self._in(
-                "SELECT id, article_id, ordinal, start, end FROM sentences WHERE id IN ({})", ids)),
-            key=lambda s: s.id,
-        )
+        ids = np.unique(np.fromiter((i for lo, hi in ranges for i in range(lo, hi + 1)), dtype=np.int64))
+        ids = ids[(ids >= 0) & (ids < len(self.layout.sentence_spans))]
+        return self._sentences(ids)
+
+    def _sentences(self, ids: np.ndarray) -> list[StoredSentence]:
+        """Sentence rows of stored sentence ids, in the order given."""
+        layout = self.layout
+        rows = layout.sentence_articles(ids)
+        names = dict(zip(rows.tolist(), layout.ids(rows)))
+        ordinals = ids - layout.article_sentences[rows]
+        return [StoredSentence(i, names[row], ordinal, start, end) for i, row, ordinal, (start, end)
+                in zip(ids.tolist(), rows.tolist(), ordinals.tolist(), layout.sentence_spans[ids].tolist())]
 
     def sentence_spans(self, ids: Sequence[int]) -> dict[int, tuple[int, int]]:
         """(start, end) of sentences by id."""
-        return {r[0]: (r[1], r[2]) for r in self._in("SELECT id, start, end FROM sentences WHERE id IN ({})", ids)}
+        ids = np.asarray(ids, dtype=np.int64)
+        return dict(zip(ids.tolist(), map(tuple, self.layout.sentence_spans[ids].tolist())))
 
     def article_sentences(self, article_id: str) -> list[StoredSentence]:
         """Every sentence of one article, in order."""
@@ -581,10 +695,6 @@ class Index:
             for r in self._in("SELECT id, title, outlet, published, url, place, source_path, extracted_from, "
                               "duplicate_paths, story_id FROM articles WHERE id IN ({})", list(ids))
         }
-
-    def story_ids(self, ids: Sequence[str]) -> dict[str, str]:
-        """The story of each article."""
-        return dict(self._in("SELECT id, story_id FROM articles WHERE id IN ({})", list(ids)))
 
     def story_members(self, story_ids: Sequence[str]) -> dict[str, list[str]]:
         """Article ids of each story, oldest first."""
@@ -672,17 +782,12 @@ class Index:
         """BM25 of the given chunks for the OR of the index terms (0 where none occurs), in the order given."""
         return self.lexicon.scores(terms, chunk_ids)
 
-    def article_chunks(self, article_ids: Sequence[str]) -> list[StoredChunk]:
-        """Every chunk of the given articles."""
-        return [StoredChunk(*r) for r in self._in(
-            "SELECT id, article_id, start, end, first_sentence, last_sentence FROM chunks WHERE article_id IN ({})",
-            list(article_ids))]
-
     def sentences_of(self, article_ids: Sequence[str]) -> list[StoredSentence]:
         """Every sentence of the given articles, in id order."""
-        return sorted((StoredSentence(*r) for r in self._in(
-            "SELECT id, article_id, ordinal, start, end FROM sentences WHERE article_id IN ({})", list(article_ids))),
-            key=lambda s: s.id)
+        rows = np.fromiter((r[0] for r in self._in("SELECT row FROM articles WHERE id IN ({})", list(article_ids))),
+                           np.int64)
+        ids, _ = ranges(self.layout.article_sentences[rows], self.layout.article_sentences[rows + 1])
+        return self._sentences(np.sort(ids))
 
     def newest_published(self) -> str | None:
         """The latest full YYYY-MM-DD publication date in the index."""

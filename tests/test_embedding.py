@@ -55,10 +55,10 @@ def test_onnx_is_the_default_and_falls_back_to_torch_when_it_cannot_load(monkeyp
     assert Settings().embed_backend == "onnx"
     real = embedding.Embedder
 
-    def no_onnx_runtime(backend: str = "torch", path=None):  # a fake: this machine does have ONNX Runtime
+    def no_onnx_runtime(backend: str = "torch", path=None, **options):  # a fake: this machine has ONNX Runtime
         if backend == "onnx":
             raise ImportError("No module named 'onnxruntime'")
-        return real(backend, path)
+        return real(backend, path, **options)
 
     monkeypatch.setattr(embedding, "Embedder", no_onnx_runtime)
     embedding._load.cache_clear()
@@ -67,3 +67,14 @@ def test_onnx_is_the_default_and_falls_back_to_torch_when_it_cannot_load(monkeyp
         assert fallback.backend == "torch" and "using torch" in caplog.text
     finally:
         embedding._load.cache_clear()
+
+
+def test_int8_queries_stay_close_to_fp32_and_stored_vectors_do_not_change():
+    from semsearch.embedding import Embedder
+
+    fp32, int8 = Embedder("onnx"), Embedder("onnx", query_precision="int8")
+    assert np.array_equal(fp32.encode(TEXTS), int8.encode(TEXTS))  # builds embed with fp32 weights either way
+    for text in TEXTS:
+        exact, quick = fp32.encode_query(text), int8.encode_query(text)
+        assert not np.array_equal(exact, quick)  # the int8 weights really ran
+        assert float(exact @ quick) > 0.97 and abs(float(np.linalg.norm(quick)) - 1) < 1e-5

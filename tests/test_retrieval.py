@@ -145,8 +145,12 @@ def test_article_signals_equal_scoring_every_chunk_and_sentence(engine, depth):
         vector = engine.embedder.encode_query(question)
         evidence = retriever.evidence(question, vector, "hybrid", Filters(), depth)
         every = engine.index.lexicon.scores(lexical_query(question).every, range(engine.index.lexicon.chunks))
-        best = {a: max((every[c.id] for c in evidence.chunks if c.article_id == a), default=0.0)
+        # An article's chunks, as SQLite lists them, against those the layout arrays gave the evidence.
+        rows = {a: [r[0] for r in engine.index.db.execute("SELECT id FROM chunks WHERE article_id = ?", (a,))]
                 for a in evidence.article_ids}
+        owners = [evidence.article_ids[i] for i in evidence.chunk_owners]
+        assert sorted(zip(owners, evidence.chunk_ids.tolist())) == sorted((a, c) for a, ids in rows.items() for c in ids)
+        best = {a: max((every[c] for c in ids), default=0.0) for a, ids in rows.items()}
         assert evidence.lexical.tolist() == pytest.approx([best[a] for a in evidence.article_ids])
         # The sentence signal, taken from consecutive id ranges, equals every stored sentence's cosine.
         closest = [max(engine.index.vectors_of([s.id for s in engine.index.article_sentences(a)]) @ vector)
