@@ -12,17 +12,13 @@ sentence its citation (same words) or a corroboration (another outlet's own word
 given articles (GENERIC) also weighs coverage: how many of the words its sentences keep repeating a
 sentence carries.
 
-Nothing is parsed per query that was parsed before: each stored sentence's text, flags and words are
-derived once and kept in a bounded process-wide cache keyed by index version.
+Nothing is parsed per query: each stored sentence's flags, words and figures were found when the index
+was built (semsearch.sentences) and are read from its layout arrays; only the quoted sentences' text is read.
 """
 
 from __future__ import annotations
 
-import re
-import threading
-import zlib
-from collections import OrderedDict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -31,85 +27,15 @@ from threadpoolctl import ThreadpoolController
 from .config import Settings
 from .models import Brief, BriefSentence, Citation, Source
 from .retrieval import Retrieval, query_terms
-from .store import ArticleMeta, Index, StoredSentence
+from .sentences import FUNCTION_WORDS, word_ids
+from .store import ArticleMeta, Index, SentenceFacts
 
 NOTHING_RETRIEVED = "Nothing in the archive matches this question closely enough to summarize."
 NOTHING_RELEVANT = "No passage in the archive answers this question closely enough to quote."
 
-# A sentence opening like this leans on the one before it ("He added ...", "But ...", "This ...").
-_ANTECEDENT_OPENER = re.compile(
-    r"^[\"“‘']?(?:he|she|it|its|they|them|their|his|her|hers|this|that|these|those|but|and|or|so|yet|also|"
-    r"however|still|instead|then|thus|therefore|meanwhile|nevertheless|nonetheless|moreover|furthermore|"
-    r"besides|otherwise|such|both|another|in addition|as a result|despite this|even so|the move|the decision|"
-    r"the latter|the former)\b",
-    re.I,
-)
-# Openers of that kind that point at nothing before them: the time of writing ("This year", "These days"),
-# a list of names ("Both Foxx and Swank"), "So far", "So-called", generic "Those who", and expletive "it"
-# ("It is thought that ...", "It is not clear whether ..."; not "It is expected to ...", where "it" is a thing).
-_SELF_CONTAINED_OPENER = re.compile(
-    r"^[\"“‘']?(?:(?:this|these)\s+(?:year|week|weekend|month|season|summer|winter|spring|autumn|morning|days)\b"
-    r"|both\s+(?-i:[A-Z])|so\s+far\b|so-called\b|those\s+(?:who|whose)\b"
-    r"|it\s+(?:is|was|has\s+been)\s+(?:(?:not|now|also|widely|generally)\s+)?"
-    r"(?:thought|hoped|understood|estimated|believed|expected|feared|predicted|reported|rumoured|announced|known|"
-    r"said|claimed)\b(?!\s+to\b)"
-    r"|it\s+(?:is|was)\s+(?:not\s+)?(?:clear|unclear|likely|unlikely|possible)\s+"
-    r"(?:that|whether|if|how|why|what|when|where|who)\b)",
-    re.I,
-)
-# ... or names its speaker only by a pronoun: '"We will appeal," he said.'
-_PRONOUN_ATTRIBUTION = re.compile(
-    r"[,\"”’]\s+(he|she|they)\s+(?:said|says|added|adds|told|explained|noted|argued|warned|insisted|claimed|"
-    r"stressed|continued|asked)\b",
-    re.I,
-)
-# A pronoun opening a sentence, or naming its speaker, with no connective before it: all the sentence needs
-# from before is whom the pronoun means (see anchor).
-_PRONOUN_OPENER = re.compile(r"^[\"“‘']?(he|his|him|she|her|hers|it|its|they|them|their)\b", re.I)
-_PRONOUN_CLASS = {"his": "he", "him": "he", "her": "she", "hers": "she", "its": "it", "them": "they",
-                  "their": "they"}
-# Captions, credits, bylines, rails and other page furniture that is not a statement of fact. Label words
-# count only as labels ("Photo: ...", "Credit: ..."), and "By" only before a name, because news sentences
-# open with "By contrast", "By 2008", "Image sensors ...", "Share prices ..." and "Credit card debt ...".
-# Openings are matched at the start and the rest looked for as plain substrings: one case-blind alternation
-# searched at every position took 30 µs a sentence, the largest part of parsing a sentence the first time.
-_FURNITURE_OPENING = re.compile(
-    r"(?:photo|photograph|image|picture|caption|credit|copyright|related|watch|listen|updated|advertisement)"
-    r"\s*[:|\-–—]"
-    r"|by\s+(?-i:[A-Z][\w'’.-]*\s+[A-Z])"
-    r"|(?:read more|click|follow us|sign up|subscribe|share this|reporting by|editing by|additional reporting)\b",
-    re.I,
-)
-_FURNITURE_ANYWHERE = ("©", "all rights reserved", "click here", "contributed to this report", "(photo", "getty images")
-_AP_PHOTO = re.compile(r"\bap photo\b")
-_ENDS_LIKE_A_SENTENCE = re.compile(r"[.!]['\"”’)\]]*$")
-# Words are kept as 24-bit hashes: two of a pool's few thousand words rarely share one.
-_WORD_MASK = (1 << 24) - 1
-_WORD = re.compile(r"\w+")
-# What a sentence is about is in its other words: these (and the pieces of "it's", "we'll") only hold it
-# together. Reporting verbs are not among them: "said" ties a story's attributed statements together, and
-# dropping it too cost 0.012 ROUGE-2 F1 on the BBC tune half (docs/benchmarks.md).
-_FUNCTION_WORDS = frozenset(
-    "a about above across after afterwards again against ago all almost along already also although always "
-    "am among amongst an and another any anyone anything anyway anywhere are around as at away b be became "
-    "because become becomes been before being below beside besides between beyond both but by c can cannot "
-    "could d did do does doing done down during e each either else elsewhere enough etc even ever every everyone "
-    "everything f few for former formerly from further g get gets getting got h had has have having he her "
-    "here hers herself him himself his how however i if in indeed into is it its itself j just k l last later "
-    "latter least less ll m many may me meanwhile might more moreover most mostly much must my myself n neither "
-    "never nevertheless next no nobody none nor not nothing now nowhere o of off often on once one only onto "
-    "or other others otherwise our ours ourselves out over own p per perhaps q quite r rather re s same several "
-    "shall she should since so some somehow someone something sometimes still such t than that the their theirs "
-    "them themselves then there thereby therefore these they this those though through throughout thus to together "
-    "too toward towards u under unless until up upon us v ve very via w was we well were what whatever when "
-    "whenever where whereas whether which while who whoever whom whose why will with within without would x "
-    "y yet you your yours yourself yourselves z two three four five six seven eight nine ten"
-    .split()
-)
 # Redundancy across outlets of one story (see _repeat_similarity); chosen on the sample's same-story pairs.
 STORY_BONUS = 0.1
 FIGURE_TWIN_COSINE = 0.55
-_FIGURE = re.compile(r"\d[\d,.]*\d|\d")
 # A sentence may bring at most this many predecessors it leans on ('He said ... But ...').
 MAX_LEAN = 2
 # The longest run of same-pronoun sentences a sentence may skip back over (see anchor).
@@ -146,76 +72,16 @@ class BriefOptions:
 GENERIC = BriefOptions(w_coverage=16.0, w_word_centrality=2.0, w_lead=0.3, diversity=0.0, worth_by_words=True)
 
 
-@dataclass(frozen=True, slots=True)
-class _Facts:
-    """What the brief needs of one stored sentence; derived once per index version (see _FactCache)."""
-
-    sentence: StoredSentence
-    text: str
-    words: int
-    usable: bool
-    leans: bool
-    words_seen: np.ndarray  # hashed content words, distinct
-    figures: frozenset[str]
-    pronoun: str  # see leading_pronoun
-
-
-def _derive(sentence: StoredSentence, text: str) -> _Facts:
-    """The facts of one sentence from its text."""
-    return _Facts(sentence, text, words_of(text), usable(text), needs_antecedent(text),
-                  _hashed(content_words(text)), frozenset(_FIGURE.findall(text)), leading_pronoun(text))
-
-
-class _FactCache:
-    """Facts of recently used sentences by (index version, sentence id), so a query seldom reads or parses text.
-
-    Published versions never change, so an entry stays true for as long as its version exists.
-    """
-
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self._items: OrderedDict[tuple[str, int], _Facts] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, index: Index, ids: Iterable[int]) -> dict[int, _Facts]:
-        """Facts of the stored sentences among ids (ids that are not stored are left out)."""
-        version = str(index.path)
-        found: dict[int, _Facts] = {}
-        missing = []
-        with self._lock:
-            for i in ids:
-                facts = self._items.get((version, i))
-                if facts is None:
-                    missing.append(i)
-                else:
-                    self._items.move_to_end((version, i))
-                    found[i] = facts
-        if missing:
-            rows = index.sentences_between([(i, i) for i in missing])
-            texts = index.texts(list({s.article_id for s in rows}))
-            fresh = {s.id: _derive(s, texts[s.article_id][s.start : s.end]) for s in rows}
-            with self._lock:
-                for i, facts in fresh.items():
-                    self._items[(version, i)] = facts
-                while len(self._items) > self.size:
-                    self._items.popitem(last=False)
-            found.update(fresh)
-        return found
-
-
 # The brief's matrices are ~150 wide: waking a second BLAS thread costs more than the product itself, and on
 # a busy machine (a server answering other requests) it made each product 30x slower (0.2 ms -> 7 ms).
 _BLAS = ThreadpoolController()
-
-# About 30 MB: the sentences of some 2,000 articles, far more than the recent queries of one process touch.
-_FACTS = _FactCache(50_000)
 
 
 @dataclass(slots=True)
 class _Pool:
     """Candidate sentences (and the predecessors dependent ones need), with their vectors and scores."""
 
-    facts: list[_Facts]
+    facts: list[SentenceFacts]
     vectors: np.ndarray
     units: list[tuple[int, ...]]
     anchors: list[int]  # per unit: the row that must already be chosen before it may be (-1: none)
@@ -236,41 +102,6 @@ def brief_options(settings: Settings, words: int | None = None, max_sources: int
     return BriefOptions(words=words or settings.brief_words, candidates=settings.brief_candidates,
                         max_sources=max_sources, min_similarity=settings.brief_min_similarity,
                         redundancy=settings.brief_redundancy)
-
-
-def words_of(text: str) -> int:
-    """Word count used for the budget."""
-    return len(text.split())
-
-
-def usable(text: str) -> bool:
-    """Whether a sentence can stand in a brief: a full statement, not a question, fragment, caption or byline."""
-    n = words_of(text)
-    if not 6 <= n <= 80 or not (text[0].isalnum() or text[0] in "\"'“‘£$€"):
-        return False
-    if not _ENDS_LIKE_A_SENTENCE.search(text) or text.isupper() or _FURNITURE_OPENING.match(text):
-        return False
-    lower = text.lower()
-    return not any(p in lower for p in _FURNITURE_ANYWHERE) and not ("ap photo" in lower and _AP_PHOTO.search(lower))
-
-
-def needs_antecedent(text: str) -> bool:
-    """Whether a sentence only makes sense after the one before it."""
-    opens = _ANTECEDENT_OPENER.match(text) and not _SELF_CONTAINED_OPENER.match(text)
-    return bool(opens or _PRONOUN_ATTRIBUTION.search(text))
-
-
-def leading_pronoun(text: str) -> str:
-    """'he', 'she', 'it' or 'they' when all a sentence leans on its predecessor for is whom that pronoun means."""
-    if not needs_antecedent(text):
-        return ""
-    match = _PRONOUN_OPENER.match(text)
-    if match is None and not _ANTECEDENT_OPENER.match(text):
-        match = _PRONOUN_ATTRIBUTION.search(text)
-    if match is None:
-        return ""
-    word = match.group(1).lower()
-    return _PRONOUN_CLASS.get(word, word)
 
 
 def anchor(pronouns: Sequence[str], leans: Sequence[bool], i: int) -> int | None:
@@ -332,18 +163,25 @@ def _brief(
     chosen, twins = _select(pool, max(options.min_similarity, options.relevance_floor * best), options)
     if not chosen:
         return Brief(abstained=f"No relevant sentence fits in {options.words} words; allow more words.")
-    return _cite(pool, chosen, twins)
+    return _cite(pool, chosen, twins, _quoted_texts(index, pool, chosen, twins))
+
+
+def _quoted_texts(index: Index, pool: _Pool, chosen: list[int], twins: dict[int, list[int]]) -> dict[int, str]:
+    """The text of each chosen sentence and of its repeats: the only text a brief reads."""
+    rows = set(chosen).union(*twins.values())
+    texts = index.texts(list({pool.facts[i].sentence.article_id for i in rows}))
+    return {i: texts[(s := pool.facts[i].sentence).article_id][s.start : s.end] for i in rows}
 
 
 def _pool(index: Index, ids: list[int], rank: dict[str, int]) -> _Pool:
     """Usable candidates as units: alone, after the predecessors they lean on, or after their anchor."""
-    by_id = {i: f for i, f in _FACTS.get(index, ids).items() if f.sentence.article_id in rank}
+    by_id = {i: f for i, f in index.sentence_facts(ids).items() if f.sentence.article_id in rank}
     candidates = [by_id[i] for i in ids if i in by_id and by_id[i].usable]
     # Predecessors are read only for the sentences that lean on them, one step back at a time.
     leaning = [f for f in candidates if f.leans]
     for _ in range(MAX_LEAN):
         wanted = {f.sentence.id - 1 for f in leaning if f.sentence.ordinal > 0} - by_id.keys()
-        for i, f in _FACTS.get(index, wanted).items():
+        for i, f in index.sentence_facts(wanted).items():
             if f.sentence.article_id in rank:
                 by_id[i] = f
         leaning = [by_id[f.sentence.id - 1] for f in leaning
@@ -375,7 +213,7 @@ def _pool(index: Index, ids: list[int], rank: dict[str, int]) -> _Pool:
     return _Pool(facts, vectors, units, anchors, rank, index.articles(list(rank)))
 
 
-def _anchor_of(f: _Facts, by_id: dict[int, _Facts]) -> int | None:
+def _anchor_of(f: SentenceFacts, by_id: dict[int, SentenceFacts]) -> int | None:
     """The id of the sentence f may follow instead of its predecessor (see anchor), when by_id holds the run."""
     run = [f]
     while len(run) <= _ANCHOR_REACH + 1:
@@ -388,20 +226,9 @@ def _anchor_of(f: _Facts, by_id: dict[int, _Facts]) -> int | None:
     return None if found is None else run[found].sentence.id
 
 
-def content_words(text: str) -> set[str]:
-    """The distinct lower-cased words of a text that are not function words."""
-    return {w for w in (m.lower() for m in _WORD.findall(text)) if w not in _FUNCTION_WORDS}
-
-
-def _hashed(words: Iterable[str]) -> np.ndarray:
-    """Words as the hashed ids _Facts keeps."""
-    # A sorted set, not np.unique: this runs for every sentence a query parses, and numpy's overhead dominated.
-    return np.array(sorted({zlib.crc32(w.encode()) & _WORD_MASK for w in words}), dtype=np.int64)
-
-
 def _bags(pool: _Pool) -> tuple[np.ndarray, np.ndarray]:
     """Every sentence's content words flattened into one array, with the pool row each belongs to."""
-    words = [f.words_seen for f in pool.facts]
+    words = [f.terms for f in pool.facts]
     rows = np.repeat(np.arange(len(words)), [len(w) for w in words])
     return (np.concatenate(words) if words else np.zeros(0, np.int64)), rows
 
@@ -445,7 +272,7 @@ def _score(pool: _Pool, query_vector: np.ndarray, terms: Sequence[str], options:
     n = len(pool.facts)
     relevance = pool.vectors @ query_vector
     flat, rows = _bags(pool)
-    wanted = _hashed(w for w in terms if w not in _FUNCTION_WORDS)
+    wanted = word_ids(w for w in terms if w not in FUNCTION_WORDS)
     lexical = np.bincount(rows, weights=np.isin(flat, wanted), minlength=n) / max(len(wanted), 1)
     pool.similarity = pool.vectors @ pool.vectors.T
     pool.repeat_similarity = _repeat_similarity(pool, options.redundancy)
@@ -565,7 +392,7 @@ def _story(meta: ArticleMeta) -> str:
     return meta.story_id or meta.id
 
 
-def _cite(pool: _Pool, chosen: list[int], twins: dict[int, list[int]]) -> Brief:
+def _cite(pool: _Pool, chosen: list[int], twins: dict[int, list[int]], text: dict[int, str]) -> Brief:
     """Order the chosen sentences as a paragraph (story, date, position) and number their sources."""
     metas = pool.metas
     story_weight: dict[str, float] = {}
@@ -589,17 +416,17 @@ def _cite(pool: _Pool, chosen: list[int], twins: dict[int, list[int]]) -> Brief:
 
     sentences = []
     for i in sorted(chosen, key=reading_order):
-        same = [j for j in twins.get(i, []) if pool.facts[j].text == pool.facts[i].text]
+        same = [j for j in twins.get(i, []) if text[j] == text[i]]
         # One corroboration per other article: its sentence closest to the quoted one.
         closest: dict[str, int] = {}
         for j in twins.get(i, []):
             article = pool.facts[j].sentence.article_id
-            if pool.facts[j].text != pool.facts[i].text and article != pool.facts[i].sentence.article_id and (
+            if text[j] != text[i] and article != pool.facts[i].sentence.article_id and (
                 article not in closest or pool.similarity[i, j] > pool.similarity[i, closest[article]]
             ):
                 closest[article] = j
         other = sorted(closest.values())
-        sentences.append(BriefSentence(text=pool.facts[i].text, citations=[cite(i)] + [cite(j) for j in same],
+        sentences.append(BriefSentence(text=text[i], citations=[cite(i)] + [cite(j) for j in same],
                                        corroborations=[cite(j) for j in other]))
     sources = [Source(n=n, article_id=a, title=metas[a].title, outlet=metas[a].outlet,
                       published=metas[a].published, url=metas[a].url) for a, n in numbers.items()]

@@ -105,7 +105,12 @@ class Embedder:
             # Threads that spin waiting for the next query burnt 1.5x the CPU of the query itself on 2 shared
             # cores, taking it from the rest of the request; between the ops of a batch spinning pays (20%).
             options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        weights = onnx_model(self.path, int8=not bulk and self.query_precision == "int8")
+        weights = onnx_model(self.path)
+        if not bulk and self.query_precision == "int8":
+            try:
+                weights = int8_model(weights)
+            except (ImportError, OSError, RuntimeError, ValueError) as exc:
+                log.warning("int8 query weights cannot be made here (%s); queries use the fp32 weights", exc)
         return onnxruntime.InferenceSession(str(weights), options, providers=["CPUExecutionProvider"])
 
     def _onnx_batch(self, texts: list[str], bulk: bool = True) -> np.ndarray:
@@ -135,12 +140,9 @@ class Embedder:
         return [len(e.ids) for e in self.tokenizer.encode_batch(list(texts), add_special_tokens=False)]
 
 
-def onnx_model(path: Path, int8: bool = False) -> Path:
-    """The ONNX export of the packaged model (or its int8 quantization), made on first use, never downloaded."""
-    folder = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "semsearch"
-    if int8:
-        return _quantized(onnx_model(path), folder / "minilm-l6-v2-int8.onnx")
-    target = folder / "minilm-l6-v2-fp32.onnx"
+def onnx_model(path: Path) -> Path:
+    """The ONNX export of the packaged model, made on first use from its own files (never downloaded)."""
+    target = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "semsearch" / "minilm-l6-v2-fp32.onnx"
     if target.is_file():
         return target
     import torch
@@ -173,18 +175,35 @@ def onnx_model(path: Path, int8: bool = False) -> Path:
     return target
 
 
-def _quantized(source: Path, target: Path) -> Path:
-    """Weights of source quantized to int8 per output channel; activations are quantized per call."""
+def int8_model(source: Path) -> Path:
+    """The fp32 export beside it with weights quantized to int8 per output channel, made once."""
+    target = source.with_name("minilm-l6-v2-int8.onnx")
     if target.is_file():
         return target
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     log.info("quantizing the ONNX model to int8 at %s (once)", target)
     partial = target.with_suffix(f".{os.getpid()}.tmp")
-    # Per-tensor int8 moved query vectors to cosine 0.96 of fp32; per channel keeps 0.99 (docs/benchmarks.md).
-    quantize_dynamic(str(source), str(partial), weight_type=QuantType.QInt8, per_channel=True)
+    hint = _Silence("pre-processing before quantization")  # its symbolic shape pass fails on this graph
+    logging.getLogger().addFilter(hint)
+    try:
+        # Per-tensor int8 moved query vectors to cosine 0.96 of fp32; per channel keeps 0.99 (docs/benchmarks.md).
+        quantize_dynamic(str(source), str(partial), weight_type=QuantType.QInt8, per_channel=True)
+    finally:
+        logging.getLogger().removeFilter(hint)
     os.replace(partial, target)
     return target
+
+
+class _Silence(logging.Filter):
+    """Drops log records that contain a phrase."""
+
+    def __init__(self, phrase: str) -> None:
+        super().__init__()
+        self.phrase = phrase
+
+    def filter(self, record: logging.LogRecord) -> bool:  # noqa: D102
+        return self.phrase not in record.getMessage()
 
 
 def _export(torch, encoder, dummy, names: list[str], axes: dict[str, int], partial: Path) -> None:

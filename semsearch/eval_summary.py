@@ -16,7 +16,8 @@ from pathlib import Path
 import click
 import numpy as np
 
-from .brief import GENERIC, BriefOptions, citation_problems, summarize, summarize_articles, words_of
+from .brief import GENERIC, BriefOptions, citation_problems, summarize, summarize_articles
+from .sentences import words_of
 from .config import Settings
 from .models import Article, Brief
 from .store import Index

@@ -27,7 +27,7 @@ import threading
 import time
 import uuid
 from functools import lru_cache
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,6 +36,7 @@ import numpy as np
 from .config import Settings
 from .lexical import FILES as LEXICAL_FILES, Lexicon, LexiconWriter, thread_connection
 from .models import Article, Chunk, Filters, Span
+from .sentences import LEANS, PRONOUN_SHIFT, PRONOUNS, USABLE, analyse
 from .vectorstore import (
     ChunkFacts, VectorConfig, VectorStore, VectorStoreUnavailable, collection_name, create, drop_version,
     home_key, open_store,
@@ -156,7 +157,15 @@ LAYOUT_FILES = {
     "chunk_spans": "layout.chunk_spans.npy",  # int32 (start, end) in the article text per chunk id
     "chunk_sentences": "layout.chunk_sentences.npy",  # int64 (first, last) sentence id per chunk id
     "sentence_spans": "layout.sentence_spans.npy",  # int32 (start, end) in the article text per sentence id
+    # What the brief needs of each sentence (semsearch.sentences), found once at build time:
+    "sentence_flags": "layout.sentence_flags.npy",  # uint8 per sentence id
+    "sentence_words": "layout.sentence_words.npy",  # uint16 word count per sentence id
+    "sentence_terms": "layout.sentence_terms.npy",  # uint32 word ids, sentence after sentence
+    "sentence_term_bounds": "layout.sentence_term_bounds.npy",  # int64, sentences + 1
+    "sentence_figures": "layout.sentence_figures.npy",  # uint32 figure hashes, sentence after sentence
+    "sentence_figure_bounds": "layout.sentence_figure_bounds.npy",  # int64, sentences + 1
 }
+_BOUNDS = ("article_chunks", "article_sentences", "sentence_term_bounds", "sentence_figure_bounds")
 
 
 class _LayoutWriter:
@@ -169,9 +178,14 @@ class _LayoutWriter:
     def add(self, article_ids: Sequence[str], story_ids: Sequence[str], chunk_counts: Sequence[int],
             sentence_counts: Sequence[int], chunk_spans: Sequence[tuple[int, int]],
             chunk_sentences: Sequence[tuple[int, int]], sentence_spans: Sequence[tuple[int, int]],
-            first_row: int) -> None:
+            sentence_texts: Sequence[str], first_row: int) -> None:
         """One slice of articles, in the order they were added."""
         parts = self.parts
+        facts = analyse(sentence_texts)
+        for name, array in (("sentence_flags", facts.flags), ("sentence_words", facts.words),
+                            ("sentence_terms", facts.terms), ("sentence_term_bounds", facts.term_counts),
+                            ("sentence_figures", facts.figures), ("sentence_figure_bounds", facts.figure_counts)):
+            parts[name].append(array)
         parts["article_ids"].append(np.asarray([a.encode() for a in article_ids], dtype=np.bytes_))
         parts["article_stories"].append(np.asarray(
             [self.story_numbers.setdefault(s, len(self.story_numbers)) for s in story_ids], dtype=np.int32))
@@ -187,14 +201,15 @@ class _LayoutWriter:
         """Write every array as .npy; returns the file names."""
         for name, file in LAYOUT_FILES.items():
             parts = self.parts[name]
-            if name in ("article_chunks", "article_sentences"):  # counts become bounds
+            if name in _BOUNDS:  # counts become bounds
                 counts = np.concatenate(parts) if parts else np.zeros(0, np.int64)
                 array = np.zeros(len(counts) + 1, np.int64)
                 np.cumsum(counts, out=array[1:])
             elif parts:
                 array = np.concatenate(parts)
             else:
-                array = np.zeros((0, 2) if name.endswith("spans") else 0, np.bytes_ if name == "article_ids" else np.int32)
+                array = np.zeros((0, 2) if name.endswith(("spans", "chunk_sentences")) else 0,
+                                 np.bytes_ if name == "article_ids" else np.int32)
             np.save(folder / file, array)
         return list(LAYOUT_FILES.values())
 
@@ -216,6 +231,12 @@ class Layout:
         self.chunk_spans: np.ndarray
         self.chunk_sentences: np.ndarray
         self.sentence_spans: np.ndarray
+        self.sentence_flags: np.ndarray
+        self.sentence_words: np.ndarray
+        self.sentence_terms: np.ndarray
+        self.sentence_term_bounds: np.ndarray
+        self.sentence_figures: np.ndarray
+        self.sentence_figure_bounds: np.ndarray
 
     def ids(self, rows: np.ndarray) -> list[str]:
         """Article ids of article rows."""
@@ -232,6 +253,19 @@ def ranges(lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     which = np.repeat(np.arange(len(lo)), counts)
     starts = np.repeat(lo - np.concatenate(([0], np.cumsum(counts)[:-1])), counts) if len(lo) else lo
     return starts + np.arange(len(which)), which
+
+
+@dataclass(frozen=True, slots=True)
+class SentenceFacts:
+    """A stored sentence with what the brief needs of it, as found at build time (semsearch.sentences)."""
+
+    sentence: StoredSentence
+    words: int
+    usable: bool
+    leans: bool
+    pronoun: str
+    terms: np.ndarray  # word ids, distinct
+    figures: tuple[int, ...]
 
 
 def vector_config(settings: Settings) -> VectorConfig:
@@ -465,7 +499,7 @@ class IndexWriter:
         self._lexicon.add(lexical)
         self._layout.add([a.id for a in articles], story_ids, [len(c) for c in chunks], [len(s) for s in sentences],
                          chunk_spans, chunk_sentences, [(s.start, s.end) for spans in sentences for s in spans],
-                         self._articles)
+                         [a.text[s.start : s.end] for a, spans in zip(articles, sentences) for s in spans], self._articles)
         self._store.add(np.arange(self._chunks, chunk_base, dtype=np.int64), chunk_vectors, facts)
         with (self.partial / SENTENCE_VECTORS).open("ab") as fh:
             fh.write(np.ascontiguousarray(sentence_vectors, dtype=np.float16).tobytes())
@@ -670,6 +704,26 @@ class Index:
         ordinals = ids - layout.article_sentences[rows]
         return [StoredSentence(i, names[row], ordinal, start, end) for i, row, ordinal, (start, end)
                 in zip(ids.tolist(), rows.tolist(), ordinals.tolist(), layout.sentence_spans[ids].tolist())]
+
+    def sentence_facts(self, ids: Iterable[int]) -> dict[int, SentenceFacts]:
+        """Stored sentences among ids with their build-time facts, by id."""
+        layout = self.layout
+        ids = np.unique(np.fromiter(ids, dtype=np.int64))
+        ids = ids[(ids >= 0) & (ids < len(layout.sentence_spans))]
+        flags = layout.sentence_flags[ids].tolist()
+
+        def ragged(values: np.ndarray, bounds: np.ndarray) -> list[np.ndarray]:
+            picked, _ = ranges(bounds[ids], bounds[ids + 1])
+            return np.split(np.asarray(values[picked]), np.cumsum(bounds[ids + 1] - bounds[ids])[:-1])
+
+        return {
+            s.id: SentenceFacts(s, words, bool(f & USABLE), bool(f & LEANS), PRONOUNS[f >> PRONOUN_SHIFT], terms,
+                                tuple(figures.tolist()))
+            for s, f, words, terms, figures in zip(
+                self._sentences(ids), flags, layout.sentence_words[ids].tolist(),
+                ragged(layout.sentence_terms, layout.sentence_term_bounds),
+                ragged(layout.sentence_figures, layout.sentence_figure_bounds))
+        }
 
     def sentence_spans(self, ids: Sequence[int]) -> dict[int, tuple[int, int]]:
         """(start, end) of sentences by id."""

@@ -5,13 +5,13 @@ from __future__ import annotations
 import pytest
 from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
 
-from semsearch.brief import (BriefOptions, anchor, citation_problems, content_words, leading_pronoun,
-                             needs_antecedent, summarize_articles, usable)
+from semsearch.brief import BriefOptions, anchor, citation_problems, summarize_articles
 from semsearch.build import build_articles
 from semsearch.config import Settings
 from semsearch.embedding import get_embedder
 from semsearch.engine import Engine
 from semsearch.models import Article
+from semsearch.sentences import content_words, leading_pronoun, needs_antecedent, usable
 from semsearch.store import Index
 from semsearch.embedding import MODEL_NAME
 

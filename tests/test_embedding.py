@@ -52,7 +52,7 @@ def test_onnx_is_the_default_and_falls_back_to_torch_when_it_cannot_load(monkeyp
     from semsearch import embedding
     from semsearch.config import Settings
 
-    assert Settings().embed_backend == "onnx"
+    assert Settings().embed_backend == "onnx" and Settings().query_precision == "int8"
     real = embedding.Embedder
 
     def no_onnx_runtime(backend: str = "torch", path=None, **options):  # a fake: this machine has ONNX Runtime
