@@ -24,8 +24,9 @@ STREAM_FAILED = "the answer could not be finished (details are in the server log
 router = APIRouter(prefix="/api", tags=["api"], responses={422: {"model": ErrorOut}, 503: {"model": ErrorOut}})
 
 
-def get_engine(request: Request) -> Engine:
+async def get_engine(request: Request) -> Engine:
     """The engine the app was created with."""
+    # async: FastAPI runs a plain-def dependency in its thread pool, a hop that costs more than the lookup
     return request.app.state.engine
 
 

@@ -10,6 +10,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
+from starlette.datastructures import Headers, MutableHeaders, QueryParams, State
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from . import __version__, admin, api, pages
 from .config import Settings, get_settings
@@ -40,6 +42,60 @@ def _wants_html(request: Request) -> bool:
     return not request.url.path.startswith("/api") and request.url.path not in ("/openapi.json", "/docs")
 
 
+class Guard:
+    """Every request's limits and headers, as plain ASGI.
+
+    Oversized bodies are refused before they are read, searches beyond the in-flight limit are shed
+    instead of queued without bound, and every response carries the security headers. Starlette's
+    `@app.middleware` wrapper cost about a millisecond per layer per request here; this costs microseconds.
+    """
+
+    def __init__(self, app: ASGIApp, state: State, max_searches: int) -> None:
+        self.app = app
+        self.state = state  # the app's state holds the in-flight count, where tests and operators can see it
+        self.max_searches = max_searches
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for name, value in SECURITY_HEADERS.items():
+                    if name not in headers:
+                        headers.append(name, value)
+            await send(message)
+
+        refusal = self._refusal(scope)
+        if refusal is not None:
+            return await refusal(scope, receive, send_with_headers)
+        searching = scope["path"] in SEARCH_PATHS and (
+            scope["method"] == "POST" or "q" in QueryParams(scope["query_string"]))
+        if not searching:
+            return await self.app(scope, receive, send_with_headers)
+        if self.state.in_flight >= self.max_searches:
+            busy = _error(503, "busy", "too many searches at once; retry in a moment")
+            busy.headers["Retry-After"] = "1"
+            return await busy(scope, receive, send_with_headers)
+        self.state.in_flight += 1
+        try:
+            await self.app(scope, receive, send_with_headers)
+        finally:
+            self.state.in_flight -= 1
+
+    @staticmethod
+    def _refusal(scope: Scope) -> Response | None:
+        """The error for a body that is too large or of undeclared length, else None."""
+        headers = Headers(scope=scope)
+        if "transfer-encoding" in headers and "content-length" not in headers:
+            return _error(411, "length_required", "request bodies must declare their Content-Length")
+        declared = headers.get("content-length", "0")
+        if not declared.isdigit() or int(declared) > MAX_BODY_BYTES:
+            return _error(413, "body_too_large", f"request bodies are limited to {MAX_BODY_BYTES} bytes")
+        return None
+
+
 def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
     """Build the web app around an engine over settings.index_dir."""
     settings = settings or get_settings()
@@ -61,34 +117,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         app.state.jobs = admin.Jobs(settings)
         app.include_router(admin.router)
     app.state.in_flight = 0
-
-    @app.middleware("http")
-    async def limits(request: Request, call_next) -> Response:
-        # Refuse oversized bodies before reading them, and shed load instead of queueing without bound.
-        if "transfer-encoding" in request.headers and "content-length" not in request.headers:
-            return _error(411, "length_required", "request bodies must declare their Content-Length")
-        declared = request.headers.get("content-length", "0")
-        if not declared.isdigit() or int(declared) > MAX_BODY_BYTES:
-            return _error(413, "body_too_large", f"request bodies are limited to {MAX_BODY_BYTES} bytes")
-        searching = request.url.path in SEARCH_PATHS and (request.method == "POST" or "q" in request.query_params)
-        if not searching:
-            return await call_next(request)
-        if app.state.in_flight >= settings.max_concurrent_searches:
-            response = _error(503, "busy", "too many searches at once; retry in a moment")
-            response.headers["Retry-After"] = "1"
-            return response
-        app.state.in_flight += 1
-        try:
-            return await call_next(request)
-        finally:
-            app.state.in_flight -= 1
-
-    @app.middleware("http")
-    async def security_headers(request: Request, call_next) -> Response:
-        response = await call_next(request)
-        for name, value in SECURITY_HEADERS.items():
-            response.headers.setdefault(name, value)
-        return response
+    app.add_middleware(Guard, state=app.state, max_searches=settings.max_concurrent_searches)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError) -> Response:

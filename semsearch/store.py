@@ -20,6 +20,7 @@ import fcntl
 import hashlib
 import json
 import logging
+import mmap
 import os
 import shutil
 import sqlite3
@@ -219,10 +220,8 @@ class Layout:
 
     def __init__(self, folder: Path) -> None:
         for name, file in LAYOUT_FILES.items():
-            path = folder / file
-            # numpy cannot map an array with no elements
-            array = np.load(path, mmap_mode="r") if path.stat().st_size > 200 else np.load(path)
-            setattr(self, name, array)
+            # A plain view of the map: np.memmap's own indexing adds Python work to every lookup.
+            setattr(self, name, np.load(folder / file, mmap_mode="r").view(np.ndarray))
         self.article_ids: np.ndarray
         self.article_stories: np.ndarray
         self.article_chunks: np.ndarray
@@ -266,6 +265,48 @@ class SentenceFacts:
     pronoun: str
     terms: np.ndarray  # word ids, distinct
     figures: tuple[int, ...]
+
+
+def populate(array: np.ndarray) -> None:
+    """Map every page of a memory-mapped array into this process now, so no query takes the faults."""
+    base = array
+    while base is not None and not isinstance(getattr(base, "_mmap", None), mmap.mmap):
+        base = getattr(base, "base", None)
+    if base is not None:
+        # MADV_POPULATE_READ (Linux 5.14); elsewhere the pages are mapped on first touch, as before.
+        with contextlib.suppress(OSError, ValueError):
+            base._mmap.madvise(getattr(mmap, "MADV_POPULATE_READ", 22))
+
+
+def to_float32(half: np.ndarray) -> np.ndarray:
+    """float16 rows as float32, converted by the CPU's conversion instructions where ONNX Runtime is present.
+
+    numpy converts float16 one element at a time: 1.8 ms for the ~1,600 sentence vectors of a query,
+    where ONNX Runtime's Cast takes 0.1 ms. The values are the same; float16 to float32 is exact.
+    """
+    cast = _cast_session() if half.size >= 4096 else None
+    if cast is None:
+        return half.astype(np.float32)
+    return cast.run(None, {"half": np.ascontiguousarray(half)})[0]
+
+
+@lru_cache(maxsize=1)
+def _cast_session():
+    """An ONNX Runtime session that casts a float16 matrix to float32, or None without ONNX Runtime."""
+    try:
+        import onnxruntime
+        from onnx import TensorProto, helper
+    except ImportError:
+        return None
+    graph = helper.make_graph(
+        [helper.make_node("Cast", ["half"], ["full"], to=TensorProto.FLOAT)], "to_float32",
+        [helper.make_tensor_value_info("half", TensorProto.FLOAT16, ["rows", "columns"])],
+        [helper.make_tensor_value_info("full", TensorProto.FLOAT, ["rows", "columns"])],
+    )
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = 1  # memory-bound: a second thread only adds a wake-up
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    return onnxruntime.InferenceSession(model.SerializeToString(), options, providers=["CPUExecutionProvider"])
 
 
 def vector_config(settings: Settings) -> VectorConfig:
@@ -620,6 +661,7 @@ class Index:
             self._chunk_matrix = self._matrix("chunk_vectors") if "chunk_vectors" in self.manifest else None
             self.lexicon = Lexicon(self.path)
             self.layout = Layout(self.path)
+            _cast_session()  # built now (~0.1 s) rather than inside the first query
             self.vectors = open_store(entry, self.path, vectors or VectorConfig(), self.filtered_chunk_ids)
         except VectorStoreUnavailable as exc:
             raise IndexUnavailable(f"index version {name}: {exc}") from None
@@ -645,12 +687,23 @@ class Index:
                 with contextlib.suppress(OSError), (self.path / name).open("rb", buffering=0) as fh:
                     while not self._stop_reading.is_set() and fh.readinto(block):
                         pass
+            # Pages in the cache still fault on a process's first touch: 1,600 sentence vectors of fresh
+            # questions took 2.4 ms that way at a million chunks, and 0.4 ms once mapped.
+            for array in self._mapped():
+                if not self._stop_reading.is_set():
+                    populate(array)
             if not self._stop_reading.is_set():
                 log.info("index version %s read into the page cache", self.version)
 
         thread = threading.Thread(target=run, name=f"read-ahead-{self.version}", daemon=True)
         thread.start()
         return thread
+
+    def _mapped(self) -> list[np.ndarray]:
+        """The memory-mapped arrays queries read."""
+        lexicon = [self.lexicon.postings, self.lexicon.impacts, self.lexicon.top_lists]
+        return [self.sentence_vectors, *lexicon, *vars(self.layout).values()] + (
+            [self._chunk_matrix] if self._chunk_matrix is not None else [])
 
     def stop_read_ahead(self) -> None:
         """End a read-ahead in progress (a newer version is being served)."""
@@ -666,7 +719,8 @@ class Index:
         spec = self.manifest[key]
         if spec["shape"][0] == 0:  # numpy cannot map an empty file
             return np.zeros(spec["shape"], dtype=spec["dtype"])
-        return np.memmap(self.path / spec["file"], dtype=spec["dtype"], mode="r", shape=tuple(spec["shape"]))
+        return np.memmap(self.path / spec["file"], dtype=spec["dtype"], mode="r",
+                         shape=tuple(spec["shape"])).view(np.ndarray)
 
     @property
     def db(self) -> sqlite3.Connection:
@@ -740,7 +794,7 @@ class Index:
 
     def vectors_of(self, sentence_ids: Sequence[int]) -> np.ndarray:
         """Stored sentence vectors as float32, rows in the order given."""
-        return np.asarray(self.sentence_vectors[np.asarray(sentence_ids, dtype=np.int64)], dtype=np.float32)
+        return to_float32(self.sentence_vectors[np.asarray(sentence_ids, dtype=np.int64)])
 
     def articles(self, ids: Sequence[str]) -> dict[str, ArticleMeta]:
         """Article metadata by id."""
