@@ -767,8 +767,10 @@ class Index:
         flags = layout.sentence_flags[ids].tolist()
 
         def ragged(values: np.ndarray, bounds: np.ndarray) -> list[np.ndarray]:
-            picked, _ = ranges(bounds[ids], bounds[ids + 1])
-            return np.split(np.asarray(values[picked]), np.cumsum(bounds[ids + 1] - bounds[ids])[:-1])
+            lo, hi = bounds[ids], bounds[ids + 1]
+            picked, _ = ranges(lo, hi)
+            flat, ends = values[picked], np.cumsum(hi - lo).tolist()
+            return [flat[a:b] for a, b in zip([0, *ends], ends)]  # np.split costs ~10 µs a piece
 
         return {
             s.id: SentenceFacts(s, words, bool(f & USABLE), bool(f & LEANS), PRONOUNS[f >> PRONOUN_SHIFT], terms,
