@@ -146,19 +146,20 @@ class Engine:
         if not 0 <= offset <= MAX_OFFSET:
             raise QueryError(f"offset must be between 0 and {MAX_OFFSET}", "offset")
         index = self.index
-        retrieval = Retriever(index, embedder).retrieve(q, k=k + offset, mode=mode, filters=filters, recency=recency)
+        vector = embedder.encode_query(q)
+        embedded = time.perf_counter()
+        retrieval = Retriever(index, embedder).retrieve(
+            q, k=k + offset, mode=mode, filters=filters, recency=recency, vector=vector
+        )
         retrieval.hits = retrieval.hits[offset:]
         retrieved = time.perf_counter()
         brief = None
         if summary:
             brief = summarize(index, retrieval, brief_options(self.settings, words, sources))
         done = time.perf_counter()
-        # The model pass runs beside the BM25 leg; "retrieve" is what retrieval took beyond it.
-        embed = retrieval.embed_ms
-        timings = {"embed": embed, "retrieve": max((retrieved - started) * 1000 - embed, 0.0),
-                   "brief": (done - retrieved) * 1000}
+        timings = {"embed": embedded - started, "retrieve": retrieved - embedded, "brief": done - retrieved}
         return SearchResponse(query=q, took_ms=(done - started) * 1000, results=retrieval.hits, summary=brief,
-                              timings=timings if debug else None)
+                              timings={stage: s * 1000 for stage, s in timings.items()} if debug else None)
 
     def answer(self, q: str, **options) -> AnswerResponse:
         """The search and brief for a question, plus the configured model's answer checked against the brief."""
