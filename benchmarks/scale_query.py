@@ -7,7 +7,8 @@ Usage: SEMSEARCH_EMBED_BACKEND=onnx python benchmarks/scale_query.py --index /wo
    port accepting connections and to the first 200 from /api/search (brief on) — once with the default
    SEMSEARCH_VERIFY_ON_LOAD (checksums every file before serving) and once with it off. The OS page cache
    is whatever earlier runs left (warm: the files were just built or read), which the table says.
-2. On the second server, after `--warmup` requests that are not counted: p50/p95/p99 of /api/search with and
+2. On the second server, after `--warmup` requests that are not counted and once its background read-ahead
+   is done (its mapped file pages stop growing): p50/p95/p99 of /api/search with and
    without the brief (`summary=false`), 1 client and 8 concurrent clients, `--requests` each. Each row asks
    questions no earlier row asked (cycling only when the set runs out), so caches of earlier questions do
    not flatter it, and each row starts on a warm OS page cache (the index files are read just before):
@@ -136,6 +137,17 @@ def warm_page_cache(version_dir: Path) -> None:
         with path.open("rb", buffering=0) as fh:
             while fh.readinto(block):
                 pass
+
+
+def settle(server: subprocess.Popen, timeout: float = 180.0) -> float:
+    """Wait until the server's read-ahead is done (its mapped file pages stop growing); returns seconds waited."""
+    started, last, steady = time.perf_counter(), -1.0, 0
+    while steady < 4 and time.perf_counter() - started < timeout:
+        now = memory_mb(server.pid)["RssFile"]
+        steady = steady + 1 if now == last else 0
+        last = now
+        time.sleep(0.5)
+    return time.perf_counter() - started
 
 
 def run_level(url: str, questions: list[str], clients: int, total: int, params: dict) -> dict:
@@ -321,7 +333,9 @@ def main() -> None:
         with httpx.Client(base_url=url, timeout=120) as http:
             for i in range(args.warmup):
                 http.get("/api/search", params={"q": questions[-1 - i % len(questions)]})
-        print(f"\nHTTP on loopback, {args.requests} requests per row, warm-up of {args.warmup} excluded")
+        waited = settle(server)  # rows measure a serving index, not one still being read ahead
+        print(f"\nHTTP on loopback, {args.requests} requests per row, warm-up of {args.warmup} excluded, "
+              f"after the server's read-ahead ({waited:.0f} s after the warm-up)")
         print(f"{'':26} {'clients':>7} {'req/s':>6} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} {'errors':>6}  loadavg")
         row = 0
         for summary in (True, False):
