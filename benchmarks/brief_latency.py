@@ -33,7 +33,7 @@ UNANSWERABLE = [
 
 
 def main() -> None:
-    """Print what the brief adds per query (median, p95 ms; cold, warm) and the best cosines of the questions."""
+    """Print what the brief adds per query (median, p95 ms; first pass, later passes) and the best cosines."""
     parser = argparse.ArgumentParser()
     parser.add_argument("--index", type=Path, default=None)
     parser.add_argument("--repeat", type=int, default=5)
@@ -44,7 +44,7 @@ def main() -> None:
     engine = Engine(settings)
     questions = [q["question"] for q in json.loads(
         (Path(__file__).parent / "sample_questions.json").read_text("utf-8"))]
-    # Load the model and open the index outside the timing, without warming the brief's sentence cache.
+    # Load the model and open the index outside the timing, without asking for any brief yet.
     engine.search(questions[0], summary=False)
     took: dict[bool, list[float]] = {False: [], True: []}
     added: list[list[float]] = []  # the engine's own timing of the brief stage, one list per pass
@@ -58,7 +58,7 @@ def main() -> None:
                     added[-1].append(response.timings["brief"])
     warm = [ms for run in added[1:] for ms in run]
     print(f"{len(questions)} questions x {args.repeat}: the brief adds median {_ms(added[0])} on the first pass "
-          f"(cold sentence cache), median {_ms(warm)} afterwards")
+          f"(each question's first time in this process), median {_ms(warm)} afterwards")
     without, with_brief = statistics.median(took[False]), statistics.median(took[True])
     print(f"whole query: median {without:.1f} ms without the brief, {with_brief:.1f} ms with it "
           f"(difference of medians {with_brief - without:+.1f} ms)")
