@@ -6,12 +6,13 @@ import http.server
 import shutil
 import threading
 
+import numpy as np
 import pytest
 
 from semsearch.build import build, update
 from semsearch.config import Settings
 from semsearch.embedding import MODEL_NAME
-from semsearch.store import Index
+from semsearch.store import Index, StoredChunk
 
 from .conftest import CORPUS
 
@@ -51,6 +52,48 @@ def test_update_adds_changes_and_removes(folder, tmp_path):
     engine_text = Index(settings.index_dir, MODEL_NAME).db.execute(
         "SELECT text FROM articles WHERE title LIKE 'Heatwave%'").fetchone()[0]
     assert "8.4 gigawatts" in engine_text
+
+
+def assert_layout_matches_sqlite(index: Index) -> None:
+    """The columnar layout says what SQLite says about every article, chunk and sentence, and its brief
+    facts are what analysing each sentence's text gives."""
+    from semsearch.sentences import PRONOUNS, analyse
+
+    db = index.db
+    for article_id, row, story, text in db.execute("SELECT id, row, story_id, text FROM articles"):
+        assert index.layout.ids([row]) == [article_id]
+        same_story = [r for (r,) in db.execute("SELECT row FROM articles WHERE story_id = ?", (story,))]
+        assert len({int(index.layout.article_stories[r]) for r in same_story}) == 1
+        chunks = list(db.execute("SELECT id, start, end, first_sentence, last_sentence FROM chunks "
+                                 "WHERE article_id = ? ORDER BY id", (article_id,)))
+        assert [c[0] for c in chunks] == list(range(*index.layout.article_chunks[row : row + 2]))
+        assert {c[0]: index.chunks([c[0]])[c[0]] for c in chunks} == {
+            c[0]: StoredChunk(c[0], article_id, *c[1:]) for c in chunks}
+        sentences = index.article_sentences(article_id)
+        ids = [s.id for s in sentences]
+        assert ids == list(range(*index.layout.article_sentences[row : row + 2]))
+        facts = index.sentence_facts(ids)
+        expected = analyse([text[s.start : s.end] for s in sentences])
+        terms = iter(np.split(expected.terms, np.cumsum(expected.term_counts)[:-1]))
+        figures = iter(np.split(expected.figures, np.cumsum(expected.figure_counts)[:-1]))
+        for n, s in enumerate(sentences):
+            got = facts[s.id]
+            assert got.sentence == s and got.words == expected.words[n]
+            assert (got.usable, got.leans) == (bool(expected.flags[n] & 1), bool(expected.flags[n] & 2))
+            assert got.pronoun == PRONOUNS[expected.flags[n] >> 2]
+            assert got.terms.tolist() == next(terms).tolist()
+            assert list(got.figures) == next(figures).tolist()
+
+
+def test_the_layout_agrees_with_sqlite_after_a_build_and_an_update(folder, tmp_path):
+    settings = Settings(index_dir=tmp_path / "idx")
+    build([folder], settings)
+    assert_layout_matches_sqlite(Index(settings.index_dir, MODEL_NAME))
+    shutil.copy(CORPUS / "latin1_cafe.txt", folder / "cafe.txt")
+    (folder / "rates.csv").unlink()
+    report = update([], settings)  # reused articles move to new rows and ids; their layout must move too
+    assert (report.added, report.removed, report.unchanged) == (1, 1, 4)
+    assert_layout_matches_sqlite(Index(settings.index_dir, MODEL_NAME))
 
 
 def test_unchanged_rebuild_embeds_nothing_and_reuses_everything(folder, tmp_path, monkeypatch):
