@@ -102,8 +102,10 @@ class Embedder:
         # A Ray worker (or any pinned process) says how many cores it was given; else up to 4.
         options.intra_op_num_threads = int(os.environ.get("OMP_NUM_THREADS") or 0) or min(4, os.cpu_count() or 1)
         if not bulk:
-            # Threads that spin waiting for the next query burnt 1.5x the CPU of the query itself on 2 shared
-            # cores, taking it from the rest of the request; between the ops of a batch spinning pays (20%).
+            # One ~20-token query is too little work to split: over HTTP at 1M chunks one thread answered
+            # 1.2-2.9 ms sooner than two, which took the core the rest of the request needed. Threads that
+            # spin waiting for the next query burnt 1.5x the CPU of the query itself; in a batch spinning pays.
+            options.intra_op_num_threads = 1
             options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         weights = onnx_model(self.path)
         if not bulk and self.query_precision == "int8":
