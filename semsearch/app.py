@@ -46,7 +46,8 @@ class Guard:
     """Every request's limits and headers, as plain ASGI.
 
     Oversized bodies are refused before they are read, searches beyond the in-flight limit are shed
-    instead of queued without bound, and every response carries the security headers. Starlette's
+    instead of queued without bound (a search counts until its response starts), and every response
+    carries the security headers (500s get them from their handler, which runs outside). Starlette's
     `@app.middleware` wrapper cost about a millisecond per layer per request here; this costs microseconds.
     """
 
@@ -58,9 +59,14 @@ class Guard:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
+        searching = False
 
         async def send_with_headers(message: Message) -> None:
+            nonlocal searching
             if message["type"] == "http.response.start":
+                if searching:  # the search is done once its response starts; a streamed answer then waits on I/O
+                    searching = False
+                    self.state.in_flight -= 1
                 headers = MutableHeaders(scope=message)
                 for name, value in SECURITY_HEADERS.items():
                     if name not in headers:
@@ -70,19 +76,18 @@ class Guard:
         refusal = self._refusal(scope)
         if refusal is not None:
             return await refusal(scope, receive, send_with_headers)
-        searching = scope["path"] in SEARCH_PATHS and (
-            scope["method"] == "POST" or "q" in QueryParams(scope["query_string"]))
-        if not searching:
-            return await self.app(scope, receive, send_with_headers)
-        if self.state.in_flight >= self.max_searches:
-            busy = _error(503, "busy", "too many searches at once; retry in a moment")
-            busy.headers["Retry-After"] = "1"
-            return await busy(scope, receive, send_with_headers)
-        self.state.in_flight += 1
+        if scope["path"] in SEARCH_PATHS and (scope["method"] == "POST" or "q" in QueryParams(scope["query_string"])):
+            if self.state.in_flight >= self.max_searches:
+                busy = _error(503, "busy", "too many searches at once; retry in a moment")
+                busy.headers["Retry-After"] = "1"
+                return await busy(scope, receive, send_with_headers)
+            searching = True
+            self.state.in_flight += 1
         try:
             await self.app(scope, receive, send_with_headers)
         finally:
-            self.state.in_flight -= 1
+            if searching:  # no response was started (an error the outer layer answers)
+                self.state.in_flight -= 1
 
     @staticmethod
     def _refusal(scope: Scope) -> Response | None:
@@ -153,8 +158,9 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     async def server_error(request: Request, exc: Exception) -> Response:
         log.exception("unhandled error on %s", request.url.path)
         message = "something went wrong on our side; the details are in the server log"
-        if _wants_html(request):
-            return pages.error_page(request, 500, message)
-        return _error(500, "server_error", message)
+        response = pages.error_page(request, 500, message) if _wants_html(request) else _error(
+            500, "server_error", message)
+        response.headers.update(SECURITY_HEADERS)  # this handler answers outside Guard
+        return response
 
     return app

@@ -23,7 +23,7 @@ from .embedding import DIMENSION, MODEL_NAME, Embedder, EmbeddingCache, get_embe
 from .ingest import ingest
 from .models import Article, BuildReport, Skipped
 from .stories import StoryRules, group_stories
-from .store import ArticleLayout, Index, IndexIncompatible, IndexMissing, IndexWriter, vector_config
+from .store import ArticleLayout, Index, IndexIncompatible, IndexMissing, IndexWriter, served_manifest, vector_config
 
 log = logging.getLogger(__name__)
 
@@ -70,10 +70,9 @@ def build(sources: Sequence[str | Path], settings: Settings, progress: bool = Fa
 def update(sources: Sequence[str | Path], settings: Settings, progress: bool = False, engine: str = "local",
            ray_address: str | None = None) -> BuildReport:
     """Rebuild from the sources the served index was built from plus any new ones."""
-    recorded: list[str] = []
-    previous = _previous(settings)
-    if previous is not None:
-        recorded = list(previous.manifest.get("sources", []))
+    # From the manifest itself: an index that cannot be reused (older format, other chunk size) still
+    # says what it was built from, and an update must not forget those sources.
+    recorded = list((served_manifest(Path(settings.index_dir)) or {}).get("sources", []))
     for source in sources:
         source = str(source) if str(source).startswith(("http://", "https://")) else str(Path(source).resolve())
         if source not in recorded:
@@ -108,7 +107,7 @@ def build_articles(
         raise ValueError(f"unknown build engine {engine!r}; expected one of {', '.join(ENGINES)}")
     started = time.perf_counter()
     home = Path(settings.index_dir)
-    embedder = get_embedder()
+    embedder = get_embedder(settings=settings)
     # Ray is reached before the new version is opened, so a cluster that is down costs nothing.
     with (
         _bulk_embedder(engine, ray_address, settings, embedder) as bulk,

@@ -11,9 +11,13 @@ import warnings
 from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from tqdm import tqdm
+
+if TYPE_CHECKING:
+    from .config import Settings
 
 log = logging.getLogger(__name__)
 
@@ -110,9 +114,11 @@ class Embedder:
         weights = onnx_model(self.path)
         if not bulk and self.query_precision == "int8":
             try:
-                weights = int8_model(weights)
-            except (ImportError, OSError, RuntimeError, ValueError) as exc:
-                log.warning("int8 query weights cannot be made here (%s); queries use the fp32 weights", exc)
+                return onnxruntime.InferenceSession(str(int8_model(weights)), options,
+                                                    providers=["CPUExecutionProvider"])
+            except Exception as exc:  # noqa: BLE001 - ONNX Runtime's own errors derive from Exception alone
+                log.warning("int8 query weights cannot be made or loaded here (%s); queries use the fp32 weights",
+                            exc)
         return onnxruntime.InferenceSession(str(weights), options, providers=["CPUExecutionProvider"])
 
     def _onnx_batch(self, texts: list[str], bulk: bool = True) -> np.ndarray:
@@ -220,11 +226,11 @@ def _export(torch, encoder, dummy, names: list[str], axes: dict[str, int], parti
     )
 
 
-def get_embedder(backend: str | None = None) -> Embedder:
-    """The process-wide model for a backend (default: SEMSEARCH_EMBED_BACKEND), loaded on first use."""
+def get_embedder(backend: str | None = None, settings: Settings | None = None) -> Embedder:
+    """The process-wide model for a backend (default: the settings' embed_backend), loaded on first use."""
     from .config import get_settings
 
-    settings = get_settings()
+    settings = settings or get_settings()
     return _load(backend or settings.embed_backend, settings.query_precision)
 
 
@@ -235,7 +241,7 @@ def _load(backend: str, query_precision: str = "fp32") -> Embedder:
     if backend == "onnx":
         try:
             return Embedder("onnx", query_precision=query_precision)
-        except (ImportError, OSError, RuntimeError) as exc:
+        except Exception as exc:  # noqa: BLE001 - ONNX Runtime's own errors derive from Exception alone
             log.warning("ONNX backend unavailable (%s); using torch, which gives the same vectors more slowly", exc)
             return _load("torch")
     return Embedder(backend)

@@ -65,7 +65,7 @@ class Engine:
     def embedder(self) -> Embedder:
         """The model, loaded on first use."""
         if self._embedder is None:
-            self._embedder = get_embedder()
+            self._embedder = get_embedder(settings=self.settings)
         return self._embedder
 
     @property

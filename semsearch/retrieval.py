@@ -248,8 +248,8 @@ class Retriever:
             seeds.extend(self._lexical_seeds(bm25, depth, filters))
         layout = self.index.layout
         seed_rows = layout.chunk_articles[np.asarray(seeds, dtype=np.int64)]
-        _, first_seen = np.unique(seed_rows, return_index=True)
-        article_rows = seed_rows[np.sort(first_seen)].astype(np.int64)  # in the order the legs found them
+        # In archive order: ties in fusion (RRF ranks, chunks no leg scored) go to the earlier article.
+        article_rows = np.unique(seed_rows).astype(np.int64)
         article_ids = layout.ids(article_rows)
         n = len(article_rows)
         chunk_ids, rows = ranges(layout.article_chunks[article_rows], layout.article_chunks[article_rows + 1])

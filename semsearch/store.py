@@ -292,21 +292,24 @@ def to_float32(half: np.ndarray) -> np.ndarray:
 
 @lru_cache(maxsize=1)
 def _cast_session():
-    """An ONNX Runtime session that casts a float16 matrix to float32, or None without ONNX Runtime."""
+    """An ONNX Runtime session that casts float16 to float32, or None where one cannot be made."""
     try:
         import onnxruntime
         from onnx import TensorProto, helper
-    except ImportError:
+
+        graph = helper.make_graph(
+            [helper.make_node("Cast", ["half"], ["full"], to=TensorProto.FLOAT)], "to_float32",
+            [helper.make_tensor_value_info("half", TensorProto.FLOAT16, None)],  # any shape
+            [helper.make_tensor_value_info("full", TensorProto.FLOAT, None)],
+        )
+        # IR 8 / opset 17: what every ONNX Runtime the project allows can load, whatever onnx would stamp.
+        model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], ir_version=8)
+        options = onnxruntime.SessionOptions()
+        options.intra_op_num_threads = 1  # memory-bound: a second thread only adds a wake-up
+        return onnxruntime.InferenceSession(model.SerializeToString(), options, providers=["CPUExecutionProvider"])
+    except Exception as exc:  # noqa: BLE001 - ONNX Runtime's own errors derive from Exception alone
+        log.info("float16 vectors are converted by numpy (%s)", exc)
         return None
-    graph = helper.make_graph(
-        [helper.make_node("Cast", ["half"], ["full"], to=TensorProto.FLOAT)], "to_float32",
-        [helper.make_tensor_value_info("half", TensorProto.FLOAT16, ["rows", "columns"])],
-        [helper.make_tensor_value_info("full", TensorProto.FLOAT, ["rows", "columns"])],
-    )
-    options = onnxruntime.SessionOptions()
-    options.intra_op_num_threads = 1  # memory-bound: a second thread only adds a wake-up
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
-    return onnxruntime.InferenceSession(model.SerializeToString(), options, providers=["CPUExecutionProvider"])
 
 
 def vector_config(settings: Settings) -> VectorConfig:
@@ -428,6 +431,17 @@ def current_version(home: Path) -> str | None:
     except FileNotFoundError:
         return None
     return name or None
+
+
+def served_manifest(home: Path) -> dict | None:
+    """The served version's manifest as written, whatever its format (None before the first build)."""
+    name = current_version(Path(home))
+    if name is None:
+        return None
+    try:
+        return json.loads((Path(home) / "versions" / name / MANIFEST).read_text("utf-8"))
+    except (OSError, json.JSONDecodeError):
+        return None
 
 
 class IndexWriter:

@@ -78,3 +78,18 @@ def test_int8_queries_stay_close_to_fp32_and_stored_vectors_do_not_change():
         exact, quick = fp32.encode_query(text), int8.encode_query(text)
         assert not np.array_equal(exact, quick)  # the int8 weights really ran
         assert float(exact @ quick) > 0.97 and abs(float(np.linalg.norm(quick)) - 1) < 1e-5
+
+
+def test_unloadable_int8_weights_fall_back_to_fp32_queries(tmp_path, monkeypatch, caplog):
+    import shutil
+
+    from semsearch.embedding import Embedder, model_path, onnx_model
+
+    cache = tmp_path / "semsearch"
+    cache.mkdir()
+    shutil.copy(onnx_model(model_path()), cache / "minilm-l6-v2-fp32.onnx")
+    (cache / "minilm-l6-v2-int8.onnx").write_bytes(b"not a model")  # as a broken or foreign file would be
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    fallback = Embedder("onnx", query_precision="int8")
+    assert "queries use the fp32 weights" in caplog.text
+    assert np.array_equal(fallback.encode_query(TEXTS[0]), Embedder("onnx").encode_query(TEXTS[0]))

@@ -148,6 +148,55 @@ def test_too_many_searches_get_503_with_retry_after(settings, engine):
         assert http.get("/api/search", params={"q": "port strike"}).status_code == 200
 
 
+def test_a_search_counts_against_the_limit_until_its_response_starts_not_while_it_streams():
+    import asyncio
+
+    from starlette.datastructures import State
+
+    from semsearch.app import SECURITY_HEADERS, Guard
+
+    state = State()
+    state.in_flight = 0
+    seen: list[int] = []
+
+    async def streaming_app(scope, receive, send):  # a fake: stands in for an answer streamed after its search
+        seen.append(state.in_flight)  # the search itself runs here
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        for part in (b"event: evidence\n\n", b"event: done\n\n"):
+            seen.append(state.in_flight)
+            await send({"type": "http.response.body", "body": part, "more_body": True})
+        await send({"type": "http.response.body", "body": b""})
+
+    sent: list[dict] = []
+
+    async def send(message):
+        sent.append(message)
+
+    async def receive():
+        return {"type": "http.request", "body": b""}
+
+    scope = {"type": "http", "method": "GET", "path": "/api/answer/stream", "query_string": b"q=port",
+             "headers": []}
+    asyncio.run(Guard(streaming_app, state, max_searches=1)(scope, receive, send))
+    assert seen == [1, 0, 0] and state.in_flight == 0
+    assert {k.decode().lower() for k, _ in sent[0]["headers"]} >= {k.lower() for k in SECURITY_HEADERS}
+
+
+def test_a_server_error_is_json_with_the_security_headers(settings, engine, monkeypatch):
+    app = create_app(settings, engine)
+
+    def broken(*args, **kwargs):  # a fake failure: any bug inside a search
+        raise ZeroDivisionError("a bug")
+
+    monkeypatch.setattr(engine, "search", broken)
+    with LiveServer(app) as live, httpx.Client(base_url=live.url) as http:
+        failed = http.get("/api/search", params={"q": "port strike"})
+        assert failed.status_code == 500 and failed.json()["error"]["code"] == "server_error"
+        assert failed.headers["content-security-policy"].startswith("default-src 'self'")
+        assert failed.headers["x-content-type-options"] == "nosniff"
+        assert app.state.in_flight == 0
+
+
 def test_oversized_and_odd_requests(client):
     big = client.post("/api/search", content=b'{"q": "' + b"a" * 70_000 + b'"}',
                       headers={"Content-Type": "application/json"})

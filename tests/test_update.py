@@ -85,6 +85,22 @@ def assert_layout_matches_sqlite(index: Index) -> None:
             assert list(got.figures) == next(figures).tolist()
 
 
+def test_update_keeps_the_sources_of_an_index_it_cannot_reuse(folder, tmp_path):
+    import json
+
+    from semsearch.store import current_version
+
+    settings = Settings(index_dir=tmp_path / "idx")
+    build([folder], settings)
+    manifest = tmp_path / "idx" / "versions" / current_version(tmp_path / "idx") / "manifest.json"
+    old = json.loads(manifest.read_text())
+    manifest.write_text(json.dumps({**old, "format_version": old["format_version"] - 1}))  # as an older release wrote
+    report = update([CORPUS / "latin1_cafe.txt"], settings)
+    assert report.articles == 6  # the recorded folder's five articles are rebuilt, not dropped
+    assert set(Index(settings.index_dir, MODEL_NAME).manifest["sources"]) == {
+        str(folder.resolve()), str((CORPUS / "latin1_cafe.txt").resolve())}
+
+
 def test_the_layout_agrees_with_sqlite_after_a_build_and_an_update(folder, tmp_path):
     settings = Settings(index_dir=tmp_path / "idx")
     build([folder], settings)
