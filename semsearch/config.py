@@ -98,7 +98,7 @@ class Settings(BaseSettings):
     admin_token: SecretStr | None = Field(None, description="Enables the admin rebuild API when set.")
     verify_on_load: bool = Field(True, description="Check file checksums before serving a version.")
     read_ahead: bool = Field(
-        True, description="Read a served version's files into the OS page cache in the background when it opens."
+        True, description="After a served version's first answer, read its files into the OS page cache in the background."
     )
     llm_url: str | None = Field(
         None, description="OpenAI-compatible base URL of the answer writer, e.g. http://127.0.0.1:11434/v1."

@@ -164,3 +164,15 @@ def test_read_ahead_reads_the_version_and_stops_when_closed(settings):
     again = index.read_ahead()  # a closed index reads nothing more, and the thread ends at once
     again.join(5)
     assert not again.is_alive()
+
+
+def test_the_engine_reads_ahead_after_its_first_answer_not_before(settings, monkeypatch):
+    started: list[str] = []
+    real = Index.read_ahead
+    monkeypatch.setattr(Index, "read_ahead", lambda self: started.append(self.version) or real(self))  # counts calls
+    engine = Engine(settings.model_copy(update={"read_ahead": True}))
+    version = engine.index.version
+    assert started == []  # opening the version reads nothing ahead yet
+    engine.search("port strike", summary=False)
+    engine.search("rail fares")
+    assert started == [version]  # once, after the first answer
