@@ -142,7 +142,7 @@ def summarize_articles(
     options: BriefOptions = BriefOptions(),
 ) -> Brief:
     """A brief of whole given articles (the single-document evaluation uses one)."""
-    ids = [s.id for s in index.sentences_of(list(article_ids))]
+    ids = index.sentence_ids_of(list(article_ids))
     rank = {a: i for i, a in enumerate(article_ids)}
     return _brief(index, ids, rank, query_vector, query_terms(question), options)
 

@@ -103,9 +103,10 @@ class Embedder:
         import onnxruntime
 
         options = onnxruntime.SessionOptions()
-        # A Ray worker (or any pinned process) says how many cores it was given; else up to 4.
-        options.intra_op_num_threads = int(os.environ.get("OMP_NUM_THREADS") or 0) or min(4, os.cpu_count() or 1)
-        if not bulk:
+        if bulk:
+            # A Ray worker (or any pinned process) says how many cores it was given; else up to 4.
+            options.intra_op_num_threads = int(os.environ.get("OMP_NUM_THREADS") or 0) or min(4, os.cpu_count() or 1)
+        else:
             # One ~20-token query is too little work to split: over HTTP at 1M chunks one thread answered
             # 1.2-2.9 ms sooner than two, which took the core the rest of the request needed. Threads that
             # spin waiting for the next query burnt 1.5x the CPU of the query itself; in a batch spinning pays.

@@ -468,7 +468,6 @@ class IndexWriter:
         self._db: sqlite3.Connection | None = None
         self._published = False
         self._chunks = self._sentences = self._articles = 0
-        self._stories: set[str] = set()
         self._article_ids: list[str] = []
 
     def __enter__(self) -> IndexWriter:
@@ -522,8 +521,7 @@ class IndexWriter:
         chunk_base, sentence_base = self._chunks, self._sentences
         facts: list[ChunkFacts] = []
         lexical: list[str] = []
-        chunk_spans: list[tuple[int, int]] = []
-        chunk_sentences: list[tuple[int, int]] = []
+        every_chunk: list[tuple] = []  # the chunk rows of all these articles
         with db:
             for row, (article, spans, article_chunks, story_id) in enumerate(
                     zip(articles, sentences, chunks, story_ids, strict=True), start=self._articles):
@@ -543,17 +541,16 @@ class IndexWriter:
                     chunk_rows.append((chunk_base, article.id, chunk.ordinal, chunk.start, chunk.end,
                                        sentence_base + chunk.first_sentence, sentence_base + chunk.last_sentence))
                     lexical.append(f"{article.title}\n{article.text[chunk.start : chunk.end]}")
-                    chunk_spans.append((chunk.start, chunk.end))
-                    chunk_sentences.append(chunk_rows[-1][5:])
                     facts.append(fact)
                     chunk_base += 1
                 db.executemany("INSERT INTO chunks VALUES (?,?,?,?,?,?,?)", chunk_rows)
+                every_chunk.extend(chunk_rows)
                 sentence_base += len(spans)
                 self._article_ids.append(article.id)
-                self._stories.add(story_id)
         self._lexicon.add(lexical)
         self._layout.add([a.id for a in articles], story_ids, [len(c) for c in chunks], [len(s) for s in sentences],
-                         chunk_spans, chunk_sentences, [(s.start, s.end) for spans in sentences for s in spans],
+                         [r[3:5] for r in every_chunk], [r[5:7] for r in every_chunk],
+                         [(s.start, s.end) for spans in sentences for s in spans],
                          [a.text[s.start : s.end] for a, spans in zip(articles, sentences) for s in spans], self._articles)
         self._store.add(np.arange(self._chunks, chunk_base, dtype=np.int64), chunk_vectors, facts)
         with (self.partial / SENTENCE_VECTORS).open("ab") as fh:
@@ -587,7 +584,7 @@ class IndexWriter:
             "version": self.name,
             "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             "counts": {"articles": self._articles, "chunks": self._chunks, "sentences": self._sentences,
-                       "stories": len(self._stories)},
+                       "stories": len(self._layout.story_numbers)},
             "corpus_fingerprint": hashlib.sha256("".join(sorted(self._article_ids)).encode()).hexdigest(),
             "vectors": entry,
             "sentence_vectors": {"file": SENTENCE_VECTORS, "dtype": "float16",
@@ -758,12 +755,6 @@ class Index:
                 in zip(ids.tolist(), rows.tolist(), layout.chunk_spans[ids].tolist(),
                        layout.chunk_sentences[ids].tolist())}
 
-    def sentences_between(self, ranges: Sequence[tuple[int, int]]) -> list[StoredSentence]:
-        """Sentence rows whose ids fall in any of the inclusive ranges, in id order."""
-        ids = np.unique(np.fromiter((i for lo, hi in ranges for i in range(lo, hi + 1)), dtype=np.int64))
-        ids = ids[(ids >= 0) & (ids < len(self.layout.sentence_spans))]
-        return self._sentences(ids)
-
     def _sentences(self, ids: np.ndarray) -> list[StoredSentence]:
         """Sentence rows of stored sentence ids, in the order given."""
         layout = self.layout
@@ -906,12 +897,12 @@ class Index:
         """BM25 of the given chunks for the OR of the index terms (0 where none occurs), in the order given."""
         return self.lexicon.scores(terms, chunk_ids)
 
-    def sentences_of(self, article_ids: Sequence[str]) -> list[StoredSentence]:
-        """Every sentence of the given articles, in id order."""
+    def sentence_ids_of(self, article_ids: Sequence[str]) -> list[int]:
+        """Ids of every sentence of the given articles, ascending."""
         rows = np.fromiter((r[0] for r in self._in("SELECT row FROM articles WHERE id IN ({})", list(article_ids))),
                            np.int64)
         ids, _ = ranges(self.layout.article_sentences[rows], self.layout.article_sentences[rows + 1])
-        return self._sentences(np.sort(ids))
+        return np.sort(ids).tolist()
 
     def newest_published(self) -> str | None:
         """The latest full YYYY-MM-DD publication date in the index."""
