@@ -97,11 +97,13 @@ def percentiles(values: list[float]) -> tuple[float, float, float]:
     return q[49], q[94], q[98]
 
 
-def launch(index: Path, verify: bool, question: str) -> tuple[subprocess.Popen, str, dict]:
-    """Start the server and time it to listening and to the first answered search."""
+def launch(index: Path, verify: bool, question: str, code: Path | None = None) -> tuple[subprocess.Popen, str, dict]:
+    """Start the server (of the semsearch package under `code`, if given) and time it to listening and to the first answered search."""
     port = free_port()
     env = {**os.environ, "SEMSEARCH_LOG_LEVEL": "WARNING", "SEMSEARCH_MAX_CONCURRENT_SEARCHES": "64",
            "SEMSEARCH_VERIFY_ON_LOAD": "true" if verify else "false"}
+    if code is not None:
+        env["PYTHONPATH"] = str(code)
     started = time.perf_counter()
     server = subprocess.Popen([sys.executable, "-m", "semsearch", "serve", "--index", str(index),
                                "--host", "127.0.0.1", "--port", str(port)], env=env, stdout=subprocess.DEVNULL)

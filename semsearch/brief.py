@@ -22,7 +22,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
-from threadpoolctl import ThreadpoolController
 
 from .config import Settings
 from .models import Brief, BriefSentence, Citation, Source
@@ -70,11 +69,6 @@ class BriefOptions:
 # scores 0.724 ROUGE-2 F1 against 0.687 with the query-focused weights; those keep relevance first because
 # coverage cost the query-focused checks (docs/benchmarks.md, "## Brief").
 GENERIC = BriefOptions(w_coverage=16.0, w_word_centrality=2.0, w_lead=0.3, diversity=0.0, worth_by_words=True)
-
-
-# The brief's matrices are ~150 wide: waking a second BLAS thread costs more than the product itself, and on
-# a busy machine (a server answering other requests) it made each product 30x slower (0.2 ms -> 7 ms).
-_BLAS = ThreadpoolController()
 
 
 @dataclass(slots=True)
@@ -155,8 +149,7 @@ def _brief(
     pool = _pool(index, ids, rank)
     if not pool.units:
         return Brief(abstained=NOTHING_RETRIEVED)
-    with _BLAS.limit(limits=1, user_api="blas"):
-        _score(pool, query_vector, terms, options)
+    _score(pool, query_vector, terms, options)
     best = float(pool.relevance[pool.members()].max())
     if best < options.min_similarity:
         return Brief(abstained=NOTHING_RELEVANT)

@@ -380,8 +380,10 @@ def summary_cmd(folder: Path, modes: tuple[str, ...], limit: int | None, split: 
 
     from .config import get_settings
     from .embedding import get_embedder
+    from .engine import one_thread_per_query
     from .retrieval import Retriever
 
+    one_thread_per_query()  # every brief here is one query's, timed as the server runs it
     settings = get_settings()
     pairs = load_pairs(folder, limit, split)
     if not pairs:

@@ -175,3 +175,34 @@ def test_a_quoted_phrase_is_found_below_chunks_that_only_hold_its_words(tmp_path
     build_articles(apart + [phrase], settings)
     response = Engine(settings).search('"new york"', k=5, mode="lexical", summary=False)
     assert [hit.article_id for hit in response.results] == [phrase.id]
+
+
+@pytest.mark.parametrize("mode", ["hybrid", "dense", "lexical"])
+def test_model_pass_beside_bm25_ranks_as_one_after_the_other(engine, mode):
+    from semsearch.retrieval import Retriever
+
+    retriever = Retriever(engine.index, engine.embedder)
+    for question in ("Why did dockworkers strike?", "flood water homes evacuated", '"rail fares"'):
+        beside = retriever.retrieve(question, mode=mode)  # embeds in the worker while BM25 runs here
+        after = retriever.retrieve(question, mode=mode, vector=engine.embedder.encode_query(question))
+        assert [(h.article_id, h.score) for h in beside.hits] == [(h.article_id, h.score) for h in after.hits]
+        assert [c.chunk_id for c in beside.chunks] == [c.chunk_id for c in after.chunks]
+        assert np.array_equal(beside.query_vector, after.query_vector)
+        assert beside.embed_ms > 0 and after.embed_ms == 0
+
+
+def test_queries_use_one_thread_in_every_thread_that_searches(engine):
+    import threading
+
+    import faiss
+    from threadpoolctl import threadpool_info
+
+    # OpenMP keeps its thread count per thread, so a server's worker threads must each set it.
+    vector = engine.embedder.encode_query("harbour strike")
+    seen = []
+    worker = threading.Thread(target=lambda: (engine.index.search_chunks(vector, 5),
+                                              seen.append(faiss.omp_get_max_threads())))
+    worker.start()
+    worker.join()
+    assert seen == [1]
+    assert all(pool["num_threads"] == 1 for pool in threadpool_info() if pool["user_api"] == "blas")
