@@ -73,20 +73,18 @@ class Analyzer:
         """Index terms of a text, in order."""
         memo, stem = self._memo, self.stem
         # Words are found before lower-casing, which can change a word's letters ("İ" → "i" + a dot).
-        return [memo.get(w) or stem(w) for w in map(str.lower, _WORD.findall(text))]
+        # Porter stems a lone "s" (a possessive's) to nothing, and an empty term would match every "'s".
+        return [t for w in map(str.lower, _WORD.findall(text)) if (t := memo.get(w) or stem(w))]
 
     def marks(self, text: str, terms: Iterable[str]) -> list[tuple[int, int]]:
         """(start, end) of each word of a text whose index term is one of the given terms."""
         wanted = set(terms)
         if not wanted:
             return []
-        if not text.isascii():  # accents are folded out of terms, so only stemming every word finds them
-            return [(m.start(), m.end()) for m in _WORD.finditer(text) if self.stem(m.group().lower()) in wanted]
-        # A Porter stem less its last letter begins the ASCII word it came from ("studi" ← "studies",
-        # "dai" ← "day"), so one regular-expression pass finds the few words worth stemming.
-        prefixes = sorted({t[:-1] if len(t) > 1 else t for t in wanted}, key=len, reverse=True)
-        pattern = re.compile(r"(?<![^\W_])(?:" + "|".join(map(re.escape, prefixes)) + r")[^\W_]*", re.I)
-        return [(m.start(), m.end()) for m in pattern.finditer(text) if self.stem(m.group().lower()) in wanted]
+        # Stemming is a dictionary lookup for any word seen before; a regular expression of the terms'
+        # prefixes cost more to compile (0.2-0.4 ms per query) than this saved.
+        stem = self.stem
+        return [(m.start(), m.end()) for m in _WORD.finditer(text) if stem(m.group().lower()) in wanted]
 
 
 ANALYZER = Analyzer()  # the query side's; each writer has its own, so a build's words do not stay in memory
