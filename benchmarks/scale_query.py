@@ -74,13 +74,23 @@ def load_questions(kind: str) -> list[str]:
     return [r["text"] for r in rows if str(r["_id"]) in judged]
 
 
+def processes(pid: int) -> list[int]:
+    """A process and its descendants (`serve --workers N` answers from N child processes)."""
+    children = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        children += [int(c) for c in (task / "children").read_text().split()]
+    return [pid] + [p for c in children for p in processes(c)]
+
+
 def memory_mb(pid: int) -> dict[str, float]:
-    """VmRSS, RssAnon and RssFile of a process, in MB."""
-    out = {}
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        key = line.split(":")[0]
-        if key in ("VmRSS", "RssAnon", "RssFile", "VmHWM"):
-            out[key] = int(line.split()[1]) / 1024
+    """VmRSS, RssAnon, RssFile and VmHWM of a process and its descendants, summed, in MB (pages that
+    several workers map count once per worker)."""
+    out: dict[str, float] = {}
+    for p in processes(pid):
+        for line in Path(f"/proc/{p}/status").read_text().splitlines():
+            key = line.split(":")[0]
+            if key in ("VmRSS", "RssAnon", "RssFile", "VmHWM"):
+                out[key] = out.get(key, 0.0) + int(line.split()[1]) / 1024
     return out
 
 
@@ -317,10 +327,10 @@ def main() -> None:
     manifest = json.loads(manifest_path.read_text())
     chunks = manifest["counts"]["chunks"]
     vectors = manifest.get("vectors") or manifest.get("faiss")
-    backend = get_settings().embed_backend  # what the server subprocess will read from the same environment
+    backend, workers = get_settings().embed_backend, get_settings().workers  # what the server will read too
     print(f"index {args.index}: {manifest['counts']}, {vectors['type']}"
           f"{' efSearch ' + str(vectors['efSearch']) if 'efSearch' in vectors else ''}; embed backend {backend}; "
-          f"{len(questions)} {args.questions} questions; {code_state()}; loadavg at start {os.getloadavg()}")
+          f"{workers} server process{'es' if workers > 1 else ''}; {len(questions)} {args.questions} questions; {code_state()}; loadavg at start {os.getloadavg()}")
     if "synthetic" in manifest:
         print(f"synthetic: real SciFact chunks replicated with perturbed vectors {manifest['synthetic']}")
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -264,8 +265,10 @@ def _print_brief(brief) -> None:
 @main.command()
 @click.option("--host", default=None, help="Address to bind (default SEMSEARCH_HOST, 127.0.0.1).")
 @click.option("--port", type=int, default=None, help="Port (default SEMSEARCH_PORT, 8000).")
+@click.option("--workers", type=click.IntRange(1, 64), default=None,
+              help="Server processes (default SEMSEARCH_WORKERS, 1); more answer more concurrent questions.")
 @index_option
-def serve(host: str | None, port: int | None, index: Path | None) -> None:
+def serve(host: str | None, port: int | None, workers: int | None, index: Path | None) -> None:
     """Serve the web UI and JSON API; builds the sample index first if there is none."""
     import uvicorn
 
@@ -276,9 +279,17 @@ def serve(host: str | None, port: int | None, index: Path | None) -> None:
     if current_version(Path(settings.index_dir)) is None:
         click.echo(f"No index at {settings.index_dir} yet: building one from the sample corpus first.")
         run_build(settings, ())
-    host, port = host or settings.host, port or settings.port
-    click.echo(f"Serving on http://{host}:{port}/  (API docs at /docs, Ctrl+C to stop)")
-    uvicorn.run(create_app(settings), host=host, port=port, log_level=settings.log_level.lower())
+    host, port, workers = host or settings.host, port or settings.port, workers or settings.workers
+    click.echo(f"Serving on http://{host}:{port}/ with {workers} process{'es' if workers > 1 else ''} "
+               "(API docs at /docs, Ctrl+C to stop)")
+    if workers == 1:
+        uvicorn.run(create_app(settings), host=host, port=port, log_level=settings.log_level.lower())
+        return
+    # A query holds the GIL for most of its time, so one process answers about one question at a time
+    # whatever the cores; each worker process builds its own app from the environment's settings.
+    os.environ["SEMSEARCH_INDEX_DIR"] = str(Path(settings.index_dir).resolve())
+    uvicorn.run("semsearch.app:create_app", factory=True, workers=workers, host=host, port=port,
+                log_level=settings.log_level.lower())
 
 
 @main.command()

@@ -92,6 +92,9 @@ class Settings(BaseSettings):
     milvus_token: SecretStr | None = Field(None, description="Milvus token (user:password or API key), if it needs one.")
     keep_versions: int = Field(2, ge=1, description="Index versions kept on disk for rollback.")
     max_concurrent_searches: int = Field(8, ge=1, description="Searches in flight before 503 + Retry-After.")
+    workers: int = Field(
+        1, ge=1, le=64, description="Server processes `serve` runs; each loads the model and maps the index."
+    )
     cors_origins: list[str] = Field(
         default_factory=list, description='Origins allowed to call the API from a browser, as JSON: ["https://a.example"].'
     )

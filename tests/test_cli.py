@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
 
 from semsearch.cli import main
 
-from .conftest import CORPUS
+from .conftest import CORPUS, free_port
 
 
 def test_build_search_ask_stats(runner, tmp_path):
@@ -54,3 +62,44 @@ def test_errors_are_messages_not_tracebacks(runner, tmp_path):
     assert empty_q.exit_code == 1 and "empty" in empty_q.output
     bad_k = runner.invoke(main, ["search", "mine", "-k", "0", "--index", str(tmp_path / "e")])
     assert bad_k.exit_code == 2
+
+
+def _descendants(pid: int) -> list[int]:
+    children = [int(c) for task in Path(f"/proc/{pid}/task").iterdir() for c in (task / "children").read_text().split()]
+    return children + [d for c in children for d in _descendants(c)]
+
+
+def _running(pid: int) -> bool:
+    """The process exists and has not exited (a container's init may leave exited ones unreaped: state Z)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+def test_serve_with_workers_answers_from_that_many_processes(settings):
+    port = free_port()
+    env = {**os.environ, "SEMSEARCH_LOG_LEVEL": "WARNING"}
+    process = subprocess.Popen([sys.executable, "-m", "semsearch", "serve", "--workers", "2", "--port", str(port),
+                                "--index", str(settings.index_dir)], env=env, stdout=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/api/health", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert process.poll() is None and time.monotonic() < deadline, "server did not start"
+            time.sleep(0.3)
+        for question in ("Why did dockworkers strike?", "flood homes evacuated", "cup final goals"):
+            body = httpx.get(f"http://127.0.0.1:{port}/api/search", params={"q": question}, timeout=60).json()
+            assert body["results"] and body["summary"]["sentences"]
+        # uvicorn's supervisor spawns one process per worker (and multiprocessing may add a resource tracker).
+        workers = [p for p in _descendants(process.pid) if "spawn_main" in open(f"/proc/{p}/cmdline").read()]
+        assert len(workers) == 2
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=60)
+    assert not [p for p in workers if _running(p)]  # the workers end with the server
