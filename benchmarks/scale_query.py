@@ -94,6 +94,18 @@ def memory_mb(pid: int) -> dict[str, float]:
     return out
 
 
+def speed_probe() -> float:
+    """ms of a fixed pure-Python loop, best of three: this VM's speed drifts by a third within minutes,
+    so rows of runs taken apart compare only alongside it (340 ms on a quiet moment here)."""
+    best = float("inf")
+    for _ in range(3):
+        started, total = time.perf_counter(), 0
+        for i in range(6_000_000):
+            total += i * i
+        best = min(best, (time.perf_counter() - started) * 1000)
+    return best
+
+
 def free_port() -> int:
     """A port nobody listens on right now."""
     with socket.socket() as sock:
@@ -330,7 +342,8 @@ def main() -> None:
     backend, workers = get_settings().embed_backend, get_settings().workers  # what the server will read too
     print(f"index {args.index}: {manifest['counts']}, {vectors['type']}"
           f"{' efSearch ' + str(vectors['efSearch']) if 'efSearch' in vectors else ''}; embed backend {backend}; "
-          f"{workers} server process{'es' if workers > 1 else ''}; {len(questions)} {args.questions} questions; {code_state()}; loadavg at start {os.getloadavg()}")
+          f"{workers} server process{'es' if workers > 1 else ''}; {len(questions)} {args.questions} questions; {code_state()}; loadavg at start {os.getloadavg()}; "
+          f"speed probe {speed_probe():.0f} ms")
     if "synthetic" in manifest:
         print(f"synthetic: real SciFact chunks replicated with perturbed vectors {manifest['synthetic']}")
 
@@ -373,7 +386,7 @@ def main() -> None:
         stop(server)
     if args.profile:
         profile_in_process(args.index, questions[: args.requests])
-    print(f"loadavg at end {os.getloadavg()}")
+    print(f"loadavg at end {os.getloadavg()}; speed probe {speed_probe():.0f} ms")
 
 
 if __name__ == "__main__":
