@@ -7,6 +7,7 @@ the best chunk cosine and the best sentence cosine — so fusion never sees a mi
 
 from __future__ import annotations
 
+import os
 import re
 import time
 from collections.abc import Sequence
@@ -34,6 +35,16 @@ _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 # the GIL, so on two cores a query waits for the longer leg, not the sum: at a million chunks the two legs
 # took 9.4 ms instead of 12.8 (p50 over 200 questions, docs/benchmarks.md).
 _DENSE_LEG = ThreadPoolExecutor(thread_name_prefix="semsearch-dense")
+
+
+def _new_dense_leg_pool() -> None:
+    """A forked child gets a pool of its own: the parent's threads do not exist there, and work sent to their
+    pool would wait for ever."""
+    global _DENSE_LEG
+    _DENSE_LEG = ThreadPoolExecutor(thread_name_prefix="semsearch-dense")
+
+
+os.register_at_fork(after_in_child=_new_dense_leg_pool)
 _STOPWORDS = frozenset(
     "a an and are as at be by did do does for from has have how in is it its of on or say said says that the "
     "their them they this to was were what when where which who why will with would about after".split()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pytest
 
@@ -206,3 +208,22 @@ def test_queries_use_one_thread_in_every_thread_that_searches(engine):
     worker.join()
     assert seen == [1]
     assert all(pool["num_threads"] == 1 for pool in threadpool_info() if pool["user_api"] == "blas")
+
+
+def test_a_forked_process_still_answers(engine):
+    import os
+
+    engine.search("harbour strike", summary=False)  # the parent's pool has threads now
+    pid = os.fork()
+    if pid == 0:  # the child: any failure, or a hang (the parent's timeout below), fails the test
+        try:
+            ok = bool(engine.search("flood homes evacuated", summary=False).results)
+        finally:
+            os._exit(0 if ok else 1)
+    deadline = time.monotonic() + 30
+    while (done := os.waitpid(pid, os.WNOHANG))[0] == 0:
+        if time.monotonic() > deadline:
+            os.kill(pid, 9)
+            pytest.fail("the forked child hung")
+        time.sleep(0.1)
+    assert os.waitstatus_to_exitcode(done[1]) == 0
