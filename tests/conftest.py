@@ -59,6 +59,19 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def wait_until_healthy(process, base: str, seconds: float) -> None:
+    """Wait for a `semsearch serve` subprocess to answer /api/health; fail if it exits or takes too long."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            if httpx.get(f"{base}/api/health", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        assert process.poll() is None and time.monotonic() < deadline, "server did not start"
+        time.sleep(0.3)
+
+
 class LiveServer:
     """uvicorn serving an app on 127.0.0.1 in a background thread."""
 

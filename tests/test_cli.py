@@ -7,14 +7,13 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
 
 from semsearch.cli import main
 
-from .conftest import CORPUS, free_port
+from .conftest import CORPUS, free_port, wait_until_healthy
 
 
 def test_build_search_ask_stats(runner, tmp_path):
@@ -84,15 +83,7 @@ def test_serve_with_workers_answers_from_that_many_processes(settings):
     process = subprocess.Popen([sys.executable, "-m", "semsearch", "serve", "--workers", "2", "--port", str(port),
                                 "--index", str(settings.index_dir)], env=env, stdout=subprocess.DEVNULL)
     try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/api/health", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert process.poll() is None and time.monotonic() < deadline, "server did not start"
-            time.sleep(0.3)
+        wait_until_healthy(process, f"http://127.0.0.1:{port}", 120)
         for question in ("Why did dockworkers strike?", "flood homes evacuated", "cup final goals"):
             body = httpx.get(f"http://127.0.0.1:{port}/api/search", params={"q": question}, timeout=60).json()
             assert body["results"] and body["summary"]["sentences"]

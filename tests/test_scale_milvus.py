@@ -28,7 +28,7 @@ from semsearch.models import Filters
 from semsearch.store import current_version
 from semsearch.vectorstore import ChunkFacts, FaissStore, MilvusStore, VectorConfig, home_key
 
-from .conftest import CORPUS, free_port
+from .conftest import CORPUS, free_port, wait_until_healthy
 
 pytestmark = pytest.mark.scale
 
@@ -241,15 +241,7 @@ def test_the_server_answers_with_the_milvus_backend(milvus_settings):
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     try:
         base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                if httpx.get(f"{base}/api/health", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert process.poll() is None and time.monotonic() < deadline, "server did not start"
-            time.sleep(0.5)
+        wait_until_healthy(process, base, 90)
         assert httpx.get(f"{base}/api/stats", timeout=30).json()["backend"] == "milvus"
         body = httpx.get(f"{base}/api/search", params={"q": QUESTIONS[0]}, timeout=60).json()
         assert body["results"] and body["summary"]["sentences"]
