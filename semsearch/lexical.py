@@ -379,6 +379,7 @@ class Lexicon:
             if len(scores) >= k:
                 theta = max(theta, float(np.partition(scores, len(scores) - k)[len(scores) - k]))
             alive = scores + remaining >= theta * (1 - 1e-6)
-            candidates, scores = candidates[alive], scores[alive] + self._gather(candidates[alive], [p])
+            candidates = candidates[alive]
+            scores = scores[alive] + self._gather(candidates, [p])
             remaining -= p.largest
         return _best(candidates, scores, k)
