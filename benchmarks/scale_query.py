@@ -124,11 +124,12 @@ def launch(index: Path, verify: bool, question: str, code: Path | None = None) -
     port = free_port()
     env = {**os.environ, "SEMSEARCH_LOG_LEVEL": "WARNING", "SEMSEARCH_MAX_CONCURRENT_SEARCHES": "64",
            "SEMSEARCH_VERIFY_ON_LOAD": "true" if verify else "false"}
-    if code is not None:
+    if code is not None:  # `python -m` puts the working directory first on the path, so run there too
         env["PYTHONPATH"] = str(code)
     started = time.perf_counter()
-    server = subprocess.Popen([sys.executable, "-m", "semsearch", "serve", "--index", str(index),
-                               "--host", "127.0.0.1", "--port", str(port)], env=env, stdout=subprocess.DEVNULL)
+    server = subprocess.Popen([sys.executable, "-m", "semsearch", "serve", "--index", str(Path(index).resolve()),
+                               "--host", "127.0.0.1", "--port", str(port)], env=env, stdout=subprocess.DEVNULL,
+                              cwd=code)
     while True:
         if server.poll() is not None:
             raise RuntimeError(f"server exited with {server.returncode}")

@@ -276,10 +276,14 @@ def serve(host: str | None, port: int | None, workers: int | None, index: Path |
     from .store import current_version
 
     settings = _settings(index)
+    workers = workers or settings.workers
+    if workers > 1 and settings.admin_token is not None:
+        raise click.UsageError("the admin API keeps its rebuild jobs in one process: serve it with one worker "
+                               "(or unset SEMSEARCH_ADMIN_TOKEN and rebuild with `semsearch build`)")
     if current_version(Path(settings.index_dir)) is None:
         click.echo(f"No index at {settings.index_dir} yet: building one from the sample corpus first.")
         run_build(settings, ())
-    host, port, workers = host or settings.host, port or settings.port, workers or settings.workers
+    host, port = host or settings.host, port or settings.port
     click.echo(f"Serving on http://{host}:{port}/ with {workers} process{'es' if workers > 1 else ''} "
                "(API docs at /docs, Ctrl+C to stop)")
     if workers == 1:
@@ -288,8 +292,17 @@ def serve(host: str | None, port: int | None, workers: int | None, index: Path |
     # A query holds the GIL for most of its time, so one process answers about one question at a time
     # whatever the cores; each worker process builds its own app from the environment's settings.
     os.environ["SEMSEARCH_INDEX_DIR"] = str(Path(settings.index_dir).resolve())
-    uvicorn.run("semsearch.app:create_app", factory=True, workers=workers, host=host, port=port,
+    uvicorn.run("semsearch.cli:worker_app", factory=True, workers=workers, host=host, port=port,
                 log_level=settings.log_level.lower())
+
+
+def worker_app():
+    """The app of one `serve --workers` process, from the environment's settings, logging as `serve` does."""
+    from .app import create_app
+
+    settings = get_settings()
+    _setup_logging(settings.log_level)
+    return create_app(settings)
 
 
 @main.command()

@@ -32,11 +32,12 @@ MAX_OFFSET = 500
 
 
 def one_thread_per_query() -> None:
-    """Run each query's numpy products on the calling thread; concurrency comes from requests."""
+    """Limit OpenBLAS to one thread for the rest of this process: concurrency comes from requests."""
     # A query's products are a few hundred rows wide. A second OpenBLAS thread costs more to wake than the
     # product, then spins on the other core: at 1M chunks it doubled the CPU of a query (42 ms for 22 ms of
-    # wall time) and made each one 3.5 ms slower; on a server busy with other requests the brief's products
-    # ran 30x slower (0.2 -> 7 ms).
+    # wall time); on a server busy with other requests the brief's products ran 30x slower (0.2 -> 7 ms).
+    # Process-wide (OpenBLAS has no per-thread setting), so a rebuild run inside a server (the admin API)
+    # also multiplies its story vectors on one thread, leaving the other core to the questions.
     threadpool_limits(limits=1, user_api="blas")
 
 

@@ -73,12 +73,17 @@ class Analyzer:
         """Index terms of a text, in order."""
         memo, stem = self._memo, self.stem
         # Words are found before lower-casing, which can change a word's letters ("İ" → "i" + a dot).
-        # Porter stems a lone "s" (a possessive's) to nothing, and an empty term would match every "'s".
-        return [t for w in map(str.lower, _WORD.findall(text)) if (t := memo.get(w) or stem(w))]
+        return [memo.get(w) or stem(w) for w in map(str.lower, _WORD.findall(text))]
+
+    def searchable(self, text: str) -> list[str]:
+        """The index terms of a text that are indexed and searched: all but empty ones."""
+        # Porter stems a lone "s" (a possessive's) to nothing; as a term it would match every "'s". It still
+        # counts towards a chunk's length, as in FTS5.
+        return [t for t in self.terms(text) if t]
 
     def marks(self, text: str, terms: Iterable[str]) -> list[tuple[int, int]]:
         """(start, end) of each word of a text whose index term is one of the given terms."""
-        wanted = set(terms)
+        wanted = set(terms) - {""}
         if not wanted:
             return []
         # Stemming is a dictionary lookup for any word seen before; a regular expression of the terms'
@@ -106,13 +111,16 @@ class LexiconWriter:
         """Index the next chunks; the first text added is chunk 0."""
         vocabulary, first = self._vocabulary, len(self._lengths)
         codes: list[int] = []
+        kept: list[int] = []  # indexed terms per chunk
         for text in texts:
             terms = self._analyzer.terms(text)
-            self._lengths.append(len(terms))
-            codes.extend(vocabulary.setdefault(t, len(vocabulary)) for t in terms)
+            self._lengths.append(len(terms))  # every word, as FTS5 counts a document's length
+            before = len(codes)
+            codes.extend(vocabulary.setdefault(t, len(vocabulary)) for t in terms if t)
+            kept.append(len(codes) - before)
         if not codes:
             return
-        docs = np.repeat(np.arange(first, len(self._lengths), dtype=np.int64), self._lengths[first:])
+        docs = np.repeat(np.arange(first, len(self._lengths), dtype=np.int64), kept)
         # One sort per batch counts every (chunk, term) pair at once.
         pairs, counts = np.unique((docs << 32) | np.asarray(codes, np.int64), return_counts=True)
         self._docs.append((pairs >> 32).astype(np.int32))

@@ -34,14 +34,16 @@ _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 # A query's model pass and vector search run here while the asking thread runs the BM25 leg. Both release
 # the GIL, so on two cores a query waits for the longer leg, not the sum: at a million chunks the two legs
 # took 9.4 ms instead of 12.8 (p50 over 200 questions, docs/benchmarks.md).
-_DENSE_LEG = ThreadPoolExecutor(thread_name_prefix="semsearch-dense")
+# As many threads as searches may be in flight (a leg queued behind another's model pass would wait for it).
+_DENSE_LEG_THREADS = 64
+_DENSE_LEG = ThreadPoolExecutor(_DENSE_LEG_THREADS, thread_name_prefix="semsearch-dense")
 
 
 def _new_dense_leg_pool() -> None:
     """A forked child gets a pool of its own: the parent's threads do not exist there, and work sent to their
     pool would wait for ever."""
     global _DENSE_LEG
-    _DENSE_LEG = ThreadPoolExecutor(thread_name_prefix="semsearch-dense")
+    _DENSE_LEG = ThreadPoolExecutor(_DENSE_LEG_THREADS, thread_name_prefix="semsearch-dense")
 
 
 os.register_at_fork(after_in_child=_new_dense_leg_pool)
@@ -138,10 +140,10 @@ class LexicalQuery:
 def lexical_query(query: str) -> LexicalQuery:
     """The BM25 side of a query: quoted phrases' words must all occur, other content words are OR-ed."""
     phrases = query_phrases(query)
-    required = list(dict.fromkeys(t for p in phrases for t in ANALYZER.terms(p)))
+    required = list(dict.fromkeys(t for p in phrases for t in ANALYZER.searchable(p)))
     # query_terms keeps "covid_19" whole; the index splits words at underscores.
-    terms = list(dict.fromkeys(t for w in query_terms(_PHRASE.sub(" ", query)) for t in ANALYZER.terms(w)))
-    marked = list(dict.fromkeys(terms + [t for p in phrases for w in query_terms(p) for t in ANALYZER.terms(w)]))
+    terms = list(dict.fromkeys(t for w in query_terms(_PHRASE.sub(" ", query)) for t in ANALYZER.searchable(w)))
+    marked = list(dict.fromkeys(terms + [t for p in phrases for w in query_terms(p) for t in ANALYZER.searchable(w)]))
     return LexicalQuery(terms, required, phrases, marked)
 
 
@@ -262,7 +264,11 @@ class Retriever:
         dense_depth = depth if mode in ("dense", "hybrid") else 0
         if use_lexical and vector is None:
             dense = _DENSE_LEG.submit(self._dense_leg, query, None, dense_depth, filters)
-            lexical_seeds = self._lexical_seeds(bm25, depth, filters)
+            try:
+                lexical_seeds = self._lexical_seeds(bm25, depth, filters)
+            except BaseException:
+                dense.cancel()  # nobody will read it (a leg already running finishes on its own)
+                raise
             vector, embed_ms, seeds = dense.result()
             seeds.extend(lexical_seeds)
         else:

@@ -264,6 +264,7 @@ class FaissStore(VectorStore):
 
     def vectors(self, ids: Sequence[int]) -> np.ndarray:
         """Vectors reconstructed from the index (exact for flat and HNSW storage)."""
+        _one_openmp_thread()  # reconstruct_batch runs in parallel above 1,000 ids
         if not len(ids):
             return np.zeros((0, self.index.d), dtype=np.float32)
         return self.index.reconstruct_batch(np.asarray(ids, dtype=np.int64))

@@ -12,6 +12,8 @@ from pathlib import Path
 import httpx
 
 from semsearch.cli import main
+from semsearch.config import get_settings
+from semsearch.store import current_version
 
 from .conftest import CORPUS, free_port, wait_until_healthy
 
@@ -84,6 +86,8 @@ def test_serve_with_workers_answers_from_that_many_processes(settings):
                                 "--index", str(settings.index_dir)], env=env, stdout=subprocess.DEVNULL)
     try:
         wait_until_healthy(process, f"http://127.0.0.1:{port}", 120)
+        served = httpx.get(f"http://127.0.0.1:{port}/api/stats", timeout=30).json()["version"]
+        assert served == current_version(settings.index_dir)  # --index reached the workers
         for question in ("Why did dockworkers strike?", "flood homes evacuated", "cup final goals"):
             body = httpx.get(f"http://127.0.0.1:{port}/api/search", params={"q": question}, timeout=60).json()
             assert body["results"] and body["summary"]["sentences"]
@@ -94,3 +98,13 @@ def test_serve_with_workers_answers_from_that_many_processes(settings):
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=60)
     assert not [p for p in workers if _running(p)]  # the workers end with the server
+
+
+def test_serve_refuses_workers_with_the_admin_api(runner, settings, monkeypatch):
+    monkeypatch.setenv("SEMSEARCH_ADMIN_TOKEN", "secret")
+    get_settings.cache_clear()
+    try:
+        refused = runner.invoke(main, ["serve", "--workers", "2", "--index", str(settings.index_dir)])
+    finally:
+        get_settings.cache_clear()
+    assert refused.exit_code == 2 and "one worker" in refused.output

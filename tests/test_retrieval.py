@@ -216,6 +216,7 @@ def test_a_forked_process_still_answers(engine):
     engine.search("harbour strike", summary=False)  # the parent's pool has threads now
     pid = os.fork()
     if pid == 0:  # the child: any failure, or a hang (the parent's timeout below), fails the test
+        ok = False
         try:
             ok = bool(engine.search("flood homes evacuated", summary=False).results)
         finally:
