@@ -119,11 +119,14 @@ def percentiles(values: list[float]) -> tuple[float, float, float]:
     return q[49], q[94], q[98]
 
 
-def launch(index: Path, verify: bool, question: str, code: Path | None = None) -> tuple[subprocess.Popen, str, dict]:
-    """Start the server (of the semsearch package under `code`, if given) and time it to listening and to the first answered search."""
+def launch(
+    index: Path, verify: bool, question: str, code: Path | None = None, settings: dict[str, str] | None = None,
+) -> tuple[subprocess.Popen, str, dict]:
+    """Start the server (of the semsearch package under `code`, with extra env `settings`, if given) and time
+    it to listening and to the first answered search."""
     port = free_port()
     env = {**os.environ, "SEMSEARCH_LOG_LEVEL": "WARNING", "SEMSEARCH_MAX_CONCURRENT_SEARCHES": "64",
-           "SEMSEARCH_VERIFY_ON_LOAD": "true" if verify else "false"}
+           "SEMSEARCH_VERIFY_ON_LOAD": "true" if verify else "false", **(settings or {})}
     if code is not None:  # `python -m` puts the working directory first on the path, so run there too
         env["PYTHONPATH"] = str(code)
     started = time.perf_counter()
