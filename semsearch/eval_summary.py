@@ -17,9 +17,9 @@ import click
 import numpy as np
 
 from .brief import GENERIC, BriefOptions, citation_problems, summarize, summarize_articles
-from .sentences import words_of
 from .config import Settings
 from .models import Article, Brief
+from .sentences import words_of
 from .store import Index
 
 OUTLET = "BBC News"

@@ -22,7 +22,7 @@ import re
 import sqlite3
 import threading
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -219,7 +219,7 @@ class Lexicon:
         self.folder = Path(folder)
         self._local = threading.local()
         self._lock = threading.Lock()
-        self._accumulators: list[np.ndarray] = []  # zeroed between uses
+        self._scratch_arrays: list[np.ndarray] = []  # zeroed between uses
         self.postings = _memmap(self.folder / POSTINGS, np.int32)
         self.impacts = _memmap(self.folder / IMPACTS, np.float32)
         self.top_lists = _memmap(self.folder / TOP_LISTS, np.int32)
@@ -244,24 +244,34 @@ class Lexicon:
             out[term] = _Postings(docs, self.impacts[start : start + df], seeds, largest)
         return out
 
-    def _accumulator(self) -> np.ndarray:
-        """A zeroed float32 array with a slot per chunk, reused across queries (one per query in flight).
+    @contextlib.contextmanager
+    def _scratch(self) -> Iterator[np.ndarray]:
+        """A zeroed float32 array with a slot per chunk, lent for one use; the user leaves it zeroed.
 
-        A fresh one costs more than the scatter into it: 4 MB at a million chunks is 1,000 new pages to
-        fault in and zero: 12 ms against 7 ms for the longest question measured (docs/benchmarks.md).
+        Reused across queries (one per query in flight): a fresh one costs more than the scatter into it,
+        as 4 MB at a million chunks is 1,000 new pages to fault in and zero: 12 ms against 7 ms for the
+        longest question measured (docs/benchmarks.md).
         """
         with self._lock:
-            if self._accumulators:
-                return self._accumulators.pop()
-        return np.zeros(self.chunks, np.float32)
+            array = self._scratch_arrays.pop() if self._scratch_arrays else None
+        if array is None:
+            array = np.zeros(self.chunks, np.float32)
+        try:
+            yield array
+        except BaseException:
+            array.fill(0)  # the user may have stopped half-way
+            raise
+        finally:
+            with self._lock:
+                self._scratch_arrays.append(array)
 
     def _gather(self, candidates: np.ndarray, lists: Sequence[_Postings]) -> np.ndarray:
         """The summed impacts of each candidate chunk (int32 ids, ascending, unique) over the given terms."""
         out = np.zeros(len(candidates), np.float32)
         if not len(candidates):
             return out
-        scratch = None
-        try:
+        with contextlib.ExitStack() as borrowed:
+            scratch = None  # borrowed only if some list needs it
             for p in lists:
                 n, m = len(candidates), len(p.docs)
                 if not m:
@@ -272,7 +282,7 @@ class Lexicon:
                     # list over the scratch array and reading it back at the candidates are two ordered passes
                     # (docs/benchmarks.md: with the two changes in _accumulate, p99 over 300 questions 29 -> 21 ms).
                     if scratch is None:
-                        scratch = self._accumulator()
+                        scratch = borrowed.enter_context(self._scratch())
                     scratch[p.docs] = p.impacts
                     out += scratch[candidates]
                     scratch[p.docs] = 0
@@ -285,14 +295,6 @@ class Lexicon:
                     at = np.minimum(np.searchsorted(p.docs, candidates), m - 1)
                     hit = p.docs[at] == candidates
                     out[hit] += p.impacts[at[hit]]
-        except BaseException:
-            if scratch is not None:
-                scratch.fill(0)
-            raise
-        finally:
-            if scratch is not None:
-                with self._lock:
-                    self._accumulators.append(scratch)
         return out
 
     def _accumulate(self, lists: Sequence[_Postings]) -> tuple[np.ndarray, np.ndarray]:
@@ -302,8 +304,7 @@ class Lexicon:
             return np.zeros(0, np.int32), np.zeros(0, np.float32)
         # Measured: past a fifth of the archive, a scatter into one array and a scan of it beat merging.
         if total * 5 > self.chunks:
-            accumulator = self._accumulator()
-            try:
+            with self._scratch() as accumulator:
                 for p in lists:
                     # One pass per list; `accumulator[p.docs] += p.impacts` gathers, adds and scatters (3x slower).
                     np.add.at(accumulator, p.docs, p.impacts)
@@ -312,12 +313,6 @@ class Lexicon:
                 candidates = np.flatnonzero(accumulator > 0).astype(np.int32)
                 scores = accumulator[candidates]
                 accumulator[candidates] = 0
-            except BaseException:
-                accumulator.fill(0)
-                raise
-            finally:
-                with self._lock:
-                    self._accumulators.append(accumulator)
             return candidates, scores
         # Sparse: a stable sort of already sorted runs is a merge; then one sum per run of equal ids.
         docs = np.concatenate([p.docs for p in lists])

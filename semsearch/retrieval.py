@@ -34,18 +34,19 @@ _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 # A query's model pass and vector search run here while the asking thread runs the BM25 leg. Both release
 # the GIL, so on two cores a query waits for the longer leg, not the sum: at a million chunks the two legs
 # took 9.4 ms instead of 12.8 (p50 over 200 questions, docs/benchmarks.md).
-# As many threads as searches may be in flight (a leg queued behind another's model pass would wait for it).
-_DENSE_LEG_THREADS = 64
-_DENSE_LEG = ThreadPoolExecutor(_DENSE_LEG_THREADS, thread_name_prefix="semsearch-dense")
+def _dense_leg_pool() -> ThreadPoolExecutor:
+    """As many threads as searches may be in flight (a leg queued behind another's model pass would wait)."""
+    return ThreadPoolExecutor(64, thread_name_prefix="semsearch-dense")
 
 
 def _new_dense_leg_pool() -> None:
     """A forked child gets a pool of its own: the parent's threads do not exist there, and work sent to their
     pool would wait for ever."""
     global _DENSE_LEG
-    _DENSE_LEG = ThreadPoolExecutor(_DENSE_LEG_THREADS, thread_name_prefix="semsearch-dense")
+    _DENSE_LEG = _dense_leg_pool()
 
 
+_DENSE_LEG = _dense_leg_pool()
 os.register_at_fork(after_in_child=_new_dense_leg_pool)
 _STOPWORDS = frozenset(
     "a an and are as at be by did do does for from has have how in is it its of on or say said says that the "
