@@ -19,8 +19,7 @@ import threading
 import time
 from pathlib import Path
 
-import httpx
-from scale_query import launch, load_questions, percentiles, settle, stop, warm_page_cache
+from scale_query import Client, launch, load_questions, percentiles, settle, stop, warm_page_cache
 
 from semsearch.store import current_version
 
@@ -32,14 +31,16 @@ def ask_block(url: str, questions: list[tuple[int, str]], clients: int, summary:
     lock = threading.Lock()
 
     def client() -> None:
-        with httpx.Client(base_url=url, timeout=120) as http:
+        with Client(url) as http:
             while True:
                 with lock:
                     if not queue:
                         return
                     i, q = queue.pop()
                 started = time.perf_counter()
-                http.get("/api/search", params={"q": q, "summary": summary}).raise_for_status()
+                status, _ = http.get("/api/search", {"q": q, "summary": summary})
+                if status != 200:
+                    raise RuntimeError(f"/api/search answered {status}")
                 took[i] = (time.perf_counter() - started) * 1000
 
     threads = [threading.Thread(target=client) for _ in range(clients)]

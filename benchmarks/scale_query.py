@@ -2,6 +2,7 @@
 
 Usage: SEMSEARCH_EMBED_BACKEND=onnx python benchmarks/scale_query.py --index /work/cache/scale/1m
        [--questions scifact|sample] [--requests 300] [--levels 1,8] [--warmup 10] [--profile]
+       [--client stdlib|httpx]
 
 1. Cold start, twice: `semsearch serve` launched as a subprocess on 127.0.0.1; time from Popen to the
    port accepting connections and to the first 200 from /api/search (brief on) — once with the default
@@ -26,6 +27,7 @@ Usage: SEMSEARCH_EMBED_BACKEND=onnx python benchmarks/scale_query.py --index /wo
 from __future__ import annotations
 
 import argparse
+import http.client
 import json
 import os
 import socket
@@ -38,6 +40,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import urlencode, urlsplit
 
 import httpx
 
@@ -58,7 +61,7 @@ KINDS = {
     "sentence_spans": "layout arrays",
     "articles": "sqlite rows",
     "texts": "sqlite rows",
-    "story_members": "sqlite rows",
+    "stories_of": "sqlite rows",
     "newest_published": "sqlite rows",
     "chunk_vectors": "stored vectors",
     "vectors_of": "stored vectors",
@@ -104,6 +107,34 @@ def speed_probe() -> float:
             total += i * i
         best = min(best, (time.perf_counter() - started) * 1000)
     return best
+
+
+class Client:
+    """One keep-alive connection: the standard library's (about 0.2 ms of its own per request) or httpx's (about
+    1.5 ms here), so a row can say how much of its latency was the client's."""
+
+    def __init__(self, url: str, kind: str = "stdlib") -> None:
+        self.kind = kind
+        if kind == "httpx":
+            self.http = httpx.Client(base_url=url, timeout=120)
+        else:
+            parts = urlsplit(url)
+            self.http = http.client.HTTPConnection(parts.hostname, parts.port, timeout=120)
+
+    def get(self, path: str, params: dict) -> tuple[int, bytes]:
+        """Status and body of one GET."""
+        if self.kind == "httpx":
+            r = self.http.get(path, params=params)
+            return r.status_code, r.content
+        self.http.request("GET", f"{path}?{urlencode(params)}")
+        r = self.http.getresponse()
+        return r.status, r.read()
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.http.close()
 
 
 def free_port() -> int:
@@ -178,7 +209,7 @@ def settle(server: subprocess.Popen, timeout: float = 180.0) -> float:
     return time.perf_counter() - started
 
 
-def run_level(url: str, questions: list[str], clients: int, total: int, params: dict) -> dict:
+def run_level(url: str, questions: list[str], clients: int, total: int, params: dict, kind: str = "stdlib") -> dict:
     """`total` requests spread over `clients` threads, each with its own keep-alive connection."""
     latencies: list[float] = []
     errors = 0
@@ -187,17 +218,17 @@ def run_level(url: str, questions: list[str], clients: int, total: int, params: 
 
     def worker() -> None:
         nonlocal errors
-        with httpx.Client(base_url=url, timeout=120) as http:
+        with Client(url, kind) as http:
             while True:
                 with lock:
                     i = next(counter, None)
                 if i is None:
                     return
                 started = time.perf_counter()
-                r = http.get("/api/search", params={"q": questions[i % len(questions)], **params})
+                status, _ = http.get("/api/search", {"q": questions[i % len(questions)], **params})
                 elapsed = (time.perf_counter() - started) * 1000
                 with lock:
-                    if r.status_code == 200:
+                    if status == 200:
                         latencies.append(elapsed)
                     else:
                         errors += 1
@@ -214,21 +245,21 @@ def run_level(url: str, questions: list[str], clients: int, total: int, params: 
             "p99": p99, "errors": errors}
 
 
-def stage_medians(url: str, questions: list[str], summary: bool) -> dict[str, float]:
+def stage_medians(url: str, questions: list[str], summary: bool, kind: str = "stdlib") -> dict[str, float]:
     """Medians of the server's debug timings and of what the client saw beyond them."""
     stages: dict[str, list[float]] = defaultdict(list)
-    with httpx.Client(base_url=url, timeout=120) as http:
+    with Client(url, kind) as http:
         for q in questions:
             started = time.perf_counter()
-            r = http.get("/api/search", params={"q": q, "summary": str(summary).lower(), "debug": "true"})
+            _, content = http.get("/api/search", {"q": q, "summary": str(summary).lower(), "debug": "true"})
             client_ms = (time.perf_counter() - started) * 1000
-            body = r.json()
+            body = json.loads(content)
             for stage, ms in body["timings"].items():
                 stages[stage].append(ms)
             stages["took_ms"].append(body["took_ms"])
             stages["http+json"].append(client_ms - body["took_ms"] - body["timings"]["serialize"])
             stages["client"].append(client_ms)
-            stages["kB"].append(len(r.content) / 1000)
+            stages["kB"].append(len(content) / 1000)
     return {stage: statistics.median(values) for stage, values in stages.items()}
 
 
@@ -337,6 +368,8 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=10)
     parser.add_argument("--profile", action="store_true", help="also split the stages in-process")
     parser.add_argument("--cold-cache", action="store_true", help="do not read the index files before each row")
+    parser.add_argument("--client", choices=("stdlib", "httpx"), default="stdlib",
+                        help="the HTTP client measuring latency (httpx adds about 1.5 ms of its own per request)")
     args = parser.parse_args()
     questions = load_questions(args.questions)
     manifest_path = args.index / "versions" / (args.index / "CURRENT").read_text().strip() / "manifest.json"
@@ -359,11 +392,11 @@ def main() -> None:
         for c in (cold, cold_fast):
             label = "verify on load (default)" if c["verify"] else "SEMSEARCH_VERIFY_ON_LOAD=false"
             print(f"{label:28} {c['listening_s']:11.2f}s {c['first_answer_s']:14.2f}s")
-        with httpx.Client(base_url=url, timeout=120) as http:
+        with Client(url, args.client) as http:
             for i in range(args.warmup):
-                http.get("/api/search", params={"q": questions[-1 - i % len(questions)]})
+                http.get("/api/search", {"q": questions[-1 - i % len(questions)]})
         waited = settle(server)  # rows measure a serving index, not one still being read ahead
-        print(f"\nHTTP on loopback, {args.requests} requests per row, warm-up of {args.warmup} excluded, "
+        print(f"\nHTTP on loopback ({args.client} client), {args.requests} requests per row, warm-up of {args.warmup} excluded, "
               f"after the server's read-ahead ({waited:.0f} s after the warm-up)")
         print(f"{'':26} {'clients':>7} {'req/s':>6} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} {'errors':>6}  loadavg")
         row = 0
@@ -374,13 +407,13 @@ def main() -> None:
                     warm_page_cache(manifest_path.parent)
                 fresh = [questions[(row * args.requests + i) % len(questions)] for i in range(args.requests)]
                 row += 1
-                r = run_level(url, fresh, clients, args.requests, params)
+                r = run_level(url, fresh, clients, args.requests, params, args.client)
                 print(f"{LEVEL_NAMES[summary]:26} {clients:7d} {r['rps']:6.1f} {r['p50']:7.1f} {r['p95']:7.1f} "
                       f"{r['p99']:7.1f} {r['errors']:6d}  {os.getloadavg()[0]:.2f}", flush=True)
         print("\nPer-stage medians, 1 client, debug=true, questions of the first row asked again (ms; serialize = "
               "the engine's to_dict; http+json = client latency - took_ms - serialize)")
         for summary in (True, False):
-            m = stage_medians(url, questions[: args.requests], summary)
+            m = stage_medians(url, questions[: args.requests], summary, args.client)
             print(f"{LEVEL_NAMES[summary]:26} " + "  ".join(f"{k} {v:.2f}" for k, v in m.items()), flush=True)
         mem = memory_mb(server.pid)
         print(f"\nserver memory after the run: RSS {mem['VmRSS']:.0f} MB (anon {mem['RssAnon']:.0f}, file-backed "

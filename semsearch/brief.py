@@ -252,11 +252,13 @@ def _rank(links: np.ndarray, bias: np.ndarray, teleport: float) -> np.ndarray:
     links = np.clip(links, 0.0, None)
     np.fill_diagonal(links, 0.0)
     links /= np.maximum(links.sum(axis=1, keepdims=True), 1e-9)
-    step = (1 - teleport) * links.T
+    # Upcast once: a float32 matrix times the float64 rank was cast again on every step (half the time).
+    step = np.ascontiguousarray((1 - teleport) * links.T, dtype=np.float64)
     base = teleport * bias
     rank = np.full(len(bias), 1.0 / len(bias))
     for _ in range(30):
-        rank = base + step @ rank
+        rank = step @ rank
+        rank += base
     return rank / max(float(rank.max()), 1e-9)
 
 

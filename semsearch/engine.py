@@ -193,14 +193,13 @@ class Engine:
     def article(self, article_id: str) -> ArticleView | None:
         """One article with its full cleaned text, or None."""
         index = self.index
-        meta = index.articles([article_id]).get(article_id)
+        story = next(iter(index.stories_of([article_id]).values()), [])
+        meta = next((m for m in story if m.id == article_id), None)
         if meta is None:
             return None
         spans = [(s.start, s.end) for s in index.article_sentences(article_id)]
-        others = [a for a in index.story_members([meta.story_id]).get(meta.story_id, []) if a != article_id]
-        same_story = list(index.articles(others).values())
         return ArticleView(meta=meta, text=index.article_text(article_id) or "", sentences=spans,
-                           same_story=same_story)
+                           same_story=[m for m in story if m.id != article_id])
 
     def examples(self, n: int = 3) -> list[str]:
         """Headlines of the stories most outlets covered, as example questions for an empty search page."""

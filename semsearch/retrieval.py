@@ -354,7 +354,8 @@ class Retriever:
     def _hits(self, top: list[tuple[str, float]], evidence: Evidence) -> list[Hit]:
         """One hit per article: metadata, the two sentences closest to the query, and matched-term spans."""
         ids = [a for a, _ in top]
-        metas = self.index.articles(ids)
+        stories = self.index.stories_of(ids)
+        metas = {m.id: m for members in stories.values() for m in members}
         texts = self.index.texts(ids)
         row_of = {a: i for i, a in enumerate(evidence.article_ids)}
         best: dict[str, list[int]] = {}
@@ -363,12 +364,6 @@ class Retriever:
             closest = np.argsort(-evidence.sentence_cosines[lo:hi], kind="stable")[:2]
             best[article_id] = sorted(int(evidence.sentence_ids[lo + j]) for j in closest)
         spans_of = self.index.sentence_spans([i for chosen in best.values() for i in chosen])
-        members = self.index.story_members([m.story_id for m in metas.values()])
-        other_ids = [a for group in members.values() for a in group if a not in metas]
-        others = {
-            a: AlsoReported(a, m.outlet, m.title, m.published)
-            for a, m in {**metas, **self.index.articles(other_ids)}.items()
-        }
         hits = []
         for article_id, score in top:
             meta, text = metas[article_id], texts[article_id]
@@ -378,6 +373,7 @@ class Retriever:
                 article_id=article_id, title=meta.title, outlet=meta.outlet, published=meta.published,
                 url=meta.url, score=score, snippet=SNIPPET_JOINER.join(text[s:e] for s, e in spans), highlights=spans,
                 term_highlights=marked, story_id=meta.story_id,
-                also_reported_by=[others[a] for a in members.get(meta.story_id, []) if a != article_id],
+                also_reported_by=[AlsoReported(m.id, m.outlet, m.title, m.published) for m in stories[meta.story_id]
+                                  if m.id != article_id],
             ))
         return hits
