@@ -91,7 +91,7 @@ def _ms(values: list[float]) -> str:
 def _best_cosine(engine: Engine, question: str) -> float:
     """The highest question-sentence cosine among the brief's candidates."""
     retrieval = Retriever(engine.index, engine.embedder).retrieve(question)
-    top = [r.chunk_id for r in retrieval.chunks[: engine.settings.brief_candidates]]
+    top = retrieval.chunks[: engine.settings.brief_candidates].tolist()
     ids = [i for c in engine.index.chunks(top).values() for i in range(c.first_sentence, c.last_sentence + 1)]
     return float((engine.index.vectors_of(ids) @ retrieval.query_vector).max()) if ids else -1.0
 

@@ -115,12 +115,12 @@ def anchor(pronouns: Sequence[str], leans: Sequence[bool], i: int) -> int | None
 
 def summarize(index: Index, retrieval: Retrieval, options: BriefOptions = BriefOptions()) -> Brief:
     """A brief of the sentences of the top retrieved chunks."""
-    ranked = retrieval.chunks[: options.candidates]
-    stored = index.chunks([r.chunk_id for r in ranked])
+    ranked = retrieval.chunks[: options.candidates].tolist()
+    stored = index.chunks(ranked)
     rank: dict[str, int] = {}
     ids: dict[int, None] = {}
-    for r in ranked:
-        chunk = stored.get(r.chunk_id)
+    for chunk_id in ranked:
+        chunk = stored.get(chunk_id)
         if chunk is None:
             continue
         if chunk.article_id not in rank:

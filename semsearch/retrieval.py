@@ -70,14 +70,6 @@ class Params:
 
 
 @dataclass(slots=True)
-class RankedChunk:
-    """A chunk id with its score, best first."""
-
-    chunk_id: int
-    score: float
-
-
-@dataclass(slots=True)
 class Evidence:
     """Every candidate article with its raw score from each signal.
 
@@ -107,7 +99,7 @@ class Retrieval:
     """What a query retrieved: article hits, the chunk ranking behind them, the query vector."""
 
     hits: list[Hit]
-    chunks: list[RankedChunk]
+    chunks: np.ndarray  # ids of the chunks of the ranked articles: by their article's rank, then by cosine
     query_vector: np.ndarray
     terms: list[str] = field(default_factory=list)
     embed_ms: float = 0.0  # the query's model pass (it runs beside the BM25 leg)
@@ -218,10 +210,9 @@ class Retriever:
         owner_rank = rank_of[evidence.chunk_owners]
         eligible = np.flatnonzero(owner_rank < len(order))
         eligible = eligible[np.lexsort((-evidence.chunk_cosines[eligible], owner_rank[eligible]))]
-        ranked = [RankedChunk(c, s) for c, s in zip(evidence.chunk_ids[eligible].tolist(),
-                                                    scores[evidence.chunk_owners[eligible]].tolist())]
         top = self._one_per_story(evidence, scores, order, k)
-        return Retrieval(self._hits(top, evidence), ranked, evidence.vector, query_terms(query), evidence.embed_ms)
+        return Retrieval(self._hits(top, evidence), evidence.chunk_ids[eligible], evidence.vector, query_terms(query),
+                         evidence.embed_ms)
 
     def _one_per_story(self, evidence: Evidence, scores: np.ndarray, order: np.ndarray, k: int) -> list[tuple[str, float]]:
         """The k best articles with every story shown once, by its best-ranked article."""

@@ -188,7 +188,7 @@ def test_model_pass_beside_bm25_ranks_as_one_after_the_other(engine, mode):
         beside = retriever.retrieve(question, mode=mode)  # embeds in the worker while BM25 runs here
         after = retriever.retrieve(question, mode=mode, vector=engine.embedder.encode_query(question))
         assert [(h.article_id, h.score) for h in beside.hits] == [(h.article_id, h.score) for h in after.hits]
-        assert [c.chunk_id for c in beside.chunks] == [c.chunk_id for c in after.chunks]
+        assert beside.chunks.tolist() == after.chunks.tolist()
         assert np.array_equal(beside.query_vector, after.query_vector)
         assert beside.embed_ms > 0 and after.embed_ms == 0
 
