@@ -5,12 +5,13 @@ from __future__ import annotations
 import logging
 from importlib import resources
 
-from fastapi import FastAPI, HTTPException, Request
+from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
 from starlette.datastructures import Headers, MutableHeaders, QueryParams, State
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from . import __version__, admin, api, pages
@@ -23,6 +24,7 @@ log = logging.getLogger(__name__)
 MAX_BODY_BYTES = 64 * 1024
 # Requests that embed a query and run retrieval; these are the ones the in-flight limit counts.
 SEARCH_PATHS = frozenset({"/", "/api/search", "/api/answer", "/api/answer/stream"})
+HTTP_CODES = {400: "bad_request", 404: "not_found", 405: "method_not_allowed"}
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
@@ -127,7 +129,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError) -> Response:
         first = exc.errors()[0] if exc.errors() else {}
-        loc = [str(p) for p in first.get("loc", []) if p not in ("query", "body", "path")]
+        # Names only: a list item's index or a character position in malformed JSON is not a field.
+        loc = [p for p in first.get("loc", []) if isinstance(p, str) and p not in ("query", "body", "path")]
         field = loc[-1] if loc else None
         message = f"{field}: {first.get('msg', 'invalid value')}" if field else first.get("msg", "invalid request")
         if _wants_html(request):
@@ -140,11 +143,14 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
             return pages.error_page(request, 422, str(exc))
         return _error(422, "invalid_query", str(exc), exc.field)
 
-    @app.exception_handler(HTTPException)
-    async def http_error(request: Request, exc: HTTPException) -> Response:
+    # Starlette's own: the router's 404 and 405 and an unreadable body's 400 raise it too, not only our routes.
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         if _wants_html(request):
             return pages.error_page(request, exc.status_code, str(exc.detail))
-        return _error(exc.status_code, "not_found" if exc.status_code == 404 else "http_error", str(exc.detail))
+        response = _error(exc.status_code, HTTP_CODES.get(exc.status_code, "http_error"), str(exc.detail))
+        response.headers.update(exc.headers or {})  # a 405's Allow
+        return response
 
     @app.exception_handler(IndexMissing)
     @app.exception_handler(IndexIncompatible)

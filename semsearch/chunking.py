@@ -9,6 +9,7 @@ from functools import lru_cache
 from .models import Chunk, Span
 
 _PARAGRAPH = re.compile(r"[^\n]+")
+WINDOW = 2000  # characters pysbd segments at once (see _paragraph_spans)
 # Fallback boundary when the segmenter's output cannot be located: end punctuation,
 # optional closing quotes, whitespace, then a capital, digit or opening quote.
 _FALLBACK = re.compile(r"(?<=[.!?])[\"'”’)\]]*\s+(?=[\"'“‘(\[]?[A-Z0-9])")
@@ -51,12 +52,32 @@ def split_sentences(text: str) -> list[Span]:
     """Sentence spans of a text; text[s.start:s.end] is always the sentence, trimmed."""
     spans: list[Span] = []
     for match in _PARAGRAPH.finditer(text):
-        paragraph = match.group()
-        if not paragraph.strip():
-            continue
-        located = _locate(paragraph, _segmenter().segment(paragraph), match.start())
-        spans.extend(located if located is not None else _fallback(paragraph, match.start()))
+        if match.group().strip():
+            spans.extend(_paragraph_spans(match.group(), match.start()))
     return _trimmed(text, spans)
+
+
+def _paragraph_spans(paragraph: str, base: int) -> list[Span]:
+    """One paragraph's sentences, segmented a window at a time.
+
+    pysbd's time grows with the square of what it is given: a scrape with 1.4 MB on one line took 13
+    minutes. So it sees at most WINDOW characters at once; the window's last sentence may be cut short,
+    so it is set aside and starts the next window.
+    """
+    spans: list[Span] = []
+    start = 0
+    while True:
+        window = paragraph[start : start + WINDOW]
+        found = _locate(window, _segmenter().segment(window), base + start) or _fallback(window, base + start)
+        if start + WINDOW >= len(paragraph):
+            return spans + found
+        if len(found) > 1:
+            spans.extend(found[:-1])
+            start = found[-1].start - base
+        else:  # one "sentence" longer than a window (a list or a table flattened): cut it at a space
+            cut = window.rfind(" ") if window.rfind(" ") > 0 else len(window)
+            spans.append(Span(base + start, base + start + cut))
+            start += cut
 
 
 def _trimmed(text: str, spans: list[Span]) -> list[Span]:

@@ -264,7 +264,7 @@ def _print_brief(brief) -> None:
 
 @main.command()
 @click.option("--host", default=None, help="Address to bind (default SEMSEARCH_HOST, 127.0.0.1).")
-@click.option("--port", type=int, default=None, help="Port (default SEMSEARCH_PORT, 8000).")
+@click.option("--port", type=click.IntRange(1, 65535), default=None, help="Port (default SEMSEARCH_PORT, 8000).")
 @click.option("--workers", type=click.IntRange(1, 64), default=None,
               help="Server processes (default SEMSEARCH_WORKERS, 1); more answer more concurrent questions.")
 @index_option
@@ -319,7 +319,9 @@ def stats(index: Path | None, as_json: bool) -> None:
     counts = manifest["counts"]
     click.echo(f"Index {manifest['version']} at {engine.home}, built {manifest['built_at']}")
     click.echo(f"  {counts['articles']} articles, {counts['chunks']} chunks, {counts['sentences']} sentences")
-    click.echo(f"  model {manifest['model']} ({manifest['dimension']} dims), FAISS {manifest['faiss']['type']}")
+    vectors = manifest["vectors"]
+    click.echo(f"  model {manifest['model']} ({manifest['dimension']} dims), vectors: {vectors['backend']} "
+               f"{vectors['type']}")
     for outlet, count in outlets:
         click.echo(f"  {count:5d}  {outlet}")
 
@@ -362,6 +364,8 @@ def rollback(target: str | None, index: Path | None) -> None:
     settings = _settings(index)
     home = Path(settings.index_dir)
     names, current = versions(home), current_version(home)
+    if not names:
+        _fail(f"no index at {home}: run `semsearch build` first")
     if target is None:
         older = [n for n in names if current is None or n < current]
         if not older:

@@ -8,7 +8,7 @@ from collections import Counter
 from dataclasses import dataclass
 from importlib import resources
 from typing import Annotated
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
@@ -79,6 +79,17 @@ def readable_date(value: str | None) -> str:
 
 
 templates.env.filters["date"] = readable_date
+
+
+def web_link(url: str | None) -> str | None:
+    """The url when it is an http(s) address, else None: a source's javascript: or data: url is never a link."""
+    try:
+        return url if url and urlsplit(url.strip()).scheme.lower() in ("http", "https") else None
+    except ValueError:  # not a url at all (an unclosed IPv6 bracket)
+        return None
+
+
+templates.env.filters["web_link"] = web_link
 
 
 @dataclass(slots=True)

@@ -54,6 +54,22 @@ def test_article_endpoint_and_404(client):
     assert missing.status_code == 404
 
 
+@pytest.mark.parametrize(
+    ("method", "path", "body", "status", "code", "field"),
+    [("GET", "/api/nothing-here", None, 404, "not_found", None),
+     ("GET", "/api/articles/..%2F..", None, 404, "not_found", None),
+     ("DELETE", "/api/search", None, 405, "method_not_allowed", None),
+     ("POST", "/api/search", b'{"q": "strike", ', 422, "invalid_request", None),
+     ("POST", "/api/search", b'{"q": "strike", "outlet": [null]}', 422, "invalid_request", "outlet"),
+     ("POST", "/api/search", b"{\"q\": \"\xff\"}", 400, "bad_request", None)],
+)
+def test_every_api_error_has_the_one_error_shape(client, method, path, body, status, code, field):
+    response = client.request(method, path, content=body, headers={"Content-Type": "application/json"})
+    assert response.status_code == status
+    error = response.json()["error"]
+    assert (error["code"], error["field"]) == (code, field) and error["message"] and set(error) == {"code", "message", "field"}
+
+
 def test_health_reports_the_manifest(client):
     body = client.get("/api/health").json()
     assert body["status"] == "ok"
@@ -93,6 +109,8 @@ def test_markup_in_articles_is_escaped(client):
     hit = client.get("/api/search", params={"q": "council website defaced", "k": 1}).json()["results"][0]
     page = client.get(f"/articles/{hit['article_id']}").text
     assert "<script>" not in page and "&lt;script&gt;" in page
+    # Its source gave a javascript: url, which stays data in the API and is never made a link.
+    assert hit["url"].startswith("javascript:") and "javascript:" not in page and ">original</a>" not in page
 
 
 def test_security_headers(client):

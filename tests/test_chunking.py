@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from semsearch.chunking import make_chunks, split_sentences
+from semsearch.chunking import WINDOW, _segmenter, make_chunks, split_sentences
 from semsearch.models import Span
 
 TEXT = (
@@ -22,6 +22,21 @@ def test_spans_are_exact_trimmed_sentences():
         piece = TEXT[s.start : s.end]
         assert piece == piece.strip() and piece
     assert all(a.end <= b.start for a, b in zip(spans, spans[1:]))
+
+
+def test_a_paragraph_longer_than_a_window_splits_as_it_would_whole():
+    # A one-line scrape of many stories: segmented a window at a time, with the same sentences.
+    paragraph = " ".join([TEXT.replace("\n", " ").strip()] * (3 * WINDOW // len(TEXT) + 1))
+    assert len(paragraph) > 3 * WINDOW
+    whole = [p.strip() for p in _segmenter().segment(paragraph) if p.strip()]
+    assert [paragraph[s.start : s.end] for s in split_sentences(paragraph)] == whole
+
+
+def test_a_sentence_longer_than_a_window_is_cut_at_spaces():
+    words = " ".join(f"item{i}" for i in range(WINDOW // 2))  # a flattened list: no sentence end at all
+    spans = split_sentences(words)
+    assert len(spans) > 1 and all(s.end - s.start <= WINDOW for s in spans)
+    assert " ".join(words[s.start : s.end] for s in spans) == words
 
 
 def test_sentences_never_cross_paragraphs():

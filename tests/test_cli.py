@@ -38,6 +38,9 @@ def test_build_search_ask_stats(runner, tmp_path):
     stats = json.loads(runner.invoke(main, ["stats", "--index", index, "--json"]).output)
     assert stats["manifest"]["counts"]["articles"] == 12
     assert stats["outlets"]["Valley Wire"] >= 1
+    shown = runner.invoke(main, ["stats", "--index", index])
+    assert shown.exit_code == 0 and "12 articles" in shown.output and "faiss IndexFlatIP" in shown.output
+    assert "Valley Wire" in shown.output
 
 
 def test_build_json_report_lists_skips(runner, tmp_path):
@@ -63,6 +66,10 @@ def test_errors_are_messages_not_tracebacks(runner, tmp_path):
     assert empty_q.exit_code == 1 and "empty" in empty_q.output
     bad_k = runner.invoke(main, ["search", "mine", "-k", "0", "--index", str(tmp_path / "e")])
     assert bad_k.exit_code == 2
+    no_home = runner.invoke(main, ["rollback", "--index", str(tmp_path / "none")])
+    assert no_home.exit_code == 1 and "no index at" in no_home.output and "semsearch build" in no_home.output
+    bad_port = runner.invoke(main, ["serve", "--port", "99999", "--index", str(tmp_path / "e")])
+    assert bad_port.exit_code == 2 and "99999" in bad_port.output
 
 
 def _descendants(pid: int) -> list[int]:
