@@ -12,7 +12,7 @@ import re
 import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Literal
 
@@ -28,6 +28,7 @@ Fusion = Literal["weighted", "rrf"]
 MODES: tuple[str, ...] = ("dense", "lexical", "hybrid")
 SNIPPET_JOINER = " … "
 PHRASE_SCAN_LIMIT = 6400  # chunks holding a phrase's words checked for the phrase itself, at most
+MAX_DEPTH = 6400  # seeds a leg may be asked for when long articles crowd the first ask (see Retriever._ranked)
 _TERM = re.compile(r"\w+", re.UNICODE)
 _PHRASE = re.compile(r'"([^"]+)"')
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -92,6 +93,7 @@ class Evidence:
     marked: list[str] = field(default_factory=list)  # index terms the hits' highlights mark
     vector: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))  # the query's
     embed_ms: float = 0.0  # the model pass, when this evidence made the vector
+    deeper: bool = False  # a leg returned all the seeds it was asked for, so a deeper search may find more
 
 
 @dataclass(slots=True)
@@ -236,7 +238,14 @@ class Retriever:
         self, query: str, vector: np.ndarray | None, k: int, mode: Mode, filters: Filters, recency: float
     ) -> tuple[Evidence, np.ndarray, np.ndarray]:
         """The evidence for a query, every candidate's final score, and the eligible candidates best first."""
-        evidence = self.evidence(query, vector, mode, filters, max(self.params.depth, 2 * k))
+        depth = max(self.params.depth, 2 * k)
+        evidence = self.evidence(query, vector, mode, filters, depth)
+        # One long article can fill a leg's depth alone (a 1,400-chunk scrape took nearly every seed, leaving
+        # 3 hits for k = 20): search deeper while fewer than k articles are candidates and a leg had more.
+        while len(evidence.article_ids) < k and evidence.deeper and depth < MAX_DEPTH:
+            depth *= 4
+            evidence = replace(self.evidence(query, evidence.vector, mode, filters, depth),
+                               embed_ms=evidence.embed_ms)
         scores = self.score(evidence, mode)
         if recency > 0 and evidence.article_ids:
             metas = self.index.articles(evidence.article_ids)
@@ -262,11 +271,11 @@ class Retriever:
                 dense.cancel()  # nobody will read it (a leg already running finishes on its own)
                 raise
             vector, embed_ms, seeds = dense.result()
-            seeds.extend(lexical_seeds)
         else:
             vector, embed_ms, seeds = self._dense_leg(query, vector, dense_depth, filters)
-            if use_lexical:
-                seeds.extend(self._lexical_seeds(bm25, depth, filters))
+            lexical_seeds = self._lexical_seeds(bm25, depth, filters) if use_lexical else []
+        deeper = bool(dense_depth) and len(seeds) >= dense_depth or len(lexical_seeds) >= depth
+        seeds.extend(lexical_seeds)
         layout = self.index.layout
         seed_rows = layout.chunk_articles[np.asarray(seeds, dtype=np.int64)]
         # In archive order: ties in fusion (RRF ranks, chunks no leg scored) go to the earlier article.
@@ -293,7 +302,7 @@ class Retriever:
             sentence=_max_by(sentence_rows, sentence_cosines, n),
             chunk_ids=chunk_ids, chunk_owners=rows, chunk_cosines=chunk_cosines,
             sentence_ids=sentence_ids, sentence_cosines=sentence_cosines, sentence_bounds=bounds,
-            marked=bm25.marked, vector=vector, embed_ms=embed_ms,
+            marked=bm25.marked, vector=vector, embed_ms=embed_ms, deeper=deeper,
         )
 
     def _dense_leg(

@@ -180,6 +180,35 @@ def test_a_quoted_phrase_is_found_below_chunks_that_only_hold_its_words(tmp_path
 
 
 @pytest.mark.parametrize("mode", ["hybrid", "dense", "lexical"])
+def test_one_long_article_does_not_crowd_out_the_others(tmp_path, mode):
+    from semsearch.build import build_articles
+    from semsearch.config import Settings
+    from semsearch.engine import Engine
+    from semsearch.models import Article
+    from semsearch.retrieval import Params, Retriever
+
+    # A scrape that repeats its story: every one of its many chunks is closer to the question than any other article.
+    long = Article.create(title="Harbour strike live", source_path="live", text="\n\n".join(
+        f"Update {i}: the harbour strike by dockworkers over pay went on, and the harbour stayed shut by the strike."
+        for i in range(120)))
+    others = [Article.create(title=title, source_path=title, text=text) for title, text in [
+        ("Ferry fares", "Ferry fares across the harbour will rise in May. Commuters objected at a packed meeting."),
+        ("Nurses' pay", "Nurses voted to accept a pay offer on Tuesday. The union had threatened a strike."),
+        ("Crane upgrade", "Two new cranes arrived at the container terminal. Dockworkers trained on them for weeks."),
+        ("Fishing quotas", "Trawler crews in the harbour town fear smaller quotas. Landings fell by a third."),
+        ("Rail walkout", "Train drivers walked out over rosters. Services on the coast line were cancelled."),
+        ("Tide warning", "A flood warning was issued for the harbour front. Sandbags went out to shops."),
+    ]]
+    settings = Settings(index_dir=tmp_path)
+    build_articles([long, *others], settings)
+    engine = Engine(settings)
+    retriever = Retriever(engine.index, engine.embedder, Params(depth=10))
+    assert (engine.index.layout.chunk_articles == 0).sum() > 10  # the long article alone fills a leg's depth
+    hits = retriever.retrieve("harbour strike dockworkers pay", k=5, mode=mode).hits
+    assert len(hits) == 5 and long.id in [h.article_id for h in hits]
+
+
+@pytest.mark.parametrize("mode", ["hybrid", "dense", "lexical"])
 def test_model_pass_beside_bm25_ranks_as_one_after_the_other(engine, mode):
     from semsearch.retrieval import Retriever
 
