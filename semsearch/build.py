@@ -33,6 +33,10 @@ ENGINES = ("local", "ray")
 class NothingToBuild(RuntimeError):
     """No usable article was found; the served index is left as it was."""
 
+    def __init__(self, message: str, skipped: Sequence[Skipped] = ()) -> None:
+        super().__init__(message)
+        self.skipped = list(skipped)  # why each source gave nothing
+
 
 def chunk_text_for_embedding(title: str, body: str) -> str:
     """What the model sees for a chunk: the headline gives every chunk its story's context."""
@@ -57,7 +61,7 @@ def build(sources: Sequence[str | Path], settings: Settings, progress: bool = Fa
     for skip in result.skipped:
         log.warning("skipped %s: %s", skip.source, skip.reason)
     if not result.articles:
-        raise NothingToBuild(f"no usable article found ({len(result.skipped)} sources skipped)")
+        raise NothingToBuild(f"no usable article found ({len(result.skipped)} sources skipped)", result.skipped)
     recorded = [s if str(s).startswith(("http://", "https://")) else str(Path(s).resolve()) for s in sources]
     report = build_articles(result.articles, settings, progress, sources=recorded, engine=engine,
                             ray_address=ray_address)

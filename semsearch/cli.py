@@ -65,9 +65,10 @@ def run_build(settings: Settings, sources: tuple[str, ...], as_json: bool = Fals
         report = (update if incremental else build)(list(sources), settings, progress=not as_json, engine=engine,
                                                     ray_address=ray_address)
     except (NothingToBuild, BuildLocked, RayBuildError) as exc:
-        _fail(f"{exc}; the served index is unchanged")
+        _build_failed(f"{exc}; the served index is unchanged", getattr(exc, "skipped", []), as_json)
     except OSError as exc:
-        _fail(f"could not write the index at {settings.index_dir}: {exc}; the served index is unchanged")
+        _build_failed(f"could not write the index at {settings.index_dir}: {exc}; the served index is unchanged",
+                      [], as_json)
     if as_json:
         click.echo(json.dumps(report.to_dict(), indent=2))
         return
@@ -85,6 +86,17 @@ def run_build(settings: Settings, sources: tuple[str, ...], as_json: bool = Fals
         for skip in report.skipped:
             click.echo(f"  {skip.source}: {skip.reason}")
     click.echo(f"Index home: {report.index_dir}")
+
+
+def _build_failed(message: str, skipped: list, as_json: bool) -> None:
+    """Stop a failed build, saying why each source was skipped; with --json, as JSON on stdout too."""
+    if as_json:  # a script reading stdout learns of the failure there, not only from the exit code
+        click.echo(json.dumps({"error": message, "skipped": [{"source": s.source, "reason": s.reason}
+                                                               for s in skipped]}, indent=2))
+    else:
+        for skip in skipped:
+            click.echo(f"  skipped {skip.source}: {skip.reason}")
+    _fail(message)
 
 
 def engine_options(command):

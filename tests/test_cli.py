@@ -60,7 +60,11 @@ def test_errors_are_messages_not_tracebacks(runner, tmp_path):
     missing = runner.invoke(main, ["search", "anything", "--index", str(tmp_path / "none")])
     assert missing.exit_code == 1 and "semsearch build" in missing.output and "Traceback" not in missing.output
     nothing = runner.invoke(main, ["build", str(CORPUS / "empty.txt"), "--index", str(tmp_path / "e")])
-    assert nothing.exit_code == 1 and "no usable article" in nothing.output
+    assert nothing.exit_code == 1 and "no usable article" in nothing.output and "empty.txt: empty file" in nothing.output
+    as_json = runner.invoke(main, ["build", str(CORPUS / "empty.txt"), "--index", str(tmp_path / "e"), "--json"])
+    failed = json.loads(as_json.stdout)
+    assert as_json.exit_code == 1 and "no usable article" in failed["error"]
+    assert [s["reason"] for s in failed["skipped"]] == ["empty file"]
     assert runner.invoke(main, ["build", str(CORPUS / "rates.csv"), "--index", str(tmp_path / "e")]).exit_code == 0
     empty_q = runner.invoke(main, ["ask", "  ", "--index", str(tmp_path / "e")])
     assert empty_q.exit_code == 1 and "empty" in empty_q.output
