@@ -23,7 +23,7 @@ from .embedding import DIMENSION, MODEL_NAME, Embedder, EmbeddingCache, get_embe
 from .ingest import ingest
 from .models import Article, BuildReport, Skipped
 from .stories import StoryRules, group_stories
-from .store import ArticleLayout, Index, IndexIncompatible, IndexMissing, IndexWriter, served_manifest, vector_config
+from .store import ArticleLayout, ArticleMeta, Index, IndexIncompatible, IndexMissing, IndexWriter, served_manifest, vector_config
 
 log = logging.getLogger(__name__)
 
@@ -219,15 +219,26 @@ def _assemble(layouts: list[ArticleLayout], new_chunks: np.ndarray, new_sentence
             np.stack(sentence_rows).astype(np.float32) if sentence_rows else empty)
 
 
+def _facts(article: Article | ArticleMeta) -> tuple:
+    """The metadata a source may correct without changing an article's id."""
+    return article.outlet, article.published, article.url, article.place
+
+
 def _count_changes(report: BuildReport, articles: Sequence[Article], previous: Index | None) -> None:
     """Added, changed, removed and unchanged article counts against the served version."""
     old = previous.sources() if previous else {}
     old_ids = {i for ids in old.values() for i in ids}
     new_ids = {a.id for a in articles}
     new_paths = {a.source_path for a in articles}
+    # The id covers title and text only, so a corrected outlet or date keeps it: compare those fields too.
+    kept = previous.articles([a.id for a in articles if a.id in old_ids]) if previous else {}
     for article in articles:
         if article.id in old_ids:
-            report.unchanged += 1
+            meta = kept.get(article.id)
+            if meta is None or _facts(meta) == _facts(article):
+                report.unchanged += 1
+            else:
+                report.changed += 1
         elif article.source_path in old:
             report.changed += 1
         else:

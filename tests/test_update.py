@@ -124,6 +124,19 @@ def test_unchanged_rebuild_embeds_nothing_and_reuses_everything(folder, tmp_path
     assert again.embedded_texts == 0 and calls == [] and again.unchanged == 5
 
 
+def test_a_corrected_outlet_counts_as_a_change_and_is_stored(folder, tmp_path):
+    settings = Settings(index_dir=tmp_path / "idx")
+    build([folder], settings)
+    wire = folder / "harbor_strike_wire.json"
+    wire.write_text(wire.read_text().replace("Coastline Daily", "Coastline Evening"))
+    again = update([], settings)
+    assert (again.added, again.changed, again.removed, again.unchanged) == (0, 1, 0, 4)
+    assert again.embedded_texts == 0  # same title and text: the vectors are reused
+    outlet = Index(settings.index_dir, MODEL_NAME).db.execute(
+        "SELECT outlet FROM articles WHERE title LIKE 'Crane row%'").fetchone()[0]
+    assert outlet == "Coastline Evening"
+
+
 def test_update_can_add_a_new_source(folder, tmp_path):
     settings = Settings(index_dir=tmp_path / "idx")
     build([folder], settings)
