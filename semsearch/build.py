@@ -20,7 +20,7 @@ from .chunking import chunk_article
 from .config import Settings
 from .distributed import RayEmbedder
 from .embedding import DIMENSION, MODEL_NAME, Embedder, EmbeddingCache, get_embedder, text_key
-from .ingest import ingest
+from .ingest import ingest, url_scheme
 from .models import Article, BuildReport, Skipped
 from .stories import StoryRules, group_stories
 from .store import ArticleLayout, ArticleMeta, Index, IndexIncompatible, IndexMissing, IndexWriter, served_manifest, vector_config
@@ -62,7 +62,7 @@ def build(sources: Sequence[str | Path], settings: Settings, progress: bool = Fa
         log.warning("skipped %s: %s", skip.source, skip.reason)
     if not result.articles:
         raise NothingToBuild(f"no usable article found ({len(result.skipped)} sources skipped)", result.skipped)
-    recorded = [s if str(s).startswith(("http://", "https://")) else str(Path(s).resolve()) for s in sources]
+    recorded = [str(s) if url_scheme(s) else str(Path(s).resolve()) for s in sources]  # as Paths, urls lose a /
     report = build_articles(result.articles, settings, progress, sources=recorded, engine=engine,
                             ray_address=ray_address)
     report.skipped = result.skipped + report.skipped

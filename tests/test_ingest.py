@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+import codecs
+import json
+import logging
+import os
+import socket
+import threading
 from pathlib import Path
 
 import pytest
 
+from semsearch.build import build, update
 from semsearch.config import Settings
+from semsearch.embedding import MODEL_NAME
 from semsearch.ingest import ingest, read_raw
 from semsearch.ingest.cleaning import Cleaner, dateline_date, parse_date
 from semsearch.ingest.readers import SkipSource, decode_bytes
+from semsearch.store import Index
 
 from .conftest import CORPUS
 
@@ -97,6 +106,25 @@ def test_rails_can_be_dropped():
     assert [a.title for a in found.articles] == ["River Mell bursts its banks, forcing 900 residents from homes"]
 
 
+def test_another_outlets_word_for_word_copy_keeps_its_outlet(tmp_path):
+    from semsearch.engine import Engine
+    from semsearch.retrieval import Filters
+
+    story = {"title": "Mill reopens", "text": "The old paper mill in Ashby reopened on Monday with 140 jobs. "
+             "Its new owner plans to hire 60 more by spring."}
+    lines = [dict(story, outlet="Finance Daily"), dict(story, outlet="Wire Service"), dict(story, outlet="Wire Service")]
+    (tmp_path / "feed.jsonl").write_text("\n".join(json.dumps(line) for line in lines))
+    found = ingest([tmp_path / "feed.jsonl"])
+    assert sorted(a.outlet for a in found.articles) == ["Finance Daily", "Wire Service"] and found.duplicates == 1
+    assert len({a.id for a in found.articles}) == 2
+
+    settings = Settings(index_dir=tmp_path / "idx")
+    build([tmp_path / "feed.jsonl"], settings)
+    wire = Engine(settings).search("paper mill jobs", filters=Filters(outlets=("Wire Service",)), summary=False)
+    assert [h.outlet for h in wire.results] == ["Wire Service"]
+    assert [a.outlet for a in wire.results[0].also_reported_by] == ["Finance Daily"]
+
+
 def test_exact_duplicates_are_stored_once(tmp_path):
     for name in ("a.txt", "b.txt"):
         (tmp_path / name).write_text((CORPUS / "harbor_strike_ledger.txt").read_text())
@@ -144,3 +172,224 @@ def test_dates():
     assert parse_date("Thu, 12 Jun 2025 09:15:00 GMT") == "2025-06-12"
     assert parse_date("2025-03-04T07:30:00Z") == "2025-03-04"
     assert parse_date("not a date") is None
+
+
+def reasons_by_name(skipped) -> dict[str, str]:
+    return {Path(s.source).name: s.reason for s in skipped}
+
+
+def test_a_file_name_that_is_not_utf8_is_indexed_under_an_escaped_stable_path(tmp_path):
+    src = tmp_path / "src"
+    src.mkdir()
+    odd = src / os.fsdecode(b"concert\xffreview.txt")
+    odd.write_text("Concert review\n\nThe orchestra played to a full house on Saturday. Critics praised it.\n")
+    (src / os.fsdecode(b"notes\xfe.docx")).write_bytes(b"PK")
+    settings = Settings(index_dir=tmp_path / "idx")
+    first = build([src], settings)  # SQLite refused the raw name, which stopped the whole build
+    assert [s.source for s in first.skipped] == [f"{src}/notes\\xfe.docx"]
+    index = Index(settings.index_dir, MODEL_NAME)
+    assert set(index.sources()) == {f"{src}/concert\\xffreview.txt"}
+    odd.write_text("Concert review\n\nThe orchestra played to a packed hall on Sunday. Critics loved it.\n")
+    again = update([], settings)
+    # the same escaped path both times, so the edit counts as a change rather than a removal plus an addition
+    assert (again.added, again.changed, again.removed) == (0, 1, 0)
+
+
+def test_records_without_a_title_are_kept_and_named_by_their_first_sentence(tmp_path):
+    (tmp_path / "feed.xml").write_text(
+        "<rss><channel><title>Test Wire</title>"
+        "<item><description>Volunteers handed out blankets at the arena on Monday. The Red Cross said 300 "
+        "families had been helped. More supplies come on Tuesday.</description></item>"
+        "<item><title></title><description>Police closed the main bridge on Wednesday. Engineers will "
+        "inspect it this week.</description></item></channel></rss>"
+    )
+    (tmp_path / "feed.atom").write_text(
+        '<feed xmlns="http://www.w3.org/2005/Atom"><title>Atom Wire</title><entry>'
+        "<summary>The ferry to the island resumed on Friday after the storm. Tickets sold out.</summary>"
+        "</entry></feed>"
+    )
+    (tmp_path / "wire.jsonl").write_text(
+        json.dumps({"text": "Farmers brought in a record apple crop this autumn. Cider makers expect a good year."})
+        + "\n"
+        + json.dumps({"body": "Library reopens after flood\n\nThe town library reopened on Monday. Readers queued."})
+        + "\n"
+        + json.dumps({"text": "The regional council, meeting in an extraordinary session that ran late into the "
+                      "night, approved the long-delayed budget with a narrow majority of two votes. It passed."})
+    )
+    (tmp_path / "rows.csv").write_text(
+        'text,outlet\n"The harbour reopened on Friday after a storm. Ferries resumed their crossings.",Sud Wire\n'
+    )
+    found = ingest([tmp_path])
+    assert found.skipped == []
+    titles = {a.title: a for a in found.articles}
+    for sentence in ("Volunteers handed out blankets at the arena on Monday.",
+                     "Police closed the main bridge on Wednesday.",
+                     "The ferry to the island resumed on Friday after the storm.",
+                     "Farmers brought in a record apple crop this autumn.",
+                     "The harbour reopened on Friday after a storm."):
+        assert titles[sentence].text.startswith(sentence)  # the sentence stays in the text as well
+    assert titles["The harbour reopened on Friday after a storm."].outlet == "Sud Wire"
+    # a first line shaped like a headline still becomes the title and leaves the text
+    assert titles["Library reopens after flood"].text == "The town library reopened on Monday. Readers queued."
+    long = next(a for a in found.articles if a.text.startswith("The regional council"))
+    assert long.title.endswith("…") and len(long.title) <= 120 and "council" in long.title
+
+
+@pytest.mark.parametrize("codec", ["utf-16-le", "utf-16-be", "utf-32-le"])
+def test_text_with_a_utf16_or_utf32_byte_order_mark_is_decoded(tmp_path, codec):
+    def write(name: str, text: str) -> None:
+        (tmp_path / name).write_bytes(("\ufeff" + text).encode(codec))
+
+    write("note.txt", "Élection à Lille\n\nLes électeurs de Lille ont choisi un nouveau maire dimanche.\n")
+    write("rows.csv", 'title,text\nPort rouvert,"Le port de Sète a rouvert vendredi après la tempête."\n')
+    found = ingest([tmp_path])
+    assert found.skipped == []
+    assert {a.title: a.text for a in found.articles} == {
+        "Élection à Lille": "Les électeurs de Lille ont choisi un nouveau maire dimanche.",
+        "Port rouvert": "Le port de Sète a rouvert vendredi après la tempête.",
+    }
+
+
+def test_a_byte_order_mark_on_binary_is_still_refused():
+    with pytest.raises(SkipSource, match="binary"):
+        decode_bytes(codecs.BOM_UTF16_LE + b"\x00\xd8\x41\x00")  # a high surrogate with no partner
+
+
+CYRILLIC_PAGE = (
+    "<html><head>{meta}<title>Новая станция метро</title></head><body><article><h1>Новая станция метро</h1>"
+    "<p>В понедельник в городе открылась новая станция метро. Тысячи пассажиров проехали по новой линии "
+    "в первый же день, а мэр пообещал построить ещё три станции до конца года.</p></article></body></html>"
+)
+
+
+@pytest.mark.parametrize("meta", ['<meta charset="windows-1251">',
+                                  '<meta http-equiv="Content-Type" content="text/html; charset=windows-1251">'])
+def test_a_declared_html_charset_is_honoured(tmp_path, meta):
+    (tmp_path / "metro.html").write_bytes(CYRILLIC_PAGE.format(meta=meta).encode("cp1251"))
+    [article] = ingest([tmp_path]).articles
+    assert article.title == "Новая станция метро"
+    assert article.text.startswith("В понедельник в городе открылась новая станция метро.")
+
+
+def test_a_page_labelled_latin1_is_read_as_windows_1252_like_browsers_do():
+    page = '<meta charset="iso-8859-1"><p>\u201cWe are ready,\u201d the caf\u00e9 owner said.</p>'.encode("cp1252")
+    assert decode_bytes(page).endswith("<p>\u201cWe are ready,\u201d the caf\u00e9 owner said.</p>")
+
+
+def test_a_feed_in_its_declared_encoding_is_not_decoded_twice(tmp_path):
+    feed = ('<?xml version="1.0" encoding="ISO-8859-1"?><rss><channel><title>Le Café</title><item>'
+            "<title>Fête à Nîmes</title><description>La fête a réuni des milliers de personnes à Nîmes samedi. "
+            "Les cafés étaient pleins.</description></item></channel></rss>")
+    (tmp_path / "fete.xml").write_bytes(feed.encode("latin-1"))
+    [article] = ingest([tmp_path]).articles
+    assert (article.outlet, article.title) == ("Le Café", "Fête à Nîmes")
+    assert article.text.startswith("La fête a réuni")
+
+
+def test_malformed_and_unsupported_urls_get_a_one_line_reason(caplog):
+    docs, skipped = read_raw(["http://[::1", "ftp://files.example/news.xml"], Settings())
+    assert docs == []
+    assert [(s.source, s.reason.split(":")[0]) for s in skipped] == [
+        ("http://[::1", "feed could not be fetched"),
+        ("ftp://files.example/news.xml", "unsupported URL scheme 'ftp' (only http and https feeds are read)"),
+    ]
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+def test_a_server_that_does_not_speak_http_gets_a_one_line_reason(caplog):
+    with socket.create_server(("127.0.0.1", 0)) as server:
+        def answer() -> None:
+            conn, _ = server.accept()
+            with conn:
+                conn.recv(65536)
+                conn.sendall(b"no status line here\r\n\r\n")
+
+        threading.Thread(target=answer, daemon=True).start()
+        _, [skip] = read_raw([f"http://127.0.0.1:{server.getsockname()[1]}/feed.xml"], Settings())
+    assert skip.reason.startswith("feed could not be fetched")
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+def test_json_nested_too_deeply_skips_only_its_own_line(tmp_path, caplog):
+    article = {"title": "Wing opens", "text": "The museum opened a new wing on Friday. Visitors praised it."}
+    (tmp_path / "wire.jsonl").write_text("[" * 100_000 + "\n" + json.dumps(article) + "\n")
+    (tmp_path / "deep.json").write_text("[" * 100_000)
+    found = ingest([tmp_path])
+    assert [a.title for a in found.articles] == ["Wing opens"]
+    assert reasons_by_name(found.skipped) == {
+        "deep.json": "JSON nested too deeply to read",
+        "wire.jsonl:1": "line 1: JSON nested too deeply to read",
+    }
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+def test_json_fields_that_are_not_strings(tmp_path):
+    lines = [
+        {"title": ["Flood", "warning"], "text": ["The river rose two metres on Monday.", "Schools closed early."]},
+        {"title": 1, "text": 12345},
+        {"title": 7, "text": "The school board approved a new calendar on Tuesday. Parents had asked for it."},
+    ]
+    (tmp_path / "wire.jsonl").write_text("\n".join(json.dumps(line) for line in lines))
+    found = ingest([tmp_path])
+    by_line = {a.source_path.rsplit(":", 1)[1]: a for a in found.articles}
+    assert by_line["1"].title == "Flood warning"
+    assert by_line["1"].text == "The river rose two metres on Monday.\n\nSchools closed early."
+    assert reasons_by_name(found.skipped) == {"wire.jsonl:2": "line 2: no text field (text, body or content)"}
+    assert by_line["3"].title == "The school board approved a new calendar on Tuesday."  # a number is no title
+
+
+def test_half_a_surrogate_pair_escaped_in_json_becomes_a_replacement_character(tmp_path):
+    record = {"title": "Bridge \ud800 closed", "text": "Police closed the bridge on Wednesday. Engineers will look."}
+    (tmp_path / "wire.jsonl").write_text(json.dumps(record))  # json writes it as the escape "\ud800"
+    [article] = ingest([tmp_path]).articles  # Article ids hash UTF-8, which has no lone surrogates
+    assert article.title == "Bridge \ufffd closed"
+
+
+def test_html_entities_in_feeds_are_understood(tmp_path):
+    (tmp_path / "feed.rss").write_text(
+        "<rss><channel><title>Coast&nbsp;Wire</title><item><title>Storm&nbsp;hits coast</title>"
+        "<description>A storm hit the coast on Monday &mdash; power was cut to 50,000 homes. Crews &amp; "
+        "volunteers worked all night.</description></item><item><title>Harbour closes</title>"
+        "<description><![CDATA[The harbour master&rsquo;s office closed the port on Tuesday. Boats stayed in.]]>"
+        "</description></item></channel></rss>"
+    )
+    found = ingest([tmp_path])
+    texts = {a.title: a.text for a in found.articles}
+    assert texts["Storm hits coast"].startswith("A storm hit the coast on Monday — power was cut")
+    assert "Crews & volunteers" in texts["Storm hits coast"]
+    assert texts["Harbour closes"].startswith("The harbour master’s office closed the port")
+    assert {a.outlet for a in found.articles} == {"Coast\u00a0Wire"}
+
+
+def test_entity_expansion_and_external_entities_are_still_refused(tmp_path):
+    bomb = "".join(f'<!ENTITY e{i} "{f"&e{i - 1};" * 10}">' for i in range(1, 10))
+    (tmp_path / "bomb.xml").write_text(
+        f'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY e0 "ha">{bomb}]>'
+        "<rss><channel><item><title>Bomb</title><description>&e9;</description></item></channel></rss>"
+    )
+    (tmp_path / "xxe.xml").write_text(
+        '<?xml version="1.0"?><!DOCTYPE r [<!ENTITY leak SYSTEM "file:///etc/hostname">]>'
+        "<rss><channel><item><title>Leak</title><description>Host: &leak; The council met on Monday.</description>"
+        "</item></channel></rss>"
+    )
+    found = ingest([tmp_path])
+    assert found.articles == []
+    assert all(reason.startswith("malformed XML") for reason in reasons_by_name(found.skipped).values())
+
+
+def test_links_and_special_files_get_accurate_reasons(tmp_path):
+    src = tmp_path / "src"
+    (src / "real").mkdir(parents=True)
+    (src / "real" / "story.txt").write_text("Story\n\nThe mayor opened the new bridge on Friday morning.")
+    (src / "shortcut").symlink_to(src / "real")
+    (src / "gone.txt").symlink_to(src / "deleted.txt")
+    os.mkfifo(src / "pipe.txt")
+    docs, skipped = read_raw([src], Settings())
+    assert [d.source for d in docs] == [str(src / "real" / "story.txt")]  # read once, where it really is
+    assert reasons_by_name(skipped) == {
+        "shortcut": "symlink to a folder (not followed)",
+        "gone.txt": "broken symlink: its target does not exist",
+        "pipe.txt": "not a regular file",
+    }
+    _, [named] = read_raw([src / "gone.txt"], Settings())  # a broken link given by name exists as a link
+    assert named.reason == "broken symlink: its target does not exist"

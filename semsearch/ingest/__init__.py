@@ -3,19 +3,24 @@
 from __future__ import annotations
 
 import hashlib
+import http.client
 import logging
+import re
 import urllib.error
 import urllib.request
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from ..config import Settings
-from ..models import Article, Skipped
+from ..models import Article, Skipped, article_id_for
 from .cleaning import Cleaner, complete_year, date_in_path, parse_date
-from .readers import READERS, RawDoc, SkipSource, decode_bytes, read_feed
+from .readers import READERS, RawDoc, SkipSource, decode_bytes, printable, read_feed
 
 log = logging.getLogger(__name__)
+
+_URL_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
+_FEED_SCHEMES = ("http", "https")
 
 
 @dataclass(slots=True)
@@ -27,39 +32,55 @@ class IngestResult:
     duplicates: int = 0
 
 
-def _is_url(source: str | Path) -> bool:
-    """Feed URLs are sources too."""
-    return str(source).startswith(("http://", "https://"))
+def url_scheme(source: str | Path) -> str | None:
+    """The scheme of a source written as a URL ("https://..."), or None for a path."""
+    match = _URL_SCHEME.match(str(source))
+    return match.group(1).lower() if match else None
 
 
 def discover(sources: Iterable[str | Path], max_bytes: int) -> Iterator[Path | str | Skipped]:
     """Every readable file under the given files and folders, feed URLs as given, or why one is passed over."""
     for source in sources:
-        if _is_url(source):
+        scheme = url_scheme(source)
+        if scheme in _FEED_SCHEMES:
             yield str(source)
             continue
+        if scheme:  # kept whole: as a Path, "ftp://x/y" would become "ftp:/x/y"
+            yield Skipped(printable(source), f"unsupported URL scheme '{scheme}' (only http and https feeds are read)")
+            continue
         source = Path(source)
-        if not source.exists():
-            yield Skipped(str(source), "no such file or folder")
+        if not source.exists() and not source.is_symlink():
+            yield Skipped(printable(source), "no such file or folder")
             continue
         if source.is_dir():
             root = source.resolve()
-            files = sorted(p for p in source.rglob("*") if p.is_file() or p.is_symlink())
+            # everything but real folders, so links, pipes and sockets get a reason rather than silence
+            files = sorted(p for p in source.rglob("*") if p.is_symlink() or not p.is_dir())
             # hidden files and folders (.git, .DS_Store) are not articles
             files = [p for p in files if not any(part.startswith(".") for part in p.relative_to(source).parts)]
         else:
             root, files = source.resolve().parent, [source]
         for path in files:
-            if path.suffix.lower() not in READERS:
-                yield Skipped(str(path), f"unsupported file type '{path.suffix or '(none)'}'")
-            elif path.is_symlink() and not path.resolve().is_relative_to(root):
-                yield Skipped(str(path), "symlink pointing outside the source folder")
-            elif not path.is_file():
-                yield Skipped(str(path), "not a regular file (broken link?)")
-            elif (size := path.stat().st_size) > max_bytes:
-                yield Skipped(str(path), f"file too large ({size / 1e6:.1f} MB > {max_bytes / 1e6:.1f} MB)")
-            else:
-                yield path
+            reason = _unreadable_because(path, root, max_bytes)
+            yield Skipped(printable(path), reason) if reason else path
+
+
+def _unreadable_because(path: Path, root: Path, max_bytes: int) -> str | None:
+    """Why a file found under root is passed over, or None when it can be read."""
+    if path.is_symlink():
+        if not path.exists():
+            return "broken symlink: its target does not exist"
+        if not path.resolve().is_relative_to(root):
+            return "symlink pointing outside the source folder"
+        if path.is_dir():
+            return "symlink to a folder (not followed)"
+    if path.suffix.lower() not in READERS:
+        return f"unsupported file type '{path.suffix or '(none)'}'"
+    if not path.is_file():
+        return "not a regular file"
+    if (size := path.stat().st_size) > max_bytes:
+        return f"file too large ({size / 1e6:.1f} MB > {max_bytes / 1e6:.1f} MB)"
+    return None
 
 
 def read_raw(sources: Iterable[str | Path], settings: Settings) -> tuple[list[RawDoc], list[Skipped]]:
@@ -71,30 +92,32 @@ def read_raw(sources: Iterable[str | Path], settings: Settings) -> tuple[list[Ra
         if isinstance(item, Skipped):
             skipped.append(item)
             continue
+        source = printable(item)
         try:
             if isinstance(item, str):
-                found = read_feed(item, decode_bytes(fetch(item, settings.feed_timeout, max_bytes)))
+                found = read_feed(source, decode_bytes(fetch(item, settings.feed_timeout, max_bytes)))
             else:
-                found = READERS[item.suffix.lower()](item, decode_bytes(item.read_bytes()))
+                found = READERS[item.suffix.lower()](source, decode_bytes(item.read_bytes()))
             for piece in found:
                 (skipped if isinstance(piece, Skipped) else docs).append(piece)
         except SkipSource as exc:
-            skipped.append(Skipped(str(item), str(exc)))
+            skipped.append(Skipped(source, printable(exc)))
         except OSError as exc:
-            skipped.append(Skipped(str(item), f"unreadable: {exc.strerror or exc}"))
+            skipped.append(Skipped(source, printable(f"unreadable: {exc.strerror or exc}")))
         except Exception as exc:  # a reader bug on one odd file must not stop the build
-            log.exception("reader failed on %s", item)
-            skipped.append(Skipped(str(item), f"could not be parsed: {type(exc).__name__}: {exc}"))
+            log.exception("reader failed on %s", source)
+            skipped.append(Skipped(source, printable(f"could not be parsed: {type(exc).__name__}: {exc}")))
     return docs, skipped
 
 
 def fetch(url: str, timeout: float, max_bytes: int) -> bytes:
     """Download a feed with a timeout and a size cap; failures become a skip reason."""
-    request = urllib.request.Request(url, headers={"User-Agent": "semsearch feed reader"})
     try:
+        # Building the request parses the URL, so a malformed one ("http://[::1") fails here too.
+        request = urllib.request.Request(url, headers={"User-Agent": "semsearch feed reader"})
         with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 - http(s) only
             data = response.read(max_bytes + 1)
-    except (urllib.error.URLError, TimeoutError, ValueError) as exc:
+    except (urllib.error.URLError, http.client.HTTPException, TimeoutError, ValueError) as exc:
         raise SkipSource(f"feed could not be fetched: {getattr(exc, 'reason', exc)}") from None
     if len(data) > max_bytes:
         raise SkipSource(f"feed larger than {max_bytes / 1e6:.1f} MB")
@@ -110,7 +133,8 @@ def default_outlet(source: str, outlets: dict[str, str]) -> str | None:
 def to_articles(docs: list[RawDoc], cleaner: Cleaner, outlets: dict[str, str] | None = None) -> IngestResult:
     """Clean raw documents into articles, storing exact duplicates once with every path."""
     result = IngestResult()
-    by_text: dict[str, Article] = {}
+    by_text: dict[tuple[str, str | None], Article] = {}
+    texts_seen: set[str] = set()
     for doc in docs:
         pieces = cleaner.clean(doc.title, doc.body, doc.source)
         if not pieces:
@@ -126,7 +150,7 @@ def to_articles(docs: list[RawDoc], cleaner: Cleaner, outlets: dict[str, str] | 
             if main:
                 outlet = doc.outlet or piece.outlet or default_outlet(doc.source, outlets or {})
             article = Article.create(
-                title=piece.title or piece.text.split("\n", 1)[0][:120],
+                title=piece.title,
                 text=piece.text,
                 source_path=doc.source,
                 outlet=outlet,
@@ -135,11 +159,17 @@ def to_articles(docs: list[RawDoc], cleaner: Cleaner, outlets: dict[str, str] | 
                 place=piece.place,
                 extracted_from=piece.extracted_from,
             )
-            key = hashlib.sha256(" ".join(article.text.split()).encode()).hexdigest()
+            text_key = hashlib.sha256(" ".join(article.text.split()).encode()).hexdigest()
+            # Another outlet's word-for-word copy (a wire story run as is) is that outlet's article too, or
+            # the outlet would vanish from filters and from "also reported by": kept, under an id of its own.
+            key = (text_key, article.outlet)
             if key in by_text:
                 by_text[key].duplicate_paths.append(doc.source)
                 result.duplicates += 1
                 continue
+            if text_key in texts_seen:
+                article = replace(article, id=article_id_for(article.title, f"{article.text}\n{article.outlet}"))
+            texts_seen.add(text_key)
             by_text[key] = article
             result.articles.append(article)
     return result

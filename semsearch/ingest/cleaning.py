@@ -15,6 +15,8 @@ from email.utils import parsedate_to_datetime
 from importlib import resources
 from pathlib import Path
 
+from ..chunking import split_sentences
+
 _TERMINAL = ".!?:;\"'”’)…"
 _SPACE_RUN = re.compile(r"[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
 _INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
@@ -109,11 +111,13 @@ class Cleaner:
         lines = [normalize_line(ln) for ln in normalize_text(body).split("\n")]
         main_lines, rail_lines = split_rail(lines)
         main = self._paragraphs(main_lines, title)
-        if not title and main:
-            title, main = main[0], main[1:]
+        if not title and len(main) > 1 and main[0][-1] not in _TERMINAL:
+            title, main = main[0], main[1:]  # an untitled document that opens with its headline
         found = Cleaned(title=title, text="")
         main = _take_dateline(main, found)
         found.text = "\n\n".join(main)
+        if found.text and not found.title:
+            found.title = title_from_text(found.text)
         out = [found] if found.text else []
         if self.keep_rails:
             for story in parse_rail(rail_lines):
@@ -137,6 +141,18 @@ class Cleaner:
             for i, block in enumerate(blocks)
             if not marked[i] and not self.is_junk(block, title, edge=(i < first and junky_head) or (i > last and junky_tail))
         ]
+
+
+def title_from_text(text: str, limit: int = 120) -> str:
+    """A title for an article that came without one: its first sentence, cut at a word if long."""
+    head = text[: limit * 8]  # the first sentence is near the start; segmenting all of a long text is slow
+    span = split_sentences(head)[0]
+    sentence = head[span.start : span.end]
+    if len(sentence) <= limit:
+        return sentence
+    cut = sentence[: limit - 1]
+    # A single huge token (a URL, an unspaced script) has no word break to cut at.
+    return (cut.rsplit(" ", 1)[0] if " " in cut else cut).rstrip(" ,;:-–—") + "…"
 
 
 def is_prose(line: str) -> bool:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import json
 import logging
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from html.entities import html5
 from pathlib import Path
 from xml.etree import ElementTree
 
@@ -39,40 +42,115 @@ class RawDoc:
     extra: dict[str, str] = field(default_factory=dict)
 
 
+# Checked longest first: a UTF-32-LE mark begins with the UTF-16-LE one.
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+_DECLARED_CHARSET = re.compile(
+    rb"""<meta[^>]*?charset\s*=\s*["']?\s*([\w.:-]+)|<\?xml[^>]*?encoding\s*=\s*["']([\w.:-]+)""", re.I
+)
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+_NAMED_ENTITY = re.compile(r"&([A-Za-z][A-Za-z0-9]{1,31});")
+_XML_ENTITIES = frozenset(("amp", "lt", "gt", "quot", "apos"))
+
+
+def printable(text: str | Path) -> str:
+    """Text safe to store and print, with the lone surrogates UTF-8 cannot encode replaced."""
+    return _LONE_SURROGATE.sub(_surrogate_as_text, str(text))
+
+
+def _surrogate_as_text(match: re.Match[str]) -> str:
+    """A file name's undecodable byte (PEP 383) as \\xNN; any other lone surrogate as U+FFFD."""
+    # Escaping keeps the byte visible and the name the same on every run, so an update still
+    # matches the file to the path it stored.
+    code = ord(match.group())
+    return f"\\x{code - 0xDC00:02x}" if 0xDC80 <= code <= 0xDCFF else "\ufffd"
+
+
 def decode_bytes(data: bytes) -> str:
-    """Decode text robustly: UTF-8 first, then the detected encoding; refuse binary."""
-    if not data.strip():
+    """Decode text robustly: byte-order mark, UTF-8, a declared charset, then detection; refuse binary."""
+    text = _decode_marked(data)
+    if text is None:
+        if b"\x00" in data[:8192]:
+            raise SkipSource("binary file (NUL bytes)")
+        text = _decode_unmarked(data)
+    if not text.strip():
         raise SkipSource("empty file")
-    head = data[:8192]
-    if b"\x00" in head and not head.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise SkipSource("binary file (NUL bytes)")
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        pass
-    # Detection needs a few KB to be reliable; a short legacy file is most often Windows-1252.
-    best = None if len(data) < 2048 else from_bytes(data).best()
-    if best is not None:
-        text = str(best)
-    else:
-        try:
-            text = data.decode("cp1252")
-        except UnicodeDecodeError:
-            text = data.decode("latin-1")
     controls = sum(1 for ch in text[:4096] if ord(ch) < 32 and ch not in "\n\r\t\f")
     if controls > len(text[:4096]) * 0.05:
         raise SkipSource("binary file (control characters)")
     return text
 
 
-def _first(record: dict, names: tuple[str, ...]) -> str | None:
-    """The first non-empty field among names, flattened to a string."""
+def _decode_marked(data: bytes) -> str | None:
+    """Text behind a UTF-16 or UTF-32 byte-order mark, or None when there is no such mark."""
+    for bom, codec in _BOMS:
+        if data.startswith(bom):
+            try:
+                return data.decode(codec)
+            except UnicodeDecodeError:
+                raise SkipSource(f"binary file (not {codec.upper()} despite its byte-order mark)") from None
+    return None
+
+
+def _decode_unmarked(data: bytes) -> str:
+    """Bytes without a UTF-16/32 mark: UTF-8 when valid, else the declared or detected charset."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    declared = _declared_charset(data[:4096])
+    if declared:
+        try:
+            return data.decode(declared)
+        except (LookupError, UnicodeDecodeError):  # mislabelled, or a name that is no text codec
+            pass
+    # Detection needs a few KB to be reliable; a short legacy file is most often Windows-1252.
+    best = None if len(data) < 2048 else from_bytes(data).best()
+    if best is not None:
+        return str(best)
+    try:
+        return data.decode("cp1252")
+    except UnicodeDecodeError:
+        return data.decode("latin-1")
+
+
+def _declared_charset(head: bytes) -> str | None:
+    """The charset a page or feed names in its first bytes: meta charset, http-equiv or XML declaration."""
+    match = _DECLARED_CHARSET.search(head)
+    if not match:
+        return None
+    try:
+        codec = codecs.lookup((match.group(1) or match.group(2)).decode("ascii")).name
+    except LookupError:
+        return None
+    # Bytes without a byte-order mark that contain no NULs are not UTF-16/32, whatever they claim.
+    if codec.startswith(("utf-16", "utf-32")):
+        return None
+    # As in browsers: pages labelled Latin-1 or ASCII are Windows-1252, curly quotes and all.
+    return "cp1252" if codec in ("iso8859-1", "ascii") else codec
+
+
+def _as_text(value: object, joiner: str) -> str | None:
+    """A field value as text: a string, strings of a list joined, or a {"name": ...} object's name."""
+    if isinstance(value, dict):  # e.g. {"source": {"name": "Outlet"}}
+        value = value.get("name") or value.get("title")
+    if isinstance(value, list):
+        value = joiner.join(v.strip() for v in value if isinstance(v, str) and v.strip())
+    if not isinstance(value, str) or not value.strip():
+        return None  # a number or other value says nothing a reader could show
+    return printable(value.strip())  # JSON can escape half a surrogate pair ("\ud800")
+
+
+def _first(record: dict, names: tuple[str, ...], joiner: str = " ") -> str | None:
+    """The first field among names that holds text, flattened to a string."""
     for name in names:
-        value = record.get(name)
-        if isinstance(value, dict):  # e.g. {"source": {"name": "Outlet"}}
-            value = value.get("name") or value.get("title")
-        if value is not None and str(value).strip():
-            return str(value).strip()
+        value = _as_text(record.get(name), joiner)
+        if value:
+            return value
     return None
 
 
@@ -81,7 +159,7 @@ def doc_from_record(record: object, source: str) -> RawDoc:
     if not isinstance(record, dict):
         raise SkipSource(f"expected an object, found {type(record).__name__}")
     lowered = {str(k).lower(): v for k, v in record.items()}
-    body = _first(lowered, TEXT_FIELDS)
+    body = _first(lowered, TEXT_FIELDS, joiner="\n\n")
     if not body:
         raise SkipSource("no text field (text, body or content)")
     title = _first(lowered, ("title", "headline")) or ""
@@ -95,18 +173,18 @@ def doc_from_record(record: object, source: str) -> RawDoc:
     )
 
 
-def read_text(path: Path, text: str) -> Iterator[RawDoc]:
+def read_text(source: str, text: str) -> Iterator[RawDoc]:
     """Plain text or Markdown: the first non-empty line is the title."""
     lines = text.splitlines()
     for i, line in enumerate(lines):
         if line.strip():
             title = line.strip().lstrip("#").strip()
-            yield RawDoc(title=title, body="\n".join(lines[i + 1 :]), source=str(path))
+            yield RawDoc(title=title, body="\n".join(lines[i + 1 :]), source=source)
             return
     raise SkipSource("empty file")
 
 
-def read_html(path: Path, text: str) -> Iterator[RawDoc]:
+def read_html(source: str, text: str) -> Iterator[RawDoc]:
     """HTML page: main text and metadata by trafilatura, which never fetches anything."""
     import trafilatura  # heavy import, only paid when HTML is present
 
@@ -120,15 +198,17 @@ def read_html(path: Path, text: str) -> Iterator[RawDoc]:
     first, _, rest = body.partition("\n")
     if title and first.strip() == title:  # trafilatura repeats the <h1> as the first line
         body = rest
-    yield RawDoc(title=title, body=body, source=str(path), outlet=doc.sitename, published=doc.date, url=doc.url)
+    yield RawDoc(title=title, body=body, source=source, outlet=doc.sitename, published=doc.date, url=doc.url)
 
 
-def read_json(path: Path, text: str) -> Iterator[RawDoc | Skipped]:
+def read_json(source: str, text: str) -> Iterator[RawDoc | Skipped]:
     """A JSON object, a list of objects, or an object holding them under articles/items/data."""
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise SkipSource(f"malformed JSON: {exc.msg} at line {exc.lineno}") from None
+    except RecursionError:
+        raise SkipSource("JSON nested too deeply to read") from None
     if isinstance(data, dict):
         for key in ("articles", "items", "data", "results"):
             if isinstance(data.get(key), list):
@@ -136,34 +216,36 @@ def read_json(path: Path, text: str) -> Iterator[RawDoc | Skipped]:
                 break
     records = data if isinstance(data, list) else [data]
     for i, record in enumerate(records):
-        where = f"{path}#{i}" if len(records) > 1 else str(path)
+        where = f"{source}#{i}" if len(records) > 1 else source
         try:
             yield doc_from_record(record, where)
         except SkipSource as exc:
             yield Skipped(where, str(exc))
 
 
-def read_jsonl(path: Path, text: str) -> Iterator[RawDoc | Skipped]:
+def read_jsonl(source: str, text: str) -> Iterator[RawDoc | Skipped]:
     """One JSON object per line; a malformed line is skipped on its own."""
     for lineno, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
-        where = f"{path}:{lineno}"
+        where = f"{source}:{lineno}"
         try:
             yield doc_from_record(json.loads(line), where)
         except json.JSONDecodeError as exc:
             yield Skipped(where, f"malformed JSON line {lineno}: {exc.msg}")
+        except RecursionError:
+            yield Skipped(where, f"line {lineno}: JSON nested too deeply to read")
         except SkipSource as exc:
             yield Skipped(where, f"line {lineno}: {exc}")
 
 
-def read_csv(path: Path, text: str) -> Iterator[RawDoc | Skipped]:
+def read_csv(source: str, text: str) -> Iterator[RawDoc | Skipped]:
     """CSV with a header row naming the same fields as JSON."""
     csv.field_size_limit(1 << 26)
     try:
         reader = csv.DictReader(io.StringIO(text, newline=""))
         for rowno, row in enumerate(reader, start=2):
-            where = f"{path}:{rowno}"
+            where = f"{source}:{rowno}"
             try:
                 yield doc_from_record(row, where)
             except SkipSource as exc:
@@ -193,7 +275,7 @@ def html_fragment_to_text(fragment: str) -> str:
     """Text of an HTML fragment (feed descriptions), paragraphs kept apart."""
     import lxml.html
 
-    if "<" not in fragment:
+    if "<" not in fragment and "&" not in fragment:  # entities left in CDATA still need decoding
         return fragment
     root = lxml.html.fragment_fromstring(fragment, create_parent="div")
     for br in root.iter("br"):
@@ -203,10 +285,25 @@ def html_fragment_to_text(fragment: str) -> str:
     return root.text_content()
 
 
-def read_feed(path: Path | str, text: str) -> Iterator[RawDoc | Skipped]:
+def _numeric_entities(text: str) -> str:
+    """HTML's named entities (&nbsp; &mdash;) as numeric references, which XML reads without a DTD."""
+
+    def numeric(match: re.Match[str]) -> str:
+        chars = html5.get(match.group(1) + ";")
+        if chars is None or match.group(1) in _XML_ENTITIES:
+            return match.group(0)
+        return "".join(f"&#{ord(ch)};" for ch in chars)
+
+    # Names HTML does not know are left alone, so the parser's guard against entities a
+    # document declares for itself (expansion bombs, external files) still applies.
+    return _NAMED_ENTITY.sub(numeric, text)
+
+
+def read_feed(source: str, text: str) -> Iterator[RawDoc | Skipped]:
     """RSS 2.0 or Atom: each item or entry is an article; the channel title is the outlet."""
     try:
-        root = ElementTree.fromstring(text.encode("utf-8"))
+        # Parsed as text: the bytes were decoded already, and an encoding declaration must not apply twice.
+        root = ElementTree.fromstring(_numeric_entities(text))
     except ElementTree.ParseError as exc:
         raise SkipSource(f"malformed XML: {exc}") from None
     channel = next((e for e in root.iter() if _local(e.tag) == "channel"), root)
@@ -215,7 +312,7 @@ def read_feed(path: Path | str, text: str) -> Iterator[RawDoc | Skipped]:
     if not items:
         raise SkipSource("XML file is not an RSS or Atom feed (no items)")
     for i, item in enumerate(items):
-        where = f"{path}#item{i + 1}"
+        where = f"{source}#item{i + 1}"
         body = _child_text(item, "encoded", "content", "description", "summary")
         if not body:
             yield Skipped(where, f"feed item {i + 1}: no text")
