@@ -54,7 +54,7 @@ def main() -> None:
           f"(train + add, {os.cpu_count()} cores); {len(questions)} queries; loadavg {os.getloadavg()[0]:.2f}")
     served = FaissStore.open(args.out, entry, lambda _: np.zeros(0, dtype=np.int64))
     faiss.omp_set_num_threads(1)
-    print(f"\n| nprobe | recall@10 | p50 ms | p99 ms |\n|---|---|---|---|")
+    print("\n| nprobe | recall@10 | p50 ms | p99 ms |\n|---|---|---|---|")
     for nprobe in (8, 16, 32, 64, 128):
         served.entry = {**entry, "nprobe": nprobe}
         latencies, recalls = [], []
