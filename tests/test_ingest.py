@@ -125,6 +125,18 @@ def test_another_outlets_word_for_word_copy_keeps_its_outlet(tmp_path):
     assert [a.outlet for a in wire.results[0].also_reported_by] == ["Finance Daily"]
 
 
+def test_a_copyright_year_is_not_a_publication_date(tmp_path):
+    body = ("<article><h1>Bridge closes</h1><p>The old river bridge in Dunmore closed on Monday after inspectors "
+            "found cracks in two of its piers.</p><p>The council said repairs could take until the autumn.</p>"
+            "</article><footer>© 2023 Dunmore Gazette. All rights reserved.</footer>")
+    (tmp_path / "undated.html").write_text(f"<html><head><title>Bridge closes</title></head><body>{body}</body></html>")
+    (tmp_path / "dated.html").write_text(
+        '<html><head><title>Bridge closes</title><meta property="article:published_time" content="2025-04-02">'
+        f"</head><body>{body.replace('Monday', 'Tuesday')}</body></html>")
+    published = {Path(a.source_path).name: a.published for a in ingest([tmp_path]).articles}
+    assert published == {"undated.html": None, "dated.html": "2025-04-02"}
+
+
 def test_exact_duplicates_are_stored_once(tmp_path):
     for name in ("a.txt", "b.txt"):
         (tmp_path / name).write_text((CORPUS / "harbor_strike_ledger.txt").read_text())

@@ -189,7 +189,9 @@ def read_html(source: str, text: str) -> Iterator[RawDoc]:
     import trafilatura  # heavy import, only paid when HTML is present
 
     doc = trafilatura.bare_extraction(
-        text, with_metadata=True, include_comments=False, include_tables=False, include_images=False
+        text, with_metadata=True, include_comments=False, include_tables=False, include_images=False,
+        # Dates from markup and the page's url only: the text search took a footer's "© 2023" for 2023-01-01.
+        date_extraction_params={"extensive_search": False, "original_date": True},
     )
     if doc is None or not (doc.text or "").strip():
         raise SkipSource("no main text found in HTML")
