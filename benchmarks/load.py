@@ -88,7 +88,9 @@ def main() -> None:
     args = parser.parse_args()
     questions = [q["question"] for q in json.loads((HERE / "sample_questions.json").read_text())]
     port = free_port()
-    env = {**os.environ, "SEMSEARCH_LOG_LEVEL": "WARNING", "SEMSEARCH_MAX_CONCURRENT_SEARCHES": "64"}
+    # No query-vector cache: the few sample questions repeat, and every request should pay the model pass.
+    env = {**os.environ, "SEMSEARCH_LOG_LEVEL": "WARNING", "SEMSEARCH_MAX_CONCURRENT_SEARCHES": "64",
+           "SEMSEARCH_QUERY_CACHE_SIZE": "0"}
     server = subprocess.Popen([sys.executable, "-m", "semsearch", "serve", "--index", args.index,
                                "--host", "127.0.0.1", "--port", str(port)], env=env)
     url = f"http://127.0.0.1:{port}"

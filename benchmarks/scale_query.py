@@ -156,7 +156,9 @@ def launch(
     """Start the server (of the semsearch package under `code`, with extra env `settings`, if given) and time
     it to listening and to the first answered search."""
     port = free_port()
+    # No query-vector cache: rows and the stage split ask questions again, which it would answer without the model.
     env = {**os.environ, "SEMSEARCH_LOG_LEVEL": "WARNING", "SEMSEARCH_MAX_CONCURRENT_SEARCHES": "64",
+           "SEMSEARCH_QUERY_CACHE_SIZE": "0",
            "SEMSEARCH_VERIFY_ON_LOAD": "true" if verify else "false", **(settings or {})}
     if code is not None:  # `python -m` puts the working directory first on the path, so run there too
         env["PYTHONPATH"] = str(code)
@@ -305,7 +307,7 @@ def profile_in_process(index: Path, questions: list[str]) -> None:
     import semsearch.engine as engine_module
     from semsearch.engine import Engine
     from semsearch.retrieval import Retriever
-    engine = Engine(get_settings().model_copy(update={"index_dir": index}))
+    engine = Engine(get_settings().model_copy(update={"index_dir": index, "query_cache_size": 0}))
     for q in questions[:3]:  # loads the model and touches the index pages
         engine.search(q)
     stage = ["embed"]

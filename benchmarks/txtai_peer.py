@@ -61,7 +61,7 @@ def p50_ms(call, queries: list[str]) -> float:
 
 def semsearch_p50(home: Path, queries: list[str]) -> tuple[float, float]:
     """semsearch's in-process query p50 with and without the brief, once its files are read and mapped."""
-    engine = Engine(get_settings().model_copy(update={"index_dir": home, "read_ahead": False}))
+    engine = Engine(get_settings().model_copy(update={"index_dir": home, "read_ahead": False, "query_cache_size": 0}))
     engine.index.read_ahead().join()  # as a server does in the background; txtai's vectors sit in RAM
     return (p50_ms(lambda q: engine.search(q), queries), p50_ms(lambda q: engine.search(q, summary=False), queries))
 

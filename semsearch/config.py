@@ -47,6 +47,9 @@ class Settings(BaseSettings):
         "int8", description="Weights of the onnx query pass: int8 (faster, same SciFact quality) or fp32; stored "
         "vectors are always fp32."
     )
+    query_cache_size: int = Field(
+        256, ge=0, le=100_000, description="Query vectors kept for questions asked again (paging, filters); 0 = off."
+    )
     embed_batch_size: int = Field(32, ge=1, le=1024, description="Texts per model forward pass.")
     brief_words: int = Field(120, ge=20, le=400, description="Default word budget of the brief.")
     brief_candidates: int = Field(30, ge=1, le=200, description="Top chunks whose sentences feed the brief.")

@@ -257,3 +257,37 @@ def test_a_forked_process_still_answers(engine):
             pytest.fail("the forked child hung")
         time.sleep(0.1)
     assert os.waitstatus_to_exitcode(done[1]) == 0
+
+
+def test_a_question_asked_again_reuses_its_vector(settings, monkeypatch):
+    from semsearch.engine import Engine
+
+    engine = Engine(settings)
+    asked = []
+    embed = engine.embedder.encode_query
+    monkeypatch.setattr(engine.embedder, "encode_query", lambda q: asked.append(q) or embed(q))
+    question = "Why did dockworkers strike?"
+    first = engine.search(question, debug=True)
+    engine.search(question, offset=1, summary=False)  # the next page of results
+    again = engine.search(question, debug=True)
+    assert asked == [question]
+    assert again.to_dict()["results"] == first.to_dict()["results"]
+    assert again.to_dict()["summary"] == first.to_dict()["summary"]
+    assert first.timings["embed"] > 0 and again.timings["embed"] == 0
+
+    uncached = Engine(settings.model_copy(update={"query_cache_size": 0}))
+    uncached.search(question, summary=False)
+    uncached.search(question, summary=False)
+    assert asked == [question] * 3
+
+
+def test_the_query_vector_cache_keeps_the_most_recent():
+    from semsearch.engine import QueryVectors
+
+    cache = QueryVectors(2)
+    for i, question in enumerate("abc"):
+        cache.put(question, np.full(3, float(i)))
+        cache.get("a")  # asked again each time, so it stays
+    assert cache.get("b") is None and cache.get("a")[0] == 0.0 and cache.get("c")[0] == 2.0
+    with pytest.raises(ValueError):
+        cache.get("a")[0] = 5.0  # shared by every later search, so read-only
