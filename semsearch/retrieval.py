@@ -263,8 +263,8 @@ class Retriever:
         # Dense fusion gives BM25 no weight, so a dense query never touches the lexical index.
         use_lexical = mode != "dense" and bool(bm25.every)
         dense_depth = depth if mode in ("dense", "hybrid") else 0
-        if use_lexical and vector is None:
-            dense = _DENSE_LEG.submit(self._dense_leg, query, None, dense_depth, filters)
+        if use_lexical:  # the model pass (unless the vector is known) and the vector search run beside BM25
+            dense = _DENSE_LEG.submit(self._dense_leg, query, vector, dense_depth, filters)
             try:
                 lexical_seeds = self._lexical_seeds(bm25, depth, filters)
             except BaseException:
