@@ -6,6 +6,7 @@ import codecs
 import json
 import logging
 import os
+import shutil
 import socket
 import threading
 from pathlib import Path
@@ -387,6 +388,46 @@ def test_entity_expansion_and_external_entities_are_still_refused(tmp_path):
     found = ingest([tmp_path])
     assert found.articles == []
     assert all(reason.startswith("malformed XML") for reason in reasons_by_name(found.skipped).values())
+
+
+def test_a_folder_that_cannot_be_read_is_reported(tmp_path):
+    import tempfile
+
+    # Root reads every folder, so as root the listing runs in a child that has given up root for "nobody".
+    base = Path(tempfile.mkdtemp(prefix="semsearch-perm-", dir="/tmp"))
+    try:
+        (base / "open").mkdir()
+        (base / "open" / "story.txt").write_text("Story\n\nThe mayor opened the new bridge on Friday morning.")
+        (base / "locked").mkdir()
+        (base / "locked" / "hidden.txt").write_text("Hidden\n\nNobody can list this folder at all.")
+        base.chmod(0o755)
+        (base / "open").chmod(0o755)
+        (base / "open" / "story.txt").chmod(0o644)
+        (base / "locked").chmod(0o000)
+        read_raw([base / "open"], Settings())  # loads every module a read needs: nobody cannot read root's files
+        reader, writer = os.pipe()
+        pid = os.fork() if os.geteuid() == 0 else None
+        if pid == 0:  # the child: list as nobody, send what it found, leave at once
+            try:
+                os.setgid(65534)
+                os.setuid(65534)
+                docs, skipped = read_raw([base], Settings())
+                os.write(writer, json.dumps([[d.source for d in docs], [[s.source, s.reason] for s in skipped]]).encode())
+            finally:
+                os._exit(0)
+        if pid is None:
+            docs, skipped = read_raw([base], Settings())
+            found = [[d.source for d in docs], [[s.source, s.reason] for s in skipped]]
+        else:
+            os.waitpid(pid, 0)
+            found = json.loads(os.read(reader, 1 << 16))
+        assert found == [[str(base / "open" / "story.txt")],
+                         [[str(base / "locked"), "folder cannot be read: Permission denied"]]]
+    finally:
+        os.close(reader)
+        os.close(writer)
+        (base / "locked").chmod(0o755)
+        shutil.rmtree(base)
 
 
 def test_links_and_special_files_get_accurate_reasons(tmp_path):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import http.client
 import logging
+import os
 import re
 import urllib.error
 import urllib.request
@@ -54,15 +55,30 @@ def discover(sources: Iterable[str | Path], max_bytes: int) -> Iterator[Path | s
             continue
         if source.is_dir():
             root = source.resolve()
-            # everything but real folders, so links, pipes and sockets get a reason rather than silence
-            files = sorted(p for p in source.rglob("*") if p.is_symlink() or not p.is_dir())
-            # hidden files and folders (.git, .DS_Store) are not articles
-            files = [p for p in files if not any(part.startswith(".") for part in p.relative_to(source).parts)]
+            unreadable: list[Skipped] = []
+            files = _entries(source, unreadable)
+            yield from unreadable
         else:
             root, files = source.resolve().parent, [source]
         for path in files:
             reason = _unreadable_because(path, root, max_bytes)
             yield Skipped(printable(path), reason) if reason else path
+
+
+def _entries(folder: Path, unreadable: list[Skipped]) -> list[Path]:
+    """Everything under a folder but real folders and hidden names, so links, pipes and sockets get a reason
+    rather than silence; a folder that cannot be listed is added to unreadable (a glob would skip it unsaid)."""
+
+    def refused(error: OSError) -> None:
+        unreadable.append(Skipped(printable(error.filename), f"folder cannot be read: {error.strerror or error}"))
+
+    found = []
+    for top, folders, names in os.walk(folder, onerror=refused):
+        # hidden files and folders (.git, .DS_Store) are not articles; links to folders are listed, not followed
+        folders[:] = [f for f in folders if not f.startswith(".")]
+        links = [f for f in folders if (Path(top) / f).is_symlink()]
+        found += [Path(top) / n for n in names + links if not n.startswith(".")]
+    return sorted(found)
 
 
 def _unreadable_because(path: Path, root: Path, max_bytes: int) -> str | None:
