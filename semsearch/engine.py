@@ -196,8 +196,8 @@ class Engine:
             raise QueryError(f"offset must be between 0 and {MAX_OFFSET}", "offset")
         index = self.index
         known = self.query_vectors.get(q)
-        retrieval = Retriever(index, embedder).retrieve(q, k=k + offset, mode=mode, filters=filters, recency=recency,
-                                                        vector=known)
+        retrieval = Retriever(index, embedder).retrieve(q, k=k, mode=mode, filters=filters, recency=recency,
+                                                        vector=known, offset=offset)
         if known is None:
             self.query_vectors.put(q, retrieval.query_vector)
         retrieval.hits = retrieval.hits[offset:]

@@ -94,6 +94,7 @@ class Evidence:
     vector: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))  # the query's
     embed_ms: float = 0.0  # the model pass, when this evidence made the vector
     deeper: bool = False  # a leg returned all the seeds it was asked for, so a deeper search may find more
+    tiers: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # per candidate (see _ranked)
 
 
 @dataclass(slots=True)
@@ -185,6 +186,12 @@ def recency_scores(published: Sequence[str | None], newest: str | None, half_lif
     return np.asarray(out)
 
 
+def _tiers(n: int, base: int) -> np.ndarray:
+    """The tier of a leg's seeds by rank: 0 below base, then 1 below 2·base, 2 below 4·base, …"""
+    ranks = np.arange(n)
+    return np.where(ranks < base, 0, np.floor(np.log2(np.maximum(ranks, 1) / base)).astype(np.int64) + 1)
+
+
 def _max_by(rows: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
     """The maximum value per article row (0 … n-1); -inf for a row with no value."""
     out = np.full(n, -np.inf)
@@ -202,17 +209,18 @@ class Retriever:
 
     def retrieve(
         self, query: str, k: int = 10, mode: Mode = "hybrid", filters: Filters | None = None, recency: float = 0.0,
-        vector: np.ndarray | None = None,
+        vector: np.ndarray | None = None, offset: int = 0,
     ) -> Retrieval:
-        """The k best distinct articles for a query, with the chunk ranking the brief draws on (embedded unless given)."""
-        evidence, scores, order = self._ranked(query, vector, k, mode, filters or Filters(), recency)
+        """The k + offset best distinct articles for a query (a page of k after offset others), with the chunk
+        ranking the brief draws on (the query embedded unless its vector is given)."""
+        evidence, scores, order = self._ranked(query, vector, k, mode, filters or Filters(), recency, offset)
         # Chunks of eligible articles, by their article's rank and then by closeness to the query.
         rank_of = np.full(len(evidence.article_ids), len(order))
         rank_of[order] = np.arange(len(order))
         owner_rank = rank_of[evidence.chunk_owners]
         eligible = np.flatnonzero(owner_rank < len(order))
         eligible = eligible[np.lexsort((-evidence.chunk_cosines[eligible], owner_rank[eligible]))]
-        top = self._one_per_story(evidence, scores, order, k)
+        top = self._one_per_story(evidence, scores, order, k + offset)
         return Retrieval(self._hits(top, evidence), evidence.chunk_ids[eligible], evidence.vector, query_terms(query),
                          evidence.embed_ms)
 
@@ -235,30 +243,51 @@ class Retriever:
         return [(evidence.article_ids[i], float(scores[i])) for i in order[:k]]
 
     def _ranked(
-        self, query: str, vector: np.ndarray | None, k: int, mode: Mode, filters: Filters, recency: float
+        self, query: str, vector: np.ndarray | None, k: int, mode: Mode, filters: Filters, recency: float,
+        offset: int = 0,
     ) -> tuple[Evidence, np.ndarray, np.ndarray]:
-        """The evidence for a query, every candidate's final score, and the eligible candidates best first."""
-        depth = max(self.params.depth, 2 * k)
-        evidence = self.evidence(query, vector, mode, filters, depth)
+        """The evidence for a query, every candidate's final score, and the eligible candidates best first.
+
+        Pages must be slices of one ranking, yet a later page needs deeper legs, and fusing a deeper set of
+        candidates reorders the shallower ones (each signal is rescaled over its candidates). So candidates
+        come in tiers: those the first `base` seeds of a leg found, then those of seeds up to 2·base, 4·base…
+        Each tier is fused on its own and ranked after the one before, and the legs are always asked for a
+        whole number of tiers: the ranking a page sees is the start of every deeper page's ranking.
+        """
+        base = max(self.params.depth, 2 * k)
+        needed = k + offset
+        depth = base
+        while depth < 2 * needed:
+            depth *= 2
+        evidence = self.evidence(query, vector, mode, filters, depth, base)
         # One long article can fill a leg's depth alone (a 1,400-chunk scrape took nearly every seed, leaving
-        # 3 hits for k = 20): search deeper while fewer than k articles are candidates and a leg had more.
-        while len(evidence.article_ids) < k and evidence.deeper and depth < MAX_DEPTH:
+        # 3 hits for k = 20): search deeper while fewer than needed articles are candidates and a leg had more.
+        while len(evidence.article_ids) < needed and evidence.deeper and depth < MAX_DEPTH:
             depth *= 4
-            evidence = replace(self.evidence(query, evidence.vector, mode, filters, depth),
+            evidence = replace(self.evidence(query, evidence.vector, mode, filters, depth, base),
                                embed_ms=evidence.embed_ms)
-        scores = self.score(evidence, mode)
-        if recency > 0 and evidence.article_ids:
-            metas = self.index.articles(evidence.article_ids)
-            fresh = recency_scores([metas[a].published for a in evidence.article_ids], self.index.newest_published(),
-                                   self.params.recency_half_life_days)
-            scores = (1 - recency) * minmax(scores) + recency * fresh
-        order = np.argsort(-scores, kind="stable")
+        scores = np.zeros(len(evidence.article_ids))
+        fresh = self._freshness(evidence) if recency > 0 and evidence.article_ids else None
+        for tier in np.unique(evidence.tiers):
+            members = np.flatnonzero(evidence.tiers == tier)
+            fused = self.score(evidence, mode, members)
+            scores[members] = fused if fresh is None else (1 - recency) * minmax(fused) + recency * fresh[members]
+        order = np.lexsort((-scores, evidence.tiers))  # stable: ties stay in archive order
         if mode == "lexical":  # an article whose only match failed a quoted phrase's literal check is no hit
             order = order[evidence.lexical[order] > 0]
+        scores[order] = np.minimum.accumulate(scores[order])  # a deeper tier's score never reads above a better rank's
         return evidence, scores, order
 
-    def evidence(self, query: str, vector: np.ndarray | None, mode: Mode, filters: Filters, depth: int) -> Evidence:
-        """Candidate articles from the legs the mode uses, each scored on every signal (vector None: embed here)."""
+    def _freshness(self, evidence: Evidence) -> np.ndarray:
+        """Each candidate's recency score."""
+        metas = self.index.articles(evidence.article_ids)
+        return recency_scores([metas[a].published for a in evidence.article_ids], self.index.newest_published(),
+                              self.params.recency_half_life_days)
+
+    def evidence(self, query: str, vector: np.ndarray | None, mode: Mode, filters: Filters, depth: int,
+                 base: int | None = None) -> Evidence:
+        """Candidate articles from the legs the mode uses, each scored on every signal (vector None: embed here),
+        with the tier of each (0 when the first `base` seeds of a leg found it; see _ranked)."""
         bm25 = lexical_query(query)
         # Dense fusion gives BM25 no weight, so a dense query never touches the lexical index.
         use_lexical = mode != "dense" and bool(bm25.every)
@@ -275,11 +304,15 @@ class Retriever:
             vector, embed_ms, seeds = self._dense_leg(query, vector, dense_depth, filters)
             lexical_seeds = self._lexical_seeds(bm25, depth, filters) if use_lexical else []
         deeper = bool(dense_depth) and len(seeds) >= dense_depth or len(lexical_seeds) >= depth
+        seed_tiers = np.concatenate([_tiers(len(seeds), base or depth), _tiers(len(lexical_seeds), base or depth)])
         seeds.extend(lexical_seeds)
         layout = self.index.layout
         seed_rows = layout.chunk_articles[np.asarray(seeds, dtype=np.int64)]
         # In archive order: ties in fusion (RRF ranks, chunks no leg scored) go to the earlier article.
-        article_rows = np.unique(seed_rows).astype(np.int64)
+        article_rows, seed_owner = np.unique(seed_rows, return_inverse=True)
+        article_rows = article_rows.astype(np.int64)
+        tiers = np.full(len(article_rows), np.iinfo(np.int64).max)
+        np.minimum.at(tiers, seed_owner, seed_tiers)
         article_ids = layout.ids(article_rows)
         n = len(article_rows)
         chunk_ids, rows = ranges(layout.article_chunks[article_rows], layout.article_chunks[article_rows + 1])
@@ -302,7 +335,7 @@ class Retriever:
             sentence=_max_by(sentence_rows, sentence_cosines, n),
             chunk_ids=chunk_ids, chunk_owners=rows, chunk_cosines=chunk_cosines,
             sentence_ids=sentence_ids, sentence_cosines=sentence_cosines, sentence_bounds=bounds,
-            marked=bm25.marked, vector=vector, embed_ms=embed_ms, deeper=deeper,
+            marked=bm25.marked, vector=vector, embed_ms=embed_ms, deeper=deeper, tiers=tiers,
         )
 
     def _dense_leg(
@@ -340,11 +373,13 @@ class Retriever:
         return [all(contains_phrase(texts[c.article_id][c.start : c.end], ph) for ph in phrases)
                 for c in (chunks[i] for i in chunk_ids)]
 
-    def score(self, evidence: Evidence, mode: Mode) -> np.ndarray:
-        """Fused article scores for the mode (higher is better)."""
+    def score(self, evidence: Evidence, mode: Mode, members: np.ndarray | None = None) -> np.ndarray:
+        """Fused scores for the mode (higher is better) of the given candidates (default: all), fused among them."""
         p = self.params
         sentence = np.where(np.isfinite(evidence.sentence), evidence.sentence, evidence.chunk)
         signals = [evidence.lexical, evidence.chunk, sentence]
+        if members is not None:
+            signals = [s[members] for s in signals]
         weights = {"lexical": (1.0, 0.0, 0.0), "dense": (0.0, p.chunk, p.sentence),
                    "hybrid": (p.lexical, p.chunk, p.sentence)}[mode]
         if p.fusion == "rrf":

@@ -291,3 +291,18 @@ def test_the_query_vector_cache_keeps_the_most_recent():
     assert cache.get("b") is None and cache.get("a")[0] == 0.0 and cache.get("c")[0] == 2.0
     with pytest.raises(ValueError):
         cache.get("a")[0] = 5.0  # shared by every later search, so read-only
+
+
+@pytest.mark.parametrize("mode", ["hybrid", "dense", "lexical"])
+def test_pages_are_slices_of_one_ranking(engine, mode):
+    from semsearch.retrieval import Params, Retriever
+
+    # Shallow legs, so later pages need deeper ones than the first: what a big archive does at depth 100.
+    retriever = Retriever(engine.index, engine.embedder, Params(depth=4))
+    for question in ("Why did dockworkers strike?", "port strike flood rail fares council", "cup final goals"):
+        deepest = [h.article_id for h in retriever.retrieve(question, k=2, mode=mode, offset=8).hits]
+        assert len(deepest) >= (8 if mode != "lexical" else 1)
+        for offset in range(0, len(deepest), 2):
+            hits = retriever.retrieve(question, k=2, mode=mode, offset=offset).hits
+            assert [h.article_id for h in hits[offset:]] == deepest[offset : offset + 2]
+            assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
