@@ -261,8 +261,11 @@ class Retriever:
             depth *= 2
         evidence = self.evidence(query, vector, mode, filters, depth, base)
         # One long article can fill a leg's depth alone (a 1,400-chunk scrape took nearly every seed, leaving
-        # 3 hits for k = 20): search deeper while fewer than needed articles are candidates and a leg had more.
-        while len(evidence.article_ids) < needed and evidence.deeper and depth < MAX_DEPTH:
+        # 3 hits for k = 20), and a story's articles show as one hit: search deeper while fewer stories than
+        # needed are candidates and a leg had more.
+        stories = self.index.layout.article_stories
+        while (len(np.unique(stories[evidence.article_rows])) < needed and evidence.deeper
+               and depth < MAX_DEPTH):
             depth *= 4
             evidence = replace(self.evidence(query, evidence.vector, mode, filters, depth, base),
                                embed_ms=evidence.embed_ms)
