@@ -6,6 +6,7 @@ import hashlib
 import math
 import re
 from dataclasses import dataclass, field, fields, is_dataclass
+from datetime import date
 from functools import cache
 
 
@@ -57,6 +58,11 @@ class Filters:
             value = getattr(self, name)
             if value is not None and not _ISO_DATE.match(value):
                 raise ValueError(f"{name} must be a date YYYY-MM-DD")
+            if value is not None:
+                try:
+                    date.fromisoformat(value[:10])
+                except ValueError:
+                    raise ValueError(f"{name} is not a day of the calendar: {value[:10]}") from None
 
     @property
     def active(self) -> bool:

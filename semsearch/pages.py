@@ -149,6 +149,8 @@ def search_page(
     k: Annotated[int, Query(ge=1, le=100)] = 10,
     mode: Annotated[str, Query(max_length=10)] = "hybrid",
     outlet: Annotated[list[str], Query()] = [],  # noqa: B006 - FastAPI reads the default, never mutates it
+    place: Annotated[list[str], Query()] = [],  # noqa: B006
+    recency: Annotated[float, Query(ge=0.0, le=1.0)] = 0.0,
     since: Annotated[str, Query(max_length=10)] = "",
     until: Annotated[str, Query(max_length=10)] = "",
     answer: Annotated[bool, Query()] = False,
@@ -162,13 +164,13 @@ def search_page(
     With answer=true (and a writer configured) the page also shows the model's checked answer: rendered
     here when the browser runs no script, or streamed by answer.js from /api/answer/stream (stream=true).
     """
-    outlets = [o for o in outlet if o]
+    outlets, places = [o for o in outlet if o], [p for p in place if p]
     # An empty number box submits "words=": that means the default, not an error.
     brief_words = int(words) if words.isdigit() and 20 <= int(words) <= 400 else None
     brief_sources = int(sources) if sources.isdigit() and 1 <= int(sources) <= 50 else None
     writer = LLMConfig.from_settings(engine.settings)
     context: dict = {"q": q or "", "k": k, "mode": mode if mode in MODES else "hybrid", "modes": MODES,
-                     "outlet": outlets, "since": since, "until": until, "outlets": [], "response": None,
+                     "outlet": outlets, "place": places, "recency": recency, "since": since, "until": until, "outlets": [], "response": None,
                      "error": None, "ready": engine.ready, "writer": writer, "answer": answer and writer is not None,
                      "checked": None, "answer_stream": None, "offset": offset, "examples": [], "coverage": None,
                      "more": None, "back": None, "words": brief_words, "sources": brief_sources,
@@ -181,18 +183,19 @@ def search_page(
         context["error"] = "brief words must be 20–400 and sources 1–50"
     elif q is not None and context["ready"]:
         try:
-            filters = Filters(outlets=tuple(outlets), since=since or None, until=until or None)
+            filters = Filters(outlets=tuple(outlets), places=tuple(places), since=since or None, until=until or None)
         except ValueError as exc:
             context["error"] = str(exc)
         else:
             try:
                 if context["answer"] and not stream:
                     result = engine.answer(q, k=k, mode=context["mode"], filters=filters, offset=offset,
-                                           words=brief_words, sources=brief_sources)
+                                           words=brief_words, sources=brief_sources, recency=recency)
                     context["response"], context["checked"] = result.search, result.answer
                 else:
                     context["response"] = engine.search(q, k=k, mode=context["mode"], filters=filters,
-                                                        offset=offset, words=brief_words, sources=brief_sources)
+                                                        offset=offset, words=brief_words, sources=brief_sources,
+                                                        recency=recency)
             except QueryError as exc:
                 context["error"] = str(exc)
             if context["response"] is not None:
@@ -202,8 +205,11 @@ def search_page(
                 if offset:
                     context["back"] = url_with(request, offset=str(max(offset - k, 0)) if offset > k else None)
             if context["answer"] and stream and context["response"]:
-                params = [("q", q), ("k", k), ("mode", context["mode"])] + [("outlet", o) for o in outlets]
-                params += [(name, value) for name, value in (("since", since), ("until", until)) if value]
+                # The streamed answer must draw on the brief this page shows: every setting the page used.
+                params = [("q", q), ("k", k), ("mode", context["mode"]), ("offset", offset), ("recency", recency)]
+                params += [("outlet", o) for o in outlets] + [("place", p) for p in places]
+                params += [(name, value) for name, value in (("since", since), ("until", until),
+                                                             ("words", brief_words), ("sources", brief_sources)) if value]
                 context["answer_stream"] = "/api/answer/stream?" + urlencode(params)
     status = 422 if context["error"] else 200
     return templates.TemplateResponse(request, "search.html", context, status_code=status)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+import re
 import time
 
 import numpy as np
@@ -136,6 +138,21 @@ def test_search_page_has_filters_and_marks_terms(client):
     assert 'name="outlet"' in html and 'type="date"' in html and 'name="mode"' in html
     assert "<mark>" in html
     assert client.get("/", params={"q": "port", "since": "nonsense"}).status_code == 422
+    assert client.get("/", params={"q": "port", "since": "2025-02-30"}).status_code == 422
+    assert client.get("/api/search", params={"q": "port", "until": "2025-02-29"}).status_code == 422
+
+
+def test_search_page_applies_place_and_recency_as_the_api_does(client):
+    def titles(html: str) -> list[str]:
+        return re.findall(r'<h3><a href="/articles/[0-9a-f]+[^"]*">([^<]+)</a>', html)
+
+    for params in ({"place": "Port Calder"}, {"recency": "1"}, {"outlet": ""}):
+        api = client.get("/api/search", params={"q": "port", "summary": "false", **params}).json()["results"]
+        page = client.get("/", params={"q": "port", **params}).text
+        assert titles(page) == [html.escape(h["title"], quote=False) for h in api]
+    everything = client.get("/api/search", params={"q": "port", "summary": "false"}).json()["results"]
+    calder = client.get("/api/search", params={"q": "port", "summary": "false", "place": "Port Calder"}).json()
+    assert 0 < len(calder["results"]) < len(everything)
 
 
 @pytest.mark.parametrize("depth", [1, 3, 50])

@@ -7,6 +7,7 @@ scripted answers built from the evidence in the prompt. What is tested is the ch
 from __future__ import annotations
 
 import json
+import re
 import time
 
 import httpx
@@ -280,6 +281,11 @@ def test_page_renders_the_checked_answer_without_javascript(answering):
 def test_page_hands_the_answer_to_the_script_when_it_streams(answering):
     page = httpx.get(f"{answering.url}/", params={"q": QUESTION, "answer": "true", "stream": "true"}, timeout=30).text
     assert 'data-stream="/api/answer/stream?q=' in page and "Waiting for the model" in page
+    # The streamed answer draws on the brief the page shows, so it carries the page's brief settings.
+    narrowed = httpx.get(f"{answering.url}/", params={"q": QUESTION, "answer": "true", "stream": "true",
+                                                      "words": "40", "sources": "1"}, timeout=30).text
+    stream = re.search(r'data-stream="([^"]+)"', narrowed).group(1).replace("&amp;", "&")
+    assert "words=40" in stream and "sources=1" in stream
     script = httpx.get(f"{answering.url}/static/answer.js", timeout=30)
     assert script.status_code == 200 and "EventSource" in script.text
     assert "<script>" not in page  # the Content-Security-Policy forbids inline script
