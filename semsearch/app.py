@@ -41,7 +41,7 @@ def _error(status: int, code: str, message: str, field: str | None = None) -> JS
 
 def _wants_html(request: Request) -> bool:
     """Page routes answer errors with a page, API routes with JSON."""
-    return not request.url.path.startswith("/api") and request.url.path not in ("/openapi.json", "/docs")
+    return not request.url.path.startswith("/api") and request.url.path != "/openapi.json"
 
 
 class Guard:
@@ -106,7 +106,10 @@ class Guard:
 def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
     """Build the web app around an engine over settings.index_dir."""
     settings = settings or get_settings()
+    # Swagger UI and ReDoc load their scripts from a CDN, which this Content-Security-Policy (and an offline
+    # machine) refuses: /docs is a page of our own instead (semsearch.pages.api_docs).
     app = FastAPI(
+        docs_url=None, redoc_url=None,
         title="semsearch",
         version=__version__,
         summary="Ask a news archive a question; get cited passages and a quoted brief.",

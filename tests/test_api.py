@@ -80,7 +80,13 @@ def test_health_reports_the_manifest(client):
 def test_openapi_is_served(client):
     spec = client.get("/openapi.json").json()
     assert "/api/search" in spec["paths"] and spec["info"]["version"]
-    assert client.get("/docs").status_code == 200
+    docs = client.get("/docs")
+    # A reference page of our own: Swagger UI's CDN scripts are refused by the policy and unreachable offline.
+    assert docs.status_code == 200 and "<code>GET /api/search</code>" in docs.text
+    assert "<code>POST /api/search</code>" in docs.text and "<code>recency</code>" in docs.text
+    scripts = re.findall(r'<script src="([^"]+)"', docs.text)
+    assert all(src.startswith(str(client.base_url)) for src in scripts) and "<script>" not in docs.text
+    assert client.get("/redoc").status_code == 404
 
 
 def test_search_page_shows_brief_sources_and_results(client):
