@@ -80,8 +80,10 @@ class Jobs:
 def require_token(request: Request, authorization: Annotated[str | None, Header()] = None) -> None:
     """Only a request bearing the configured admin token passes (compared in constant time)."""
     token = request.app.state.settings.admin_token
-    given = (authorization or "").removeprefix("Bearer ").strip()
-    if token is None or not hmac.compare_digest(given.encode(), token.get_secret_value().encode()):
+    scheme, _, given = (authorization or "").strip().partition(" ")
+    if scheme.lower() != "bearer":  # auth schemes are case-insensitive (RFC 9110); anything else is no token
+        given = ""
+    if token is None or not hmac.compare_digest(given.strip().encode(), token.get_secret_value().encode()):
         raise HTTPException(401, "a valid admin token is required (Authorization: Bearer <token>)")
 
 

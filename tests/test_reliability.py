@@ -216,7 +216,8 @@ def test_admin_api_needs_a_token_and_runs_one_build_at_a_time(tmp_path):
         assert http.post("/api/index/rebuild").status_code == 401
         wrong = http.post("/api/index/rebuild", headers={"Authorization": "Bearer nope"})
         assert wrong.status_code == 401 and wrong.json()["error"]["message"]
-        auth = {"Authorization": "Bearer s3cret-token"}
+        assert http.post("/api/index/rebuild", headers={"Authorization": "s3cret-token"}).status_code == 401  # no scheme
+        auth = {"Authorization": "bearer s3cret-token"}  # the scheme is case-insensitive
         started = http.post("/api/index/rebuild", headers=auth, json={"sources": [str(CORPUS)]})
         assert started.status_code == 202
         assert http.post("/api/index/rebuild", headers=auth).status_code == 409
