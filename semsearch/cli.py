@@ -186,19 +186,22 @@ def _filters(outlets: tuple[str, ...], places: tuple[str, ...], since, until):
 @main.command()
 @click.argument("query")
 @click.option("-k", type=click.IntRange(1, 100), default=10, show_default=True, help="Articles to return.")
-@click.option("--mode", type=click.Choice(["hybrid", "dense", "lexical"]), default="hybrid", show_default=True)
+@click.option("--offset", type=click.IntRange(0, 500), default=0, show_default=True,
+              help="Skip this many results first (the next page: --offset 10).")
+@click.option("--mode", type=click.Choice(["hybrid", "dense", "lexical"]), default="hybrid", show_default=True,
+              help="hybrid: meaning and words; dense: meaning only (vectors); lexical: words only (BM25).")
 @filter_options
 @index_option
 @json_option
-def search(query: str, k: int, mode: str, outlets, places, since, until, recency: float, index: Path | None,
-           as_json: bool) -> None:
+def search(query: str, k: int, offset: int, mode: str, outlets, places, since, until, recency: float,
+           index: Path | None, as_json: bool) -> None:
     """Find the articles that best answer QUERY."""
-    response = _run_search(index, query, k=k, mode=mode, summary=as_json,
+    response = _run_search(index, query, k=k, mode=mode, summary=as_json, offset=offset,
                            filters=_filters(outlets, places, since, until), recency=recency)
     if as_json:
         click.echo(json.dumps(response.to_dict(), indent=2, ensure_ascii=False))
         return
-    for rank, hit in enumerate(response.results, start=1):
+    for rank, hit in enumerate(response.results, start=offset + 1):
         meta = " · ".join(x for x in (hit.outlet, hit.published) if x)
         click.secho(f"{rank}. {hit.title}", bold=True)
         click.echo(f"   {meta}  [{hit.article_id}]  score {hit.score:.3f}")
@@ -208,8 +211,10 @@ def search(query: str, k: int, mode: str, outlets, places, since, until, recency
 
 @main.command()
 @click.argument("query")
-@click.option("--words", type=click.IntRange(20, 400), default=None, help="Word budget of the brief.")
-@click.option("--sources", type=click.IntRange(1, 50), default=None, help="Most articles to draw on.")
+@click.option("--words", type=click.IntRange(20, 400), default=None,
+              help="Word budget of the brief  [default: SEMSEARCH_BRIEF_WORDS, 120]")
+@click.option("--sources", type=click.IntRange(1, 50), default=None,
+              help="Most articles the brief draws on  [default: no limit]")
 @click.option("--answer", "write", is_flag=True,
               help="Also have the model at SEMSEARCH_LLM_URL answer in prose, each sentence checked against its citations.")
 @click.option("--debug", is_flag=True, help="With --answer: also show the sentences that failed the check, and why.")

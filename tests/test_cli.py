@@ -26,6 +26,9 @@ def test_build_search_ask_stats(runner, tmp_path):
 
     found = runner.invoke(main, ["search", "Why did dockworkers strike?", "--index", index, "-k", "3"])
     assert found.exit_code == 0 and "1. " in found.output and "Port Calder" in found.output.split("2. ")[0]
+    page = runner.invoke(main, ["search", "Why did dockworkers strike?", "--index", index, "-k", "2", "--offset", "2"])
+    third = found.output.split("3. ")[1].splitlines()[0]
+    assert page.exit_code == 0 and page.output.startswith(f"3. {third}") and "1. " not in page.output
 
     asked = runner.invoke(main, ["ask", "How many residents left their homes in the flood?", "--index", index])
     assert asked.exit_code == 0 and "Sources:" in asked.output and "[1]" in asked.output
