@@ -25,10 +25,10 @@ HERE = Path(__file__).parent
 def main(index_dir: Path, labels_path: Path) -> None:
     index = Index(index_dir, MODEL_NAME)
     rows = list(index.db.execute(
-        "SELECT a.id, a.title, a.text, a.published, MIN(c.id) FROM articles a JOIN chunks c ON c.article_id = a.id "
-        "GROUP BY a.id ORDER BY a.id"))
-    ids, titles, texts, dates = ([r[i] for r in rows] for i in range(4))
-    leads = index.chunk_vectors([r[4] for r in rows])
+        "SELECT a.id, a.title, a.text, a.published, a.outlet, MIN(c.id) FROM articles a JOIN chunks c "
+        "ON c.article_id = a.id GROUP BY a.id ORDER BY a.id"))
+    ids, titles, texts, dates, outlets = ([r[i] for r in rows] for i in range(5))
+    leads = index.chunk_vectors([r[5] for r in rows])
     label = {t: g for g, group in enumerate(json.loads(labels_path.read_text())) for t in group}
     truth = {(i, j) for i, j in itertools.combinations(range(len(rows)), 2)
              if titles[i] in label and label.get(titles[i]) == label.get(titles[j])}
@@ -39,7 +39,7 @@ def main(index_dir: Path, labels_path: Path) -> None:
     print(f"{'threshold':>9} {'window':>6} {'pairs':>5} {'precision':>9} {'recall':>6}")
     for threshold in (0.65, 0.70, 0.72, 0.74, 0.76, 0.78, 0.80, 0.85):
         for window in (1, 3, 7):
-            stories = group_stories(ids, texts, leads, dates, StoryRules(threshold, window))
+            stories = group_stories(ids, texts, leads, dates, StoryRules(threshold, window), outlets=outlets)
             found = {(i, j) for i, j in itertools.combinations(range(len(rows)), 2) if stories[i] == stories[j]}
             precision = len(found & truth) / len(found) if found else 1.0
             recall = len(found & truth) / len(truth)

@@ -157,7 +157,7 @@ def build_articles(
         lead_rows = np.cumsum([0] + [len(layout.chunks) for layout in layouts[:-1]])
         story_ids = group_stories(
             [a.id for a in kept], [a.text for a in kept], chunk_vectors[lead_rows],
-            [a.published for a in kept], story_rules(settings),
+            [a.published for a in kept], story_rules(settings), outlets=[a.outlet for a in kept],
         )
         report.embedded_texts = n1 + n2
         report.articles = len(kept)

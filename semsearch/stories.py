@@ -28,6 +28,9 @@ class StoryRules:
 
     same_event_similarity: float = 0.75
     window_days: int = 3
+    # Without both dates the window cannot keep an outlet's follow-ups apart (on BBC tech, three undated blog
+    # stories of one source became one), so one outlet's undated articles must be closer than that to group.
+    undated_similarity: float = 0.85
     near_duplicate_jaccard: float = 0.5
     shingle_words: int = 5
     permutations: int = 64
@@ -85,9 +88,11 @@ def _day(published: str | None) -> date | None:
 
 
 def same_event_pairs(
-    lead_vectors: np.ndarray, published: Sequence[str | None], rules: StoryRules, neighbours: int = 20
+    lead_vectors: np.ndarray, published: Sequence[str | None], rules: StoryRules, neighbours: int = 20,
+    outlets: Sequence[str | None] | None = None,
 ) -> set[tuple[int, int]]:
-    """Pairs whose title-and-lead vectors are close, published within the window when dates are known."""
+    """Pairs whose title-and-lead vectors are close: within the window when both dates are known, and closer
+    still for two undated articles of one outlet (an unknown outlet counts as one)."""
     n = len(lead_vectors)
     if n < 2:
         return set()
@@ -103,13 +108,16 @@ def same_event_pairs(
                     continue
                 if days[i] and days[j] and abs((days[i] - days[j]).days) > rules.window_days:
                     continue
+                same_source = outlets is not None and outlets[i] == outlets[j]
+                if same_source and not (days[i] and days[j]) and sims[row, j] < rules.undated_similarity:
+                    continue
                 pairs.add((min(i, j), max(i, j)))
     return pairs
 
 
 def group_stories(
     ids: Sequence[str], texts: Sequence[str], lead_vectors: np.ndarray, published: Sequence[str | None],
-    rules: StoryRules = StoryRules(),
+    rules: StoryRules = StoryRules(), outlets: Sequence[str | None] | None = None,
 ) -> list[str]:
     """A story id per article: the smallest article id of its group, so ids are stable across builds."""
     parent = list(range(len(ids)))
@@ -120,7 +128,8 @@ def group_stories(
             x = parent[x]
         return x
 
-    pairs = near_duplicate_pairs(minhash(texts, rules), rules) | same_event_pairs(lead_vectors, published, rules)
+    pairs = near_duplicate_pairs(minhash(texts, rules), rules)
+    pairs |= same_event_pairs(lead_vectors, published, rules, outlets=outlets)
     for i, j in pairs:
         parent[find(i)] = find(j)
     smallest: dict[int, str] = {}
