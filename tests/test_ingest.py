@@ -390,11 +390,13 @@ def test_entity_expansion_and_external_entities_are_still_refused(tmp_path):
     assert all(reason.startswith("malformed XML") for reason in reasons_by_name(found.skipped).values())
 
 
-def test_a_folder_that_cannot_be_read_is_reported(tmp_path):
+def test_a_folder_that_cannot_be_read_is_reported():
     import tempfile
 
-    # Root reads every folder, so as root the listing runs in a child that has given up root for "nobody".
+    # Root reads every folder, so as root the listing runs in a child that has given up root for "nobody";
+    # under /tmp, as pytest's own folders are root's alone.
     base = Path(tempfile.mkdtemp(prefix="semsearch-perm-", dir="/tmp"))
+    reader, writer = os.pipe()
     try:
         (base / "open").mkdir()
         (base / "open" / "story.txt").write_text("Story\n\nThe mayor opened the new bridge on Friday morning.")
@@ -404,28 +406,34 @@ def test_a_folder_that_cannot_be_read_is_reported(tmp_path):
         (base / "open").chmod(0o755)
         (base / "open" / "story.txt").chmod(0o644)
         (base / "locked").chmod(0o000)
-        read_raw([base / "open"], Settings())  # loads every module a read needs: nobody cannot read root's files
-        reader, writer = os.pipe()
+        settings = Settings()  # made here: the child could not read a settings file of root's
+        read_raw([base / "open"], settings)  # loads every module a read needs: nobody cannot read root's files
         pid = os.fork() if os.geteuid() == 0 else None
-        if pid == 0:  # the child: list as nobody, send what it found, leave at once
+        if pid == 0:  # the child: list as nobody, send what it found (or what went wrong), leave at once
             try:
                 os.setgid(65534)
                 os.setuid(65534)
-                docs, skipped = read_raw([base], Settings())
-                os.write(writer, json.dumps([[d.source for d in docs], [[s.source, s.reason] for s in skipped]]).encode())
+                docs, skipped = read_raw([base], settings)
+                found = [[d.source for d in docs], [[s.source, s.reason] for s in skipped]]
+            except BaseException as exc:  # noqa: BLE001 - reported to the parent, which fails the test
+                found = f"{type(exc).__name__}: {exc}"
             finally:
+                os.write(writer, json.dumps(found).encode())
                 os._exit(0)
         if pid is None:
-            docs, skipped = read_raw([base], Settings())
+            docs, skipped = read_raw([base], settings)
             found = [[d.source for d in docs], [[s.source, s.reason] for s in skipped]]
         else:
+            os.close(writer)  # so the read below ends if the child wrote nothing
+            writer = None
             os.waitpid(pid, 0)
-            found = json.loads(os.read(reader, 1 << 16))
+            found = json.loads(os.read(reader, 1 << 16) or b'"the child sent nothing"')
         assert found == [[str(base / "open" / "story.txt")],
                          [[str(base / "locked"), "folder cannot be read: Permission denied"]]]
     finally:
         os.close(reader)
-        os.close(writer)
+        if writer is not None:
+            os.close(writer)
         (base / "locked").chmod(0o755)
         shutil.rmtree(base)
 
