@@ -72,8 +72,8 @@ def search_post(engine: EngineDep, request: SearchIn) -> JSONResponse:
 
 def search_options(request: SearchIn) -> dict:
     """Engine keyword arguments (all but the question and `summary`) from validated parameters."""
-    filters = Filters(  # an empty value ("outlet=") is no condition, as on the search page
-        outlets=tuple(o for o in request.outlet if o), places=tuple(p for p in request.place if p),
+    filters = Filters(
+        outlets=tuple(request.outlet), places=tuple(request.place),
         since=request.since.isoformat() if request.since else None,
         until=request.until.isoformat() if request.until else None,
     )

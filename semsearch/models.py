@@ -54,15 +54,19 @@ class Filters:
     until: str | None = None
 
     def __post_init__(self) -> None:
+        # An empty value (a form's blank "outlet=") is no condition, however the filter came in.
+        object.__setattr__(self, "outlets", tuple(o for o in self.outlets if o))
+        object.__setattr__(self, "places", tuple(p for p in self.places if p))
         for name in ("since", "until"):
             value = getattr(self, name)
-            if value is not None and not _ISO_DATE.match(value):
+            if value is None:
+                continue
+            if not _ISO_DATE.match(value):
                 raise ValueError(f"{name} must be a date YYYY-MM-DD")
-            if value is not None:
-                try:
-                    date.fromisoformat(value[:10])
-                except ValueError:
-                    raise ValueError(f"{name} is not a day of the calendar: {value[:10]}") from None
+            try:
+                date.fromisoformat(value[:10])
+            except ValueError:
+                raise ValueError(f"{name} is not a day of the calendar: {value[:10]}") from None
 
     @property
     def active(self) -> bool:
