@@ -25,8 +25,9 @@ import numpy as np
 
 from .config import Settings
 from .models import Brief, BriefSentence, Citation, Source
-from .retrieval import Retrieval, query_terms
-from .sentences import FUNCTION_WORDS, word_ids
+from .retrieval import Retrieval
+from .sentences import word_ids
+from .text import FUNCTION_WORDS, question_words
 from .store import ArticleMeta, Index, SentenceFacts
 
 NOTHING_RETRIEVED = "Nothing in the archive matches this question closely enough to summarize."
@@ -138,7 +139,7 @@ def summarize_articles(
     """A brief of whole given articles (the single-document evaluation uses one)."""
     ids = index.sentence_ids_of(list(article_ids))
     rank = {a: i for i, a in enumerate(article_ids)}
-    return _brief(index, ids, rank, query_vector, query_terms(question), options)
+    return _brief(index, ids, rank, query_vector, question_words(question), options)
 
 
 def _brief(

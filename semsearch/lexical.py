@@ -1,4 +1,4 @@
-"""BM25 over chunk text: the analyzer, an inverted index written once per version, exact top-k by MaxScore.
+"""BM25 over chunk text: an inverted index written once per version, exact top-k by MaxScore.
 
 SQLite's FTS5 computes BM25 for every chunk a query matches, and a question's common words match a
 quarter or more of an archive: a second per query at a million chunks. Here each posting's share of
@@ -18,16 +18,15 @@ Files in a version folder::
 from __future__ import annotations
 
 import contextlib
-import re
 import sqlite3
 import threading
-import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import Stemmer
+
+from .text import Stems
 
 LEXICON_DB = "lexicon.sqlite"
 POSTINGS = "postings.i32"
@@ -41,66 +40,13 @@ TOP_LIST = 256
 SEED_TERMS = 3  # terms whose top lists seed the k-th score
 # Below this many allowed chunks a filtered query scores them all directly instead of pruning.
 DIRECT_SCORING = 20_000
-_WORD = re.compile(r"[^\W_]+")
-_MEMO_LIMIT = 200_000  # words, each at most _MEMO_WORD characters: a few tens of MB at most
-_MEMO_WORD = 40
-
-
-def _fold(word: str) -> str:
-    """A word without its accents ("café" → "cafe"), as FTS5's unicode61 tokenizer folds them."""
-    return "".join(c for c in unicodedata.normalize("NFKD", word) if not unicodedata.combining(c))
-
-
-class Analyzer:
-    """Words lower-cased, accent-folded and Porter-stemmed: the same terms at build and at query time."""
-
-    def __init__(self) -> None:
-        self._stemmer = Stemmer.Stemmer("porter")
-        self._memo: dict[str, str] = {}
-        self._lock = threading.Lock()  # a PyStemmer object is not safe to share between threads
-
-    def stem(self, word: str) -> str:
-        """The index term of one lower-cased word."""
-        term = self._memo.get(word)
-        if term is None:
-            with self._lock:
-                term = self._stemmer.stemWord(word if word.isascii() else _fold(word))
-            if len(word) <= _MEMO_WORD and len(self._memo) < _MEMO_LIMIT:
-                self._memo[word] = term
-        return term
-
-    def terms(self, text: str) -> list[str]:
-        """Index terms of a text, in order."""
-        memo, stem = self._memo, self.stem
-        # Words are found before lower-casing, which can change a word's letters ("İ" → "i" + a dot).
-        return [memo.get(w) or stem(w) for w in map(str.lower, _WORD.findall(text))]
-
-    def searchable(self, text: str) -> list[str]:
-        """The index terms of a text that are indexed and searched: all but empty ones."""
-        # Porter stems a lone "s" (a possessive's) to nothing; as a term it would match every "'s". It still
-        # counts towards a chunk's length, as in FTS5.
-        return [t for t in self.terms(text) if t]
-
-    def marks(self, text: str, terms: Iterable[str]) -> list[tuple[int, int]]:
-        """(start, end) of each word of a text whose index term is one of the given terms."""
-        wanted = set(terms) - {""}
-        if not wanted:
-            return []
-        # Stemming is a dictionary lookup for any word seen before; a regular expression of the terms'
-        # prefixes cost more to compile (0.2-0.4 ms per query) than this saved.
-        memo, stem = self._memo, self.stem
-        return [(m.start(), m.end()) for m in _WORD.finditer(text)
-                if (memo.get(w := m.group().lower()) or stem(w)) in wanted]
-
-
-ANALYZER = Analyzer()  # the query side's; each writer has its own, so a build's words do not stay in memory
 
 
 class LexiconWriter:
     """Collects chunk texts in id order and writes the inverted index of a version."""
 
     def __init__(self) -> None:
-        self._analyzer = Analyzer()
+        self._stems = Stems()
         self._vocabulary: dict[str, int] = {}
         self._term_ids: list[np.ndarray] = []
         self._tfs: list[np.ndarray] = []
@@ -113,7 +59,7 @@ class LexiconWriter:
         codes: list[int] = []
         kept: list[int] = []  # indexed terms per chunk
         for text in texts:
-            terms = self._analyzer.terms(text)
+            terms = self._stems.terms(text)
             self._lengths.append(len(terms))  # every word, as FTS5 counts a document's length
             before = len(codes)
             codes.extend(vocabulary.setdefault(t, len(vocabulary)) for t in terms if t)

@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import math
-import re
 from dataclasses import dataclass, field, fields, is_dataclass
-from datetime import date
 from functools import cache
 
-
-_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+from .text import checked_day, day_number
 
 
 @cache
@@ -59,14 +56,8 @@ class Filters:
         object.__setattr__(self, "places", tuple(p for p in self.places if p))
         for name in ("since", "until"):
             value = getattr(self, name)
-            if value is None:
-                continue
-            if not _ISO_DATE.match(value):
-                raise ValueError(f"{name} must be a date YYYY-MM-DD")
-            try:
-                date.fromisoformat(value[:10])
-            except ValueError:
-                raise ValueError(f"{name} is not a day of the calendar: {value[:10]}") from None
+            if value is not None:
+                checked_day(name, value)
 
     @property
     def active(self) -> bool:
@@ -96,7 +87,7 @@ class Filters:
         """since/until as YYYYMMDD integers (0 and 99999999 when open), or None when no date condition is set."""
         if not (self.since or self.until):
             return None
-        return (int((self.since or "0000-00-00").replace("-", "")), int((self.until or "9999-99-99").replace("-", "")))
+        return (day_number(self.since), day_number(self.until) if self.until else 99_999_999)
 
 
 @dataclass(frozen=True, slots=True)

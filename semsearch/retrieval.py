@@ -13,13 +13,12 @@ import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
-from datetime import date
 from typing import Literal
 
 import numpy as np
 
 from .embedding import Embedder
-from .lexical import ANALYZER
+from .text import QUERY_STEMS, calendar_day, question_words, words
 from .models import AlsoReported, Filters, Hit
 from .store import Index, ranges
 
@@ -29,9 +28,7 @@ MODES: tuple[str, ...] = ("dense", "lexical", "hybrid")
 SNIPPET_JOINER = " … "
 PHRASE_SCAN_LIMIT = 6400  # chunks holding a phrase's words checked for the phrase itself, at most
 MAX_DEPTH = 6400  # seeds a leg may be asked for when long articles crowd the first ask (see Retriever._ranked)
-_TERM = re.compile(r"\w+", re.UNICODE)
 _PHRASE = re.compile(r'"([^"]+)"')
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 # A query's model pass and vector search run here while the asking thread runs the BM25 leg. Both release
 # the GIL, so on two cores a query waits for the longer leg, not the sum: at a million chunks the two legs
 # took 9.4 ms instead of 12.8 (p50 over 200 questions, docs/benchmarks.md).
@@ -49,11 +46,6 @@ def _new_dense_leg_pool() -> None:
 
 _DENSE_LEG = _dense_leg_pool()
 os.register_at_fork(after_in_child=_new_dense_leg_pool)
-_STOPWORDS = frozenset(
-    "a an and are as at be by did do does for from has have how in is it its of on or say said says that the "
-    "their them they this to was were what when where which who why will with would about after".split()
-)
-
 
 @dataclass(frozen=True, slots=True)
 class Params:
@@ -108,14 +100,11 @@ class Retrieval:
     embed_ms: float = 0.0  # the query's model pass (it runs beside the BM25 leg)
 
 
-def query_terms(query: str) -> list[str]:
-    """Content words of a query, lower-cased, stopwords dropped."""
-    return [t for t in (m.lower() for m in _TERM.findall(query)) if t not in _STOPWORDS]
 
 
 def query_phrases(query: str) -> list[str]:
     """The quoted phrases of a query, as lower-cased words joined by single spaces."""
-    return [p for p in (" ".join(_TERM.findall(q)).lower() for q in _PHRASE.findall(query)) if p]
+    return [p for p in (" ".join(words(q)) for q in _PHRASE.findall(query)) if p]
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,16 +125,17 @@ class LexicalQuery:
 def lexical_query(query: str) -> LexicalQuery:
     """The BM25 side of a query: quoted phrases' words must all occur, other content words are OR-ed."""
     phrases = query_phrases(query)
-    required = list(dict.fromkeys(t for p in phrases for t in ANALYZER.searchable(p)))
-    # query_terms keeps "covid_19" whole; the index splits words at underscores.
-    terms = list(dict.fromkeys(t for w in query_terms(_PHRASE.sub(" ", query)) for t in ANALYZER.searchable(w)))
-    marked = list(dict.fromkeys(terms + [t for p in phrases for w in query_terms(p) for t in ANALYZER.searchable(w)]))
+    required = list(dict.fromkeys(t for p in phrases for t in QUERY_STEMS.searchable(p)))
+    loose = question_words(_PHRASE.sub(" ", query))
+    terms = list(dict.fromkeys(QUERY_STEMS.searchable(" ".join(loose))))
+    quoted = [w for p in phrases for w in question_words(p)]
+    marked = list(dict.fromkeys(terms + QUERY_STEMS.searchable(" ".join(quoted))))
     return LexicalQuery(terms, required, phrases, marked)
 
 
 def contains_phrase(text: str, phrase: str) -> bool:
     """Whether the words of a phrase occur literally and consecutively in text (case and spacing aside)."""
-    return f" {phrase} " in " " + " ".join(_TERM.findall(text)).lower() + " "
+    return f" {phrase} " in " " + " ".join(words(text)) + " "
 
 
 def rrf(rankings: Sequence[np.ndarray], k: int) -> np.ndarray:
@@ -175,15 +165,11 @@ def recency_scores(published: Sequence[str | None], newest: str | None, half_lif
     """1 for the newest dated article in the index, halving every half-life before it; 0 when undated."""
     if newest is None:
         return np.zeros(len(published))
-    end = date.fromisoformat(newest)
-    out = []
-    for value in published:
-        if value and _DATE.match(value[:10]):
-            age = max((end - date.fromisoformat(value[:10])).days, 0)
-            out.append(0.5 ** (age / half_life_days))
-        else:
-            out.append(0.0)
-    return np.asarray(out)
+    end = calendar_day(newest)
+    if end is None:
+        return np.zeros(len(published))
+    days = [calendar_day(value) for value in published]
+    return np.asarray([0.5 ** (max((end - day).days, 0) / half_life_days) if day else 0.0 for day in days])
 
 
 def _tiers(n: int, base: int) -> np.ndarray:
@@ -221,7 +207,7 @@ class Retriever:
         eligible = np.flatnonzero(owner_rank < len(order))
         eligible = eligible[np.lexsort((-evidence.chunk_cosines[eligible], owner_rank[eligible]))]
         top = self._one_per_story(evidence, scores, order, k + offset)
-        return Retrieval(self._hits(top, evidence), evidence.chunk_ids[eligible], evidence.vector, query_terms(query),
+        return Retrieval(self._hits(top, evidence), evidence.chunk_ids[eligible], evidence.vector, question_words(query),
                          evidence.embed_ms)
 
     def _one_per_story(self, evidence: Evidence, scores: np.ndarray, order: np.ndarray, k: int) -> list[tuple[str, float]]:
@@ -406,7 +392,7 @@ class Retriever:
         for article_id, score in top:
             meta, text = metas[article_id], texts[article_id]
             spans = [spans_of[i] for i in best[article_id]]
-            marked = [(s + a, s + b) for s, e in spans for a, b in ANALYZER.marks(text[s:e], evidence.marked)]
+            marked = [(s + a, s + b) for s, e in spans for a, b in QUERY_STEMS.marks(text[s:e], evidence.marked)]
             hits.append(Hit(
                 article_id=article_id, title=meta.title, outlet=meta.outlet, published=meta.published,
                 url=meta.url, score=score, snippet=SNIPPET_JOINER.join(text[s:e] for s, e in spans), highlights=spans,

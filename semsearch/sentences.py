@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .text import content_words
+
 # A sentence opening like this leans on the one before it ("He added ...", "But ...", "This ...").
 _ANTECEDENT_OPENER = re.compile(
     r"^[\"“‘']?(?:he|she|it|its|they|them|their|his|her|hers|this|that|these|those|but|and|or|so|yet|also|"
@@ -62,27 +64,6 @@ _ENDS_LIKE_A_SENTENCE = re.compile(r"[.!]['\"”’)\]]*$")
 # Words are kept as 24-bit hashes (crc32, the same in every process): two of a brief's few thousand
 # words rarely share one.
 _WORD_MASK = (1 << 24) - 1
-_WORD = re.compile(r"\w+")
-# What a sentence is about is in its other words: these (and the pieces of "it's", "we'll") only hold it
-# together. Reporting verbs are not among them: "said" ties a story's attributed statements together, and
-# dropping it too cost 0.012 ROUGE-2 F1 on the BBC tune half (docs/benchmarks.md).
-FUNCTION_WORDS = frozenset(
-    "a about above across after afterwards again against ago all almost along already also although always "
-    "am among amongst an and another any anyone anything anyway anywhere are around as at away b be became "
-    "because become becomes been before being below beside besides between beyond both but by c can cannot "
-    "could d did do does doing done down during e each either else elsewhere enough etc even ever every everyone "
-    "everything f few for former formerly from further g get gets getting got h had has have having he her "
-    "here hers herself him himself his how however i if in indeed into is it its itself j just k l last later "
-    "latter least less ll m many may me meanwhile might more moreover most mostly much must my myself n neither "
-    "never nevertheless next no nobody none nor not nothing now nowhere o of off often on once one only onto "
-    "or other others otherwise our ours ourselves out over own p per perhaps q quite r rather re s same several "
-    "shall she should since so some somehow someone something sometimes still such t than that the their theirs "
-    "them themselves then there thereby therefore these they this those though through throughout thus to together "
-    "too toward towards u under unless until up upon us v ve very via w was we well were what whatever when "
-    "whenever where whereas whether which while who whoever whom whose why will with within without would x "
-    "y yet you your yours yourself yourselves z two three four five six seven eight nine ten"
-    .split()
-)
 
 _FIGURE = re.compile(r"\d[\d,.]*\d|\d")
 
@@ -120,11 +101,6 @@ def leading_pronoun(text: str) -> str:
         return ""
     word = match.group(1).lower()
     return _PRONOUN_CLASS.get(word, word)
-
-
-def content_words(text: str) -> set[str]:
-    """The distinct lower-cased words of a text that are not function words."""
-    return {w for w in (m.lower() for m in _WORD.findall(text)) if w not in FUNCTION_WORDS}
 
 
 def word_ids(words: Iterable[str]) -> np.ndarray:

@@ -11,14 +11,13 @@ Groups are the connected components of either kind of pair.
 from __future__ import annotations
 
 import hashlib
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
 
 import numpy as np
 
-_WORD = re.compile(r"\w+")
+from .text import calendar_day, words
+
 _PRIME = (1 << 61) - 1
 
 
@@ -39,8 +38,8 @@ class StoryRules:
 
 def shingles(text: str, n: int) -> np.ndarray:
     """Hashes of the word n-grams of a text."""
-    words = [w.lower() for w in _WORD.findall(text)]
-    grams = {" ".join(words[i : i + n]) for i in range(max(1, len(words) - n + 1))}
+    tokens = words(text)
+    grams = {" ".join(tokens[i : i + n]) for i in range(max(1, len(tokens) - n + 1))}
     return np.array(
         [int.from_bytes(hashlib.blake2b(g.encode(), digest_size=8).digest(), "little") >> 3 for g in grams],
         dtype=np.uint64,
@@ -79,14 +78,6 @@ def near_duplicate_pairs(signatures: np.ndarray, rules: StoryRules) -> set[tuple
     }
 
 
-def _day(published: str | None) -> date | None:
-    """A full date, or None when the year (or the whole date) is unknown."""
-    try:
-        return date.fromisoformat(published) if published and not published.startswith("--") else None
-    except ValueError:
-        return None
-
-
 def same_event_pairs(
     lead_vectors: np.ndarray, published: Sequence[str | None], rules: StoryRules, neighbours: int = 20,
     outlets: Sequence[str | None] | None = None,
@@ -96,7 +87,7 @@ def same_event_pairs(
     n = len(lead_vectors)
     if n < 2:
         return set()
-    days = [_day(p) for p in published]
+    days = [calendar_day(p) for p in published]
     pairs = set()
     for start in range(0, n, 1024):  # blocks keep the similarity matrix small at archive scale
         sims = lead_vectors[start : start + 1024] @ lead_vectors.T

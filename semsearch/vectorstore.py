@@ -24,6 +24,7 @@ import faiss
 import numpy as np
 
 from .models import Filters
+from .text import day_number
 
 log = logging.getLogger(__name__)
 
@@ -63,8 +64,7 @@ class ChunkFacts:
     @property
     def day(self) -> int:
         """The publication day as YYYYMMDD, or 0 when there is no full date."""
-        value = (self.published or "")[:10]
-        return int(value.replace("-", "")) if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value) else 0
+        return day_number(self.published)
 
 
 class VectorStore(ABC):

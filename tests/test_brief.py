@@ -11,7 +11,8 @@ from semsearch.config import Settings
 from semsearch.embedding import get_embedder
 from semsearch.engine import Engine
 from semsearch.models import Article
-from semsearch.sentences import content_words, leading_pronoun, needs_antecedent, usable
+from semsearch.sentences import leading_pronoun, needs_antecedent, usable
+from semsearch.text import content_words
 from semsearch.store import Index
 from semsearch.embedding import MODEL_NAME
 

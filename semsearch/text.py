@@ -1,0 +1,138 @@
+"""Words, stems, stopwords and dates: the text primitives every stage shares.
+
+Ranking, the brief, stories and the index must agree on what a word is, or a query's terms stop matching
+the terms stored at build time. So each primitive is defined once, here.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import unicodedata
+from collections.abc import Iterable
+from datetime import date
+
+import Stemmer
+
+# A word is a run of letters and digits; an underscore splits words ("covid_19" is "covid" and "19").
+WORD = re.compile(r"[^\W_]+")
+
+# What a sentence is about is in its other words: these (and the pieces of "it's", "we'll") only hold it
+# together. Reporting verbs are not among them: "said" ties a story's attributed statements together, and
+# dropping it too made BBC briefs worse.
+FUNCTION_WORDS = frozenset(
+    "a about above across after afterwards again against ago all almost along already also although always "
+    "am among amongst an and another any anyone anything anyway anywhere are around as at away b be became "
+    "because become becomes been before being below beside besides between beyond both but by c can cannot "
+    "could d did do does doing done down during e each either else elsewhere enough etc even ever every everyone "
+    "everything f few for former formerly from further g get gets getting got h had has have having he her "
+    "here hers herself him himself his how however i if in indeed into is it its itself j just k l last later "
+    "latter least less ll m many may me meanwhile might more moreover most mostly much must my myself n neither "
+    "never nevertheless next no nobody none nor not nothing now nowhere o of off often on once one only onto "
+    "or other others otherwise our ours ourselves out over own p per perhaps q quite r rather re s same several "
+    "shall she should since so some somehow someone something sometimes still such t than that the their theirs "
+    "them themselves then there thereby therefore these they this those though through throughout thus to together "
+    "too toward towards u under unless until up upon us v ve very via w was we well were what whatever when "
+    "whenever where whereas whether which while who whoever whom whose why will with within without would x "
+    "y yet you your yours yourself yourselves z two three four five six seven eight nine ten".split()
+)
+
+# The glue of a question, dropped before its words become BM25 terms. Short on purpose: BM25's idf already
+# discounts common words, and a longer list (FUNCTION_WORDS) drops words like "last" or "one" that questions
+# mean. Reporting verbs are here, unlike in FUNCTION_WORDS: "what did X say" asks about X, not about saying.
+QUESTION_STOPWORDS = frozenset(
+    "a an and are as at be by did do does for from has have how in is it its of on or say said says that the "
+    "their them they this to was were what when where which who why will with would about after".split()
+)
+
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+_MEMO_LIMIT = 200_000  # stems remembered, each of a word of at most _MEMO_WORD characters
+_MEMO_WORD = 40
+
+
+def words(text: str) -> list[str]:
+    """The words of a text, lower-cased, in order."""
+    # Found before lower-casing, which can change a word's letters ("İ" → "i" + a dot).
+    return [w.lower() for w in WORD.findall(text)]
+
+
+def content_words(text: str) -> set[str]:
+    """The distinct lower-cased words of a text that are not function words."""
+    return {w for w in words(text) if w not in FUNCTION_WORDS}
+
+
+def question_words(question: str) -> list[str]:
+    """The words of a question that carry its meaning, lower-cased, in order."""
+    return [w for w in words(question) if w not in QUESTION_STOPWORDS]
+
+
+def fold_accents(word: str) -> str:
+    """A word without its accents ("café" → "cafe"), as FTS5's unicode61 tokenizer folds them."""
+    return "".join(c for c in unicodedata.normalize("NFKD", word) if not unicodedata.combining(c))
+
+
+class Stems:
+    """Words lower-cased, accent-folded and Porter-stemmed: the same terms at build and at query time."""
+
+    def __init__(self) -> None:
+        self._stemmer = Stemmer.Stemmer("porter")
+        self._memo: dict[str, str] = {}
+        self._lock = threading.Lock()  # a PyStemmer object is not safe to share between threads
+
+    def stem(self, word: str) -> str:
+        """The term of one lower-cased word."""
+        term = self._memo.get(word)
+        if term is None:
+            with self._lock:
+                term = self._stemmer.stemWord(word if word.isascii() else fold_accents(word))
+            if len(word) <= _MEMO_WORD and len(self._memo) < _MEMO_LIMIT:
+                self._memo[word] = term
+        return term
+
+    def terms(self, text: str) -> list[str]:
+        """The terms of a text, in order, one per word."""
+        memo, stem = self._memo, self.stem
+        return [memo.get(w) or stem(w) for w in words(text)]
+
+    def searchable(self, text: str) -> list[str]:
+        """The terms of a text that are indexed and searched: all but empty ones."""
+        # Porter stems a lone "s" (a possessive's) to nothing; as a term it would match every "'s".
+        return [t for t in self.terms(text) if t]
+
+    def marks(self, text: str, terms: Iterable[str]) -> list[tuple[int, int]]:
+        """(start, end) of each word of a text whose term is one of the given terms."""
+        wanted = set(terms) - {""}
+        if not wanted:
+            return []
+        memo, stem = self._memo, self.stem
+        return [(m.start(), m.end()) for m in WORD.finditer(text)
+                if (memo.get(w := m.group().lower()) or stem(w)) in wanted]
+
+
+def calendar_day(value: str | None) -> date | None:
+    """The day a 'YYYY-MM-DD…' value names, or None when it names no full day (undated, '--MM-DD', invalid)."""
+    if not value or not _ISO_DAY.fullmatch(value[:10]):
+        return None
+    try:
+        return date.fromisoformat(value[:10])
+    except ValueError:
+        return None
+
+
+def day_number(value: str | None) -> int:
+    """A full date as the integer YYYYMMDD (comparable, storable in an int column), or 0 when there is none."""
+    day = calendar_day(value)
+    return day.year * 10_000 + day.month * 100 + day.day if day else 0
+
+
+def checked_day(name: str, value: str) -> str:
+    """A 'YYYY-MM-DD' value as given, or a ValueError naming the field and what is wrong with it."""
+    if not _ISO_DAY.fullmatch(value):
+        raise ValueError(f"{name} must be a date YYYY-MM-DD")
+    if calendar_day(value) is None:
+        raise ValueError(f"{name} is not a day of the calendar: {value}")
+    return value
+
+
+# The query side's stems; each index writer has its own, so a build's words do not stay in memory.
+QUERY_STEMS = Stems()
