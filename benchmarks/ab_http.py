@@ -1,6 +1,6 @@
 """Paired A/B of two semsearch servers over HTTP: the same questions to both, one side after the other.
 
-Usage: python benchmarks/ab_http.py --index /work/cache/scale/1m --a /path/to/old/checkout [--b .]
+Usage: python benchmarks/ab_http.py --index HOME --a OLD_CHECKOUT [--b .]
        [--a-env KEY=VALUE ...] [--b-env KEY=VALUE ...] [--clients 1] [--requests 200] [--summary true|false]
 
 This machine's speed drifts by a third within minutes, more than most single changes are worth, so two

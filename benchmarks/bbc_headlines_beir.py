@@ -1,8 +1,8 @@
 """Turn the BBC News corpus into a BEIR folder: each headline is a query whose only relevant document is
 its own article body (the headline is removed from the corpus, so the title cannot match itself).
 
-    python benchmarks/bbc_headlines_beir.py "/work/shared/data/bbc/BBC News Summary/News Articles" /tmp/bbc-beir
-    SEMSEARCH_CACHE_DIR=/work/cache/semsearch semsearch eval retrieval --beir /tmp/bbc-beir
+    python benchmarks/bbc_headlines_beir.py "DATA/bbc/BBC News Summary/News Articles" OUT/bbc-beir --per-category 60
+    SEMSEARCH_CACHE_DIR=CACHE semsearch eval retrieval --beir OUT/bbc-beir
 """
 
 from __future__ import annotations

@@ -1,7 +1,6 @@
 """Build a kept index of a BEIR corpus (optionally only its first N documents), with docids.json beside it.
 
-    SEMSEARCH_CACHE_DIR=/work/cache/semsearch python benchmarks/beir_index.py /work/shared/data/scifact \
-        /work/cache/scifact1000 --limit 1000
+    SEMSEARCH_CACHE_DIR=CACHE python benchmarks/beir_index.py DATA/scifact HOMES/scifact1000 --limit 1000
 
 The home then serves `benchmarks/beir_kept_index.py` (re-scoring without rebuilding) and is the source
 that `benchmarks/scale_index.py` replicates into archive-scale homes.

@@ -1,7 +1,7 @@
 """`eval retrieval` over an index kept by benchmarks/sweep_retrieval.py, so a split can be re-scored
 without rebuilding: same metrics, same code path (Retriever.rank), default parameters.
 
-    python benchmarks/beir_kept_index.py /work/shared/data/scifact /work/cache/scifact-index --split test
+    python benchmarks/beir_kept_index.py DATA/scifact HOMES/scifact-index --split test [--modes hybrid]
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Build throughput against the raw encode rate of the same texts, and an unchanged rebuild against a full one.
 
-Usage: python benchmarks/build_throughput.py SOURCE [SOURCE ...]
+Usage: python benchmarks/build_throughput.py SOURCE [SOURCE ...]    (e.g. index/sample)
 
 1. A full build of the sources into a fresh index with an empty embedding cache (model already loaded).
 2. The raw rate: the same chunk and sentence texts that build embedded, encoded directly by the model.
@@ -10,7 +10,7 @@ Prints chunks/s and sentences/s, the share of build time spent outside the model
 
 from __future__ import annotations
 
-import sys
+import argparse
 import tempfile
 import time
 from pathlib import Path
@@ -49,4 +49,6 @@ def main(sources: list[str]) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("sources", nargs="+", help="files or folders to build from (e.g. index/sample)")
+    main(parser.parse_args().sources)

@@ -1,6 +1,6 @@
 """How many real body sentences does cleaning drop? Runs the ingest stage on a folder of clean articles.
 
-Usage: python benchmarks/cleaning_false_drops.py "../shared/data/bbc/BBC News Summary/News Articles"
+Usage: python benchmarks/cleaning_false_drops.py "DATA/bbc/BBC News Summary/News Articles"
 
 Every file is a headline line followed by body paragraphs, so every sentence of the body must
 survive cleaning. Prints the count of dropped sentences and the first few examples.
@@ -8,7 +8,7 @@ survive cleaning. Prints the count of dropped sentences and the first few exampl
 
 from __future__ import annotations
 
-import sys
+import argparse
 import time
 from pathlib import Path
 
@@ -48,4 +48,6 @@ def main(folder: Path) -> None:
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1]))
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("folder", type=Path, help="a folder of clean article files (headline line, then body)")
+    main(parser.parse_args().folder)

@@ -1,6 +1,6 @@
 """Recall@10 of an index home's served FAISS index against exact inner-product search, with per-query latency.
 
-Usage: python benchmarks/hnsw_recall.py --index /work/cache/scale/1m [--ef 16,32,64,128,256] [--queries 300]
+Usage: python benchmarks/hnsw_recall.py --index HOMES/1m --scifact DATA/scifact [--ef 16,32,64,128,256] [--queries 300]
        [--threads 1]
 
 Queries are real: the SciFact test questions embedded with the project's model (SEMSEARCH_EMBED_BACKEND).
@@ -26,14 +26,13 @@ import numpy as np
 
 from semsearch.embedding import get_embedder
 
-SCIFACT = Path("/work/shared/data/scifact")
 DEPTH = 100  # Params.depth: the dense leg's candidate count
 
 
-def query_texts() -> list[str]:
+def query_texts(scifact: Path) -> list[str]:
     """The judged SciFact test questions."""
-    judged = {line.split("\t")[0] for line in (SCIFACT / "qrels" / "test.tsv").read_text().splitlines()[1:]}
-    rows = [json.loads(line) for line in (SCIFACT / "queries.jsonl").read_text().splitlines() if line.strip()]
+    judged = {line.split("\t")[0] for line in (scifact / "qrels" / "test.tsv").read_text().splitlines()[1:]}
+    rows = [json.loads(line) for line in (scifact / "queries.jsonl").read_text().splitlines() if line.strip()]
     return [r["text"] for r in rows if str(r["_id"]) in judged]
 
 
@@ -79,6 +78,7 @@ def p(ms: list[float], q: float) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--index", type=Path, required=True)
+    parser.add_argument("--scifact", type=Path, required=True, help="the SciFact BEIR folder (its test questions)")
     parser.add_argument("--ef", default="16,32,64,128,256")
     parser.add_argument("--queries", type=int, default=300, help="how many of the SciFact test questions")
     parser.add_argument("--threads", type=int, default=1, help="FAISS OpenMP threads for the timed searches")
@@ -87,7 +87,7 @@ def main() -> None:
     manifest = json.loads((version / "manifest.json").read_text())
     entry = manifest.get("vectors") or manifest["faiss"]
     index = faiss.read_index(str(version / "chunks.faiss"))
-    texts = query_texts()[: args.queries]
+    texts = query_texts(args.scifact)[: args.queries]
     queries = get_embedder().encode(texts, batch_size=32)
     vectors = index.reconstruct_n(0, index.ntotal)
     exact = faiss.IndexFlatIP(index.d)

@@ -3,7 +3,7 @@
 The IVF is built by the product's own code (`FaissStore.create` → `add` → `publish`) from the chunk
 vectors of an existing index home, so the numbers are those a build of that size would serve::
 
-    python benchmarks/ivf_recall.py /work/cache/scale/1m --out /work/cache/scale/ivf-1m
+    python benchmarks/ivf_recall.py HOMES/1m --out HOMES/ivf-1m --queries DATA/scifact/queries.jsonl
 """
 
 from __future__ import annotations
@@ -22,7 +22,6 @@ from semsearch.embedding import MODEL_NAME, get_embedder
 from semsearch.store import Index
 from semsearch.vectorstore import FaissStore, VectorConfig
 
-SCIFACT_QUERIES = Path("/work/shared/data/scifact/queries.jsonl")
 
 
 def main() -> None:
@@ -30,7 +29,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("index", type=Path, help="an index home whose chunk vectors to use")
     parser.add_argument("--out", type=Path, required=True, help="scratch folder for the IVF file")
-    parser.add_argument("--queries", type=Path, default=SCIFACT_QUERIES, help="BEIR queries.jsonl")
+    parser.add_argument("--queries", type=Path, required=True, help="a BEIR queries.jsonl (SciFact's)")
     parser.add_argument("--n-queries", type=int, default=100)
     args = parser.parse_args()
 

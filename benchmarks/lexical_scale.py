@@ -1,6 +1,6 @@
 """The BM25 index alone: SciFact quality against FTS5, then build time, size and latency at archive scale.
 
-    python benchmarks/lexical_scale.py /work/shared/data/scifact --chunks 100000,1000000 [--fts5-up-to 100000]
+    python benchmarks/lexical_scale.py DATA/scifact --chunks 100000,1000000 [--fts5-up-to 100000]
 
 Quality first: every real chunk indexed by both engines, each article scored by its best chunk, nDCG@10
 and Recall@100 over SciFact's test questions (no model involved). Then scale: chunks are real SciFact text (title + ~150-word windows of each abstract), replicated with " (r)" after

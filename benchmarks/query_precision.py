@@ -1,6 +1,8 @@
 """Int8 against fp32 query weights: SciFact nDCG@10 of dense search and the time of one query pass.
 
-    SEMSEARCH_CACHE_DIR=/work/cache/semsearch python benchmarks/query_precision.py /work/shared/data/scifact
+    SEMSEARCH_CACHE_DIR=CACHE python benchmarks/query_precision.py DATA/scifact
+
+The document vectors go to the embedding cache in SEMSEARCH_CACHE_DIR (or --cache DIR); one of the two is required.
 
 Every document is embedded once (title and text, the model's 256 tokens) by the fp32 bulk pass, as a
 build stores them; only the questions change precision, so the difference is what the setting
@@ -26,12 +28,16 @@ def main() -> None:
     parser.add_argument("beir", type=Path)
     parser.add_argument("--splits", default="test,train")
     parser.add_argument("--timed", type=int, default=200, help="questions timed per precision")
+    parser.add_argument("--cache", type=Path, default=None, help="embedding cache folder (default: SEMSEARCH_CACHE_DIR)")
     args = parser.parse_args()
     settings = get_settings()
+    cache_dir = args.cache or settings.cache_dir
+    if cache_dir is None:
+        parser.error("set SEMSEARCH_CACHE_DIR or pass --cache DIR")
     embedders = {p: Embedder("onnx", query_precision=p) for p in ("fp32", "int8")}
     first = load_beir(args.beir, "test")
     doc_ids = list(first.corpus)
-    cache = EmbeddingCache((settings.cache_dir or Path("/tmp/semsearch-cache")) / "embeddings.sqlite")
+    cache = EmbeddingCache(Path(cache_dir) / "embeddings.sqlite")
     texts = [f"{title}\n{text}" for title, text in first.corpus.values()]
     started = time.perf_counter()
     docs, fresh = cache.embed(embedders["fp32"], texts, settings.embed_batch_size, progress=True)

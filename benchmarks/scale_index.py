@@ -1,7 +1,7 @@
 """Build an archive-scale index (10k, 100k, 1M chunks) from a real embedded index, replicated with perturbed vectors.
 
-Usage: python benchmarks/scale_index.py --chunks 1000000 --out /work/cache/scale/1m
-       [--source /work/cache/scifact-index] [--noise 0.015] [--stream-articles 20000]
+Usage: python benchmarks/scale_index.py --source HOMES/scifact1000 --chunks 1000000 --out HOMES/1m
+       [--noise 0.015] [--stream-articles 20000]
 
 Replica 0 of every source article is the real article with its real vectors and its own id (so a
 kept index's docids.json still maps it); replica r > 0 gets a new id, "(r)" appended to its title (so
@@ -11,7 +11,7 @@ Every article gets an outlet (one of five) and a published date spread over 2015
 0–3, 4–7, … of one source article form one story reported by different outlets a few days apart.
 Rows stream in through `semsearch.store.IndexWriter.add` in batches, so memory stays bounded at 1M,
 and the result is a normal index home that `semsearch serve` serves; the index type follows
-SEMSEARCH_HNSW_THRESHOLD / SEMSEARCH_HNSW_* as in a real build.
+SEMSEARCH_ANN_THRESHOLD / SEMSEARCH_ANN_INDEX / SEMSEARCH_IVF_* / SEMSEARCH_HNSW_* as in a real build.
 """
 
 from __future__ import annotations
@@ -144,7 +144,7 @@ def peak_rss_gb() -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--source", type=Path, default=Path("/work/cache/scifact-index"))
+    parser.add_argument("--source", type=Path, required=True, help="a kept index home (benchmarks/beir_index.py)")
     parser.add_argument("--chunks", type=int, required=True, help="target chunk count (stops at an article end)")
     parser.add_argument("--out", type=Path, required=True, help="index home to create (keep it outside the repo)")
     parser.add_argument("--noise", type=float, default=0.015, help="Gaussian noise per dimension of replica vectors")

@@ -6,12 +6,10 @@ differs, so `benchmarks/scale_query.py` run on both homes compares the two backe
 Milvus binds every interface, so run the server and everything that talks to it in one private
 network namespace::
 
-    unshare -n sh -c 'ip link set lo up && milvus-server --data /work/cache/scale/milvus-data' &
-    P=$(pgrep -f 'bin/milvus-server' | head -1)
-    nsenter -t $P -n python benchmarks/scale_milvus.py --source /work/cache/scale/100k \\
-        --out /work/cache/scale/100k-milvus
-    nsenter -t $P -n env SEMSEARCH_EMBED_BACKEND=onnx python benchmarks/scale_query.py \\
-        --index /work/cache/scale/100k-milvus
+    unshare -n sh -c 'ip link set lo up && milvus-server --data HOMES/milvus-data' &
+    P=MILVUS_SERVER_PID   # the pid of that milvus-server process
+    nsenter -t $P -n python benchmarks/scale_milvus.py --source HOMES/100k --out HOMES/100k-milvus
+    nsenter -t $P -n python benchmarks/scale_query.py --index HOMES/100k-milvus --scifact DATA/scifact
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Query latency, per-stage breakdown, cold start and memory of `semsearch serve` over one index home.
 
-Usage: SEMSEARCH_EMBED_BACKEND=onnx python benchmarks/scale_query.py --index /work/cache/scale/1m
+Usage: python benchmarks/scale_query.py --index HOMES/1m --scifact DATA/scifact
        [--questions scifact|sample] [--requests 300] [--levels 1,8] [--warmup 10] [--profile]
        [--client stdlib|httpx]
 
@@ -47,7 +47,6 @@ import httpx
 from semsearch.config import get_settings
 
 HERE = Path(__file__).parent
-SCIFACT = Path("/work/shared/data/scifact")
 LEVEL_NAMES = {True: "with brief", False: "no brief (summary=false)"}
 # Index methods on the query path, by the kind of work they do.
 KINDS = {
@@ -68,12 +67,14 @@ KINDS = {
 }
 
 
-def load_questions(kind: str) -> list[str]:
+def load_questions(kind: str, scifact: Path | None) -> list[str]:
     """SciFact test queries (for SciFact-derived indexes) or the sample news questions."""
     if kind == "sample":
         return [q["question"] for q in json.loads((HERE / "sample_questions.json").read_text())]
-    judged = {line.split("\t")[0] for line in (SCIFACT / "qrels" / "test.tsv").read_text().splitlines()[1:]}
-    rows = [json.loads(line) for line in (SCIFACT / "queries.jsonl").read_text().splitlines() if line.strip()]
+    if scifact is None:
+        raise SystemExit("--questions scifact needs --scifact DIR (the SciFact BEIR folder)")
+    judged = {line.split("\t")[0] for line in (scifact / "qrels" / "test.tsv").read_text().splitlines()[1:]}
+    rows = [json.loads(line) for line in (scifact / "queries.jsonl").read_text().splitlines() if line.strip()]
     return [r["text"] for r in rows if str(r["_id"]) in judged]
 
 
@@ -364,6 +365,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--index", type=Path, required=True)
     parser.add_argument("--questions", choices=("scifact", "sample"), default="scifact")
+    parser.add_argument("--scifact", type=Path, default=None, help="the SciFact BEIR folder (for --questions scifact)")
     parser.add_argument("--requests", type=int, default=300,
                         help="requests per level; also how many questions the stage split uses")
     parser.add_argument("--levels", default="1,8")
@@ -373,7 +375,7 @@ def main() -> None:
     parser.add_argument("--client", choices=("stdlib", "httpx"), default="stdlib",
                         help="the HTTP client measuring latency (httpx adds 0.6-1.8 ms of its own per request)")
     args = parser.parse_args()
-    questions = load_questions(args.questions)
+    questions = load_questions(args.questions, args.scifact)
     manifest_path = args.index / "versions" / (args.index / "CURRENT").read_text().strip() / "manifest.json"
     manifest = json.loads(manifest_path.read_text())
     chunks = manifest["counts"]["chunks"]

@@ -8,9 +8,9 @@ Labels list groups of article titles that report one event; every other pair is 
 
 from __future__ import annotations
 
+import argparse
 import itertools
 import json
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -47,6 +47,10 @@ def main(index_dir: Path, labels_path: Path) -> None:
 
 
 if __name__ == "__main__":
-    args = sys.argv[1:]
-    main(Path(args[0]) if args else HERE.parent / "index",
-         Path(args[1]) if len(args) > 1 else HERE / "sample_stories.json")
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("index", type=Path, nargs="?", default=HERE.parent / "index",
+                        help="index home (default: the project's index/)")
+    parser.add_argument("labels", type=Path, nargs="?", default=HERE / "sample_stories.json",
+                        help="labelled groups (default: benchmarks/sample_stories.json)")
+    args = parser.parse_args()
+    main(args.index, args.labels)

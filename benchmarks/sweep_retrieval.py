@@ -1,8 +1,7 @@
 """Choose the fusion parameters on a BEIR split (use train, report on test): the evidence of every query is
 gathered once over a kept index, then every fusion setting is scored from it.
 
-    SEMSEARCH_CACHE_DIR=/work/cache/semsearch python benchmarks/sweep_retrieval.py \
-        /work/shared/data/scifact /work/cache/scifact-index --split train
+    SEMSEARCH_CACHE_DIR=CACHE python benchmarks/sweep_retrieval.py DATA/scifact HOMES/scifact-index --split train
 """
 
 from __future__ import annotations

