@@ -19,9 +19,17 @@ import threading
 import time
 from pathlib import Path
 
-from scale_query import Client, launch, load_questions, percentiles, settle, stop, warm_page_cache
+from scale_query import (
+    Client,
+    launch,
+    load_questions,
+    percentiles,
+    settle,
+    stop,
+    warm_page_cache,
+)
 
-from semsearch.store import current_version
+from semsearch.index import current_version
 
 
 def ask_block(url: str, questions: list[tuple[int, str]], clients: int, summary: str) -> dict[int, float]:

@@ -12,8 +12,8 @@ from pathlib import Path
 
 from semsearch.embedding import MODEL_NAME, get_embedder
 from semsearch.eval_retrieval import load_beir, run_mode
+from semsearch.index import Index
 from semsearch.retrieval import Retriever
-from semsearch.store import Index
 
 
 def main() -> None:

@@ -18,7 +18,7 @@ from pathlib import Path
 from semsearch.build import build, chunk_text_for_embedding
 from semsearch.config import get_settings
 from semsearch.embedding import MODEL_NAME, get_embedder
-from semsearch.store import Index
+from semsearch.index import Index
 
 
 def main(sources: list[str]) -> None:

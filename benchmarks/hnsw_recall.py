@@ -25,6 +25,7 @@ import faiss
 import numpy as np
 
 from semsearch.embedding import get_embedder
+from semsearch.index import Manifest, served_manifest, version_dir
 
 DEPTH = 100  # Params.depth: the dense leg's candidate count
 
@@ -61,13 +62,12 @@ def source_recall(found: np.ndarray, truth: np.ndarray, period: int) -> float:
     return float(np.mean(shares))
 
 
-def source_chunks(manifest: dict) -> int | None:
+def source_chunks(manifest: Manifest) -> int | None:
     """Chunk count of the real index a synthetic home replicates (ids repeat with this period), else None."""
-    if "synthetic" not in manifest:
+    if "synthetic" not in manifest.notes:
         return None
-    home = Path(manifest["synthetic"]["source"])
-    source = json.loads((home / "versions" / (home / "CURRENT").read_text().strip() / "manifest.json").read_text())
-    return source["counts"]["chunks"]
+    source = served_manifest(Path(manifest.notes["synthetic"]["source"]))
+    return source.counts.chunks if source else None
 
 
 def p(ms: list[float], q: float) -> float:
@@ -83,9 +83,11 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=300, help="how many of the SciFact test questions")
     parser.add_argument("--threads", type=int, default=1, help="FAISS OpenMP threads for the timed searches")
     args = parser.parse_args()
-    version = args.index / "versions" / (args.index / "CURRENT").read_text().strip()
-    manifest = json.loads((version / "manifest.json").read_text())
-    entry = manifest.get("vectors") or manifest["faiss"]
+    manifest = served_manifest(args.index)
+    if manifest is None:
+        parser.error(f"no readable index at {args.index}")
+    version = version_dir(args.index, manifest.version)
+    entry = manifest.vectors
     index = faiss.read_index(str(version / "chunks.faiss"))
     texts = query_texts(args.scifact)[: args.queries]
     queries = get_embedder().encode(texts, batch_size=32)

@@ -19,9 +19,8 @@ import faiss
 import numpy as np
 
 from semsearch.embedding import MODEL_NAME, get_embedder
-from semsearch.store import Index
-from semsearch.vectorstore import FaissStore, VectorConfig
-
+from semsearch.index import Index
+from semsearch.index.vectors import FaissStore, VectorConfig
 
 
 def main() -> None:

@@ -25,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
+
 def articles(folder: Path, limit: int) -> list[Path]:
     """Up to limit article files, taken in turn from each subfolder so every category is represented."""
     groups = [sorted(p for p in d.rglob("*.txt")) for d in sorted(folder.iterdir()) if d.is_dir()]
@@ -50,10 +51,10 @@ def run(folder: Path, limit: int, work: Path) -> None:
     os.environ.pop("RAY_ADDRESS", None)
 
     from semsearch.build import build
-    from semsearch.distributed import LocalCluster
     from semsearch.config import get_settings
+    from semsearch.distributed import LocalCluster
     from semsearch.embedding import MODEL_NAME, get_embedder
-    from semsearch.store import Index
+    from semsearch.index import Index
 
     files = articles(folder, limit)
     get_embedder().encode(["warm up"])

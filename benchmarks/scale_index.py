@@ -9,7 +9,7 @@ lexical statistics are not all ties), the same text and sentence/chunk layout, a
 sentence vector plus Gaussian noise of the given standard deviation per dimension, re-normalized.
 Every article gets an outlet (one of five) and a published date spread over 2015–2024; replicas
 0–3, 4–7, … of one source article form one story reported by different outlets a few days apart.
-Rows stream in through `semsearch.store.IndexWriter.add` in batches, so memory stays bounded at 1M,
+Rows stream in through `semsearch.index.IndexWriter.add` in batches, so memory stays bounded at 1M,
 and the result is a normal index home that `semsearch serve` serves; the index type follows
 SEMSEARCH_ANN_THRESHOLD / SEMSEARCH_ANN_INDEX / SEMSEARCH_IVF_* / SEMSEARCH_HNSW_* as in a real build.
 """
@@ -23,7 +23,7 @@ import os
 import resource
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -31,8 +31,8 @@ import numpy as np
 
 from semsearch.config import get_settings
 from semsearch.embedding import DIMENSION, MODEL_NAME
+from semsearch.index import Index, IndexWriter, VectorConfig, version_dir
 from semsearch.models import Article, Chunk, Span
-from semsearch.store import Index, IndexWriter, vector_config
 
 OUTLETS = ("Northern Wire", "Harbor Times", "City Ledger", "Valley Post", "Coast Herald")
 STORY_SIZE = 4
@@ -158,21 +158,21 @@ def main() -> None:
     loaded = time.perf_counter()
     extra = {"synthetic": {"source": str(args.source), "noise": args.noise, "seed": args.seed,
                            "replicas": max(r for r, _ in pairs) + 1, "story_size": STORY_SIZE}}
-    with IndexWriter(args.out, MODEL_NAME, DIMENSION, 1, vector_config(settings)) as w:
+    with IndexWriter(args.out, MODEL_NAME, DIMENSION, 1, VectorConfig.from_settings(settings)) as w:
         for batch in batches(source, pairs, args.stream_articles, args.noise, args.seed):
             w.add(batch.articles, batch.spans, batch.chunks, batch.chunk_vectors, batch.sentence_vectors,
                   batch.story_ids)
             print(f"  added {len(batch.articles)} articles, {time.perf_counter() - loaded:.0f} s, "
                   f"peak RSS {peak_rss_gb():.1f} GB", flush=True)
         added = time.perf_counter()
-        w.finish(extra)
+        w.finish([], None, notes=extra)
         written = time.perf_counter()
         w.publish()
     done = time.perf_counter()
     manifest = Index(args.out, MODEL_NAME).manifest
-    size = sum(p.stat().st_size for p in (args.out / "versions" / manifest["version"]).iterdir())
+    size = sum(p.stat().st_size for p in version_dir(args.out, manifest.version).iterdir())
     load = os.getloadavg()
-    print(json.dumps({"out": str(args.out), "counts": manifest["counts"], "vectors": manifest["vectors"],
+    print(json.dumps({"out": str(args.out), "counts": asdict(manifest.counts), "vectors": manifest.vectors,
                       "replicas": extra["synthetic"]["replicas"], "source_load_s": round(loaded - started, 1),
                       "add_s": round(added - loaded, 1), "finish_s": round(written - added, 1),
                       "publish_s": round(done - written, 1), "total_s": round(done - started, 1),

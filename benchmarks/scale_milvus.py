@@ -15,7 +15,6 @@ network namespace::
 from __future__ import annotations
 
 import argparse
-import json
 import time
 from pathlib import Path
 
@@ -23,16 +22,15 @@ import numpy as np
 from tqdm import tqdm
 
 from semsearch.embedding import DIMENSION, MODEL_NAME
-from semsearch.models import Article
-from semsearch.store import Index, IndexWriter
-from semsearch.vectorstore import VectorConfig
+from semsearch.index import Index, IndexWriter
+from semsearch.index.vectors import VectorConfig
 
 
 def copy(source: Path, out: Path, uri: str, batch: int) -> dict:
     """Stream every article of the source's served version into a new Milvus-backed version of `out`."""
     index = Index(source, MODEL_NAME)
-    ids = [r[0] for r in index.db.execute("SELECT id FROM articles ORDER BY rowid")]
-    spec = index.manifest.get("vectors") or index.manifest["faiss"]
+    ids = index.article_ids()
+    spec = index.manifest.vectors
     config = VectorConfig(backend="milvus", milvus_uri=uri, hnsw_m=spec.get("M", 32),
                           hnsw_ef_construction=spec.get("efConstruction", 80), hnsw_ef_search=spec.get("efSearch", 128))
     started = time.perf_counter()
@@ -40,21 +38,18 @@ def copy(source: Path, out: Path, uri: str, batch: int) -> dict:
         for lo in tqdm(range(0, len(ids), batch), desc="copying", unit="batch"):
             part = ids[lo : lo + batch]
             layouts = index.layouts(part)
-            rows = {r[0]: r for r in index._in(
-                "SELECT id, title, text, source_path, outlet, published, url, place, extracted_from, "
-                "duplicate_paths, story_id FROM articles WHERE id IN ({})", part)}
-            articles = [Article(*rows[i][:9], duplicate_paths=json.loads(rows[i][9])) for i in part]
+            stored = index.stored_articles(part)
+            articles = [stored[i][0] for i in part]
             writer.add(
                 articles, [layouts[i].spans for i in part], [layouts[i].chunks for i in part],
                 _stack([v for i in part for v in layouts[i].chunk_vectors]),
                 _stack([v for i in part for v in layouts[i].sentence_vectors]),
-                [rows[i][10] for i in part],
+                [stored[i][1] for i in part],
             )
         inserted = time.perf_counter() - started
-        extra = {k: index.manifest[k] for k in ("sources", "chunk_tokens") if k in index.manifest}
-        writer.finish({**extra, "copied_from": str(source)})
+        writer.finish(index.manifest.sources, index.manifest.chunk_tokens, notes={"copied_from": str(source)})
         writer.publish()
-    return {"chunks": index.manifest["counts"]["chunks"], "insert_s": round(inserted, 1),
+    return {"chunks": index.manifest.counts.chunks, "insert_s": round(inserted, 1),
             "finish_s": round(time.perf_counter() - started - inserted, 1)}
 
 

@@ -45,6 +45,7 @@ from urllib.parse import urlencode, urlsplit
 import httpx
 
 from semsearch.config import get_settings
+from semsearch.index import served_manifest, version_dir
 
 HERE = Path(__file__).parent
 LEVEL_NAMES = {True: "with brief", False: "no brief (summary=false)"}
@@ -273,7 +274,7 @@ def timed_index_methods(totals: dict[str, float], stage: list[str]) -> Iterator[
     Beside wall time, the calling thread's CPU time: on a shared machine that is close to what the
     same single-threaded work (SQLite, FTS5) costs on an idle one.
     """
-    from semsearch.store import Index
+    from semsearch.index import Index
 
     depth = [0]
     # The query path changes between commits: time whichever of these methods exist.
@@ -376,17 +377,18 @@ def main() -> None:
                         help="the HTTP client measuring latency (httpx adds 0.6-1.8 ms of its own per request)")
     args = parser.parse_args()
     questions = load_questions(args.questions, args.scifact)
-    manifest_path = args.index / "versions" / (args.index / "CURRENT").read_text().strip() / "manifest.json"
-    manifest = json.loads(manifest_path.read_text())
-    chunks = manifest["counts"]["chunks"]
-    vectors = manifest.get("vectors") or manifest.get("faiss")
+    manifest = served_manifest(args.index)
+    if manifest is None:
+        parser.error(f"no readable index at {args.index}")
+    chunks = manifest.counts.chunks
+    vectors = manifest.vectors
     backend, workers = get_settings().embed_backend, get_settings().workers  # what the server will read too
-    print(f"index {args.index}: {manifest['counts']}, {vectors['type']}"
+    print(f"index {args.index}: {manifest.counts}, {vectors['type']}"
           f"{' efSearch ' + str(vectors['efSearch']) if 'efSearch' in vectors else ''}; embed backend {backend}; "
           f"{workers} server process{'es' if workers > 1 else ''}; {len(questions)} {args.questions} questions; {code_state()}; loadavg at start {os.getloadavg()}; "
           f"speed probe {speed_probe():.0f} ms")
-    if "synthetic" in manifest:
-        print(f"synthetic: real SciFact chunks replicated with perturbed vectors {manifest['synthetic']}")
+    if "synthetic" in manifest.notes:
+        print(f"synthetic: real SciFact chunks replicated with perturbed vectors {manifest.notes['synthetic']}")
 
     server, _, cold = launch(args.index, True, questions[0])
     stop(server)
@@ -408,7 +410,7 @@ def main() -> None:
             params = {} if summary else {"summary": "false"}
             for clients in (int(x) for x in args.levels.split(",")):
                 if not args.cold_cache:
-                    warm_page_cache(manifest_path.parent)
+                    warm_page_cache(version_dir(args.index, manifest.version))
                 fresh = [questions[(row * args.requests + i) % len(questions)] for i in range(args.requests)]
                 row += 1
                 r = run_level(url, fresh, clients, args.requests, params, args.client)

@@ -16,8 +16,8 @@ from pathlib import Path
 import numpy as np
 
 from semsearch.embedding import MODEL_NAME
+from semsearch.index import Index
 from semsearch.stories import StoryRules, group_stories
-from semsearch.store import Index
 
 HERE = Path(__file__).parent
 

@@ -41,8 +41,8 @@ from semsearch.config import get_settings  # noqa: E402
 from semsearch.embedding import MODEL_NAME, get_embedder  # noqa: E402
 from semsearch.engine import Engine  # noqa: E402
 from semsearch.eval_retrieval import load_beir, ndcg_at, run_mode  # noqa: E402
+from semsearch.index import Index  # noqa: E402
 from semsearch.retrieval import Retriever  # noqa: E402
-from semsearch.store import Index  # noqa: E402
 
 WARMUP = 10
 
@@ -91,8 +91,8 @@ def scifact(folder: Path, kept: Path, queries: list[str], semsearch_ndcg: bool) 
     print("|---|---|---|---|---|")
     print(f"| txtai 9 (faiss {embeddings.ann.backend.__class__.__name__}) | {len(data.corpus)} documents, "
           f"first 256 tokens | {build_s:.0f} s | {ndcg:.4f} | {txtai_p50:.1f} ms (vector search only) |")
-    print(f"| semsearch hybrid ({get_embedder().backend}) | {manifest['counts']['chunks']} chunks + "
-          f"{manifest['counts']['sentences']} sentences | kept index, not rebuilt | {ours} | "
+    print(f"| semsearch hybrid ({get_embedder().backend}) | {manifest.counts.chunks} chunks + "
+          f"{manifest.counts.sentences} sentences | kept index, not rebuilt | {ours} | "
           f"{with_brief:.1f} ms with brief, {without:.1f} ms without |", flush=True)
 
 

@@ -17,7 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from . import __version__, admin, api, pages
 from .config import Settings, get_settings
 from .engine import Engine, QueryError
-from .store import IndexIncompatible, IndexMissing
+from .index import IndexIncompatible, IndexMissing
 
 log = logging.getLogger(__name__)
 

@@ -24,11 +24,11 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .config import Settings
+from .index import ArticleMeta, Index, SentenceFacts
 from .models import Brief, BriefSentence, Citation, Source
 from .retrieval import Retrieval
 from .sentences import word_ids
 from .text import FUNCTION_WORDS, question_words
-from .store import ArticleMeta, Index, SentenceFacts
 
 NOTHING_RETRIEVED = "Nothing in the archive matches this question closely enough to summarize."
 NOTHING_RELEVANT = "No passage in the archive answers this question closely enough to quote."

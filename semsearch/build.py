@@ -19,11 +19,20 @@ from tqdm import tqdm
 from .chunking import chunk_article
 from .config import Settings
 from .distributed import RayEmbedder
-from .embedding import DIMENSION, MODEL_NAME, Embedder, EmbeddingCache, get_embedder, text_key
+from .embedding import DIMENSION, MODEL_NAME, Embedder, EmbeddingCache, get_embedder
+from .index import (
+    ArticleLayout,
+    ArticleMeta,
+    Index,
+    IndexIncompatible,
+    IndexMissing,
+    IndexWriter,
+    VectorConfig,
+    recorded_sources,
+)
 from .ingest import ingest, url_scheme
 from .models import Article, BuildReport, Skipped
 from .stories import StoryRules, group_stories
-from .store import ArticleLayout, ArticleMeta, Index, IndexIncompatible, IndexMissing, IndexWriter, served_manifest, vector_config
 
 log = logging.getLogger(__name__)
 
@@ -76,7 +85,7 @@ def update(sources: Sequence[str | Path], settings: Settings, progress: bool = F
     """Rebuild from the sources the served index was built from plus any new ones."""
     # From the manifest itself: an index that cannot be reused (older format, other chunk size) still
     # says what it was built from, and an update must not forget those sources.
-    recorded = list((served_manifest(Path(settings.index_dir)) or {}).get("sources", []))
+    recorded = recorded_sources(Path(settings.index_dir))
     for source in sources:
         source = str(source) if str(source).startswith(("http://", "https://")) else str(Path(source).resolve())
         if source not in recorded:
@@ -89,11 +98,11 @@ def update(sources: Sequence[str | Path], settings: Settings, progress: bool = F
 def _previous(settings: Settings) -> Index | None:
     """The served version, if it can be reused by this build."""
     try:
-        index = Index(Path(settings.index_dir), MODEL_NAME, vectors=vector_config(settings))
+        index = Index(Path(settings.index_dir), MODEL_NAME, vectors=VectorConfig.from_settings(settings))
     except (IndexMissing, IndexIncompatible) as exc:
         log.debug("not reusing the previous index: %s", exc)
         return None
-    if index.manifest.get("chunk_tokens") != settings.chunk_tokens:
+    if index.manifest.chunk_tokens != settings.chunk_tokens:
         return None
     return index
 
@@ -115,7 +124,7 @@ def build_articles(
     # Ray is reached before the new version is opened, so a cluster that is down costs nothing.
     with (
         _bulk_embedder(engine, ray_address, settings, embedder) as bulk,
-        IndexWriter(home, MODEL_NAME, DIMENSION, settings.keep_versions, vector_config(settings)) as writer,
+        IndexWriter(home, MODEL_NAME, DIMENSION, settings.keep_versions, VectorConfig.from_settings(settings)) as writer,
     ):
         report = BuildReport(index_dir=str(home), version=writer.name)
         log.info("stage: split (%d articles)", len(articles))
@@ -147,7 +156,7 @@ def build_articles(
             if progress and (chunk_texts or sentence_texts):
                 print(f"embedding {len(chunk_texts)} new chunks and {len(sentence_texts)} new sentences")
             if isinstance(bulk, RayEmbedder):
-                bulk.prefetch(_uncached(cache, chunk_texts + sentence_texts), settings.embed_batch_size, progress)
+                bulk.prefetch(cache.missing(chunk_texts + sentence_texts), settings.embed_batch_size, progress)
             new_chunks, n1 = cache.embed(bulk, chunk_texts, settings.embed_batch_size, progress)
             new_sentences, n2 = cache.embed(bulk, sentence_texts, settings.embed_batch_size, progress)
         finally:
@@ -169,7 +178,7 @@ def build_articles(
         log.info("stage: write")
         writer.add(kept, [layout.spans for layout in layouts], [layout.chunks for layout in layouts],
                    chunk_vectors, sentence_vectors, story_ids)
-        writer.finish({"sources": list(sources), "chunk_tokens": settings.chunk_tokens})
+        writer.finish(sources, settings.chunk_tokens)
         log.info("stage: publish %s", writer.name)
         writer.publish()
     report.seconds = round(time.perf_counter() - started, 2)
@@ -184,20 +193,6 @@ def _bulk_embedder(engine: str, ray_address: str | None, settings: Settings,
     if engine == "ray":
         return RayEmbedder(ray_address, settings.embed_backend)
     return nullcontext(embedder)
-
-
-def _uncached(cache: EmbeddingCache, texts: Sequence[str]) -> list[str]:
-    """The distinct texts the embedding cache holds no vector for, in first-seen order."""
-    wanted = {text_key(t): t for t in texts}
-    keys = list(wanted)
-    for i in range(0, len(keys), 500):
-        batch = keys[i : i + 500]
-        rows = cache.db.execute(
-            f"SELECT key FROM vec WHERE model = ? AND key IN ({','.join('?' * len(batch))})", [MODEL_NAME, *batch]
-        )
-        for (key,) in rows:
-            del wanted[key]
-    return list(wanted.values())
 
 
 def _assemble(layouts: list[ArticleLayout], new_chunks: np.ndarray, new_sentences: np.ndarray):

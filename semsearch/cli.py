@@ -54,7 +54,7 @@ def run_build(settings: Settings, sources: tuple[str, ...], as_json: bool = Fals
     """Build (or update) an index and print its report; shared by `build`, `update` and `serve`."""
     from .build import NothingToBuild, build, update
     from .distributed import RayBuildError
-    from .store import BuildLocked
+    from .index import BuildLocked
 
     if not sources and not incremental:
         sample = sample_corpus_dir()
@@ -290,7 +290,7 @@ def serve(host: str | None, port: int | None, workers: int | None, index: Path |
     import uvicorn
 
     from .app import create_app
-    from .store import current_version
+    from .index import current_version
 
     settings = _settings(index)
     workers = workers or settings.workers
@@ -331,14 +331,12 @@ def stats(index: Path | None, as_json: bool) -> None:
     manifest = engine.index.manifest
     outlets = engine.index.outlets()
     if as_json:
-        click.echo(json.dumps({"manifest": manifest, "outlets": dict(outlets)}, indent=2))
+        click.echo(json.dumps({"manifest": manifest.to_dict(), "outlets": dict(outlets)}, indent=2))
         return
-    counts = manifest["counts"]
-    click.echo(f"Index {manifest['version']} at {engine.home}, built {manifest['built_at']}")
-    click.echo(f"  {counts['articles']} articles, {counts['chunks']} chunks, {counts['sentences']} sentences")
-    vectors = manifest["vectors"]
-    click.echo(f"  model {manifest['model']} ({manifest['dimension']} dims), vectors: {vectors['backend']} "
-               f"{vectors['type']}")
+    counts = manifest.counts
+    click.echo(f"Index {manifest.version} at {engine.home}, built {manifest.built_at}")
+    click.echo(f"  {counts.articles} articles, {counts.chunks} chunks, {counts.sentences} sentences")
+    click.echo(f"  model {manifest.model} ({manifest.dimension} dims), vectors: {manifest.backend} {manifest.ann}")
     for outlet, count in outlets:
         click.echo(f"  {count:5d}  {outlet}")
 
@@ -348,17 +346,18 @@ def stats(index: Path | None, as_json: bool) -> None:
 @index_option
 def verify(all_versions: bool, index: Path | None) -> None:
     """Check index files against the checksums in their manifest; exit 1 if any is damaged."""
-    from .store import current_version, vector_config, verify as verify_version, versions
+    from .index import VectorConfig, current_version, version_dir, version_names
+    from .index import verify as verify_version
 
     settings = _settings(index)
     home = Path(settings.index_dir)
     current = current_version(home)
-    names = versions(home) if all_versions else [current] if current else []
+    names = version_names(home) if all_versions else [current] if current else []
     if not names:
         _fail(f"no index at {home}")
     bad = 0
     for name in names:
-        problems = verify_version(home / "versions" / name, vector_config(settings))
+        problems = verify_version(version_dir(home, name), VectorConfig.from_settings(settings))
         mark = " (current)" if name == current else ""
         if problems:
             bad += 1
@@ -376,22 +375,21 @@ def verify(all_versions: bool, index: Path | None) -> None:
 @index_option
 def rollback(target: str | None, index: Path | None) -> None:
     """Serve an earlier index version again; a running server switches on its next request."""
-    from .store import current_version, set_current, vector_config, verify as verify_version, versions
+    from .index import (
+        VectorConfig,
+        VersionError,
+        current_version,
+        rollback_target,
+        set_current,
+    )
 
     settings = _settings(index)
     home = Path(settings.index_dir)
-    names, current = versions(home), current_version(home)
-    if not names:
-        _fail(f"no index at {home}: run `semsearch build` first")
-    if target is None:
-        older = [n for n in names if current is None or n < current]
-        if not older:
-            _fail(f"no version older than {current} is kept (see SEMSEARCH_KEEP_VERSIONS)")
-        target = older[0]
-    if target not in names:
-        _fail(f"no version {target!r}; kept versions: {', '.join(names) or 'none'}")
-    if problems := verify_version(home / "versions" / target, vector_config(settings)):
-        _fail(f"version {target} is damaged: {'; '.join(problems)}")
+    current = current_version(home)
+    try:
+        target = rollback_target(home, target, VectorConfig.from_settings(settings))
+    except VersionError as exc:
+        _fail(str(exc))
     set_current(home, target)
     click.echo(f"Now serving {target} (was {current}).")
 

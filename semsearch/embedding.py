@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 from tqdm import tqdm
 
+from .sqlite import select_in
+
 if TYPE_CHECKING:
     from .config import Settings
 
@@ -265,14 +267,8 @@ class EmbeddingCache:
     def embed(self, embedder: Embedder, texts: Sequence[str], batch_size: int, progress: bool = False) -> tuple[np.ndarray, int]:
         """Vectors for texts from the cache where present, from the model otherwise; also the count embedded."""
         keys = [text_key(t) for t in texts]
-        found: dict[bytes, np.ndarray] = {}
-        for i in range(0, len(keys), 500):
-            batch = keys[i : i + 500]
-            rows = self.db.execute(
-                f"SELECT key, v FROM vec WHERE model = ? AND key IN ({','.join('?' * len(batch))})",
-                [MODEL_NAME, *batch],
-            )
-            found.update((k, np.frombuffer(v, dtype=np.float32)) for k, v in rows)
+        rows = select_in(self.db, "SELECT key, v FROM vec WHERE model = ? AND key IN ({})", keys, [MODEL_NAME])
+        found = {k: np.frombuffer(v, dtype=np.float32) for k, v in rows}
         missing = sorted({k: i for i, k in enumerate(keys) if k not in found}.values())
         # Stored slice by slice, so a build that is killed keeps what it already paid for.
         for start in tqdm(range(0, len(missing), CACHE_SLICE), desc="embedding", unit="slice",
@@ -289,6 +285,48 @@ class EmbeddingCache:
         out = np.stack([found[k] for k in keys]) if keys else np.zeros((0, DIMENSION), np.float32)
         return out.astype(np.float32, copy=False), len(missing)
 
+    def missing(self, texts: Sequence[str]) -> list[str]:
+        """The distinct texts this cache holds no vector for, in first-seen order."""
+        wanted = {text_key(t): t for t in texts}
+        for (key,) in select_in(self.db, "SELECT key FROM vec WHERE model = ? AND key IN ({})", list(wanted),
+                                [MODEL_NAME]):
+            del wanted[key]
+        return list(wanted.values())
+
     def close(self) -> None:
         """Release the database."""
         self.db.close()
+
+
+def to_float32(half: np.ndarray) -> np.ndarray:
+    """float16 rows as float32, converted by the CPU's conversion instructions where ONNX Runtime is present.
+
+    numpy converts float16 one element at a time: 1.8 ms for the ~1,600 sentence vectors of a query,
+    where ONNX Runtime's Cast takes 0.1 ms. The values are the same; float16 to float32 is exact.
+    """
+    cast = cast_session() if half.size >= 4096 else None
+    if cast is None:
+        return half.astype(np.float32)
+    return cast.run(None, {"half": np.ascontiguousarray(half)})[0]
+
+
+@lru_cache(maxsize=1)
+def cast_session():
+    """An ONNX Runtime session that casts float16 to float32, or None where one cannot be made."""
+    try:
+        import onnxruntime
+        from onnx import TensorProto, helper
+
+        graph = helper.make_graph(
+            [helper.make_node("Cast", ["half"], ["full"], to=TensorProto.FLOAT)], "to_float32",
+            [helper.make_tensor_value_info("half", TensorProto.FLOAT16, None)],  # any shape
+            [helper.make_tensor_value_info("full", TensorProto.FLOAT, None)],
+        )
+        # IR 8 / opset 17: what every ONNX Runtime the project allows can load, whatever onnx would stamp.
+        model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], ir_version=8)
+        options = onnxruntime.SessionOptions()
+        options.intra_op_num_threads = 1  # memory-bound: a second thread only adds a wake-up
+        return onnxruntime.InferenceSession(model.SerializeToString(), options, providers=["CPUExecutionProvider"])
+    except Exception as exc:  # noqa: BLE001 - ONNX Runtime's own errors derive from Exception alone
+        log.info("float16 vectors are converted by numpy (%s)", exc)
+        return None

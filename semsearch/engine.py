@@ -11,7 +11,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
@@ -20,11 +20,18 @@ from threadpoolctl import threadpool_limits
 from .brief import brief_options, summarize
 from .config import Settings
 from .embedding import MODEL_NAME, Embedder, get_embedder
+from .index import (
+    ArticleMeta,
+    Index,
+    IndexIncompatible,
+    IndexMissing,
+    IndexUnavailable,
+    VectorConfig,
+    current_version,
+    version_names,
+)
 from .models import SearchResponse
 from .retrieval import Filters, Mode, Retriever
-from .store import (
-    ArticleMeta, Index, IndexIncompatible, IndexMissing, IndexUnavailable, current_version, vector_config, versions,
-)
 from .writer import Answer, AnswerResponse, AnswerSentence, Writer
 
 log = logging.getLogger(__name__)
@@ -135,11 +142,11 @@ class Engine:
         if wanted is None:
             self.last_error = f"no index at {self.home}: run `semsearch build` first"
             return
-        candidates = [wanted] + ([] if self._index else [v for v in versions(self.home) if v != wanted])
+        candidates = [wanted] + ([] if self._index else [v for v in version_names(self.home) if v != wanted])
         for name in candidates:
             try:
                 opened = Index(self.home, MODEL_NAME, version=name, check=self.settings.verify_on_load,
-                               vectors=vector_config(self.settings))
+                               vectors=VectorConfig.from_settings(self.settings))
             except IndexUnavailable as exc:  # a backend outage: retried on the next request, never refused
                 self.last_error = str(exc)
                 log.error("index version %s unavailable: %s", name, exc)
@@ -243,20 +250,15 @@ class Engine:
 
     def examples(self, n: int = 3) -> list[str]:
         """Headlines of the stories most outlets covered, as example questions for an empty search page."""
-        rows = self.index.db.execute(
-            "SELECT MIN(title), COUNT(*) FROM articles GROUP BY story_id ORDER BY 2 DESC, MAX(published) DESC "
-            "LIMIT ?", (n,))
-        return [title for title, _ in rows]
+        return self.index.most_covered_titles(n)
 
     def stats(self) -> dict:
         """What the served index holds: its manifest, outlets and date range."""
         index = self.index
-        first, last = index.db.execute(
-            "SELECT MIN(published), MAX(published) FROM articles WHERE published GLOB '[0-9][0-9][0-9][0-9]-*'"
-        ).fetchone()
-        return {"version": index.version, "counts": index.manifest["counts"], "built_at": index.manifest["built_at"],
-                "model": index.manifest["model"], "backend": index.backend,
-                "ann": (index.manifest.get("vectors") or index.manifest["faiss"])["type"],
+        manifest = index.manifest
+        first, last = index.date_range()
+        return {"version": index.version, "counts": asdict(manifest.counts), "built_at": manifest.built_at,
+                "model": manifest.model, "backend": manifest.backend, "ann": manifest.ann,
                 "published_from": first, "published_until": last,
                 "outlets": [{"outlet": o, "articles": n} for o, n in index.outlets()]}
 
@@ -267,7 +269,7 @@ class Engine:
         except (IndexMissing, IndexIncompatible) as exc:
             return {"status": "no_index", "detail": str(exc), "manifest": None}
         status = "ok" if self.last_error is None else "degraded"
-        return {"status": status, "detail": self.last_error, "version": index.version, "manifest": index.manifest}
+        return {"status": status, "detail": self.last_error, "version": index.version, "manifest": index.manifest.to_dict()}
 
 
 def validate_query(q: str | None) -> str:

@@ -117,8 +117,8 @@ def evaluate(
 ) -> tuple[list[ModeResult], float]:
     """Build a throwaway index of a BEIR corpus and measure each mode; also returns the build seconds."""
     from .embedding import MODEL_NAME, get_embedder
+    from .index import Index
     from .retrieval import Retriever
-    from .store import Index
 
     data = load_beir(folder, split)
     with tempfile.TemporaryDirectory(prefix="semsearch-beir-") as home:

@@ -16,11 +16,17 @@ from pathlib import Path
 import click
 import numpy as np
 
-from .brief import GENERIC, BriefOptions, citation_problems, summarize, summarize_articles
+from .brief import (
+    GENERIC,
+    BriefOptions,
+    citation_problems,
+    summarize,
+    summarize_articles,
+)
 from .config import Settings
+from .index import Index
 from .models import Article, Brief
 from .sentences import words_of
-from .store import Index
 
 OUTLET = "BBC News"
 # Reference summaries glue sentences together ("$10.9bn.For the year"): put the space back.
@@ -98,7 +104,7 @@ def open_index(pairs: Sequence[Pair], settings: Settings, home: Path) -> Index:
     """An index of exactly these articles at home: reused when it already holds them, else built."""
     from .build import build_articles
     from .embedding import MODEL_NAME
-    from .store import IndexMissing
+    from .index import IndexMissing
 
     wanted = {p.article.id for p in pairs}
     try:

@@ -64,25 +64,6 @@ class Filters:
         """True when any condition is set."""
         return bool(self.outlets or self.places or self.since or self.until)
 
-    def sql(self) -> tuple[str, list[str]]:
-        """A condition on `articles a` with its parameters."""
-        parts: list[str] = []
-        params: list[str] = []
-        for column, values in (("outlet", self.outlets), ("place", self.places)):
-            if values:
-                parts.append(f"a.{column} IN ({','.join('?' * len(values))})")
-                params.extend(values)
-        if self.since or self.until:
-            # Undated articles and day-without-year dates cannot be placed in a range.
-            parts.append("a.published GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]*'")
-        if self.since:
-            parts.append("substr(a.published, 1, 10) >= ?")
-            params.append(self.since)
-        if self.until:
-            parts.append("substr(a.published, 1, 10) <= ?")
-            params.append(self.until)
-        return " AND ".join(parts) or "1", params
-
     def day_range(self) -> tuple[int, int] | None:
         """since/until as YYYYMMDD integers (0 and 99999999 when open), or None when no date condition is set."""
         if not (self.since or self.until):

@@ -18,9 +18,9 @@ from typing import Literal
 import numpy as np
 
 from .embedding import Embedder
-from .text import QUERY_STEMS, calendar_day, question_words, words
+from .index import Index, ranges
 from .models import AlsoReported, Filters, Hit
-from .store import Index, ranges
+from .text import QUERY_STEMS, calendar_day, question_words, words
 
 Mode = Literal["dense", "lexical", "hybrid"]
 Fusion = Literal["weighted", "rrf"]

@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 
 from semsearch.brief import BriefOptions, anchor, citation_problems, summarize_articles
 from semsearch.build import build_articles
 from semsearch.config import Settings
-from semsearch.embedding import get_embedder
+from semsearch.embedding import MODEL_NAME, get_embedder
 from semsearch.engine import Engine
+from semsearch.index import Index
 from semsearch.models import Article
 from semsearch.sentences import leading_pronoun, needs_antecedent, usable
 from semsearch.text import content_words
-from semsearch.store import Index
-from semsearch.embedding import MODEL_NAME
 
 WORDS = ("port strike union cranes automation dockworkers ships flood river evacuated rain bank rate "
          "inflation borrowing cup final goal heatwave electricity miners rescue train rail delays "

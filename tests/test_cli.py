@@ -13,7 +13,7 @@ import httpx
 
 from semsearch.cli import main
 from semsearch.config import get_settings
-from semsearch.store import current_version
+from semsearch.index import current_version
 
 from .conftest import CORPUS, free_port, wait_until_healthy
 

@@ -16,10 +16,10 @@ import pytest
 from semsearch.build import build, update
 from semsearch.config import Settings
 from semsearch.embedding import MODEL_NAME
+from semsearch.index import Index
 from semsearch.ingest import ingest, read_raw
 from semsearch.ingest.cleaning import Cleaner, dateline_date, parse_date
 from semsearch.ingest.readers import SkipSource, decode_bytes
-from semsearch.store import Index
 
 from .conftest import CORPUS
 

@@ -7,9 +7,10 @@ import sqlite3
 
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from semsearch.lexical import TOP_LIST, Lexicon, LexiconWriter
+from semsearch.index.lexical import TOP_LIST, Lexicon, LexiconWriter
 from semsearch.text import QUERY_STEMS
 
 WORDS = ("harbor strike workers port crane union wages talks ship cargo flood river homes rain storm court "

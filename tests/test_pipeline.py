@@ -9,9 +9,9 @@ import pytest
 
 from semsearch.build import NothingToBuild, build
 from semsearch.config import Settings
-from semsearch.engine import Engine, QueryError
-from semsearch.store import Index, IndexIncompatible, IndexWriter, current_version
 from semsearch.embedding import MODEL_NAME
+from semsearch.engine import Engine, QueryError
+from semsearch.index import Index, IndexIncompatible, IndexWriter, current_version
 
 from .conftest import CORPUS
 
@@ -90,11 +90,11 @@ def test_bad_queries_raise_query_error(engine: Engine):
 
 def test_build_report_counts_and_skips(settings: Settings):
     index = Index(settings.index_dir, MODEL_NAME)
-    counts = index.manifest["counts"]
-    assert counts["articles"] == 12
-    assert counts["sentences"] > counts["articles"] and counts["chunks"] >= counts["articles"]
-    assert index.vectors.count() == counts["chunks"]
-    assert index.sentence_vectors.shape == (counts["sentences"], 384)
+    counts = index.manifest.counts
+    assert counts.articles == 12
+    assert counts.sentences > counts.articles and counts.chunks >= counts.articles
+    assert index.vectors.count() == counts.chunks
+    assert index.sentence_vectors.shape == (counts.sentences, 384)
 
 
 def test_failed_build_leaves_the_old_index_unchanged(tmp_path, monkeypatch):

@@ -19,7 +19,7 @@ from semsearch.build import build
 from semsearch.cli import main
 from semsearch.config import Settings
 from semsearch.engine import Engine
-from semsearch.store import current_version, set_current, verify, versions
+from semsearch.index import Index, current_version, set_current, verify, version_names
 
 from .conftest import CORPUS, LiveServer
 
@@ -130,7 +130,7 @@ def test_rollback_serves_the_previous_version(tmp_path):
     build([CORPUS / "wire.jsonl"], settings)
     first = current_version(settings.index_dir)
     build([CORPUS / "rates.csv"], settings)
-    assert len(versions(settings.index_dir)) == 2
+    assert len(version_names(settings.index_dir)) == 2
     result = CliRunner().invoke(main, ["rollback", "--index", str(settings.index_dir)])
     assert result.exit_code == 0, result.output
     assert current_version(settings.index_dir) == first
@@ -236,23 +236,24 @@ def test_admin_api_needs_a_token_and_runs_one_build_at_a_time(tmp_path):
 
 
 def test_a_server_skips_rehashing_files_unchanged_since_their_last_full_check(tmp_path, monkeypatch):
-    from semsearch import store
     from semsearch.embedding import MODEL_NAME
+    from semsearch.index import IndexCorrupt
+    from semsearch.index import versions as index_versions
 
     settings = Settings(index_dir=tmp_path / "idx")
     build([CORPUS / "wire.jsonl"], settings)
     version = settings.index_dir / "versions" / current_version(settings.index_dir)
     hashed: list[str] = []
-    real = store._sha256
-    monkeypatch.setattr(store, "_sha256", lambda path: hashed.append(path.name) or real(path))  # a counting spy
+    real = index_versions.sha256
+    monkeypatch.setattr(index_versions, "sha256", lambda path: hashed.append(path.name) or real(path))  # a counting spy
 
-    store.Index(settings.index_dir, MODEL_NAME, check=True)
+    Index(settings.index_dir, MODEL_NAME, check=True)
     assert hashed == []  # the build stamped the files it had just checksummed
     target = version / "meta.sqlite"
     data = bytearray(target.read_bytes())
     data[len(data) // 2] ^= 0xFF
     target.write_bytes(bytes(data))  # a rewrite: new mtime, so the stamp no longer matches
-    with pytest.raises(store.IndexCorrupt):
-        store.Index(settings.index_dir, MODEL_NAME, check=True)
+    with pytest.raises(IndexCorrupt):
+        Index(settings.index_dir, MODEL_NAME, check=True)
     assert "meta.sqlite" in hashed
     assert verify(version)  # the CLI's full check never trusts the stamp

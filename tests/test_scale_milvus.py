@@ -24,9 +24,15 @@ from semsearch.build import build
 from semsearch.cli import main
 from semsearch.config import Settings, get_settings
 from semsearch.engine import Engine
+from semsearch.index import current_version
+from semsearch.index.vectors import (
+    ChunkFacts,
+    FaissStore,
+    MilvusStore,
+    VectorConfig,
+    home_key,
+)
 from semsearch.models import Filters
-from semsearch.store import current_version
-from semsearch.vectorstore import ChunkFacts, FaissStore, MilvusStore, VectorConfig, home_key
 
 from .conftest import CORPUS, free_port, wait_until_healthy
 

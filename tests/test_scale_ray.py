@@ -22,8 +22,8 @@ from semsearch.cli import main
 from semsearch.config import Settings
 from semsearch.distributed import LocalCluster
 from semsearch.embedding import MODEL_NAME, EmbeddingCache
+from semsearch.index import Index
 from semsearch.models import BuildReport
-from semsearch.store import Index
 
 from .conftest import CORPUS, free_port
 

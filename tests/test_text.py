@@ -6,7 +6,14 @@ from datetime import date
 
 import pytest
 
-from semsearch.text import calendar_day, checked_day, content_words, day_number, question_words, words
+from semsearch.text import (
+    calendar_day,
+    checked_day,
+    content_words,
+    day_number,
+    question_words,
+    words,
+)
 
 
 def test_words_split_at_underscores_and_lower_case():

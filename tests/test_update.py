@@ -12,7 +12,7 @@ import pytest
 from semsearch.build import build, update
 from semsearch.config import Settings
 from semsearch.embedding import MODEL_NAME
-from semsearch.store import Index, StoredChunk
+from semsearch.index import Index, StoredChunk
 
 from .conftest import CORPUS
 
@@ -88,7 +88,7 @@ def assert_layout_matches_sqlite(index: Index) -> None:
 def test_update_keeps_the_sources_of_an_index_it_cannot_reuse(folder, tmp_path):
     import json
 
-    from semsearch.store import current_version
+    from semsearch.index import current_version
 
     settings = Settings(index_dir=tmp_path / "idx")
     build([folder], settings)
@@ -97,7 +97,7 @@ def test_update_keeps_the_sources_of_an_index_it_cannot_reuse(folder, tmp_path):
     manifest.write_text(json.dumps({**old, "format_version": old["format_version"] - 1}))  # as an older release wrote
     report = update([CORPUS / "latin1_cafe.txt"], settings)
     assert report.articles == 6  # the recorded folder's five articles are rebuilt, not dropped
-    assert set(Index(settings.index_dir, MODEL_NAME).manifest["sources"]) == {
+    assert set(Index(settings.index_dir, MODEL_NAME).manifest.sources) == {
         str(folder.resolve()), str((CORPUS / "latin1_cafe.txt").resolve())}
 
 
@@ -142,7 +142,7 @@ def test_update_can_add_a_new_source(folder, tmp_path):
     build([folder], settings)
     report = update([CORPUS / "latin1_cafe.txt"], settings)
     assert report.added == 1 and report.unchanged == 5
-    sources = Index(settings.index_dir, MODEL_NAME).manifest["sources"]
+    sources = Index(settings.index_dir, MODEL_NAME).manifest.sources
     assert str(folder.resolve()) in sources and str((CORPUS / "latin1_cafe.txt").resolve()) in sources
 
 
@@ -155,7 +155,7 @@ def test_one_story_from_three_outlets_is_grouped(folder, tmp_path):
     assert len([r for r in rows if "Calder" in r[0]]) == 3 and len(strike) == 1
     others = {r[2] for r in rows if "Calder" not in r[0]}
     assert not strike & others and len(others) == 2
-    assert index.manifest["counts"]["stories"] == 3
+    assert index.manifest.counts.stories == 3
     calder = [a for (a,) in index.db.execute("SELECT id FROM articles WHERE title LIKE '%Calder%'")]
     stories = index.stories_of(calder[:1])
     assert list(stories) == list(strike) and sorted(m.id for m in stories[strike.pop()]) == sorted(calder)
@@ -205,7 +205,7 @@ def test_an_approximate_index_above_the_threshold_finds_what_exact_search_finds(
     approx = Settings(index_dir=tmp_path / kind, ann_threshold=1, ann_index=kind)
     build([CORPUS], exact)
     build([CORPUS], approx)
-    assert Index(approx.index_dir, MODEL_NAME).manifest["vectors"]["type"] == faiss_type
+    assert Index(approx.index_dir, MODEL_NAME).manifest.ann == faiss_type
     outlet = Engine(exact).index.outlets()[0][0]
     for question in ("Why did dockworkers strike?", "flood residents evacuated", "cup final goals"):
         for filters in (None, Filters(outlets=(outlet,))):

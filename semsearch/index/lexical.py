@@ -26,7 +26,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .text import Stems
+from ..sqlite import thread_connection
+from ..text import Stems
 
 LEXICON_DB = "lexicon.sqlite"
 POSTINGS = "postings.i32"
@@ -119,16 +120,6 @@ class _Postings:
     impacts: np.ndarray
     seeds: np.ndarray
     largest: float
-
-
-def thread_connection(local: threading.local, path: Path) -> sqlite3.Connection:
-    """The calling thread's read-only connection to a published SQLite file, opened on first use."""
-    conn = getattr(local, "db", None)
-    if conn is None:
-        # Published versions never change, so readers skip SQLite's locking altogether.
-        conn = sqlite3.connect(f"file:{path}?mode=ro&immutable=1", uri=True, check_same_thread=False)
-        local.db = conn
-    return conn
 
 
 def _memmap(path: Path, dtype: type) -> np.ndarray:

@@ -23,8 +23,9 @@ from pathlib import Path
 import faiss
 import numpy as np
 
-from .models import Filters
-from .text import day_number
+from ..config import Settings
+from ..models import Filters
+from ..text import day_number
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +51,17 @@ class VectorConfig:
     hnsw_ef_search: int = 128
     milvus_uri: str = "http://127.0.0.1:19530"
     milvus_token: str | None = None
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> VectorConfig:
+        """The vector backend and its index parameters, from settings."""
+        return cls(
+            backend=settings.backend, ann_threshold=settings.ann_threshold, ann_index=settings.ann_index,
+            ivf_nprobe=settings.ivf_nprobe, hnsw_m=settings.hnsw_m,
+            hnsw_ef_construction=settings.hnsw_ef_construction, hnsw_ef_search=settings.hnsw_ef_search,
+            milvus_uri=settings.milvus_uri,
+            milvus_token=settings.milvus_token.get_secret_value() if settings.milvus_token else None,
+        )
 
 
 @dataclass(frozen=True, slots=True)

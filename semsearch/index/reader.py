@@ -1,0 +1,379 @@
+"""A published index version opened for reading: the one object the query side asks for articles, sentences,
+chunks, vectors and BM25 scores. Nothing outside this package runs SQL on a version or reads its files.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import sqlite3
+import threading
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from ..embedding import cast_session, to_float32
+from ..models import Article, Chunk, Filters, Span
+from ..sentences import LEANS, PRONOUN_SHIFT, PRONOUNS, USABLE
+from ..sqlite import select_in, thread_connection
+from .format import (
+    META_DB,
+    IndexCorrupt,
+    IndexMissing,
+    IndexUnavailable,
+    MatrixFile,
+    read_manifest,
+)
+from .layout import Layout, ranges
+from .lexical import Lexicon
+from .pagecache import read_ahead
+from .vectors import VectorConfig, VectorStoreUnavailable, open_store
+from .versions import current_version, verify, version_dir
+
+_META_COLUMNS = "id, title, outlet, published, url, place, source_path, extracted_from, duplicate_paths, story_id"
+# A full YYYY-MM-DD date: undated articles and day-without-year dates cannot be placed in a range.
+_FULL_DATE = "published GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]*'"
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleMeta:
+    """Article fields without the text, for result lists."""
+
+    id: str
+    title: str
+    outlet: str | None
+    published: str | None
+    url: str | None
+    place: str | None
+    source_path: str
+    extracted_from: str | None
+    duplicate_paths: list[str]
+    story_id: str
+
+
+@dataclass(slots=True)
+class ArticleLayout:
+    """An indexed article's sentence spans, chunks and their vectors."""
+
+    spans: list[Span]
+    chunks: list[Chunk]
+    chunk_vectors: list[np.ndarray]
+    sentence_vectors: list[np.ndarray]
+
+
+@dataclass(frozen=True, slots=True)
+class StoredChunk:
+    """A chunk row: its FAISS id, article and sentence range."""
+
+    id: int
+    article_id: str
+    start: int
+    end: int
+    first_sentence: int
+    last_sentence: int
+
+
+@dataclass(frozen=True, slots=True)
+class StoredSentence:
+    """A sentence row: its vector row, article and offsets."""
+
+    id: int
+    article_id: str
+    ordinal: int
+    start: int
+    end: int
+
+
+@dataclass(frozen=True, slots=True)
+class SentenceFacts:
+    """A stored sentence with what the brief needs of it, as found at build time (semsearch.sentences)."""
+
+    sentence: StoredSentence
+    words: int
+    usable: bool
+    leans: bool
+    pronoun: str
+    terms: np.ndarray  # word ids, distinct
+    figures: tuple[int, ...]
+
+
+class Index:
+    """A published index version opened for reading; safe to share between threads."""
+
+    def __init__(self, home: Path, expected_model: str, version: str | None = None, check: bool = False,
+                 vectors: VectorConfig | None = None) -> None:
+        self.home = Path(home)
+        name = version or current_version(self.home)
+        if name is None:
+            raise IndexMissing(f"no index at {self.home}: run `semsearch build` first")
+        self.path = version_dir(self.home, name)
+        if check and (problems := verify(self.path, trust_stamp=True)):
+            raise IndexCorrupt(f"index version {name} failed verification: {'; '.join(problems)}")
+        self.manifest = read_manifest(self.path, name, expected_model)
+        self.version = name
+        self._local = threading.local()
+        self._stop_reading = threading.Event()
+        # A filtered query needs its chunk ids twice (the vector search and the lexical leg); a version never
+        # changes, so recent answers are kept.
+        self.filtered_chunk_ids = lru_cache(maxsize=8)(self._filtered_chunk_ids)
+        try:
+            # Memory-mapped: a cold start reads only the pages a search touches.
+            self.sentence_vectors = self._matrix(self.manifest.sentence_vectors)
+            chunk_file = self.manifest.chunk_vectors
+            self._chunk_matrix = self._matrix(chunk_file) if chunk_file else None
+            self.lexicon = Lexicon(self.path)
+            self.layout = Layout(self.path)
+            cast_session()  # built now (~0.1 s) rather than inside the first query
+            self.vectors = open_store(self.manifest.vectors, self.path, vectors or VectorConfig(), self.filtered_chunk_ids)
+        except VectorStoreUnavailable as exc:
+            raise IndexUnavailable(f"index version {name}: {exc}") from None
+        except (OSError, RuntimeError, ValueError, KeyError, sqlite3.Error) as exc:
+            raise IndexCorrupt(f"index version {name} cannot be loaded: {exc}") from None
+
+    def read_ahead(self) -> threading.Thread:
+        """Read this version's files into the OS page cache in a background thread (semsearch.index.pagecache)."""
+        return read_ahead(self.path, list(self.manifest.files), self._mapped(), self._stop_reading, self.version)
+
+    def _mapped(self) -> list[np.ndarray]:
+        """The memory-mapped arrays queries read."""
+        lexicon = [self.lexicon.postings, self.lexicon.impacts, self.lexicon.top_lists]
+        return [self.sentence_vectors, *lexicon, *vars(self.layout).values()] + (
+            [self._chunk_matrix] if self._chunk_matrix is not None else [])
+
+    def stop_read_ahead(self) -> None:
+        """End a read-ahead in progress (a newer version is being served)."""
+        self._stop_reading.set()
+
+    @property
+    def backend(self) -> str:
+        """Which vector backend serves this version."""
+        return self.vectors.backend
+
+    def _matrix(self, spec: MatrixFile) -> np.ndarray:
+        """A vector file named in the manifest, memory-mapped."""
+        if spec.shape[0] == 0:  # numpy cannot map an empty file
+            return np.zeros(spec.shape, dtype=spec.dtype)
+        return np.memmap(self.path / spec.file, dtype=spec.dtype, mode="r", shape=spec.shape).view(np.ndarray)
+
+    @property
+    def db(self) -> sqlite3.Connection:
+        """This thread's read-only connection to the metadata."""
+        return thread_connection(self._local, self.path / META_DB)
+
+    def search_chunks(self, vector: np.ndarray, n: int, filters: Filters | None = None) -> list[tuple[int, float]]:
+        """The n chunks nearest to a query vector among those passing the filters, as (chunk id, cosine)."""
+        try:
+            return self.vectors.search(vector, n, filters)
+        except VectorStoreUnavailable as exc:
+            raise IndexUnavailable(str(exc)) from None
+
+    def chunks(self, ids: Sequence[int]) -> dict[int, StoredChunk]:
+        """Chunk rows by id."""
+        ids = np.unique(np.asarray(ids, dtype=np.int64))
+        layout = self.layout
+        rows = layout.chunk_articles[ids]
+        names = dict(zip(rows.tolist(), layout.ids(rows)))
+        return {cid: StoredChunk(cid, names[row], start, end, first, last) for cid, row, (start, end), (first, last)
+                in zip(ids.tolist(), rows.tolist(), layout.chunk_spans[ids].tolist(),
+                       layout.chunk_sentences[ids].tolist())}
+
+    def _sentences(self, ids: np.ndarray) -> list[StoredSentence]:
+        """Sentence rows of stored sentence ids, in the order given."""
+        layout = self.layout
+        rows = layout.sentence_articles(ids)
+        names = dict(zip(rows.tolist(), layout.ids(rows)))
+        ordinals = ids - layout.article_sentences[rows]
+        return [StoredSentence(i, names[row], ordinal, start, end) for i, row, ordinal, (start, end)
+                in zip(ids.tolist(), rows.tolist(), ordinals.tolist(), layout.sentence_spans[ids].tolist())]
+
+    def sentence_facts(self, ids: Iterable[int]) -> dict[int, SentenceFacts]:
+        """Stored sentences among ids with their build-time facts, by id."""
+        layout = self.layout
+        ids = np.unique(np.fromiter(ids, dtype=np.int64))
+        ids = ids[(ids >= 0) & (ids < len(layout.sentence_spans))]
+        flags = layout.sentence_flags[ids].tolist()
+
+        def ragged(values: np.ndarray, bounds: np.ndarray) -> list[np.ndarray]:
+            lo, hi = bounds[ids], bounds[ids + 1]
+            picked, _ = ranges(lo, hi)
+            flat, ends = values[picked], np.cumsum(hi - lo).tolist()
+            return [flat[a:b] for a, b in zip([0, *ends], ends)]  # np.split costs ~10 µs a piece
+
+        return {
+            s.id: SentenceFacts(s, words, bool(f & USABLE), bool(f & LEANS), PRONOUNS[f >> PRONOUN_SHIFT], terms,
+                                tuple(figures.tolist()))
+            for s, f, words, terms, figures in zip(
+                self._sentences(ids), flags, layout.sentence_words[ids].tolist(),
+                ragged(layout.sentence_terms, layout.sentence_term_bounds),
+                ragged(layout.sentence_figures, layout.sentence_figure_bounds))
+        }
+
+    def sentence_spans(self, ids: Sequence[int]) -> dict[int, tuple[int, int]]:
+        """(start, end) of sentences by id."""
+        ids = np.asarray(ids, dtype=np.int64)
+        return dict(zip(ids.tolist(), map(tuple, self.layout.sentence_spans[ids].tolist())))
+
+    def article_sentences(self, article_id: str) -> list[StoredSentence]:
+        """Every sentence of one article, in order."""
+        rows = self.db.execute(
+            "SELECT id, article_id, ordinal, start, end FROM sentences WHERE article_id = ? ORDER BY ordinal",
+            (article_id,),
+        )
+        return [StoredSentence(*r) for r in rows]
+
+    def vectors_of(self, sentence_ids: Sequence[int]) -> np.ndarray:
+        """Stored sentence vectors as float32, rows in the order given."""
+        return to_float32(self.sentence_vectors[np.asarray(sentence_ids, dtype=np.int64)])
+
+    def articles(self, ids: Sequence[str]) -> dict[str, ArticleMeta]:
+        """Article metadata by id."""
+        return {r[0]: ArticleMeta(*r[:8], json.loads(r[8]), r[9])
+                for r in select_in(self.db, f"SELECT {_META_COLUMNS} FROM articles WHERE id IN ({{}})", list(ids))}
+
+    def stories_of(self, ids: Sequence[str]) -> dict[str, list[ArticleMeta]]:
+        """Every article of the given articles' stories (themselves included), by story id, oldest first."""
+        # One read for what took three (the articles, their stories' member ids, the members' metadata).
+        stories: dict[str, dict[str, ArticleMeta]] = {}
+        for r in select_in(self.db, f"SELECT {_META_COLUMNS} FROM articles WHERE story_id IN "
+                          "(SELECT story_id FROM articles WHERE id IN ({})) ORDER BY published, id", list(ids)):
+            stories.setdefault(r[9], {}).setdefault(r[0], ArticleMeta(*r[:8], json.loads(r[8]), r[9]))
+        return {story: list(members.values()) for story, members in stories.items()}
+
+    def sources(self) -> dict[str, set[str]]:
+        """Article ids by the source path they were read from."""
+        out: dict[str, set[str]] = {}
+        for path, article_id in self.db.execute("SELECT source_path, id FROM articles"):
+            out.setdefault(path, set()).add(article_id)
+        return out
+
+    def layouts(self, article_ids: Sequence[str]) -> dict[str, ArticleLayout]:
+        """Sentences, chunks and vectors of articles already indexed, for reuse by the next build."""
+        layouts: dict[str, ArticleLayout] = {}
+        sentence_rows = list(select_in(self.db, 
+            "SELECT article_id, id, start, end FROM sentences WHERE article_id IN ({}) ORDER BY id", article_ids))
+        chunk_rows = list(select_in(self.db, 
+            "SELECT article_id, id, ordinal, start, end, first_sentence, last_sentence FROM chunks "
+            "WHERE article_id IN ({}) ORDER BY id", article_ids))
+        if not sentence_rows or not chunk_rows:
+            return layouts
+        chunk_vectors = self.chunk_vectors([r[1] for r in chunk_rows])
+        sentence_vectors = self.vectors_of([r[1] for r in sentence_rows])
+        first_sentence: dict[str, int] = {}
+        for row_no, (article_id, sid, start, end) in enumerate(sentence_rows):
+            layout = layouts.setdefault(article_id, ArticleLayout([], [], [], []))
+            first_sentence.setdefault(article_id, sid)
+            layout.spans.append(Span(start, end))
+            layout.sentence_vectors.append(sentence_vectors[row_no])
+        for row_no, (article_id, _, ordinal, start, end, first, last) in enumerate(chunk_rows):
+            base = first_sentence[article_id]
+            layouts[article_id].chunks.append(Chunk(article_id, ordinal, start, end, first - base, last - base))
+            layouts[article_id].chunk_vectors.append(chunk_vectors[row_no])
+        return layouts
+
+    def article_text(self, article_id: str) -> str | None:
+        """The cleaned text of one article, which every offset refers to."""
+        row = self.db.execute("SELECT text FROM articles WHERE id = ?", (article_id,)).fetchone()
+        return row[0] if row else None
+
+    def texts(self, ids: Sequence[str]) -> dict[str, str]:
+        """Cleaned texts by article id."""
+        return dict(select_in(self.db, "SELECT id, text FROM articles WHERE id IN ({})", list(ids)))
+
+    def article_ids(self) -> list[str]:
+        """Ids of every stored article, in the order they were added."""
+        return [r[0] for r in self.db.execute("SELECT id FROM articles ORDER BY row")]
+
+    def stored_articles(self, ids: Sequence[str]) -> dict[str, tuple[Article, str]]:
+        """Whole articles as they were stored, with their story ids, by id (to copy them into another version)."""
+        rows = select_in(self.db, "SELECT id, title, text, source_path, outlet, published, url, place, "
+                                  "extracted_from, duplicate_paths, story_id FROM articles WHERE id IN ({})", list(ids))
+        return {r[0]: (Article(*r[:9], duplicate_paths=json.loads(r[9])), r[10]) for r in rows}
+
+    def outlets(self) -> list[tuple[str, int]]:
+        """Outlets with their article counts, most first."""
+        return list(self.db.execute(
+            "SELECT outlet, COUNT(*) FROM articles WHERE outlet IS NOT NULL GROUP BY outlet ORDER BY 2 DESC, 1"))
+
+    def _filtered_chunk_ids(self, filters: Filters) -> np.ndarray:
+        """Ids of the chunks whose article passes the filters, ascending (read-only: callers share the array)."""
+        where, params = filter_sql(filters)
+        rows = self.db.execute(f"SELECT c.id FROM chunks c JOIN articles a ON a.id = c.article_id WHERE {where}",
+                               params)
+        ids = np.sort(np.fromiter((r[0] for r in rows), dtype=np.int64))
+        ids.setflags(write=False)
+        return ids
+
+    def chunk_vectors(self, ids: Sequence[int]) -> np.ndarray:
+        """Stored chunk vectors, rows in the order given."""
+        if self._chunk_matrix is not None:
+            return np.asarray(self._chunk_matrix[np.asarray(ids, dtype=np.int64)], dtype=np.float32)
+        try:
+            return self.vectors.vectors(ids)
+        except VectorStoreUnavailable as exc:
+            raise IndexUnavailable(str(exc)) from None
+
+    def lexical_top(self, terms: Sequence[str], n: int, filters: Filters | None = None,
+                    required: Sequence[str] = ()) -> tuple[np.ndarray, np.ndarray]:
+        """The n chunks with the highest BM25 for the OR of the index terms (every required one present)."""
+        allowed = self.filtered_chunk_ids(filters) if filters is not None and filters.active else None
+        return self.lexicon.top(terms, n, allowed, required)
+
+    def lexical_scores(self, terms: Sequence[str], chunk_ids: Sequence[int]) -> np.ndarray:
+        """BM25 of the given chunks for the OR of the index terms (0 where none occurs), in the order given."""
+        return self.lexicon.scores(terms, chunk_ids)
+
+    def sentence_ids_of(self, article_ids: Sequence[str]) -> list[int]:
+        """Ids of every sentence of the given articles, ascending."""
+        rows = np.fromiter((r[0] for r in select_in(self.db, "SELECT row FROM articles WHERE id IN ({})", list(article_ids))),
+                           np.int64)
+        ids, _ = ranges(self.layout.article_sentences[rows], self.layout.article_sentences[rows + 1])
+        return np.sort(ids).tolist()
+
+    def newest_published(self) -> str | None:
+        """The latest full YYYY-MM-DD publication date in the index."""
+        return self.db.execute(f"SELECT MAX(substr(published, 1, 10)) FROM articles WHERE {_FULL_DATE}").fetchone()[0]
+
+    def date_range(self) -> tuple[str | None, str | None]:
+        """The earliest and latest full publication dates in the index (None, None when nothing is dated)."""
+        first, last = self.db.execute(
+            f"SELECT MIN(substr(published, 1, 10)), MAX(substr(published, 1, 10)) FROM articles WHERE {_FULL_DATE}"
+        ).fetchone()
+        return first, last
+
+    def most_covered_titles(self, n: int) -> list[str]:
+        """A title of each of the n stories with the most articles (newest first among equals)."""
+        rows = self.db.execute(
+            "SELECT MIN(title), COUNT(*) FROM articles GROUP BY story_id ORDER BY 2 DESC, MAX(published) DESC "
+            "LIMIT ?", (n,))
+        return [title for title, _ in rows]
+
+    def close(self) -> None:
+        """Close this thread's connection (others close with their threads) and the vector backend's."""
+        self._stop_reading.set()
+        self.vectors.close()
+        conn = getattr(self._local, "db", None)
+        if conn is not None:
+            with contextlib.suppress(sqlite3.Error):
+                conn.close()
+
+
+def filter_sql(filters: Filters) -> tuple[str, list[str]]:
+    """The filters as a condition on `articles a`, with its parameters."""
+    parts: list[str] = []
+    params: list[str] = []
+    for column, values in (("outlet", filters.outlets), ("place", filters.places)):
+        if values:
+            parts.append(f"a.{column} IN ({','.join('?' * len(values))})")
+            params.extend(values)
+    if filters.since or filters.until:
+        parts.append(f"a.{_FULL_DATE}")
+    if filters.since:
+        parts.append("substr(a.published, 1, 10) >= ?")
+        params.append(filters.since)
+    if filters.until:
+        parts.append("substr(a.published, 1, 10) <= ?")
+        params.append(filters.until)
+    return " AND ".join(parts) or "1", params
