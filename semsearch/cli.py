@@ -320,6 +320,10 @@ def _server_options(settings: Settings, host: str, port: int) -> dict[str, str |
         "port": port,
         "log_level": settings.log_level.lower(),
         "limit_concurrency": settings.max_connections,
+        # h11, not httptools: httptools buffers a header of any size, so one slow client could fill the memory;
+        # h11 refuses a request whose head outgrows this bound.
+        "http": "h11",
+        "h11_max_incomplete_event_size": 16 * 1024,
         # A request stuck in a slow render or a stalled client must not keep SIGTERM from stopping the server.
         "timeout_graceful_shutdown": settings.shutdown_timeout,
     }

@@ -183,7 +183,22 @@ def test_an_unreadable_index_says_so_without_internals(settings, engine, monkeyp
     assert "faiss" not in api.text and str(settings.index_dir) not in api.text
 
 
-def test_serve_stops_within_the_shutdown_timeout_while_a_request_is_stuck(settings):
+def oversized_head_is_refused(port: int) -> bool:
+    """Whether the server answers 400 to a request head far beyond any real one, instead of buffering it."""
+    with socket.create_connection(("127.0.0.1", port), timeout=15) as sock:
+        sock.sendall(b"GET /api/health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Padding: ")
+        try:
+            for _ in range(64):
+                sock.sendall(b"a" * 16384)
+        except OSError:  # the server closed the connection while this was still sending
+            pass
+        try:
+            return sock.recv(64).startswith(b"HTTP/1.1 400")
+        except OSError:
+            return False
+
+
+def test_serve_bounds_request_heads_and_stops_within_the_shutdown_timeout(settings):
     port = free_port()
     env = {**os.environ, "SEMSEARCH_LOG_LEVEL": "WARNING", "SEMSEARCH_SHUTDOWN_TIMEOUT": "2",
            "SEMSEARCH_BODY_TIMEOUT": "300"}
@@ -191,6 +206,7 @@ def test_serve_stops_within_the_shutdown_timeout_while_a_request_is_stuck(settin
                                 "--index", str(settings.index_dir)], env=env, stdout=subprocess.DEVNULL)
     try:
         wait_until_healthy(process, f"http://127.0.0.1:{port}", 120)
+        assert oversized_head_is_refused(port)
         with open_body(port, 100, b'{"q": "po'):  # a request that would otherwise stay open for minutes
             time.sleep(0.3)
             process.send_signal(signal.SIGTERM)
