@@ -303,14 +303,30 @@ def serve(host: str | None, port: int | None, workers: int | None, index: Path |
     host, port = host or settings.host, port or settings.port
     click.echo(f"Serving on http://{host}:{port}/ with {workers} process{'es' if workers > 1 else ''} "
                "(API docs at /docs, Ctrl+C to stop)")
+    options = _server_options(settings, host, port)
     if workers == 1:
-        uvicorn.run(create_app(settings), host=host, port=port, log_level=settings.log_level.lower())
+        uvicorn.run(create_app(settings), **options)
         return
     # A query holds the GIL for most of its time, so one process answers about one question at a time
     # whatever the cores; each worker process builds its own app from the environment's settings.
     os.environ["SEMSEARCH_INDEX_DIR"] = str(Path(settings.index_dir).resolve())
-    uvicorn.run("semsearch.cli:worker_app", factory=True, workers=workers, host=host, port=port,
-                log_level=settings.log_level.lower())
+    uvicorn.run("semsearch.cli:worker_app", factory=True, workers=workers, **options)
+
+
+def _server_options(settings: Settings, host: str, port: int) -> dict[str, str | int]:
+    """uvicorn's options for `serve`: bounds on connections and on how long a stop may wait for requests."""
+    return {
+        "host": host,
+        "port": port,
+        "log_level": settings.log_level.lower(),
+        "limit_concurrency": settings.max_connections,
+        # h11, not httptools: httptools buffers a header of any size, so one slow client could fill the memory;
+        # h11 refuses a request whose head outgrows this bound.
+        "http": "h11",
+        "h11_max_incomplete_event_size": 16 * 1024,
+        # A request stuck in a slow render or a stalled client must not keep SIGTERM from stopping the server.
+        "timeout_graceful_shutdown": settings.shutdown_timeout,
+    }
 
 
 def worker_app():

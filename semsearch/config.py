@@ -95,6 +95,22 @@ class Settings(BaseSettings):
     milvus_token: SecretStr | None = Field(None, description="Milvus token (user:password or API key), if it needs one.")
     keep_versions: int = Field(2, ge=1, description="Index versions kept on disk for rollback.")
     max_concurrent_searches: int = Field(8, ge=1, description="Searches in flight before 503 + Retry-After.")
+    search_wait: float = Field(
+        0.5, ge=0, le=10, description="Seconds a search waits for a free slot before it gets 503 + Retry-After."
+    )
+    body_timeout: float = Field(
+        10.0, gt=0, le=300, description="Seconds a client has to send a whole request body; slower ones get 408."
+    )
+    allowed_hosts: list[str] = Field(
+        default_factory=lambda: ["*"], description='Host names the server answers for, as JSON: ["search.example.org"]; '
+        '"*" = any. Links and redirects are built from the Host header; other hosts get 400.'
+    )
+    max_connections: int = Field(
+        512, ge=1, description="Open connections (or running requests) `serve` allows; beyond it, a plain 503."
+    )
+    shutdown_timeout: int = Field(
+        10, ge=1, le=3600, description="Seconds `serve` lets running requests finish after SIGTERM before cancelling them."
+    )
     workers: int = Field(
         1, ge=1, le=64, description="Server processes `serve` runs; each loads the model and maps the index."
     )
