@@ -290,16 +290,21 @@ def serve(host: str | None, port: int | None, workers: int | None, index: Path |
     import uvicorn
 
     from .app import create_app
-    from .store import current_version
+    from .store import pointer_problem, versions
 
     settings = _settings(index)
     workers = workers or settings.workers
     if workers > 1 and settings.admin_token is not None:
         raise click.UsageError("the admin API keeps its rebuild jobs in one process: serve it with one worker "
                                "(or unset SEMSEARCH_ADMIN_TOKEN and rebuild with `semsearch build`)")
-    if current_version(Path(settings.index_dir)) is None:
+    # Only a home without any version gets the sample: one whose CURRENT is lost still holds real versions,
+    # which a sample build would replace (and garbage-collect).
+    if not versions(Path(settings.index_dir)):
         click.echo(f"No index at {settings.index_dir} yet: building one from the sample corpus first.")
         run_build(settings, ())
+    elif (problem := pointer_problem(Path(settings.index_dir))) is not None:
+        click.secho(f"warning: {problem}; serving the newest intact version (see `semsearch verify`)",
+                    fg="yellow", err=True)
     host, port = host or settings.host, port or settings.port
     click.echo(f"Serving on http://{host}:{port}/ with {workers} process{'es' if workers > 1 else ''} "
                "(API docs at /docs, Ctrl+C to stop)")
@@ -347,27 +352,37 @@ def stats(index: Path | None, as_json: bool) -> None:
 @click.option("--all", "all_versions", is_flag=True, help="Check every version on disk, not only the current one.")
 @index_option
 def verify(all_versions: bool, index: Path | None) -> None:
-    """Check index files against the checksums in their manifest; exit 1 if any is damaged."""
-    from .store import current_version, vector_config, verify as verify_version, versions
+    """Check index files against the checksums in their manifest and say which version a server would serve;
+    exit 1 if any checked version or CURRENT is damaged."""
+    from .store import bad_versions, current_version, pointer_problem, vector_config, verify as verify_version, versions
 
     settings = _settings(index)
     home = Path(settings.index_dir)
-    current = current_version(home)
-    names = versions(home) if all_versions else [current] if current else []
+    names, current, problem = versions(home), current_version(home), pointer_problem(home)
     if not names:
         _fail(f"no index at {home}")
-    bad = 0
-    for name in names:
-        problems = verify_version(home / "versions" / name, vector_config(settings))
+    if problem:
+        click.secho(f"{problem}; a server serves the newest intact version instead", fg="yellow")
+    bad = bad_versions(home)
+    found: dict[str, list[str]] = {}
+
+    def problems_of(name: str) -> list[str]:
+        if name not in found:
+            marked = [f"marked bad while serving: {bad[name]}"] if name in bad else []
+            found[name] = marked + verify_version(home / "versions" / name, vector_config(settings))
+        return found[name]
+
+    for name in names if all_versions or current is None else [current]:
         mark = " (current)" if name == current else ""
-        if problems:
-            bad += 1
+        if problems_of(name):
             click.secho(f"{name}{mark}: DAMAGED", fg="red")
-            for problem in problems:
-                click.echo(f"  {problem}")
+            for line in problems_of(name):
+                click.echo(f"  {line}")
         else:
             click.echo(f"{name}{mark}: ok")
-    if bad:
+    serving = next((name for name in ([current] if current else []) + names if not problems_of(name)), None)
+    click.echo(f"A server would serve {serving}." if serving else "No intact version to serve.")
+    if problem or any(found.values()):
         sys.exit(1)
 
 
@@ -376,7 +391,9 @@ def verify(all_versions: bool, index: Path | None) -> None:
 @index_option
 def rollback(target: str | None, index: Path | None) -> None:
     """Serve an earlier index version again; a running server switches on its next request."""
-    from .store import current_version, set_current, vector_config, verify as verify_version, versions
+    from .store import (
+        bad_versions, clear_bad, current_version, set_current, vector_config, verify as verify_version, versions,
+    )
 
     settings = _settings(index)
     home = Path(settings.index_dir)
@@ -384,14 +401,16 @@ def rollback(target: str | None, index: Path | None) -> None:
     if not names:
         _fail(f"no index at {home}: run `semsearch build` first")
     if target is None:
-        older = [n for n in names if current is None or n < current]
+        bad = bad_versions(home)
+        older = [n for n in names if (current is None or n < current) and n not in bad]
         if not older:
-            _fail(f"no version older than {current} is kept (see SEMSEARCH_KEEP_VERSIONS)")
+            _fail(f"no intact version older than {current} is kept (see SEMSEARCH_KEEP_VERSIONS)")
         target = older[0]
     if target not in names:
         _fail(f"no version {target!r}; kept versions: {', '.join(names) or 'none'}")
     if problems := verify_version(home / "versions" / target, vector_config(settings)):
         _fail(f"version {target} is damaged: {'; '.join(problems)}")
+    clear_bad(home, target)  # just checked in full: a mark left by a passing read error no longer holds
     set_current(home, target)
     click.echo(f"Now serving {target} (was {current}).")
 

@@ -3,6 +3,8 @@
 Layout of an index home::
 
     CURRENT                 name of the version being served (replaced atomically)
+    bad/<name>              a version found damaged while serving, with the reason; servers skip it.
+                            Kept outside the version so its files stay exactly as built (and checksummed)
     versions/<name>/        manifest.json, meta.sqlite, sentences.f16, chunks.faiss (FAISS) or chunks.f32 (Milvus),
                             the BM25 index (lexicon.sqlite, postings.i32, impacts.f32, toplists.i32),
                             and layout.*.npy (where each article's chunks and sentences are, as arrays)
@@ -16,19 +18,22 @@ chunks.faiss; everything else stays on disk, and the version is published the sa
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
+import functools
 import hashlib
 import json
 import logging
 import mmap
 import os
+import re
 import shutil
 import sqlite3
 import threading
 import time
 import uuid
 from functools import lru_cache
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -54,6 +59,12 @@ SENTENCE_VECTORS = "sentences.f16"
 # memory-mapped file serves in microseconds and a server round trip in tens of milliseconds.
 CHUNK_VECTORS = "chunks.f32"
 VERIFIED = ".verified"  # stamp of the files as they were when last checked in full
+BAD = "bad"  # versions found damaged while serving, one file each (see the module docstring)
+# What _version_name makes: UTC time to the microsecond, then one or more random suffixes. Nothing else
+# names a version, so CURRENT can never point outside versions/ (no "..", no "/", no absolute path).
+VERSION_NAME = re.compile(r"[0-9]{8}T[0-9]{12}(?:-[0-9a-z]{6})+")
+# SQLite's primary result codes for a damaged file (a malformed page, not a database, a read error).
+_DAMAGE_CODES = {sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB, sqlite3.SQLITE_IOERR}
 _META_COLUMNS = "id, title, outlet, published, url, place, source_path, extracted_from, duplicate_paths, story_id"
 
 SCHEMA = """
@@ -78,20 +89,40 @@ CREATE INDEX articles_by_outlet ON articles(outlet);
 """
 
 
-class IndexMissing(FileNotFoundError):
+class _PublicMessage:
+    """An index error whose str() is for logs and the CLI (paths, library detail), with public_message for
+    anyone else: a web client must not learn where the index lives or what reads it."""
+
+    public_message = "the index cannot be served"
+
+    def __init__(self, message: str, public_message: str | None = None) -> None:
+        super().__init__(message)
+        if public_message is not None:
+            self.public_message = public_message
+
+
+class IndexMissing(_PublicMessage, FileNotFoundError):
     """No published index exists at the given home."""
 
+    public_message = "no index has been built yet"
 
-class IndexIncompatible(RuntimeError):
+
+class IndexIncompatible(_PublicMessage, RuntimeError):
     """The index was built by another model or format version."""
+
+    public_message = "the index was built by another version of semsearch and must be rebuilt"
 
 
 class IndexUnavailable(IndexMissing):
     """The version exists but its vector backend cannot be reached; worth retrying later."""
 
+    public_message = "the index is unavailable for now; try again shortly"
+
 
 class IndexCorrupt(IndexIncompatible):
-    """A version's files do not match the checksums in its manifest."""
+    """A version's files do not match the checksums in its manifest, or fail when read."""
+
+    public_message = "the index version is damaged; try again shortly"
 
 
 class BuildLocked(RuntimeError):
@@ -352,17 +383,25 @@ def _version_name(home: Path) -> str:
     return name
 
 
+def _is_version(home: Path, name: str) -> bool:
+    """True when name is a published version of home: a version name, a real folder (a symlink could lead anywhere)."""
+    folder = Path(home) / "versions" / name
+    return VERSION_NAME.fullmatch(name) is not None and folder.is_dir() and not folder.is_symlink()
+
+
 def versions(home: Path) -> list[str]:
     """Names of the published versions on disk, newest first."""
     folder = Path(home) / "versions"
     if not folder.is_dir():
         return []
-    return sorted((p.name for p in folder.iterdir() if p.is_dir() and not p.name.startswith(".")), reverse=True)
+    return sorted((p.name for p in folder.iterdir() if _is_version(home, p.name)), reverse=True)
 
 
 def set_current(home: Path, name: str) -> None:
     """Point CURRENT at a version in one atomic rename, durable before it returns."""
     home = Path(home)
+    if not _is_version(home, name):
+        raise ValueError(f"{name!r} is not a version in {home}")
     pointer = home / f".{CURRENT}.{name}.tmp"
     with pointer.open("w", encoding="utf-8") as fh:
         fh.write(name + "\n")
@@ -425,13 +464,62 @@ def verify(version_dir: Path, vectors: VectorConfig | None = None, trust_stamp: 
     return problems
 
 
-def current_version(home: Path) -> str | None:
-    """Name of the published version, or None before the first build."""
+def _pointer(home: Path) -> tuple[str | None, str | None]:
+    """The version CURRENT names, or None and what is wrong with CURRENT (said without its content or paths)."""
     try:
-        name = (home / CURRENT).read_text("utf-8").strip()
+        name = (Path(home) / CURRENT).read_text("utf-8").strip()
     except FileNotFoundError:
-        return None
-    return name or None
+        return None, f"{CURRENT} is missing"
+    except (OSError, UnicodeDecodeError) as exc:
+        return None, f"{CURRENT} is unreadable ({exc.__class__.__name__})"
+    if not name:
+        return None, f"{CURRENT} is empty"
+    if not _is_version(home, name):
+        return None, f"{CURRENT} does not name a version of this index"
+    return name, None
+
+
+def pointer_problem(home: Path) -> str | None:
+    """What is wrong with CURRENT (missing, empty, not a version of this home), or None when it can be followed."""
+    return _pointer(home)[1]
+
+
+def current_version(home: Path) -> str | None:
+    """Name of the version CURRENT points at, or None when it is missing or names none (see pointer_problem)."""
+    return _pointer(home)[0]
+
+
+def bad_versions(home: Path) -> dict[str, str]:
+    """Versions marked damaged while serving, with the reason."""
+    folder = Path(home) / BAD
+    with contextlib.suppress(OSError):
+        return {p.name: p.read_text("utf-8", errors="replace").strip() for p in folder.iterdir()
+                if VERSION_NAME.fullmatch(p.name)}
+    return {}
+
+
+def mark_bad(home: Path, name: str, reason: str) -> None:
+    """Record that a version was found damaged, so no server picks it again (rollback --to clears it)."""
+    folder = Path(home) / BAD
+    folder.mkdir(exist_ok=True)
+    partial = folder / f".{name}.{uuid.uuid4().hex}.tmp"
+    partial.write_text(reason + "\n", "utf-8")
+    os.replace(partial, folder / name)
+
+
+def clear_bad(home: Path, name: str) -> None:
+    """Forget a version's damage mark (it was removed, or checked in full again)."""
+    with contextlib.suppress(FileNotFoundError):
+        (Path(home) / BAD / name).unlink()
+
+
+def is_damage(exc: BaseException) -> bool:
+    """True for an error that means a version's files are damaged, rather than a bug or a passing condition."""
+    if isinstance(exc, IndexCorrupt):
+        return True
+    if isinstance(exc, sqlite3.DatabaseError):
+        return (getattr(exc, "sqlite_errorcode", 0) & 0xFF) in _DAMAGE_CODES
+    return isinstance(exc, OSError) and exc.errno == errno.EIO
 
 
 def served_manifest(home: Path) -> dict | None:
@@ -624,6 +712,7 @@ def remove_version(home: Path, name: str, config: VectorConfig) -> None:
     with contextlib.suppress(OSError, json.JSONDecodeError, KeyError):
         drop_version(json.loads((folder / MANIFEST).read_text("utf-8"))["vectors"], config)
     shutil.rmtree(folder, ignore_errors=True)
+    clear_bad(home, name)
 
 
 def _available_memory() -> int:
@@ -634,6 +723,32 @@ def _available_memory() -> int:
     return 0
 
 
+def no_index(home: Path) -> IndexMissing:
+    """The error for a home with nothing to serve: no build yet, or a CURRENT that cannot be followed."""
+    if not versions(home):
+        return IndexMissing(f"no index at {home}: run `semsearch build` first")
+    problem = pointer_problem(home) or f"{CURRENT} names no intact version"
+    return IndexMissing(f"no index to serve at {home}: {problem}; see `semsearch verify`",
+                        f"the index pointer cannot be followed: {problem}")
+
+
+def _guarded(method: Callable) -> Callable:
+    """An Index method whose damaged-file errors mark the version bad and become IndexCorrupt."""
+
+    @functools.wraps(method)
+    def read(self: Index, *args, **kwargs):
+        try:
+            return method(self, *args, **kwargs)
+        except (sqlite3.DatabaseError, OSError) as exc:
+            if not is_damage(exc):
+                raise
+            self.damaged(f"{method.__name__}: {exc}")
+            raise IndexCorrupt(f"index version {self.version} at {self.path} is damaged: {exc}",
+                               f"index version {self.version} is damaged; try again shortly") from exc
+
+    return read
+
+
 class Index:
     """A published index version opened for reading; safe to share between threads."""
 
@@ -642,10 +757,13 @@ class Index:
         self.home = Path(home)
         name = version or current_version(self.home)
         if name is None:
-            raise IndexMissing(f"no index at {self.home}: run `semsearch build` first")
+            raise no_index(self.home)
         self.path = self.home / "versions" / name
+        if not _is_version(self.home, name):
+            raise IndexMissing(f"no index version {name!r} in {self.home}", f"no index version {name!r}")
         if check and (problems := verify(self.path, trust_stamp=True)):
-            raise IndexCorrupt(f"index version {name} failed verification: {'; '.join(problems)}")
+            raise IndexCorrupt(f"index version {name} failed verification: {'; '.join(problems)}",
+                               f"index version {name} is damaged")
         try:
             self.manifest = json.loads((self.path / MANIFEST).read_text("utf-8"))
         except (OSError, json.JSONDecodeError) as exc:
@@ -678,7 +796,20 @@ class Index:
         except VectorStoreUnavailable as exc:
             raise IndexUnavailable(f"index version {name}: {exc}") from None
         except (OSError, RuntimeError, ValueError, KeyError, sqlite3.Error) as exc:
-            raise IndexCorrupt(f"index version {name} cannot be loaded: {exc}") from None
+            raise IndexCorrupt(f"index version {name} cannot be loaded: {exc}",
+                               f"index version {name} cannot be loaded") from None
+        self.damage: str | None = None  # why this version was found damaged while serving, once it was
+
+    def damaged(self, reason: str) -> None:
+        """Take note that this version's files failed when read, here and in the home's bad marks."""
+        if self.damage is not None:
+            return
+        self.damage = reason
+        log.error("index version %s is damaged (%s); marking it bad", self.version, reason)
+        try:
+            mark_bad(self.home, self.version, reason)
+        except OSError as exc:  # a read-only home: this process still stops serving it
+            log.warning("could not mark index version %s bad: %s", self.version, exc)
 
     def read_ahead(self) -> threading.Thread:
         """Read this version's files once in a background thread, so the OS page cache holds them.
@@ -739,6 +870,7 @@ class Index:
         """This thread's read-only connection to the metadata."""
         return thread_connection(self._local, self.path / META_DB)
 
+    @_guarded
     def search_chunks(self, vector: np.ndarray, n: int, filters: Filters | None = None) -> list[tuple[int, float]]:
         """The n chunks nearest to a query vector among those passing the filters, as (chunk id, cosine)."""
         try:
@@ -792,6 +924,7 @@ class Index:
         ids = np.asarray(ids, dtype=np.int64)
         return dict(zip(ids.tolist(), map(tuple, self.layout.sentence_spans[ids].tolist())))
 
+    @_guarded
     def article_sentences(self, article_id: str) -> list[StoredSentence]:
         """Every sentence of one article, in order."""
         rows = self.db.execute(
@@ -804,11 +937,13 @@ class Index:
         """Stored sentence vectors as float32, rows in the order given."""
         return to_float32(self.sentence_vectors[np.asarray(sentence_ids, dtype=np.int64)])
 
+    @_guarded
     def articles(self, ids: Sequence[str]) -> dict[str, ArticleMeta]:
         """Article metadata by id."""
         return {r[0]: ArticleMeta(*r[:8], json.loads(r[8]), r[9])
                 for r in self._in(f"SELECT {_META_COLUMNS} FROM articles WHERE id IN ({{}})", list(ids))}
 
+    @_guarded
     def stories_of(self, ids: Sequence[str]) -> dict[str, list[ArticleMeta]]:
         """Every article of the given articles' stories (themselves included), by story id, oldest first."""
         # One read for what took three (the articles, their stories' member ids, the members' metadata).
@@ -818,6 +953,7 @@ class Index:
             stories.setdefault(r[9], {}).setdefault(r[0], ArticleMeta(*r[:8], json.loads(r[8]), r[9]))
         return {story: list(members.values()) for story, members in stories.items()}
 
+    @_guarded
     def sources(self) -> dict[str, set[str]]:
         """Article ids by the source path they were read from."""
         out: dict[str, set[str]] = {}
@@ -825,6 +961,7 @@ class Index:
             out.setdefault(path, set()).add(article_id)
         return out
 
+    @_guarded
     def layouts(self, article_ids: Sequence[str]) -> dict[str, ArticleLayout]:
         """Sentences, chunks and vectors of articles already indexed, for reuse by the next build."""
         layouts: dict[str, ArticleLayout] = {}
@@ -849,19 +986,23 @@ class Index:
             layouts[article_id].chunk_vectors.append(chunk_vectors[row_no])
         return layouts
 
+    @_guarded
     def article_text(self, article_id: str) -> str | None:
         """The cleaned text of one article, which every offset refers to."""
         row = self.db.execute("SELECT text FROM articles WHERE id = ?", (article_id,)).fetchone()
         return row[0] if row else None
 
+    @_guarded
     def texts(self, ids: Sequence[str]) -> dict[str, str]:
         """Cleaned texts by article id."""
         return dict(self._in("SELECT id, text FROM articles WHERE id IN ({})", list(ids)))
 
+    @_guarded
     def article_ids(self) -> list[str]:
         """Ids of every stored article."""
         return [r[0] for r in self.db.execute("SELECT id FROM articles")]
 
+    @_guarded
     def outlets(self) -> list[tuple[str, int]]:
         """Outlets with their article counts, most first."""
         return list(self.db.execute(
@@ -885,16 +1026,19 @@ class Index:
         except VectorStoreUnavailable as exc:
             raise IndexUnavailable(str(exc)) from None
 
+    @_guarded
     def lexical_top(self, terms: Sequence[str], n: int, filters: Filters | None = None,
                     required: Sequence[str] = ()) -> tuple[np.ndarray, np.ndarray]:
         """The n chunks with the highest BM25 for the OR of the index terms (every required one present)."""
         allowed = self.filtered_chunk_ids(filters) if filters is not None and filters.active else None
         return self.lexicon.top(terms, n, allowed, required)
 
+    @_guarded
     def lexical_scores(self, terms: Sequence[str], chunk_ids: Sequence[int]) -> np.ndarray:
         """BM25 of the given chunks for the OR of the index terms (0 where none occurs), in the order given."""
         return self.lexicon.scores(terms, chunk_ids)
 
+    @_guarded
     def sentence_ids_of(self, article_ids: Sequence[str]) -> list[int]:
         """Ids of every sentence of the given articles, ascending."""
         rows = np.fromiter((r[0] for r in self._in("SELECT row FROM articles WHERE id IN ({})", list(article_ids))),
@@ -902,11 +1046,27 @@ class Index:
         ids, _ = ranges(self.layout.article_sentences[rows], self.layout.article_sentences[rows + 1])
         return np.sort(ids).tolist()
 
+    @_guarded
     def newest_published(self) -> str | None:
         """The latest full YYYY-MM-DD publication date in the index."""
         return self.db.execute(
             "SELECT MAX(substr(published, 1, 10)) FROM articles WHERE published GLOB '[0-9][0-9][0-9][0-9]-*'"
         ).fetchone()[0]
+
+    @_guarded
+    def published_range(self) -> tuple[str | None, str | None]:
+        """The earliest and latest publication dates that start with a year."""
+        return self.db.execute(
+            "SELECT MIN(published), MAX(published) FROM articles WHERE published GLOB '[0-9][0-9][0-9][0-9]-*'"
+        ).fetchone()
+
+    @_guarded
+    def widest_stories(self, n: int) -> list[str]:
+        """A headline of each of the n stories most articles report, newest first among equals."""
+        rows = self.db.execute(
+            "SELECT MIN(title), COUNT(*) FROM articles GROUP BY story_id ORDER BY 2 DESC, MAX(published) DESC "
+            "LIMIT ?", (n,))
+        return [title for title, _ in rows]
 
     def _in(self, sql: str, values: Sequence) -> Iterator[tuple]:
         """Run a query with an IN (...) list, in batches under SQLite's variable limit."""
