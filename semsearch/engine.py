@@ -110,6 +110,7 @@ class Engine:
         # The CURRENT content last acted on: a version that failed to open is not retried until CURRENT changes.
         self._followed: str | None | object = _RECHECK
         self._unread: Index | None = None  # a version whose read-ahead waits for its first answer
+        self._damaged: dict[str, str] = {}  # versions this process found damaged while serving, with the reason
         self.query_vectors = QueryVectors(settings.query_cache_size)
         one_thread_per_query()
         self.error: IndexMissing | IndexIncompatible | None = None  # why the wanted version is not served
@@ -145,7 +146,10 @@ class Engine:
     def _open(self, wanted: str | None) -> None:
         """Serve the wanted version; if it cannot be, keep serving (or fall back to) the newest intact one."""
         self._followed = wanted
-        bad = bad_versions(self.home)
+        served = self._index
+        if served is not None and served.damage is not None:  # remembered here too: the home may be read-only
+            self._damaged[served.version] = served.damage
+        bad = {**self._damaged, **bad_versions(self.home)}
         try:
             self._serve(self._load(wanted, bad))
             self.error = None
