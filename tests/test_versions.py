@@ -22,7 +22,7 @@ from semsearch.config import Settings
 from semsearch.embedding import MODEL_NAME
 from semsearch.engine import Engine
 from semsearch.store import (
-    CURRENT, Index, IndexCorrupt, IndexIncompatible, IndexMissing, bad_versions, current_version, set_current, versions,
+    CURRENT, Index, IndexCorrupt, IndexIncompatible, IndexMissing, bad_versions, current_version, versions,
 )
 
 from .conftest import CORPUS, free_port
