@@ -290,16 +290,21 @@ def serve(host: str | None, port: int | None, workers: int | None, index: Path |
     import uvicorn
 
     from .app import create_app
-    from .index import current_version
+    from .index import pointer_problem, version_names
 
     settings = _settings(index)
     workers = workers or settings.workers
     if workers > 1 and settings.admin_token is not None:
         raise click.UsageError("the admin API keeps its rebuild jobs in one process: serve it with one worker "
                                "(or unset SEMSEARCH_ADMIN_TOKEN and rebuild with `semsearch build`)")
-    if current_version(Path(settings.index_dir)) is None:
+    # Only a home without any version gets the sample: one whose CURRENT is lost still holds real versions,
+    # which a sample build would replace (and garbage-collect).
+    if not version_names(Path(settings.index_dir)):
         click.echo(f"No index at {settings.index_dir} yet: building one from the sample corpus first.")
         run_build(settings, ())
+    elif (problem := pointer_problem(Path(settings.index_dir))) is not None:
+        click.secho(f"warning: {problem}; serving the newest intact version (see `semsearch verify`)",
+                    fg="yellow", err=True)
     host, port = host or settings.host, port or settings.port
     click.echo(f"Serving on http://{host}:{port}/ with {workers} process{'es' if workers > 1 else ''} "
                "(API docs at /docs, Ctrl+C to stop)")
@@ -361,28 +366,38 @@ def stats(index: Path | None, as_json: bool) -> None:
 @click.option("--all", "all_versions", is_flag=True, help="Check every version on disk, not only the current one.")
 @index_option
 def verify(all_versions: bool, index: Path | None) -> None:
-    """Check index files against the checksums in their manifest; exit 1 if any is damaged."""
-    from .index import VectorConfig, current_version, version_dir, version_names
+    """Check index files against the checksums in their manifest and say which version a server would serve;
+    exit 1 if any checked version or CURRENT is damaged."""
+    from .index import VectorConfig, bad_versions, current_version, pointer_problem, version_dir, version_names
     from .index import verify as verify_version
 
     settings = _settings(index)
     home = Path(settings.index_dir)
-    current = current_version(home)
-    names = version_names(home) if all_versions else [current] if current else []
+    names, current, problem = version_names(home), current_version(home), pointer_problem(home)
     if not names:
         _fail(f"no index at {home}")
-    bad = 0
-    for name in names:
-        problems = verify_version(version_dir(home, name), VectorConfig.from_settings(settings))
+    if problem:
+        click.secho(f"{problem}; a server serves the newest intact version instead", fg="yellow")
+    bad = bad_versions(home)
+    found: dict[str, list[str]] = {}
+
+    def problems_of(name: str) -> list[str]:
+        if name not in found:
+            marked = [f"marked bad while serving: {bad[name]}"] if name in bad else []
+            found[name] = marked + verify_version(version_dir(home, name), VectorConfig.from_settings(settings))
+        return found[name]
+
+    for name in names if all_versions or current is None else [current]:
         mark = " (current)" if name == current else ""
-        if problems:
-            bad += 1
+        if problems_of(name):
             click.secho(f"{name}{mark}: DAMAGED", fg="red")
-            for problem in problems:
-                click.echo(f"  {problem}")
+            for line in problems_of(name):
+                click.echo(f"  {line}")
         else:
             click.echo(f"{name}{mark}: ok")
-    if bad:
+    serving = next((name for name in ([current] if current else []) + names if not problems_of(name)), None)
+    click.echo(f"A server would serve {serving}." if serving else "No intact version to serve.")
+    if problem or any(found.values()):
         sys.exit(1)
 
 

@@ -21,14 +21,8 @@ from .brief import brief_options, summarize
 from .config import Settings
 from .embedding import MODEL_NAME, Embedder, get_embedder
 from .index import (
-    ArticleMeta,
-    Index,
-    IndexIncompatible,
-    IndexMissing,
-    IndexUnavailable,
-    VectorConfig,
-    current_version,
-    version_names,
+    ArticleMeta, Index, IndexCorrupt, IndexIncompatible, IndexMissing, IndexUnavailable, VectorConfig, bad_versions,
+    current_version, no_index, version_names,
 )
 from .models import SearchResponse
 from .retrieval import Filters, Mode, Retriever
@@ -101,6 +95,9 @@ class ArticleView:
     same_story: list[ArticleMeta]
 
 
+_RECHECK = object()  # stands for "look at CURRENT again" where a version name or None is expected
+
+
 class Engine:
     """Answers questions from the currently published index version."""
 
@@ -110,11 +107,18 @@ class Engine:
         self._embedder = embedder
         self._index: Index | None = None
         self._lock = threading.Lock()
-        self._refused: str | None = None  # a version that failed to open is not retried
+        # The CURRENT content last acted on: a version that failed to open is not retried until CURRENT changes.
+        self._followed: str | None | object = _RECHECK
         self._unread: Index | None = None  # a version whose read-ahead waits for its first answer
+        self._damaged: dict[str, str] = {}  # versions this process found damaged while serving, with the reason
         self.query_vectors = QueryVectors(settings.query_cache_size)
         one_thread_per_query()
-        self.last_error: str | None = None
+        self.error: IndexMissing | IndexIncompatible | None = None  # why the wanted version is not served
+
+    @property
+    def last_error(self) -> str | None:
+        """The full reason the wanted version is not served (paths included), for logs and the CLI."""
+        return None if self.error is None else str(self.error)
 
     @property
     def embedder(self) -> Embedder:
@@ -125,49 +129,76 @@ class Engine:
 
     @property
     def index(self) -> Index:
-        """The served index, switched to a newer published version when one appears."""
+        """The served index: CURRENT's version when it is intact, else the newest intact one, switched between
+        requests when CURRENT changes or the served version turns out damaged."""
         wanted = current_version(self.home)
-        current = self._index
-        if current is not None and wanted in (current.version, self._refused):
-            return current
+        served = self._index
+        if served is not None and served.damage is None and wanted == self._followed:
+            return served
         with self._lock:
-            if self._index is None or wanted not in (self._index.version, self._refused):
+            served = self._index
+            if served is None or served.damage is not None or wanted != self._followed:
                 self._open(wanted)
         if self._index is None:
-            raise IndexMissing(self.last_error or f"no index at {self.home}: run `semsearch build` first")
+            raise self.error or no_index(self.home)
         return self._index
 
     def _open(self, wanted: str | None) -> None:
-        """Open the wanted version; if it is broken, keep serving (or fall back to) the last good one."""
-        if wanted is None:
-            self.last_error = f"no index at {self.home}: run `semsearch build` first"
+        """Serve the wanted version; if it cannot be, keep serving (or fall back to) the newest intact one."""
+        self._followed = wanted
+        served = self._index
+        if served is not None and served.damage is not None:  # remembered here too: the home may be read-only
+            self._damaged[served.version] = served.damage
+        bad = {**self._damaged, **bad_versions(self.home)}
+        try:
+            self._serve(self._load(wanted, bad))
+            self.error = None
             return
-        candidates = [wanted] + ([] if self._index else [v for v in version_names(self.home) if v != wanted])
-        for name in candidates:
-            try:
-                opened = Index(self.home, MODEL_NAME, version=name, check=self.settings.verify_on_load,
-                               vectors=VectorConfig.from_settings(self.settings))
-            except IndexUnavailable as exc:  # a backend outage: retried on the next request, never refused
-                self.last_error = str(exc)
-                log.error("index version %s unavailable: %s", name, exc)
-                return
-            except (IndexMissing, IndexIncompatible, OSError) as exc:
-                if name == wanted:
-                    self._refused, self.last_error = wanted, str(exc)
-                    log.error("refusing index version %s: %s", name, exc)
+        except IndexUnavailable as exc:  # a backend outage: retried on the next request, never replaced
+            self._followed, self.error = _RECHECK, exc
+            log.error("index version %s unavailable: %s", wanted, exc)
+            return
+        except (IndexMissing, IndexIncompatible) as exc:
+            self.error = exc
+            log.warning("not serving CURRENT's version: %s", exc)
+        served = self._index
+        if served is not None and served.damage is None and served.version not in bad:
+            log.warning("still serving index version %s", served.version)
+            return
+        for name in version_names(self.home):
+            if name == wanted or name in bad or (served is not None and name == served.version):
                 continue
-            if self._index is not None:
-                log.info("switched index %s → %s", self._index.version, opened.version)
-                self._index.stop_read_ahead()
-            elif name != wanted:
-                log.warning("serving older index version %s instead", name)
-            self._index = opened
-            # After the first answer, not now: on a cold page cache that question's random reads would queue
-            # behind the read-ahead's stream (2.5 s alone against ~7 s beside it at a million chunks).
-            self._unread = opened if self.settings.read_ahead else None
-            if name == wanted:
-                self._refused, self.last_error = None, None
+            try:
+                self._serve(self._load(name, bad))
+            except (IndexMissing, IndexIncompatible) as exc:
+                log.error("refusing index version %s: %s", name, exc)
+                continue
+            log.warning("serving index version %s instead", name)
             return
+        self._index = None
+        if version_names(self.home):
+            self.error = IndexUnavailable(f"no intact index version to serve at {self.home}: {self.error}",
+                                          "no intact index version to serve; try again later")
+
+    def _load(self, name: str | None, bad: dict[str, str]) -> Index:
+        """Open a version that is not marked bad, or raise why it cannot be served."""
+        if name is None:
+            raise no_index(self.home)
+        if name in bad:
+            raise IndexCorrupt(f"index version {name} was found damaged: {bad[name]}",
+                               f"index version {name} was found damaged")
+        return Index(self.home, MODEL_NAME, version=name, check=self.settings.verify_on_load,
+                     vectors=VectorConfig.from_settings(self.settings))
+
+    def _serve(self, opened: Index) -> None:
+        """Answer from this version from now on."""
+        if self._index is not None:
+            log.info("switched index %s → %s", self._index.version, opened.version)
+            self._index.stop_read_ahead()
+        self._index = opened
+        # After the first answer, not now: on a cold page cache that question's random reads would queue
+        # behind the read-ahead's stream (2.5 s alone against ~7 s beside it at a million chunks).
+        self._unread = opened if self.settings.read_ahead else None
 
     @property
     def ready(self) -> bool:
@@ -262,14 +293,22 @@ class Engine:
                 "published_from": first, "published_until": last,
                 "outlets": [{"outlet": o, "articles": n} for o, n in index.outlets()]}
 
+    def outlets(self) -> list[tuple[str, int]]:
+        """Outlets of the served index with their article counts, most first."""
+        return self.index.outlets()
+
     def health(self) -> dict:
-        """Status and the manifest of the served version."""
+        """Status (ok, degraded: serving another version than CURRENT's, no_index), the public reason, the
+        manifest of the served version."""
         try:
             index = self.index
         except (IndexMissing, IndexIncompatible) as exc:
-            return {"status": "no_index", "detail": str(exc), "manifest": None}
-        status = "ok" if self.last_error is None else "degraded"
-        return {"status": status, "detail": self.last_error, "version": index.version, "manifest": index.manifest.to_dict()}
+            return {"status": "no_index", "detail": exc.public_message, "manifest": None}
+        manifest = index.manifest.to_dict()
+        if self.error is None:
+            return {"status": "ok", "detail": None, "version": index.version, "manifest": manifest}
+        detail = f"{self.error.public_message}; serving index version {index.version}"
+        return {"status": "degraded", "detail": detail, "version": index.version, "manifest": manifest}
 
 
 def validate_query(q: str | None) -> str:

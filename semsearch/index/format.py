@@ -3,6 +3,8 @@
 Layout of an index home::
 
     CURRENT                 name of the version being served (replaced atomically)
+    bad/<name>              a version found damaged while serving, with the reason; servers skip it.
+                            Kept outside the version so its files stay exactly as built (and checksummed)
     versions/<name>/        manifest.json, meta.sqlite, sentences.f16, chunks.faiss (FAISS) or chunks.f32 (Milvus),
                             the BM25 index (lexicon.sqlite, postings.i32, impacts.f32, toplists.i32),
                             and layout.*.npy (where each article's chunks and sentences are, as arrays)
@@ -16,6 +18,7 @@ chunks.faiss; everything else stays on disk, and the version is published the sa
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,6 +32,10 @@ SENTENCE_VECTORS = "sentences.f16"
 # memory-mapped file serves in microseconds and a server round trip in tens of milliseconds.
 CHUNK_VECTORS = "chunks.f32"
 VERIFIED = ".verified"  # stamp of the files as they were when last checked in full
+BAD = "bad"  # versions found damaged while serving, one file each (see the module docstring)
+# What new_version_name makes: UTC time to the microsecond, then one or more random suffixes. Nothing else
+# names a version, so CURRENT can never point outside versions/ (no "..", no "/", no absolute path).
+VERSION_NAME = re.compile(r"[0-9]{8}T[0-9]{12}(?:-[0-9a-z]{6})+")
 
 SCHEMA = """
 CREATE TABLE articles (
@@ -52,20 +59,40 @@ CREATE INDEX articles_by_outlet ON articles(outlet);
 """
 
 
-class IndexMissing(FileNotFoundError):
+class _PublicMessage:
+    """An index error whose str() is for logs and the CLI (paths, library detail), with public_message for
+    anyone else: a web client must not learn where the index lives or what reads it."""
+
+    public_message = "the index cannot be served"
+
+    def __init__(self, message: str, public_message: str | None = None) -> None:
+        super().__init__(message)
+        if public_message is not None:
+            self.public_message = public_message
+
+
+class IndexMissing(_PublicMessage, FileNotFoundError):
     """No published index exists at the given home."""
 
+    public_message = "no index has been built yet"
 
-class IndexIncompatible(RuntimeError):
+
+class IndexIncompatible(_PublicMessage, RuntimeError):
     """The index was built by another model or format version."""
+
+    public_message = "the index was built by another version of semsearch and must be rebuilt"
 
 
 class IndexUnavailable(IndexMissing):
     """The version exists but its vector backend cannot be reached; worth retrying later."""
 
+    public_message = "the index is unavailable for now; try again shortly"
+
 
 class IndexCorrupt(IndexIncompatible):
-    """A version's files do not match the checksums in its manifest."""
+    """A version's files do not match the checksums in its manifest, or fail when read."""
+
+    public_message = "the index version is damaged; try again shortly"
 
 
 class BuildLocked(RuntimeError):
@@ -165,12 +192,12 @@ def read_manifest(folder: Path, name: str, expected_model: str) -> Manifest:
         raise IndexIncompatible(f"index version {name} has no readable manifest: {exc}") from None
     if raw.get("format_version") != FORMAT_VERSION:
         raise IndexIncompatible(
-            f"index version {name} has format {raw.get('format_version')}, this semsearch reads "
+            f"index at {folder} has format {raw.get('format_version')}, this semsearch reads "
             f"format {FORMAT_VERSION}: rebuild it with `semsearch build`"
         )
     if raw.get("model") != expected_model:
         raise IndexIncompatible(
-            f"index version {name} was built with model {raw.get('model')!r}, this semsearch uses "
+            f"index at {folder} was built with model {raw.get('model')!r}, this semsearch uses "
             f"{expected_model!r}: rebuild it with `semsearch build`"
         )
     try:

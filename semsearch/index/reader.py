@@ -5,10 +5,13 @@ chunks, vectors and BM25 scores. Nothing outside this package runs SQL on a vers
 from __future__ import annotations
 
 import contextlib
+import errno
+import functools
 import json
+import logging
 import sqlite3
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -31,8 +34,12 @@ from .layout import Layout, ranges
 from .lexical import Lexicon
 from .pagecache import read_ahead
 from .vectors import VectorConfig, VectorStoreUnavailable, open_store
-from .versions import current_version, verify, version_dir
+from .versions import current_version, is_version, mark_bad, no_index, verify, version_dir
 
+log = logging.getLogger(__name__)
+
+# SQLite's primary result codes for a damaged file (a malformed page, not a database, a read error).
+_DAMAGE_CODES = {sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB, sqlite3.SQLITE_IOERR}
 _META_COLUMNS = "id, title, outlet, published, url, place, source_path, extracted_from, duplicate_paths, story_id"
 # A full YYYY-MM-DD date: undated articles and day-without-year dates cannot be placed in a range.
 _FULL_DATE = "published GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]*'"
@@ -100,6 +107,32 @@ class SentenceFacts:
     figures: tuple[int, ...]
 
 
+def is_damage(exc: BaseException) -> bool:
+    """True for an error that means a version's files are damaged, rather than a bug or a passing condition."""
+    if isinstance(exc, IndexCorrupt):
+        return True
+    if isinstance(exc, sqlite3.DatabaseError):
+        return (getattr(exc, "sqlite_errorcode", 0) & 0xFF) in _DAMAGE_CODES
+    return isinstance(exc, OSError) and exc.errno == errno.EIO
+
+
+def _guarded(method: Callable) -> Callable:
+    """An Index method whose damaged-file errors mark the version bad and become IndexCorrupt."""
+
+    @functools.wraps(method)
+    def read(self: Index, *args, **kwargs):
+        try:
+            return method(self, *args, **kwargs)
+        except (sqlite3.DatabaseError, OSError) as exc:
+            if not is_damage(exc):
+                raise
+            self.damaged(f"{method.__name__}: {exc}")
+            raise IndexCorrupt(f"index version {self.version} at {self.path} is damaged: {exc}",
+                               f"index version {self.version} is damaged; try again shortly") from exc
+
+    return read
+
+
 class Index:
     """A published index version opened for reading; safe to share between threads."""
 
@@ -108,10 +141,13 @@ class Index:
         self.home = Path(home)
         name = version or current_version(self.home)
         if name is None:
-            raise IndexMissing(f"no index at {self.home}: run `semsearch build` first")
+            raise no_index(self.home)
         self.path = version_dir(self.home, name)
+        if not is_version(self.home, name):
+            raise IndexMissing(f"no index version {name!r} in {self.home}", f"no index version {name!r}")
         if check and (problems := verify(self.path, trust_stamp=True)):
-            raise IndexCorrupt(f"index version {name} failed verification: {'; '.join(problems)}")
+            raise IndexCorrupt(f"index version {name} failed verification: {'; '.join(problems)}",
+                               f"index version {name} is damaged")
         self.manifest = read_manifest(self.path, name, expected_model)
         self.version = name
         self._local = threading.local()
@@ -131,7 +167,20 @@ class Index:
         except VectorStoreUnavailable as exc:
             raise IndexUnavailable(f"index version {name}: {exc}") from None
         except (OSError, RuntimeError, ValueError, KeyError, sqlite3.Error) as exc:
-            raise IndexCorrupt(f"index version {name} cannot be loaded: {exc}") from None
+            raise IndexCorrupt(f"index version {name} cannot be loaded: {exc}",
+                               f"index version {name} cannot be loaded") from None
+        self.damage: str | None = None  # why this version was found damaged while serving, once it was
+
+    def damaged(self, reason: str) -> None:
+        """Take note that this version's files failed when read, here and in the home's bad marks."""
+        if self.damage is not None:
+            return
+        self.damage = reason
+        log.error("index version %s is damaged (%s); marking it bad", self.version, reason)
+        try:
+            mark_bad(self.home, self.version, reason)
+        except OSError as exc:  # a read-only home: this process still stops serving it
+            log.warning("could not mark index version %s bad: %s", self.version, exc)
 
     def read_ahead(self) -> threading.Thread:
         """Read this version's files into the OS page cache in a background thread (semsearch.index.pagecache)."""
@@ -163,6 +212,7 @@ class Index:
         """This thread's read-only connection to the metadata."""
         return thread_connection(self._local, self.path / META_DB)
 
+    @_guarded
     def search_chunks(self, vector: np.ndarray, n: int, filters: Filters | None = None) -> list[tuple[int, float]]:
         """The n chunks nearest to a query vector among those passing the filters, as (chunk id, cosine)."""
         try:
@@ -216,6 +266,7 @@ class Index:
         ids = np.asarray(ids, dtype=np.int64)
         return dict(zip(ids.tolist(), map(tuple, self.layout.sentence_spans[ids].tolist())))
 
+    @_guarded
     def article_sentences(self, article_id: str) -> list[StoredSentence]:
         """Every sentence of one article, in order."""
         rows = self.db.execute(
@@ -228,11 +279,13 @@ class Index:
         """Stored sentence vectors as float32, rows in the order given."""
         return to_float32(self.sentence_vectors[np.asarray(sentence_ids, dtype=np.int64)])
 
+    @_guarded
     def articles(self, ids: Sequence[str]) -> dict[str, ArticleMeta]:
         """Article metadata by id."""
         return {r[0]: ArticleMeta(*r[:8], json.loads(r[8]), r[9])
                 for r in select_in(self.db, f"SELECT {_META_COLUMNS} FROM articles WHERE id IN ({{}})", list(ids))}
 
+    @_guarded
     def stories_of(self, ids: Sequence[str]) -> dict[str, list[ArticleMeta]]:
         """Every article of the given articles' stories (themselves included), by story id, oldest first."""
         # One read for what took three (the articles, their stories' member ids, the members' metadata).
@@ -242,6 +295,7 @@ class Index:
             stories.setdefault(r[9], {}).setdefault(r[0], ArticleMeta(*r[:8], json.loads(r[8]), r[9]))
         return {story: list(members.values()) for story, members in stories.items()}
 
+    @_guarded
     def sources(self) -> dict[str, set[str]]:
         """Article ids by the source path they were read from."""
         out: dict[str, set[str]] = {}
@@ -249,6 +303,7 @@ class Index:
             out.setdefault(path, set()).add(article_id)
         return out
 
+    @_guarded
     def layouts(self, article_ids: Sequence[str]) -> dict[str, ArticleLayout]:
         """Sentences, chunks and vectors of articles already indexed, for reuse by the next build."""
         layouts: dict[str, ArticleLayout] = {}
@@ -273,25 +328,30 @@ class Index:
             layouts[article_id].chunk_vectors.append(chunk_vectors[row_no])
         return layouts
 
+    @_guarded
     def article_text(self, article_id: str) -> str | None:
         """The cleaned text of one article, which every offset refers to."""
         row = self.db.execute("SELECT text FROM articles WHERE id = ?", (article_id,)).fetchone()
         return row[0] if row else None
 
+    @_guarded
     def texts(self, ids: Sequence[str]) -> dict[str, str]:
         """Cleaned texts by article id."""
         return dict(select_in(self.db, "SELECT id, text FROM articles WHERE id IN ({})", list(ids)))
 
+    @_guarded
     def article_ids(self) -> list[str]:
         """Ids of every stored article, in the order they were added."""
         return [r[0] for r in self.db.execute("SELECT id FROM articles ORDER BY row")]
 
+    @_guarded
     def stored_articles(self, ids: Sequence[str]) -> dict[str, tuple[Article, str]]:
         """Whole articles as they were stored, with their story ids, by id (to copy them into another version)."""
         rows = select_in(self.db, "SELECT id, title, text, source_path, outlet, published, url, place, "
                                   "extracted_from, duplicate_paths, story_id FROM articles WHERE id IN ({})", list(ids))
         return {r[0]: (Article(*r[:9], duplicate_paths=json.loads(r[9])), r[10]) for r in rows}
 
+    @_guarded
     def outlets(self) -> list[tuple[str, int]]:
         """Outlets with their article counts, most first."""
         return list(self.db.execute(
@@ -315,16 +375,19 @@ class Index:
         except VectorStoreUnavailable as exc:
             raise IndexUnavailable(str(exc)) from None
 
+    @_guarded
     def lexical_top(self, terms: Sequence[str], n: int, filters: Filters | None = None,
                     required: Sequence[str] = ()) -> tuple[np.ndarray, np.ndarray]:
         """The n chunks with the highest BM25 for the OR of the index terms (every required one present)."""
         allowed = self.filtered_chunk_ids(filters) if filters is not None and filters.active else None
         return self.lexicon.top(terms, n, allowed, required)
 
+    @_guarded
     def lexical_scores(self, terms: Sequence[str], chunk_ids: Sequence[int]) -> np.ndarray:
         """BM25 of the given chunks for the OR of the index terms (0 where none occurs), in the order given."""
         return self.lexicon.scores(terms, chunk_ids)
 
+    @_guarded
     def sentence_ids_of(self, article_ids: Sequence[str]) -> list[int]:
         """Ids of every sentence of the given articles, ascending."""
         rows = np.fromiter((r[0] for r in select_in(self.db, "SELECT row FROM articles WHERE id IN ({})", list(article_ids))),
@@ -332,10 +395,12 @@ class Index:
         ids, _ = ranges(self.layout.article_sentences[rows], self.layout.article_sentences[rows + 1])
         return np.sort(ids).tolist()
 
+    @_guarded
     def newest_published(self) -> str | None:
         """The latest full YYYY-MM-DD publication date in the index."""
         return self.db.execute(f"SELECT MAX(substr(published, 1, 10)) FROM articles WHERE {_FULL_DATE}").fetchone()[0]
 
+    @_guarded
     def date_range(self) -> tuple[str | None, str | None]:
         """The earliest and latest full publication dates in the index (None, None when nothing is dated)."""
         first, last = self.db.execute(
@@ -343,6 +408,7 @@ class Index:
         ).fetchone()
         return first, last
 
+    @_guarded
     def most_covered_titles(self, n: int) -> list[str]:
         """A title of each of the n stories with the most articles (newest first among equals)."""
         rows = self.db.execute(

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .format import CURRENT, MANIFEST, VERIFIED, Manifest, read_raw_manifest
+from .format import BAD, CURRENT, MANIFEST, VERIFIED, VERSION_NAME, IndexMissing, Manifest, read_raw_manifest
 from .vectors import VectorConfig, VectorStoreUnavailable, drop_version, open_store
 
 
@@ -31,12 +31,18 @@ def version_dir(home: Path, name: str) -> Path:
     return Path(home) / "versions" / name
 
 
+def is_version(home: Path, name: str) -> bool:
+    """True when name is a published version of home: a version name, a real folder (a symlink could lead anywhere)."""
+    folder = version_dir(home, name)
+    return VERSION_NAME.fullmatch(name) is not None and folder.is_dir() and not folder.is_symlink()
+
+
 def version_names(home: Path) -> list[str]:
     """Names of the published versions on disk, newest first."""
     folder = Path(home) / "versions"
     if not folder.is_dir():
         return []
-    return sorted((p.name for p in folder.iterdir() if p.is_dir() and not p.name.startswith(".")), reverse=True)
+    return sorted((p.name for p in folder.iterdir() if is_version(home, p.name)), reverse=True)
 
 
 def new_version_name(home: Path) -> str:
@@ -49,18 +55,69 @@ def new_version_name(home: Path) -> str:
     return name
 
 
-def current_version(home: Path) -> str | None:
-    """Name of the published version, or None before the first build."""
+def _pointer(home: Path) -> tuple[str | None, str | None]:
+    """The version CURRENT names, or None and what is wrong with CURRENT (said without its content or paths)."""
     try:
         name = (Path(home) / CURRENT).read_text("utf-8").strip()
     except FileNotFoundError:
-        return None
-    return name or None
+        return None, f"{CURRENT} is missing"
+    except (OSError, UnicodeDecodeError) as exc:
+        return None, f"{CURRENT} is unreadable ({exc.__class__.__name__})"
+    if not name:
+        return None, f"{CURRENT} is empty"
+    if not is_version(home, name):
+        return None, f"{CURRENT} does not name a version of this index"
+    return name, None
+
+
+def pointer_problem(home: Path) -> str | None:
+    """What is wrong with CURRENT (missing, empty, not a version of this home), or None when it can be followed."""
+    return _pointer(home)[1]
+
+
+def current_version(home: Path) -> str | None:
+    """Name of the version CURRENT points at, or None when it is missing or names none (see pointer_problem)."""
+    return _pointer(home)[0]
+
+
+def no_index(home: Path) -> IndexMissing:
+    """The error for a home with nothing to serve: no build yet, or a CURRENT that cannot be followed."""
+    if not version_names(home):
+        return IndexMissing(f"no index at {home}: run `semsearch build` first")
+    problem = pointer_problem(home) or f"{CURRENT} names no intact version"
+    return IndexMissing(f"no index to serve at {home}: {problem}; see `semsearch verify`",
+                        f"the index pointer cannot be followed: {problem}")
+
+
+def bad_versions(home: Path) -> dict[str, str]:
+    """Versions marked damaged while serving, with the reason."""
+    folder = Path(home) / BAD
+    with contextlib.suppress(OSError):
+        return {p.name: p.read_text("utf-8", errors="replace").strip() for p in folder.iterdir()
+                if VERSION_NAME.fullmatch(p.name)}
+    return {}
+
+
+def mark_bad(home: Path, name: str, reason: str) -> None:
+    """Record that a version was found damaged, so no server picks it again (rollback --to clears it)."""
+    folder = Path(home) / BAD
+    folder.mkdir(exist_ok=True)
+    partial = folder / f".{name}.{uuid.uuid4().hex}.tmp"
+    partial.write_text(reason + "\n", "utf-8")
+    os.replace(partial, folder / name)
+
+
+def clear_bad(home: Path, name: str) -> None:
+    """Forget a version's damage mark (it was removed, or checked in full again)."""
+    with contextlib.suppress(FileNotFoundError):
+        (Path(home) / BAD / name).unlink()
 
 
 def set_current(home: Path, name: str) -> None:
     """Point CURRENT at a version in one atomic rename, durable before it returns."""
     home = Path(home)
+    if not is_version(home, name):
+        raise VersionError(f"{name!r} is not a version in {home}")
     pointer = home / f".{CURRENT}.{name}.tmp"
     with pointer.open("w", encoding="utf-8") as fh:
         fh.write(name + "\n")
@@ -170,19 +227,24 @@ def _collection_problems(folder: Path, entry: dict, chunks: int, vectors: Vector
 
 
 def rollback_target(home: Path, target: str | None, vectors: VectorConfig) -> str:
-    """The version a rollback serves: the one given, or the newest older than the current; it must verify."""
+    """The version a rollback serves: the one given, or the newest intact one older than the current.
+
+    It must pass a full check; one that does is no longer marked bad (a passing read error no longer holds).
+    """
     names, current = version_names(home), current_version(home)
     if not names:
         raise VersionError(f"no index at {home}: run `semsearch build` first")
     if target is None:
-        older = [n for n in names if current is None or n < current]
+        bad = bad_versions(home)
+        older = [n for n in names if (current is None or n < current) and n not in bad]
         if not older:
-            raise VersionError(f"no version older than {current} is kept (see SEMSEARCH_KEEP_VERSIONS)")
+            raise VersionError(f"no intact version older than {current} is kept (see SEMSEARCH_KEEP_VERSIONS)")
         target = older[0]
     if target not in names:
         raise VersionError(f"no version {target!r}; kept versions: {', '.join(names)}")
     if problems := verify(version_dir(home, target), vectors):
         raise VersionError(f"version {target} is damaged: {'; '.join(problems)}")
+    clear_bad(home, target)
     return target
 
 
@@ -192,6 +254,7 @@ def remove_version(home: Path, name: str, config: VectorConfig) -> None:
     with contextlib.suppress(OSError, ValueError, KeyError):
         drop_version(read_raw_manifest(folder)["vectors"], config)
     shutil.rmtree(folder, ignore_errors=True)
+    clear_bad(home, name)
 
 
 def collect_garbage(home: Path, keep: int, served: str, config: VectorConfig) -> None:
