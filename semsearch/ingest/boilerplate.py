@@ -53,6 +53,7 @@ class Thresholds:
     long: int = 300  # a line this heavy is prose unless it looks like a list of labels
     function_share: float = 0.18  # prose in a language with function words has at least this share
     bad_penalty: int = 40  # the least a junk line costs a run that would swallow it
+    max_gap: int = 2  # at most this many lines between prose lines are kept as part of the article
 
 
 DEFAULT = Thresholds()
@@ -75,9 +76,14 @@ def title_case_share(line: str) -> float:
     return sum(w[0].isupper() for w in words) / len(words) if words else 0.0
 
 
+def is_link_like(line: str) -> bool:
+    """A URL, an e-mail address or a breadcrumb ("Home » News") outside a sentence: navigation, not text."""
+    return bool(_LINK_LIKE.search(line)) and not is_sentence(line)
+
+
 def classify(line: str, marked: bool, limits: Thresholds = DEFAULT) -> Kind:
     """A line's class by its own shape: furniture, too short to tell, some text, or prose."""
-    if marked or _LINK_LIKE.search(line):
+    if marked or is_link_like(line):
         return Kind.BAD
     heavy = weight(line)
     if heavy < limits.short:
@@ -93,35 +99,52 @@ def classify(line: str, marked: bool, limits: Thresholds = DEFAULT) -> Kind:
     return Kind.MEDIUM
 
 
-def settle(kinds: list[Kind]) -> list[Kind]:
-    """Judge short and medium lines by their nearest clear neighbours, as jusText does.
+def settle(lines: list[str], kinds: list[Kind], limits: Thresholds = DEFAULT) -> list[Kind]:
+    """Judge the lines between prose lines by their neighbours, as jusText does with short blocks.
 
-    A short line between two prose lines is a subheading or a one-line paragraph; beside junk it is
-    more furniture. A medium line next to prose is prose.
+    A short gap between two prose lines is a subheading or a one-line paragraph; a longer gap is a
+    list of labels (tags, bylines, a box of other stories). Sentences that touch prose are prose.
     """
     if Kind.GOOD not in kinds:
         # A page without prose (a results table, a list of dates): its fullest lines are the article.
         kinds = [Kind.GOOD if kind is Kind.MEDIUM else kind for kind in kinds]
-    settled = list(kinds)
-    for i, kind in enumerate(kinds):
-        if kind in (Kind.GOOD, Kind.BAD):
+    settled = [Kind.GOOD if kind is Kind.GOOD else Kind.BAD for kind in kinds]
+    for start, end in _gaps(kinds):
+        inner = 0 < start and end < len(kinds)
+        if inner and end - start <= limits.max_gap and Kind.BAD not in kinds[start:end]:
+            settled[start:end] = [Kind.GOOD] * (end - start)
             continue
-        before, after = _neighbour(kinds, i, -1), _neighbour(kinds, i, 1)
-        if kind is Kind.MEDIUM:
-            settled[i] = Kind.GOOD if Kind.GOOD in (before, after) else Kind.BAD
-        else:
-            settled[i] = Kind.GOOD if before is after is Kind.GOOD else Kind.BAD
+        if start > 0:
+            _promote_sentences(lines, kinds, settled, range(start, end))
+        if end < len(kinds):
+            _promote_sentences(lines, kinds, settled, range(end - 1, start - 1, -1))
     return settled
 
 
-def _neighbour(kinds: list[Kind], i: int, step: int) -> Kind | None:
-    """The nearest line's class in one direction that is clear on its own (prose or junk)."""
-    j = i + step
-    while 0 <= j < len(kinds):
-        if kinds[j] in (Kind.GOOD, Kind.BAD):
-            return kinds[j]
-        j += step
-    return None
+def _gaps(kinds: list[Kind]) -> list[tuple[int, int]]:
+    """Start and end (exclusive) of every maximal run of lines that are not prose."""
+    gaps: list[tuple[int, int]] = []
+    start: int | None = None
+    for i, kind in enumerate([*kinds, Kind.GOOD]):
+        if kind is not Kind.GOOD and start is None:
+            start = i
+        elif kind is Kind.GOOD and start is not None:
+            gaps.append((start, i))
+            start = None
+    return gaps
+
+
+def _promote_sentences(lines: list[str], kinds: list[Kind], settled: list[Kind], walk: range) -> None:
+    """Walking away from a prose line, keep the sentences that follow on from it, up to the first non-sentence."""
+    for i in walk:
+        if kinds[i] is Kind.BAD or not is_sentence(lines[i]):
+            return
+        settled[i] = Kind.GOOD
+
+
+def is_sentence(line: str) -> bool:
+    """A line of a few words that ends like a sentence."""
+    return len(line.split()) >= 3 and bool(_SENTENCE_END.search(line))
 
 
 def densest_run(lines: list[str], kinds: list[Kind], limits: Thresholds = DEFAULT) -> tuple[int, int]:
@@ -144,6 +167,10 @@ def densest_run(lines: list[str], kinds: list[Kind], limits: Thresholds = DEFAUL
 
 def article_lines(lines: list[str], marked: list[bool], limits: Thresholds = DEFAULT) -> list[bool]:
     """For each line, whether it belongs to the article: in the densest run and not junk itself."""
-    kinds = settle([classify(line, flag, limits) for line, flag in zip(lines, marked, strict=True)])
+    if not any(flag or is_link_like(line) for line, flag in zip(lines, marked, strict=True)):
+        # Nothing on the page is furniture (a clean article, a feed item): no line is cut for its shape alone,
+        # since a list of names or titles in a clean article looks much like a menu.
+        return [True] * len(lines)
+    kinds = settle(lines, [classify(line, flag, limits) for line, flag in zip(lines, marked, strict=True)], limits)
     start, end = densest_run(lines, kinds, limits)
     return [start <= i < end and kinds[i] is Kind.GOOD for i in range(len(lines))]
