@@ -65,7 +65,7 @@ def weight(line: str) -> int:
 
 
 def function_share(line: str) -> float:
-    """Share of a line's words that are function words; None-like 0 for scripts without them."""
+    """Share of a line's words that are function words (0 for scripts written without spaces)."""
     words = _WORD.findall(line.lower())
     return sum(w in _FUNCTION_WORDS for w in words) / len(words) if words else 0.0
 
