@@ -442,3 +442,7 @@ eval_group.add_command(summary_cmd)
 from .eval_answer import answer_cmd  # noqa: E402 - registered after the group it joins
 
 eval_group.add_command(answer_cmd)
+
+from .eval_cleaning import cleaning_cmd  # noqa: E402 - registered after the group it joins
+
+eval_group.add_command(cleaning_cmd)

@@ -16,6 +16,7 @@ from importlib import resources
 from pathlib import Path
 
 from ..chunking import split_sentences
+from .boilerplate import article_lines
 
 _TERMINAL = ".!?:;\"'”’)…"
 _SPACE_RUN = re.compile(r"[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
@@ -129,18 +130,11 @@ class Cleaner:
         return out
 
     def _paragraphs(self, lines: list[str], title: str) -> list[str]:
-        """Kept lines as paragraphs, hard-wrapped lines joined back together first."""
+        """The article's lines as paragraphs: hard-wrapped lines joined first, then page furniture dropped."""
         blocks = unwrap(lines) if is_hard_wrapped(lines) else [ln for ln in lines if ln]
         marked = [self.is_marked_junk(block, title) for block in blocks]
-        prose = [i for i, block in enumerate(blocks) if is_prose(block) and not marked[i]]
-        first, last = (prose[0], prose[-1]) if prose else (len(blocks), -1)
-        junky_head = any(marked[:first])
-        junky_tail = any(marked[last + 1 :])
-        return [
-            strip_leading_caption(block)
-            for i, block in enumerate(blocks)
-            if not marked[i] and not self.is_junk(block, title, edge=(i < first and junky_head) or (i > last and junky_tail))
-        ]
+        keep = article_lines(blocks, marked)
+        return [strip_leading_caption(block) for block, kept in zip(blocks, keep, strict=True) if kept]
 
 
 def title_from_text(text: str, limit: int = 120) -> str:
@@ -226,9 +220,13 @@ def strip_leading_caption(paragraph: str) -> str:
 
 
 def split_rail(lines: list[str]) -> tuple[list[str], list[str]]:
-    """Split at a "Related articles"-style heading: lines before it, lines after it."""
+    """Split at a "Related articles"-style heading that a list of other stories follows.
+
+    A heading with no such list after it (a "Related news" box inside the article, a "Most read"
+    list of bare headlines) does not end the article: its lines are left to the boilerplate classifier.
+    """
     for i, line in enumerate(lines):
-        if _RAIL_HEADING.match(line):
+        if _RAIL_HEADING.match(line) and parse_rail(lines[i + 1 :]):
             return lines[:i], lines[i + 1 :]
     return lines, []
 

@@ -1,0 +1,176 @@
+"""Boilerplate detection for plain-text page scrapes: which run of lines is the article.
+
+A scrape saved as plain text has one line per page block: menus, bylines, captions, the article's
+paragraphs, share buttons, comments and lists of other stories. Each line is classified by what it
+looks like (how much text it carries, sentence punctuation, share of function words, label- and
+link-like shape), in the spirit of jusText's paragraph classification; the article is then the
+densest contiguous run of prose, and short lines are judged by the lines around them.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import Enum
+
+# Sentence-final punctuation, Latin and CJK; a line ending in a closing quote or bracket counts too.
+_SENTENCE_END = re.compile(r"[.!?…。！？][\"'”’)\]»]*$")
+_SENTENCE_INSIDE = re.compile(r"[.!?。！？][\"'”’)»]*\s+\S")
+# Scripts written without spaces (or with dense syllables) carry more text per character.
+_WIDE_CHAR = re.compile(r"[\u1100-\u11ff\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef]")
+_LINK_LIKE = re.compile(r"https?://|www\.|\S+@\S+\.\w|\s[|›»•·]\s|^[|›»•·>]|[|›»]$")
+_WORD = re.compile(r"\w+")
+# Function words of common news languages: prose is full of them, labels and headlines are not.
+_FUNCTION_WORDS = frozenset(
+    """a an the and or but of in on at to for from by with as is are was were be been has have had it its
+    this that these those he she they we you his her their our not no will would can could said says who
+    which when where than then there into after before about over also more most one two
+    der die das und ist ein eine nicht mit von zu den dem des im sich auf für sie es
+    le la les et est un une des du au aux en dans pour pas que qui sur par avec il elle ce
+    el los las y es un una del al en por con para que se su lo como
+    il lo gli e è di da che per non con una sono
+    o os as e é um uma do da dos das em no na por com que para
+    en het een van is dat op te zijn met voor niet
+    и в не на что с по как это он она они""".split()
+)
+
+
+class Kind(Enum):
+    """A line's class before its neighbours are considered."""
+
+    GOOD = "good"  # reads as article prose
+    MEDIUM = "medium"  # some text, but not clearly prose
+    SHORT = "short"  # too little text to judge alone (a subheading, a label)
+    BAD = "bad"  # page furniture by a positive signal
+
+
+@dataclass(frozen=True, slots=True)
+class Thresholds:
+    """Sizes in text weight (characters, wide script characters counted more)."""
+
+    short: int = 50  # below this a line cannot be judged on its own
+    good: int = 120  # a punctuated line at least this heavy is prose
+    long: int = 300  # a line this heavy is prose unless it looks like a list of labels
+    function_share: float = 0.18  # prose in a language with function words has at least this share
+    bad_penalty: int = 40  # the least a junk line costs a run that would swallow it
+    max_gap: int = 2  # at most this many lines between prose lines are kept as part of the article
+
+
+DEFAULT = Thresholds()
+
+
+def weight(line: str) -> int:
+    """How much text a line carries; wide script characters hold about as much as a short word."""
+    return len(line) + 2 * len(_WIDE_CHAR.findall(line))
+
+
+def function_share(line: str) -> float:
+    """Share of a line's words that are function words (0 for scripts written without spaces)."""
+    words = _WORD.findall(line.lower())
+    return sum(w in _FUNCTION_WORDS for w in words) / len(words) if words else 0.0
+
+
+def title_case_share(line: str) -> float:
+    """Share of words that start with a capital letter: high in menus, labels and headlines."""
+    words = [w for w in line.split() if w[:1].isalpha()]
+    return sum(w[0].isupper() for w in words) / len(words) if words else 0.0
+
+
+def is_link_like(line: str) -> bool:
+    """A URL, an e-mail address or a breadcrumb ("Home » News") outside a sentence: navigation, not text."""
+    return bool(_LINK_LIKE.search(line)) and not is_sentence(line)
+
+
+def classify(line: str, marked: bool, limits: Thresholds = DEFAULT) -> Kind:
+    """A line's class by its own shape: furniture, too short to tell, some text, or prose."""
+    if marked or is_link_like(line):
+        return Kind.BAD
+    heavy = weight(line)
+    if heavy < limits.short:
+        return Kind.SHORT
+    punctuated = bool(_SENTENCE_END.search(line) or _SENTENCE_INSIDE.search(line))
+    wordy = function_share(line) >= limits.function_share or bool(_WIDE_CHAR.search(line))
+    if heavy >= limits.long and (punctuated or wordy):
+        return Kind.GOOD
+    if heavy >= limits.good and punctuated and wordy:
+        return Kind.GOOD
+    if not punctuated and title_case_share(line) > 0.6:
+        return Kind.BAD  # a headline in a list of other stories, or a run of menu labels
+    return Kind.MEDIUM
+
+
+def settle(lines: list[str], kinds: list[Kind], limits: Thresholds = DEFAULT) -> list[Kind]:
+    """Judge the lines between prose lines by their neighbours, as jusText does with short blocks.
+
+    A short gap between two prose lines is a subheading or a one-line paragraph; a longer gap is a
+    list of labels (tags, bylines, a box of other stories). Sentences that touch prose are prose.
+    """
+    if Kind.GOOD not in kinds:
+        # A page without prose (a results table, a list of dates): its fullest lines are the article.
+        kinds = [Kind.GOOD if kind is Kind.MEDIUM else kind for kind in kinds]
+    settled = [Kind.GOOD if kind is Kind.GOOD else Kind.BAD for kind in kinds]
+    for start, end in _gaps(kinds):
+        inner = 0 < start and end < len(kinds)
+        if inner and end - start <= limits.max_gap and Kind.BAD not in kinds[start:end]:
+            settled[start:end] = [Kind.GOOD] * (end - start)
+            continue
+        if start > 0:
+            _promote_sentences(lines, kinds, settled, range(start, end))
+        if end < len(kinds):
+            _promote_sentences(lines, kinds, settled, range(end - 1, start - 1, -1))
+    return settled
+
+
+def _gaps(kinds: list[Kind]) -> list[tuple[int, int]]:
+    """Start and end (exclusive) of every maximal run of lines that are not prose."""
+    gaps: list[tuple[int, int]] = []
+    start: int | None = None
+    for i, kind in enumerate([*kinds, Kind.GOOD]):
+        if kind is not Kind.GOOD and start is None:
+            start = i
+        elif kind is Kind.GOOD and start is not None:
+            gaps.append((start, i))
+            start = None
+    return gaps
+
+
+def _promote_sentences(lines: list[str], kinds: list[Kind], settled: list[Kind], walk: range) -> None:
+    """Walking away from a prose line, keep the sentences that follow on from it, up to the first non-sentence."""
+    for i in walk:
+        if kinds[i] is Kind.BAD or not is_sentence(lines[i]):
+            return
+        settled[i] = Kind.GOOD
+
+
+def is_sentence(line: str) -> bool:
+    """A line of a few words that ends like a sentence."""
+    return len(line.split()) >= 3 and bool(_SENTENCE_END.search(line))
+
+
+def densest_run(lines: list[str], kinds: list[Kind], limits: Thresholds = DEFAULT) -> tuple[int, int]:
+    """Start and end (exclusive) of the run of lines with the most prose net of junk; (0, 0) if none.
+
+    Prose lines add their weight, junk lines subtract theirs (at least a fixed cost, so a long list of
+    short furniture cannot be crossed for free); the best-scoring contiguous run is the article.
+    """
+    best, best_span = 0, (0, 0)
+    total, start = 0, 0
+    for i, (line, kind) in enumerate(zip(lines, kinds, strict=True)):
+        gain = weight(line) if kind is Kind.GOOD else -max(weight(line), limits.bad_penalty)
+        if total <= 0:
+            total, start = 0, i
+        total += gain
+        if total > best:
+            best, best_span = total, (start, i + 1)
+    return best_span
+
+
+def article_lines(lines: list[str], marked: list[bool], limits: Thresholds = DEFAULT) -> list[bool]:
+    """For each line, whether it belongs to the article: in the densest run and not junk itself."""
+    if not any(flag or is_link_like(line) for line, flag in zip(lines, marked, strict=True)):
+        # Nothing on the page is furniture (a clean article, a feed item): no line is cut for its shape alone,
+        # since a list of names or titles in a clean article looks much like a menu.
+        return [True] * len(lines)
+    kinds = settle(lines, [classify(line, flag, limits) for line, flag in zip(lines, marked, strict=True)], limits)
+    start, end = densest_run(lines, kinds, limits)
+    return [start <= i < end and kinds[i] is Kind.GOOD for i in range(len(lines))]
