@@ -145,7 +145,7 @@ class Settings(BaseSettings):
             log.warning("SEMSEARCH_ADMIN_TOKEN is empty: the admin API stays off")
             return None
         if len(value) < MIN_ADMIN_TOKEN_CHARS:
-            raise ValueError(f"must be at least {MIN_ADMIN_TOKEN_CHARS} characters (it is a password for index rebuilds)")
+            raise ValueError(f"must be at least {MIN_ADMIN_TOKEN_CHARS} characters (it guards index rebuilds)")
         return SecretStr(value)
 
 
