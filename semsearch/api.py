@@ -8,6 +8,7 @@ import time
 from collections.abc import Iterator
 from datetime import date
 from typing import Annotated, Any, Literal
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import orjson
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
@@ -20,6 +21,8 @@ from .schemas import AnswerIn, AnswerOut, ArticleOut, ErrorOut, HealthOut, Outle
 from .writer import Answer, AnswerSentence
 
 log = logging.getLogger(__name__)
+# Query parameters whose values are credentials: never shown, whatever the URL.
+SECRET_PARAMS = ("apikey", "api_key", "token", "key", "password", "passwd", "secret", "sig", "signature", "auth")
 STREAM_FAILED = "the answer could not be finished (details are in the server log); showing the extractive brief"
 
 router = APIRouter(prefix="/api", tags=["api"], responses={422: {"model": ErrorOut}, 503: {"model": ErrorOut}})
@@ -147,10 +150,10 @@ def article(engine: EngineDep, article_id: str) -> dict:
     if view is None:
         raise HTTPException(404, "no article with that id")
     meta = view.meta
+    # Where the server read it stays private (paths, internal hosts): readers get the article's own url.
     return {
         "article_id": meta.id, "title": meta.title, "outlet": meta.outlet, "published": meta.published,
-        "url": meta.url, "place": meta.place, "source_path": meta.source_path,
-        "extracted_from": meta.extracted_from, "duplicate_paths": meta.duplicate_paths, "text": view.text,
+        "url": meta.url, "place": meta.place, "from_rail": meta.extracted_from is not None, "text": view.text,
     }
 
 
@@ -166,10 +169,31 @@ def stats(engine: EngineDep) -> dict:
     return engine.stats()
 
 
-@router.get("/health", response_model=HealthOut)
-def health(engine: EngineDep) -> dict:
-    """Status of the server and the manifest of the served index."""
-    return engine.health()
+@router.get("/health", response_model=HealthOut, responses={503: {"model": HealthOut}})
+def health(engine: EngineDep) -> JSONResponse:
+    """Status, version and counts of the served index; 503 unless the status is ok.
+
+    The manifest (with the sources built from) is for the operator: GET /api/index/manifest with the admin token.
+    """
+    found = engine.health()
+    manifest = found.get("manifest") or {}
+    body = {"status": found["status"], "version": found.get("version"), "counts": manifest.get("counts")}
+    return JSONResponse(body, status_code=200 if found["status"] == "ok" else 503)
+
+
+def redacted(source: str) -> str:
+    """A source with any credentials in it (user:password@, apikey=... and the like) replaced by ***."""
+    try:
+        parts = urlsplit(source)
+    except ValueError:  # not a url at all (an unclosed IPv6 bracket)
+        return source
+    if not parts.scheme or not parts.netloc:
+        return source
+    host = parts.netloc.rpartition("@")[2]
+    netloc = f"***@{host}" if "@" in parts.netloc else host
+    query = urlencode([(k, "***" if k.lower() in SECRET_PARAMS else v)
+                       for k, v in parse_qsl(parts.query, keep_blank_values=True)], safe="*")
+    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
 
 
 def _valid_id(article_id: str) -> bool:

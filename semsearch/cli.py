@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import click
+from pydantic import ValidationError
 
 from . import __version__
 from .config import Settings, get_settings, sample_corpus_dir
@@ -46,7 +47,11 @@ json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON i
 @click.version_option(__version__, prog_name="semsearch")
 def main() -> None:
     """Semantic search with cited, quoted briefs over a news archive."""
-    _setup_logging(get_settings().log_level)
+    try:
+        settings = get_settings()
+    except ValidationError as exc:  # one line per bad setting; never the value, which may be a secret
+        _fail("; ".join(f"SEMSEARCH_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in exc.errors()))
+    _setup_logging(settings.log_level)
 
 
 def run_build(settings: Settings, sources: tuple[str, ...], as_json: bool = False, incremental: bool = False,

@@ -60,9 +60,10 @@ class Client:
         """Close the connection pool."""
         self._http.close()
 
-    def _call(self, method: str, path: str, **kwargs: Any) -> Any:
+    def _call(self, method: str, path: str, answers: tuple[int, ...] = (), **kwargs: Any) -> Any:
+        """The JSON body; an error status raises ApiError unless it is one of `answers`."""
         response = self._http.request(method, path, **kwargs)
-        if response.status_code >= 400:
+        if response.status_code >= 400 and response.status_code not in answers:
             try:
                 error = response.json()["error"]
             except (ValueError, KeyError, TypeError):
@@ -94,5 +95,5 @@ class Client:
         return self._call("GET", "/api/stats")
 
     def health(self) -> dict:
-        """Server status and the served index's manifest."""
-        return self._call("GET", "/api/health")
+        """Server status, served version and counts; a 503 (no index, or degraded) answers with these too."""
+        return self._call("GET", "/api/health", answers=(503,))

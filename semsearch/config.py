@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import logging
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+log = logging.getLogger(__name__)
+MIN_ADMIN_TOKEN_CHARS = 16
 PACKAGE_DIR = Path(__file__).resolve().parent
 # In a source checkout the project's own index/ sits beside the package; an installed
 # wheel has no such folder, so it falls back to ./index in the working directory.
@@ -117,7 +120,17 @@ class Settings(BaseSettings):
     cors_origins: list[str] = Field(
         default_factory=list, description='Origins allowed to call the API from a browser, as JSON: ["https://a.example"].'
     )
-    admin_token: SecretStr | None = Field(None, description="Enables the admin rebuild API when set.")
+    admin_token: SecretStr | None = Field(
+        None, description=f"Enables the admin rebuild API when set (at least {MIN_ADMIN_TOKEN_CHARS} characters)."
+    )
+    admin_source_roots: list[Path] = Field(
+        default_factory=list, description='Folders the admin API may build from, as JSON: ["/srv/news"]; none = '
+        "it can only re-run the recorded sources."
+    )
+    admin_feeds: bool = Field(False, description="Whether admin rebuilds may name feed URLs as sources.")
+    article_part_chars: int = Field(
+        100_000, ge=1000, description="Characters of a long article shown per page of the article view."
+    )
     verify_on_load: bool = Field(True, description="Check file checksums before serving a version.")
     read_ahead: bool = Field(
         True, description="After a served version's first answer, read its files into the OS page cache in the background."
@@ -136,6 +149,20 @@ class Settings(BaseSettings):
         0.5, ge=0.0, le=1.0, description="Share of answer sentences that must pass the check, else the brief is used."
     )
     log_level: str = Field("INFO", description="Logging level name.")
+
+    @field_validator("admin_token")
+    @classmethod
+    def _admin_token_strong_enough(cls, token: SecretStr | None) -> SecretStr | None:
+        """An empty token turns the admin API off (it must never mean "no login"); a short one is refused."""
+        if token is None:
+            return None
+        value = token.get_secret_value().strip()
+        if not value:
+            log.warning("SEMSEARCH_ADMIN_TOKEN is empty: the admin API stays off")
+            return None
+        if len(value) < MIN_ADMIN_TOKEN_CHARS:
+            raise ValueError(f"must be at least {MIN_ADMIN_TOKEN_CHARS} characters (it guards index rebuilds)")
+        return SecretStr(value)
 
 
 @lru_cache(maxsize=1)

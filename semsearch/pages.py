@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import calendar
 import re
+from bisect import bisect_left
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from importlib import resources
 from typing import Annotated
@@ -215,23 +217,66 @@ def search_page(
     return templates.TemplateResponse(request, "search.html", context, status_code=status)
 
 
-def segments(text: str, spans: list[tuple[int, int]], marked: set[tuple[int, int]]) -> list[list[Segment]]:
-    """The article text as paragraphs of segments, every sentence addressable by its start offset."""
+_LINE = re.compile(r"[^\n]+")
+
+
+def segments(text: str, spans: Iterable[tuple[int, int]], marked: set[tuple[int, int]], start: int = 0,
+             end: int | None = None) -> list[list[Segment]]:
+    """The lines of text[start:end] as paragraphs of segments, every sentence addressable by its start offset.
+
+    Lines and spans (sorted by start) are merged in one pass, so the work grows with lines + spans; a
+    span that crosses a line break is shown as plain text.
+    """
     paragraphs: list[list[Segment]] = []
-    for match in re.finditer(r"[^\n]+", text):
+    pending = iter(spans)
+    span = next(pending, None)
+    for match in _LINE.finditer(text, start, len(text) if end is None else end):
         p_start, p_end = match.span()
         pieces, cursor = [], p_start
-        for start, end in spans:
-            if start < p_start or end > p_end:
-                continue
-            if start > cursor:
-                pieces.append(Segment(text[cursor:start], cursor, start, False, False))
-            pieces.append(Segment(text[start:end], start, end, True, (start, end) in marked))
-            cursor = end
+        while span is not None and span[0] <= p_end:
+            s_start, s_end = span
+            if s_start >= p_start and s_end <= p_end:
+                if s_start > cursor:
+                    pieces.append(Segment(text[cursor:s_start], cursor, s_start, False, False))
+                pieces.append(Segment(text[s_start:s_end], s_start, s_end, True, span in marked))
+                cursor = s_end
+            span = next(pending, None)
         if cursor < p_end:
             pieces.append(Segment(text[cursor:p_end], cursor, p_end, False, False))
         paragraphs.append(pieces)
     return paragraphs
+
+
+@dataclass(slots=True)
+class Part:
+    """The slice of a long article one page shows: whole lines from `start` to `end`, part `n` of `count`."""
+
+    n: int
+    count: int
+    start: int
+    end: int
+
+
+def _line_start_from(text: str, offset: int) -> int:
+    """The first line start at or after offset (the text's length when there is none)."""
+    if offset <= 0:
+        return 0
+    if offset >= len(text) or text[offset - 1] == "\n":
+        return min(offset, len(text))
+    found = text.find("\n", offset)
+    return len(text) if found < 0 else found + 1
+
+
+def article_part(text: str, size: int, part: int | None, anchor: int | None) -> Part:
+    """The part to show: the one asked for, else the one holding the anchor's line, else the first.
+
+    Part n holds the lines that start in [n * size, (n + 1) * size), so a page never cuts a line.
+    """
+    count = max(1, -(-len(text) // size))
+    if part is None and anchor is not None:
+        part = (text.rfind("\n", 0, min(anchor, len(text))) + 1) // size
+    n = min(part or 0, count - 1)
+    return Part(n, count, _line_start_from(text, n * size), _line_start_from(text, (n + 1) * size))
 
 
 @dataclass(slots=True)
@@ -321,13 +366,18 @@ def article_page(
     engine: EngineDep,
     article_id: str,
     hl: Annotated[list[str], Query()] = [],  # noqa: B006 - FastAPI reads the default, never mutates it
+    part: Annotated[int | None, Query(ge=1, le=1_000_000)] = None,
 ) -> HTMLResponse:
-    """One article, with the cited sentence highlighted and scrolled to by its anchor."""
+    """One article, with the cited sentence highlighted and scrolled to by its anchor; a long one in parts."""
     view = engine.article(article_id) if _valid_id(article_id) else None
     if view is None:
         return error_page(request, 404, "There is no article with that id in this index.")
     marked = {(int(m.group(1)), int(m.group(2))) for m in map(_HL.match, hl) if m}
-    paragraphs = segments(view.text, view.sentences, marked)
-    return templates.TemplateResponse(
-        request, "article.html", {"article": view.meta, "paragraphs": paragraphs, "same_story": view.same_story}
-    )
+    anchor = min(marked)[0] if marked else None
+    shown = article_part(view.text, engine.settings.article_part_chars, None if part is None else part - 1, anchor)
+    spans = view.sentences[bisect_left(view.sentences, (shown.start,)):]
+    paragraphs = segments(view.text, spans, marked, shown.start, shown.end)
+    return templates.TemplateResponse(request, "article.html", {
+        "article": view.meta, "paragraphs": paragraphs, "same_story": view.same_story, "part": shown,
+        "hl": [("hl", h) for h in hl if _HL.match(h)],
+    })

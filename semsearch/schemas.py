@@ -185,16 +185,13 @@ class ArticleOut(BaseModel):
     published: str | None
     url: str | None
     place: str | None
-    source_path: str
-    extracted_from: str | None
-    duplicate_paths: list[str]
+    from_rail: bool = Field(description="Found in another article's related-articles list")
     text: str
 
 
 class HealthOut(BaseModel):
-    """Whether an index is served, and its manifest."""
+    """Whether an index is served, its version and counts (503 unless ok)."""
 
     status: str = Field(examples=["ok"], description="ok, degraded (a newer version was refused) or no_index")
-    detail: str | None = None
     version: str | None = Field(None, description="The index version being served")
-    manifest: dict | None = None
+    counts: dict[str, int] | None = Field(None, description="Articles, chunks, sentences... of the served version")

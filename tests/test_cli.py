@@ -115,7 +115,7 @@ def test_serve_with_workers_answers_from_that_many_processes(settings):
 
 
 def test_serve_refuses_workers_with_the_admin_api(runner, settings, monkeypatch):
-    monkeypatch.setenv("SEMSEARCH_ADMIN_TOKEN", "secret")
+    monkeypatch.setenv("SEMSEARCH_ADMIN_TOKEN", "secret-long-enough-token")
     get_settings.cache_clear()
     try:
         refused = runner.invoke(main, ["serve", "--workers", "2", "--index", str(settings.index_dir)])
