@@ -61,12 +61,12 @@ def quality(base: list[tuple[str, str]], owners: list[str], beir: Path) -> None:
                 best[owners[chunk]] = max(best.get(owners[chunk], 0.0), score)
             return sorted(best, key=lambda d: -best[d])
 
-        rows = {"FTS5 bm25()": [], "semsearch lexical.py": []}
+        rows = {"FTS5 bm25()": [], "semsearch index/lexical.py": []}
         for qid, question in data.queries.items():
             match = " OR ".join(f'"{w}"' for w in dict.fromkeys(query_terms(question)))
             fts = db.execute("SELECT rowid, -bm25(f) FROM f WHERE f MATCH ?", [match]).fetchall() if match else []
             ids, scores = lexicon.top(lexical_query(question).every, 1000)
-            for name, scored in (("FTS5 bm25()", fts), ("semsearch lexical.py", list(zip(ids.tolist(), scores)))):
+            for name, scored in (("FTS5 bm25()", fts), ("semsearch index/lexical.py", list(zip(ids.tolist(), scores)))):
                 ranked = ranking(scored)
                 rows[name].append((ndcg_at(ranked, data.qrels[qid]), recall_at(ranked, data.qrels[qid])))
         print(f"quality on {len(texts):,} real chunks, {len(data.queries)} test questions (best chunk per document):")

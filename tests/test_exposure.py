@@ -18,7 +18,7 @@ from semsearch.build import build
 from semsearch.cli import main
 from semsearch.config import Settings, get_settings
 from semsearch.engine import Engine
-from semsearch.store import current_version
+from semsearch.index import current_version
 
 from .conftest import CORPUS, LiveServer
 

@@ -18,7 +18,7 @@ import pytest
 from semsearch.app import NO_INDEX, SECURITY_HEADERS, UNREADABLE_INDEX, create_app
 from semsearch.build import build
 from semsearch.config import Settings
-from semsearch.store import IndexIncompatible, current_version
+from semsearch.index import IndexIncompatible, current_version
 
 from .conftest import CORPUS, LiveServer, free_port, wait_until_healthy
 
