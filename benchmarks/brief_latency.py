@@ -17,7 +17,7 @@ from pathlib import Path
 
 from semsearch.brief import brief_options, summarize
 from semsearch.config import get_settings
-from semsearch.engine import Engine
+from semsearch.service import SearchService
 from semsearch.retrieval import Retriever
 
 UNANSWERABLE = [
@@ -41,18 +41,18 @@ def main() -> None:
     settings = get_settings()
     if args.index:
         settings = settings.model_copy(update={"index_dir": args.index})
-    engine = Engine(settings)
+    service = SearchService(settings)
     questions = [q["question"] for q in json.loads(
         (Path(__file__).parent / "sample_questions.json").read_text("utf-8"))]
     # Load the model and open the index outside the timing, without asking for any brief yet.
-    engine.search(questions[0], summary=False)
+    service.search(questions[0], summary=False)
     took: dict[bool, list[float]] = {False: [], True: []}
-    added: list[list[float]] = []  # the engine's own timing of the brief stage, one list per pass
+    added: list[list[float]] = []  # the service's own timing of the brief stage, one list per pass
     for _ in range(args.repeat):
         added.append([])
         for q in questions:
             for summary in (False, True):
-                response = engine.search(q, summary=summary, debug=True)
+                response = service.search(q, summary=summary, debug=True)
                 took[summary].append(response.took_ms)
                 if summary:
                     added[-1].append(response.timings["brief"])
@@ -63,19 +63,19 @@ def main() -> None:
     print(f"whole query: median {without:.1f} ms without the brief, {with_brief:.1f} ms with it "
           f"(difference of medians {with_brief - without:+.1f} ms)")
     # The brief alone, on the same retrievals: wall time, and CPU time (steadier on a shared machine).
-    retriever = Retriever(engine.index, engine.embedder)
+    retriever = Retriever(service.index, service.embedder)
     retrievals = [retriever.retrieve(q) for q in questions]
     options = brief_options(settings)
     wall, cpu = [], []
     for _ in range(args.repeat):
         for retrieval in retrievals:
             w, c = time.perf_counter(), time.process_time()
-            summarize(engine.index, retrieval, options)
+            summarize(service.index, retrieval, options)
             wall.append((time.perf_counter() - w) * 1000)
             cpu.append((time.process_time() - c) * 1000)
     print(f"the brief alone: median {statistics.median(wall):.1f} ms wall, {statistics.median(cpu):.1f} ms CPU")
     for label, qs in (("answerable", questions), ("unanswerable", UNANSWERABLE)):
-        best = sorted(_best_cosine(engine, q) for q in qs)
+        best = sorted(_best_cosine(service, q) for q in qs)
         print(f"best sentence cosine, {label}: min {best[0]:.3f}  median {statistics.median(best):.3f}  "
               f"max {best[-1]:.3f}")
 
@@ -88,12 +88,12 @@ def _ms(values: list[float]) -> str:
     return f"{statistics.median(values):.1f} ms (p95 {p95:.1f} ms)"
 
 
-def _best_cosine(engine: Engine, question: str) -> float:
+def _best_cosine(service: SearchService, question: str) -> float:
     """The highest question-sentence cosine among the brief's candidates."""
-    retrieval = Retriever(engine.index, engine.embedder).retrieve(question)
-    top = retrieval.chunks[: engine.settings.brief_candidates].tolist()
-    ids = [i for c in engine.index.chunks(top).values() for i in range(c.first_sentence, c.last_sentence + 1)]
-    return float((engine.index.vectors_of(ids) @ retrieval.query_vector).max()) if ids else -1.0
+    retrieval = Retriever(service.index, service.embedder).retrieve(question)
+    top = retrieval.chunks[: service.settings.brief_candidates].tolist()
+    ids = [i for c in service.index.chunks(top).values() for i in range(c.first_sentence, c.last_sentence + 1)]
+    return float((service.index.vectors_of(ids) @ retrieval.query_vector).max()) if ids else -1.0
 
 
 if __name__ == "__main__":

@@ -25,7 +25,7 @@ sys.path.insert(0, str(ROOT))
 
 from semsearch.brief import BriefOptions, summarize  # noqa: E402
 from semsearch.config import Settings  # noqa: E402
-from semsearch.engine import Engine  # noqa: E402
+from semsearch.service import SearchService  # noqa: E402
 from semsearch.retrieval import Retriever  # noqa: E402
 from semsearch.writer import Checker  # noqa: E402
 from tests.scripted_llm import INVENTED_CLAIM, reword  # noqa: E402
@@ -55,16 +55,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--index", type=Path, default=ROOT / "index")
     args = parser.parse_args()
-    engine = Engine(Settings(index_dir=args.index))
+    service = SearchService(Settings(index_dir=args.index))
     questions = [q["question"] for q in json.loads((ROOT / "benchmarks/sample_questions.json").read_text())]
     good: list[float] = []
     bad: list[float] = []
     for question in questions:
-        retrieval = Retriever(engine.index, engine.embedder).retrieve(question, k=10)
-        brief = summarize(engine.index, retrieval, BriefOptions())
+        retrieval = Retriever(service.index, service.embedder).retrieve(question, k=10)
+        brief = summarize(service.index, retrieval, BriefOptions())
         if len(brief.sentences) < 2:
             continue
-        g, b = pairs(Checker(brief, engine.index, engine.embedder, 0.0))
+        g, b = pairs(Checker(brief, service.index, service.embedder, 0.0))
         good += g
         bad += b
     good_a, bad_a = np.array(good), np.array(bad)

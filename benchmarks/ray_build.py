@@ -67,7 +67,7 @@ def run(folder: Path, limit: int, work: Path) -> None:
             if cluster:
                 cluster.start()
             cluster_seconds = time.perf_counter() - started
-            report = build(files, settings, engine="ray" if cluster else "local",
+            report = build(files, settings, embed_on="ray" if cluster else "local",
                            ray_address=cluster.address if cluster else None)
         finally:
             if cluster:

@@ -32,7 +32,7 @@ import numpy as np
 from semsearch.config import get_settings
 from semsearch.embedding import DIMENSION, MODEL_NAME
 from semsearch.index import Index, IndexWriter, VectorConfig, version_dir
-from semsearch.models import Article, Chunk, Span
+from semsearch.records import Article, Chunk, Span
 
 OUTLETS = ("Northern Wire", "Harbor Times", "City Ledger", "Valley Post", "Coast Herald")
 STORY_SIZE = 4

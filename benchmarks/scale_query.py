@@ -16,7 +16,7 @@ Usage: python benchmarks/scale_query.py --index HOMES/1m --scifact DATA/scifact
    this VM pages out file pages untouched for 60 s (DAMON), which a dedicated server does not do; pass
    --cold-cache to skip that.
 3. Per-stage medians over the first `--requests` questions from `debug=true` (embed, retrieve, brief,
-   serialize = the engine's to_dict) and the remainder of the client's latency (JSON encoding and HTTP
+   serialize = the service's to_dict) and the remainder of the client's latency (JSON encoding and HTTP
    on loopback).
 4. Server RSS (anonymous and file-backed) after the run, per million chunks.
 5. With --profile, the same questions in-process with the Index's methods timed by kind (ANN, BM25,
@@ -306,12 +306,12 @@ def profile_in_process(index: Path, questions: list[str]) -> None:
     """Per-kind split of retrieve and brief, in-process, and the cost of encoding the response."""
     from fastapi.responses import JSONResponse
 
-    import semsearch.engine as engine_module
-    from semsearch.engine import Engine
+    import semsearch.service as engine_module
+    from semsearch.service import SearchService
     from semsearch.retrieval import Retriever
-    engine = Engine(get_settings().model_copy(update={"index_dir": index, "query_cache_size": 0}))
+    service = SearchService(get_settings().model_copy(update={"index_dir": index, "query_cache_size": 0}))
     for q in questions[:3]:  # loads the model and touches the index pages
-        engine.search(q)
+        service.search(q)
     stage = ["embed"]
     totals: dict[str, float] = defaultdict(float)
     per_query: dict[str, list[float]] = defaultdict(list)
@@ -331,7 +331,7 @@ def profile_in_process(index: Path, questions: list[str]) -> None:
             for q in questions:
                 totals.clear()
                 cpu = time.process_time()
-                response = engine.search(q, debug=True)
+                response = service.search(q, debug=True)
                 per_query["query cpu (all threads)"].append((time.process_time() - cpu) * 1000)
                 for name, ms in response.timings.items():
                     per_query[name].append(ms)
@@ -417,7 +417,7 @@ def main() -> None:
                 print(f"{LEVEL_NAMES[summary]:26} {clients:7d} {r['rps']:6.1f} {r['p50']:7.1f} {r['p95']:7.1f} "
                       f"{r['p99']:7.1f} {r['errors']:6d}  {os.getloadavg()[0]:.2f}", flush=True)
         print("\nPer-stage medians, 1 client, debug=true, questions of the first row asked again (ms; serialize = "
-              "the engine's to_dict; http+json = client latency - took_ms - serialize)")
+              "the service's to_dict; http+json = client latency - took_ms - serialize)")
         for summary in (True, False):
             m = stage_medians(url, questions[: args.requests], summary, args.client)
             print(f"{LEVEL_NAMES[summary]:26} " + "  ".join(f"{k} {v:.2f}" for k, v in m.items()), flush=True)

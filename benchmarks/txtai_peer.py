@@ -39,7 +39,7 @@ from txtai import Embeddings  # noqa: E402
 
 from semsearch.config import get_settings  # noqa: E402
 from semsearch.embedding import MODEL_NAME, get_embedder  # noqa: E402
-from semsearch.engine import Engine  # noqa: E402
+from semsearch.service import SearchService  # noqa: E402
 from semsearch.eval_retrieval import load_beir, ndcg_at, run_mode  # noqa: E402
 from semsearch.index import Index  # noqa: E402
 from semsearch.retrieval import Retriever  # noqa: E402
@@ -61,9 +61,9 @@ def p50_ms(call, queries: list[str]) -> float:
 
 def semsearch_p50(home: Path, queries: list[str]) -> tuple[float, float]:
     """semsearch's in-process query p50 with and without the brief, once its files are read and mapped."""
-    engine = Engine(get_settings().model_copy(update={"index_dir": home, "read_ahead": False, "query_cache_size": 0}))
-    engine.index.read_ahead().join()  # as a server does in the background; txtai's vectors sit in RAM
-    return (p50_ms(lambda q: engine.search(q), queries), p50_ms(lambda q: engine.search(q, summary=False), queries))
+    service = SearchService(get_settings().model_copy(update={"index_dir": home, "read_ahead": False, "query_cache_size": 0}))
+    service.index.read_ahead().join()  # as a server does in the background; txtai's vectors sit in RAM
+    return (p50_ms(lambda q: service.search(q), queries), p50_ms(lambda q: service.search(q, summary=False), queries))
 
 
 def scifact(folder: Path, kept: Path, queries: list[str], semsearch_ndcg: bool) -> None:

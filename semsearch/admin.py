@@ -21,7 +21,7 @@ from fastapi.responses import JSONResponse, Response
 from fastapi.routing import APIRoute
 from pydantic import BaseModel, Field
 
-from .api import EngineDep, redacted
+from .api import ServiceDep, redacted
 from .config import Settings
 from .ingest import url_scheme
 
@@ -228,9 +228,9 @@ def job(request: Request, job_id: str) -> dict:
 
 
 @router.get("/manifest", response_model=ManifestOut)
-def manifest(engine: EngineDep) -> dict:
+def manifest(service: ServiceDep) -> dict:
     """The served index's status, detail and manifest (sources with credentials removed)."""
-    health = engine.health()
+    health = service.health()
     if health.get("manifest"):
         sources = [redacted(s) for s in health["manifest"].get("sources", [])]
         health = {**health, "manifest": {**health["manifest"], "sources": sources}}

@@ -14,8 +14,8 @@ import orjson
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 
-from .engine import Engine
-from .models import SearchResponse
+from .service import SearchService
+from .records import SearchResponse
 from .retrieval import Filters
 from .schemas import AnswerIn, AnswerOut, ArticleOut, ErrorOut, HealthOut, OutletOut, SearchIn, SearchOut, StatsOut
 from .writer import Answer, AnswerSentence
@@ -28,13 +28,13 @@ STREAM_FAILED = "the answer could not be finished (details are in the server log
 router = APIRouter(prefix="/api", tags=["api"], responses={422: {"model": ErrorOut}, 503: {"model": ErrorOut}})
 
 
-async def get_engine(request: Request) -> Engine:
-    """The engine the app was created with."""
+async def get_service(request: Request) -> SearchService:
+    """The service the app was created with."""
     # async: FastAPI runs a plain-def dependency in its thread pool, a hop that costs more than the lookup
-    return request.app.state.engine
+    return request.app.state.service
 
 
-EngineDep = Annotated[Engine, Depends(get_engine)]
+ServiceDep = Annotated[SearchService, Depends(get_service)]
 
 
 class FastJSONResponse(JSONResponse):
@@ -46,7 +46,7 @@ class FastJSONResponse(JSONResponse):
 
 @router.get("/search", response_model=SearchOut, response_model_exclude_unset=True)
 def search(
-    engine: EngineDep,
+    service: ServiceDep,
     q: Annotated[str, Query(description="The question or keywords", max_length=1000)],
     k: Annotated[int, Query(ge=1, le=100, description="How many articles to return")] = 10,
     mode: Annotated[Literal["hybrid", "dense", "lexical"], Query(description="Retrieval mode")] = "hybrid",
@@ -64,17 +64,17 @@ def search(
     """Search the archive and summarize the answer with cited sentences."""
     request = SearchIn(q=q, k=k, mode=mode, summary=summary, words=words, sources=sources, outlet=outlet,
                        place=place, since=since, until=until, recency=recency, offset=offset, debug=debug)
-    return run_search(engine, request)
+    return run_search(service, request)
 
 
 @router.post("/search", response_model=SearchOut, response_model_exclude_unset=True)
-def search_post(engine: EngineDep, request: SearchIn) -> JSONResponse:
+def search_post(service: ServiceDep, request: SearchIn) -> JSONResponse:
     """The same search with a JSON body, for long queries and many filters."""
-    return run_search(engine, request)
+    return run_search(service, request)
 
 
 def search_options(request: SearchIn) -> dict:
-    """Engine keyword arguments (all but the question and `summary`) from validated parameters."""
+    """SearchService keyword arguments (all but the question and `summary`) from validated parameters."""
     filters = Filters(
         outlets=tuple(request.outlet), places=tuple(request.place),
         since=request.since.isoformat() if request.since else None,
@@ -84,41 +84,41 @@ def search_options(request: SearchIn) -> dict:
             "filters": filters, "recency": request.recency, "offset": request.offset}
 
 
-def run_search(engine: Engine, request: SearchIn) -> JSONResponse:
+def run_search(service: SearchService, request: SearchIn) -> JSONResponse:
     """One search from validated parameters, as the JSON response.
 
     The body goes out as built: validating it again against SearchOut cost more than the brief at 20 kB
     (SearchOut stays the documented schema, and the tests hold every response to it).
     """
     started = time.perf_counter()
-    body = engine.search(request.q, summary=request.summary, debug=request.debug, **search_options(request)).to_dict()
+    body = service.search(request.q, summary=request.summary, debug=request.debug, **search_options(request)).to_dict()
     if request.debug:  # what turning the result into JSON-ready data cost, so it can be watched
         body["timings"]["serialize"] = round((time.perf_counter() - started) * 1000 - body["took_ms"], 2)
     return FastJSONResponse(body)
 
 
 @router.get("/answer", response_model=AnswerOut)
-def answer(engine: EngineDep, request: Annotated[AnswerIn, Query()]) -> dict:
+def answer(service: ServiceDep, request: Annotated[AnswerIn, Query()]) -> dict:
     """Search, then have the configured model answer from the brief; only sentences its citations support are kept.
 
     Without SEMSEARCH_LLM_URL, or when the model fails, is too slow or too little of its answer is
     supported, `answer.fallback` says why and the extractive brief in `summary` stands.
     """
-    return engine.answer(request.q, **search_options(request)).to_dict(request.debug)
+    return service.answer(request.q, **search_options(request)).to_dict(request.debug)
 
 
 @router.post("/answer", response_model=AnswerOut)
-def answer_post(engine: EngineDep, request: AnswerIn) -> dict:
+def answer_post(service: ServiceDep, request: AnswerIn) -> dict:
     """The same answer with a JSON body."""
-    return engine.answer(request.q, **search_options(request)).to_dict(request.debug)
+    return service.answer(request.q, **search_options(request)).to_dict(request.debug)
 
 
 @router.get("/answer/stream", response_class=StreamingResponse,
             responses={200: {"content": {"text/event-stream": {}}, "description": "Server-sent events"}})
-def answer_stream(engine: EngineDep, request: Annotated[AnswerIn, Query()]) -> StreamingResponse:
+def answer_stream(service: ServiceDep, request: Annotated[AnswerIn, Query()]) -> StreamingResponse:
     """The answer as server-sent events: `evidence` (the /api/search JSON), one `sentence` per checked
     sentence as soon as the model has written it, then `done` (the `answer` object, with any fallback)."""
-    response, stream = engine.stream_answer(request.q, **search_options(request))
+    response, stream = service.stream_answer(request.q, **search_options(request))
     return StreamingResponse(_events(response, stream, request.debug), media_type="text/event-stream",
                              headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
 
@@ -144,9 +144,9 @@ def _events(response: SearchResponse, stream: Iterator[AnswerSentence | Answer],
 
 
 @router.get("/articles/{article_id}", response_model=ArticleOut, responses={404: {"model": ErrorOut}})
-def article(engine: EngineDep, article_id: str) -> dict:
+def article(service: ServiceDep, article_id: str) -> dict:
     """One article with its full cleaned text."""
-    view = engine.article(article_id) if _valid_id(article_id) else None
+    view = service.article(article_id) if _valid_id(article_id) else None
     if view is None:
         raise HTTPException(404, "no article with that id")
     meta = view.meta
@@ -158,24 +158,24 @@ def article(engine: EngineDep, article_id: str) -> dict:
 
 
 @router.get("/outlets", response_model=list[OutletOut])
-def outlets(engine: EngineDep) -> list[dict]:
+def outlets(service: ServiceDep) -> list[dict]:
     """Every outlet in the index with its article count, most first."""
-    return engine.stats()["outlets"]
+    return service.stats()["outlets"]
 
 
 @router.get("/stats", response_model=StatsOut)
-def stats(engine: EngineDep) -> dict:
+def stats(service: ServiceDep) -> dict:
     """Counts, date range, outlets and build facts of the served index."""
-    return engine.stats()
+    return service.stats()
 
 
 @router.get("/health", response_model=HealthOut, responses={503: {"model": HealthOut}})
-def health(engine: EngineDep) -> JSONResponse:
+def health(service: ServiceDep) -> JSONResponse:
     """Status, version and counts of the served index; 503 unless the status is ok.
 
     The manifest (with the sources built from) is for the operator: GET /api/index/manifest with the admin token.
     """
-    found = engine.health()
+    found = service.health()
     manifest = found.get("manifest") or {}
     body = {"status": found["status"], "version": found.get("version"), "counts": manifest.get("counts")}
     return JSONResponse(body, status_code=200 if found["status"] == "ok" else 503)

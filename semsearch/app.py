@@ -19,7 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from . import __version__, admin, api, pages
 from .config import Settings, get_settings
-from .engine import Engine, QueryError
+from .service import SearchService, QueryError
 from .index import IndexIncompatible, IndexMissing
 
 log = logging.getLogger(__name__)
@@ -234,8 +234,8 @@ def _busy(scope: Scope) -> Response:
     return response
 
 
-def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
-    """Build the web app around an engine over settings.index_dir."""
+def create_app(settings: Settings | None = None, service: SearchService | None = None) -> FastAPI:
+    """Build the web app around a service over settings.index_dir."""
     settings = settings or get_settings()
     # Swagger UI and ReDoc load their scripts from a CDN, which this Content-Security-Policy (and an offline
     # machine) refuses: /docs is a page of our own instead (semsearch.pages.api_docs).
@@ -246,7 +246,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         summary="Ask a news archive a question; get cited passages and a quoted brief.",
     )
     app.state.settings = settings
-    app.state.engine = engine or Engine(settings)
+    app.state.service = service or SearchService(settings)
     static = resources.files("semsearch.web").joinpath("static")
     app.mount("/static", StaticFiles(directory=str(static)), name="static")
     app.include_router(api.router)

@@ -25,7 +25,7 @@ import numpy as np
 
 from .config import Settings
 from .index import ArticleMeta, Index, SentenceFacts
-from .models import Brief, BriefSentence, Citation, Source
+from .records import Brief, BriefSentence, Citation, Source
 from .retrieval import Retrieval
 from .sentences import word_ids
 from .text import FUNCTION_WORDS, question_words

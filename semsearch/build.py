@@ -31,12 +31,12 @@ from .index import (
     recorded_sources,
 )
 from .ingest import ingest, url_scheme
-from .models import Article, BuildReport, Skipped
+from .records import Article, BuildReport, Skipped
 from .stories import StoryRules, group_stories
 
 log = logging.getLogger(__name__)
 
-ENGINES = ("local", "ray")
+EMBED_ON = ("local", "ray")
 
 
 class NothingToBuild(RuntimeError):
@@ -61,7 +61,7 @@ def story_rules(settings: Settings) -> StoryRules:
     )
 
 
-def build(sources: Sequence[str | Path], settings: Settings, progress: bool = False, engine: str = "local",
+def build(sources: Sequence[str | Path], settings: Settings, progress: bool = False, embed_on: str = "local",
           ray_address: str | None = None) -> BuildReport:
     """Build an index from exactly these source files, folders and feed URLs, and publish it."""
     started = time.perf_counter()
@@ -72,7 +72,7 @@ def build(sources: Sequence[str | Path], settings: Settings, progress: bool = Fa
     if not result.articles:
         raise NothingToBuild(f"no usable article found ({len(result.skipped)} sources skipped)", result.skipped)
     recorded = [str(s) if url_scheme(s) else str(Path(s).resolve()) for s in sources]  # as Paths, urls lose a /
-    report = build_articles(result.articles, settings, progress, sources=recorded, engine=engine,
+    report = build_articles(result.articles, settings, progress, sources=recorded, embed_on=embed_on,
                             ray_address=ray_address)
     report.skipped = result.skipped + report.skipped
     report.duplicates = result.duplicates
@@ -80,7 +80,7 @@ def build(sources: Sequence[str | Path], settings: Settings, progress: bool = Fa
     return report
 
 
-def update(sources: Sequence[str | Path], settings: Settings, progress: bool = False, engine: str = "local",
+def update(sources: Sequence[str | Path], settings: Settings, progress: bool = False, embed_on: str = "local",
            ray_address: str | None = None) -> BuildReport:
     """Rebuild from the sources the served index was built from plus any new ones."""
     # From the manifest itself: an index that cannot be reused (older format, other chunk size) still
@@ -92,7 +92,7 @@ def update(sources: Sequence[str | Path], settings: Settings, progress: bool = F
             recorded.append(source)
     if not recorded:
         raise NothingToBuild("no sources recorded in the index and none given")
-    return build(recorded, settings, progress, engine, ray_address)
+    return build(recorded, settings, progress, embed_on, ray_address)
 
 
 def _previous(settings: Settings) -> Index | None:
@@ -109,21 +109,21 @@ def _previous(settings: Settings) -> Index | None:
 
 def build_articles(
     articles: Sequence[Article], settings: Settings, progress: bool = False, sources: Sequence[str] = (),
-    engine: str = "local", ray_address: str | None = None,
+    embed_on: str = "local", ray_address: str | None = None,
 ) -> BuildReport:
     """Index already-made articles as a new version and publish it; the previous one serves until then.
 
-    ``engine="ray"`` embeds the new texts on a Ray cluster (``ray_address``, else a local Ray instance);
+    ``embed_on="ray"`` embeds the new texts on a Ray cluster (``ray_address``, else a local Ray instance);
     everything else, and the result, is the same as a local build.
     """
-    if engine not in ENGINES:
-        raise ValueError(f"unknown build engine {engine!r}; expected one of {', '.join(ENGINES)}")
+    if embed_on not in EMBED_ON:
+        raise ValueError(f"unknown place to embed {embed_on!r}; expected one of {', '.join(EMBED_ON)}")
     started = time.perf_counter()
     home = Path(settings.index_dir)
     embedder = get_embedder(settings=settings)
     # Ray is reached before the new version is opened, so a cluster that is down costs nothing.
     with (
-        _bulk_embedder(engine, ray_address, settings, embedder) as bulk,
+        _bulk_embedder(embed_on, ray_address, settings, embedder) as bulk,
         IndexWriter(home, MODEL_NAME, DIMENSION, settings.keep_versions, VectorConfig.from_settings(settings)) as writer,
     ):
         report = BuildReport(index_dir=str(home), version=writer.name)
@@ -187,10 +187,10 @@ def build_articles(
     return report
 
 
-def _bulk_embedder(engine: str, ray_address: str | None, settings: Settings,
+def _bulk_embedder(embed_on: str, ray_address: str | None, settings: Settings,
                    embedder: Embedder) -> AbstractContextManager[Embedder | RayEmbedder]:
     """What embeds the build's new texts: the local model, or a pool of model workers on Ray."""
-    if engine == "ray":
+    if embed_on == "ray":
         return RayEmbedder(ray_address, settings.embed_backend)
     return nullcontext(embedder)
 

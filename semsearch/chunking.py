@@ -6,7 +6,7 @@ import re
 from collections.abc import Callable, Sequence
 from functools import lru_cache
 
-from .models import Chunk, Span
+from .records import Chunk, Span
 
 _PARAGRAPH = re.compile(r"[^\n]+")
 WINDOW = 2000  # characters pysbd segments at once (see _paragraph_spans)

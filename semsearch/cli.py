@@ -55,7 +55,7 @@ def main() -> None:
 
 
 def run_build(settings: Settings, sources: tuple[str, ...], as_json: bool = False, incremental: bool = False,
-              engine: str = "local", ray_address: str | None = None) -> None:
+              embed_on: str = "local", ray_address: str | None = None) -> None:
     """Build (or update) an index and print its report; shared by `build`, `update` and `serve`."""
     from .build import NothingToBuild, build, update
     from .distributed import RayBuildError
@@ -67,7 +67,7 @@ def run_build(settings: Settings, sources: tuple[str, ...], as_json: bool = Fals
             _fail("no SOURCE given and this install carries no sample corpus")
         sources = (str(sample),)
     try:
-        report = (update if incremental else build)(list(sources), settings, progress=not as_json, engine=engine,
+        report = (update if incremental else build)(list(sources), settings, progress=not as_json, embed_on=embed_on,
                                                     ray_address=ray_address)
     except (NothingToBuild, BuildLocked, RayBuildError) as exc:
         _build_failed(f"{exc}; the served index is unchanged", getattr(exc, "skipped", []), as_json)
@@ -104,64 +104,64 @@ def _build_failed(message: str, skipped: list, as_json: bool) -> None:
     _fail(message)
 
 
-def engine_options(command):
-    """The --engine and --ray-address options shared by `build` and `update`."""
+def embed_options(command):
+    """The --embed-on and --ray-address options shared by `build` and `update`."""
     command = click.option(
         "--ray-address", default=None, metavar="HOST:PORT",
-        help="With --engine ray: the Ray cluster to join (default: RAY_ADDRESS, else a local Ray on this machine).",
+        help="With --embed-on ray: the Ray cluster to join (default: RAY_ADDRESS, else a local Ray on this machine).",
     )(command)
     return click.option(
-        "--engine", type=click.Choice(["local", "ray"]), default="local", show_default=True,
+        "--embed-on", type=click.Choice(["local", "ray"]), default="local", show_default=True,
         help="Where new texts are embedded: this process, or Ray Data workers on a Ray cluster (the [scale] extra).",
     )(command)
 
 
-def _check_engine(engine: str, ray_address: str | None) -> None:
+def _check_embed_on(embed_on: str, ray_address: str | None) -> None:
     """Refuse --ray-address on a local build rather than silently ignore it."""
-    if ray_address and engine != "ray":
-        raise click.UsageError("--ray-address needs --engine ray")
+    if ray_address and embed_on != "ray":
+        raise click.UsageError("--ray-address needs --embed-on ray")
 
 
 @main.command("build")
 @click.argument("sources", nargs=-1)
-@engine_options
+@embed_options
 @index_option
 @json_option
-def build_cmd(sources: tuple[str, ...], engine: str, ray_address: str | None, index: Path | None,
+def build_cmd(sources: tuple[str, ...], embed_on: str, ray_address: str | None, index: Path | None,
               as_json: bool) -> None:
     """Rebuild the index from SOURCES (files, folders, feed URLs; default: the bundled sample corpus)."""
-    _check_engine(engine, ray_address)
-    run_build(_settings(index), sources, as_json, engine=engine, ray_address=ray_address)
+    _check_embed_on(embed_on, ray_address)
+    run_build(_settings(index), sources, as_json, embed_on=embed_on, ray_address=ray_address)
 
 
 @main.command("update")
 @click.argument("sources", nargs=-1)
-@engine_options
+@embed_options
 @index_option
 @json_option
-def update_cmd(sources: tuple[str, ...], engine: str, ray_address: str | None, index: Path | None,
+def update_cmd(sources: tuple[str, ...], embed_on: str, ray_address: str | None, index: Path | None,
                as_json: bool) -> None:
     """Re-read the index's recorded sources plus any new SOURCES; only new or changed text is embedded."""
-    _check_engine(engine, ray_address)
-    run_build(_settings(index), sources, as_json, incremental=True, engine=engine, ray_address=ray_address)
+    _check_embed_on(embed_on, ray_address)
+    run_build(_settings(index), sources, as_json, incremental=True, embed_on=embed_on, ray_address=ray_address)
 
 
-def _engine(index: Path | None):
-    """An engine over the index, or a clear error when there is none."""
-    from .engine import Engine
+def _service(index: Path | None):
+    """A service over the index, or a clear error when there is none."""
+    from .service import SearchService
 
-    engine = Engine(_settings(index))
-    if not engine.ready:
-        _fail(engine.last_error or "no index: run `semsearch build` first")
-    return engine
+    service = SearchService(_settings(index))
+    if not service.ready:
+        _fail(service.last_error or "no index: run `semsearch build` first")
+    return service
 
 
 def _run_search(index: Path | None, query: str, **options):
     """Run one search, turning bad input into a clear error."""
-    from .engine import QueryError
+    from .service import QueryError
 
     try:
-        return _engine(index).search(query, **options)
+        return _service(index).search(query, **options)
     except QueryError as exc:
         _fail(str(exc))
 
@@ -229,7 +229,7 @@ def search(query: str, k: int, offset: int, mode: str, outlets, places, since, u
 def ask(query: str, words: int | None, sources: int | None, write: bool, debug: bool, outlets, places, since, until,
         recency: float, index: Path | None, as_json: bool) -> None:
     """Answer QUERY with a brief of quoted, cited sentences (and, with --answer, a checked prose answer)."""
-    from .engine import QueryError
+    from .service import QueryError
 
     options = {"words": words, "sources": sources, "filters": _filters(outlets, places, since, until),
                "recency": recency}
@@ -242,10 +242,10 @@ def ask(query: str, words: int | None, sources: int | None, write: bool, debug: 
         return
     try:
         if as_json:
-            result = _engine(index).answer(query, **options)
+            result = _service(index).answer(query, **options)
             click.echo(json.dumps(result.to_dict(debug), indent=2, ensure_ascii=False))
             return
-        response, stream = _engine(index).stream_answer(query, **options)
+        response, stream = _service(index).stream_answer(query, **options)
     except QueryError as exc:
         _fail(str(exc))
     _print_answer(stream, debug)
@@ -353,14 +353,14 @@ def worker_app():
 @json_option
 def stats(index: Path | None, as_json: bool) -> None:
     """Show what the served index holds."""
-    engine = _engine(index)
-    manifest = engine.index.manifest
-    outlets = engine.index.outlets()
+    service = _service(index)
+    manifest = service.index.manifest
+    outlets = service.index.outlets()
     if as_json:
         click.echo(json.dumps({"manifest": manifest.to_dict(), "outlets": dict(outlets)}, indent=2))
         return
     counts = manifest.counts
-    click.echo(f"Index {manifest.version} at {engine.home}, built {manifest.built_at}")
+    click.echo(f"Index {manifest.version} at {service.home}, built {manifest.built_at}")
     click.echo(f"  {counts.articles} articles, {counts.chunks} chunks, {counts.sentences} sentences")
     click.echo(f"  model {manifest.model} ({manifest.dimension} dims), vectors: {manifest.backend} {manifest.ann}")
     for outlet, count in outlets:

@@ -6,7 +6,7 @@ from typing import Any
 
 import httpx
 
-from .models import AlsoReported, Brief, BriefSentence, Citation, Hit, SearchResponse, Source
+from .records import AlsoReported, Brief, BriefSentence, Citation, Hit, SearchResponse, Source
 from .schemas import ArticleOut
 
 
@@ -23,7 +23,7 @@ def _citation(c: dict) -> Citation:
 
 
 def _response(body: dict) -> SearchResponse:
-    """The API's JSON as the same dataclasses the engine uses."""
+    """The API's JSON as the same dataclasses the service uses."""
     hits = [
         Hit(article_id=h["article_id"], title=h["title"], outlet=h["outlet"], published=h["published"], url=h["url"],
             score=h["score"], snippet=h["snippet"], highlights=[tuple(x) for x in h["highlights"]],

@@ -48,7 +48,7 @@ def import_ray() -> ModuleType:
         import ray.data  # noqa: F401 - Ray Core without Ray Data cannot run the build
     except ImportError as exc:
         raise RayBuildError(
-            f"--engine ray needs Ray Data, which is not installed ({exc}): pip install 'semsearch[scale]'"
+            f"--embed-on ray needs Ray Data, which is not installed ({exc}): pip install 'semsearch[scale]'"
         ) from exc
     return ray
 
@@ -184,7 +184,7 @@ def _check_reachable(address: str) -> None:
 
 
 class LocalCluster:
-    """Ray nodes (`ray start --block`) on 127.0.0.1, for tests, benchmarks and trying `--engine ray` on one machine.
+    """Ray nodes (`ray start --block`) on 127.0.0.1, for tests, benchmarks and trying `--embed-on ray` on one machine.
 
     Each node runs in a session of its own, so every process Ray spawns for it is found by session id
     and stopped by PID, without touching any other Ray on the machine.

@@ -84,12 +84,12 @@ def judge(checker, sentences) -> tuple[int, int, int]:
 
 def run(settings, models: list[str], url: str, timeout: float, questions: list[str]) -> list[Row]:
     """Every model over every question; the retrieval and brief are computed once per question."""
-    from .engine import Engine
+    from .service import SearchService
     from .writer import Checker, LLMConfig, Writer
 
-    engine = Engine(settings)
+    service = SearchService(settings)
     key = settings.llm_api_key.get_secret_value() if settings.llm_api_key else None
-    responses = [engine.search(q, k=10, summary=True) for q in questions]
+    responses = [service.search(q, k=10, summary=True) for q in questions]
     rows = []
     for model in models:
         writer = Writer(LLMConfig(url, model, key, timeout, settings.llm_max_tokens),
@@ -101,12 +101,12 @@ def run(settings, models: list[str], url: str, timeout: float, questions: list[s
             if not brief.sentences:
                 continue  # the brief abstained, so the model is never asked
             row.questions += 1
-            answer = writer.answer(response.query, brief, engine.index, engine.embedder)
+            answer = writer.answer(response.query, brief, service.index, service.embedder)
             row.failed += not answer.sentences
             row.answered += answer.fallback is None
             row.sentences += len(answer.sentences)
             row.dropped += answer.dropped
-            checker = Checker(brief, engine.index, engine.embedder, settings.llm_min_similarity)
+            checker = Checker(brief, service.index, service.embedder, settings.llm_min_similarity)
             supported, citations, precise = judge(checker, answer.sentences)
             row.supported += supported
             row.citations += citations

@@ -19,7 +19,7 @@ from pathlib import Path
 import click
 
 from .config import Settings
-from .models import Article
+from .records import Article
 
 log = logging.getLogger(__name__)
 

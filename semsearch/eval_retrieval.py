@@ -83,7 +83,7 @@ def mrr_at(ranking: Sequence[str], relevant: Mapping[str, int], k: int = 10) -> 
 def build_beir_index(data: BeirData, settings: Settings, progress: bool = False) -> dict[str, list[str]]:
     """Index the corpus as articles; returns article id → BEIR doc ids (identical documents share an id)."""
     from .build import build_articles
-    from .models import Article
+    from .records import Article
 
     articles: dict[str, Article] = {}
     doc_ids: dict[str, list[str]] = {}

@@ -25,7 +25,7 @@ from .brief import (
 )
 from .config import Settings
 from .index import Index
-from .models import Article, Brief
+from .records import Article, Brief
 from .sentences import words_of
 
 OUTLET = "BBC News"
@@ -386,7 +386,7 @@ def summary_cmd(folder: Path, modes: tuple[str, ...], limit: int | None, split: 
 
     from .config import get_settings
     from .embedding import get_embedder
-    from .engine import one_thread_per_query
+    from .service import one_thread_per_query
     from .retrieval import Retriever
 
     one_thread_per_query()  # every brief here is one query's, timed as the server runs it

@@ -16,9 +16,9 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
-from .api import EngineDep, _valid_id
-from .engine import QueryError
-from .models import Hit, SearchResponse
+from .api import ServiceDep, _valid_id
+from .service import QueryError
+from .records import Hit, SearchResponse
 from .retrieval import MODES, SNIPPET_JOINER, Filters
 from .writer import LLMConfig
 
@@ -146,7 +146,7 @@ def error_page(request: Request, status: int, message: str) -> HTMLResponse:
 @router.get("/", response_class=HTMLResponse)
 def search_page(
     request: Request,
-    engine: EngineDep,
+    service: ServiceDep,
     q: Annotated[str | None, Query(max_length=1000)] = None,
     k: Annotated[int, Query(ge=1, le=100)] = 10,
     mode: Annotated[str, Query(max_length=10)] = "hybrid",
@@ -170,17 +170,17 @@ def search_page(
     # An empty number box submits "words=": that means the default, not an error.
     brief_words = int(words) if words.isdigit() and 20 <= int(words) <= 400 else None
     brief_sources = int(sources) if sources.isdigit() and 1 <= int(sources) <= 50 else None
-    writer = LLMConfig.from_settings(engine.settings)
+    writer = LLMConfig.from_settings(service.settings)
     context: dict = {"q": q or "", "k": k, "mode": mode if mode in MODES else "hybrid", "modes": MODES,
                      "outlet": outlets, "place": places, "recency": recency, "since": since, "until": until, "outlets": [], "response": None,
-                     "error": None, "ready": engine.ready, "writer": writer, "answer": answer and writer is not None,
+                     "error": None, "ready": service.ready, "writer": writer, "answer": answer and writer is not None,
                      "checked": None, "answer_stream": None, "offset": offset, "examples": [], "coverage": None,
                      "more": None, "back": None, "words": brief_words, "sources": brief_sources,
-                     "default_words": engine.settings.brief_words}
+                     "default_words": service.settings.brief_words}
     if context["ready"]:
-        context["outlets"] = [name for name, _ in engine.index.outlets()]
+        context["outlets"] = [name for name, _ in service.index.outlets()]
         if q is None:
-            context["examples"] = engine.examples()
+            context["examples"] = service.examples()
     if (words and brief_words is None) or (sources and brief_sources is None):
         context["error"] = "brief words must be 20–400 and sources 1–50"
     elif q is not None and context["ready"]:
@@ -191,11 +191,11 @@ def search_page(
         else:
             try:
                 if context["answer"] and not stream:
-                    result = engine.answer(q, k=k, mode=context["mode"], filters=filters, offset=offset,
+                    result = service.answer(q, k=k, mode=context["mode"], filters=filters, offset=offset,
                                            words=brief_words, sources=brief_sources, recency=recency)
                     context["response"], context["checked"] = result.search, result.answer
                 else:
-                    context["response"] = engine.search(q, k=k, mode=context["mode"], filters=filters,
+                    context["response"] = service.search(q, k=k, mode=context["mode"], filters=filters,
                                                         offset=offset, words=brief_words, sources=brief_sources,
                                                         recency=recency)
             except QueryError as exc:
@@ -363,18 +363,18 @@ def api_docs(request: Request) -> HTMLResponse:
 @router.get("/articles/{article_id}", response_class=HTMLResponse)
 def article_page(
     request: Request,
-    engine: EngineDep,
+    service: ServiceDep,
     article_id: str,
     hl: Annotated[list[str], Query()] = [],  # noqa: B006 - FastAPI reads the default, never mutates it
     part: Annotated[int | None, Query(ge=1, le=1_000_000)] = None,
 ) -> HTMLResponse:
     """One article, with the cited sentence highlighted and scrolled to by its anchor; a long one in parts."""
-    view = engine.article(article_id) if _valid_id(article_id) else None
+    view = service.article(article_id) if _valid_id(article_id) else None
     if view is None:
         return error_page(request, 404, "There is no article with that id in this index.")
     marked = {(int(m.group(1)), int(m.group(2))) for m in map(_HL.match, hl) if m}
     anchor = min(marked)[0] if marked else None
-    shown = article_part(view.text, engine.settings.article_part_chars, None if part is None else part - 1, anchor)
+    shown = article_part(view.text, service.settings.article_part_chars, None if part is None else part - 1, anchor)
     spans = view.sentences[bisect_left(view.sentences, (shown.start,)):]
     paragraphs = segments(view.text, spans, marked, shown.start, shown.end)
     return templates.TemplateResponse(request, "article.html", {

@@ -19,7 +19,7 @@ import numpy as np
 
 from .embedding import Embedder
 from .index import Index, ranges
-from .models import AlsoReported, Filters, Hit
+from .records import AlsoReported, Filters, Hit
 from .text import QUERY_STEMS, calendar_day, question_words, words
 
 Mode = Literal["dense", "lexical", "hybrid"]

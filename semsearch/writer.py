@@ -25,7 +25,7 @@ from .chunking import split_sentences
 from .config import Settings
 from .embedding import Embedder
 from .index import Index
-from .models import Brief, Citation, SearchResponse
+from .records import Brief, Citation, SearchResponse
 
 NOT_CONFIGURED = "no answer writer is configured (set SEMSEARCH_LLM_URL and SEMSEARCH_LLM_MODEL)"
 

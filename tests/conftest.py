@@ -1,4 +1,4 @@
-"""Shared fixtures: one real index over the fixture corpus, a real engine and a real server."""
+"""Shared fixtures: one real index over the fixture corpus, a real service and a real server."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from click.testing import CliRunner
 
 from semsearch.build import build
 from semsearch.config import Settings, get_settings
-from semsearch.engine import Engine
+from semsearch.service import SearchService
 
 from .netns import REASON, enter_private_network
 
@@ -47,9 +47,9 @@ def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
 
 
 @pytest.fixture(scope="session")
-def engine(settings: Settings) -> Engine:
-    """A real engine (real model, real FAISS) over the fixture index."""
-    return Engine(settings)
+def service(settings: Settings) -> SearchService:
+    """A real service (real model, real FAISS) over the fixture index."""
+    return SearchService(settings)
 
 
 def free_port() -> int:
@@ -96,11 +96,11 @@ class LiveServer:
 
 
 @pytest.fixture(scope="session")
-def server(settings: Settings, engine: Engine):
+def server(settings: Settings, service: SearchService):
     """A real HTTP server on loopback over the fixture index."""
     from semsearch.app import create_app
 
-    with LiveServer(create_app(settings, engine)) as live:
+    with LiveServer(create_app(settings, service)) as live:
         yield live
 
 

@@ -11,9 +11,9 @@ from semsearch.brief import BriefOptions, anchor, citation_problems, summarize_a
 from semsearch.build import build_articles
 from semsearch.config import Settings
 from semsearch.embedding import MODEL_NAME, get_embedder
-from semsearch.engine import Engine
+from semsearch.service import SearchService
 from semsearch.index import Index
-from semsearch.models import Article
+from semsearch.records import Article
 from semsearch.sentences import leading_pronoun, needs_antecedent, usable
 from semsearch.text import content_words
 
@@ -22,24 +22,24 @@ WORDS = ("port strike union cranes automation dockworkers ships flood river evac
          "minister said jobs software wages talks").split()
 
 
-def _check(engine: Engine, brief, words: int, sources: int | None) -> None:
+def _check(service: SearchService, brief, words: int, sources: int | None) -> None:
     """Every contract a brief keeps, whatever the question."""
-    assert citation_problems(brief, lambda a: engine.article(a).text) == []
+    assert citation_problems(brief, lambda a: service.article(a).text) == []
     assert sum(len(s.text.split()) for s in brief.sentences) <= words
     if sources is not None:
         assert len({c.article_id for s in brief.sentences for c in s.citations + s.corroborations}) <= sources
     assert bool(brief.sentences) != bool(brief.abstained)
-    _check_antecedents(engine, brief)
+    _check_antecedents(service, brief)
 
 
-def _check_antecedents(engine: Engine, brief) -> None:
+def _check_antecedents(service: SearchService, brief) -> None:
     """A sentence that leans on its predecessor comes right after it, or after the sentence its pronoun run
     goes back to (and any of the run between), from the same article."""
     previous = None
     for sentence in brief.sentences:
         cite = sentence.citations[0]
         if needs_antecedent(sentence.text):
-            article = engine.article(cite.article_id)
+            article = service.article(cite.article_id)
             spans = article.sentences
             position = spans.index((cite.start, cite.end))
             assert position > 0 and previous is not None and previous.article_id == cite.article_id
@@ -56,20 +56,20 @@ def _check_antecedents(engine: Engine, brief) -> None:
     words=st.integers(20, 400),
     sources=st.one_of(st.none(), st.integers(1, 6)),
 )
-def test_every_brief_keeps_its_contract(engine: Engine, question: str, words: int, sources: int | None):
-    brief = engine.search(question, words=words, sources=sources).summary
-    _check(engine, brief, words, sources)
+def test_every_brief_keeps_its_contract(service: SearchService, question: str, words: int, sources: int | None):
+    brief = service.search(question, words=words, sources=sources).summary
+    _check(service, brief, words, sources)
 
 
-def test_word_budget_is_used_but_never_exceeded(engine: Engine):
+def test_word_budget_is_used_but_never_exceeded(service: SearchService):
     for words in (20, 60, 120, 250):
-        brief = engine.search("Port Calder strike cranes union automation", words=words).summary
+        brief = service.search("Port Calder strike cranes union automation", words=words).summary
         used = sum(len(s.text.split()) for s in brief.sentences)
         assert 0 < used <= words
 
 
-def test_abstains_on_an_unrelated_question(engine: Engine):
-    brief = engine.search("best recipe for sourdough bread starter").summary
+def test_abstains_on_an_unrelated_question(service: SearchService):
+    brief = service.search("best recipe for sourdough bread starter").summary
     assert brief.sentences == [] and brief.sources == []
     assert "No passage" in brief.abstained or "Nothing" in brief.abstained
 

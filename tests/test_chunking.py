@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from semsearch.chunking import WINDOW, _segmenter, make_chunks, split_sentences
-from semsearch.models import Span
+from semsearch.records import Span
 
 TEXT = (
     "Dr. Ana Ruiz of the U.S. Geological Survey said the quake struck at 3:42 a.m. local time. "

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 import shutil
 import time
-from pathlib import Path
 
 import httpx
 import pytest
@@ -17,7 +16,7 @@ from semsearch.app import create_app
 from semsearch.build import build
 from semsearch.cli import main
 from semsearch.config import Settings, get_settings
-from semsearch.engine import Engine
+from semsearch.service import SearchService
 from semsearch.index import current_version
 
 from .conftest import CORPUS, LiveServer
@@ -58,10 +57,10 @@ def _wait(http: httpx.Client, job_id: str) -> dict:
 # 1. An empty admin token means no admin API, never no login.
 
 @pytest.mark.parametrize("blank", ["", "   ", "\t\n"])
-def test_an_empty_admin_token_turns_the_admin_api_off(settings, engine, blank, caplog):
+def test_an_empty_admin_token_turns_the_admin_api_off(settings, service, blank, caplog):
     quiet = Settings(index_dir=settings.index_dir, admin_token=blank)
     assert quiet.admin_token is None and "admin API stays off" in caplog.text
-    with LiveServer(create_app(quiet, engine)) as live:
+    with LiveServer(create_app(quiet, service)) as live:
         assert httpx.post(f"{live.url}/api/index/rebuild").status_code == 404
 
 
@@ -76,8 +75,8 @@ def test_a_short_admin_token_is_refused_in_one_line(runner, monkeypatch):
     assert "short-secret" not in result.output  # the value itself is a secret
 
 
-def test_a_missing_or_wrong_token_is_401_unauthorized_with_a_bearer_challenge(settings, engine):
-    with LiveServer(create_app(settings.model_copy(update={"admin_token": SecretStr(TOKEN)}), engine)) as live:
+def test_a_missing_or_wrong_token_is_401_unauthorized_with_a_bearer_challenge(settings, service):
+    with LiveServer(create_app(settings.model_copy(update={"admin_token": SecretStr(TOKEN)}), service)) as live:
         for headers in ({}, {"Authorization": "Bearer"}, {"Authorization": "Bearer wrong"}):
             refused = httpx.get(f"{live.url}/api/index/manifest", headers=headers)
             assert refused.status_code == 401 and refused.headers["www-authenticate"] == "Bearer"
@@ -87,11 +86,11 @@ def test_a_missing_or_wrong_token_is_401_unauthorized_with_a_bearer_challenge(se
 
 # 2. The article page grows with the article, not with its square.
 
-def test_article_segments_are_unchanged_on_real_articles(engine):
-    ids = [row[0] for row in engine.index.db.execute("SELECT id FROM articles")]
+def test_article_segments_are_unchanged_on_real_articles(service):
+    ids = [row[0] for row in service.index.db.execute("SELECT id FROM articles")]
     assert len(ids) >= 10
     for article_id in ids:
-        view = engine.article(article_id)
+        view = service.article(article_id)
         marked = set(view.sentences[::2])  # every other sentence highlighted
         assert pages.segments(view.text, view.sentences, marked) == _old_segments(view.text, view.sentences, marked)
 
@@ -126,11 +125,11 @@ def test_a_long_article_is_shown_in_parts_with_the_cited_sentence_in_view(tmp_pa
     (tmp_path / "src" / "minutes.txt").write_text("Council minutes in full\n\n" + "\n\n".join(lines))
     settings = Settings(index_dir=tmp_path / "idx", article_part_chars=5000)
     build([tmp_path / "src"], settings)
-    engine = Engine(settings)
-    article_id = next(iter(engine.index.db.execute("SELECT id FROM articles")))[0]
-    view = engine.article(article_id)
+    service = SearchService(settings)
+    article_id = next(iter(service.index.db.execute("SELECT id FROM articles")))[0]
+    view = service.article(article_id)
     last = view.sentences[-1]
-    with LiveServer(create_app(settings, engine)) as live, httpx.Client(base_url=live.url) as http:
+    with LiveServer(create_app(settings, service)) as live, httpx.Client(base_url=live.url) as http:
         first = http.get(f"/articles/{article_id}").text
         assert "Part 1 of " in first and "the rest of this article is not shown here" in first
         assert "item 0." in first and "item 299." not in first and len(first) < 3 * 5000
@@ -144,11 +143,11 @@ def test_a_long_article_is_shown_in_parts_with_the_cited_sentence_in_view(tmp_pa
 
 # 3. Internals stay with the operator.
 
-def test_public_routes_show_no_paths_or_manifest(client, engine):
-    secret_places = (str(CORPUS), str(CORPUS.parent), str(engine.home))
+def test_public_routes_show_no_paths_or_manifest(client, service):
+    secret_places = (str(CORPUS), str(CORPUS.parent), str(service.home))
     health = client.get("/api/health").json()
     assert set(health) == {"status", "version", "counts"}
-    ids = [row[0] for row in engine.index.db.execute("SELECT id FROM articles")]
+    ids = [row[0] for row in service.index.db.execute("SELECT id FROM articles")]
     for article_id in ids:
         body = client.get(f"/api/articles/{article_id}").json()
         assert "source_path" not in body and "duplicate_paths" not in body and "extracted_from" not in body
@@ -160,8 +159,8 @@ def test_public_routes_show_no_paths_or_manifest(client, engine):
     assert not any(place in stats for place in secret_places)
 
 
-def test_the_manifest_with_its_sources_is_behind_the_admin_token(settings, engine):
-    with LiveServer(create_app(settings.model_copy(update={"admin_token": SecretStr(TOKEN)}), engine)) as live:
+def test_the_manifest_with_its_sources_is_behind_the_admin_token(settings, service):
+    with LiveServer(create_app(settings.model_copy(update={"admin_token": SecretStr(TOKEN)}), service)) as live:
         body = httpx.get(f"{live.url}/api/index/manifest", headers=AUTH).json()
     assert body["status"] == "ok" and body["manifest"]["model"] == "sentence-transformers/all-MiniLM-L6-v2"
     assert body["manifest"]["sources"] == [str(CORPUS.resolve())]
@@ -180,16 +179,16 @@ def test_credentials_in_urls_are_never_shown(given, shown):
 
 # 4. Health says 503 when there is nothing good to serve.
 
-def test_health_is_503_without_an_index_and_reveals_no_path(tmp_path, engine):
+def test_health_is_503_without_an_index_and_reveals_no_path(tmp_path, service):
     empty = Settings(index_dir=tmp_path / "nothing-here")
-    with LiveServer(create_app(empty, Engine(empty))) as live:
+    with LiveServer(create_app(empty, SearchService(empty))) as live:
         health = httpx.get(f"{live.url}/api/health")
     assert health.status_code == 503 and health.json() == {"status": "no_index", "version": None, "counts": None}
 
 
 # 5. The admin API reads only what the operator allowed.
 
-def test_admin_sources_must_be_inside_the_allowed_roots(tmp_path, settings, engine):
+def test_admin_sources_must_be_inside_the_allowed_roots(tmp_path, settings, service):
     allowed = tmp_path / "allowed"
     allowed.mkdir()
     (allowed / "escape").symlink_to("/etc")
@@ -197,13 +196,13 @@ def test_admin_sources_must_be_inside_the_allowed_roots(tmp_path, settings, engi
              "https://feeds.example/rss", "ftp://feeds.example/x"]
     strict = settings.model_copy(update={"admin_token": SecretStr(TOKEN), "admin_source_roots": [allowed],
                                          "index_dir": tmp_path / "idx"})
-    with LiveServer(create_app(strict, engine)) as live:
+    with LiveServer(create_app(strict, service)) as live:
         for source in cases:
             refused = httpx.post(f"{live.url}/api/index/rebuild", headers=AUTH, json={"sources": [source]})
             assert refused.status_code == 422, source
             assert refused.json()["error"]["field"] == "sources" and str(tmp_path) not in refused.text
     unset = settings.model_copy(update={"admin_token": SecretStr(TOKEN), "index_dir": tmp_path / "idx"})
-    with LiveServer(create_app(unset, engine)) as live:
+    with LiveServer(create_app(unset, service)) as live:
         refused = httpx.post(f"{live.url}/api/index/rebuild", headers=AUTH, json={"sources": [str(CORPUS)]})
     assert refused.status_code == 422 and "SEMSEARCH_ADMIN_SOURCE_ROOTS" in refused.json()["error"]["message"]
 

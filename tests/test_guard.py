@@ -52,9 +52,9 @@ def trickle(sockets: list[socket.socket], stop: threading.Event) -> None:
             sock.sendall(b" ")
 
 
-def test_slow_bodies_hold_no_search_slot(settings, engine):
+def test_slow_bodies_hold_no_search_slot(settings, service):
     limit = 2
-    app = create_app(settings.model_copy(update={"max_concurrent_searches": limit, "body_timeout": 60}), engine)
+    app = create_app(settings.model_copy(update={"max_concurrent_searches": limit, "body_timeout": 60}), service)
     stop = threading.Event()
     with LiveServer(app) as live, ExitStack() as closing, httpx.Client(base_url=live.url, timeout=30) as http:
         slow = [closing.enter_context(open_body(live.port, 4000, b'{"q": "')) for _ in range(limit + 1)]
@@ -72,8 +72,8 @@ def test_slow_bodies_hold_no_search_slot(settings, engine):
     assert page.status_code == 200
 
 
-def test_a_body_not_sent_in_time_gets_408_in_the_error_shape(settings, engine):
-    app = create_app(settings.model_copy(update={"body_timeout": 0.5}), engine)
+def test_a_body_not_sent_in_time_gets_408_in_the_error_shape(settings, service):
+    app = create_app(settings.model_copy(update={"body_timeout": 0.5}), service)
     with LiveServer(app) as live, open_body(live.port, 100, b'{"q": "por') as sock:
         started = time.monotonic()
         status, headers, body = read_response(sock)
@@ -84,10 +84,10 @@ def test_a_body_not_sent_in_time_gets_408_in_the_error_shape(settings, engine):
     assert app.state.in_flight == 0
 
 
-def test_a_search_waits_briefly_for_a_slot_instead_of_being_shed(settings, engine, monkeypatch):
-    app = create_app(settings.model_copy(update={"max_concurrent_searches": 1, "search_wait": 10}), engine)
+def test_a_search_waits_briefly_for_a_slot_instead_of_being_shed(settings, service, monkeypatch):
+    app = create_app(settings.model_copy(update={"max_concurrent_searches": 1, "search_wait": 10}), service)
     release = threading.Event()
-    real_search = engine.search
+    real_search = service.search
     calls = []
 
     def first_search_blocks(*args, **kwargs):  # holds the only slot until the test lets it go
@@ -96,7 +96,7 @@ def test_a_search_waits_briefly_for_a_slot_instead_of_being_shed(settings, engin
             release.wait(20)
         return real_search(*args, **kwargs)
 
-    monkeypatch.setattr(engine, "search", first_search_blocks)
+    monkeypatch.setattr(service, "search", first_search_blocks)
     with LiveServer(app) as live, httpx.Client(base_url=live.url, timeout=30) as http:
         first = threading.Thread(target=http.get, args=("/api/search",), kwargs={"params": {"q": QUESTION}})
         first.start()
@@ -111,8 +111,8 @@ def test_a_search_waits_briefly_for_a_slot_instead_of_being_shed(settings, engin
     assert app.state.in_flight == 0
 
 
-def test_a_shed_page_search_is_a_page_and_every_503_has_retry_after(settings, engine):
-    app = create_app(settings.model_copy(update={"max_concurrent_searches": 1, "search_wait": 0.2}), engine)
+def test_a_shed_page_search_is_a_page_and_every_503_has_retry_after(settings, service):
+    app = create_app(settings.model_copy(update={"max_concurrent_searches": 1, "search_wait": 0.2}), service)
     with LiveServer(app) as live, httpx.Client(base_url=live.url, timeout=30) as http:
         app.state.in_flight = 1  # stands in for a search already running
         try:
@@ -135,8 +135,8 @@ def test_pages_link_their_static_files_without_the_host_header(client):
     assert "evil.example" not in page.text and 'href="/static/style.css"' in page.text
 
 
-def test_only_the_allowed_hosts_are_answered(settings, engine):
-    app = create_app(settings.model_copy(update={"allowed_hosts": ["search.example.org"]}), engine)
+def test_only_the_allowed_hosts_are_answered(settings, service):
+    app = create_app(settings.model_copy(update={"allowed_hosts": ["search.example.org"]}), service)
     with LiveServer(app) as live, httpx.Client(base_url=live.url, timeout=30) as http:
         wrong = http.get("/api/health", headers={"Host": "evil.example"})
         redirect = http.get("/api/health/", headers={"Host": "evil.example"})
@@ -172,12 +172,12 @@ def test_a_missing_or_broken_index_is_reported_without_paths(tmp_path, caplog):
     assert str(tmp_path) in caplog.text  # the detail is in the log, for the operator
 
 
-def test_an_unreadable_index_says_so_without_internals(settings, engine, monkeypatch):
+def test_an_unreadable_index_says_so_without_internals(settings, service, monkeypatch):
     def incompatible(*args, **kwargs):  # a fake: FAISS refusing the index, in its own words
         raise IndexIncompatible(f"{settings.index_dir}/v1/vectors.faiss: Error in faiss::read_index d != 384")
 
-    monkeypatch.setattr(engine, "search", incompatible)
-    with LiveServer(create_app(settings, engine)) as live, httpx.Client(base_url=live.url, timeout=30) as http:
+    monkeypatch.setattr(service, "search", incompatible)
+    with LiveServer(create_app(settings, service)) as live, httpx.Client(base_url=live.url, timeout=30) as http:
         api = http.get("/api/search", params={"q": QUESTION})
     assert api.status_code == 503 and api.json()["error"]["message"] == UNREADABLE_INDEX
     assert "faiss" not in api.text and str(settings.index_dir) not in api.text

@@ -10,7 +10,7 @@ import pytest
 from semsearch.build import NothingToBuild, build
 from semsearch.config import Settings
 from semsearch.embedding import MODEL_NAME
-from semsearch.engine import Engine, QueryError
+from semsearch.service import SearchService, QueryError
 from semsearch.index import Index, IndexIncompatible, IndexWriter, current_version
 
 from .conftest import CORPUS
@@ -26,66 +26,66 @@ QUESTIONS = [
 
 
 @pytest.mark.parametrize(("question", "expected"), QUESTIONS)
-def test_search_finds_the_right_article_first(engine: Engine, question: str, expected: str):
-    top = engine.search(question, k=5, summary=False).results[0]
+def test_search_finds_the_right_article_first(service: SearchService, question: str, expected: str):
+    top = service.search(question, k=5, summary=False).results[0]
     assert expected in top.title
 
 
-def test_snippet_highlights_are_offsets_into_the_article(engine: Engine):
+def test_snippet_highlights_are_offsets_into_the_article(service: SearchService):
     for question, _ in QUESTIONS:
-        for hit in engine.search(question, k=5, summary=False).results:
-            text = engine.article(hit.article_id).text
+        for hit in service.search(question, k=5, summary=False).results:
+            text = service.article(hit.article_id).text
             assert hit.snippet == " … ".join(text[s:e] for s, e in hit.highlights)
 
 
-def test_results_show_each_article_once(engine: Engine):
-    ids = [h.article_id for h in engine.search("dock strike cranes ships", k=10).results]
+def test_results_show_each_article_once(service: SearchService):
+    ids = [h.article_id for h in service.search("dock strike cranes ships", k=10).results]
     assert len(ids) == len(set(ids))
 
 
-def test_every_brief_citation_is_a_verbatim_span(engine: Engine):
+def test_every_brief_citation_is_a_verbatim_span(service: SearchService):
     seen = 0
     for question, _ in QUESTIONS:
-        brief = engine.search(question).summary
+        brief = service.search(question).summary
         for sentence in brief.sentences:
             for c in sentence.citations:
-                assert engine.article(c.article_id).text[c.start : c.end] == sentence.text
+                assert service.article(c.article_id).text[c.start : c.end] == sentence.text
                 seen += 1
             for c in sentence.corroborations:
-                text = engine.article(c.article_id).text
-                assert (c.start, c.end) in engine.article(c.article_id).sentences and text[c.start : c.end]
+                text = service.article(c.article_id).text
+                assert (c.start, c.end) in service.article(c.article_id).sentences and text[c.start : c.end]
         numbers = {s.n for s in brief.sources}
         assert {c.n for s in brief.sentences for c in s.citations + s.corroborations} <= numbers
     assert seen >= len(QUESTIONS)
 
 
-def test_brief_respects_word_budget(engine: Engine):
-    brief = engine.search("Port Calder strike cranes union", words=40).summary
+def test_brief_respects_word_budget(service: SearchService):
+    brief = service.search("Port Calder strike cranes union", words=40).summary
     assert brief.sentences
     assert sum(len(s.text.split()) for s in brief.sentences) <= 40
 
 
-def test_two_outlets_same_quote_yield_one_sentence(engine: Engine):
-    brief = engine.search("What did the union president say about jobs and software?").summary
+def test_two_outlets_same_quote_yield_one_sentence(service: SearchService):
+    brief = service.search("What did the union president say about jobs and software?").summary
     quotes = [s for s in brief.sentences if "handed to software" in s.text]
     assert len(quotes) == 1
     cited = {c.article_id for c in quotes[0].citations + quotes[0].corroborations}
     assert len(cited) == 2
 
 
-def test_brief_abstains_on_unrelated_question(engine: Engine):
-    response = engine.search("best recipe for sourdough bread starter")
+def test_brief_abstains_on_unrelated_question(service: SearchService):
+    response = service.search("best recipe for sourdough bread starter")
     assert response.summary.sentences == []
     assert response.summary.abstained
     assert response.results  # results are still listed
 
 
-def test_bad_queries_raise_query_error(engine: Engine):
+def test_bad_queries_raise_query_error(service: SearchService):
     for bad in ("", "   \n\t", "x" * 1001):
         with pytest.raises(QueryError):
-            engine.search(bad)
+            service.search(bad)
     with pytest.raises(QueryError):
-        engine.search("port", k=0)
+        service.search("port", k=0)
 
 
 def test_build_report_counts_and_skips(settings: Settings):
@@ -101,8 +101,8 @@ def test_failed_build_leaves_the_old_index_unchanged(tmp_path, monkeypatch):
     settings = Settings(index_dir=tmp_path / "idx")
     build([CORPUS / "wire.jsonl"], settings)
     before = current_version(settings.index_dir)
-    engine = Engine(settings)
-    answer = engine.search("central bank interest rate").to_dict()
+    service = SearchService(settings)
+    answer = service.search("central bank interest rate").to_dict()
 
     def explode(*args, **kwargs):
         raise RuntimeError("disk on fire")
@@ -112,7 +112,7 @@ def test_failed_build_leaves_the_old_index_unchanged(tmp_path, monkeypatch):
         build([CORPUS], settings)
     assert current_version(settings.index_dir) == before
     assert not list((settings.index_dir / "versions").glob(".partial-*"))
-    again = Engine(settings).search("central bank interest rate").to_dict()
+    again = SearchService(settings).search("central bank interest rate").to_dict()
     assert again["results"] == answer["results"] and again["summary"] == answer["summary"]
 
 
@@ -144,7 +144,7 @@ def test_index_from_another_model_is_refused_clearly(tmp_path):
     (version_dir / "manifest.json").write_text(json.dumps(manifest))
     with pytest.raises(IndexIncompatible, match="other-model"):
         Index(settings.index_dir, MODEL_NAME)
-    assert not Engine(settings).ready
+    assert not SearchService(settings).ready
 
 
 def test_missing_source_folder_is_reported(tmp_path):
@@ -170,9 +170,9 @@ def test_the_engine_reads_ahead_after_its_first_answer_not_before(settings, monk
     started: list[str] = []
     real = Index.read_ahead
     monkeypatch.setattr(Index, "read_ahead", lambda self: started.append(self.version) or real(self))  # counts calls
-    engine = Engine(settings.model_copy(update={"read_ahead": True}))
-    version = engine.index.version
+    service = SearchService(settings.model_copy(update={"read_ahead": True}))
+    version = service.index.version
     assert started == []  # opening the version reads nothing ahead yet
-    engine.search("port strike", summary=False)
-    engine.search("rail fares")
+    service.search("port strike", summary=False)
+    service.search("rail fares")
     assert started == [version]  # once, after the first answer

@@ -44,7 +44,7 @@ def test_cleaning_never_crashes_and_keeps_only_input_text(body, title):
 @settings(max_examples=300, deadline=None)
 @given(st.lists(st.integers(min_value=1, max_value=300), min_size=1, max_size=40), st.integers(32, 256))
 def test_chunks_cover_every_sentence_in_order_within_budget(token_counts, budget):
-    from semsearch.models import Span
+    from semsearch.records import Span
 
     spans = [Span(i * 10, i * 10 + 5) for i in range(len(token_counts))]
     chunks = make_chunks("a", spans, token_counts, budget)

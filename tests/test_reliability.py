@@ -18,7 +18,7 @@ from semsearch.app import create_app
 from semsearch.build import build
 from semsearch.cli import main
 from semsearch.config import Settings
-from semsearch.engine import Engine
+from semsearch.service import SearchService
 from semsearch.index import Index, current_version, set_current, verify, version_names
 
 from .conftest import CORPUS, LiveServer
@@ -26,8 +26,8 @@ from .conftest import CORPUS, LiveServer
 QUESTION = "central bank interest rate decision"
 
 
-def answer(engine: Engine, q: str = QUESTION) -> list[tuple[str, float]]:
-    return [(h.article_id, round(h.score, 5)) for h in engine.search(q, summary=False).results]
+def answer(service: SearchService, q: str = QUESTION) -> list[tuple[str, float]]:
+    return [(h.article_id, round(h.score, 5)) for h in service.search(q, summary=False).results]
 
 
 @pytest.mark.parametrize("stage", ["ingest", "split", "embed", "write", "publish"])
@@ -35,7 +35,7 @@ def test_build_killed_at_any_stage_leaves_a_servable_index(tmp_path, stage):
     settings = Settings(index_dir=tmp_path / "idx", cache_dir=tmp_path / "cache")
     build([CORPUS / "wire.jsonl"], settings)
     before_version = current_version(settings.index_dir)
-    before = answer(Engine(settings))
+    before = answer(SearchService(settings))
 
     env = {**os.environ, "SEMSEARCH_CACHE_DIR": str(tmp_path / "fresh-cache"), "SEMSEARCH_LOG_LEVEL": "INFO"}
     proc = subprocess.Popen(
@@ -54,7 +54,7 @@ def test_build_killed_at_any_stage_leaves_a_servable_index(tmp_path, stage):
     served = current_version(settings.index_dir)
     assert verify(settings.index_dir / "versions" / served) == []
     if served == before_version:
-        assert answer(Engine(settings)) == before
+        assert answer(SearchService(settings)) == before
     else:  # killed after the switch: the new version is complete
         assert stage == "publish"
     report = build([CORPUS], settings)  # the next build succeeds and sweeps the partial directory
@@ -65,7 +65,7 @@ def test_build_killed_at_any_stage_leaves_a_servable_index(tmp_path, stage):
 def test_server_swaps_to_new_versions_under_load_without_failing(tmp_path):
     settings = Settings(index_dir=tmp_path / "idx")
     build([CORPUS / "wire.jsonl"], settings)
-    engine = Engine(settings)
+    service = SearchService(settings)
     failures, tops = [], []
     stop = threading.Event()
 
@@ -80,7 +80,7 @@ def test_server_swaps_to_new_versions_under_load_without_failing(tmp_path):
                 else:
                     tops.append(r.json()["results"][0]["title"])
 
-    with LiveServer(create_app(settings, engine)) as live:
+    with LiveServer(create_app(settings, service)) as live:
         worker = threading.Thread(target=client, args=(live.url,))
         worker.start()
         time.sleep(0.5)
@@ -100,8 +100,8 @@ def test_corrupt_version_is_named_by_verify_and_refused_by_the_server(tmp_path, 
     settings = Settings(index_dir=tmp_path / "idx")
     build([CORPUS / "wire.jsonl"], settings)
     good = current_version(settings.index_dir)
-    engine = Engine(settings)
-    before = answer(engine)
+    service = SearchService(settings)
+    before = answer(service)
 
     bad = good[:-1] + ("x" if good[-1] != "x" else "y")
     shutil.copytree(settings.index_dir / "versions" / good, settings.index_dir / "versions" / bad)
@@ -118,10 +118,10 @@ def test_corrupt_version_is_named_by_verify_and_refused_by_the_server(tmp_path, 
     result = CliRunner().invoke(main, ["verify", "--index", str(settings.index_dir)])
     assert result.exit_code == 1 and victim in result.output
 
-    assert answer(engine) == before  # keeps serving the last good version
-    health = engine.health()
+    assert answer(service) == before  # keeps serving the last good version
+    health = service.health()
     assert health["status"] == "degraded" and health["version"] == good and bad in health["detail"]
-    cold = Engine(settings)  # a fresh server falls back to the newest good version
+    cold = SearchService(settings)  # a fresh server falls back to the newest good version
     assert answer(cold) == before and cold.health()["version"] == good
 
 
@@ -136,8 +136,8 @@ def test_rollback_serves_the_previous_version(tmp_path):
     assert current_version(settings.index_dir) == first
 
 
-def test_too_many_searches_get_503_with_retry_after(settings, engine):
-    app = create_app(settings.model_copy(update={"max_concurrent_searches": 2}), engine)
+def test_too_many_searches_get_503_with_retry_after(settings, service):
+    app = create_app(settings.model_copy(update={"max_concurrent_searches": 2}), service)
     with LiveServer(app) as live, httpx.Client(base_url=live.url) as http:
         app.state.in_flight = 2  # stands in for two searches already running
         busy = http.get("/api/search", params={"q": "port strike"})
@@ -182,13 +182,13 @@ def test_a_search_counts_against_the_limit_until_its_response_starts_not_while_i
     assert {k.decode().lower() for k, _ in sent[0]["headers"]} >= {k.lower() for k in SECURITY_HEADERS}
 
 
-def test_a_server_error_is_json_with_the_security_headers(settings, engine, monkeypatch):
-    app = create_app(settings, engine)
+def test_a_server_error_is_json_with_the_security_headers(settings, service, monkeypatch):
+    app = create_app(settings, service)
 
     def broken(*args, **kwargs):  # a fake failure: any bug inside a search
         raise ZeroDivisionError("a bug")
 
-    monkeypatch.setattr(engine, "search", broken)
+    monkeypatch.setattr(service, "search", broken)
     with LiveServer(app) as live, httpx.Client(base_url=live.url) as http:
         failed = http.get("/api/search", params={"q": "port strike"})
         assert failed.status_code == 500 and failed.json()["error"]["code"] == "server_error"

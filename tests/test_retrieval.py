@@ -9,7 +9,7 @@ import time
 import numpy as np
 import pytest
 
-from semsearch.engine import QueryError
+from semsearch.service import QueryError
 from semsearch.retrieval import (
     Filters, contains_phrase, lexical_query, minmax, query_phrases, recency_scores, rrf, weighted,
 )
@@ -48,14 +48,14 @@ def test_bad_filter_dates_are_rejected():
         Filters(since="May 2025")
 
 
-def _outlet_counts(engine) -> list[tuple[str, int]]:
-    return engine.index.outlets()
+def _outlet_counts(service) -> list[tuple[str, int]]:
+    return service.index.outlets()
 
 
 @pytest.mark.parametrize("mode", ["hybrid", "dense", "lexical"])
-def test_outlet_filter_returns_k_when_k_exist(engine, mode):
-    outlet, count = _outlet_counts(engine)[0]
-    response = engine.search("harbour strike port workers news", k=count, mode=mode, summary=False,
+def test_outlet_filter_returns_k_when_k_exist(service, mode):
+    outlet, count = _outlet_counts(service)[0]
+    response = service.search("harbour strike port workers news", k=count, mode=mode, summary=False,
                              filters=Filters(outlets=(outlet,)))
     if mode == "lexical":  # the lexical leg only returns articles sharing a word with the query
         assert 1 <= len(response.results) <= count
@@ -65,39 +65,39 @@ def test_outlet_filter_returns_k_when_k_exist(engine, mode):
     assert len({hit.article_id for hit in response.results}) == len(response.results)
 
 
-def test_several_outlets_and_date_range(engine):
-    (first, n1), (second, n2) = _outlet_counts(engine)[:2]
-    response = engine.search("news", k=100, mode="dense", summary=False, filters=Filters(outlets=(first, second)))
+def test_several_outlets_and_date_range(service):
+    (first, n1), (second, n2) = _outlet_counts(service)[:2]
+    response = service.search("news", k=100, mode="dense", summary=False, filters=Filters(outlets=(first, second)))
     assert len(response.results) == n1 + n2
-    dated = engine.search("news", k=100, mode="dense", summary=False,
+    dated = service.search("news", k=100, mode="dense", summary=False,
                           filters=Filters(since="2025-04-01", until="2025-05-31"))
     assert dated.results
     assert all("2025-04-01" <= hit.published[:10] <= "2025-05-31" for hit in dated.results)
 
 
 @pytest.mark.parametrize("mode", ["hybrid", "dense", "lexical"])
-def test_impossible_filter_returns_nothing_without_error(engine, mode):
+def test_impossible_filter_returns_nothing_without_error(service, mode):
     for filters in (Filters(outlets=("No Such Outlet",)), Filters(since="2999-01-01"),
                     Filters(since="2025-06-01", until="2025-01-01")):
-        response = engine.search("port strike", k=5, mode=mode, summary=False, filters=filters)
+        response = service.search("port strike", k=5, mode=mode, summary=False, filters=filters)
         assert response.results == []
 
 
-def test_quoted_phrase_matches_literally(engine):
-    response = engine.search('"crane operators"', k=10, mode="lexical", summary=False)
+def test_quoted_phrase_matches_literally(service):
+    response = service.search('"crane operators"', k=10, mode="lexical", summary=False)
     assert response.results
     for hit in response.results:
-        assert contains_phrase(engine.article(hit.article_id).text, "crane operators")
-    assert engine.search('"operators crane"', k=10, mode="lexical", summary=False).results == []
+        assert contains_phrase(service.article(hit.article_id).text, "crane operators")
+    assert service.search('"operators crane"', k=10, mode="lexical", summary=False).results == []
 
 
 @pytest.mark.parametrize("mode", ["hybrid", "dense", "lexical"])
-def test_highlight_spans_are_valid_offsets(engine, mode):
-    response = engine.search("dockworkers automation cranes", k=5, mode=mode, summary=False)
+def test_highlight_spans_are_valid_offsets(service, mode):
+    response = service.search("dockworkers automation cranes", k=5, mode=mode, summary=False)
     assert response.results
     marked_any = False
     for hit in response.results:
-        text = engine.article(hit.article_id).text
+        text = service.article(hit.article_id).text
         for start, end in hit.highlights:
             assert 0 <= start < end <= len(text)
             assert text[start:end] in hit.snippet
@@ -108,19 +108,19 @@ def test_highlight_spans_are_valid_offsets(engine, mode):
     assert marked_any
 
 
-def test_recency_prefers_newer_articles(engine):
-    plain = engine.search("news report", k=5, mode="dense", summary=False)
-    recent = engine.search("news report", k=5, mode="dense", summary=False, recency=1.0)
+def test_recency_prefers_newer_articles(service):
+    plain = service.search("news report", k=5, mode="dense", summary=False)
+    recent = service.search("news report", k=5, mode="dense", summary=False, recency=1.0)
     newest = max(h.published for h in recent.results if h.published and h.published[0].isdigit())
     assert recent.results[0].published == newest
     assert [h.article_id for h in plain.results] != [h.article_id for h in recent.results] or \
         plain.results[0].published == newest
     with pytest.raises(QueryError):
-        engine.search("news", recency=2.0)
+        service.search("news", recency=2.0)
 
 
-def test_post_search_takes_a_json_body(client, engine):
-    outlet, _ = _outlet_counts(engine)[0]
+def test_post_search_takes_a_json_body(client, service):
+    outlet, _ = _outlet_counts(service)[0]
     body = client.post("/api/search", json={"q": "port strike", "k": 3, "outlet": [outlet], "summary": False}).json()
     assert body["results"] and {h["outlet"] for h in body["results"]} == {outlet}
     get = client.get("/api/search", params={"q": "port strike", "k": 3, "outlet": outlet, "summary": "false"}).json()
@@ -156,23 +156,23 @@ def test_search_page_applies_place_and_recency_as_the_api_does(client):
 
 
 @pytest.mark.parametrize("depth", [1, 3, 50])
-def test_article_signals_equal_scoring_every_chunk_and_sentence(engine, depth):
+def test_article_signals_equal_scoring_every_chunk_and_sentence(service, depth):
     from semsearch.retrieval import Params, Retriever
 
-    retriever = Retriever(engine.index, engine.embedder, Params(depth=depth))
+    retriever = Retriever(service.index, service.embedder, Params(depth=depth))
     for question in ("Why did dockworkers strike?", "flood water homes evacuated", "rail fares rise", "storm"):
-        vector = engine.embedder.encode_query(question)
+        vector = service.embedder.encode_query(question)
         evidence = retriever.evidence(question, vector, "hybrid", Filters(), depth)
-        every = engine.index.lexicon.scores(lexical_query(question).every, range(engine.index.lexicon.chunks))
+        every = service.index.lexicon.scores(lexical_query(question).every, range(service.index.lexicon.chunks))
         # An article's chunks, as SQLite lists them, against those the layout arrays gave the evidence.
-        rows = {a: [r[0] for r in engine.index.db.execute("SELECT id FROM chunks WHERE article_id = ?", (a,))]
+        rows = {a: [r[0] for r in service.index.db.execute("SELECT id FROM chunks WHERE article_id = ?", (a,))]
                 for a in evidence.article_ids}
         owners = [evidence.article_ids[i] for i in evidence.chunk_owners]
         assert sorted(zip(owners, evidence.chunk_ids.tolist())) == sorted((a, c) for a, ids in rows.items() for c in ids)
         best = {a: max((every[c] for c in ids), default=0.0) for a, ids in rows.items()}
         assert evidence.lexical.tolist() == pytest.approx([best[a] for a in evidence.article_ids])
         # The sentence signal, taken from consecutive id ranges, equals every stored sentence's cosine.
-        closest = [max(engine.index.vectors_of([s.id for s in engine.index.article_sentences(a)]) @ vector)
+        closest = [max(service.index.vectors_of([s.id for s in service.index.article_sentences(a)]) @ vector)
                    for a in evidence.article_ids]
         assert evidence.sentence.tolist() == pytest.approx(closest, abs=1e-5)
 
@@ -181,8 +181,8 @@ def test_a_quoted_phrase_is_found_below_chunks_that_only_hold_its_words(tmp_path
     """The index has words, not positions: chunks holding 'new' and 'york' apart must not crowd out the phrase."""
     from semsearch.build import build_articles
     from semsearch.config import Settings
-    from semsearch.engine import Engine
-    from semsearch.models import Article
+    from semsearch.service import SearchService
+    from semsearch.records import Article
 
     apart = [Article.create(title=f"Council notes {i}", source_path=f"apart-{i}",
                             text=f"The new budget for York road {i} is new, and York council wants new money "
@@ -192,7 +192,7 @@ def test_a_quoted_phrase_is_found_below_chunks_that_only_hold_its_words(tmp_path
                             text="A ferry link to New York opens next spring after years of planning.")
     settings = Settings(index_dir=tmp_path)
     build_articles(apart + [phrase], settings)
-    response = Engine(settings).search('"new york"', k=5, mode="lexical", summary=False)
+    response = SearchService(settings).search('"new york"', k=5, mode="lexical", summary=False)
     assert [hit.article_id for hit in response.results] == [phrase.id]
 
 
@@ -200,8 +200,8 @@ def test_a_quoted_phrase_is_found_below_chunks_that_only_hold_its_words(tmp_path
 def test_one_long_article_does_not_crowd_out_the_others(tmp_path, mode):
     from semsearch.build import build_articles
     from semsearch.config import Settings
-    from semsearch.engine import Engine
-    from semsearch.models import Article
+    from semsearch.service import SearchService
+    from semsearch.records import Article
     from semsearch.retrieval import Params, Retriever
 
     # A scrape that repeats its story: every one of its many chunks is closer to the question than any other article.
@@ -218,37 +218,37 @@ def test_one_long_article_does_not_crowd_out_the_others(tmp_path, mode):
     ]]
     settings = Settings(index_dir=tmp_path)
     build_articles([long, *others], settings)
-    engine = Engine(settings)
-    retriever = Retriever(engine.index, engine.embedder, Params(depth=10))
-    assert (engine.index.layout.chunk_articles == 0).sum() > 10  # the long article alone fills a leg's depth
+    service = SearchService(settings)
+    retriever = Retriever(service.index, service.embedder, Params(depth=10))
+    assert (service.index.layout.chunk_articles == 0).sum() > 10  # the long article alone fills a leg's depth
     hits = retriever.retrieve("harbour strike dockworkers pay", k=5, mode=mode).hits
     assert len(hits) == 5 and long.id in [h.article_id for h in hits]
 
 
 @pytest.mark.parametrize("mode", ["hybrid", "dense", "lexical"])
-def test_model_pass_beside_bm25_ranks_as_one_after_the_other(engine, mode):
+def test_model_pass_beside_bm25_ranks_as_one_after_the_other(service, mode):
     from semsearch.retrieval import Retriever
 
-    retriever = Retriever(engine.index, engine.embedder)
+    retriever = Retriever(service.index, service.embedder)
     for question in ("Why did dockworkers strike?", "flood water homes evacuated", '"rail fares"'):
         beside = retriever.retrieve(question, mode=mode)  # embeds in the worker while BM25 runs here
-        after = retriever.retrieve(question, mode=mode, vector=engine.embedder.encode_query(question))
+        after = retriever.retrieve(question, mode=mode, vector=service.embedder.encode_query(question))
         assert [(h.article_id, h.score) for h in beside.hits] == [(h.article_id, h.score) for h in after.hits]
         assert beside.chunks.tolist() == after.chunks.tolist()
         assert np.array_equal(beside.query_vector, after.query_vector)
         assert beside.embed_ms > 0 and after.embed_ms == 0
 
 
-def test_queries_use_one_thread_in_every_thread_that_searches(engine):
+def test_queries_use_one_thread_in_every_thread_that_searches(service):
     import threading
 
     import faiss
     from threadpoolctl import threadpool_info
 
     # OpenMP keeps its thread count per thread, so a server's worker threads must each set it.
-    vector = engine.embedder.encode_query("harbour strike")
+    vector = service.embedder.encode_query("harbour strike")
     seen = []
-    worker = threading.Thread(target=lambda: (engine.index.search_chunks(vector, 5),
+    worker = threading.Thread(target=lambda: (service.index.search_chunks(vector, 5),
                                               seen.append(faiss.omp_get_max_threads())))
     worker.start()
     worker.join()
@@ -256,15 +256,15 @@ def test_queries_use_one_thread_in_every_thread_that_searches(engine):
     assert all(pool["num_threads"] == 1 for pool in threadpool_info() if pool["user_api"] == "blas")
 
 
-def test_a_forked_process_still_answers(engine):
+def test_a_forked_process_still_answers(service):
     import os
 
-    engine.search("harbour strike", summary=False)  # the parent's pool has threads now
+    service.search("harbour strike", summary=False)  # the parent's pool has threads now
     pid = os.fork()
     if pid == 0:  # the child: any failure, or a hang (the parent's timeout below), fails the test
         ok = False
         try:
-            ok = bool(engine.search("flood homes evacuated", summary=False).results)
+            ok = bool(service.search("flood homes evacuated", summary=False).results)
         finally:
             os._exit(0 if ok else 1)
     deadline = time.monotonic() + 30
@@ -277,29 +277,29 @@ def test_a_forked_process_still_answers(engine):
 
 
 def test_a_question_asked_again_reuses_its_vector(settings, monkeypatch):
-    from semsearch.engine import Engine
+    from semsearch.service import SearchService
 
-    engine = Engine(settings)
+    service = SearchService(settings)
     asked = []
-    embed = engine.embedder.encode_query
-    monkeypatch.setattr(engine.embedder, "encode_query", lambda q: asked.append(q) or embed(q))
+    embed = service.embedder.encode_query
+    monkeypatch.setattr(service.embedder, "encode_query", lambda q: asked.append(q) or embed(q))
     question = "Why did dockworkers strike?"
-    first = engine.search(question, debug=True)
-    engine.search(question, offset=1, summary=False)  # the next page of results
-    again = engine.search(question, debug=True)
+    first = service.search(question, debug=True)
+    service.search(question, offset=1, summary=False)  # the next page of results
+    again = service.search(question, debug=True)
     assert asked == [question]
     assert again.to_dict()["results"] == first.to_dict()["results"]
     assert again.to_dict()["summary"] == first.to_dict()["summary"]
     assert first.timings["embed"] > 0 and again.timings["embed"] == 0
 
-    uncached = Engine(settings.model_copy(update={"query_cache_size": 0}))
+    uncached = SearchService(settings.model_copy(update={"query_cache_size": 0}))
     uncached.search(question, summary=False)
     uncached.search(question, summary=False)
     assert asked == [question] * 3
 
 
 def test_the_query_vector_cache_keeps_the_most_recent():
-    from semsearch.engine import QueryVectors
+    from semsearch.service import QueryVectors
 
     cache = QueryVectors(2)
     for i, question in enumerate("abc"):
@@ -311,11 +311,11 @@ def test_the_query_vector_cache_keeps_the_most_recent():
 
 
 @pytest.mark.parametrize("mode", ["hybrid", "dense", "lexical"])
-def test_pages_are_slices_of_one_ranking(engine, mode):
+def test_pages_are_slices_of_one_ranking(service, mode):
     from semsearch.retrieval import Params, Retriever
 
     # Shallow legs, so later pages need deeper ones than the first: what a big archive does at depth 100.
-    retriever = Retriever(engine.index, engine.embedder, Params(depth=4))
+    retriever = Retriever(service.index, service.embedder, Params(depth=4))
     for question in ("Why did dockworkers strike?", "port strike flood rail fares council", "cup final goals"):
         deepest = [h.article_id for h in retriever.retrieve(question, k=2, mode=mode, offset=8).hits]
         assert len(deepest) >= (8 if mode != "lexical" else 1)

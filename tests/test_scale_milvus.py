@@ -23,7 +23,7 @@ from click.testing import CliRunner
 from semsearch.build import build
 from semsearch.cli import main
 from semsearch.config import Settings, get_settings
-from semsearch.engine import Engine
+from semsearch.service import SearchService
 from semsearch.index import current_version
 from semsearch.index.vectors import (
     ChunkFacts,
@@ -32,7 +32,7 @@ from semsearch.index.vectors import (
     VectorConfig,
     home_key,
 )
-from semsearch.models import Filters
+from semsearch.records import Filters
 
 from .conftest import CORPUS, free_port, wait_until_healthy
 
@@ -93,9 +93,9 @@ def milvus_settings(milvus, settings, tmp_path_factory) -> Settings:
 
 
 @pytest.fixture(scope="module")
-def milvus_engine(milvus_settings) -> Engine:
-    """An engine whose index keeps chunk vectors on the Milvus server."""
-    return Engine(milvus_settings)
+def milvus_engine(milvus_settings) -> SearchService:
+    """A service whose index keeps chunk vectors on the Milvus server."""
+    return SearchService(milvus_settings)
 
 
 def _same_ranking(a, b) -> None:
@@ -106,16 +106,16 @@ def _same_ranking(a, b) -> None:
 
 
 @pytest.mark.parametrize("mode", ["hybrid", "dense", "lexical"])
-def test_both_backends_rank_the_same(engine, milvus_engine, mode):
-    assert milvus_engine.index.backend == "milvus" and engine.index.backend == "faiss"
+def test_both_backends_rank_the_same(service, milvus_engine, mode):
+    assert milvus_engine.index.backend == "milvus" and service.index.backend == "faiss"
     for question in QUESTIONS:
-        _same_ranking(engine.search(question, mode=mode, summary=False),
+        _same_ranking(service.search(question, mode=mode, summary=False),
                       milvus_engine.search(question, mode=mode, summary=False))
 
 
-def test_both_backends_give_the_same_brief_with_verbatim_citations(engine, milvus_engine):
+def test_both_backends_give_the_same_brief_with_verbatim_citations(service, milvus_engine):
     for question in QUESTIONS:
-        a, b = engine.search(question), milvus_engine.search(question)
+        a, b = service.search(question), milvus_engine.search(question)
         assert [s.text for s in a.summary.sentences] == [s.text for s in b.summary.sentences]
         assert a.summary.abstained == b.summary.abstained
         for sentence in b.summary.sentences:
@@ -123,19 +123,19 @@ def test_both_backends_give_the_same_brief_with_verbatim_citations(engine, milvu
                 assert milvus_engine.article(cite.article_id).text[cite.start : cite.end] == sentence.text
 
 
-def test_filters_behave_the_same(engine, milvus_engine):
-    outlets = [o for o, _ in engine.index.outlets()]
-    dated = engine.index.db.execute(
+def test_filters_behave_the_same(service, milvus_engine):
+    outlets = [o for o, _ in service.index.outlets()]
+    dated = service.index.db.execute(
         "SELECT MIN(substr(published,1,10)), MAX(substr(published,1,10)) FROM articles "
         "WHERE published GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]*'").fetchone()
     cases = [Filters(outlets=(outlets[0],)), Filters(outlets=tuple(outlets[:2])), Filters(since=dated[1]),
              Filters(until=dated[0]), Filters(since=dated[0], until=dated[1]), Filters(outlets=("No Such Outlet",))]
     for filters in cases:
         for question in QUESTIONS[:4]:
-            a = engine.search(question, mode="dense", filters=filters, summary=False)
+            a = service.search(question, mode="dense", filters=filters, summary=False)
             b = milvus_engine.search(question, mode="dense", filters=filters, summary=False)
             _same_ranking(a, b)
-            metas = engine.index.articles([h.article_id for h in b.results])
+            metas = service.index.articles([h.article_id for h in b.results])
             for hit in b.results:
                 if filters.outlets:
                     assert metas[hit.article_id].outlet in filters.outlets
@@ -181,8 +181,8 @@ def test_a_rebuild_on_milvus_publishes_atomically(milvus, settings, tmp_path):
     ms = Settings(index_dir=tmp_path / "home", backend="milvus", milvus_uri=milvus,
                   cache_dir=Path(settings.index_dir) / "cache")
     build([wire], ms)
-    engine = Engine(ms)
-    old_ids = set(engine.index.article_ids())
+    service = SearchService(ms)
+    old_ids = set(service.index.article_ids())
     seen: list[tuple[str, frozenset[str]]] = []
     failures: list[str] = []
     stop = threading.Event()
@@ -190,9 +190,9 @@ def test_a_rebuild_on_milvus_publishes_atomically(milvus, settings, tmp_path):
     def ask() -> None:
         while not stop.is_set():
             try:
-                response = engine.search("storm flood strike election", k=20, summary=True)
+                response = service.search("storm flood strike election", k=20, summary=True)
                 cited = {c.article_id for s in response.summary.sentences for c in s.citations}
-                seen.append((engine.index.version, frozenset({h.article_id for h in response.results} | cited)))
+                seen.append((service.index.version, frozenset({h.article_id for h in response.results} | cited)))
             except Exception as exc:  # any failure during the switch is the bug this test is for
                 failures.append(repr(exc))
 
@@ -204,7 +204,7 @@ def test_a_rebuild_on_milvus_publishes_atomically(milvus, settings, tmp_path):
     finally:
         stop.set()
         worker.join(timeout=60)
-    new_ids = set(engine.index.article_ids())
+    new_ids = set(service.index.article_ids())
     assert failures == []
     assert old_ids.isdisjoint(new_ids)
     assert any(ids and ids <= old_ids for _, ids in seen) and any(ids and ids <= new_ids for _, ids in seen)

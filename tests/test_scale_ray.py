@@ -23,7 +23,7 @@ from semsearch.config import Settings
 from semsearch.distributed import LocalCluster
 from semsearch.embedding import MODEL_NAME, EmbeddingCache
 from semsearch.index import Index
-from semsearch.models import BuildReport
+from semsearch.records import BuildReport
 
 from .conftest import CORPUS, free_port
 
@@ -101,7 +101,7 @@ def test_ray_build_on_two_nodes_equals_the_local_build(ray_cluster, local_build,
     local_settings, local_report = local_build
     settings = Settings(index_dir=tmp_path / "index", cache_dir=tmp_path / "cache")
     with caplog.at_level(logging.INFO, logger="semsearch.distributed"):
-        report = build([CORPUS], settings, engine="ray", ray_address=ray_cluster.address)
+        report = build([CORPUS], settings, embed_on="ray", ray_address=ray_cluster.address)
     assert f"embedded {report.embedded_texts} texts with 2 workers on 2 Ray nodes" in caplog.text
     assert report.embedded_texts > 0 and report.embedded_texts == local_report.embedded_texts
     assert (report.articles, report.chunks, report.sentences, report.stories) == (
@@ -133,7 +133,7 @@ def test_ray_build_on_two_nodes_equals_the_local_build(ray_cluster, local_build,
 @pytest.mark.scale
 def test_cli_builds_on_the_cluster(ray_cluster, runner, tmp_path):
     index = tmp_path / "cli-index"
-    out = runner.invoke(main, ["build", str(CORPUS / "rates.csv"), "--engine", "ray",
+    out = runner.invoke(main, ["build", str(CORPUS / "rates.csv"), "--embed-on", "ray",
                                "--ray-address", ray_cluster.address, "--index", str(index), "--json"])
     assert out.exit_code == 0, out.output
     report = json.loads(out.output)
@@ -151,7 +151,7 @@ def ray_not_installed(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.mark.parametrize("command", ["build", "update"])
 def test_engine_ray_without_ray_is_a_clear_error(ray_not_installed, runner, tmp_path, command):
     index = tmp_path / "index"
-    out = runner.invoke(main, [command, str(CORPUS / "rates.csv"), "--engine", "ray", "--index", str(index)])
+    out = runner.invoke(main, [command, str(CORPUS / "rates.csv"), "--embed-on", "ray", "--index", str(index)])
     assert out.exit_code == 1 and "pip install 'semsearch[scale]'" in out.output, out.output
     assert "Traceback" not in out.output and not (index / "CURRENT").exists()
     # A local build never imports Ray, so it works on the same Ray-less Python.
@@ -161,7 +161,7 @@ def test_engine_ray_without_ray_is_a_clear_error(ray_not_installed, runner, tmp_
 def test_engine_ray_with_a_dead_address_is_a_clear_error(runner, tmp_path):
     pytest.importorskip("ray")
     address = f"127.0.0.1:{free_port()}"
-    out = runner.invoke(main, ["build", str(CORPUS / "rates.csv"), "--engine", "ray", "--ray-address", address,
+    out = runner.invoke(main, ["build", str(CORPUS / "rates.csv"), "--embed-on", "ray", "--ray-address", address,
                                "--index", str(tmp_path / "index")])
     assert out.exit_code == 1 and f"no Ray cluster answers at {address}" in out.output, out.output
     assert "Traceback" not in out.output and not (tmp_path / "index" / "CURRENT").exists()
@@ -169,4 +169,4 @@ def test_engine_ray_with_a_dead_address_is_a_clear_error(runner, tmp_path):
 
 def test_ray_address_needs_the_ray_engine(runner, tmp_path):
     out = runner.invoke(main, ["build", str(CORPUS), "--ray-address", "127.0.0.1:6379", "--index", str(tmp_path)])
-    assert out.exit_code == 2 and "--ray-address needs --engine ray" in out.output
+    assert out.exit_code == 2 and "--ray-address needs --embed-on ray" in out.output

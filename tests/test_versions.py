@@ -20,7 +20,7 @@ from semsearch.build import build
 from semsearch.cli import main
 from semsearch.config import Settings
 from semsearch.embedding import MODEL_NAME
-from semsearch.engine import Engine
+from semsearch.service import SearchService
 from semsearch.index import (
     Index, IndexCorrupt, IndexIncompatible, IndexMissing, bad_versions, current_version, version_names,
 )
@@ -31,8 +31,8 @@ from .conftest import CORPUS, free_port
 QUESTION = "central bank interest rate decision"
 
 
-def answer(engine: Engine) -> list[tuple[str, float]]:
-    return [(h.article_id, round(h.score, 5)) for h in engine.search(QUESTION, summary=False).results]
+def answer(service: SearchService) -> list[tuple[str, float]]:
+    return [(h.article_id, round(h.score, 5)) for h in service.search(QUESTION, summary=False).results]
 
 
 @pytest.fixture(scope="module")
@@ -77,9 +77,9 @@ def test_a_lost_or_empty_current_serves_the_newest_intact_version(home, pointer)
         (home / CURRENT).unlink()
     else:
         (home / CURRENT).write_text("" if pointer == "empty" else "\n \n")
-    engine = Engine(Settings(index_dir=home))
-    assert answer(engine)
-    health = engine.health()
+    service = SearchService(Settings(index_dir=home))
+    assert answer(service)
+    health = service.health()
     assert health["status"] == "degraded" and health["version"] == newest
     assert CURRENT in health["detail"] and str(home) not in health["detail"]
 
@@ -108,8 +108,8 @@ def test_current_must_name_a_version_folder_inside_the_home(home, tmp_path, forg
         (home / "versions" / foreign).symlink_to(target, target_is_directory=True)
         (home / CURRENT).write_text(f"{foreign}\n")
     assert current_version(home) is None
-    engine = Engine(Settings(index_dir=home))
-    health = engine.health()
+    service = SearchService(Settings(index_dir=home))
+    health = service.health()
     assert health["version"] == own and health["status"] == "degraded"
     assert foreign not in version_names(home)
 
@@ -118,8 +118,8 @@ def test_a_version_damaged_while_serving_is_marked_bad_and_the_older_one_serves(
     settings = Settings(index_dir=tmp_path / "idx")
     build([CORPUS / "wire.jsonl"], settings)
     older = current_version(settings.index_dir)
-    engine = Engine(settings)
-    before = answer(engine)
+    service = SearchService(settings)
+    before = answer(service)
     build([CORPUS / "wire.jsonl", CORPUS / "rates.csv"], settings)
     newer = settings.index_dir / "versions" / current_version(settings.index_dir)
     damage_keeping_mtime(newer / "meta.sqlite")
@@ -127,17 +127,17 @@ def test_a_version_damaged_while_serving_is_marked_bad_and_the_older_one_serves(
     assert Index(settings.index_dir, MODEL_NAME, check=True).version == newer.name  # the stamp still matches
 
     with pytest.raises(IndexCorrupt) as failed:  # the request that finds the damage fails (a 503 on the web)
-        answer(engine)
+        answer(service)
     assert str(tmp_path) not in failed.value.public_message
-    assert answer(engine) == before  # the next ones are answered by the intact older version
-    assert engine.stats()["version"] == older and engine.outlets() and engine.examples()
-    health = engine.health()
+    assert answer(service) == before  # the next ones are answered by the intact older version
+    assert service.stats()["version"] == older and service.outlets() and service.examples()
+    health = service.health()
     assert health["status"] == "degraded" and health["version"] == older
     assert newer.name in health["detail"] and str(tmp_path) not in health["detail"]
 
     assert newer.name in bad_versions(settings.index_dir)
     assert snapshot(newer) == files  # the mark lives outside the version: its files are as they were
-    restarted = Engine(settings)
+    restarted = SearchService(settings)
     assert answer(restarted) == before and restarted.health()["version"] == older
     checked = CliRunner().invoke(main, ["verify", "--index", str(settings.index_dir)])
     assert checked.exit_code == 1 and "marked bad while serving" in checked.output
@@ -149,16 +149,16 @@ def test_rollback_to_a_version_marked_bad_checks_it_in_full_and_clears_the_mark(
 
     newest, older = version_names(home)
     mark_bad(home, newest, "disk I/O error")  # a passing read error; the files are intact
-    assert Engine(Settings(index_dir=home)).health()["version"] == older
+    assert SearchService(Settings(index_dir=home)).health()["version"] == older
     result = CliRunner().invoke(main, ["rollback", "--to", newest, "--index", str(home)])
     assert result.exit_code == 0, result.output
-    assert bad_versions(home) == {} and Engine(Settings(index_dir=home)).health()["status"] == "ok"
+    assert bad_versions(home) == {} and SearchService(Settings(index_dir=home)).health()["status"] == "ok"
 
 
 def test_index_errors_carry_a_public_message_without_paths(home, tmp_path):
     empty = tmp_path / "empty"
     with pytest.raises(IndexMissing) as missing:
-        Engine(Settings(index_dir=empty)).index
+        SearchService(Settings(index_dir=empty)).index
     assert str(empty) in str(missing.value) and str(empty) not in missing.value.public_message
 
     newest, older = version_names(home)
@@ -173,7 +173,7 @@ def test_index_errors_carry_a_public_message_without_paths(home, tmp_path):
     with pytest.raises(IndexCorrupt) as corrupt:
         Index(home, MODEL_NAME, version=older, check=True)
     assert "sentences.f16" in str(corrupt.value) and "sentences.f16" not in corrupt.value.public_message
-    health = Engine(Settings(index_dir=home)).health()  # nothing intact is left
+    health = SearchService(Settings(index_dir=home)).health()  # nothing intact is left
     assert health["status"] == "no_index" and str(home) not in health["detail"]
 
 

@@ -15,7 +15,7 @@ import pytest
 from click.testing import CliRunner
 
 from semsearch.config import Settings
-from semsearch.engine import Engine
+from semsearch.service import SearchService
 from semsearch.writer import (
     NOT_CONFIGURED, Answer, AnswerSentence, LLMConfig, SentenceStream, Writer, WriterError, _sse_deltas,
     answer_sentences, parse_citations, unsupported_details,
@@ -35,17 +35,17 @@ def llm():
 
 
 @pytest.fixture(scope="module")
-def brief(engine: Engine):
+def brief(service: SearchService):
     """The extractive brief the writer answers from."""
-    brief = engine.search(QUESTION).summary
+    brief = service.search(QUESTION).summary
     assert len(brief.sentences) >= 2
     return brief
 
 
-def ask(llm: ScriptedLLM, engine: Engine, brief, script: str, timeout: float = 10.0) -> Answer:
+def ask(llm: ScriptedLLM, service: SearchService, brief, script: str, timeout: float = 10.0) -> Answer:
     """The checked answer of one scripted behaviour."""
     writer = Writer(LLMConfig(llm.url, f"scripted-{script}", timeout=timeout), 0.73, 0.5)
-    return writer.answer(QUESTION, brief, engine.index, engine.embedder)
+    return writer.answer(QUESTION, brief, service.index, service.embedder)
 
 
 # --- parsing, without a server -------------------------------------------------------------------
@@ -99,9 +99,9 @@ def test_a_stream_without_an_end_or_with_broken_json_is_an_error():
 # --- the writer against the scripted server -------------------------------------------------------
 
 
-def test_prompt_carries_the_question_and_only_the_numbered_brief_sentences(llm, engine, brief):
+def test_prompt_carries_the_question_and_only_the_numbered_brief_sentences(llm, service, brief):
     writer = Writer(LLMConfig(llm.url, "scripted-faithful", api_key="sekrit", timeout=10), 0.73, 0.5)
-    writer.answer(QUESTION, brief, engine.index, engine.embedder)
+    writer.answer(QUESTION, brief, service.index, service.embedder)
     request = llm.requests[-1]
     body, user = request["body"], request["body"]["messages"][-1]["content"]
     assert body["stream"] is True and body["model"] == "scripted-faithful" and body["max_tokens"] == 400
@@ -112,17 +112,17 @@ def test_prompt_carries_the_question_and_only_the_numbered_brief_sentences(llm, 
     assert "end every sentence with the numbers" in body["messages"][0]["content"].lower()
 
 
-def test_a_faithful_answer_is_kept_and_points_at_exact_source_spans(llm, engine, brief):
-    answer = ask(llm, engine, brief, "faithful")
+def test_a_faithful_answer_is_kept_and_points_at_exact_source_spans(llm, service, brief):
+    answer = ask(llm, service, brief, "faithful")
     assert answer.fallback is None and answer.dropped == 0 and len(answer.kept) == min(3, len(brief.sentences))
     for n, sentence in enumerate(answer.kept, start=1):
         assert sentence.checked and sentence.evidence == [n] and sentence.similarity >= 0.73
         for c in sentence.citations:
-            assert engine.article(c.article_id).text[c.start : c.end] == brief.sentences[n - 1].text
+            assert service.article(c.article_id).text[c.start : c.end] == brief.sentences[n - 1].text
 
 
-def test_a_sentence_combining_two_pieces_of_evidence_is_kept(llm, engine, brief):
-    answer = ask(llm, engine, brief, "combined")
+def test_a_sentence_combining_two_pieces_of_evidence_is_kept(llm, service, brief):
+    answer = ask(llm, service, brief, "combined")
     assert answer.fallback is None and answer.kept[0].evidence == [1, 2]
 
 
@@ -132,21 +132,21 @@ def test_a_sentence_combining_two_pieces_of_evidence_is_kept(llm, engine, brief)
     ("uncited", "cites no evidence"),
     ("misattributed", "too far from its evidence"),
 ])
-def test_unsupported_answers_are_dropped_and_the_brief_stands(llm, engine, brief, script, reason):
-    answer = ask(llm, engine, brief, script)
+def test_unsupported_answers_are_dropped_and_the_brief_stands(llm, service, brief, script, reason):
+    answer = ask(llm, service, brief, script)
     assert answer.sentences and all(not s.checked for s in answer.sentences)
     assert all(reason in s.reason for s in answer.sentences)
     assert answer.kept == [] and "showing the extractive brief" in answer.fallback
     assert answer.dropped == len(answer.sentences)
 
 
-def test_an_invented_number_is_caught_even_though_the_wording_is_close(llm, engine, brief):
-    answer = ask(llm, engine, brief, "invented-number")
+def test_an_invented_number_is_caught_even_though_the_wording_is_close(llm, service, brief):
+    answer = ask(llm, service, brief, "invented-number")
     assert answer.sentences[0].similarity >= 0.73  # the embedding alone would have let it through
 
 
-def test_a_mostly_supported_answer_is_kept_without_its_invented_sentence(llm, engine, brief):
-    answer = ask(llm, engine, brief, "mixed")
+def test_a_mostly_supported_answer_is_kept_without_its_invented_sentence(llm, service, brief):
+    answer = ask(llm, service, brief, "mixed")
     assert answer.fallback is None and answer.dropped == 1
     assert [s.text for s in answer.sentences if not s.checked] == [INVENTED_CLAIM + "."]
     assert INVENTED_CLAIM not in answer.to_dict()["text"]
@@ -159,35 +159,35 @@ def test_a_mostly_supported_answer_is_kept_without_its_invented_sentence(llm, en
     ("malformed", "malformed"),
     ("error", "HTTP 500"),
 ])
-def test_server_failures_fall_back_within_the_timeout(llm, engine, brief, script, reason):
+def test_server_failures_fall_back_within_the_timeout(llm, service, brief, script, reason):
     started = time.monotonic()
-    answer = ask(llm, engine, brief, script, timeout=TIMEOUT)
+    answer = ask(llm, service, brief, script, timeout=TIMEOUT)
     assert time.monotonic() - started < TIMEOUT + 1.0
     assert answer.sentences == [] and reason in answer.fallback
 
 
-def test_an_unreachable_server_falls_back(engine, brief):
+def test_an_unreachable_server_falls_back(service, brief):
     from tests.conftest import free_port
 
     writer = Writer(LLMConfig(f"http://127.0.0.1:{free_port()}/v1", "any", timeout=TIMEOUT), 0.73, 0.5)
-    answer = writer.answer(QUESTION, brief, engine.index, engine.embedder)
+    answer = writer.answer(QUESTION, brief, service.index, service.embedder)
     assert "could not reach the model" in answer.fallback
 
 
-def test_a_server_that_ignores_stream_is_understood(llm, engine, brief):
-    assert ask(llm, engine, brief, "faithful-plain").fallback is None
+def test_a_server_that_ignores_stream_is_understood(llm, service, brief):
+    assert ask(llm, service, brief, "faithful-plain").fallback is None
 
 
-def test_streaming_yields_each_checked_sentence_before_the_verdict(llm, engine, brief):
+def test_streaming_yields_each_checked_sentence_before_the_verdict(llm, service, brief):
     writer = Writer(LLMConfig(llm.url, "scripted-mixed", timeout=10), 0.73, 0.5)
-    items = list(writer.stream(QUESTION, brief, engine.index, engine.embedder))
+    items = list(writer.stream(QUESTION, brief, service.index, service.embedder))
     assert [type(i) for i in items] == [AnswerSentence] * 3 + [Answer]
     assert [i.checked for i in items[:3]] == [True, True, False] and items[-1].fallback is None
 
 
-def test_without_settings_the_writer_is_off(settings, engine, brief):
+def test_without_settings_the_writer_is_off(settings, service, brief):
     assert Settings(index_dir=settings.index_dir).llm_url is None
-    answer = Writer.from_settings(settings).answer(QUESTION, brief, engine.index, engine.embedder)
+    answer = Writer.from_settings(settings).answer(QUESTION, brief, service.index, service.embedder)
     assert answer.fallback == NOT_CONFIGURED and answer.sentences == []
 
 
@@ -206,22 +206,22 @@ def _writer_settings(settings: Settings, llm: ScriptedLLM, model: str, timeout: 
 
 
 @pytest.fixture(scope="module")
-def answering(settings, engine, llm):
+def answering(settings, service, llm):
     """A live server whose writer is the scripted double's 'mixed' script (two kept, one dropped)."""
     from semsearch.app import create_app
 
     configured = _writer_settings(settings, llm, "scripted-mixed")
-    with LiveServer(create_app(configured, Engine(configured, embedder=engine.embedder))) as live:
+    with LiveServer(create_app(configured, SearchService(configured, embedder=service.embedder))) as live:
         yield live
 
 
 @pytest.fixture(scope="module")
-def stalling(settings, engine, llm):
+def stalling(settings, service, llm):
     """A live server whose writer never finishes in time."""
     from semsearch.app import create_app
 
     configured = _writer_settings(settings, llm, "scripted-slow", timeout=TIMEOUT)
-    with LiveServer(create_app(configured, Engine(configured, embedder=engine.embedder))) as live:
+    with LiveServer(create_app(configured, SearchService(configured, embedder=service.embedder))) as live:
         yield live
 
 

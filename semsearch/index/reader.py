@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from ..embedding import cast_session, to_float32
-from ..models import Article, Chunk, Filters, Span
+from ..records import Article, Chunk, Filters, Span
 from ..sentences import LEANS, PRONOUN_SHIFT, PRONOUNS, USABLE
 from ..sqlite import select_in, thread_connection
 from .format import (

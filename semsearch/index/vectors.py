@@ -24,7 +24,7 @@ import faiss
 import numpy as np
 
 from ..config import Settings
-from ..models import Filters
+from ..records import Filters
 from ..text import day_number
 
 log = logging.getLogger(__name__)

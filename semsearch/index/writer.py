@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..models import Article, Chunk, Span
+from ..records import Article, Chunk, Span
 from .format import (
     CHUNK_VECTORS,
     FORMAT_VERSION,

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from ..config import Settings
-from ..models import Article, Skipped, article_id_for
+from ..records import Article, Skipped, article_id_for
 from .cleaning import Cleaner, complete_year, date_in_path, parse_date
 from .readers import READERS, RawDoc, SkipSource, decode_bytes, printable, read_feed
 

@@ -16,7 +16,7 @@ from xml.etree import ElementTree
 
 from charset_normalizer import from_bytes
 
-from ..models import Skipped
+from ..records import Skipped
 
 log = logging.getLogger(__name__)
 

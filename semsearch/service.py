@@ -24,7 +24,7 @@ from .index import (
     ArticleMeta, Index, IndexCorrupt, IndexIncompatible, IndexMissing, IndexUnavailable, VectorConfig, bad_versions,
     current_version, no_index, version_names,
 )
-from .models import SearchResponse
+from .records import SearchResponse
 from .retrieval import Filters, Mode, Retriever
 from .writer import Answer, AnswerResponse, AnswerSentence, Writer
 
@@ -78,7 +78,7 @@ class QueryVectors:
 
 
 class QueryError(ValueError):
-    """A query the engine cannot run; the message is meant for the person who sent it."""
+    """A query the service cannot run; the message is meant for the person who sent it."""
 
     def __init__(self, message: str, field: str | None = None) -> None:
         super().__init__(message)
@@ -98,7 +98,7 @@ class ArticleView:
 _RECHECK = object()  # stands for "look at CURRENT again" where a version name or None is expected
 
 
-class Engine:
+class SearchService:
     """Answers questions from the currently published index version."""
 
     def __init__(self, settings: Settings, embedder: Embedder | None = None) -> None:
