@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 from semsearch.config import get_settings
-from semsearch.eval_retrieval import build_beir_index, load_beir
+from semsearch.evaluation.retrieval import build_beir_index, load_beir
 
 
 def main() -> None:

@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 
 from semsearch.embedding import MODEL_NAME, get_embedder
-from semsearch.eval_retrieval import load_beir, run_mode
+from semsearch.evaluation.retrieval import load_beir, run_mode
 from semsearch.index import Index
 from semsearch.retrieval import Retriever
 

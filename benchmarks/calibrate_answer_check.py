@@ -27,7 +27,7 @@ from semsearch.brief import BriefOptions, summarize  # noqa: E402
 from semsearch.config import Settings  # noqa: E402
 from semsearch.service import SearchService  # noqa: E402
 from semsearch.retrieval import Retriever  # noqa: E402
-from semsearch.writer import Checker  # noqa: E402
+from semsearch.answer import Checker  # noqa: E402
 from tests.scripted_llm import INVENTED_CLAIM, reword  # noqa: E402
 
 

@@ -12,7 +12,7 @@ import argparse
 import time
 from pathlib import Path
 
-from semsearch.chunking import split_sentences
+from semsearch.sentences import split_sentences
 from semsearch.config import Settings
 from semsearch.ingest import ingest
 from semsearch.ingest.readers import decode_bytes

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from semsearch.eval_retrieval import load_beir, ndcg_at, recall_at
+from semsearch.evaluation.retrieval import load_beir, ndcg_at, recall_at
 from semsearch.index.lexical import Lexicon, LexiconWriter
 from semsearch.retrieval import lexical_query, query_terms
 

@@ -20,7 +20,7 @@ import numpy as np
 
 from semsearch.config import get_settings
 from semsearch.embedding import Embedder, EmbeddingCache
-from semsearch.eval_retrieval import load_beir, ndcg_at
+from semsearch.evaluation.retrieval import load_beir, ndcg_at
 
 
 def main() -> None:

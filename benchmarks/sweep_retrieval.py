@@ -16,7 +16,7 @@ import numpy as np
 
 from semsearch.config import get_settings
 from semsearch.embedding import MODEL_NAME, get_embedder
-from semsearch.eval_retrieval import build_beir_index, load_beir, ndcg_at
+from semsearch.evaluation.retrieval import build_beir_index, load_beir, ndcg_at
 from semsearch.index import Index, current_version
 from semsearch.retrieval import Filters, Params, Retriever
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from semsearch.brief import GENERIC, BriefOptions
 from semsearch.config import get_settings
 from semsearch.embedding import get_embedder
-from semsearch.eval_summary import load_pairs, make_scorer, open_index, run_single, run_topics, topic_groups
+from semsearch.evaluation.summary import load_pairs, make_scorer, open_index, run_single, run_topics, topic_groups
 from semsearch.retrieval import Retriever
 
 GRID = {

@@ -40,7 +40,7 @@ from txtai import Embeddings  # noqa: E402
 from semsearch.config import get_settings  # noqa: E402
 from semsearch.embedding import MODEL_NAME, get_embedder  # noqa: E402
 from semsearch.service import SearchService  # noqa: E402
-from semsearch.eval_retrieval import load_beir, ndcg_at, run_mode  # noqa: E402
+from semsearch.evaluation.retrieval import load_beir, ndcg_at, run_mode  # noqa: E402
 from semsearch.index import Index  # noqa: E402
 from semsearch.retrieval import Retriever  # noqa: E402
 

@@ -24,10 +24,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .config import Settings
-from .index import ArticleMeta, Index, SentenceFacts
+from .index import ArticleMeta, Index, SentenceTraits
 from .records import Brief, BriefSentence, Citation, Source
 from .retrieval import Retrieval
-from .sentences import word_ids
+from .sentence_traits import word_ids
 from .text import FUNCTION_WORDS, question_words
 
 NOTHING_RETRIEVED = "Nothing in the archive matches this question closely enough to summarize."
@@ -76,7 +76,7 @@ GENERIC = BriefOptions(w_coverage=16.0, w_word_centrality=2.0, w_lead=0.3, diver
 class _Pool:
     """Candidate sentences (and the predecessors dependent ones need), with their vectors and scores."""
 
-    facts: list[SentenceFacts]
+    traits: list[SentenceTraits]
     vectors: np.ndarray
     units: list[tuple[int, ...]]
     anchors: list[int]  # per unit: the row that must already be chosen before it may be (-1: none)
@@ -163,39 +163,39 @@ def _brief(
 def _quoted_texts(index: Index, pool: _Pool, chosen: list[int], twins: dict[int, list[int]]) -> dict[int, str]:
     """The text of each chosen sentence and of its repeats: the only text a brief reads."""
     rows = set(chosen).union(*twins.values())
-    texts = index.texts(list({pool.facts[i].sentence.article_id for i in rows}))
-    return {i: texts[(s := pool.facts[i].sentence).article_id][s.start : s.end] for i in rows}
+    texts = index.texts(list({pool.traits[i].sentence.article_id for i in rows}))
+    return {i: texts[(s := pool.traits[i].sentence).article_id][s.start : s.end] for i in rows}
 
 
 def _pool(index: Index, ids: list[int], rank: dict[str, int]) -> _Pool:
     """Usable candidates as units: alone, after the predecessors they lean on, or after their anchor."""
-    by_id = {i: f for i, f in index.sentence_facts(ids).items() if f.sentence.article_id in rank}
+    by_id = {i: f for i, f in index.sentence_traits(ids).items() if f.sentence.article_id in rank}
     candidates = [by_id[i] for i in ids if i in by_id and by_id[i].usable]
     # Predecessors are read only for the sentences that lean on them, one step back at a time.
     leaning = [f for f in candidates if f.leans]
     for _ in range(MAX_LEAN):
         wanted = {f.sentence.id - 1 for f in leaning if f.sentence.ordinal > 0} - by_id.keys()
-        for i, f in index.sentence_facts(wanted).items():
+        for i, f in index.sentence_traits(wanted).items():
             if f.sentence.article_id in rank:
                 by_id[i] = f
         leaning = [by_id[f.sentence.id - 1] for f in leaning
                    if f.sentence.id - 1 in by_id and by_id[f.sentence.id - 1].leans]
     order = sorted(by_id)
     row = {sid: n for n, sid in enumerate(order)}
-    facts = [by_id[sid] for sid in order]
+    traits = [by_id[sid] for sid in order]
     units: list[tuple[int, ...]] = []
     anchors: list[int] = []
     for f in candidates:
         run = [row[f.sentence.id]]
-        while facts[run[0]].leans and len(run) <= MAX_LEAN:
-            first = facts[run[0]].sentence
+        while traits[run[0]].leans and len(run) <= MAX_LEAN:
+            first = traits[run[0]].sentence
             prev = by_id.get(first.id - 1)
             adjacent = (prev is not None and prev.sentence.article_id == first.article_id
                         and prev.sentence.ordinal == first.ordinal - 1)
             if not adjacent or not prev.usable:
                 break
             run.insert(0, row[prev.sentence.id])
-        if not facts[run[0]].leans:
+        if not traits[run[0]].leans:
             units.append(tuple(run))
             anchors.append(-1)
         if f.pronoun:
@@ -204,10 +204,10 @@ def _pool(index: Index, ids: list[int], rank: dict[str, int]) -> _Pool:
                 units.append((row[f.sentence.id],))
                 anchors.append(row[found])
     vectors = index.vectors_of(order) if order else np.zeros((0, 0), np.float32)
-    return _Pool(facts, vectors, units, anchors, rank, index.articles(list(rank)))
+    return _Pool(traits, vectors, units, anchors, rank, index.articles(list(rank)))
 
 
-def _anchor_of(f: SentenceFacts, by_id: dict[int, SentenceFacts]) -> int | None:
+def _anchor_of(f: SentenceTraits, by_id: dict[int, SentenceTraits]) -> int | None:
     """The id of the sentence f may follow instead of its predecessor (see anchor), when by_id holds the run."""
     run = [f]
     while len(run) <= _ANCHOR_REACH + 1:
@@ -222,7 +222,7 @@ def _anchor_of(f: SentenceFacts, by_id: dict[int, SentenceFacts]) -> int | None:
 
 def _bags(pool: _Pool) -> tuple[np.ndarray, np.ndarray]:
     """Every sentence's content words flattened into one array, with the pool row each belongs to."""
-    words = [f.terms for f in pool.facts]
+    words = [f.terms for f in pool.traits]
     rows = np.repeat(np.arange(len(words)), [len(w) for w in words])
     return (np.concatenate(words) if words else np.zeros(0, np.int64)), rows
 
@@ -265,7 +265,7 @@ def _rank(links: np.ndarray, bias: np.ndarray, teleport: float) -> np.ndarray:
 
 def _score(pool: _Pool, query_vector: np.ndarray, terms: Sequence[str], options: BriefOptions) -> None:
     """Each sentence's worth: relevance, lexical overlap, centrality (vectors and words) and the lead prior."""
-    n = len(pool.facts)
+    n = len(pool.traits)
     relevance = pool.vectors @ query_vector
     flat, rows = _bags(pool)
     wanted = word_ids(w for w in terms if w not in FUNCTION_WORDS)
@@ -279,10 +279,10 @@ def _score(pool: _Pool, query_vector: np.ndarray, terms: Sequence[str], options:
     word_centrality = (_rank(_word_overlap(rows, inverse, counts, n), bias, options.teleport)
                        if options.w_word_centrality else 0.0)
     coverage = _coverage(rows, inverse, counts, n) if options.w_coverage else 0.0
-    ordinals = np.fromiter((f.sentence.ordinal for f in pool.facts), dtype=np.float32, count=n)
+    ordinals = np.fromiter((f.sentence.ordinal for f in pool.traits), dtype=np.float32, count=n)
     lead = (1.0 + ordinals) ** -options.lead_decay
     # The retriever's best articles are likelier to be about the question as a whole, not in passing.
-    source = np.fromiter((1.0 + pool.rank[f.sentence.article_id] for f in pool.facts), dtype=np.float32,
+    source = np.fromiter((1.0 + pool.rank[f.sentence.article_id] for f in pool.traits), dtype=np.float32,
                          count=n) ** -0.5
     pool.relevance = relevance
     pool.scores = (options.w_relevance * relevance + options.w_lexical * lexical
@@ -304,17 +304,17 @@ def _repeat_similarity(pool: _Pool, redundancy: float) -> np.ndarray:
     story a shared number plus a moderate cosine is the stronger sign, and a small story bonus covers
     the rest.
     """
-    n = len(pool.facts)
-    articles = [f.sentence.article_id for f in pool.facts]
+    n = len(pool.traits)
+    articles = [f.sentence.article_id for f in pool.traits]
     story = _codes([_story(pool.metas[a]) if a in pool.metas else a for a in articles])
     article = _codes(articles)
     same_story = (story[:, None] == story[None, :]) & (article[:, None] != article[None, :])
     out = pool.similarity + STORY_BONUS * same_story
-    with_figures = [r for r, f in enumerate(pool.facts) if f.figures]
+    with_figures = [r for r, f in enumerate(pool.traits) if f.figures]
     if not with_figures or not same_story.any():
         return out
     distinct: dict[str, int] = {}
-    cols = [[distinct.setdefault(x, len(distinct)) for x in pool.facts[r].figures] for r in with_figures]
+    cols = [[distinct.setdefault(x, len(distinct)) for x in pool.traits[r].figures] for r in with_figures]
     bags = np.zeros((n, len(distinct)), dtype=np.float32)
     bags[np.repeat(with_figures, [len(c) for c in cols]), np.concatenate(cols)] = 1.0
     shared = (bags @ bags.T) > 0
@@ -335,11 +335,11 @@ def _select(pool: _Pool, floor: float, options: BriefOptions) -> tuple[list[int]
     anchored = anchors >= 0
     if not len(members):
         return [], {}
-    cost = np.fromiter((f.words for f in pool.facts), dtype=np.int64, count=len(pool.facts))[members] * present
+    cost = np.fromiter((f.words for f in pool.traits), dtype=np.int64, count=len(pool.traits))[members] * present
     worth = pool.scores[members] * cost
     unit_score = (pool.scores[members] * present).sum(axis=1) / present.sum(axis=1)
-    overlap = np.full(len(pool.facts), -1.0)  # each sentence's highest similarity to a chosen one
-    is_chosen = np.zeros(len(pool.facts), dtype=bool)
+    overlap = np.full(len(pool.traits), -1.0)  # each sentence's highest similarity to a chosen one
+    is_chosen = np.zeros(len(pool.traits), dtype=bool)
     alive = np.ones(len(members), dtype=bool)
     chosen: list[int] = []
     budget = options.words
@@ -378,7 +378,7 @@ def _repeats(pool: _Pool, chosen: list[int], redundancy: float) -> dict[int, lis
     close = sims.max(axis=1) >= redundancy
     for i, k in zip(others[close].tolist(), sims.argmax(axis=1)[close].tolist()):
         twin = chosen[k]
-        if pool.facts[twin].sentence.article_id != pool.facts[i].sentence.article_id:
+        if pool.traits[twin].sentence.article_id != pool.traits[i].sentence.article_id:
             twins.setdefault(twin, []).append(i)
     return twins
 
@@ -393,11 +393,11 @@ def _cite(pool: _Pool, chosen: list[int], twins: dict[int, list[int]], text: dic
     metas = pool.metas
     story_weight: dict[str, float] = {}
     for i in chosen:
-        key = _story(metas[pool.facts[i].sentence.article_id])
+        key = _story(metas[pool.traits[i].sentence.article_id])
         story_weight[key] = max(story_weight.get(key, -1e9), float(pool.scores[i]))
 
     def reading_order(i: int) -> tuple:
-        s = pool.facts[i].sentence
+        s = pool.traits[i].sentence
         meta = metas[s.article_id]
         # Undated articles sort after dated ones of the same story; '--MM-DD' sorts before full dates.
         return (-story_weight[_story(meta)], meta.published is None, meta.published or "", pool.rank[s.article_id],
@@ -406,7 +406,7 @@ def _cite(pool: _Pool, chosen: list[int], twins: dict[int, list[int]], text: dic
     numbers: dict[str, int] = {}
 
     def cite(i: int) -> Citation:
-        s = pool.facts[i].sentence
+        s = pool.traits[i].sentence
         return Citation(n=numbers.setdefault(s.article_id, len(numbers) + 1), article_id=s.article_id,
                         start=s.start, end=s.end)
 
@@ -416,8 +416,8 @@ def _cite(pool: _Pool, chosen: list[int], twins: dict[int, list[int]], text: dic
         # One corroboration per other article: its sentence closest to the quoted one.
         closest: dict[str, int] = {}
         for j in twins.get(i, []):
-            article = pool.facts[j].sentence.article_id
-            if text[j] != text[i] and article != pool.facts[i].sentence.article_id and (
+            article = pool.traits[j].sentence.article_id
+            if text[j] != text[i] and article != pool.traits[i].sentence.article_id and (
                 article not in closest or pool.similarity[i, j] > pool.similarity[i, closest[article]]
             ):
                 closest[article] = j

@@ -214,7 +214,7 @@ def _assemble(layouts: list[ArticleLayout], new_chunks: np.ndarray, new_sentence
             np.stack(sentence_rows).astype(np.float32) if sentence_rows else empty)
 
 
-def _facts(article: Article | ArticleMeta) -> tuple:
+def _metadata(article: Article | ArticleMeta) -> tuple:
     """The metadata a source may correct without changing an article's id."""
     return article.outlet, article.published, article.url, article.place
 
@@ -230,7 +230,7 @@ def _count_changes(report: BuildReport, articles: Sequence[Article], previous: I
     for article in articles:
         if article.id in old_ids:
             meta = kept.get(article.id)
-            if meta is None or _facts(meta) == _facts(article):
+            if meta is None or _metadata(meta) == _metadata(article):
                 report.unchanged += 1
             else:
                 report.changed += 1

@@ -1,95 +1,11 @@
-"""Sentence spans with exact character offsets, and chunks of whole sentences."""
+"""Chunks: runs of whole sentences of one article, the unit that is embedded and searched."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
-from functools import lru_cache
 
 from .records import Chunk, Span
-
-_PARAGRAPH = re.compile(r"[^\n]+")
-WINDOW = 2000  # characters pysbd segments at once (see _paragraph_spans)
-# Fallback boundary when the segmenter's output cannot be located: end punctuation,
-# optional closing quotes, whitespace, then a capital, digit or opening quote.
-_FALLBACK = re.compile(r"(?<=[.!?])[\"'”’)\]]*\s+(?=[\"'“‘(\[]?[A-Z0-9])")
-
-
-@lru_cache(maxsize=1)
-def _segmenter():
-    """pysbd handles abbreviations and initials well; built once per process."""
-    import pysbd
-
-    return pysbd.Segmenter(language="en", clean=False)
-
-
-def _locate(paragraph: str, pieces: Sequence[str], base: int) -> list[Span] | None:
-    """Offsets of the segmenter's pieces in the paragraph, or None if any piece is not verbatim."""
-    spans, cursor = [], 0
-    for piece in pieces:
-        piece = piece.strip()
-        if not piece:
-            continue
-        at = paragraph.find(piece, cursor)
-        if at < 0:
-            return None
-        spans.append(Span(base + at, base + at + len(piece)))
-        cursor = at + len(piece)
-    return spans
-
-
-def _fallback(paragraph: str, base: int) -> list[Span]:
-    """Regex split, used only when the segmenter altered the text."""
-    spans, start = [], 0
-    for match in _FALLBACK.finditer(paragraph):
-        spans.append(Span(base + start, base + match.start()))
-        start = match.end()
-    spans.append(Span(base + start, base + len(paragraph.rstrip())))
-    return [s for s in spans if s.end > s.start]
-
-
-def split_sentences(text: str) -> list[Span]:
-    """Sentence spans of a text; text[s.start:s.end] is always the sentence, trimmed."""
-    spans: list[Span] = []
-    for match in _PARAGRAPH.finditer(text):
-        if match.group().strip():
-            spans.extend(_paragraph_spans(match.group(), match.start()))
-    return _trimmed(text, spans)
-
-
-def _paragraph_spans(paragraph: str, base: int) -> list[Span]:
-    """One paragraph's sentences, segmented a window at a time.
-
-    pysbd's time grows with the square of what it is given: a scrape with 1.4 MB on one line took 13
-    minutes. So it sees at most WINDOW characters at once; the window's last sentence may be cut short,
-    so it is set aside and starts the next window.
-    """
-    spans: list[Span] = []
-    start = 0
-    while True:
-        window = paragraph[start : start + WINDOW]
-        found = _locate(window, _segmenter().segment(window), base + start) or _fallback(window, base + start)
-        if start + WINDOW >= len(paragraph):
-            return spans + found
-        if len(found) > 1:
-            spans.extend(found[:-1])
-            start = found[-1].start - base
-        else:  # one "sentence" longer than a window (a list or a table flattened): cut it at a space
-            cut = window.rfind(" ") if window.rfind(" ") > 0 else len(window)
-            spans.append(Span(base + start, base + start + cut))
-            start += cut
-
-
-def _trimmed(text: str, spans: list[Span]) -> list[Span]:
-    """Spans without surrounding whitespace, empty ones dropped."""
-    out = []
-    for span in spans:
-        piece = text[span.start : span.end]
-        lead = len(piece) - len(piece.lstrip())
-        trail = len(piece) - len(piece.rstrip())
-        if span.end - trail > span.start + lead:
-            out.append(Span(span.start + lead, span.end - trail))
-    return out
+from .sentences import split_sentences
 
 
 def make_chunks(

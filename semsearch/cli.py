@@ -255,7 +255,7 @@ def ask(query: str, words: int | None, sources: int | None, write: bool, debug: 
 
 def _print_answer(stream, debug: bool) -> None:
     """Print the checked answer sentence by sentence as the model writes it, then its verdict."""
-    from .writer import Answer
+    from .answer import Answer
 
     for item in stream:
         if isinstance(item, Answer):
@@ -294,7 +294,7 @@ def serve(host: str | None, port: int | None, workers: int | None, index: Path |
     """Serve the web UI and JSON API; builds the sample index first if there is none."""
     import uvicorn
 
-    from .app import create_app
+    from .server.app import create_app
     from .index import pointer_problem, version_names
 
     settings = _settings(index)
@@ -341,7 +341,7 @@ def _server_options(settings: Settings, host: str, port: int) -> dict[str, str |
 
 def worker_app():
     """The app of one `serve --workers` process, from the environment's settings, logging as `serve` does."""
-    from .app import create_app
+    from .server.app import create_app
 
     settings = get_settings()
     _setup_logging(settings.log_level)
@@ -436,18 +436,18 @@ def eval_group() -> None:
 
 
 
-from .eval_retrieval import retrieval_cmd  # noqa: E402 - registered after the group it joins
+from .evaluation.retrieval import retrieval_cmd  # noqa: E402 - registered after the group it joins
 
 eval_group.add_command(retrieval_cmd)
 
-from .eval_summary import summary_cmd  # noqa: E402 - registered after the group it joins
+from .evaluation.summary import summary_cmd  # noqa: E402 - registered after the group it joins
 
 eval_group.add_command(summary_cmd)
 
-from .eval_answer import answer_cmd  # noqa: E402 - registered after the group it joins
+from .evaluation.answer import answer_cmd  # noqa: E402 - registered after the group it joins
 
 eval_group.add_command(answer_cmd)
 
-from .eval_cleaning import cleaning_cmd  # noqa: E402 - registered after the group it joins
+from .evaluation.cleaning import cleaning_cmd  # noqa: E402 - registered after the group it joins
 
 eval_group.add_command(cleaning_cmd)

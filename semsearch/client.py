@@ -7,7 +7,7 @@ from typing import Any
 import httpx
 
 from .records import AlsoReported, Brief, BriefSentence, Citation, Hit, SearchResponse, Source
-from .schemas import ArticleOut
+from .server.schemas import ArticleOut
 
 
 class ApiError(RuntimeError):

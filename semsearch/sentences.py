@@ -1,146 +1,92 @@
-"""What each sentence is, for the brief: a statement or page furniture, leaning on its predecessor or
-not, its words and figures. Found once per sentence when an index is built and stored beside it, so a
-query parses nothing.
-"""
+"""Sentence spans with exact character offsets into an article's text."""
 
 from __future__ import annotations
 
 import re
-import zlib
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Sequence
+from functools import lru_cache
 
-import numpy as np
+from .records import Span
 
-from .text import content_words
-
-# A sentence opening like this leans on the one before it ("He added ...", "But ...", "This ...").
-_ANTECEDENT_OPENER = re.compile(
-    r"^[\"“‘']?(?:he|she|it|its|they|them|their|his|her|hers|this|that|these|those|but|and|or|so|yet|also|"
-    r"however|still|instead|then|thus|therefore|meanwhile|nevertheless|nonetheless|moreover|furthermore|"
-    r"besides|otherwise|such|both|another|in addition|as a result|despite this|even so|the move|the decision|"
-    r"the latter|the former)\b",
-    re.I,
-)
-# Openers of that kind that point at nothing before them: the time of writing ("This year", "These days"),
-# a list of names ("Both Foxx and Swank"), "So far", "So-called", generic "Those who", and expletive "it"
-# ("It is thought that ...", "It is not clear whether ..."; not "It is expected to ...", where "it" is a thing).
-_SELF_CONTAINED_OPENER = re.compile(
-    r"^[\"“‘']?(?:(?:this|these)\s+(?:year|week|weekend|month|season|summer|winter|spring|autumn|morning|days)\b"
-    r"|both\s+(?-i:[A-Z])|so\s+far\b|so-called\b|those\s+(?:who|whose)\b"
-    r"|it\s+(?:is|was|has\s+been)\s+(?:(?:not|now|also|widely|generally)\s+)?"
-    r"(?:thought|hoped|understood|estimated|believed|expected|feared|predicted|reported|rumoured|announced|known|"
-    r"said|claimed)\b(?!\s+to\b)"
-    r"|it\s+(?:is|was)\s+(?:not\s+)?(?:clear|unclear|likely|unlikely|possible)\s+"
-    r"(?:that|whether|if|how|why|what|when|where|who)\b)",
-    re.I,
-)
-# ... or names its speaker only by a pronoun: '"We will appeal," he said.'
-_PRONOUN_ATTRIBUTION = re.compile(
-    r"[,\"”’]\s+(he|she|they)\s+(?:said|says|added|adds|told|explained|noted|argued|warned|insisted|claimed|"
-    r"stressed|continued|asked)\b",
-    re.I,
-)
-# A pronoun opening a sentence, or naming its speaker, with no connective before it: all the sentence needs
-# from before is whom the pronoun means (see anchor).
-_PRONOUN_OPENER = re.compile(r"^[\"“‘']?(he|his|him|she|her|hers|it|its|they|them|their)\b", re.I)
-_PRONOUN_CLASS = {"his": "he", "him": "he", "her": "she", "hers": "she", "its": "it", "them": "they",
-                  "their": "they"}
-# Captions, credits, bylines, rails and other page furniture that is not a statement of fact. Label words
-# count only as labels ("Photo: ...", "Credit: ..."), and "By" only before a name, because news sentences
-# open with "By contrast", "By 2008", "Image sensors ...", "Share prices ..." and "Credit card debt ...".
-# Openings are matched at the start and the rest looked for as plain substrings: one case-blind alternation
-# searched at every position took 30 µs a sentence, the largest part of parsing a sentence the first time.
-_FURNITURE_OPENING = re.compile(
-    r"(?:photo|photograph|image|picture|caption|credit|copyright|related|watch|listen|updated|advertisement)"
-    r"\s*[:|\-–—]"
-    r"|by\s+(?-i:[A-Z][\w'’.-]*\s+[A-Z])"
-    r"|(?:read more|click|follow us|sign up|subscribe|share this|reporting by|editing by|additional reporting)\b",
-    re.I,
-)
-_FURNITURE_ANYWHERE = ("©", "all rights reserved", "click here", "contributed to this report", "(photo", "getty images")
-_AP_PHOTO = re.compile(r"\bap photo\b")
-_ENDS_LIKE_A_SENTENCE = re.compile(r"[.!]['\"”’)\]]*$")
-# Words are kept as 24-bit hashes (crc32, the same in every process): two of a brief's few thousand
-# words rarely share one.
-_WORD_MASK = (1 << 24) - 1
-
-_FIGURE = re.compile(r"\d[\d,.]*\d|\d")
+_PARAGRAPH = re.compile(r"[^\n]+")
+WINDOW = 2000  # characters pysbd segments at once (see _paragraph_spans)
+# Fallback boundary when the segmenter's output cannot be located: end punctuation,
+# optional closing quotes, whitespace, then a capital, digit or opening quote.
+_FALLBACK = re.compile(r"(?<=[.!?])[\"'”’)\]]*\s+(?=[\"'“‘(\[]?[A-Z0-9])")
 
 
-def words_of(text: str) -> int:
-    """Word count used for the budget."""
-    return len(text.split())
+@lru_cache(maxsize=1)
+def _segmenter():
+    """pysbd handles abbreviations and initials well; built once per process."""
+    import pysbd
+
+    return pysbd.Segmenter(language="en", clean=False)
 
 
-def usable(text: str) -> bool:
-    """Whether a sentence can stand in a brief: a full statement, not a question, fragment, caption or byline."""
-    n = words_of(text)
-    if not 6 <= n <= 80 or not (text[0].isalnum() or text[0] in "\"'“‘£$€"):
-        return False
-    if not _ENDS_LIKE_A_SENTENCE.search(text) or text.isupper() or _FURNITURE_OPENING.match(text):
-        return False
-    lower = text.lower()
-    return not any(p in lower for p in _FURNITURE_ANYWHERE) and not ("ap photo" in lower and _AP_PHOTO.search(lower))
+def _locate(paragraph: str, pieces: Sequence[str], base: int) -> list[Span] | None:
+    """Offsets of the segmenter's pieces in the paragraph, or None if any piece is not verbatim."""
+    spans, cursor = [], 0
+    for piece in pieces:
+        piece = piece.strip()
+        if not piece:
+            continue
+        at = paragraph.find(piece, cursor)
+        if at < 0:
+            return None
+        spans.append(Span(base + at, base + at + len(piece)))
+        cursor = at + len(piece)
+    return spans
 
 
-def needs_antecedent(text: str) -> bool:
-    """Whether a sentence only makes sense after the one before it."""
-    opens = _ANTECEDENT_OPENER.match(text) and not _SELF_CONTAINED_OPENER.match(text)
-    return bool(opens or _PRONOUN_ATTRIBUTION.search(text))
+def _fallback(paragraph: str, base: int) -> list[Span]:
+    """Regex split, used only when the segmenter altered the text."""
+    spans, start = [], 0
+    for match in _FALLBACK.finditer(paragraph):
+        spans.append(Span(base + start, base + match.start()))
+        start = match.end()
+    spans.append(Span(base + start, base + len(paragraph.rstrip())))
+    return [s for s in spans if s.end > s.start]
 
 
-def leading_pronoun(text: str) -> str:
-    """'he', 'she', 'it' or 'they' when all a sentence leans on its predecessor for is whom that pronoun means."""
-    if not needs_antecedent(text):
-        return ""
-    match = _PRONOUN_OPENER.match(text)
-    if match is None and not _ANTECEDENT_OPENER.match(text):
-        match = _PRONOUN_ATTRIBUTION.search(text)
-    if match is None:
-        return ""
-    word = match.group(1).lower()
-    return _PRONOUN_CLASS.get(word, word)
+def split_sentences(text: str) -> list[Span]:
+    """Sentence spans of a text; text[s.start:s.end] is always the sentence, trimmed."""
+    spans: list[Span] = []
+    for match in _PARAGRAPH.finditer(text):
+        if match.group().strip():
+            spans.extend(_paragraph_spans(match.group(), match.start()))
+    return _trimmed(text, spans)
 
 
-def word_ids(words: Iterable[str]) -> np.ndarray:
-    """Words as the hashed ids the brief compares, distinct and sorted."""
-    # A sorted set, not np.unique: this runs for every sentence a query parses, and numpy's overhead dominated.
-    return np.array(sorted({zlib.crc32(w.encode()) & _WORD_MASK for w in words}), dtype=np.int64)
+def _paragraph_spans(paragraph: str, base: int) -> list[Span]:
+    """One paragraph's sentences, segmented a window at a time.
+
+    pysbd's time grows with the square of what it is given: a scrape with 1.4 MB on one line took 13
+    minutes. So it sees at most WINDOW characters at once; the window's last sentence may be cut short,
+    so it is set aside and starts the next window.
+    """
+    spans: list[Span] = []
+    start = 0
+    while True:
+        window = paragraph[start : start + WINDOW]
+        found = _locate(window, _segmenter().segment(window), base + start) or _fallback(window, base + start)
+        if start + WINDOW >= len(paragraph):
+            return spans + found
+        if len(found) > 1:
+            spans.extend(found[:-1])
+            start = found[-1].start - base
+        else:  # one "sentence" longer than a window (a list or a table flattened): cut it at a space
+            cut = window.rfind(" ") if window.rfind(" ") > 0 else len(window)
+            spans.append(Span(base + start, base + start + cut))
+            start += cut
 
 
-PRONOUNS = ("", "he", "she", "it", "they")  # leading_pronoun's answers, by the code stored in the flags
-USABLE, LEANS = 1, 2  # flag bits; the pronoun's code sits above them
-PRONOUN_SHIFT = 2
-
-
-@dataclass(slots=True)
-class Analysis:
-    """Facts of a run of sentences as arrays: flags and word counts per sentence, word and figure ids flattened."""
-
-    flags: np.ndarray  # uint8: USABLE | LEANS | pronoun code << PRONOUN_SHIFT
-    words: np.ndarray  # uint16 word counts (the budget's unit)
-    terms: np.ndarray  # uint32 word_ids of every sentence, one after another
-    term_counts: np.ndarray
-    figures: np.ndarray  # uint32 hashes of the figures each sentence states
-    figure_counts: np.ndarray
-
-
-def analyse(texts: Iterable[str]) -> Analysis:
-    """The facts of each sentence text."""
-    flags, words, terms, term_counts, figures, figure_counts = [], [], [], [], [], []
-    for text in texts:
-        pronoun = PRONOUNS.index(leading_pronoun(text))
-        flags.append(USABLE * usable(text) | LEANS * needs_antecedent(text) | pronoun << PRONOUN_SHIFT)
-        words.append(min(words_of(text), 65535))
-        ids = word_ids(content_words(text))
-        terms.append(ids)
-        term_counts.append(len(ids))
-        found = {zlib.crc32(f.encode()) for f in _FIGURE.findall(text)}
-        figures.extend(sorted(found))
-        figure_counts.append(len(found))
-    return Analysis(
-        np.asarray(flags, np.uint8), np.asarray(words, np.uint16),
-        np.concatenate(terms).astype(np.uint32) if terms else np.zeros(0, np.uint32), np.asarray(term_counts, np.int64),
-        np.asarray(figures, np.uint32), np.asarray(figure_counts, np.int64),
-    )
+def _trimmed(text: str, spans: list[Span]) -> list[Span]:
+    """Spans without surrounding whitespace, empty ones dropped."""
+    out = []
+    for span in spans:
+        piece = text[span.start : span.end]
+        lead = len(piece) - len(piece.lstrip())
+        trail = len(piece) - len(piece.rstrip())
+        if span.end - trail > span.start + lead:
+            out.append(Span(span.start + lead, span.end - trail))
+    return out

@@ -26,7 +26,7 @@ from .index import (
 )
 from .records import SearchResponse
 from .retrieval import Filters, Mode, Retriever
-from .writer import Answer, AnswerResponse, AnswerSentence, Writer
+from .answer import Answer, AnswerResponse, AnswerSentence, Writer
 
 log = logging.getLogger(__name__)
 

@@ -98,7 +98,7 @@ class LiveServer:
 @pytest.fixture(scope="session")
 def server(settings: Settings, service: SearchService):
     """A real HTTP server on loopback over the fixture index."""
-    from semsearch.app import create_app
+    from semsearch.server.app import create_app
 
     with LiveServer(create_app(settings, service)) as live:
         yield live

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from semsearch.schemas import SearchOut
+from semsearch.server.schemas import SearchOut
 
 SEARCH_KEYS = {"query", "took_ms", "results", "summary"}
 HIT_KEYS = {"article_id", "title", "outlet", "published", "url", "score", "snippet", "highlights",

@@ -14,7 +14,7 @@ from semsearch.embedding import MODEL_NAME, get_embedder
 from semsearch.service import SearchService
 from semsearch.index import Index
 from semsearch.records import Article
-from semsearch.sentences import leading_pronoun, needs_antecedent, usable
+from semsearch.sentence_traits import leading_pronoun, needs_antecedent, usable
 from semsearch.text import content_words
 
 WORDS = ("port strike union cranes automation dockworkers ships flood river evacuated rain bank rate "

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from semsearch.chunking import WINDOW, _segmenter, make_chunks, split_sentences
+from semsearch.chunking import make_chunks
+from semsearch.sentences import WINDOW, _segmenter, split_sentences
 from semsearch.records import Span
 
 TEXT = (

@@ -7,7 +7,7 @@ import json
 from click.testing import CliRunner
 
 from semsearch.cli import main
-from semsearch.eval_cleaning import score
+from semsearch.evaluation.cleaning import score
 
 ARTICLE = ("The lighthouse at Cape Orrin will be repainted this summer, the harbour trust said on Monday.\n"
            "Volunteers will scrape the old paint by hand because the tower is too narrow for machines to reach.")

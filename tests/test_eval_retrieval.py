@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from semsearch.cli import main
-from semsearch.eval_retrieval import load_beir, mrr_at, ndcg_at, recall_at
+from semsearch.evaluation.retrieval import load_beir, mrr_at, ndcg_at, recall_at
 
 
 def test_ndcg_on_a_hand_computed_case():

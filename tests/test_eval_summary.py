@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 from semsearch.cli import main
-from semsearch.eval_summary import fill, fix_reference, load_pairs, sumy_ranking
+from semsearch.evaluation.summary import fill, fix_reference, load_pairs, sumy_ranking
 
 STORIES = {
     "business": [

@@ -10,9 +10,9 @@ import httpx
 import pytest
 from pydantic import SecretStr, ValidationError
 
-from semsearch import admin, pages
-from semsearch.api import redacted
-from semsearch.app import create_app
+from semsearch.server import admin, pages
+from semsearch.server.api import redacted
+from semsearch.server.app import create_app
 from semsearch.build import build
 from semsearch.cli import main
 from semsearch.config import Settings, get_settings

@@ -15,7 +15,7 @@ from contextlib import ExitStack
 import httpx
 import pytest
 
-from semsearch.app import NO_INDEX, SECURITY_HEADERS, UNREADABLE_INDEX, create_app
+from semsearch.server.app import NO_INDEX, SECURITY_HEADERS, UNREADABLE_INDEX, create_app
 from semsearch.build import build
 from semsearch.config import Settings
 from semsearch.index import IndexIncompatible, current_version

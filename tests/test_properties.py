@@ -5,7 +5,8 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from semsearch.chunking import make_chunks, split_sentences
+from semsearch.chunking import make_chunks
+from semsearch.sentences import split_sentences
 from semsearch.ingest.cleaning import Cleaner, normalize_text
 
 words = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), min_size=0, max_size=12)

@@ -14,7 +14,7 @@ import httpx
 import pytest
 from click.testing import CliRunner
 
-from semsearch.app import create_app
+from semsearch.server.app import create_app
 from semsearch.build import build
 from semsearch.cli import main
 from semsearch.config import Settings
@@ -153,7 +153,7 @@ def test_a_search_counts_against_the_limit_until_its_response_starts_not_while_i
 
     from starlette.datastructures import State
 
-    from semsearch.app import SECURITY_HEADERS, Guard
+    from semsearch.server.app import SECURITY_HEADERS, Guard
 
     state = State()
     state.in_flight = 0

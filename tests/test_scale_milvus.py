@@ -26,7 +26,7 @@ from semsearch.config import Settings, get_settings
 from semsearch.service import SearchService
 from semsearch.index import current_version
 from semsearch.index.vectors import (
-    ChunkFacts,
+    ChunkFilterFields,
     FaissStore,
     MilvusStore,
     VectorConfig,
@@ -148,7 +148,7 @@ def test_the_interface_adds_deletes_counts_and_filters_alike_on_both_backends(mi
     rng = np.random.default_rng(7)
     vectors = rng.normal(size=(60, 384)).astype(np.float32)
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
-    facts = [ChunkFacts(f"a{i}", "North" if i % 2 else "South", None, f"2024-01-{i % 28 + 1:02d}")
+    facts = [ChunkFilterFields(f"a{i}", "North" if i % 2 else "South", None, f"2024-01-{i % 28 + 1:02d}")
              for i in range(60)]
     config = VectorConfig(milvus_uri=milvus)
     outlet_of = {i: f.outlet for i, f in enumerate(facts)}
@@ -258,7 +258,7 @@ def test_the_server_answers_with_the_milvus_backend(milvus_settings):
 def test_an_unreachable_milvus_is_a_clear_503_not_a_traceback(milvus_settings):
     from fastapi.testclient import TestClient
 
-    from semsearch.app import create_app
+    from semsearch.server.app import create_app
 
     dead = milvus_settings.model_copy(update={"milvus_uri": f"http://127.0.0.1:{free_port()}"})
     response = TestClient(create_app(dead)).get("/api/search", params={"q": "storm"})

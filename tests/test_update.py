@@ -57,7 +57,7 @@ def test_update_adds_changes_and_removes(folder, tmp_path):
 def assert_layout_matches_sqlite(index: Index) -> None:
     """The columnar layout says what SQLite says about every article, chunk and sentence, and its brief
     facts are what analysing each sentence's text gives."""
-    from semsearch.sentences import PRONOUNS, analyse
+    from semsearch.sentence_traits import PRONOUNS, trait_arrays
 
     db = index.db
     for article_id, row, story, text in db.execute("SELECT id, row, story_id, text FROM articles"):
@@ -72,8 +72,8 @@ def assert_layout_matches_sqlite(index: Index) -> None:
         sentences = index.article_sentences(article_id)
         ids = [s.id for s in sentences]
         assert ids == list(range(*index.layout.article_sentences[row : row + 2]))
-        facts = index.sentence_facts(ids)
-        expected = analyse([text[s.start : s.end] for s in sentences])
+        facts = index.sentence_traits(ids)
+        expected = trait_arrays([text[s.start : s.end] for s in sentences])
         terms = iter(np.split(expected.terms, np.cumsum(expected.term_counts)[:-1]))
         figures = iter(np.split(expected.figures, np.cumsum(expected.figure_counts)[:-1]))
         for n, s in enumerate(sentences):

@@ -16,7 +16,7 @@ from click.testing import CliRunner
 
 from semsearch.config import Settings
 from semsearch.service import SearchService
-from semsearch.writer import (
+from semsearch.answer import (
     NOT_CONFIGURED, Answer, AnswerSentence, LLMConfig, SentenceStream, Writer, WriterError, _sse_deltas,
     answer_sentences, parse_citations, unsupported_details,
 )
@@ -208,7 +208,7 @@ def _writer_settings(settings: Settings, llm: ScriptedLLM, model: str, timeout: 
 @pytest.fixture(scope="module")
 def answering(settings, service, llm):
     """A live server whose writer is the scripted double's 'mixed' script (two kept, one dropped)."""
-    from semsearch.app import create_app
+    from semsearch.server.app import create_app
 
     configured = _writer_settings(settings, llm, "scripted-mixed")
     with LiveServer(create_app(configured, SearchService(configured, embedder=service.embedder))) as live:
@@ -218,7 +218,7 @@ def answering(settings, service, llm):
 @pytest.fixture(scope="module")
 def stalling(settings, service, llm):
     """A live server whose writer never finishes in time."""
-    from semsearch.app import create_app
+    from semsearch.server.app import create_app
 
     configured = _writer_settings(settings, llm, "scripted-slow", timeout=TIMEOUT)
     with LiveServer(create_app(configured, SearchService(configured, embedder=service.embedder))) as live:

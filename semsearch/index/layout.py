@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..sentences import analyse
+from ..sentence_traits import trait_arrays
 
 # The query path's read model: which chunks and sentences each article has and where they lie, as
 # memory-mapped arrays. SQLite holds the same facts for everything else; building hundreds of row objects
@@ -47,7 +47,7 @@ class LayoutWriter:
             sentence_texts: Sequence[str], first_row: int) -> None:
         """One slice of articles, in the order they were added."""
         parts = self.parts
-        facts = analyse(sentence_texts)
+        facts = trait_arrays(sentence_texts)
         for name, array in (("sentence_flags", facts.flags), ("sentence_words", facts.words),
                             ("sentence_terms", facts.terms), ("sentence_term_bounds", facts.term_counts),
                             ("sentence_figures", facts.figures), ("sentence_figure_bounds", facts.figure_counts)):

@@ -20,7 +20,7 @@ import numpy as np
 
 from ..embedding import cast_session, to_float32
 from ..records import Article, Chunk, Filters, Span
-from ..sentences import LEANS, PRONOUN_SHIFT, PRONOUNS, USABLE
+from ..sentence_traits import LEANS, PRONOUN_SHIFT, PRONOUNS, USABLE
 from ..sqlite import select_in, thread_connection
 from .format import (
     META_DB,
@@ -95,7 +95,7 @@ class StoredSentence:
 
 
 @dataclass(frozen=True, slots=True)
-class SentenceFacts:
+class SentenceTraits:
     """A stored sentence with what the brief needs of it, as found at build time (semsearch.sentences)."""
 
     sentence: StoredSentence
@@ -239,8 +239,8 @@ class Index:
         return [StoredSentence(i, names[row], ordinal, start, end) for i, row, ordinal, (start, end)
                 in zip(ids.tolist(), rows.tolist(), ordinals.tolist(), layout.sentence_spans[ids].tolist())]
 
-    def sentence_facts(self, ids: Iterable[int]) -> dict[int, SentenceFacts]:
-        """Stored sentences among ids with their build-time facts, by id."""
+    def sentence_traits(self, ids: Iterable[int]) -> dict[int, SentenceTraits]:
+        """Stored sentences among ids with their build-time traits, by id."""
         layout = self.layout
         ids = np.unique(np.fromiter(ids, dtype=np.int64))
         ids = ids[(ids >= 0) & (ids < len(layout.sentence_spans))]
@@ -253,7 +253,7 @@ class Index:
             return [flat[a:b] for a, b in zip([0, *ends], ends)]  # np.split costs ~10 µs a piece
 
         return {
-            s.id: SentenceFacts(s, words, bool(f & USABLE), bool(f & LEANS), PRONOUNS[f >> PRONOUN_SHIFT], terms,
+            s.id: SentenceTraits(s, words, bool(f & USABLE), bool(f & LEANS), PRONOUNS[f >> PRONOUN_SHIFT], terms,
                                 tuple(figures.tolist()))
             for s, f, words, terms, figures in zip(
                 self._sentences(ids), flags, layout.sentence_words[ids].tolist(),

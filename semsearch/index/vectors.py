@@ -65,7 +65,7 @@ class VectorConfig:
 
 
 @dataclass(frozen=True, slots=True)
-class ChunkFacts:
+class ChunkFilterFields:
     """The article fields a vector search can filter on, stored with each chunk vector."""
 
     article_id: str
@@ -85,8 +85,8 @@ class VectorStore(ABC):
     backend: str
 
     @abstractmethod
-    def add(self, ids: np.ndarray, vectors: np.ndarray, facts: Sequence[ChunkFacts]) -> None:
-        """Store vectors (unit length, float32) under chunk ids, with the facts filters use."""
+    def add(self, ids: np.ndarray, vectors: np.ndarray, fields: Sequence[ChunkFilterFields]) -> None:
+        """Store vectors (unit length, float32) under chunk ids, with the fields filters use."""
 
     @abstractmethod
     def delete(self, ids: Sequence[int]) -> None:
@@ -194,7 +194,7 @@ class FaissStore(VectorStore):
         index = faiss.read_index(str(version_dir / CHUNK_INDEX), faiss.IO_FLAG_MMAP_IFC | faiss.IO_FLAG_READ_ONLY)
         return cls(index, entry, allowed_ids)
 
-    def add(self, ids: np.ndarray, vectors: np.ndarray, facts: Sequence[ChunkFacts]) -> None:
+    def add(self, ids: np.ndarray, vectors: np.ndarray, fields: Sequence[ChunkFilterFields]) -> None:
         """Append to the staging file; the index is built at publish."""
         with self._staging.open("ab") as fh:
             fh.write(np.ascontiguousarray(vectors, dtype=np.float32).tobytes())
@@ -351,7 +351,7 @@ class MilvusStore(VectorStore):
                 raise VectorStoreUnavailable(f"Milvus collection {store.name} cannot be loaded: {exc}") from None
         return store
 
-    def add(self, ids: np.ndarray, vectors: np.ndarray, facts: Sequence[ChunkFacts]) -> None:
+    def add(self, ids: np.ndarray, vectors: np.ndarray, fields: Sequence[ChunkFilterFields]) -> None:
         """Insert rows in batches the server accepts."""
         vectors = np.asarray(vectors, dtype=np.float32)
         for lo in range(0, len(ids), self._INSERT_ROWS):
@@ -359,7 +359,7 @@ class MilvusStore(VectorStore):
                 {"id": int(i), "vector": v.tolist(), "article_id": f.article_id, "outlet": f.outlet or "",
                  "place": f.place or "", "day": f.day}
                 for i, v, f in zip(ids[lo : lo + self._INSERT_ROWS], vectors[lo : lo + self._INSERT_ROWS],
-                                   facts[lo : lo + self._INSERT_ROWS], strict=True)
+                                   fields[lo : lo + self._INSERT_ROWS], strict=True)
             ]
             self.client.insert(self.name, rows)
 

@@ -32,7 +32,7 @@ from .layout import LayoutWriter
 from .lexical import FILES as LEXICAL_FILES
 from .lexical import LexiconWriter
 from .vectors import (
-    ChunkFacts,
+    ChunkFilterFields,
     VectorConfig,
     VectorStore,
     VectorStoreUnavailable,
@@ -128,7 +128,7 @@ class IndexWriter:
             raise ValueError("vector counts do not match the chunks and sentences given")
         db = self._db
         chunk_base, sentence_base = self._chunks, self._sentences
-        facts: list[ChunkFacts] = []
+        filter_fields: list[ChunkFilterFields] = []
         lexical: list[str] = []
         every_chunk: list[tuple] = []  # the chunk rows of all these articles
         with db:
@@ -145,12 +145,12 @@ class IndexWriter:
                     [(sentence_base + i, article.id, i, s.start, s.end) for i, s in enumerate(spans)],
                 )
                 chunk_rows = []
-                fact = ChunkFacts(article.id, article.outlet, article.place, article.published)
+                fields = ChunkFilterFields(article.id, article.outlet, article.place, article.published)
                 for chunk in article_chunks:
                     chunk_rows.append((chunk_base, article.id, chunk.ordinal, chunk.start, chunk.end,
                                        sentence_base + chunk.first_sentence, sentence_base + chunk.last_sentence))
                     lexical.append(f"{article.title}\n{article.text[chunk.start : chunk.end]}")
-                    facts.append(fact)
+                    filter_fields.append(fields)
                     chunk_base += 1
                 db.executemany("INSERT INTO chunks VALUES (?,?,?,?,?,?,?)", chunk_rows)
                 every_chunk.extend(chunk_rows)
@@ -161,7 +161,7 @@ class IndexWriter:
                          [r[3:5] for r in every_chunk], [r[5:7] for r in every_chunk],
                          [(s.start, s.end) for spans in sentences for s in spans],
                          [a.text[s.start : s.end] for a, spans in zip(articles, sentences) for s in spans], self._articles)
-        self._store.add(np.arange(self._chunks, chunk_base, dtype=np.int64), chunk_vectors, facts)
+        self._store.add(np.arange(self._chunks, chunk_base, dtype=np.int64), chunk_vectors, filter_fields)
         with (self.partial / SENTENCE_VECTORS).open("ab") as fh:
             fh.write(np.ascontiguousarray(sentence_vectors, dtype=np.float16).tobytes())
         if self.config.backend != "faiss":

@@ -15,7 +15,7 @@ from email.utils import parsedate_to_datetime
 from importlib import resources
 from pathlib import Path
 
-from ..chunking import split_sentences
+from ..sentences import split_sentences
 from .boilerplate import article_lines
 
 _TERMINAL = ".!?:;\"'”’)…"

@@ -14,11 +14,11 @@ import orjson
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 
-from .service import SearchService
-from .records import SearchResponse
-from .retrieval import Filters
+from ..service import SearchService
+from ..records import SearchResponse
+from ..retrieval import Filters
 from .schemas import AnswerIn, AnswerOut, ArticleOut, ErrorOut, HealthOut, OutletOut, SearchIn, SearchOut, StatsOut
-from .writer import Answer, AnswerSentence
+from ..answer import Answer, AnswerSentence
 
 log = logging.getLogger(__name__)
 # Query parameters whose values are credentials: never shown, whatever the URL.

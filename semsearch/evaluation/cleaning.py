@@ -18,8 +18,8 @@ from pathlib import Path
 
 import click
 
-from .config import Settings
-from .records import Article
+from ..config import Settings
+from ..records import Article
 
 log = logging.getLogger(__name__)
 
@@ -132,7 +132,7 @@ def best_kept(candidates: list[Article], truth: str) -> str:
 
 def evaluate(pages: list[Page], settings: Settings) -> dict[str, Tally]:
     """Score the raw scrape and semsearch's cleaning of every page in one run."""
-    from .ingest import ingest
+    from ..ingest import ingest
 
     result = ingest([p.path for p in pages], settings)
     by_page = articles_by_page(result.articles)
@@ -151,7 +151,7 @@ def evaluate(pages: list[Page], settings: Settings) -> dict[str, Tally]:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
 def cleaning_cmd(folder: Path, split: str, as_json: bool) -> None:
     """Bag-of-words P/R/F1 of semsearch's cleaning of FOLDER's text scrapes, beside the raw scrape."""
-    from .config import get_settings
+    from ..config import get_settings
 
     pages = load_pages(folder, split)
     if not pages:

@@ -16,17 +16,17 @@ from pathlib import Path
 import click
 import numpy as np
 
-from .brief import (
+from ..brief import (
     GENERIC,
     BriefOptions,
     citation_problems,
     summarize,
     summarize_articles,
 )
-from .config import Settings
-from .index import Index
-from .records import Article, Brief
-from .sentences import words_of
+from ..config import Settings
+from ..index import Index
+from ..records import Article, Brief
+from ..sentence_traits import words_of
 
 OUTLET = "BBC News"
 # Reference summaries glue sentences together ("$10.9bn.For the year"): put the space back.
@@ -102,9 +102,9 @@ def load_pairs(folder: Path, limit: int | None = None, split: str = "all") -> li
 
 def open_index(pairs: Sequence[Pair], settings: Settings, home: Path) -> Index:
     """An index of exactly these articles at home: reused when it already holds them, else built."""
-    from .build import build_articles
-    from .embedding import MODEL_NAME
-    from .index import IndexMissing
+    from ..build import build_articles
+    from ..embedding import MODEL_NAME
+    from ..index import IndexMissing
 
     wanted = {p.article.id for p in pairs}
     try:
@@ -172,7 +172,7 @@ class _Tokenizer:
 
     @staticmethod
     def to_sentences(paragraph: str) -> list[str]:
-        from .chunking import split_sentences
+        from ..sentences import split_sentences
 
         return [paragraph[s.start : s.end] for s in split_sentences(paragraph)]
 
@@ -384,10 +384,10 @@ def summary_cmd(folder: Path, modes: tuple[str, ...], limit: int | None, split: 
     """Score the brief with ROUGE against FOLDER's reference summaries, beside Lead, LexRank and TextRank."""
     import hashlib
 
-    from .config import get_settings
-    from .embedding import get_embedder
-    from .service import one_thread_per_query
-    from .retrieval import Retriever
+    from ..config import get_settings
+    from ..embedding import get_embedder
+    from ..service import one_thread_per_query
+    from ..retrieval import Retriever
 
     one_thread_per_query()  # every brief here is one query's, timed as the server runs it
     settings = get_settings()

@@ -22,8 +22,8 @@ from fastapi.routing import APIRoute
 from pydantic import BaseModel, Field
 
 from .api import ServiceDep, redacted
-from .config import Settings
-from .ingest import url_scheme
+from ..config import Settings
+from ..ingest import url_scheme
 
 log = logging.getLogger(__name__)
 MAX_JOBS = 50  # finished jobs remembered; older ones are forgotten so the history cannot grow without bound

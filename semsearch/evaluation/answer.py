@@ -84,8 +84,8 @@ def judge(checker, sentences) -> tuple[int, int, int]:
 
 def run(settings, models: list[str], url: str, timeout: float, questions: list[str]) -> list[Row]:
     """Every model over every question; the retrieval and brief are computed once per question."""
-    from .service import SearchService
-    from .writer import Checker, LLMConfig, Writer
+    from ..service import SearchService
+    from ..answer import Checker, LLMConfig, Writer
 
     service = SearchService(settings)
     key = settings.llm_api_key.get_secret_value() if settings.llm_api_key else None
@@ -146,7 +146,7 @@ def table(rows: list[Row]) -> str:
 def answer_cmd(llm_url: str | None, models: tuple[str, ...], llm_timeout: float | None, questions_file: Path,
                index: Path | None, as_json: bool) -> None:
     """Citation recall and precision (ALCE) of a writer model's answers, and the share of sentences dropped."""
-    from .config import get_settings
+    from ..config import get_settings
 
     settings = get_settings()
     if index:

@@ -17,10 +17,10 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from .api import ServiceDep, _valid_id
-from .service import QueryError
-from .records import Hit, SearchResponse
-from .retrieval import MODES, SNIPPET_JOINER, Filters
-from .writer import LLMConfig
+from ..service import QueryError
+from ..records import Hit, SearchResponse
+from ..retrieval import MODES, SNIPPET_JOINER, Filters
+from ..answer import LLMConfig
 
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=str(resources.files("semsearch.web").joinpath("templates")))

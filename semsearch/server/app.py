@@ -17,10 +17,12 @@ from starlette.datastructures import Headers, MutableHeaders, QueryParams, State
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from . import __version__, admin, api, pages
-from .config import Settings, get_settings
-from .service import SearchService, QueryError
-from .index import IndexIncompatible, IndexMissing
+from .. import __version__
+
+from . import admin, api, pages
+from ..config import Settings, get_settings
+from ..service import SearchService, QueryError
+from ..index import IndexIncompatible, IndexMissing
 
 log = logging.getLogger(__name__)
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import click
 
-from .config import Settings, get_settings
+from ..config import Settings, get_settings
 
 Qrels = dict[str, dict[str, int]]
 
@@ -82,8 +82,8 @@ def mrr_at(ranking: Sequence[str], relevant: Mapping[str, int], k: int = 10) -> 
 
 def build_beir_index(data: BeirData, settings: Settings, progress: bool = False) -> dict[str, list[str]]:
     """Index the corpus as articles; returns article id → BEIR doc ids (identical documents share an id)."""
-    from .build import build_articles
-    from .records import Article
+    from ..build import build_articles
+    from ..records import Article
 
     articles: dict[str, Article] = {}
     doc_ids: dict[str, list[str]] = {}
@@ -116,9 +116,9 @@ def evaluate(
     folder: Path, split: str, modes: Sequence[str], settings: Settings, progress: bool = False
 ) -> tuple[list[ModeResult], float]:
     """Build a throwaway index of a BEIR corpus and measure each mode; also returns the build seconds."""
-    from .embedding import MODEL_NAME, get_embedder
-    from .index import Index
-    from .retrieval import Retriever
+    from ..embedding import MODEL_NAME, get_embedder
+    from ..index import Index
+    from ..retrieval import Retriever
 
     data = load_beir(folder, split)
     with tempfile.TemporaryDirectory(prefix="semsearch-beir-") as home:

@@ -21,7 +21,7 @@ from dataclasses import asdict, dataclass, field
 import httpx
 import numpy as np
 
-from .chunking import split_sentences
+from .sentences import split_sentences
 from .config import Settings
 from .embedding import Embedder
 from .index import Index
