@@ -1,84 +1,67 @@
-"""Calibrate SEMSEARCH_LLM_MIN_SIMILARITY on scripted supported / unsupported answer sentences.
+"""Calibrate the writer's check (SEMSEARCH_LLM_MIN_SUPPORT and the synonym cosine) on a labelled file's tune half.
 
-For every sample question the brief is built from the sample index; its sentences are the evidence.
-Supported pairs: each evidence sentence lightly reworded (tests/scripted_llm.py `reword`) citing itself,
-the same cut at its first comma (when six words or more remain), and two neighbouring ones joined into
-one sentence citing both. Unsupported pairs: each reworded
-sentence citing another evidence sentence of the same brief (same topic, other claim: the hard case),
-and an off-topic invented claim citing each one. The printed threshold maximises balanced accuracy;
-ties go to the lowest such value, so looser paraphrases by a real model are not dropped.
+The labelled file holds hand-written answer sentences with the evidence they cite and whether it
+supports them (tests/fixtures/answer_check.jsonl; format in semsearch/eval_answer.py). Only the tune
+half is read here; `semsearch eval answer --labelled FILE` reports the held-out half. For every synonym
+cosine on the grid, the support thresholds with the best balanced accuracy form a range; the printed
+choice is the synonym cosine whose range is widest, and the middle of that range, so that neither a
+slightly looser paraphrase nor a slightly bolder claim tips the verdict (ties: the strictest synonym cosine).
 
-    python benchmarks/calibrate_answer_check.py [--index index]
+    python benchmarks/calibrate_answer_check.py tests/fixtures/answer_check.jsonl
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from semsearch.brief import BriefOptions, summarize  # noqa: E402
-from semsearch.config import Settings  # noqa: E402
-from semsearch.engine import Engine  # noqa: E402
-from semsearch.retrieval import Retriever  # noqa: E402
-from semsearch.writer import Checker  # noqa: E402
-from tests.scripted_llm import INVENTED_CLAIM, reword  # noqa: E402
+from semsearch.embedding import get_embedder  # noqa: E402
+from semsearch.eval_answer import judge_labelled, load_labelled  # noqa: E402
+from semsearch.writer import SupportCheck  # noqa: E402
 
-
-def shorten(text: str) -> str:
-    """A sentence cut at its first comma, as a model compressing it might ("..., officials said" gone)."""
-    return text.split(",")[0]
+SUPPORT_GRID = np.round(np.arange(0.40, 0.96, 0.05), 2)
+SYNONYM_GRID = [0.5, 0.55, 0.6, 0.65, 0.7, 0.8, 1.01]  # 1.01: no synonyms at all
 
 
-def pairs(checker: Checker) -> tuple[list[float], list[float]]:
-    """Similarities of the supported and of the unsupported scripted pairs over one brief."""
-    evidence = [s.text for s in checker.brief.sentences]
-    n = len(evidence)
-    good = [(reword(e), [i + 1]) for i, e in enumerate(evidence)]
-    good += [(f"{reword(evidence[i])}; {reword(evidence[i + 1])}", [i + 1, i + 2]) for i in range(n - 1)]
-    good += [(short, [i + 1]) for i, e in enumerate(evidence) if len((short := shorten(reword(e))).split()) >= 6]
-    bad = [(reword(evidence[i]), [j + 1]) for i in range(n) for j in range(n) if i != j]
-    bad += [(INVENTED_CLAIM, [i + 1]) for i in range(n)]
-    vectors = checker.embedder.encode([t for t, _ in good + bad])
-    sims = [checker.similarity(v, nums) for v, (_, nums) in zip(vectors, good + bad)]
-    return sims[: len(good)], sims[len(good):]
+def scores(check: SupportCheck, items: list) -> list[tuple[float, float, float]]:
+    """(support threshold, supported kept, unsupported dropped) over the grid, for one synonym cosine."""
+    out = []
+    for threshold in SUPPORT_GRID:
+        check.min_support = float(threshold)
+        judged = judge_labelled(check, items)
+        good = [j.kept for j in judged if j.item.supported]
+        bad = [not j.kept for j in judged if not j.item.supported]
+        out.append((float(threshold), float(np.mean(good)), float(np.mean(bad))))
+    return out
 
 
 def main() -> None:
-    """Print the similarity distributions and the calibrated threshold."""
+    """Print the tune half's grid and the chosen setting."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--index", type=Path, default=ROOT / "index")
+    parser.add_argument("labelled", type=Path, help="labelled JSON-lines file")
     args = parser.parse_args()
-    engine = Engine(Settings(index_dir=args.index))
-    questions = [q["question"] for q in json.loads((ROOT / "benchmarks/sample_questions.json").read_text())]
-    good: list[float] = []
-    bad: list[float] = []
-    for question in questions:
-        retrieval = Retriever(engine.index, engine.embedder).retrieve(question, k=10)
-        brief = summarize(engine.index, retrieval, BriefOptions())
-        if len(brief.sentences) < 2:
-            continue
-        g, b = pairs(Checker(brief, engine.index, engine.embedder, 0.0))
-        good += g
-        bad += b
-    good_a, bad_a = np.array(good), np.array(bad)
-    grid = np.round(np.arange(0.30, 0.96, 0.01), 2)
-    accuracy = [((good_a >= t).mean() + (bad_a < t).mean()) / 2 for t in grid]
-    best = grid[int(np.argmax(accuracy))]
-    print(f"supported pairs:   {len(good)}  min {good_a.min():.3f}  p5 {np.percentile(good_a, 5):.3f}  "
-          f"median {np.median(good_a):.3f}")
-    print(f"unsupported pairs: {len(bad)}  median {np.median(bad_a):.3f}  p95 {np.percentile(bad_a, 95):.3f}  "
-          f"max {bad_a.max():.3f}")
-    for t in (0.5, 0.55, 0.6, 0.65, 0.7, 0.75, float(best)):
-        print(f"threshold {t:.2f}: keeps {100 * (good_a >= t).mean():5.1f}% of supported, "
-              f"drops {100 * (bad_a < t).mean():5.1f}% of unsupported")
-    print(f"best balanced accuracy {max(accuracy):.3f} at threshold {best:.2f}")
+    items = [i for i in load_labelled(args.labelled) if i.half == "tune"]
+    print(f"tune half: {sum(i.supported for i in items)} supported, {sum(not i.supported for i in items)} unsupported")
+    embedder = get_embedder()
+    best: tuple[float, int, float, float] = (-1.0, 0, 0.0, 0.0)
+    for cosine in SYNONYM_GRID:
+        rows = scores(SupportCheck(embedder, 0.0, cosine), items)
+        balanced = [(kept + dropped) / 2 for _, kept, dropped in rows]
+        top = max(balanced)
+        tied = [t for (t, _, _), b in zip(rows, balanced) if b == top]
+        print(f"synonym cosine {cosine:.2f}: best balanced accuracy {top:.3f} for support {tied[0]:.2f}-{tied[-1]:.2f}")
+        for t, kept, dropped in rows:
+            print(f"    support {t:.2f}: supported kept {100 * kept:5.1f}%  unsupported dropped {100 * dropped:5.1f}%")
+        middle = float(np.round(np.median(tied) / 0.05) * 0.05)
+        best = max(best, (top, len(tied), cosine, middle))
+    top, _, cosine, middle = best
+    print(f"chosen: synonym cosine {cosine:.2f}, SEMSEARCH_LLM_MIN_SUPPORT {middle:.2f} "
+          f"(balanced accuracy {top:.3f} on the tune half)")
 
 
 if __name__ == "__main__":
