@@ -110,7 +110,7 @@ def run(settings, models: list[str], url: str, timeout: float, questions: list[s
             row.answered += answer.fallback is None
             row.sentences += len(answer.sentences)
             row.dropped += answer.dropped
-            checker = Checker(brief, engine.index, SupportCheck(engine.embedder, settings.llm_min_support))
+            checker = Checker(brief, engine.index, SupportCheck(settings.llm_min_support))
             supported, citations, precise = judge(checker, answer.sentences)
             row.supported += supported
             row.citations += citations
@@ -179,8 +179,7 @@ def load_labelled(path: Path) -> list[Labelled]:
 
 
 def judge_labelled(check, items: Sequence[Labelled]) -> list[Judged]:
-    """The support check's verdict on every labelled sentence (a SupportCheck, words encoded in one batch)."""
-    check.learn([t for i in items for t in (i.sentence, *i.evidence, *i.context)])
+    """The verdict of a SupportCheck on every labelled sentence."""
     out = []
     for item in items:
         evidence = " ".join(item.evidence)
@@ -219,11 +218,9 @@ def details_kept(judged: Sequence[Judged]) -> list[Judged]:
 
 def labelled_report(settings, path: Path) -> dict[str, list[Judged]]:
     """The check's verdicts on a labelled file, by half."""
-    from .embedding import get_embedder
     from .writer import SupportCheck
 
-    check = SupportCheck(get_embedder(settings=settings), settings.llm_min_support)
-    judged = judge_labelled(check, load_labelled(path))
+    judged = judge_labelled(SupportCheck(settings.llm_min_support), load_labelled(path))
     return {half: [j for j in judged if j.item.half == half] for half in ("held-out", "tune")}
 
 

@@ -16,11 +16,10 @@ import queue
 import re
 import threading
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 
 import httpx
-import numpy as np
 
 from .chunking import split_sentences
 from .config import Settings
@@ -81,7 +80,6 @@ _OPPOSITES = [
     (_stem_set("open"), _stem_set("close shut")),
 ]
 # Words of winning over someone: the winner is named before them, the loser after.
-_DIRECTED_NAMES = "beat, defeated, victory over"
 _DIRECTED = _stem_set("beat defeat defeating victory overtook")
 # Negation, including words that negate by meaning ("exempt" from paying, paintings "missing").
 _NEGATIONS = _stem_set("not no never none nobody nothing neither nor without cannot t exempt missing refuse reject "
@@ -93,9 +91,9 @@ _HEDGES = _stem_set("could may might likely unlikely possibly expected estimate 
 # Hedges an answer may use that do not mark uncertainty in the evidence ("would" is also reported speech).
 _SOFTENERS = _stem_set("would should due")
 _REACH = 3  # content words after a negation or hedge that it governs
-# Cosine of two words' embeddings from which one stands for the other (calibrated on the tune half of
-# tests/fixtures/answer_check.jsonl, docs/quality.md).
-SYNONYM_COSINE = 0.6
+# A sentence restates what a hedge governs when it shares this many of those words: one alone is often a
+# topic word ("cranes") the sentence takes from another clause.
+_RESTATED = 2
 
 
 class WriterError(RuntimeError):
@@ -376,8 +374,8 @@ def unsupported_details(sentence: str, evidence: str) -> list[str]:
     missing += [w for w in _DATED if w in words(sentence) and w not in evidence_words]
     vocabulary = {re.sub(r"['’]s$", "", w).lower() for w in _WORD.findall(evidence)}
     stems, acronyms = {_STEMS.stem(w) for w in evidence_words}, _initials(evidence)
-    missing += [w for w in dict.fromkeys(_names(sentence))
-                if w not in vocabulary and _STEMS.stem(w) not in stems and w not in acronyms]
+    missing += [w for w in dict.fromkeys(_names(sentence)) if w not in vocabulary and _STEMS.stem(w) not in stems
+                and w not in acronyms and not _compound(w, evidence_words)]
     return missing
 
 
@@ -388,7 +386,8 @@ def _stems(text: str) -> set[str]:
 
 def _claim_words(text: str) -> list[str]:
     """The words a sentence's support is measured on: content words that are not figures or attribution."""
-    return [w for w in dict.fromkeys(words(text)) if w not in FUNCTION_WORDS and not w.isdigit() and w not in _REPORTING]
+    unique = dict.fromkeys(words(text))
+    return [w for w in unique if w not in FUNCTION_WORDS and w not in _REPORTING and not w.isdigit()]
 
 
 def _reversal(sentence: str, evidence: str) -> str | None:
@@ -413,7 +412,7 @@ def _swapped(sentence: str, evidence: str) -> str | None:
         return None
     before, after = source
     if said[0] & (after - before) and said[1] & (before - after):
-        return f"swaps the sides the evidence puts on either side of {_DIRECTED_NAMES}"
+        return "swaps who beat whom"
     return None
 
 
@@ -430,7 +429,7 @@ def _sides(text: str) -> tuple[set[str], set[str]] | None:
 def _hedge(sentence: str, evidence: str) -> str | None:
     """A hedge of the evidence ("could", "expected", "estimates") the sentence states as fact, if any."""
     said = _stems(sentence)
-    hedged = [cue for cue, scope in _governed(evidence, _HEDGES) if scope & said]
+    hedged = [cue for cue, scope in _governed(evidence, _HEDGES) if len(scope & said) >= _RESTATED]
     if len(hedged) > len(said & (_HEDGES | _SOFTENERS)):
         return f"states as fact what the evidence hedges ({', '.join(hedged)})"
     return None
@@ -464,43 +463,23 @@ class Support:
     problem: str | None
 
 
+@dataclass(frozen=True, slots=True)
 class SupportCheck:
-    """Judges whether evidence text supports an answer sentence, by rules and word coverage.
+    """Judges whether evidence text supports an answer sentence, by rules and claim-word coverage.
 
-    A claim word is covered when the evidence has a word of the same stem, two evidence words make it
-    ("dockworkers" from "dock workers"), or the embedding model puts an evidence word next to it (a
-    synonym: "collapsed" for "broke down"). The rules come first: a number, name or date the evidence
-    lacks, a reversed meaning and a hedge stated as fact are never outweighed by coverage.
+    The rules come first and coverage never outweighs them: a number, name or date the evidence lacks, a
+    reversed meaning (negation added or lost, an antonym, winner and loser swapped) and a hedge stated
+    as fact. Then the sentence's claim words must be in the evidence, by stem or as a compound of two
+    evidence words ("dockworkers" from "dock workers"), in at least the share min_support.
     """
 
-    def __init__(self, embedder: Embedder, min_support: float, synonym_cosine: float = SYNONYM_COSINE) -> None:
-        self.embedder = embedder
-        self.min_support = min_support
-        self.synonym_cosine = synonym_cosine
-        self._vectors: dict[str, np.ndarray] = {}
-
-    def learn(self, texts: Iterable[str]) -> None:
-        """Encode, in one batch, the claim words of these texts that have not been seen yet."""
-        new = sorted({w for text in texts for w in _claim_words(text)} - self._vectors.keys())
-        if new:
-            self._vectors.update(zip(new, self.embedder.encode(new)))
-
-    def uncovered(self, sentence: str, evidence: str) -> tuple[list[str], int]:
-        """The sentence's claim words the evidence does not state, and how many claim words it has."""
-        claims = _claim_words(sentence)
-        self.learn([sentence, evidence])
-        source = set(words(evidence))
-        stems = {_STEMS.stem(w) for w in source}
-        candidates = [w for w in _claim_words(evidence)]
-        matrix = np.stack([self._vectors[w] for w in candidates]) if candidates else None
-        missing = [w for w in claims if _STEMS.stem(w) not in stems and not _compound(w, source)
-                   and not (matrix is not None and float((matrix @ self._vectors[w]).max()) >= self.synonym_cosine)]
-        return missing, len(claims)
+    min_support: float
 
     def judge(self, sentence: str, evidence: str) -> Support:
         """Whether the evidence supports the sentence, with the share of its claim words it covers."""
-        missing, total = self.uncovered(sentence, evidence)
-        coverage = 1.0 - len(missing) / total if total else 1.0
+        claims = _claim_words(sentence)
+        missing = _uncovered(claims, evidence)
+        coverage = 1.0 - len(missing) / len(claims) if claims else 1.0
         details = unsupported_details(sentence, evidence)
         if details:
             return Support(coverage, f"not in the cited evidence: {', '.join(details)}")
@@ -514,10 +493,16 @@ class SupportCheck:
 
     def elsewhere(self, sentence: str, evidence: str, candidates: Sequence[str]) -> int | None:
         """Which candidate sentence (of the cited article), added to the evidence, would support the sentence."""
-        self.learn(candidates)
         verdicts = [self.judge(sentence, f"{evidence} {c}") for c in candidates]
         passing = [(v.coverage, i) for i, v in enumerate(verdicts) if v.problem is None]
         return max(passing)[1] if passing else None
+
+
+def _uncovered(claims: Sequence[str], evidence: str) -> list[str]:
+    """The claim words the evidence does not state, by stem or as a compound of two of its words."""
+    source = set(words(evidence))
+    stems = {_STEMS.stem(w) for w in source}
+    return [w for w in claims if _STEMS.stem(w) not in stems and not _compound(w, source)]
 
 
 def _compound(word: str, vocabulary: set[str]) -> bool:
@@ -534,10 +519,8 @@ class Checker:
         self.support = support
 
     def check(self, sentences: Sequence[str]) -> list[AnswerSentence]:
-        """Verdicts for raw answer sentences (markers included), their words encoded in one batch."""
-        parsed = [parse_citations(s) for s in sentences]
-        self.support.learn([text for text, _ in parsed] + [s.text for s in self.brief.sentences])
-        return [self._verdict(text, numbers) for text, numbers in parsed]
+        """Verdicts for raw answer sentences (markers included)."""
+        return [self._verdict(*parse_citations(s)) for s in sentences]
 
     def problem(self, text: str, numbers: Sequence[int]) -> tuple[str | None, float]:
         """Why the cited evidence does not support the sentence (None when it does), and its support."""
@@ -593,12 +576,15 @@ class Writer:
 
     def stream(self, question: str, brief: Brief, index: Index, embedder: Embedder
                ) -> Iterator[AnswerSentence | Answer]:
-        """Each answer sentence, checked, as soon as it is complete; then the final Answer."""
+        """Each answer sentence, checked, as soon as it is complete; then the final Answer.
+
+        The check needs no embedder (it reads words, not vectors); callers still pass theirs.
+        """
         started = time.perf_counter()
         answer = Answer(model=self.config.model if self.config else None, fallback=self._unavailable(brief))
         if answer.fallback is None:
             try:
-                checker = Checker(brief, index, SupportCheck(embedder, self.min_support))
+                checker = Checker(brief, index, SupportCheck(self.min_support))
                 splitter = SentenceStream()
                 for delta in stream_completion(self.config, build_messages(question, brief, self.most_sentences)):
                     for sentence in checker.check(splitter.feed(delta)):
@@ -623,7 +609,7 @@ class Writer:
             except WriterError as exc:
                 answer.fallback = f"{exc}; showing the extractive brief"
             else:
-                checker = Checker(brief, index, SupportCheck(embedder, self.min_support))
+                checker = Checker(brief, index, SupportCheck(self.min_support))
                 answer.sentences = checker.check(answer_sentences(text))
                 answer.fallback = self._verdict(answer)
         answer.took_ms = (time.perf_counter() - started) * 1000
