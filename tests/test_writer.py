@@ -141,6 +141,23 @@ def test_unsupported_answers_are_dropped_and_the_brief_stands(llm, engine, brief
     assert answer.dropped == len(answer.sentences)
 
 
+def test_a_misattributed_sentence_points_at_the_article_sentence_that_says_it(llm, engine, brief):
+    answer = ask(llm, engine, brief, "misattributed")
+    n = len(brief.sentences)
+    pointed = 0
+    for i, sentence in enumerate(answer.sentences):
+        source = brief.sentences[i].citations[0]
+        cited = brief.sentences[(i + 1) % n].citations[0]
+        if source.article_id != cited.article_id:
+            continue  # its own words are in another article, which the check does not read
+        found = sentence.elsewhere
+        assert not sentence.checked and (found.article_id, found.start, found.end) == (
+            source.article_id, source.start, source.end)
+        pointed += 1
+    assert pointed
+    assert ask(llm, engine, brief, "faithful").sentences[0].elsewhere is None
+
+
 def test_an_invented_number_is_caught_even_though_the_wording_is_close(llm, engine, brief):
     answer = ask(llm, engine, brief, "invented-number")
     assert answer.sentences[0].support >= SUPPORT  # its words alone would have let it through
