@@ -142,8 +142,9 @@ class Settings(BaseSettings):
     llm_api_key: SecretStr | None = Field(None, description="Bearer token for the writer's API, if it needs one.")
     llm_timeout: float = Field(30.0, gt=0, le=600, description="Seconds the writer may take for a whole answer.")
     llm_max_tokens: int = Field(400, ge=16, le=8192, description="Most tokens the writer may generate.")
-    llm_min_similarity: float = Field(
-        0.73, ge=-1.0, le=1.0, description="Cosine an answer sentence needs to its cited evidence to be kept."
+    llm_min_support: float = Field(
+        0.8, ge=0.0, le=1.0,
+        description="Share of an answer sentence's claim words its cited evidence must state for it to be kept.",
     )
     llm_min_kept: float = Field(
         0.5, ge=0.0, le=1.0, description="Share of answer sentences that must pass the check, else the brief is used."

@@ -260,13 +260,13 @@ class SearchService:
         """The search and brief for a question, plus the configured model's answer checked against the brief."""
         response = self.search(q, summary=True, **options)
         writer = Writer.from_settings(self.settings)
-        return AnswerResponse(response, writer.answer(response.query, response.summary, self.index, self.embedder))
+        return AnswerResponse(response, writer.answer(response.query, response.summary, self.index))
 
     def stream_answer(self, q: str, **options) -> tuple[SearchResponse, Iterator[AnswerSentence | Answer]]:
         """The search and brief now; the checked answer sentence by sentence as the model writes it, lazily."""
         response = self.search(q, summary=True, **options)
         writer = Writer.from_settings(self.settings)
-        return response, writer.stream(response.query, response.summary, self.index, self.embedder)
+        return response, writer.stream(response.query, response.summary, self.index)
 
     def article(self, article_id: str) -> ArticleView | None:
         """One article with its full cleaned text, or None."""

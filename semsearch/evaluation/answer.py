@@ -1,6 +1,12 @@
-"""`semsearch eval answer`: how well a writer model's sentences are supported by the evidence they cite.
+"""`semsearch eval answer`: how well a writer model's sentences are supported by the evidence they cite,
+and how well the writer's check tells supported sentences from unsupported ones.
 
-For every question the brief is built as usual and the model at --llm-url answers from it. Each answer
+With --labelled FILE the check is scored against hand-labelled answer sentences (one JSON object a
+line: id, kind, supported, sentence, evidence, optional context = other sentences of the cited
+article): for each kind, the share kept when supported and dropped when not, on the tune half and the
+held-out half (split by a hash of the id, so a sentence never changes half). No model server is needed.
+
+Otherwise for every question the brief is built as usual and the model at --llm-url answers from it. Each answer
 sentence (before any is dropped) is judged with the writer's own check, in the ALCE sense:
 
 - citation recall: the share of answer sentences that their citations, taken together, support;
@@ -14,9 +20,11 @@ model's citing against that check; run against the scripted test double they mea
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
-from dataclasses import asdict, dataclass
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import click
@@ -62,30 +70,26 @@ class Row:
 
 def judge(checker, sentences) -> tuple[int, int, int]:
     """Supported sentences, citations and needed citations among checked answer sentences (ALCE rules)."""
-    if not sentences:
-        return 0, 0, 0
-    vectors = checker.embedder.encode([s.text for s in sentences])
-
-    def supports(sentence, vector, numbers) -> bool:
-        return bool(numbers) and checker.problem(sentence.text, numbers, vector)[0] is None
+    def supports(sentence, numbers) -> bool:
+        return bool(numbers) and checker.problem(sentence.text, numbers)[0] is None
 
     supported = citations = precise = 0
-    for sentence, vector in zip(sentences, vectors):
-        whole = supports(sentence, vector, sentence.evidence)
+    for sentence in sentences:
+        whole = supports(sentence, sentence.evidence)
         supported += whole
         citations += len(sentence.evidence)
         if not whole:
             continue
         for n in sentence.evidence:
             others = [m for m in sentence.evidence if m != n]
-            precise += supports(sentence, vector, [n]) or not supports(sentence, vector, others)
+            precise += supports(sentence, [n]) or not supports(sentence, others)
     return supported, citations, precise
 
 
 def run(settings, models: list[str], url: str, timeout: float, questions: list[str]) -> list[Row]:
     """Every model over every question; the retrieval and brief are computed once per question."""
+    from ..answer import Checker, LLMConfig, SupportCheck, Writer
     from ..service import SearchService
-    from ..answer import Checker, LLMConfig, Writer
 
     service = SearchService(settings)
     key = settings.llm_api_key.get_secret_value() if settings.llm_api_key else None
@@ -93,7 +97,7 @@ def run(settings, models: list[str], url: str, timeout: float, questions: list[s
     rows = []
     for model in models:
         writer = Writer(LLMConfig(url, model, key, timeout, settings.llm_max_tokens),
-                        settings.llm_min_similarity, settings.llm_min_kept)
+                        settings.llm_min_support, settings.llm_min_kept)
         row = Row(model=model)
         started = time.perf_counter()
         for response in responses:
@@ -101,12 +105,12 @@ def run(settings, models: list[str], url: str, timeout: float, questions: list[s
             if not brief.sentences:
                 continue  # the brief abstained, so the model is never asked
             row.questions += 1
-            answer = writer.answer(response.query, brief, service.index, service.embedder)
+            answer = writer.answer(response.query, brief, service.index)
             row.failed += not answer.sentences
             row.answered += answer.fallback is None
             row.sentences += len(answer.sentences)
             row.dropped += answer.dropped
-            checker = Checker(brief, service.index, service.embedder, settings.llm_min_similarity)
+            checker = Checker(brief, service.index, SupportCheck(settings.llm_min_support))
             supported, citations, precise = judge(checker, answer.sentences)
             row.supported += supported
             row.citations += citations
@@ -131,6 +135,109 @@ def table(rows: list[Row]) -> str:
     return "\n".join(lines)
 
 
+# Kinds whose sentences a cited sentence fully supports; every other kind is labelled unsupported.
+DETAIL_KINDS = ("number", "name", "date")  # never to be kept, whatever the coverage
+
+
+@dataclass(frozen=True, slots=True)
+class Labelled:
+    """One hand-labelled answer sentence, the evidence it cites and whether that evidence supports it."""
+
+    id: str
+    kind: str
+    supported: bool
+    sentence: str
+    evidence: list[str]
+    context: list[str] = field(default_factory=list)
+
+    @property
+    def half(self) -> str:
+        """"tune" or "held-out", fixed by a hash of the id so that adding sentences moves none."""
+        return "tune" if hashlib.sha256(self.id.encode()).digest()[0] % 2 == 0 else "held-out"
+
+
+@dataclass(frozen=True, slots=True)
+class Judged:
+    """The check's verdict on one labelled sentence, and the article sentence it points to if dropped."""
+
+    item: Labelled
+    kept: bool
+    reason: str | None
+    elsewhere: int | None
+
+    @property
+    def right(self) -> bool:
+        """Kept when supported, dropped when not."""
+        return self.kept == self.item.supported
+
+
+def load_labelled(path: Path) -> list[Labelled]:
+    """The labelled sentences of a JSON-lines file."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return [Labelled(d["id"], d["kind"], bool(d["supported"]), d["sentence"], list(d["evidence"]),
+                     list(d.get("context", []))) for d in map(json.loads, filter(str.strip, lines))]
+
+
+def judge_labelled(check, items: Sequence[Labelled]) -> list[Judged]:
+    """The verdict of a SupportCheck on every labelled sentence."""
+    out = []
+    for item in items:
+        evidence = " ".join(item.evidence)
+        verdict = check.judge(item.sentence, evidence)
+        found = check.elsewhere(item.sentence, evidence, item.context) if verdict.problem and item.context else None
+        out.append(Judged(item, verdict.problem is None, verdict.problem, found))
+    return out
+
+
+def kind_table(judged: Sequence[Judged]) -> str:
+    """Per kind: how many sentences, and the share the check got right (kept if supported, else dropped)."""
+    lines = ["| kind | label | sentences | check right | pointed to the article's sentence |",
+             "|---|---|---:|---:|---:|"]
+    kinds = sorted({(not j.item.supported, j.item.kind) for j in judged})
+    for unsupported, kind in kinds:
+        rows = [j for j in judged if j.item.kind == kind and j.item.supported != unsupported]
+        label = "unsupported: dropped" if unsupported else "supported: kept"
+        context = [j for j in rows if j.item.context]
+        pointed = f"{sum(j.elsewhere is not None for j in context)} of {len(context)}" if context else "–"
+        lines.append(f"| {kind} | {label} | {len(rows)} | {_share(rows)} | {pointed} |")
+    for supported, label in ((True, "**all supported: kept**"), (False, "**all unsupported: dropped**")):
+        rows = [j for j in judged if j.item.supported == supported]
+        lines.append(f"| {label} | | {len(rows)} | {_share(rows)} | |")
+    return "\n".join(lines)
+
+
+def _share(rows: Sequence[Judged]) -> str:
+    """The share of verdicts that are right, as a percentage."""
+    return _pct(sum(j.right for j in rows) / len(rows) if rows else None)
+
+
+def details_kept(judged: Sequence[Judged]) -> list[Judged]:
+    """Unsupported sentences with a changed number, name or date that the check kept (there should be none)."""
+    return [j for j in judged if j.kept and not j.item.supported and j.item.kind in DETAIL_KINDS]
+
+
+def labelled_report(settings, path: Path) -> dict[str, list[Judged]]:
+    """The check's verdicts on a labelled file, by half."""
+    from ..answer import SupportCheck
+
+    judged = judge_labelled(SupportCheck(settings.llm_min_support), load_labelled(path))
+    return {half: [j for j in judged if j.item.half == half] for half in ("held-out", "tune")}
+
+
+def _print_labelled(settings, path: Path, as_json: bool) -> None:
+    """Print the per-kind tables of a labelled file (or every verdict as JSON)."""
+    halves = labelled_report(settings, path)
+    if as_json:
+        click.echo(json.dumps({half: [{"id": j.item.id, "kind": j.item.kind, "supported": j.item.supported,
+                                       "kept": j.kept, "reason": j.reason, "elsewhere": j.elsewhere}
+                                      for j in judged] for half, judged in halves.items()}, indent=2))
+        return
+    for half, judged in halves.items():
+        click.echo(f"{half} half ({len(judged)} sentences, SEMSEARCH_LLM_MIN_SUPPORT {settings.llm_min_support:g}):")
+        click.echo(kind_table(judged))
+        click.echo(f"unsupported numbers, names or dates kept: {len(details_kept(judged))}\n")
+
+
 @click.command("answer")
 @click.option("--llm-url", default=None, help="OpenAI-compatible base URL (default: SEMSEARCH_LLM_URL).")
 @click.option("--llm-model", "models", multiple=True,
@@ -142,15 +249,21 @@ def table(rows: list[Row]) -> str:
               help='JSON list of questions: strings or objects with a "question" field.')
 @click.option("--index", "index", type=click.Path(path_type=Path, file_okay=False),
               help="Index home (default: SEMSEARCH_INDEX_DIR, else the project's index/).")
+@click.option("--labelled", type=click.Path(path_type=Path, dir_okay=False, exists=True), default=None,
+              help="Score the check itself on a labelled JSON-lines file (no model server needed).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 def answer_cmd(llm_url: str | None, models: tuple[str, ...], llm_timeout: float | None, questions_file: Path,
-               index: Path | None, as_json: bool) -> None:
-    """Citation recall and precision (ALCE) of a writer model's answers, and the share of sentences dropped."""
+               index: Path | None, labelled: Path | None, as_json: bool) -> None:
+    """Citation recall and precision (ALCE) of a writer model's answers, and the share of sentences dropped;
+    with --labelled, the check's verdicts per kind of labelled sentence."""
     from ..config import get_settings
 
     settings = get_settings()
     if index:
         settings = settings.model_copy(update={"index_dir": index})
+    if labelled:
+        _print_labelled(settings, labelled, as_json)
+        return
     url = llm_url or settings.llm_url
     models = models or ((settings.llm_model,) if settings.llm_model else ())
     if not url or not models:

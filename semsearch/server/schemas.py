@@ -154,8 +154,10 @@ class AnswerSentenceOut(BaseModel):
     evidence: list[int] = Field(description="The brief sentences it cites, numbered 1..n in `summary.sentences` order")
     citations: list[CitationOut] = Field(description="The exact source spans of that evidence")
     checked: bool = Field(description="Whether it passed the check (only checked sentences are listed unless debug)")
-    similarity: float = Field(description="Cosine of the sentence to its cited evidence")
+    support: float = Field(description="Share of its claim words that its cited evidence states")
     reason: str | None = Field(None, description="Why it failed the check")
+    elsewhere: CitationOut | None = Field(
+        None, description="For a dropped sentence: a sentence of a cited article that does support it")
 
 
 class AnswerBody(BaseModel):
