@@ -29,7 +29,9 @@ from pathlib import Path
 
 import click
 
-DEFAULT_QUESTIONS = Path(__file__).resolve().parent.parent / "benchmarks" / "sample_questions.json"
+from ..config import PACKAGE_DIR
+
+DEFAULT_QUESTIONS = PACKAGE_DIR.parent / "benchmarks" / "sample_questions.json"  # in a source checkout
 
 
 @dataclass(slots=True)
