@@ -101,6 +101,5 @@ def test_no_machine_paths(path: Path):
     assert not hits, f"{path.relative_to(ROOT)} names absolute machine paths: {hits[:5]}"
 
 
-@pytest.mark.xfail(strict=False, reason="README rewrite pending")
 def test_readme_is_short():
     assert len(README.read_text(encoding="utf-8").splitlines()) <= 200
