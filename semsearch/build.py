@@ -30,7 +30,7 @@ from .index import (
     VectorConfig,
     recorded_sources,
 )
-from .ingest import ingest, url_scheme
+from .ingest import ingest, recorded_form, source_problem
 from .records import Article, BuildReport, Skipped
 from .stories import StoryRules, group_stories
 
@@ -71,7 +71,7 @@ def build(sources: Sequence[str | Path], settings: Settings, progress: bool = Fa
         log.warning("skipped %s: %s", skip.source, skip.reason)
     if not result.articles:
         raise NothingToBuild(f"no usable article found ({len(result.skipped)} sources skipped)", result.skipped)
-    recorded = [str(s) if url_scheme(s) else str(Path(s).resolve()) for s in sources]  # as Paths, urls lose a /
+    recorded = [recorded_form(s) for s in sources if not source_problem(s)]
     report = build_articles(result.articles, settings, progress, sources=recorded, embed_on=embed_on,
                             ray_address=ray_address)
     report.skipped = result.skipped + report.skipped
@@ -87,7 +87,7 @@ def update(sources: Sequence[str | Path], settings: Settings, progress: bool = F
     # says what it was built from, and an update must not forget those sources.
     recorded = recorded_sources(Path(settings.index_dir))
     for source in sources:
-        source = str(source) if str(source).startswith(("http://", "https://")) else str(Path(source).resolve())
+        source = recorded_form(source)
         if source not in recorded:
             recorded.append(source)
     if not recorded:

@@ -63,7 +63,18 @@ class Settings(BaseSettings):
         0.8, ge=0.0, le=1.0, description="Sentence cosine at which two sentences state the same fact."
     )
     max_file_mb: float = Field(20.0, gt=0, description="Source files larger than this are skipped.")
-    feed_timeout: float = Field(10.0, gt=0, le=300, description="Seconds to wait for a feed URL.")
+    max_article_chars: int = Field(
+        2_000_000, ge=1, description="Most characters one article's text may hold; a longer article is skipped."
+    )
+    max_article_lines: int = Field(
+        50_000, ge=1, description="Most lines one article's text may hold; a longer article is skipped."
+    )
+    feed_timeout: float = Field(
+        10.0, gt=0, le=300, description="Seconds a feed URL may take in all (connect, redirects and every read)."
+    )
+    feed_allow_private: bool = Field(
+        False, description="Read feeds on loopback, private, link-local and other non-public addresses."
+    )
     rails: Literal["split", "drop"] = Field(
         "split", description="Related-article rails: split into their own articles, or drop."
     )

@@ -185,7 +185,7 @@ def test_feed_url_source_on_loopback(tmp_path):
     thread.start()
     try:
         base = f"http://127.0.0.1:{httpd.server_address[1]}"
-        settings = Settings(index_dir=tmp_path / "idx", feed_timeout=5)
+        settings = Settings(index_dir=tmp_path / "idx", feed_timeout=5, feed_allow_private=True)
         report = build([f"{base}/feed.xml", f"{base}/missing.xml"], settings)
     finally:
         httpd.shutdown()

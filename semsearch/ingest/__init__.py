@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import hashlib
-import http.client
 import logging
 import os
 import re
-import urllib.error
-import urllib.request
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -16,12 +13,12 @@ from pathlib import Path
 from ..config import Settings
 from ..records import Article, Skipped, article_id_for
 from .cleaning import Cleaner, complete_year, date_in_path, parse_date
-from .readers import READERS, RawDoc, SkipSource, decode_bytes, printable, read_feed
+from .fetch import FEED_SCHEMES, FeedLimits, fetch, unsupported_scheme
+from .readers import READERS, RawDoc, SkipSource, decode_bytes, printable, read_feed, without_bidi_controls
 
 log = logging.getLogger(__name__)
 
 _URL_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
-_FEED_SCHEMES = ("http", "https")
 
 
 @dataclass(slots=True)
@@ -39,30 +36,57 @@ def url_scheme(source: str | Path) -> str | None:
     return match.group(1).lower() if match else None
 
 
+def source_problem(source: str | Path) -> str | None:
+    """Why a source as given can be neither a path nor a URL, or None when it can be looked at."""
+    if not str(source).strip():
+        # Path("") is the working directory, which nobody means by an empty string.
+        return "empty source (give a file, a folder or a feed URL)"
+    if "\x00" in str(source):
+        return "source contains a NUL character"
+    return None
+
+
 def discover(sources: Iterable[str | Path], max_bytes: int) -> Iterator[Path | str | Skipped]:
     """Every readable file under the given files and folders, feed URLs as given, or why one is passed over."""
     for source in sources:
+        if problem := source_problem(source):
+            yield Skipped(printable(source), problem)
+            continue
         scheme = url_scheme(source)
-        if scheme in _FEED_SCHEMES:
+        if scheme in FEED_SCHEMES:
             yield str(source)
             continue
         if scheme:  # kept whole: as a Path, "ftp://x/y" would become "ftp:/x/y"
-            yield Skipped(printable(source), f"unsupported URL scheme '{scheme}' (only http and https feeds are read)")
+            yield Skipped(printable(source), unsupported_scheme(scheme))
             continue
-        source = Path(source)
-        if not source.exists() and not source.is_symlink():
-            yield Skipped(printable(source), "no such file or folder")
-            continue
-        if source.is_dir():
-            root = source.resolve()
-            unreadable: list[Skipped] = []
-            files = _entries(source, unreadable)
-            yield from unreadable
-        else:
-            root, files = source.resolve().parent, [source]
-        for path in files:
-            reason = _unreadable_because(path, root, max_bytes)
-            yield Skipped(printable(path), reason) if reason else path
+        try:
+            yield from _files_under(Path(source), max_bytes)
+        except OSError as exc:  # e.g. a name too long for the file system
+            yield Skipped(printable(source), printable(f"cannot be read: {exc.strerror or exc}"))
+
+
+def recorded_form(source: str | Path) -> str:
+    """A source as an index records it: URLs as given, paths made absolute, unusable ones left as they are."""
+    if url_scheme(source) or source_problem(source):
+        return str(source)  # as a Path a URL loses a "/", and "" would become the working directory
+    return str(Path(source).resolve())
+
+
+def _files_under(source: Path, max_bytes: int) -> Iterator[Path | Skipped]:
+    """The readable files a file or folder source stands for, or why each is passed over."""
+    if not source.exists() and not source.is_symlink():
+        yield Skipped(printable(source), "no such file or folder")
+        return
+    if source.is_dir():
+        root = source.resolve()
+        unreadable: list[Skipped] = []
+        files = _entries(source, unreadable)
+        yield from unreadable
+    else:
+        root, files = source.resolve().parent, [source]
+    for path in files:
+        reason = _unreadable_because(path, root, max_bytes)
+        yield Skipped(printable(path), reason) if reason else path
 
 
 def _entries(folder: Path, unreadable: list[Skipped]) -> list[Path]:
@@ -104,18 +128,22 @@ def read_raw(sources: Iterable[str | Path], settings: Settings) -> tuple[list[Ra
     docs: list[RawDoc] = []
     skipped: list[Skipped] = []
     max_bytes = int(settings.max_file_mb * 1e6)
+    feeds = FeedLimits(settings.feed_timeout, max_bytes, settings.feed_allow_private)
     for item in discover(sources, max_bytes):
         if isinstance(item, Skipped):
             skipped.append(item)
             continue
         source = printable(item)
         try:
-            if isinstance(item, str):
-                found = read_feed(source, decode_bytes(fetch(item, settings.feed_timeout, max_bytes)))
-            else:
-                found = READERS[item.suffix.lower()](source, decode_bytes(item.read_bytes()))
-            for piece in found:
-                (skipped if isinstance(piece, Skipped) else docs).append(piece)
+            data = fetch(item, feeds) if isinstance(item, str) else item.read_bytes()
+            reader = read_feed if isinstance(item, str) else READERS[item.suffix.lower()]
+            for piece in reader(source, decode_bytes(data)):
+                if isinstance(piece, RawDoc) and (too_large := over_limits(piece, settings)):
+                    piece = Skipped(source, too_large)
+                if isinstance(piece, Skipped):
+                    skipped.append(piece)
+                else:
+                    docs.append(_without_bidi(piece))
         except SkipSource as exc:
             skipped.append(Skipped(source, printable(exc)))
         except OSError as exc:
@@ -126,18 +154,25 @@ def read_raw(sources: Iterable[str | Path], settings: Settings) -> tuple[list[Ra
     return docs, skipped
 
 
-def fetch(url: str, timeout: float, max_bytes: int) -> bytes:
-    """Download a feed with a timeout and a size cap; failures become a skip reason."""
-    try:
-        # Building the request parses the URL, so a malformed one ("http://[::1") fails here too.
-        request = urllib.request.Request(url, headers={"User-Agent": "semsearch feed reader"})
-        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 - http(s) only
-            data = response.read(max_bytes + 1)
-    except (urllib.error.URLError, http.client.HTTPException, TimeoutError, ValueError) as exc:
-        raise SkipSource(f"feed could not be fetched: {getattr(exc, 'reason', exc)}") from None
-    if len(data) > max_bytes:
-        raise SkipSource(f"feed larger than {max_bytes / 1e6:.1f} MB")
-    return data
+def over_limits(doc: RawDoc, settings: Settings) -> str | None:
+    """Why one article read from a source is too large to build, or None."""
+    # The file cap alone does not bound a build: a million short lines or one endless line cost far more
+    # to clean, split and embed than their bytes suggest. The caps are per article, so an export holding
+    # many ordinary articles is never refused for its size.
+    if (chars := len(doc.body)) > settings.max_article_chars:
+        return f"article too long ({chars:,} characters > {settings.max_article_chars:,}, SEMSEARCH_MAX_ARTICLE_CHARS)"
+    if (lines := len(doc.body.splitlines())) > settings.max_article_lines:
+        return f"article has too many lines ({lines:,} > {settings.max_article_lines:,}, SEMSEARCH_MAX_ARTICLE_LINES)"
+    return None
+
+
+def _without_bidi(doc: RawDoc) -> RawDoc:
+    """A raw document whose title, text and outlet cannot be displayed reordered by direction controls."""
+    # Stripped before cleaning, so every offset into the stored text is an offset into the stripped text.
+    doc.title = without_bidi_controls(doc.title)
+    doc.body = without_bidi_controls(doc.body)
+    doc.outlet = doc.outlet and without_bidi_controls(doc.outlet)
+    return doc
 
 
 def default_outlet(source: str, outlets: dict[str, str]) -> str | None:

@@ -8,6 +8,8 @@ import io
 import json
 import logging
 import re
+import string
+import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from html.entities import html5
@@ -15,6 +17,8 @@ from pathlib import Path
 from xml.etree import ElementTree
 
 from charset_normalizer import from_bytes
+from defusedxml import DefusedXmlException, DTDForbidden
+from defusedxml.ElementTree import DefusedXMLParser
 
 from ..records import Skipped
 
@@ -55,6 +59,14 @@ _DECLARED_CHARSET = re.compile(
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 _NAMED_ENTITY = re.compile(r"&([A-Za-z][A-Za-z0-9]{1,31});")
 _XML_ENTITIES = frozenset(("amp", "lt", "gt", "quot", "apos"))
+# Embedding and direction controls (LRE..RLO, LRI..PDI) can make a stored title display as something else.
+_BIDI_CONTROLS = dict.fromkeys([*range(0x202A, 0x202F), *range(0x2066, 0x206A)])
+# Unicode categories no text is made of: controls, unassigned, private use, surrogates.
+_NON_TEXT_CATEGORIES = frozenset(("Cc", "Cn", "Co", "Cs"))
+_MAX_NON_TEXT_SHARE = 0.05
+_MIN_LETTER_SHARE = 0.3
+_SAMPLE_WINDOWS = 16
+_SAMPLE_WINDOW_CHARS = 4096
 
 
 def printable(text: str | Path) -> str:
@@ -70,6 +82,11 @@ def _surrogate_as_text(match: re.Match[str]) -> str:
     return f"\\x{code - 0xDC00:02x}" if 0xDC80 <= code <= 0xDCFF else "\ufffd"
 
 
+def without_bidi_controls(text: str) -> str:
+    """Text without the bidirectional embedding, override and isolate controls."""
+    return text.translate(_BIDI_CONTROLS)
+
+
 def decode_bytes(data: bytes) -> str:
     """Decode text robustly: byte-order mark, UTF-8, a declared charset, then detection; refuse binary."""
     text = _decode_marked(data)
@@ -79,10 +96,35 @@ def decode_bytes(data: bytes) -> str:
         text = _decode_unmarked(data)
     if not text.strip():
         raise SkipSource("empty file")
-    controls = sum(1 for ch in text[:4096] if ord(ch) < 32 and ch not in "\n\r\t\f")
-    if controls > len(text[:4096]) * 0.05:
-        raise SkipSource("binary file (control characters)")
+    _refuse_non_text(text)
     return text
+
+
+def _refuse_non_text(text: str) -> None:
+    """Refuse decoded bytes that are no text: random or binary data decodes to controls, or to few letters."""
+    sample = _sample(text)
+    non_text = sum(1 for ch in sample if _is_non_text(ch))
+    if non_text > len(sample) * _MAX_NON_TEXT_SHARE:
+        raise SkipSource("binary file (control, unassigned or undecodable characters)")
+    # ASCII punctuation is left out: JSON, CSV and markup are full of it and still text.
+    visible = [ch for ch in sample if not ch.isspace() and ch not in string.punctuation]
+    if sum(1 for ch in visible if ch.isalpha()) < len(visible) * _MIN_LETTER_SHARE:
+        raise SkipSource("binary file (too few letters to be text)")
+
+
+def _is_non_text(ch: str) -> bool:
+    """A character no written text holds: a control other than whitespace, an unassigned code point, U+FFFD."""
+    if ch == "\ufffd":
+        return True
+    return not ch.isspace() and unicodedata.category(ch) in _NON_TEXT_CATEGORIES
+
+
+def _sample(text: str) -> str:
+    """Windows spread over the whole text, so judging a large file costs as little as judging a small one."""
+    if len(text) <= _SAMPLE_WINDOWS * _SAMPLE_WINDOW_CHARS:
+        return text
+    step = len(text) // _SAMPLE_WINDOWS
+    return "".join(text[i : i + _SAMPLE_WINDOW_CHARS] for i in range(0, step * _SAMPLE_WINDOWS, step))
 
 
 def _decode_marked(data: bytes) -> str | None:
@@ -296,18 +338,36 @@ def _numeric_entities(text: str) -> str:
             return match.group(0)
         return "".join(f"&#{ord(ch)};" for ch in chars)
 
-    # Names HTML does not know are left alone, so the parser's guard against entities a
-    # document declares for itself (expansion bombs, external files) still applies.
+    # Names HTML does not know are left alone, so a document's own entities still reach the parser's refusal.
     return _NAMED_ENTITY.sub(numeric, text)
+
+
+class _FeedParser(DefusedXMLParser):
+    """Refuses entity declarations and any internal DTD subset; a bare public DOCTYPE (RSS 0.91) is harmless."""
+
+    def defused_start_doctype_decl(self, name: str, sysid: str | None, pubid: str | None,
+                                   has_internal_subset: bool) -> None:
+        if has_internal_subset:
+            raise DTDForbidden(name, sysid, pubid)
+
+
+def parse_feed_xml(text: str) -> ElementTree.Element:
+    """The root of a feed's XML; a feed declaring its own DTD or entities is refused before anything expands."""
+    parser = _FeedParser(target=ElementTree.TreeBuilder(), forbid_dtd=True, forbid_entities=True,
+                         forbid_external=True)
+    try:
+        # Fed as text: the bytes were decoded already, and an encoding declaration must not apply twice.
+        parser.feed(_numeric_entities(text))
+        return parser.close()
+    except DefusedXmlException:
+        raise SkipSource("XML declares a DTD or entities, which feeds may not (expansion and file-read risk)") from None
+    except ElementTree.ParseError as exc:
+        raise SkipSource(f"malformed XML: {exc}") from None
 
 
 def read_feed(source: str, text: str) -> Iterator[RawDoc | Skipped]:
     """RSS 2.0 or Atom: each item or entry is an article; the channel title is the outlet."""
-    try:
-        # Parsed as text: the bytes were decoded already, and an encoding declaration must not apply twice.
-        root = ElementTree.fromstring(_numeric_entities(text))
-    except ElementTree.ParseError as exc:
-        raise SkipSource(f"malformed XML: {exc}") from None
+    root = parse_feed_xml(text)
     channel = next((e for e in root.iter() if _local(e.tag) == "channel"), root)
     outlet = _child_text(channel, "title")
     items = [e for e in root.iter() if _local(e.tag) in ("item", "entry")]

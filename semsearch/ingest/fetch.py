@@ -1,0 +1,164 @@
+"""Feed URLs: fetched within one deadline, from public addresses only unless the operator allows others."""
+
+from __future__ import annotations
+
+import http.client
+import ipaddress
+import logging
+import socket
+import ssl
+import threading
+import time
+from dataclasses import dataclass
+from urllib.parse import urljoin, urlsplit
+
+from .readers import SkipSource
+
+log = logging.getLogger(__name__)
+
+FEED_SCHEMES = ("http", "https")
+_REDIRECTS = frozenset((301, 302, 303, 307, 308))
+_MAX_REDIRECTS = 5
+# One reason for refused, reset, timed out, unresolvable and HTTP errors alike, so a build's skip list
+# cannot be used to scan which hosts and ports answer; the cause is logged at debug level.
+UNREACHABLE = "feed could not be fetched"
+NOT_PUBLIC = (
+    "feed address is not public (loopback, private, link-local or reserved); "
+    "set SEMSEARCH_FEED_ALLOW_PRIVATE=true to read feeds on such addresses"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class FeedLimits:
+    """What a feed download may cost and reach."""
+
+    timeout: float
+    max_bytes: int
+    allow_private: bool
+
+
+@dataclass(frozen=True, slots=True)
+class _Target:
+    """One checked request: the name for Host and TLS, and the resolved address actually connected to."""
+
+    scheme: str
+    host: str
+    port: int
+    path: str
+    family: int
+    sockaddr: tuple
+
+
+def unsupported_scheme(scheme: str) -> str:
+    """The skip reason for a URL scheme feeds are not read from."""
+    return f"unsupported URL scheme '{scheme}' (only http and https feeds are read)"
+
+
+def fetch(url: str, limits: FeedLimits) -> bytes:
+    """A feed's bytes, following redirects, all within one deadline and a size cap; or a SkipSource."""
+    deadline = time.monotonic() + limits.timeout
+    for _ in range(_MAX_REDIRECTS + 1):
+        target = _checked_target(url, limits.allow_private)
+        status, location, body = _get(url, target, deadline, limits.max_bytes)
+        if status not in _REDIRECTS:
+            return body
+        url = urljoin(url, location)
+    raise SkipSource("feed redirected too many times")
+
+
+def _checked_target(url: str, allow_private: bool) -> _Target:
+    """Where a URL leads, refused if its scheme is not http(s) or any address it resolves to is not public."""
+    try:
+        parts = urlsplit(url)
+        scheme, host = parts.scheme.lower(), parts.hostname
+        port = parts.port or (443 if scheme == "https" else 80)
+        if scheme not in FEED_SCHEMES:
+            raise SkipSource(unsupported_scheme(scheme))
+        if not host:
+            raise ValueError("no host in the URL")
+        found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (ValueError, OSError) as exc:  # a malformed URL or port; a name that does not resolve
+        log.debug("feed %s: %s", url, exc)
+        raise SkipSource(UNREACHABLE) from None
+    if not allow_private and not all(_is_public(sockaddr[0]) for *_, sockaddr in found):
+        raise SkipSource(NOT_PUBLIC)
+    family, _, _, _, sockaddr = found[0]
+    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    return _Target(scheme, host, port, path, family, sockaddr)
+
+
+def _is_public(address: str) -> bool:
+    """Whether an address is globally routable unicast (an IPv4-mapped IPv6 address judged as its IPv4)."""
+    ip = ipaddress.ip_address(address)
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
+        ip = ip.ipv4_mapped
+    return ip.is_global and not ip.is_multicast
+
+
+def _get(url: str, target: _Target, deadline: float, max_bytes: int) -> tuple[int, str, bytes]:
+    """Status, redirect location and body of one GET; the connection is cut when the deadline passes."""
+    connection = _connection(target, _remaining(deadline))
+    # Socket timeouts bound each read, not their sum: a server trickling a byte at a time would hold the build.
+    watchdog = threading.Timer(_remaining(deadline), _cut, (connection,))
+    watchdog.start()
+    try:
+        connection.request("GET", target.path, headers={"User-Agent": "semsearch feed reader"})
+        response = connection.getresponse()
+        body = response.read(max_bytes + 1) if 200 <= response.status < 300 else b""
+        status, location = response.status, response.getheader("Location") or ""
+    except (OSError, http.client.HTTPException, ValueError) as exc:
+        log.debug("feed %s: %s", url, exc)
+        raise SkipSource(UNREACHABLE) from None
+    finally:
+        watchdog.cancel()
+        connection.close()
+    if time.monotonic() >= deadline:  # a cut connection can look like a short, complete answer
+        log.debug("feed %s: deadline passed", url)
+        raise SkipSource(UNREACHABLE)
+    if not (200 <= status < 300 or (status in _REDIRECTS and location)):
+        log.debug("feed %s: HTTP %d", url, status)
+        raise SkipSource(UNREACHABLE)
+    if len(body) > max_bytes:
+        raise SkipSource(f"feed larger than {max_bytes / 1e6:.1f} MB")
+    return status, location, body
+
+
+def _remaining(deadline: float) -> float:
+    """Seconds left before the deadline, never zero (a zero socket timeout means non-blocking)."""
+    return max(deadline - time.monotonic(), 0.001)
+
+
+def _connection(target: _Target, timeout: float) -> http.client.HTTPConnection:
+    """An HTTP(S) connection to the checked address; a second lookup of the name could answer differently."""
+    if target.scheme == "https":
+        connection = http.client.HTTPSConnection(
+            target.host, target.port, timeout=timeout, context=ssl.create_default_context()
+        )
+    else:
+        connection = http.client.HTTPConnection(target.host, target.port, timeout=timeout)
+    connection._create_connection = lambda _address, timeout, _source=None: _connect(target, timeout)  # noqa: SLF001
+    return connection
+
+
+def _connect(target: _Target, timeout: float) -> socket.socket:
+    """A TCP socket connected to the target's resolved address."""
+    sock = socket.socket(target.family, socket.SOCK_STREAM)
+    try:
+        sock.settimeout(timeout)
+        sock.connect(target.sockaddr)
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
+def _cut(connection: http.client.HTTPConnection) -> None:
+    """End a connection's pending reads at once, from another thread."""
+    sock = connection.sock
+    if sock is None:
+        return
+    try:
+        # The plain socket's shutdown: a TLS socket's own would drop its state under the reading thread.
+        socket.socket.shutdown(sock, socket.SHUT_RDWR)
+    except OSError:
+        pass  # already closed
