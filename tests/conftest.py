@@ -14,6 +14,7 @@ from click.testing import CliRunner
 
 from semsearch.build import build
 from semsearch.config import Settings, get_settings
+from semsearch.embedding import Embedder
 from semsearch.service import SearchService
 
 from .netns import REASON, enter_private_network
@@ -29,12 +30,35 @@ def pytest_configure(config: pytest.Config) -> None:
     PRIVATE_NETWORK = enter_private_network()
 
 
+# Fixtures that stand for a real server, and those that need the real model behind them.
+SERVER_FIXTURES = {"server", "client"}
+MODEL_FIXTURES = SERVER_FIXTURES | {"settings", "service"}
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Skip the scale-out tests, with the reason, where no private network namespace could be made."""
-    if not PRIVATE_NETWORK:
-        for item in items:
-            if item.get_closest_marker("scale"):
-                item.add_marker(pytest.mark.skip(reason=REASON))
+    """Mark tests by the fixtures they use (server, model); skip the scale-out tests, with the reason, where no
+    private network namespace could be made."""
+    for item in items:
+        used = set(getattr(item, "fixturenames", ()))
+        if used & SERVER_FIXTURES or item.get_closest_marker("browser"):
+            item.add_marker(pytest.mark.server)
+        if used & MODEL_FIXTURES or any(item.get_closest_marker(m) for m in ("server", "browser", "scale")):
+            item.add_marker(pytest.mark.model)
+        if not PRIVATE_NETWORK and item.get_closest_marker("scale"):
+            item.add_marker(pytest.mark.skip(reason=REASON))
+
+
+@pytest.fixture(autouse=True)
+def model_only_when_marked(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A test that loads or runs the model must say so (@pytest.mark.model), so `-m "not model"` stays fast."""
+    if request.node.get_closest_marker("model"):
+        return
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise RuntimeError(f"{request.node.nodeid} uses the model: mark it @pytest.mark.model")
+
+    for method in ("__init__", "encode", "encode_query", "count_tokens"):
+        monkeypatch.setattr(Embedder, method, refuse)
 
 
 @pytest.fixture(scope="session")
