@@ -71,3 +71,51 @@ def test_the_classifier_works_without_the_phrase_list():
     cleaner = Cleaner(phrases=re.compile(r"(?!x)x"))  # a pattern that matches nothing
     page = MENU + ["Home › Local › Marrowby"] + BODY + STORY_LIST
     assert cleaner.clean("Tram depot", "\n".join(page), "page.txt")[0].text.split("\n\n") == BODY
+
+
+RESULTS_TABLE = ["Pos", "Rider", "Points", "1", "Ines Varga", "212", "2", "Tomas Wren", "198", "3", "Olek Brandt", "176"]
+
+
+BEFORE_TABLE = [
+    "Ines Varga won the Marrowby hill climb on Sunday, taking the lead on the second run and holding it through a "
+    "final climb that was slowed by rain.",
+    "The race drew the largest field in its history, with riders coming from four counties and two clubs entering "
+    "a full team for the first time.",
+]
+AFTER_TABLE = [
+    "Varga said the last bend had been wet all afternoon and that she had braked far earlier there than she had in "
+    "practice on Saturday.",
+    "The next round is on the coast road in April, where Wren won last year by less than a second on a bike he has "
+    "since sold to a club in the north.",
+]
+
+
+def test_a_table_between_two_parts_of_the_article_is_kept():
+    page = MENU + BEFORE_TABLE + RESULTS_TABLE + AFTER_TABLE + FOOTER + STORY_LIST
+    assert kept(page) == BEFORE_TABLE + RESULTS_TABLE + AFTER_TABLE
+
+
+def test_a_table_after_the_headline_wins_over_a_sidebars_prose():
+    sidebar = [
+        "Listen to the weekly podcast, where our two presenters talk over every race of the season in depth.",
+        "Watch the highlights",
+        "Every race of the season is on the video page, with the best overtakes picked out for you by our editors.",
+    ]
+    page = MENU + ["Marrowby hill climb standings", "Share", *RESULTS_TABLE, "Share", "Tags", *sidebar]
+    cleaner = Cleaner()
+    text = cleaner.clean("Marrowby hill climb standings | Gazette", "\n".join(page), "page.txt")[0].text
+    assert text.split("\n\n") == RESULTS_TABLE
+
+
+def test_numbers_repeated_across_pages_are_not_learned_as_furniture():
+    pages = [f"Story {n}\nShare\n0\n1\n2019" for n in range(6)]
+    cleaner = Cleaner.for_corpus(pages)
+    assert "share" in cleaner.common_lines
+    assert not {"0", "1", "2019"} & cleaner.common_lines
+
+
+def test_a_sentence_in_a_script_without_spaces_counts_as_one():
+    from semsearch.ingest.boilerplate import is_sentence
+
+    assert is_sentence("市場は火曜日に開かれた。")
+    assert not is_sentence("市場のニュース")

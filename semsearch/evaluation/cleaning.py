@@ -166,5 +166,6 @@ def cleaning_cmd(folder: Path, split: str, as_json: bool) -> None:
         row = tally.summary()
         click.echo(f"{name:<10} {row['precision']:>6.3f} {row['recall']:>6.3f} {row['f1']:>6.3f}  "
                    f"{row['found']} of {len(pages)}")
-    click.echo(f"{len(pages)} pages (split {split}); found = kept text holding at least {FOUND_RECALL:.0%} of the article's words")
+    click.echo(f"{len(pages)} pages (split {split}); "
+               f"found = kept text holding at least {FOUND_RECALL:.0%} of the article's words")
 

@@ -20,19 +20,24 @@ _SENTENCE_INSIDE = re.compile(r"[.!?。！？][\"'”’)»]*\s+\S")
 _WIDE_CHAR = re.compile(r"[\u1100-\u11ff\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef]")
 _LINK_LIKE = re.compile(r"https?://|www\.|\S+@\S+\.\w|\s[|›»•·]\s|^[|›»•·>]|[|›»]$")
 _WORD = re.compile(r"\w+")
+# Between a headline and the site's name in a page title ("Headline | Site", "Headline - Site").
+_TITLE_SEPARATOR = re.compile(r"\s+(?:[|–—-]|::|«|»)\s+")
+# A line repeats the headline when it holds at least this share of the headline's content words.
+HEADLINE_COVER = 0.6
 # Function words of common news languages: prose is full of them, labels and headlines are not.
-_FUNCTION_WORDS = frozenset(
-    """a an the and or but of in on at to for from by with as is are was were be been has have had it its
-    this that these those he she they we you his her their our not no will would can could said says who
-    which when where than then there into after before about over also more most one two
-    der die das und ist ein eine nicht mit von zu den dem des im sich auf für sie es
-    le la les et est un une des du au aux en dans pour pas que qui sur par avec il elle ce
-    el los las y es un una del al en por con para que se su lo como
-    il lo gli e è di da che per non con una sono
-    o os as e é um uma do da dos das em no na por com que para
-    en het een van is dat op te zijn met voor niet
-    и в не на что с по как это он она они""".split()
+_FUNCTION_WORDS_BY_LANGUAGE = (
+    "a an the and or but of in on at to for from by with as is are was were be been has have had it its",
+    "this that these those he she they we you his her their our not no will would can could said says who",
+    "which when where than then there into after before about over also more most one two",
+    "der die das und ist ein eine nicht mit von zu den dem des im sich auf für sie es",
+    "le la les et est un une des du au aux en dans pour pas que qui sur par avec il elle ce",
+    "el los las y es un una del al en por con para que se su lo como",
+    "il lo gli e è di da che per non con una sono",
+    "o os as e é um uma do da dos das em no na por com que para",
+    "en het een van is dat op te zijn met voor niet",
+    "и в не на что с по как это он она они",
 )
+_FUNCTION_WORDS = frozenset(word for words in _FUNCTION_WORDS_BY_LANGUAGE for word in words.split())
 
 
 class Kind(Enum):
@@ -54,6 +59,7 @@ class Thresholds:
     function_share: float = 0.18  # prose in a language with function words has at least this share
     bad_penalty: int = 40  # the least a junk line costs a run that would swallow it
     max_gap: int = 2  # at most this many lines between prose lines are kept as part of the article
+    neutral_toll: int = 20  # the most a line that is neither prose nor furniture costs a run
 
 
 DEFAULT = Thresholds()
@@ -94,7 +100,7 @@ def classify(line: str, marked: bool, limits: Thresholds = DEFAULT) -> Kind:
         return Kind.GOOD
     if heavy >= limits.good and punctuated and wordy:
         return Kind.GOOD
-    if not punctuated and title_case_share(line) > 0.6:
+    if not punctuated and not _WIDE_CHAR.search(line) and title_case_share(line) > 0.6:
         return Kind.BAD  # a headline in a list of other stories, or a run of menu labels
     return Kind.MEDIUM
 
@@ -110,7 +116,7 @@ def settle(lines: list[str], kinds: list[Kind], limits: Thresholds = DEFAULT) ->
         kinds = [Kind.GOOD if kind is Kind.MEDIUM else kind for kind in kinds]
     settled = [Kind.GOOD if kind is Kind.GOOD else Kind.BAD for kind in kinds]
     for start, end in _gaps(kinds):
-        inner = 0 < start and end < len(kinds)
+        inner = start > 0 and end < len(kinds)
         if inner and end - start <= limits.max_gap and Kind.BAD not in kinds[start:end]:
             settled[start:end] = [Kind.GOOD] * (end - start)
             continue
@@ -143,34 +149,98 @@ def _promote_sentences(lines: list[str], kinds: list[Kind], settled: list[Kind],
 
 
 def is_sentence(line: str) -> bool:
-    """A line of a few words that ends like a sentence."""
-    return len(line.split()) >= 3 and bool(_SENTENCE_END.search(line))
+    """A line of a few words (or of a script written without spaces) that ends like a sentence."""
+    wordy = len(line.split()) >= 3 or bool(_WIDE_CHAR.search(line))
+    return wordy and bool(_SENTENCE_END.search(line))
 
 
-def densest_run(lines: list[str], kinds: list[Kind], limits: Thresholds = DEFAULT) -> tuple[int, int]:
+def densest_run(lines: list[str], raw: list[Kind], kinds: list[Kind], limits: Thresholds = DEFAULT) -> tuple[int, int]:
     """Start and end (exclusive) of the run of lines with the most prose net of junk; (0, 0) if none.
 
-    Prose lines add their weight, junk lines subtract theirs (at least a fixed cost, so a long list of
-    short furniture cannot be crossed for free); the best-scoring contiguous run is the article.
+    Prose lines add their weight, furniture subtracts its weight (at least a fixed cost, so a long list
+    of short furniture cannot be crossed for free); a line that is neither costs less, so the rows of a
+    table or list between two parts of the article do not split it.
     """
     best, best_span = 0, (0, 0)
     total, start = 0, 0
-    for i, (line, kind) in enumerate(zip(lines, kinds, strict=True)):
-        gain = weight(line) if kind is Kind.GOOD else -max(weight(line), limits.bad_penalty)
+    for i, line in enumerate(lines):
         if total <= 0:
             total, start = 0, i
-        total += gain
+        total += _gain(line, raw[i], kinds[i], limits)
         if total > best:
             best, best_span = total, (start, i + 1)
     return best_span
 
 
-def article_lines(lines: list[str], marked: list[bool], limits: Thresholds = DEFAULT) -> list[bool]:
-    """For each line, whether it belongs to the article: in the densest run and not junk itself."""
+def _gain(line: str, raw: Kind, settled: Kind, limits: Thresholds) -> int:
+    """What a line adds to a run of article: prose its weight, furniture minus its weight, others a toll."""
+    if settled is Kind.GOOD:
+        return weight(line)
+    if raw is Kind.BAD:
+        return -max(weight(line), limits.bad_penalty)
+    return -min(max(weight(line), limits.bad_penalty), limits.neutral_toll)
+
+
+def content_words(text: str) -> set[str]:
+    """Lower-cased words that carry meaning: no function words, no single characters."""
+    return {w for w in _WORD.findall(text.lower()) if len(w) > 1 and w not in _FUNCTION_WORDS}
+
+
+def headline(title: str) -> set[str]:
+    """The content words of a page title's headline: its longest part once the site name is split off."""
+    parts = _TITLE_SEPARATOR.split(title)
+    return content_words(max(parts, key=weight)) if parts else set()
+
+
+def headline_lines(lines: list[str], title: str) -> list[int]:
+    """Lines that repeat the page's headline: the most of its content words, and most of theirs from it."""
+    words = headline(title)
+    if not words:
+        return []
+    cover = [_cover(words, content_words(line)) for line in lines]
+    best = max(cover, default=0.0)
+    return [i for i, c in enumerate(cover) if c == best] if best >= HEADLINE_COVER else []
+
+
+def _cover(words: set[str], line_words: set[str]) -> float:
+    """Share of the headline's words a line holds, zero when most of the line is something else."""
+    shared = len(words & line_words)
+    return shared / len(words) if 2 * shared >= len(line_words) else 0.0
+
+
+def anchor(lines: list[str], raw: list[Kind], span: tuple[int, int], title: str) -> tuple[int, int]:
+    """Check the article's span against the page's headline, which the article follows.
+
+    A span that shares no word with the headline is a rail or sidebar: the lines after the headline,
+    up to the next wall of furniture, are the article instead (a table, a list of dates, an article
+    too short to outweigh a sidebar's prose).
+    """
+    start, end = span
+    heads = [i for i in headline_lines(lines, title) if i < start]
+    if not heads or start == end:
+        return span
+    head = heads[-1]
+    words = headline(title)
+    if not any(words & content_words(lines[i]) for i in range(start, end)):
+        return head + 1, _wall(raw, head + 1)
+    return span
+
+
+def _wall(raw: list[Kind], i: int) -> int:
+    """Index of the first of two furniture lines in a row from i on (the end of the page if none)."""
+    for j in range(i, len(raw) - 1):
+        if raw[j] is Kind.BAD and raw[j + 1] is Kind.BAD:
+            return j
+    return len(raw)
+
+
+def article_lines(lines: list[str], marked: list[bool], title: str = "", limits: Thresholds = DEFAULT) -> list[bool]:
+    """For each line, whether it belongs to the article: in the article's span and not furniture itself."""
     if not any(flag or is_link_like(line) for line, flag in zip(lines, marked, strict=True)):
         # Nothing on the page is furniture (a clean article, a feed item): no line is cut for its shape alone,
         # since a list of names or titles in a clean article looks much like a menu.
         return [True] * len(lines)
-    kinds = settle(lines, [classify(line, flag, limits) for line, flag in zip(lines, marked, strict=True)], limits)
-    start, end = densest_run(lines, kinds, limits)
-    return [start <= i < end and kinds[i] is Kind.GOOD for i in range(len(lines))]
+    raw = [classify(line, flag, limits) for line, flag in zip(lines, marked, strict=True)]
+    kinds = settle(lines, raw, limits)
+    start, end = anchor(lines, raw, densest_run(lines, raw, kinds, limits), title)
+    return [start <= i < end and raw[i] is not Kind.BAD for i in range(len(lines))]

@@ -33,7 +33,7 @@ _RAIL_HEADING = re.compile(
 )
 _CREDIT_WORDS = {"pic", "pics", "photo", "photos", "picture", "pictures", "image", "images", "photograph", "file"}
 _PAREN = re.compile(r"\(([^()]{1,80})\)")
-_MONTHS = "jan feb mar apr may jun jul aug sep oct nov dec".split()
+_MONTHS = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
 _DATELINE = re.compile(
     r"^(?P<place>[A-Z][A-Z.'\-]*(?: [A-Z][A-Z.'\-]*){0,3})"
     r"(?:,\s*(?P<date>(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?\s+\d{1,2}(?:,\s*\d{4})?))?"
@@ -81,7 +81,8 @@ class Cleaner:
             n += 1
             df.update({_key(ln) for ln in body.splitlines() if 0 < len(ln.split()) <= 12})
         threshold = max(5, int(0.05 * n))
-        common = {line for line, count in df.items() if count >= threshold and line}
+        # A number repeated across pages ("0", "2019") is a table cell or a date, not site furniture.
+        common = {line for line, count in df.items() if count >= threshold and _has_letter(line)}
         return cls(common_lines=common, keep_rails=keep_rails, phrases=_load_phrases(phrases_file))
 
     def is_junk(self, line: str, title: str = "", edge: bool = True) -> bool:
@@ -133,7 +134,7 @@ class Cleaner:
         """The article's lines as paragraphs: hard-wrapped lines joined first, then page furniture dropped."""
         blocks = unwrap(lines) if is_hard_wrapped(lines) else [ln for ln in lines if ln]
         marked = [self.is_marked_junk(block, title) for block in blocks]
-        keep = article_lines(blocks, marked)
+        keep = article_lines(blocks, marked, title)
         return [strip_leading_caption(block) for block, kept in zip(blocks, keep, strict=True) if kept]
 
 
@@ -153,6 +154,11 @@ def is_prose(line: str) -> bool:
     """A line that reads as article text: long, or a punctuated sentence of a few words."""
     words = line.split()
     return len(words) > 8 or (len(words) >= 2 and line[-1] in _TERMINAL)
+
+
+def _has_letter(line: str) -> bool:
+    """True when a line holds at least one letter of any script."""
+    return any(char.isalpha() for char in line)
 
 
 def _key(line: str) -> str:
@@ -203,9 +209,8 @@ def _credit(inner: str) -> bool:
 
 def is_caption_line(line: str) -> bool:
     """A whole line that ends with a photo credit is an image caption."""
-    match = None
-    for match in _PAREN.finditer(line):
-        pass
+    matches = list(_PAREN.finditer(line))
+    match = matches[-1] if matches else None
     return bool(match and match.end() >= len(line.rstrip(" .")) and _credit(match.group(1)))
 
 
