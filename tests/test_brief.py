@@ -161,6 +161,7 @@ def _bridge_brief(index: Index, question: str, words: int = 120):
     return summarize_articles(index, ids, vector, question, BriefOptions(words=words))
 
 
+@pytest.mark.model
 def test_two_outlets_one_fact_give_one_sentence_with_two_citations(twin_index: Index):
     brief = _bridge_brief(twin_index, "How long will the Elm Street bridge be closed?")
     closure = [s for s in brief.sentences if "six weeks" in s.text]
@@ -172,6 +173,7 @@ def test_two_outlets_one_fact_give_one_sentence_with_two_citations(twin_index: I
     assert citation_problems(brief, twin_index.article_text) == []
 
 
+@pytest.mark.model
 def test_a_sentence_leaning_on_its_predecessor_comes_with_it(twin_index: Index):
     brief = _bridge_brief(twin_index, "How much will the Elm Street bridge repairs cost and who pays?", words=80)
     texts = [s.text for s in brief.sentences]
@@ -180,6 +182,7 @@ def test_a_sentence_leaning_on_its_predecessor_comes_with_it(twin_index: Index):
     assert citation_problems(brief, twin_index.article_text) == []
 
 
+@pytest.mark.model
 def test_a_sentence_may_follow_the_sentence_its_pronoun_run_goes_back_to(tmp_path_factory):
     """Without the run rule the cost sentence could come only with both sentences before it (over budget)."""
     home = tmp_path_factory.mktemp("run")
@@ -196,6 +199,7 @@ def test_a_sentence_may_follow_the_sentence_its_pronoun_run_goes_back_to(tmp_pat
     assert citation_problems(brief, index.article_text) == []
 
 
+@pytest.mark.model
 def test_sources_list_title_outlet_and_date(twin_index: Index):
     brief = _bridge_brief(twin_index, "How long will the Elm Street bridge be closed?")
     assert {s.outlet for s in brief.sources} >= {"Valley Wire", "Riverside Herald"}
@@ -203,6 +207,7 @@ def test_sources_list_title_outlet_and_date(twin_index: Index):
     assert sorted(s.n for s in brief.sources) == list(range(1, len(brief.sources) + 1))
 
 
+@pytest.mark.model
 def test_briefs_of_two_indexes_never_mix_their_sentences(twin_index: Index, tmp_path_factory):
     """Derived sentence data is cached per index version: the same sentence ids in another index are other text."""
     home = tmp_path_factory.mktemp("other")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 import json
 import os
 import signal
@@ -18,6 +20,7 @@ from semsearch.index import current_version
 from .conftest import CORPUS, free_port, wait_until_healthy
 
 
+@pytest.mark.model
 def test_build_search_ask_stats(runner, tmp_path):
     index = str(tmp_path / "idx")
     built = runner.invoke(main, ["build", str(CORPUS), "--index", index])
@@ -46,6 +49,7 @@ def test_build_search_ask_stats(runner, tmp_path):
     assert "Valley Wire" in shown.output
 
 
+@pytest.mark.model
 def test_build_json_report_lists_skips(runner, tmp_path):
     out = runner.invoke(main, ["build", str(CORPUS), "--index", str(tmp_path / "i"), "--json"])
     report = json.loads(out.output)
@@ -54,11 +58,13 @@ def test_build_json_report_lists_skips(runner, tmp_path):
     assert report["articles"] == 12 and report["seconds"] > 0
 
 
+@pytest.mark.model
 def test_index_dir_comes_from_the_environment(runner, tmp_path):
     assert runner.invoke(main, ["build", str(CORPUS / "rates.csv")]).exit_code == 0
     assert (tmp_path / "env-index" / "CURRENT").exists()
 
 
+@pytest.mark.model
 def test_errors_are_messages_not_tracebacks(runner, tmp_path):
     missing = runner.invoke(main, ["search", "anything", "--index", str(tmp_path / "none")])
     assert missing.exit_code == 1 and "semsearch build" in missing.output and "Traceback" not in missing.output

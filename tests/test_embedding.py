@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 import numpy as np
 
 from semsearch.embedding import EmbeddingCache, get_embedder
@@ -13,12 +15,14 @@ TEXTS = [
 ]
 
 
+@pytest.mark.model
 def test_vectors_are_unit_length_and_384_wide():
     vectors = get_embedder("torch").encode(TEXTS)
     assert vectors.shape == (3, 384) and vectors.dtype == np.float32
     assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
 
 
+@pytest.mark.model
 def test_onnx_backend_gives_the_same_vectors_as_torch():
     torch_vectors = get_embedder("torch").encode(TEXTS)
     onnx_vectors = get_embedder("onnx").encode(TEXTS, batch_size=2)
@@ -26,6 +30,7 @@ def test_onnx_backend_gives_the_same_vectors_as_torch():
     assert get_embedder("onnx").count_tokens(TEXTS) == get_embedder("torch").count_tokens(TEXTS)
 
 
+@pytest.mark.model
 def test_long_texts_are_truncated_at_the_model_window_not_the_tokenizer_default():
     for backend in ("torch", "onnx"):
         embedder = get_embedder(backend)
@@ -39,6 +44,7 @@ def test_long_texts_are_truncated_at_the_model_window_not_the_tokenizer_default(
         assert float(far[0] @ far[1]) > 0.9999
 
 
+@pytest.mark.model
 def test_cache_returns_stored_vectors_without_the_model(tmp_path):
     embedder = get_embedder("torch")
     cache = EmbeddingCache(tmp_path / "cache.sqlite")
@@ -48,6 +54,7 @@ def test_cache_returns_stored_vectors_without_the_model(tmp_path):
     assert np.array_equal(first[::-1], again)
 
 
+@pytest.mark.model
 def test_onnx_is_the_default_and_falls_back_to_torch_when_it_cannot_load(monkeypatch, caplog):
     from semsearch import embedding
     from semsearch.config import Settings
@@ -69,6 +76,7 @@ def test_onnx_is_the_default_and_falls_back_to_torch_when_it_cannot_load(monkeyp
         embedding._load.cache_clear()
 
 
+@pytest.mark.model
 def test_int8_queries_stay_close_to_fp32_and_stored_vectors_do_not_change():
     from semsearch.embedding import Embedder
 
@@ -80,6 +88,7 @@ def test_int8_queries_stay_close_to_fp32_and_stored_vectors_do_not_change():
         assert float(exact @ quick) > 0.97 and abs(float(np.linalg.norm(quick)) - 1) < 1e-5
 
 
+@pytest.mark.model
 def test_unloadable_int8_weights_fall_back_to_fp32_queries(tmp_path, monkeypatch, caplog):
     import shutil
 

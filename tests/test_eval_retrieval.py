@@ -65,6 +65,7 @@ def test_load_beir_keeps_judged_queries(beir_folder):
     assert data.corpus["d2"][0] == "Wheat harvest hits record"
 
 
+@pytest.mark.model
 def test_eval_retrieval_end_to_end(beir_folder, tmp_path_factory, monkeypatch):
     monkeypatch.setenv("SEMSEARCH_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
     from semsearch.config import get_settings

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 import re
 from pathlib import Path
 
@@ -70,6 +72,7 @@ def test_load_pairs_split_and_limit(tmp_path: Path):
     assert [p.category for p in load_pairs(tmp_path, limit=2)] == ["business", "sport"]
 
 
+@pytest.mark.model
 def test_eval_summary_command_on_a_tiny_folder(runner, tmp_path: Path):
     data = tmp_path / "data"
     _write(data)

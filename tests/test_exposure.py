@@ -119,6 +119,7 @@ def test_article_segments_visit_each_line_and_span_once():
     assert CountingSpans.handed <= len(spans)  # the old way handed every span to every line: 8 million
 
 
+@pytest.mark.model
 def test_a_long_article_is_shown_in_parts_with_the_cited_sentence_in_view(tmp_path):
     lines = [f"Paragraph {n} of the council minutes records a vote on item {n}." for n in range(300)]
     (tmp_path / "src").mkdir()
@@ -216,6 +217,7 @@ def test_feed_urls_need_the_feeds_setting():
 
 # 6. Admin rebuilds run in a child process and keep their reports.
 
+@pytest.mark.model
 def test_an_admin_rebuild_runs_in_a_child_process_and_keeps_its_report(tmp_path, monkeypatch):
     junk = tmp_path / "junk"
     junk.mkdir()

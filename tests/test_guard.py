@@ -156,6 +156,7 @@ def test_head_answers_wherever_get_does(client, path):
     assert head.headers["x-frame-options"] == "DENY"
 
 
+@pytest.mark.model
 def test_a_missing_or_broken_index_is_reported_without_paths(tmp_path, caplog):
     missing = Settings(index_dir=tmp_path / "nothing-here")
     broken = Settings(index_dir=tmp_path / "broken")

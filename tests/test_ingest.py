@@ -107,6 +107,7 @@ def test_rails_can_be_dropped():
     assert [a.title for a in found.articles] == ["River Mell bursts its banks, forcing 900 residents from homes"]
 
 
+@pytest.mark.model
 def test_another_outlets_word_for_word_copy_keeps_its_outlet(tmp_path):
     from semsearch.service import SearchService
     from semsearch.retrieval import Filters
@@ -191,6 +192,7 @@ def reasons_by_name(skipped) -> dict[str, str]:
     return {Path(s.source).name: s.reason for s in skipped}
 
 
+@pytest.mark.model
 def test_a_file_name_that_is_not_utf8_is_indexed_under_an_escaped_stable_path(tmp_path):
     src = tmp_path / "src"
     src.mkdir()

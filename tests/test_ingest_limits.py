@@ -115,6 +115,7 @@ def test_one_bad_source_string_is_skipped_not_fatal(tmp_path, monkeypatch):
     ]
 
 
+@pytest.mark.model
 def test_a_build_records_no_working_directory_for_an_empty_source(tmp_path, monkeypatch):
     from semsearch.build import build
 

@@ -97,6 +97,7 @@ def test_build_report_counts_and_skips(settings: Settings):
     assert index.sentence_vectors.shape == (counts.sentences, 384)
 
 
+@pytest.mark.model
 def test_failed_build_leaves_the_old_index_unchanged(tmp_path, monkeypatch):
     settings = Settings(index_dir=tmp_path / "idx")
     build([CORPUS / "wire.jsonl"], settings)
@@ -116,6 +117,7 @@ def test_failed_build_leaves_the_old_index_unchanged(tmp_path, monkeypatch):
     assert again["results"] == answer["results"] and again["summary"] == answer["summary"]
 
 
+@pytest.mark.model
 def test_build_with_nothing_usable_keeps_old_index(tmp_path):
     settings = Settings(index_dir=tmp_path / "idx")
     build([CORPUS / "rates.csv"], settings)
@@ -125,6 +127,7 @@ def test_build_with_nothing_usable_keeps_old_index(tmp_path):
     assert current_version(settings.index_dir) == before
 
 
+@pytest.mark.model
 def test_rebuild_of_unchanged_corpus_embeds_nothing(tmp_path):
     settings = Settings(index_dir=tmp_path / "idx")
     first = build([CORPUS / "wire.jsonl"], settings)
@@ -135,6 +138,7 @@ def test_rebuild_of_unchanged_corpus_embeds_nothing(tmp_path):
     assert len(versions) == settings.keep_versions
 
 
+@pytest.mark.model
 def test_index_from_another_model_is_refused_clearly(tmp_path):
     settings = Settings(index_dir=tmp_path / "idx")
     build([CORPUS / "rates.csv"], settings)
@@ -147,6 +151,7 @@ def test_index_from_another_model_is_refused_clearly(tmp_path):
     assert not SearchService(settings).ready
 
 
+@pytest.mark.model
 def test_missing_source_folder_is_reported(tmp_path):
     settings = Settings(index_dir=tmp_path / "idx")
     report = build([CORPUS / "rates.csv", tmp_path / "nope"], settings)

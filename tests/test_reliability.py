@@ -30,6 +30,7 @@ def answer(service: SearchService, q: str = QUESTION) -> list[tuple[str, float]]
     return [(h.article_id, round(h.score, 5)) for h in service.search(q, summary=False).results]
 
 
+@pytest.mark.model
 @pytest.mark.parametrize("stage", ["ingest", "split", "embed", "write", "publish"])
 def test_build_killed_at_any_stage_leaves_a_servable_index(tmp_path, stage):
     settings = Settings(index_dir=tmp_path / "idx", cache_dir=tmp_path / "cache")
@@ -62,6 +63,7 @@ def test_build_killed_at_any_stage_leaves_a_servable_index(tmp_path, stage):
     assert not list((settings.index_dir / "versions").glob(".partial-*"))
 
 
+@pytest.mark.model
 def test_server_swaps_to_new_versions_under_load_without_failing(tmp_path):
     settings = Settings(index_dir=tmp_path / "idx")
     build([CORPUS / "wire.jsonl"], settings)
@@ -95,6 +97,7 @@ def test_server_swaps_to_new_versions_under_load_without_failing(tmp_path):
     assert not tops[0].startswith("Heatwave") and tops[-1].startswith("Heatwave")
 
 
+@pytest.mark.model
 @pytest.mark.parametrize("victim", ["meta.sqlite", "chunks.faiss", "sentences.f16", "manifest.json"])
 def test_corrupt_version_is_named_by_verify_and_refused_by_the_server(tmp_path, victim):
     settings = Settings(index_dir=tmp_path / "idx")
@@ -125,6 +128,7 @@ def test_corrupt_version_is_named_by_verify_and_refused_by_the_server(tmp_path, 
     assert answer(cold) == before and cold.health()["version"] == good
 
 
+@pytest.mark.model
 def test_rollback_serves_the_previous_version(tmp_path):
     settings = Settings(index_dir=tmp_path / "idx")
     build([CORPUS / "wire.jsonl"], settings)
@@ -209,6 +213,7 @@ def test_oversized_and_odd_requests(client):
     assert client.get("/api/search", params={"q": "port", "unknown": "x"}).status_code == 200
 
 
+@pytest.mark.model
 def test_admin_api_needs_a_token_and_runs_one_build_at_a_time(tmp_path):
     settings = Settings(index_dir=tmp_path / "idx", admin_token="s3cret-token-long-enough", admin_source_roots=[CORPUS])
     build([CORPUS / "wire.jsonl"], settings)
@@ -235,6 +240,7 @@ def test_admin_api_needs_a_token_and_runs_one_build_at_a_time(tmp_path):
         assert http.post("/api/index/rebuild", headers={"Authorization": "Bearer s3cret-token-long-enough"}).status_code == 404
 
 
+@pytest.mark.model
 def test_a_server_skips_rehashing_files_unchanged_since_their_last_full_check(tmp_path, monkeypatch):
     from semsearch.embedding import MODEL_NAME
     from semsearch.index import IndexCorrupt

@@ -177,6 +177,7 @@ def test_article_signals_equal_scoring_every_chunk_and_sentence(service, depth):
         assert evidence.sentence.tolist() == pytest.approx(closest, abs=1e-5)
 
 
+@pytest.mark.model
 def test_a_quoted_phrase_is_found_below_chunks_that_only_hold_its_words(tmp_path):
     """The index has words, not positions: chunks holding 'new' and 'york' apart must not crowd out the phrase."""
     from semsearch.build import build_articles
@@ -196,6 +197,7 @@ def test_a_quoted_phrase_is_found_below_chunks_that_only_hold_its_words(tmp_path
     assert [hit.article_id for hit in response.results] == [phrase.id]
 
 
+@pytest.mark.model
 @pytest.mark.parametrize("mode", ["hybrid", "dense", "lexical"])
 def test_one_long_article_does_not_crowd_out_the_others(tmp_path, mode):
     from semsearch.build import build_articles

@@ -148,6 +148,7 @@ def ray_not_installed(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "ray.data", None)
 
 
+@pytest.mark.model
 @pytest.mark.parametrize("command", ["build", "update"])
 def test_engine_ray_without_ray_is_a_clear_error(ray_not_installed, runner, tmp_path, command):
     index = tmp_path / "index"
@@ -158,6 +159,7 @@ def test_engine_ray_without_ray_is_a_clear_error(ray_not_installed, runner, tmp_
     assert runner.invoke(main, ["build", str(CORPUS / "rates.csv"), "--index", str(index)]).exit_code == 0
 
 
+@pytest.mark.model
 def test_engine_ray_with_a_dead_address_is_a_clear_error(runner, tmp_path):
     pytest.importorskip("ray")
     address = f"127.0.0.1:{free_port()}"

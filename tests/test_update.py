@@ -33,6 +33,7 @@ def titles(settings: Settings) -> set[str]:
     return {row[0] for row in index.db.execute("SELECT title FROM articles")}
 
 
+@pytest.mark.model
 def test_update_adds_changes_and_removes(folder, tmp_path):
     settings = Settings(index_dir=tmp_path / "idx")
     first = build([folder], settings)
@@ -85,6 +86,7 @@ def assert_layout_matches_sqlite(index: Index) -> None:
             assert list(got.figures) == next(figures).tolist()
 
 
+@pytest.mark.model
 def test_update_keeps_the_sources_of_an_index_it_cannot_reuse(folder, tmp_path):
     import json
 
@@ -101,6 +103,7 @@ def test_update_keeps_the_sources_of_an_index_it_cannot_reuse(folder, tmp_path):
         str(folder.resolve()), str((CORPUS / "latin1_cafe.txt").resolve())}
 
 
+@pytest.mark.model
 def test_the_layout_agrees_with_sqlite_after_a_build_and_an_update(folder, tmp_path):
     settings = Settings(index_dir=tmp_path / "idx")
     build([folder], settings)
@@ -112,6 +115,7 @@ def test_the_layout_agrees_with_sqlite_after_a_build_and_an_update(folder, tmp_p
     assert_layout_matches_sqlite(Index(settings.index_dir, MODEL_NAME))
 
 
+@pytest.mark.model
 def test_unchanged_rebuild_embeds_nothing_and_reuses_everything(folder, tmp_path, monkeypatch):
     settings = Settings(index_dir=tmp_path / "idx")
     build([folder], settings)
@@ -124,6 +128,7 @@ def test_unchanged_rebuild_embeds_nothing_and_reuses_everything(folder, tmp_path
     assert again.embedded_texts == 0 and calls == [] and again.unchanged == 5
 
 
+@pytest.mark.model
 def test_a_corrected_outlet_counts_as_a_change_and_is_stored(folder, tmp_path):
     settings = Settings(index_dir=tmp_path / "idx")
     build([folder], settings)
@@ -137,6 +142,7 @@ def test_a_corrected_outlet_counts_as_a_change_and_is_stored(folder, tmp_path):
     assert outlet == "Coastline Evening"
 
 
+@pytest.mark.model
 def test_update_can_add_a_new_source(folder, tmp_path):
     settings = Settings(index_dir=tmp_path / "idx")
     build([folder], settings)
@@ -146,6 +152,7 @@ def test_update_can_add_a_new_source(folder, tmp_path):
     assert str(folder.resolve()) in sources and str((CORPUS / "latin1_cafe.txt").resolve()) in sources
 
 
+@pytest.mark.model
 def test_one_story_from_three_outlets_is_grouped(folder, tmp_path):
     settings = Settings(index_dir=tmp_path / "idx")
     build([folder], settings)
@@ -179,6 +186,7 @@ class FeedHandler(http.server.BaseHTTPRequestHandler):
         pass
 
 
+@pytest.mark.model
 def test_feed_url_source_on_loopback(tmp_path):
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), FeedHandler)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
@@ -196,6 +204,7 @@ def test_feed_url_source_on_loopback(tmp_path):
     assert outlet == "Valley Wire" and url.endswith("/heatwave-power")
 
 
+@pytest.mark.model
 @pytest.mark.parametrize(("kind", "faiss_type"), [("hnsw", "IndexHNSWFlat"), ("ivf", "IndexIVFFlat")])
 def test_an_approximate_index_above_the_threshold_finds_what_exact_search_finds(tmp_path, kind, faiss_type):
     from semsearch.service import SearchService

@@ -70,6 +70,7 @@ def damage_keeping_mtime(db: Path) -> None:
     os.utime(db, ns=(before.st_atime_ns, before.st_mtime_ns))
 
 
+@pytest.mark.model
 @pytest.mark.parametrize("pointer", ["missing", "empty", "blank line"])
 def test_a_lost_or_empty_current_serves_the_newest_intact_version(home, pointer):
     newest = version_names(home)[0]
@@ -93,6 +94,7 @@ def test_verify_lists_the_versions_and_the_one_a_server_would_serve_when_current
     assert "CURRENT is missing" in result.output and f"A server would serve {newest}." in result.output
 
 
+@pytest.mark.model
 @pytest.mark.parametrize("forgery", ["traversal", "absolute", "symlink"])
 def test_current_must_name_a_version_folder_inside_the_home(home, tmp_path, forgery):
     elsewhere = Settings(index_dir=tmp_path / "elsewhere", cache_dir=home.parent / "cache")
@@ -114,6 +116,7 @@ def test_current_must_name_a_version_folder_inside_the_home(home, tmp_path, forg
     assert foreign not in version_names(home)
 
 
+@pytest.mark.model
 def test_a_version_damaged_while_serving_is_marked_bad_and_the_older_one_serves(tmp_path):
     settings = Settings(index_dir=tmp_path / "idx")
     build([CORPUS / "wire.jsonl"], settings)
