@@ -26,7 +26,7 @@ import numpy as np
 from .config import Settings
 from .index import ArticleMeta, Index, SentenceTraits
 from .records import Brief, BriefSentence, Citation, Source
-from .retrieval import Retrieval
+from .retrieval import Retrieval, question_names
 from .sentence_traits import word_ids
 from .text import FUNCTION_WORDS, question_words
 
@@ -63,7 +63,18 @@ class BriefOptions:
     w_source: float = 0.3
     lead_decay: float = 0.5
     teleport: float = 0.15
+    # Multi-document reach and coverage (issue #20; chosen on the tune half of benchmarks/data/nuggets_reuters.jsonl).
+    per_article: int = 2  # chunks an article may bring to the pool (0: any number)
+    words_per_candidate: int = 4  # a larger budget gathers more chunks: max(candidates, words // this); 0: never
+    w_cover: float = 1.0  # how much of the pool's relevance a unit newly covers (see _select)
+    article_penalty: float = 0.05  # taken off a unit's gain per sentence already quoted from its article
+    w_names: float = 0.3  # taken off a sentence's score for the share of the question's names it lacks
+    prior_articles: int = 3  # lead and centrality weigh fully up to this many relevant articles, then fall off
 
+
+# The brief as it was before issue #20 (the top chunks only, no coverage, no names), kept to be measured against.
+BEFORE_COVERAGE = BriefOptions(per_article=0, words_per_candidate=0, w_cover=0.0, article_penalty=0.0, w_names=0.0,
+                               prior_articles=0)
 
 # A generic brief of given articles (no real question: "summarize this story"): what the articles keep
 # repeating comes first, not closeness to a headline. Chosen on the BBC tune half (700 articles), where it
@@ -115,8 +126,8 @@ def anchor(pronouns: Sequence[str], leans: Sequence[bool], i: int) -> int | None
 
 
 def summarize(index: Index, retrieval: Retrieval, options: BriefOptions = BriefOptions()) -> Brief:
-    """A brief of the sentences of the top retrieved chunks."""
-    ranked = retrieval.chunks[: options.candidates].tolist()
+    """A brief of the sentences of the top retrieved chunks: a larger budget reaches further down the articles."""
+    ranked = _candidate_chunks(index, retrieval.chunks, options)
     stored = index.chunks(ranked)
     rank: dict[str, int] = {}
     ids: dict[int, None] = {}
@@ -129,7 +140,22 @@ def summarize(index: Index, retrieval: Retrieval, options: BriefOptions = BriefO
                 continue
             rank[chunk.article_id] = len(rank)
         ids.update(dict.fromkeys(range(chunk.first_sentence, chunk.last_sentence + 1)))
-    return _brief(index, sorted(ids), rank, retrieval.query_vector, retrieval.terms, options)
+    return _brief(index, sorted(ids), rank, retrieval.query_vector, retrieval.terms, options, retrieval.names)
+
+
+def _candidate_chunks(index: Index, chunks: np.ndarray, options: BriefOptions) -> list[int]:
+    """The chunks whose sentences are candidates: the best few of each article in rank order, so a brief of
+    many sentences can reach many articles instead of every chunk of the first few."""
+    wanted = max(options.candidates, options.words // options.words_per_candidate) if options.words_per_candidate \
+        else options.candidates
+    if not options.per_article:
+        return chunks[:wanted].tolist()
+    # Chunks come grouped by article (best article first), so each group's first few are its best.
+    owners = index.layout.chunk_articles[chunks]
+    first = np.r_[True, owners[1:] != owners[:-1]]
+    start_of_group = np.maximum.accumulate(np.where(first, np.arange(len(owners)), 0))
+    keep = (np.arange(len(owners)) - start_of_group) < options.per_article
+    return chunks[keep][:wanted].tolist()
 
 
 def summarize_articles(
@@ -139,18 +165,20 @@ def summarize_articles(
     """A brief of whole given articles (the single-document evaluation uses one)."""
     ids = index.sentence_ids_of(list(article_ids))
     rank = {a: i for i, a in enumerate(article_ids)}
-    return _brief(index, ids, rank, query_vector, question_words(question), options)
+    return _brief(index, ids, rank, query_vector, question_words(question), options, question_names(question))
 
 
 def _brief(
     index: Index, ids: list[int], rank: dict[str, int], query_vector: np.ndarray, terms: Sequence[str],
-    options: BriefOptions,
+    options: BriefOptions, names: Sequence[Sequence[str]] = (),
 ) -> Brief:
     """Score, select, order and cite."""
     pool = _pool(index, ids, rank)
     if not pool.units:
         return Brief(abstained=NOTHING_RETRIEVED)
     _score(pool, query_vector, terms, options)
+    if options.w_names and names:
+        pool.scores -= options.w_names * (1.0 - _names_held(pool, names))
     best = float(pool.relevance[pool.members()].max())
     if best < options.min_similarity:
         return Brief(abstained=NOTHING_RELEVANT)
@@ -285,9 +313,41 @@ def _score(pool: _Pool, query_vector: np.ndarray, terms: Sequence[str], options:
     source = np.fromiter((1.0 + pool.rank[f.sentence.article_id] for f in pool.traits), dtype=np.float32,
                          count=n) ** -0.5
     pool.relevance = relevance
+    priors = _prior_weight(pool, relevance, options)
     pool.scores = (options.w_relevance * relevance + options.w_lexical * lexical
-                   + options.w_centrality * centrality + options.w_word_centrality * word_centrality
-                   + options.w_coverage * coverage + options.w_lead * lead + options.w_source * source)
+                   + priors * (options.w_centrality * centrality + options.w_word_centrality * word_centrality
+                               + options.w_lead * lead)
+                   + options.w_coverage * coverage + options.w_source * source)
+
+
+def _prior_weight(pool: _Pool, relevance: np.ndarray, options: BriefOptions) -> float:
+    """How much the single-article priors (lead, centrality) count: fully for a few relevant articles, less
+    as more articles answer the question, where an article's lead is one view among many."""
+    if not options.prior_articles:
+        return 1.0
+    floor = options.relevance_floor * float(relevance.max(initial=0.0))
+    best = {}
+    for f, r in zip(pool.traits, relevance.tolist(), strict=True):
+        best[f.sentence.article_id] = max(best.get(f.sentence.article_id, -1.0), r)
+    relevant = sum(r >= max(floor, options.min_similarity) for r in best.values())
+    return min(1.0, options.prior_articles / max(relevant, 1))
+
+
+def name_forms(word: str) -> list[str]:
+    """A name and the words news writes for it ("russia": "russian", "russians"; "japan": "japanese")."""
+    stem = word[:-1] if word.endswith(("a", "e")) else word
+    return [word, word + "s", word + "n", word + "ns", word + "i", word + "is", stem + "an", stem + "ans", stem + "ian",
+            stem + "ians", stem + "ese", stem + "ean", stem + "eans"]
+
+
+def _names_held(pool: _Pool, names: Sequence[Sequence[str]]) -> np.ndarray:
+    """Per sentence, the share of the question's names it holds (a name of several words: any of them)."""
+    held = np.zeros(len(pool.traits))
+    flat, rows = _bags(pool)
+    for name in names:
+        forms = word_ids(f for w in name for f in name_forms(w))
+        held += np.bincount(rows, weights=np.isin(flat, forms), minlength=len(pool.traits)) > 0
+    return held / len(names)
 
 
 def _codes(keys: Sequence[str]) -> np.ndarray:
@@ -343,6 +403,9 @@ def _select(pool: _Pool, floor: float, options: BriefOptions) -> tuple[list[int]
     alive = np.ones(len(members), dtype=bool)
     chosen: list[int] = []
     budget = options.words
+    cover = _Coverage(pool, members, present) if options.w_cover else None
+    article = _codes([f.sentence.article_id for f in pool.traits])[members[:, 0]]
+    quoted = np.zeros(int(article.max()) + 1)  # sentences quoted so far per article
     while True:
         fresh = present & ~is_chosen[members]
         repeat = np.where(fresh, overlap[members], -1.0).max(axis=1)
@@ -357,13 +420,43 @@ def _select(pool: _Pool, floor: float, options: BriefOptions) -> tuple[list[int]
             # What its words not yet quoted are worth: once its predecessor is in, a sentence brings only itself.
             unit_score = (worth * fresh).sum(axis=1) / np.maximum(unit_cost, 1)
         gain = (1 - options.diversity) * unit_score - options.diversity * np.clip(repeat, 0.0, None)
+        gain -= options.article_penalty * quoted[article]
+        if cover is not None:
+            gain += options.w_cover * cover.gains()
         pick = int(np.argmax(np.where(pickable, gain, -np.inf)))
         budget -= int(unit_cost[pick])
         picked = members[pick][fresh[pick]]
+        quoted[article[pick]] += len(picked)
+        if cover is not None:
+            cover.take(pick)
         is_chosen[picked] = True
         chosen.extend(picked.tolist())
         overlap = np.maximum(overlap, pool.repeat_similarity[:, picked].max(axis=1))
     return chosen, _repeats(pool, chosen, options.redundancy)
+
+
+class _Coverage:
+    """How much of the pool's relevance the chosen units cover: each candidate sentence counts by its relevance
+    times its closest chosen sentence's similarity (a facility-location objective, monotone and submodular,
+    so greedy picking has diminishing returns: a second sentence on an aspect already covered adds little,
+    one on an aspect no chosen sentence is close to adds much)."""
+
+    def __init__(self, pool: _Pool, members: np.ndarray, present: np.ndarray) -> None:
+        sentences = pool.members()
+        weight = np.clip(pool.relevance[sentences], 0.0, None)
+        self.weight = weight / max(float(weight.sum()), 1e-9)
+        similarity = np.clip(pool.similarity[sentences], 0.0, None)  # pool sentences × all rows
+        # A unit covers a sentence as well as its closest member does.
+        self.reach = np.where(present[:, :, None], similarity.T[members], 0.0).max(axis=1)  # units × sentences
+        self.best = np.zeros(len(sentences))
+
+    def gains(self) -> np.ndarray:
+        """Per unit, the covered relevance it would add."""
+        return np.clip(self.reach - self.best, 0.0, None) @ self.weight
+
+    def take(self, unit: int) -> None:
+        """Count a chosen unit's coverage."""
+        self.best = np.maximum(self.best, self.reach[unit])
 
 
 def _repeats(pool: _Pool, chosen: list[int], redundancy: float) -> dict[int, list[int]]:
@@ -376,7 +469,7 @@ def _repeats(pool: _Pool, chosen: list[int], redundancy: float) -> dict[int, lis
         return twins
     sims = pool.repeat_similarity[np.ix_(others, chosen)]
     close = sims.max(axis=1) >= redundancy
-    for i, k in zip(others[close].tolist(), sims.argmax(axis=1)[close].tolist()):
+    for i, k in zip(others[close].tolist(), sims.argmax(axis=1)[close].tolist(), strict=True):
         twin = chosen[k]
         if pool.traits[twin].sentence.article_id != pool.traits[i].sentence.article_id:
             twins.setdefault(twin, []).append(i)
