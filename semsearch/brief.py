@@ -63,18 +63,18 @@ class BriefOptions:
     w_source: float = 0.3
     lead_decay: float = 0.5
     teleport: float = 0.15
-    # Multi-document reach and coverage (issue #20; chosen on the tune half of benchmarks/data/nuggets_reuters.jsonl).
+    # Multi-document reach (issue #20; chosen on the tune half of benchmarks/data/nuggets_reuters.jsonl).
     per_article: int = 2  # chunks an article may bring to the pool (0: any number)
     words_per_candidate: int = 4  # a larger budget gathers more chunks: max(candidates, words // this); 0: never
-    w_cover: float = 1.0  # how much of the pool's relevance a unit newly covers (see _select)
-    article_penalty: float = 0.05  # taken off a unit's gain per sentence already quoted from its article
+    # Each sentence already quoted from an article takes this off the gain of the article's other units: the
+    # diminishing reward that spreads a brief over articles (on wire copy a facility-location coverage term
+    # and fading the lead prior as relevant articles grow both measured no better or worse; docs/quality.md).
+    article_penalty: float = 0.15
     w_names: float = 0.3  # taken off a sentence's score for the share of the question's names it lacks
-    prior_articles: int = 3  # lead and centrality weigh fully up to this many relevant articles, then fall off
 
 
-# The brief as it was before issue #20 (the top chunks only, no coverage, no names), kept to be measured against.
-BEFORE_COVERAGE = BriefOptions(per_article=0, words_per_candidate=0, w_cover=0.0, article_penalty=0.0, w_names=0.0,
-                               prior_articles=0)
+# The brief as it was before issue #20 (the top chunks only, no per-article penalty, no names), to measure against.
+BEFORE_COVERAGE = BriefOptions(per_article=0, words_per_candidate=0, article_penalty=0.0, w_names=0.0)
 
 # A generic brief of given articles (no real question: "summarize this story"): what the articles keep
 # repeating comes first, not closeness to a headline. Chosen on the BBC tune half (700 articles), where it
@@ -313,24 +313,9 @@ def _score(pool: _Pool, query_vector: np.ndarray, terms: Sequence[str], options:
     source = np.fromiter((1.0 + pool.rank[f.sentence.article_id] for f in pool.traits), dtype=np.float32,
                          count=n) ** -0.5
     pool.relevance = relevance
-    priors = _prior_weight(pool, relevance, options)
     pool.scores = (options.w_relevance * relevance + options.w_lexical * lexical
-                   + priors * (options.w_centrality * centrality + options.w_word_centrality * word_centrality
-                               + options.w_lead * lead)
-                   + options.w_coverage * coverage + options.w_source * source)
-
-
-def _prior_weight(pool: _Pool, relevance: np.ndarray, options: BriefOptions) -> float:
-    """How much the single-article priors (lead, centrality) count: fully for a few relevant articles, less
-    as more articles answer the question, where an article's lead is one view among many."""
-    if not options.prior_articles:
-        return 1.0
-    floor = options.relevance_floor * float(relevance.max(initial=0.0))
-    best = {}
-    for f, r in zip(pool.traits, relevance.tolist(), strict=True):
-        best[f.sentence.article_id] = max(best.get(f.sentence.article_id, -1.0), r)
-    relevant = sum(r >= max(floor, options.min_similarity) for r in best.values())
-    return min(1.0, options.prior_articles / max(relevant, 1))
+                   + options.w_centrality * centrality + options.w_word_centrality * word_centrality
+                   + options.w_coverage * coverage + options.w_lead * lead + options.w_source * source)
 
 
 def name_forms(word: str) -> list[str]:
@@ -403,7 +388,6 @@ def _select(pool: _Pool, floor: float, options: BriefOptions) -> tuple[list[int]
     alive = np.ones(len(members), dtype=bool)
     chosen: list[int] = []
     budget = options.words
-    cover = _Coverage(pool, members, present) if options.w_cover else None
     article = _codes([f.sentence.article_id for f in pool.traits])[members[:, 0]]
     quoted = np.zeros(int(article.max()) + 1)  # sentences quoted so far per article
     while True:
@@ -421,42 +405,14 @@ def _select(pool: _Pool, floor: float, options: BriefOptions) -> tuple[list[int]
             unit_score = (worth * fresh).sum(axis=1) / np.maximum(unit_cost, 1)
         gain = (1 - options.diversity) * unit_score - options.diversity * np.clip(repeat, 0.0, None)
         gain -= options.article_penalty * quoted[article]
-        if cover is not None:
-            gain += options.w_cover * cover.gains()
         pick = int(np.argmax(np.where(pickable, gain, -np.inf)))
         budget -= int(unit_cost[pick])
         picked = members[pick][fresh[pick]]
         quoted[article[pick]] += len(picked)
-        if cover is not None:
-            cover.take(pick)
         is_chosen[picked] = True
         chosen.extend(picked.tolist())
         overlap = np.maximum(overlap, pool.repeat_similarity[:, picked].max(axis=1))
     return chosen, _repeats(pool, chosen, options.redundancy)
-
-
-class _Coverage:
-    """How much of the pool's relevance the chosen units cover: each candidate sentence counts by its relevance
-    times its closest chosen sentence's similarity (a facility-location objective, monotone and submodular,
-    so greedy picking has diminishing returns: a second sentence on an aspect already covered adds little,
-    one on an aspect no chosen sentence is close to adds much)."""
-
-    def __init__(self, pool: _Pool, members: np.ndarray, present: np.ndarray) -> None:
-        sentences = pool.members()
-        weight = np.clip(pool.relevance[sentences], 0.0, None)
-        self.weight = weight / max(float(weight.sum()), 1e-9)
-        similarity = np.clip(pool.similarity[sentences], 0.0, None)  # pool sentences × all rows
-        # A unit covers a sentence as well as its closest member does.
-        self.reach = np.where(present[:, :, None], similarity.T[members], 0.0).max(axis=1)  # units × sentences
-        self.best = np.zeros(len(sentences))
-
-    def gains(self) -> np.ndarray:
-        """Per unit, the covered relevance it would add."""
-        return np.clip(self.reach - self.best, 0.0, None) @ self.weight
-
-    def take(self, unit: int) -> None:
-        """Count a chosen unit's coverage."""
-        self.best = np.maximum(self.best, self.reach[unit])
 
 
 def _repeats(pool: _Pool, chosen: list[int], redundancy: float) -> dict[int, list[int]]:
