@@ -36,7 +36,7 @@ def main() -> None:
     parser.add_argument("--topics", action="store_true", help="tune on the multi-document topic proxy instead")
     args = parser.parse_args()
     pairs = load_pairs(args.folder, args.limit, "tune")
-    index = open_index(pairs, get_settings(), args.work)
+    index = open_index([p.article for p in pairs], get_settings(), args.work)
     embedder = get_embedder()
     titles = {p.article.title: embedder.encode_query(p.article.title) for p in pairs}
     scorer = make_scorer()

@@ -26,7 +26,7 @@ import numpy as np
 from .config import Settings
 from .index import ArticleMeta, Index, SentenceTraits
 from .records import Brief, BriefSentence, Citation, Source
-from .retrieval import Retrieval
+from .retrieval import Retrieval, question_names
 from .sentence_traits import word_ids
 from .text import FUNCTION_WORDS, question_words
 
@@ -63,7 +63,18 @@ class BriefOptions:
     w_source: float = 0.3
     lead_decay: float = 0.5
     teleport: float = 0.15
+    # Multi-document reach (issue #20; chosen on the tune half of benchmarks/data/nuggets_reuters.jsonl).
+    per_article: int = 2  # chunks an article may bring to the pool (0: any number)
+    words_per_candidate: int = 4  # a larger budget gathers more chunks: max(candidates, words // this); 0: never
+    # Each sentence already quoted from an article takes this off the gain of the article's other units: the
+    # diminishing reward that spreads a brief over articles (on wire copy a facility-location coverage term
+    # and fading the lead prior as relevant articles grow both measured no better or worse; docs/quality.md).
+    article_penalty: float = 0.15
+    w_names: float = 0.3  # taken off a sentence's score for the share of the question's names it lacks
 
+
+# The brief as it was before issue #20 (the top chunks only, no per-article penalty, no names), to measure against.
+BEFORE_COVERAGE = BriefOptions(per_article=0, words_per_candidate=0, article_penalty=0.0, w_names=0.0)
 
 # A generic brief of given articles (no real question: "summarize this story"): what the articles keep
 # repeating comes first, not closeness to a headline. Chosen on the BBC tune half (700 articles), where it
@@ -115,8 +126,8 @@ def anchor(pronouns: Sequence[str], leans: Sequence[bool], i: int) -> int | None
 
 
 def summarize(index: Index, retrieval: Retrieval, options: BriefOptions = BriefOptions()) -> Brief:
-    """A brief of the sentences of the top retrieved chunks."""
-    ranked = retrieval.chunks[: options.candidates].tolist()
+    """A brief of the sentences of the top retrieved chunks: a larger budget reaches further down the articles."""
+    ranked = _candidate_chunks(index, retrieval.chunks, options)
     stored = index.chunks(ranked)
     rank: dict[str, int] = {}
     ids: dict[int, None] = {}
@@ -129,7 +140,22 @@ def summarize(index: Index, retrieval: Retrieval, options: BriefOptions = BriefO
                 continue
             rank[chunk.article_id] = len(rank)
         ids.update(dict.fromkeys(range(chunk.first_sentence, chunk.last_sentence + 1)))
-    return _brief(index, sorted(ids), rank, retrieval.query_vector, retrieval.terms, options)
+    return _brief(index, sorted(ids), rank, retrieval.query_vector, retrieval.terms, options, retrieval.names)
+
+
+def _candidate_chunks(index: Index, chunks: np.ndarray, options: BriefOptions) -> list[int]:
+    """The chunks whose sentences are candidates: the best few of each article in rank order, so a brief of
+    many sentences can reach many articles instead of every chunk of the first few."""
+    wanted = max(options.candidates, options.words // options.words_per_candidate) if options.words_per_candidate \
+        else options.candidates
+    if not options.per_article:
+        return chunks[:wanted].tolist()
+    # Chunks come grouped by article (best article first), so each group's first few are its best.
+    owners = index.layout.chunk_articles[chunks]
+    first = np.r_[True, owners[1:] != owners[:-1]]
+    start_of_group = np.maximum.accumulate(np.where(first, np.arange(len(owners)), 0))
+    keep = (np.arange(len(owners)) - start_of_group) < options.per_article
+    return chunks[keep][:wanted].tolist()
 
 
 def summarize_articles(
@@ -139,18 +165,20 @@ def summarize_articles(
     """A brief of whole given articles (the single-document evaluation uses one)."""
     ids = index.sentence_ids_of(list(article_ids))
     rank = {a: i for i, a in enumerate(article_ids)}
-    return _brief(index, ids, rank, query_vector, question_words(question), options)
+    return _brief(index, ids, rank, query_vector, question_words(question), options, question_names(question))
 
 
 def _brief(
     index: Index, ids: list[int], rank: dict[str, int], query_vector: np.ndarray, terms: Sequence[str],
-    options: BriefOptions,
+    options: BriefOptions, names: Sequence[Sequence[str]] = (),
 ) -> Brief:
     """Score, select, order and cite."""
     pool = _pool(index, ids, rank)
     if not pool.units:
         return Brief(abstained=NOTHING_RETRIEVED)
     _score(pool, query_vector, terms, options)
+    if options.w_names and names:
+        pool.scores -= options.w_names * (1.0 - _names_held(pool, names))
     best = float(pool.relevance[pool.members()].max())
     if best < options.min_similarity:
         return Brief(abstained=NOTHING_RELEVANT)
@@ -290,6 +318,23 @@ def _score(pool: _Pool, query_vector: np.ndarray, terms: Sequence[str], options:
                    + options.w_coverage * coverage + options.w_lead * lead + options.w_source * source)
 
 
+def name_forms(word: str) -> list[str]:
+    """A name and the words news writes for it ("russia": "russian", "russians"; "japan": "japanese")."""
+    stem = word[:-1] if word.endswith(("a", "e")) else word
+    return [word, word + "s", word + "n", word + "ns", word + "i", word + "is", stem + "an", stem + "ans", stem + "ian",
+            stem + "ians", stem + "ese", stem + "ean", stem + "eans"]
+
+
+def _names_held(pool: _Pool, names: Sequence[Sequence[str]]) -> np.ndarray:
+    """Per sentence, the share of the question's names it holds (a name of several words: any of them)."""
+    held = np.zeros(len(pool.traits))
+    flat, rows = _bags(pool)
+    for name in names:
+        forms = word_ids(f for w in name for f in name_forms(w))
+        held += np.bincount(rows, weights=np.isin(flat, forms), minlength=len(pool.traits)) > 0
+    return held / len(names)
+
+
 def _codes(keys: Sequence[str]) -> np.ndarray:
     """Equal keys as equal small integers."""
     seen: dict[str, int] = {}
@@ -343,6 +388,8 @@ def _select(pool: _Pool, floor: float, options: BriefOptions) -> tuple[list[int]
     alive = np.ones(len(members), dtype=bool)
     chosen: list[int] = []
     budget = options.words
+    article = _codes([f.sentence.article_id for f in pool.traits])[members[:, 0]]
+    quoted = np.zeros(int(article.max()) + 1)  # sentences quoted so far per article
     while True:
         fresh = present & ~is_chosen[members]
         repeat = np.where(fresh, overlap[members], -1.0).max(axis=1)
@@ -357,9 +404,11 @@ def _select(pool: _Pool, floor: float, options: BriefOptions) -> tuple[list[int]
             # What its words not yet quoted are worth: once its predecessor is in, a sentence brings only itself.
             unit_score = (worth * fresh).sum(axis=1) / np.maximum(unit_cost, 1)
         gain = (1 - options.diversity) * unit_score - options.diversity * np.clip(repeat, 0.0, None)
+        gain -= options.article_penalty * quoted[article]
         pick = int(np.argmax(np.where(pickable, gain, -np.inf)))
         budget -= int(unit_cost[pick])
         picked = members[pick][fresh[pick]]
+        quoted[article[pick]] += len(picked)
         is_chosen[picked] = True
         chosen.extend(picked.tolist())
         overlap = np.maximum(overlap, pool.repeat_similarity[:, picked].max(axis=1))
@@ -376,7 +425,7 @@ def _repeats(pool: _Pool, chosen: list[int], redundancy: float) -> dict[int, lis
         return twins
     sims = pool.repeat_similarity[np.ix_(others, chosen)]
     close = sims.max(axis=1) >= redundancy
-    for i, k in zip(others[close].tolist(), sims.argmax(axis=1)[close].tolist()):
+    for i, k in zip(others[close].tolist(), sims.argmax(axis=1)[close].tolist(), strict=True):
         twin = chosen[k]
         if pool.traits[twin].sentence.article_id != pool.traits[i].sentence.article_id:
             twins.setdefault(twin, []).append(i)

@@ -451,3 +451,7 @@ eval_group.add_command(answer_cmd)
 from .evaluation.cleaning import cleaning_cmd  # noqa: E402 - registered after the group it joins
 
 eval_group.add_command(cleaning_cmd)
+
+from .evaluation.nuggets import nuggets_cmd  # noqa: E402 - registered after the group it joins
+
+eval_group.add_command(nuggets_cmd)

@@ -7,6 +7,7 @@ the best chunk cosine and the best sentence cosine — so fusion never sees a mi
 
 from __future__ import annotations
 
+import calendar
 import os
 import re
 import time
@@ -20,12 +21,14 @@ import numpy as np
 from .embedding import Embedder
 from .index import Index, ranges
 from .records import AlsoReported, Filters, Hit
-from .text import QUERY_STEMS, calendar_day, question_words, words
+from .text import FUNCTION_WORDS, QUERY_STEMS, QUESTION_STOPWORDS, WORD, calendar_day, question_words, words
 
 Mode = Literal["dense", "lexical", "hybrid"]
 Fusion = Literal["weighted", "rrf"]
 MODES: tuple[str, ...] = ("dense", "lexical", "hybrid")
 SNIPPET_JOINER = " … "
+# Capitalised by convention, not named by the question: "the March earthquake" does not insist on "March".
+_CALENDAR_WORDS = frozenset(w.lower() for w in (*calendar.month_name, *calendar.day_name) if w)
 PHRASE_SCAN_LIMIT = 6400  # chunks holding a phrase's words checked for the phrase itself, at most
 MAX_DEPTH = 6400  # seeds a leg may be asked for when long articles crowd the first ask (see Retriever._ranked)
 _PHRASE = re.compile(r'"([^"]+)"')
@@ -98,8 +101,30 @@ class Retrieval:
     query_vector: np.ndarray
     terms: list[str] = field(default_factory=list)
     embed_ms: float = 0.0  # the query's model pass (it runs beside the BM25 leg)
+    names: list[list[str]] = field(default_factory=list)  # the names the question insists on (question_names)
 
 
+
+
+def question_names(query: str) -> list[list[str]]:
+    """The names a question insists on: runs of capitalised words past its first word, lower-cased.
+
+    "What did Amnesty International say about Russia?" names [amnesty, international] and [russia]; an
+    answer about Amnesty's report on Turkey misses one of them.
+    """
+    names: list[list[str]] = []
+    previous_end = -2
+    for n, match in enumerate(WORD.finditer(query)):
+        word = match.group()
+        if n == 0 or not word[0].isupper() or word.lower() in QUESTION_STOPWORDS | FUNCTION_WORDS | _CALENDAR_WORDS:
+            continue
+        # A run: capitalised words with only spaces (or a hyphen) between them.
+        if names and query[previous_end:match.start()].strip(" -") == "":
+            names[-1].append(word.lower())
+        else:
+            names.append([word.lower()])
+        previous_end = match.end()
+    return names
 
 
 def query_phrases(query: str) -> list[str]:
@@ -158,7 +183,7 @@ def minmax(scores: np.ndarray) -> np.ndarray:
 
 def weighted(signals: Sequence[np.ndarray], weights: Sequence[float]) -> np.ndarray:
     """Normalized weighted sum of score arrays over the same candidates."""
-    return sum(w * minmax(s) for s, w in zip(signals, weights) if w)
+    return sum(w * minmax(s) for s, w in zip(signals, weights, strict=True) if w)
 
 
 def recency_scores(published: Sequence[str | None], newest: str | None, half_life_days: float) -> np.ndarray:
@@ -207,15 +232,16 @@ class Retriever:
         eligible = np.flatnonzero(owner_rank < len(order))
         eligible = eligible[np.lexsort((-evidence.chunk_cosines[eligible], owner_rank[eligible]))]
         top = self._one_per_story(evidence, scores, order, k + offset)
-        return Retrieval(self._hits(top, evidence), evidence.chunk_ids[eligible], evidence.vector, question_words(query),
-                         evidence.embed_ms)
+        return Retrieval(self._hits(top, evidence), evidence.chunk_ids[eligible], evidence.vector,
+                         question_words(query), evidence.embed_ms, question_names(query))
 
-    def _one_per_story(self, evidence: Evidence, scores: np.ndarray, order: np.ndarray, k: int) -> list[tuple[str, float]]:
+    def _one_per_story(self, evidence: Evidence, scores: np.ndarray, order: np.ndarray,
+                       k: int) -> list[tuple[str, float]]:
         """The k best articles with every story shown once, by its best-ranked article."""
         stories = self.index.layout.article_stories[evidence.article_rows[order]].tolist()
         seen: set[int] = set()
         top = []
-        for i, story in zip(order.tolist(), stories):
+        for i, story in zip(order.tolist(), stories, strict=True):
             if story not in seen:
                 seen.add(story)
                 top.append((evidence.article_ids[i], float(scores[i])))
@@ -223,7 +249,8 @@ class Retriever:
                     break
         return top
 
-    def rank(self, query: str, k: int, mode: Mode = "hybrid", filters: Filters | None = None) -> list[tuple[str, float]]:
+    def rank(self, query: str, k: int, mode: Mode = "hybrid",
+             filters: Filters | None = None) -> list[tuple[str, float]]:
         """Just the k best article ids with their scores, for evaluation."""
         evidence, scores, order = self._ranked(query, None, k, mode, filters or Filters(), 0.0)
         return [(evidence.article_ids[i], float(scores[i])) for i in order[:k]]
@@ -350,7 +377,7 @@ class Retriever:
             ids, _ = self.index.lexical_top(bm25.terms, wanted, filters, bm25.required)
             if not bm25.phrases:
                 return ids.tolist()
-            held = [c for c, ok in zip(ids.tolist(), self._hold(ids.tolist(), bm25.phrases)) if ok]
+            held = [c for c, ok in zip(ids.tolist(), self._hold(ids.tolist(), bm25.phrases), strict=True) if ok]
             if len(held) >= depth or len(ids) < wanted or wanted >= PHRASE_SCAN_LIMIT:
                 return held[:depth]
             wanted *= 4
@@ -372,7 +399,7 @@ class Retriever:
         weights = {"lexical": (1.0, 0.0, 0.0), "dense": (0.0, p.chunk, p.sentence),
                    "hybrid": (p.lexical, p.chunk, p.sentence)}[mode]
         if p.fusion == "rrf":
-            return rrf([s for s, w in zip(signals, weights) if w], p.rrf_k)
+            return rrf([s for s, w in zip(signals, weights, strict=True) if w], p.rrf_k)
         return weighted(signals, weights)
 
     def _hits(self, top: list[tuple[str, float]], evidence: Evidence) -> list[Hit]:

@@ -13,6 +13,10 @@ WINDOW = 2000  # characters pysbd segments at once (see _paragraph_spans)
 # Fallback boundary when the segmenter's output cannot be located: end punctuation,
 # optional closing quotes, whitespace, then a capital, digit or opening quote.
 _FALLBACK = re.compile(r"(?<=[.!?])[\"'”’)\]]*\s+(?=[\"'“‘(\[]?[A-Z0-9])")
+# Quotes that close a quotation when a sentence starts with them: the wire's '' and a curly ” always, a
+# straight " or ’ when a space follows (an opening quote is followed by its first word).
+_LEADING_CLOSE = re.compile(r"(''|”|[\"’](?=\s))")
+MAX_QUOTED_SENTENCES = 4  # sentences a quotation may run over and still be kept whole
 
 
 @lru_cache(maxsize=1)
@@ -53,8 +57,58 @@ def split_sentences(text: str) -> list[Span]:
     spans: list[Span] = []
     for match in _PARAGRAPH.finditer(text):
         if match.group().strip():
-            spans.extend(_paragraph_spans(match.group(), match.start()))
-    return _trimmed(text, spans)
+            spans.extend(_quotations_whole(text, _trimmed(text, _paragraph_spans(match.group(), match.start()))))
+    return spans
+
+
+def _quotations_whole(text: str, spans: list[Span]) -> list[Span]:
+    """One paragraph's sentences with each closing quote at the end of its quotation, and a quotation of
+    several sentences kept in one ("``Engine fire procedure. Shut down engine two.''").
+
+    The segmenter knows curly and straight quotes but not the wire's ``...'', so it ends a sentence inside
+    such a quotation and starts the next one with the closing quote.
+    """
+    moved: list[Span] = []
+    for span in spans:
+        closing = _leading_close(text[span.start : span.end])
+        if moved and closing:
+            moved[-1] = Span(moved[-1].start, span.start + closing)
+            rest = text[span.start + closing : span.end]
+            span = Span(span.end - len(rest.lstrip()), span.end)
+        if span.end > span.start:
+            moved.append(span)
+    merged: list[Span] = []
+    i = 0
+    while i < len(moved):
+        end = _closing_sentence(text, moved, i)
+        merged.append(Span(moved[i].start, moved[end].end))
+        i = end + 1
+    return merged
+
+
+def _closing_sentence(text: str, spans: list[Span], i: int) -> int:
+    """The sentence that closes the quotation sentence i opens, if within reach; else i itself.
+
+    A quotation the paragraph never closes (a wire's quote running over paragraphs) stays as split.
+    """
+    if not _unclosed(text[spans[i].start : spans[i].end]):
+        return i
+    for j in range(i + 1, min(i + 1 + MAX_QUOTED_SENTENCES, len(spans))):
+        if not _unclosed(text[spans[i].start : spans[j].end]):
+            return j
+    return i
+
+
+def _leading_close(sentence: str) -> int:
+    """How many characters of closing quotation open a sentence (0: none)."""
+    match = _LEADING_CLOSE.match(sentence)
+    return match.end(1) if match else 0
+
+
+def _unclosed(sentence: str) -> bool:
+    """Whether a sentence opens a quotation it does not close."""
+    opened = sentence.count("``") - sentence.count("''") + sentence.count("“") - sentence.count("”")
+    return opened > 0 or sentence.count('"') % 2 == 1
 
 
 def _paragraph_spans(paragraph: str, base: int) -> list[Span]:

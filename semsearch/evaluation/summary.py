@@ -100,13 +100,13 @@ def load_pairs(folder: Path, limit: int | None = None, split: str = "all") -> li
     return out[:limit] if limit else out
 
 
-def open_index(pairs: Sequence[Pair], settings: Settings, home: Path) -> Index:
+def open_index(articles: Sequence[Article], settings: Settings, home: Path) -> Index:
     """An index of exactly these articles at home: reused when it already holds them, else built."""
     from ..build import build_articles
     from ..embedding import MODEL_NAME
     from ..index import IndexMissing
 
-    wanted = {p.article.id for p in pairs}
+    wanted = {a.id for a in articles}
     try:
         index = Index(home, MODEL_NAME)
         if set(index.article_ids()) == wanted:
@@ -114,7 +114,7 @@ def open_index(pairs: Sequence[Pair], settings: Settings, home: Path) -> Index:
         index.close()
     except IndexMissing:
         pass
-    build_articles([p.article for p in pairs], settings.model_copy(update={"index_dir": home}), progress=True)
+    build_articles(list(articles), settings.model_copy(update={"index_dir": home}), progress=True)
     return Index(home, MODEL_NAME)
 
 
@@ -396,7 +396,7 @@ def summary_cmd(folder: Path, modes: tuple[str, ...], limit: int | None, split: 
         raise click.UsageError(f"no article with a reference summary under {folder}")
     fingerprint = hashlib.sha256("".join(sorted(p.article.id for p in pairs)).encode()).hexdigest()[:12]
     cache_home = Path(settings.cache_dir or Path(settings.index_dir) / "cache")
-    index = open_index(pairs, settings, work or cache_home.parent / f"eval-summary-{fingerprint}")
+    index = open_index([p.article for p in pairs], settings, work or cache_home.parent / f"eval-summary-{fingerprint}")
     embedder = get_embedder()
     retriever = Retriever(index, embedder)
     retrieve = lambda q: retriever.retrieve(q, k=10)  # noqa: E731

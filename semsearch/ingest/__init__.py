@@ -14,6 +14,7 @@ from ..config import Settings
 from ..records import Article, Skipped, article_id_for
 from .cleaning import Cleaner, complete_year, date_in_path, parse_date
 from .fetch import FEED_SCHEMES, FeedLimits, fetch, unsupported_scheme
+from .markup import strip_markup, strip_title
 from .readers import READERS, RawDoc, SkipSource, decode_bytes, printable, read_feed, without_bidi_controls
 
 log = logging.getLogger(__name__)
@@ -187,7 +188,8 @@ def to_articles(docs: list[RawDoc], cleaner: Cleaner, outlets: dict[str, str] | 
     by_text: dict[tuple[str, str | None], Article] = {}
     texts_seen: set[str] = set()
     for doc in docs:
-        pieces = cleaner.clean(doc.title, doc.body, doc.source)
+        # Every format may carry entity or SGML leftovers (an archive's &HT; in a title), so all pass through here.
+        pieces = cleaner.clean(strip_title(doc.title), strip_markup(doc.body), doc.source)
         if not pieces:
             result.skipped.append(Skipped(doc.source, "no article text left after cleaning"))
             continue
