@@ -6,8 +6,14 @@ import hashlib
 import math
 from dataclasses import dataclass, field, fields, is_dataclass
 from functools import cache
+from typing import Any
 
 from .text import checked_day, day_number
+
+
+def described(description: str, **options: Any) -> Any:
+    """A dataclass field with its description, which pydantic reads into the API's OpenAPI schema."""
+    return field(metadata={"description": description}, **options)
 
 
 @cache
@@ -37,7 +43,7 @@ def plain(value: object) -> object:
 
 def article_id_for(title: str, text: str) -> str:
     """A stable id derived from content, so the same story text always gets the same id."""
-    digest = hashlib.sha256(f"{title.strip()}\n{text.strip()}".encode("utf-8")).hexdigest()
+    digest = hashlib.sha256(f"{title.strip()}\n{text.strip()}".encode()).hexdigest()
     return digest[:16]
 
 
@@ -139,14 +145,16 @@ class Hit:
     article_id: str
     title: str
     outlet: str | None
-    published: str | None
+    published: str | None = described("YYYY-MM-DD, or --MM-DD when the year is unknown")
     url: str | None
-    score: float
+    score: float = described("Fused rank score (hybrid/lexical) or cosine (dense); higher is better")
     snippet: str
-    highlights: list[tuple[int, int]]
-    term_highlights: list[tuple[int, int]] = field(default_factory=list)
-    story_id: str | None = None
-    also_reported_by: list[AlsoReported] = field(default_factory=list)
+    highlights: list[tuple[int, int]] = described("[start, end] spans of the article text shown in the snippet")
+    term_highlights: list[tuple[int, int]] = described(
+        "[start, end] spans of query terms and phrases matched in those sentences", default_factory=list)
+    story_id: str | None = described("Articles telling the same story share it", default=None)
+    also_reported_by: list[AlsoReported] = described(
+        "The same story from other articles, collapsed into this result", default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,9 +169,9 @@ class AlsoReported:
 
 @dataclass(frozen=True, slots=True)
 class Citation:
-    """A pointer from a brief sentence to the exact span of a source article."""
+    """An exact span of a source article: text[start:end] is the quoted sentence."""
 
-    n: int
+    n: int = described("Number of the source in the brief's `sources`")
     article_id: str
     start: int
     end: int
@@ -178,8 +186,9 @@ class BriefSentence:
     """
 
     text: str
-    citations: list[Citation]
-    corroborations: list[Citation] = field(default_factory=list)
+    citations: list[Citation] = described("Spans whose text is exactly this sentence")
+    corroborations: list[Citation] = described("Other outlets' own sentences stating the same fact",
+                                               default_factory=list)
 
 
 @dataclass(slots=True)
@@ -196,7 +205,7 @@ class Source:
 
 @dataclass(slots=True)
 class Brief:
-    """A query-focused extractive summary; empty sentences with a reason means it abstained."""
+    """The query-focused extractive brief; empty sentences with a reason (`abstained`) means it abstained."""
 
     sentences: list[BriefSentence] = field(default_factory=list)
     sources: list[Source] = field(default_factory=list)
@@ -211,7 +220,8 @@ class SearchResponse:
     took_ms: float
     results: list[Hit]
     summary: Brief | None
-    timings: dict[str, float] | None = None
+    timings: dict[str, float] | None = described(
+        "With debug=true: milliseconds spent in embed, retrieve, brief and serialize", default=None)
 
     def to_dict(self) -> dict:
         """The JSON shape shared by the API and the CLI's --json (timings only when asked for)."""
