@@ -169,6 +169,9 @@ def _flag(name: str) -> str:
     return f"-{name}" if len(name) == 1 else f"--{name}"
 
 
+_METAVARS: dict[object, str] = {int: "N", float: "X", date: "YYYY-MM-DD"}
+
+
 def _metavar(info: FieldInfo) -> str:
     """What an option's value looks like in --help: N, X, YYYY-MM-DD, hybrid|dense|lexical, TEXT."""
     kind = info.annotation
@@ -176,7 +179,7 @@ def _metavar(info: FieldInfo) -> str:
         kind = next(arg for arg in get_args(kind) if arg is not type(None))
     if get_origin(kind) is Literal:
         return "|".join(get_args(kind))
-    return {int: "N", float: "X", date: "YYYY-MM-DD"}.get(kind, "TEXT")
+    return _METAVARS.get(kind, "TEXT")
 
 
 def _request_option(name: str, info: FieldInfo):

@@ -6,14 +6,13 @@ import hashlib
 import math
 from dataclasses import dataclass, field, fields, is_dataclass
 from functools import cache
-from typing import Any
 
 from .text import checked_day, day_number
 
 
-def described(description: str, **options: Any) -> Any:
-    """A dataclass field with its description, which pydantic reads into the API's OpenAPI schema."""
-    return field(metadata={"description": description}, **options)
+def about(description: str) -> dict[str, str]:
+    """A dataclass field's metadata holding its description, which pydantic reads into the API's OpenAPI schema."""
+    return {"description": description}
 
 
 @cache
@@ -145,16 +144,17 @@ class Hit:
     article_id: str
     title: str
     outlet: str | None
-    published: str | None = described("YYYY-MM-DD, or --MM-DD when the year is unknown")
+    published: str | None = field(metadata=about("YYYY-MM-DD, or --MM-DD when the year is unknown"))
     url: str | None
-    score: float = described("Fused rank score (hybrid/lexical) or cosine (dense); higher is better")
+    score: float = field(metadata=about("Fused rank score (hybrid/lexical) or cosine (dense); higher is better"))
     snippet: str
-    highlights: list[tuple[int, int]] = described("[start, end] spans of the article text shown in the snippet")
-    term_highlights: list[tuple[int, int]] = described(
-        "[start, end] spans of query terms and phrases matched in those sentences", default_factory=list)
-    story_id: str | None = described("Articles telling the same story share it", default=None)
-    also_reported_by: list[AlsoReported] = described(
-        "The same story from other articles, collapsed into this result", default_factory=list)
+    highlights: list[tuple[int, int]] = field(
+        metadata=about("[start, end] spans of the article text shown in the snippet"))
+    term_highlights: list[tuple[int, int]] = field(
+        default_factory=list, metadata=about("[start, end] spans of query terms and phrases matched in the snippet"))
+    story_id: str | None = field(default=None, metadata=about("Articles telling the same story share it"))
+    also_reported_by: list[AlsoReported] = field(
+        default_factory=list, metadata=about("The same story from other articles, collapsed into this result"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,7 +171,7 @@ class AlsoReported:
 class Citation:
     """An exact span of a source article: text[start:end] is the quoted sentence."""
 
-    n: int = described("Number of the source in the brief's `sources`")
+    n: int = field(metadata=about("Number of the source in the brief's `sources`"))
     article_id: str
     start: int
     end: int
@@ -186,9 +186,9 @@ class BriefSentence:
     """
 
     text: str
-    citations: list[Citation] = described("Spans whose text is exactly this sentence")
-    corroborations: list[Citation] = described("Other outlets' own sentences stating the same fact",
-                                               default_factory=list)
+    citations: list[Citation] = field(metadata=about("Spans whose text is exactly this sentence"))
+    corroborations: list[Citation] = field(
+        default_factory=list, metadata=about("Other outlets' own sentences stating the same fact"))
 
 
 @dataclass(slots=True)
@@ -220,8 +220,8 @@ class SearchResponse:
     took_ms: float
     results: list[Hit]
     summary: Brief | None
-    timings: dict[str, float] | None = described(
-        "With debug=true: milliseconds spent in embed, retrieve, brief and serialize", default=None)
+    timings: dict[str, float] | None = field(
+        default=None, metadata=about("With debug=true: milliseconds spent in embed, retrieve, brief and serialize"))
 
     def to_dict(self) -> dict:
         """The JSON shape shared by the API and the CLI's --json (timings only when asked for)."""
