@@ -202,10 +202,14 @@ def _request_option(name: str, info: FieldInfo):
                         metavar=_metavar(info), help=help_text)
 
 
-def request_options(model: type[SearchRequest], leave_out: tuple[str, ...] = ("summary",)):
+# The question is the QUERY argument; whether a brief is made is the command's to decide (search: --json).
+_NOT_OPTIONS = ("q", "summary")
+
+
+def request_options(model: type[SearchRequest]):
     """The QUERY argument and an option per field of the request model; the command gets the validated
     request as `request` (a bad value: one line naming the option, exit 2)."""
-    fields = {name: info for name, info in model.model_fields.items() if name != "q" and name not in leave_out}
+    fields = {name: info for name, info in model.model_fields.items() if name not in _NOT_OPTIONS}
 
     def decorate(command):
         @functools.wraps(command)
@@ -231,7 +235,6 @@ def _validated(model: type[SearchRequest], values: dict) -> SearchRequest:
         return model.model_validate(values)
     except ValidationError as exc:
         _fail("; ".join(f"{_flag(name)}: {message}" for name, message in problems(exc)), status=2)
-        raise  # unreachable: _fail exits
 
 
 @main.command()
