@@ -17,6 +17,7 @@ from pathlib import Path
 
 from semsearch.brief import brief_options, summarize
 from semsearch.config import get_settings
+from semsearch.contract import SearchRequest
 from semsearch.service import SearchService
 from semsearch.retrieval import Retriever
 
@@ -45,14 +46,14 @@ def main() -> None:
     questions = [q["question"] for q in json.loads(
         (Path(__file__).parent / "sample_questions.json").read_text("utf-8"))]
     # Load the model and open the index outside the timing, without asking for any brief yet.
-    service.search(questions[0], summary=False)
+    service.search(SearchRequest(q=questions[0], summary=False))
     took: dict[bool, list[float]] = {False: [], True: []}
     added: list[list[float]] = []  # the service's own timing of the brief stage, one list per pass
     for _ in range(args.repeat):
         added.append([])
         for q in questions:
             for summary in (False, True):
-                response = service.search(q, summary=summary, debug=True)
+                response = service.search(SearchRequest(q=q, summary=summary, debug=True))
                 took[summary].append(response.took_ms)
                 if summary:
                     added[-1].append(response.timings["brief"])

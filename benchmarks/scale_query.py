@@ -307,11 +307,12 @@ def profile_in_process(index: Path, questions: list[str]) -> None:
     from fastapi.responses import JSONResponse
 
     import semsearch.service as engine_module
+    from semsearch.contract import SearchRequest
     from semsearch.service import SearchService
     from semsearch.retrieval import Retriever
     service = SearchService(get_settings().model_copy(update={"index_dir": index, "query_cache_size": 0}))
     for q in questions[:3]:  # loads the model and touches the index pages
-        service.search(q)
+        service.search(SearchRequest(q=q))
     stage = ["embed"]
     totals: dict[str, float] = defaultdict(float)
     per_query: dict[str, list[float]] = defaultdict(list)
@@ -331,7 +332,7 @@ def profile_in_process(index: Path, questions: list[str]) -> None:
             for q in questions:
                 totals.clear()
                 cpu = time.process_time()
-                response = service.search(q, debug=True)
+                response = service.search(SearchRequest(q=q, debug=True))
                 per_query["query cpu (all threads)"].append((time.process_time() - cpu) * 1000)
                 for name, ms in response.timings.items():
                     per_query[name].append(ms)

@@ -39,6 +39,7 @@ from txtai import Embeddings  # noqa: E402
 
 from semsearch.config import get_settings  # noqa: E402
 from semsearch.embedding import MODEL_NAME, get_embedder  # noqa: E402
+from semsearch.contract import SearchRequest  # noqa: E402
 from semsearch.service import SearchService  # noqa: E402
 from semsearch.evaluation.retrieval import load_beir, ndcg_at, run_mode  # noqa: E402
 from semsearch.index import Index  # noqa: E402
@@ -63,7 +64,8 @@ def semsearch_p50(home: Path, queries: list[str]) -> tuple[float, float]:
     """semsearch's in-process query p50 with and without the brief, once its files are read and mapped."""
     service = SearchService(get_settings().model_copy(update={"index_dir": home, "read_ahead": False, "query_cache_size": 0}))
     service.index.read_ahead().join()  # as a server does in the background; txtai's vectors sit in RAM
-    return (p50_ms(lambda q: service.search(q), queries), p50_ms(lambda q: service.search(q, summary=False), queries))
+    return (p50_ms(lambda q: service.search(SearchRequest(q=q)), queries),
+            p50_ms(lambda q: service.search(SearchRequest(q=q, summary=False)), queries))
 
 
 def scifact(folder: Path, kept: Path, queries: list[str], semsearch_ndcg: bool) -> None:

@@ -24,7 +24,7 @@ import httpx
 from .sentences import split_sentences
 from .config import Settings
 from .index import Index
-from .records import Brief, Citation, SearchResponse
+from .records import Brief, Citation, SearchResponse, about
 from .text import FUNCTION_WORDS, WORD, Stems, words
 
 NOT_CONFIGURED = "no answer writer is configured (set SEMSEARCH_LLM_URL and SEMSEARCH_LLM_MODEL)"
@@ -126,13 +126,16 @@ class AnswerSentence:
     sentence, is a sentence of a cited article that does support it (the reader can be shown that one).
     """
 
-    text: str
-    evidence: list[int]
-    citations: list[Citation]
-    checked: bool
-    support: float
-    reason: str | None = None
-    elsewhere: Citation | None = None
+    text: str = field(metadata=about("The model's sentence without its [n] markers"))
+    evidence: list[int] = field(
+        metadata=about("The brief sentences it cites, numbered 1..n in `summary.sentences` order"))
+    citations: list[Citation] = field(metadata=about("The exact source spans of that evidence"))
+    checked: bool = field(
+        metadata=about("Whether it passed the check (only checked sentences are listed unless debug)"))
+    support: float = field(metadata=about("Share of its claim words that its cited evidence states"))
+    reason: str | None = field(default=None, metadata=about("Why it failed the check"))
+    elsewhere: Citation | None = field(
+        default=None, metadata=about("For a dropped sentence: a sentence of a cited article that does support it"))
 
     def to_dict(self) -> dict:
         """JSON-ready form."""

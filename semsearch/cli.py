@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import os
 import sys
+from datetime import date
 from pathlib import Path
+from types import UnionType
+from typing import Literal, NoReturn, get_args, get_origin
 
 import click
 from pydantic import ValidationError
+from pydantic.fields import FieldInfo
 
 from . import __version__
 from .config import Settings, get_settings, sample_corpus_dir
+from .contract import AnswerRequest, SearchRequest, bounds, problems
 
 log = logging.getLogger("semsearch")
 
@@ -30,10 +36,10 @@ def _setup_logging(level: str) -> None:
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
-def _fail(message: str) -> None:
-    """Stop with a clear message and exit code 1, never a traceback."""
+def _fail(message: str, status: int = 1) -> NoReturn:
+    """Stop with a clear message and exit code 1 (2 for bad input), never a traceback."""
     click.secho(f"error: {message}", fg="red", err=True)
-    sys.exit(1)
+    sys.exit(status)
 
 
 index_option = click.option(
@@ -156,99 +162,122 @@ def _service(index: Path | None):
     return service
 
 
-def _run_search(index: Path | None, query: str, **options):
-    """Run one search, turning bad input into a clear error."""
-    from .service import QueryError
+def _flag(name: str) -> str:
+    """How the command line spells a request field: QUERY for the question, -k, --outlet..."""
+    if name == "q":
+        return "QUERY"
+    return f"-{name}" if len(name) == 1 else f"--{name}"
 
+
+_METAVARS: dict[object, str] = {int: "N", float: "X", date: "YYYY-MM-DD"}
+
+
+def _metavar(info: FieldInfo) -> str:
+    """What an option's value looks like in --help: N, X, YYYY-MM-DD, hybrid|dense|lexical, TEXT."""
+    kind = info.annotation
+    if get_origin(kind) is UnionType:  # X | None: the value looks like an X
+        kind = next(arg for arg in get_args(kind) if arg is not type(None))
+    if get_origin(kind) is Literal:
+        return "|".join(get_args(kind))
+    return _METAVARS.get(kind, "TEXT")
+
+
+def _request_option(name: str, info: FieldInfo):
+    """A click option for one request field, its help from the contract (description, default, bounds).
+
+    Every value reaches the command as given and the contract validates it, so the CLI states no bound
+    or default of its own: an option left out stays None and the model's default stands.
+    """
+    notes = []
+    default = info.get_default(call_default_factory=True)
+    if default not in (None, [], False):
+        notes.append(f"default: {default}")
+    limits = bounds(info)
+    if "min" in limits:
+        notes.append(f"{limits['min']:g}–{limits['max']:g}")
+    help_text = f"{info.description}." + (f"  [{'; '.join(notes)}]" if notes else "")
+    if info.annotation is bool:
+        return click.option(_flag(name), name, is_flag=True, default=None, help=help_text)
+    return click.option(_flag(name), name, multiple=get_origin(info.annotation) is list, default=None,
+                        metavar=_metavar(info), help=help_text)
+
+
+# The question is the QUERY argument; whether a brief is made is the command's to decide (search: --json).
+_NOT_OPTIONS = ("q", "summary")
+
+
+def request_options(model: type[SearchRequest]):
+    """The QUERY argument and an option per field of the request model; the command gets the validated
+    request as `request` (a bad value: one line naming the option, exit 2)."""
+    fields = {name: info for name, info in model.model_fields.items() if name not in _NOT_OPTIONS}
+
+    def decorate(command):
+        @functools.wraps(command)
+        def run(**kwargs):
+            values = {"q": kwargs.pop("query")}
+            for name in fields:
+                value = kwargs.pop(name)
+                if value not in (None, ()):
+                    values[name] = value
+            kwargs["request"] = _validated(model, values)
+            return command(**kwargs)
+
+        for name, info in reversed(fields.items()):  # click lists options in the reverse order they are added
+            run = _request_option(name, info)(run)
+        return click.argument("query")(run)
+
+    return decorate
+
+
+def _validated(model: type[SearchRequest], values: dict) -> SearchRequest:
+    """The request, or exit 2 with every problem on one line, named as the command line spells it."""
     try:
-        return _service(index).search(query, **options)
-    except QueryError as exc:
-        _fail(str(exc))
-
-
-def filter_options(command):
-    """The filter and recency options shared by `search` and `ask`."""
-    for option in reversed([
-        click.option("--outlet", "outlets", multiple=True, help="Only this outlet (repeat for several)."),
-        click.option("--place", "places", multiple=True, help="Only this datelined place (repeat for several)."),
-        click.option("--since", type=click.DateTime(["%Y-%m-%d"]), help="Published on or after YYYY-MM-DD."),
-        click.option("--until", type=click.DateTime(["%Y-%m-%d"]), help="Published on or before YYYY-MM-DD."),
-        click.option("--recency", type=click.FloatRange(0.0, 1.0), default=0.0, show_default=True,
-                     help="Preference for newer articles (0 = off, 1 = newest first)."),
-    ]):
-        command = option(command)
-    return command
-
-
-def _filters(outlets: tuple[str, ...], places: tuple[str, ...], since, until):
-    """Retrieval filters from the command-line options."""
-    from .retrieval import Filters
-
-    return Filters(outlets=outlets, places=places, since=since.date().isoformat() if since else None,
-                   until=until.date().isoformat() if until else None)
+        return model.model_validate(values)
+    except ValidationError as exc:
+        _fail("; ".join(f"{_flag(name)}: {message}" for name, message in problems(exc)), status=2)
 
 
 @main.command()
-@click.argument("query")
-@click.option("-k", type=click.IntRange(1, 100), default=10, show_default=True, help="Articles to return.")
-@click.option("--offset", type=click.IntRange(0, 500), default=0, show_default=True,
-              help="Skip this many results first (the next page: --offset 10).")
-@click.option("--mode", type=click.Choice(["hybrid", "dense", "lexical"]), default="hybrid", show_default=True,
-              help="hybrid: meaning and words; dense: meaning only (vectors); lexical: words only (BM25).")
-@filter_options
+@request_options(SearchRequest)
 @index_option
 @json_option
-def search(query: str, k: int, offset: int, mode: str, outlets, places, since, until, recency: float,
-           index: Path | None, as_json: bool) -> None:
-    """Find the articles that best answer QUERY."""
-    response = _run_search(index, query, k=k, mode=mode, summary=as_json, offset=offset,
-                           filters=_filters(outlets, places, since, until), recency=recency)
+def search(request: SearchRequest, index: Path | None, as_json: bool) -> None:
+    """Find the articles that best answer QUERY (the brief is computed only for --json)."""
+    response = _service(index).search(request.model_copy(update={"summary": as_json}))
     if as_json:
         click.echo(json.dumps(response.to_dict(), indent=2, ensure_ascii=False))
         return
-    for rank, hit in enumerate(response.results, start=offset + 1):
+    for rank, hit in enumerate(response.results, start=request.offset + 1):
         meta = " · ".join(x for x in (hit.outlet, hit.published) if x)
         click.secho(f"{rank}. {hit.title}", bold=True)
         click.echo(f"   {meta}  [{hit.article_id}]  score {hit.score:.3f}")
         click.echo(f"   {hit.snippet}\n")
     click.echo(f"{len(response.results)} results in {response.took_ms:.0f} ms")
+    if response.timings:
+        click.echo("  " + ", ".join(f"{stage} {ms:.1f} ms" for stage, ms in response.timings.items()))
 
 
 @main.command()
-@click.argument("query")
-@click.option("--words", type=click.IntRange(20, 400), default=None,
-              help="Word budget of the brief  [default: SEMSEARCH_BRIEF_WORDS, 120]")
-@click.option("--sources", type=click.IntRange(1, 50), default=None,
-              help="Most articles the brief draws on  [default: no limit]")
-@click.option("--answer", "write", is_flag=True,
-              help="Also have the model at SEMSEARCH_LLM_URL answer in prose, each sentence checked against its citations.")
-@click.option("--debug", is_flag=True, help="With --answer: also show the sentences that failed the check, and why.")
-@filter_options
+@request_options(AnswerRequest)
+@click.option("--answer", "write", is_flag=True, help="Also have the model at SEMSEARCH_LLM_URL answer in prose, "
+              "each sentence checked against its citations.")
 @index_option
 @json_option
-def ask(query: str, words: int | None, sources: int | None, write: bool, debug: bool, outlets, places, since, until,
-        recency: float, index: Path | None, as_json: bool) -> None:
+def ask(request: AnswerRequest, write: bool, index: Path | None, as_json: bool) -> None:
     """Answer QUERY with a brief of quoted, cited sentences (and, with --answer, a checked prose answer)."""
-    from .service import QueryError
-
-    options = {"words": words, "sources": sources, "filters": _filters(outlets, places, since, until),
-               "recency": recency}
+    service = _service(index)
     if not write:
-        response = _run_search(index, query, **options)
+        response = service.search(request)
         if as_json:
             click.echo(json.dumps(response.to_dict(), indent=2, ensure_ascii=False))
             return
         _print_brief(response.summary)
         return
-    try:
-        if as_json:
-            result = _service(index).answer(query, **options)
-            click.echo(json.dumps(result.to_dict(debug), indent=2, ensure_ascii=False))
-            return
-        response, stream = _service(index).stream_answer(query, **options)
-    except QueryError as exc:
-        _fail(str(exc))
-    _print_answer(stream, debug)
+    if as_json:
+        click.echo(json.dumps(service.answer(request).to_dict(request.debug), indent=2, ensure_ascii=False))
+        return
+    response, stream = service.stream_answer(request)
+    _print_answer(stream, request.debug)
     click.echo()
     _print_brief(response.summary)
 

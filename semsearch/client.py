@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+from pydantic import TypeAdapter
+from pydantic_core import to_jsonable_python
 
-from .records import AlsoReported, Brief, BriefSentence, Citation, Hit, SearchResponse, Source
+from .records import SearchResponse
 from .server.schemas import ArticleOut
 
 
@@ -18,30 +20,8 @@ class ApiError(RuntimeError):
         self.status, self.code, self.message, self.field = status, code, message, field
 
 
-def _citation(c: dict) -> Citation:
-    return Citation(n=c["n"], article_id=c["article_id"], start=c["start"], end=c["end"])
-
-
-def _response(body: dict) -> SearchResponse:
-    """The API's JSON as the same dataclasses the service uses."""
-    hits = [
-        Hit(article_id=h["article_id"], title=h["title"], outlet=h["outlet"], published=h["published"], url=h["url"],
-            score=h["score"], snippet=h["snippet"], highlights=[tuple(x) for x in h["highlights"]],
-            term_highlights=[tuple(x) for x in h.get("term_highlights", [])], story_id=h.get("story_id"),
-            also_reported_by=[AlsoReported(**a) for a in h.get("also_reported_by", [])])
-        for h in body["results"]
-    ]
-    summary = None
-    if body.get("summary") is not None:
-        s = body["summary"]
-        summary = Brief(
-            sentences=[BriefSentence(text=x["text"], citations=[_citation(c) for c in x["citations"]],
-                                     corroborations=[_citation(c) for c in x.get("corroborations", [])])
-                       for x in s["sentences"]],
-            sources=[Source(**src) for src in s["sources"]],
-            abstained=s.get("abstained"),
-        )
-    return SearchResponse(query=body["query"], took_ms=body["took_ms"], results=hits, summary=summary)
+# The API's JSON read back into the very dataclasses the service returns (lists become the tuples they were).
+_SEARCH_RESPONSE = TypeAdapter(SearchResponse)
 
 
 class Client:
@@ -72,15 +52,15 @@ class Client:
                            error.get("field"))
         return response.json()
 
-    def search(
-        self, q: str, k: int = 10, *, mode: str = "hybrid", outlets: list[str] | None = None,
-        since: str | None = None, until: str | None = None, summary: bool = True, words: int | None = None,
-        sources: int | None = None, offset: int = 0, recency: float = 0.0,
-    ) -> SearchResponse:
-        """Ranked articles and (unless summary=False) the cited brief for a question."""
-        body = {"q": q, "k": k, "mode": mode, "outlet": outlets or [], "since": since, "until": until,
-                "summary": summary, "words": words, "sources": sources, "offset": offset, "recency": recency}
-        return _response(self._call("POST", "/api/search", json={k_: v for k_, v in body.items() if v is not None}))
+    def search(self, q: str, **options: Any) -> SearchResponse:
+        """Ranked articles and (unless summary=False) the cited brief for a question.
+
+        `options` are the other fields of semsearch.contract.SearchRequest (k, mode, outlet, place, since,
+        until, words, sources, recency, offset, summary, debug); the server validates them, and a bad one
+        raises ApiError naming it.
+        """
+        body = to_jsonable_python({"q": q, **options})
+        return _SEARCH_RESPONSE.validate_python(self._call("POST", "/api/search", json=body))
 
     def article(self, article_id: str) -> ArticleOut:
         """One article with its full text."""

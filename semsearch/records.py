@@ -10,6 +10,11 @@ from functools import cache
 from .text import checked_day, day_number
 
 
+def about(description: str) -> dict[str, str]:
+    """A dataclass field's metadata holding its description, which pydantic reads into the API's OpenAPI schema."""
+    return {"description": description}
+
+
 @cache
 def _field_names(cls: type) -> tuple[str, ...] | None:
     return tuple(f.name for f in fields(cls)) if is_dataclass(cls) else None
@@ -37,7 +42,7 @@ def plain(value: object) -> object:
 
 def article_id_for(title: str, text: str) -> str:
     """A stable id derived from content, so the same story text always gets the same id."""
-    digest = hashlib.sha256(f"{title.strip()}\n{text.strip()}".encode("utf-8")).hexdigest()
+    digest = hashlib.sha256(f"{title.strip()}\n{text.strip()}".encode()).hexdigest()
     return digest[:16]
 
 
@@ -139,14 +144,17 @@ class Hit:
     article_id: str
     title: str
     outlet: str | None
-    published: str | None
+    published: str | None = field(metadata=about("YYYY-MM-DD, or --MM-DD when the year is unknown"))
     url: str | None
-    score: float
+    score: float = field(metadata=about("Fused rank score (hybrid/lexical) or cosine (dense); higher is better"))
     snippet: str
-    highlights: list[tuple[int, int]]
-    term_highlights: list[tuple[int, int]] = field(default_factory=list)
-    story_id: str | None = None
-    also_reported_by: list[AlsoReported] = field(default_factory=list)
+    highlights: list[tuple[int, int]] = field(
+        metadata=about("[start, end] spans of the article text shown in the snippet"))
+    term_highlights: list[tuple[int, int]] = field(
+        default_factory=list, metadata=about("[start, end] spans of query terms and phrases matched in the snippet"))
+    story_id: str | None = field(default=None, metadata=about("Articles telling the same story share it"))
+    also_reported_by: list[AlsoReported] = field(
+        default_factory=list, metadata=about("The same story from other articles, collapsed into this result"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,9 +169,9 @@ class AlsoReported:
 
 @dataclass(frozen=True, slots=True)
 class Citation:
-    """A pointer from a brief sentence to the exact span of a source article."""
+    """An exact span of a source article: text[start:end] is the quoted sentence."""
 
-    n: int
+    n: int = field(metadata=about("Number of the source in the brief's `sources`"))
     article_id: str
     start: int
     end: int
@@ -178,8 +186,9 @@ class BriefSentence:
     """
 
     text: str
-    citations: list[Citation]
-    corroborations: list[Citation] = field(default_factory=list)
+    citations: list[Citation] = field(metadata=about("Spans whose text is exactly this sentence"))
+    corroborations: list[Citation] = field(
+        default_factory=list, metadata=about("Other outlets' own sentences stating the same fact"))
 
 
 @dataclass(slots=True)
@@ -196,7 +205,7 @@ class Source:
 
 @dataclass(slots=True)
 class Brief:
-    """A query-focused extractive summary; empty sentences with a reason means it abstained."""
+    """The query-focused extractive brief; empty sentences with a reason (`abstained`) means it abstained."""
 
     sentences: list[BriefSentence] = field(default_factory=list)
     sources: list[Source] = field(default_factory=list)
@@ -211,7 +220,8 @@ class SearchResponse:
     took_ms: float
     results: list[Hit]
     summary: Brief | None
-    timings: dict[str, float] | None = None
+    timings: dict[str, float] | None = field(
+        default=None, metadata=about("With debug=true: milliseconds spent in embed, retrieve, brief and serialize"))
 
     def to_dict(self) -> dict:
         """The JSON shape shared by the API and the CLI's --json (timings only when asked for)."""

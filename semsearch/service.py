@@ -24,14 +24,12 @@ from .index import (
     ArticleMeta, Index, IndexCorrupt, IndexIncompatible, IndexMissing, IndexUnavailable, VectorConfig, bad_versions,
     current_version, no_index, version_names,
 )
+from .contract import AnswerRequest, SearchRequest
 from .records import SearchResponse
-from .retrieval import Filters, Mode, Retriever
+from .retrieval import Retriever
 from .answer import Answer, AnswerResponse, AnswerSentence, Writer
 
 log = logging.getLogger(__name__)
-
-MAX_QUERY_CHARS = 1000
-MAX_OFFSET = 500
 
 
 def one_thread_per_query() -> None:
@@ -75,14 +73,6 @@ class QueryVectors:
             self._vectors.move_to_end(question)
             while len(self._vectors) > self.size:
                 self._vectors.popitem(last=False)
-
-
-class QueryError(ValueError):
-    """A query the service cannot run; the message is meant for the person who sent it."""
-
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.field = field
 
 
 @dataclass(slots=True)
@@ -204,45 +194,27 @@ class SearchService:
     def ready(self) -> bool:
         """True when an index can be served."""
         try:
-            self.index
+            self.index  # noqa: B018 - opening the served index is the check
         except (IndexMissing, IndexIncompatible):
             return False
         return True
 
-    def search(
-        self,
-        q: str,
-        k: int = 10,
-        mode: Mode = "hybrid",
-        summary: bool = True,
-        words: int | None = None,
-        sources: int | None = None,
-        filters: Filters | None = None,
-        recency: float = 0.0,
-        offset: int = 0,
-        debug: bool = False,
-    ) -> SearchResponse:
+    def search(self, request: SearchRequest) -> SearchResponse:
         """Ranked articles and the brief for one question, optionally filtered and leaning to newer articles."""
         embedder = self.embedder  # a first call loads the model; that is not query time
         started = time.perf_counter()
-        q = validate_query(q)
-        if not 1 <= k <= 100:
-            raise QueryError("k must be between 1 and 100", "k")
-        if not 0.0 <= recency <= 1.0:
-            raise QueryError("recency must be between 0 and 1", "recency")
-        if not 0 <= offset <= MAX_OFFSET:
-            raise QueryError(f"offset must be between 0 and {MAX_OFFSET}", "offset")
         index = self.index
-        known = self.query_vectors.get(q)
-        retrieval = Retriever(index, embedder).retrieve(q, k=k, mode=mode, filters=filters, recency=recency,
-                                                        vector=known, offset=offset)
+        known = self.query_vectors.get(request.q)
+        retrieval = Retriever(index, embedder).retrieve(request.q, k=request.k, mode=request.mode,
+                                                        filters=request.filters(), recency=request.recency,
+                                                        vector=known, offset=request.offset)
         if known is None:
-            self.query_vectors.put(q, retrieval.query_vector)
-        retrieval.hits = retrieval.hits[offset:]
+            self.query_vectors.put(request.q, retrieval.query_vector)
+        retrieval.hits = retrieval.hits[request.offset:]
         retrieved = time.perf_counter()
         brief = None
-        if summary:
-            brief = summarize(index, retrieval, brief_options(self.settings, words, sources))
+        if request.summary:
+            brief = summarize(index, retrieval, brief_options(self.settings, request.words, request.sources))
         done = time.perf_counter()
         if self._unread is index:
             with self._lock:
@@ -253,18 +225,18 @@ class SearchService:
         timings = {"embed": retrieval.embed_ms,
                    "retrieve": max((retrieved - started) * 1000 - retrieval.embed_ms, 0.0),
                    "brief": (done - retrieved) * 1000}
-        return SearchResponse(query=q, took_ms=(done - started) * 1000, results=retrieval.hits, summary=brief,
-                              timings=timings if debug else None)
+        return SearchResponse(query=request.q, took_ms=(done - started) * 1000, results=retrieval.hits,
+                              summary=brief, timings=timings if request.debug else None)
 
-    def answer(self, q: str, **options) -> AnswerResponse:
+    def answer(self, request: AnswerRequest) -> AnswerResponse:
         """The search and brief for a question, plus the configured model's answer checked against the brief."""
-        response = self.search(q, summary=True, **options)
+        response = self.search(request)
         writer = Writer.from_settings(self.settings)
         return AnswerResponse(response, writer.answer(response.query, response.summary, self.index))
 
-    def stream_answer(self, q: str, **options) -> tuple[SearchResponse, Iterator[AnswerSentence | Answer]]:
+    def stream_answer(self, request: AnswerRequest) -> tuple[SearchResponse, Iterator[AnswerSentence | Answer]]:
         """The search and brief now; the checked answer sentence by sentence as the model writes it, lazily."""
-        response = self.search(q, summary=True, **options)
+        response = self.search(request)
         writer = Writer.from_settings(self.settings)
         return response, writer.stream(response.query, response.summary, self.index)
 
@@ -310,12 +282,3 @@ class SearchService:
         detail = f"{self.error.public_message}; serving index version {index.version}"
         return {"status": "degraded", "detail": detail, "version": index.version, "manifest": manifest}
 
-
-def validate_query(q: str | None) -> str:
-    """The query trimmed, or a QueryError saying what is wrong with it."""
-    q = "".join(ch for ch in (q or "") if ch.isprintable() or ch in " \t").strip()
-    if not q:
-        raise QueryError("the question is empty: type a few words", "q")
-    if len(q) > MAX_QUERY_CHARS:
-        raise QueryError(f"the question is too long ({len(q)} characters, at most {MAX_QUERY_CHARS})", "q")
-    return q

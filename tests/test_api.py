@@ -6,7 +6,12 @@ import re
 
 import pytest
 
-from semsearch.server.schemas import SearchOut
+from pydantic import TypeAdapter
+
+from semsearch.contract import MAX_QUERY_CHARS, SearchRequest
+from semsearch.records import SearchResponse
+
+RESPONSE = TypeAdapter(SearchResponse)
 
 SEARCH_KEYS = {"query", "took_ms", "results", "summary"}
 HIT_KEYS = {"article_id", "title", "outlet", "published", "url", "score", "snippet", "highlights",
@@ -17,7 +22,7 @@ def test_search_returns_the_documented_json(client):
     body = client.get("/api/search", params={"q": "Why did dockworkers strike?", "k": 3}).json()
     assert set(body) == SEARCH_KEYS
     # The route sends the body without re-validating it, so hold it to the documented schema here.
-    assert SearchOut.model_validate(body).model_dump(mode="json", exclude_unset=True) == body
+    assert RESPONSE.dump_python(RESPONSE.validate_python(body), mode="json") == body | {"timings": None}
     assert body["query"] == "Why did dockworkers strike?"
     assert 1 <= len(body["results"]) <= 3
     assert set(body["results"][0]) == HIT_KEYS
@@ -150,3 +155,50 @@ def test_debug_adds_a_per_stage_timing_breakdown(client):
     assert set(timings) == {"embed", "retrieve", "brief", "serialize"}
     assert all(v >= 0 for v in timings.values())
     assert timings["embed"] + timings["retrieve"] + timings["brief"] <= body["took_ms"] + 0.1
+
+
+def test_get_and_post_read_the_one_request_contract(client):
+    params = {"q": "port strike", "k": 2, "mode": "lexical", "outlet": ["Harbor Ledger", "Coastline Daily"],
+              "since": "2020-01-01", "summary": False}
+    by_get = client.get("/api/search", params=params).json()
+    by_post = client.post("/api/search", json=params).json()
+    assert [h["article_id"] for h in by_get["results"]] == [h["article_id"] for h in by_post["results"]]
+    assert by_get["results"] and {h["outlet"] for h in by_get["results"]} <= {"Harbor Ledger", "Coastline Daily"}
+    assert by_get["summary"] is None and len(by_get["results"]) <= 2
+    for bad, field in (({"q": "port", "offset": 501}, "offset"), ({"q": "port", "since": "May"}, "since"),
+                       ({"q": "port", "mode": "fuzzy"}, "mode"), ({"q": "\x00 \x07"}, "q")):
+        for response in (client.get("/api/search", params=bad), client.post("/api/search", json=bad)):
+            assert response.status_code == 422 and response.json()["error"]["field"] == field, (bad, response.text)
+
+
+def test_openapi_documents_every_request_field_and_the_response_records(client):
+    spec = client.get("/openapi.json").json()
+    for path in ("/api/search", "/api/answer", "/api/answer/stream"):
+        listed = {p["name"]: p for p in spec["paths"][path]["get"]["parameters"]}
+        assert set(listed) == set(SearchRequest.model_fields), path
+        assert all(p.get("description") for p in listed.values()), path
+    assert listed["k"]["schema"] == {"type": "integer", "maximum": 100, "minimum": 1, "default": 10,
+                                     "description": "How many articles to return", "title": "K"}
+    post = spec["paths"]["/api/search"]["post"]
+    assert post["requestBody"]["content"]["application/json"]["schema"]["$ref"].endswith("/SearchRequest")
+    ok = post["responses"]["200"]["content"]["application/json"]["schema"]
+    assert ok["$ref"].endswith("/SearchResponse")
+    schemas = spec["components"]["schemas"]
+    assert schemas["Hit"]["properties"]["score"]["description"].startswith("Fused rank score")
+    assert set(schemas["SearchResponse"]["properties"]) == {"query", "took_ms", "results", "summary", "timings"}
+    answer = spec["paths"]["/api/answer"]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+    assert set(schemas[answer["$ref"].rsplit("/", 1)[-1]]["properties"]) >= {"results", "summary", "answer"}
+    docs = client.get("/docs").text
+    assert "Word budget of the brief" in docs and "integer 1–100" in docs
+
+
+def test_search_page_reads_the_contract_and_takes_its_bounds(client):
+    empty = client.get("/")
+    assert empty.status_code == 200 and f'maxlength="{MAX_QUERY_CHARS}"' in empty.text
+    assert 'id="words" name="words" type="number" min="20" max="400"' in empty.text
+    blank_boxes = client.get("/", params={"q": "flood", "words": "", "sources": "", "since": "", "outlet": ""})
+    assert blank_boxes.status_code == 200 and 'class="hits"' in blank_boxes.text
+    for bad, field in (({"q": "flood", "k": "0"}, "k"), ({"q": "flood", "words": "5"}, "words"),
+                       ({"q": "flood", "since": "May"}, "since"), ({"q": "flood", "mode": "fuzzy"}, "mode")):
+        page = client.get("/", params=bad)
+        assert page.status_code == 422 and f"{field}: " in page.text and 'name="q"' in page.text, bad

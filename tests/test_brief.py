@@ -11,6 +11,7 @@ from semsearch.brief import BriefOptions, anchor, citation_problems, summarize_a
 from semsearch.build import build_articles
 from semsearch.config import Settings
 from semsearch.embedding import MODEL_NAME, get_embedder
+from semsearch.contract import SearchRequest
 from semsearch.service import SearchService
 from semsearch.index import Index
 from semsearch.records import Article
@@ -57,19 +58,19 @@ def _check_antecedents(service: SearchService, brief) -> None:
     sources=st.one_of(st.none(), st.integers(1, 6)),
 )
 def test_every_brief_keeps_its_contract(service: SearchService, question: str, words: int, sources: int | None):
-    brief = service.search(question, words=words, sources=sources).summary
+    brief = service.search(SearchRequest(q=question, words=words, sources=sources)).summary
     _check(service, brief, words, sources)
 
 
 def test_word_budget_is_used_but_never_exceeded(service: SearchService):
     for words in (20, 60, 120, 250):
-        brief = service.search("Port Calder strike cranes union automation", words=words).summary
+        brief = service.search(SearchRequest(q="Port Calder strike cranes union automation", words=words)).summary
         used = sum(len(s.text.split()) for s in brief.sentences)
         assert 0 < used <= words
 
 
 def test_abstains_on_an_unrelated_question(service: SearchService):
-    brief = service.search("best recipe for sourdough bread starter").summary
+    brief = service.search(SearchRequest(q="best recipe for sourdough bread starter")).summary
     assert brief.sentences == [] and brief.sources == []
     assert "No passage" in brief.abstained or "Nothing" in brief.abstained
 

@@ -40,6 +40,11 @@ def test_build_search_ask_stats(runner, tmp_path):
     assert set(as_json) == {"query", "took_ms", "results", "summary"}
     searched = json.loads(runner.invoke(main, ["search", "cup final goals", "--index", index, "--json"]).output)
     assert searched["results"] == as_json["results"]
+    # The options are the request contract's fields: filters, mode and debug reach the service as the API's do.
+    wire = json.loads(runner.invoke(main, ["search", "news", "--outlet", "Valley Wire", "--since", "2000-01-01",
+                                           "--mode", "dense", "--debug", "--index", index, "--json"]).output)
+    assert wire["results"] and {h["outlet"] for h in wire["results"]} == {"Valley Wire"}
+    assert set(wire["timings"]) == {"embed", "retrieve", "brief"}
 
     stats = json.loads(runner.invoke(main, ["stats", "--index", index, "--json"]).output)
     assert stats["manifest"]["counts"]["articles"] == 12
@@ -75,10 +80,14 @@ def test_errors_are_messages_not_tracebacks(runner, tmp_path):
     assert as_json.exit_code == 1 and "no usable article" in failed["error"]
     assert [s["reason"] for s in failed["skipped"]] == ["empty file"]
     assert runner.invoke(main, ["build", str(CORPUS / "rates.csv"), "--index", str(tmp_path / "e")]).exit_code == 0
+    # Bad input is refused by the request contract: one line naming the option, exit 2 (click's usage status).
     empty_q = runner.invoke(main, ["ask", "  ", "--index", str(tmp_path / "e")])
-    assert empty_q.exit_code == 1 and "empty" in empty_q.output
+    assert empty_q.exit_code == 2 and "QUERY: the question is empty" in empty_q.output
     bad_k = runner.invoke(main, ["search", "mine", "-k", "0", "--index", str(tmp_path / "e")])
-    assert bad_k.exit_code == 2
+    assert bad_k.exit_code == 2 and bad_k.output.startswith("error: -k: ") and bad_k.output.count("\n") == 1
+    bad_since = runner.invoke(main, ["ask", "mine", "--since", "May", "--words", "5", "--index", str(tmp_path / "e")])
+    assert bad_since.exit_code == 2 and "--since: " in bad_since.output and "--words: " in bad_since.output
+    assert "Traceback" not in bad_since.output
     no_home = runner.invoke(main, ["rollback", "--index", str(tmp_path / "none")])
     assert no_home.exit_code == 1 and "no index at" in no_home.output and "semsearch build" in no_home.output
     bad_port = runner.invoke(main, ["serve", "--port", "99999", "--index", str(tmp_path / "e")])

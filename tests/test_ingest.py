@@ -109,8 +109,8 @@ def test_rails_can_be_dropped():
 
 @pytest.mark.model
 def test_another_outlets_word_for_word_copy_keeps_its_outlet(tmp_path):
+    from semsearch.contract import SearchRequest
     from semsearch.service import SearchService
-    from semsearch.retrieval import Filters
 
     story = {"title": "Mill reopens", "text": "The old paper mill in Ashby reopened on Monday with 140 jobs. "
              "Its new owner plans to hire 60 more by spring."}
@@ -122,7 +122,7 @@ def test_another_outlets_word_for_word_copy_keeps_its_outlet(tmp_path):
 
     settings = Settings(index_dir=tmp_path / "idx")
     build([tmp_path / "feed.jsonl"], settings)
-    wire = SearchService(settings).search("paper mill jobs", filters=Filters(outlets=("Wire Service",)), summary=False)
+    wire = SearchService(settings).search(SearchRequest(q="paper mill jobs", outlet=["Wire Service"], summary=False))
     assert [h.outlet for h in wire.results] == ["Wire Service"]
     assert [a.outlet for a in wire.results[0].also_reported_by] == ["Finance Daily"]
 

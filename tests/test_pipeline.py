@@ -6,11 +6,13 @@ import json
 import shutil
 
 import pytest
+from pydantic import ValidationError
 
 from semsearch.build import NothingToBuild, build
 from semsearch.config import Settings
 from semsearch.embedding import MODEL_NAME
-from semsearch.service import SearchService, QueryError
+from semsearch.contract import SearchRequest
+from semsearch.service import SearchService
 from semsearch.index import Index, IndexIncompatible, IndexWriter, current_version
 
 from .conftest import CORPUS
@@ -27,26 +29,26 @@ QUESTIONS = [
 
 @pytest.mark.parametrize(("question", "expected"), QUESTIONS)
 def test_search_finds_the_right_article_first(service: SearchService, question: str, expected: str):
-    top = service.search(question, k=5, summary=False).results[0]
+    top = service.search(SearchRequest(q=question, k=5, summary=False)).results[0]
     assert expected in top.title
 
 
 def test_snippet_highlights_are_offsets_into_the_article(service: SearchService):
     for question, _ in QUESTIONS:
-        for hit in service.search(question, k=5, summary=False).results:
+        for hit in service.search(SearchRequest(q=question, k=5, summary=False)).results:
             text = service.article(hit.article_id).text
             assert hit.snippet == " … ".join(text[s:e] for s, e in hit.highlights)
 
 
 def test_results_show_each_article_once(service: SearchService):
-    ids = [h.article_id for h in service.search("dock strike cranes ships", k=10).results]
+    ids = [h.article_id for h in service.search(SearchRequest(q="dock strike cranes ships", k=10)).results]
     assert len(ids) == len(set(ids))
 
 
 def test_every_brief_citation_is_a_verbatim_span(service: SearchService):
     seen = 0
     for question, _ in QUESTIONS:
-        brief = service.search(question).summary
+        brief = service.search(SearchRequest(q=question)).summary
         for sentence in brief.sentences:
             for c in sentence.citations:
                 assert service.article(c.article_id).text[c.start : c.end] == sentence.text
@@ -60,13 +62,13 @@ def test_every_brief_citation_is_a_verbatim_span(service: SearchService):
 
 
 def test_brief_respects_word_budget(service: SearchService):
-    brief = service.search("Port Calder strike cranes union", words=40).summary
+    brief = service.search(SearchRequest(q="Port Calder strike cranes union", words=40)).summary
     assert brief.sentences
     assert sum(len(s.text.split()) for s in brief.sentences) <= 40
 
 
 def test_two_outlets_same_quote_yield_one_sentence(service: SearchService):
-    brief = service.search("What did the union president say about jobs and software?").summary
+    brief = service.search(SearchRequest(q="What did the union president say about jobs and software?")).summary
     quotes = [s for s in brief.sentences if "handed to software" in s.text]
     assert len(quotes) == 1
     cited = {c.article_id for c in quotes[0].citations + quotes[0].corroborations}
@@ -74,18 +76,18 @@ def test_two_outlets_same_quote_yield_one_sentence(service: SearchService):
 
 
 def test_brief_abstains_on_unrelated_question(service: SearchService):
-    response = service.search("best recipe for sourdough bread starter")
+    response = service.search(SearchRequest(q="best recipe for sourdough bread starter"))
     assert response.summary.sentences == []
     assert response.summary.abstained
     assert response.results  # results are still listed
 
 
-def test_bad_queries_raise_query_error(service: SearchService):
+def test_bad_queries_are_refused_by_the_request_contract():
     for bad in ("", "   \n\t", "x" * 1001):
-        with pytest.raises(QueryError):
-            service.search(bad)
-    with pytest.raises(QueryError):
-        service.search("port", k=0)
+        with pytest.raises(ValidationError):
+            SearchRequest(q=bad)
+    with pytest.raises(ValidationError):
+        SearchRequest(q="port", k=0)
 
 
 def test_build_report_counts_and_skips(settings: Settings):
@@ -103,7 +105,7 @@ def test_failed_build_leaves_the_old_index_unchanged(tmp_path, monkeypatch):
     build([CORPUS / "wire.jsonl"], settings)
     before = current_version(settings.index_dir)
     service = SearchService(settings)
-    answer = service.search("central bank interest rate").to_dict()
+    answer = service.search(SearchRequest(q="central bank interest rate")).to_dict()
 
     def explode(*args, **kwargs):
         raise RuntimeError("disk on fire")
@@ -113,7 +115,7 @@ def test_failed_build_leaves_the_old_index_unchanged(tmp_path, monkeypatch):
         build([CORPUS], settings)
     assert current_version(settings.index_dir) == before
     assert not list((settings.index_dir / "versions").glob(".partial-*"))
-    again = SearchService(settings).search("central bank interest rate").to_dict()
+    again = SearchService(settings).search(SearchRequest(q="central bank interest rate")).to_dict()
     assert again["results"] == answer["results"] and again["summary"] == answer["summary"]
 
 
@@ -178,6 +180,6 @@ def test_the_engine_reads_ahead_after_its_first_answer_not_before(settings, monk
     service = SearchService(settings.model_copy(update={"read_ahead": True}))
     version = service.index.version
     assert started == []  # opening the version reads nothing ahead yet
-    service.search("port strike", summary=False)
-    service.search("rail fares")
+    service.search(SearchRequest(q="port strike", summary=False))
+    service.search(SearchRequest(q="rail fares"))
     assert started == [version]  # once, after the first answer

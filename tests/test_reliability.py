@@ -18,6 +18,7 @@ from semsearch.server.app import create_app
 from semsearch.build import build
 from semsearch.cli import main
 from semsearch.config import Settings
+from semsearch.contract import SearchRequest
 from semsearch.service import SearchService
 from semsearch.index import Index, current_version, set_current, verify, version_names
 
@@ -27,7 +28,7 @@ QUESTION = "central bank interest rate decision"
 
 
 def answer(service: SearchService, q: str = QUESTION) -> list[tuple[str, float]]:
-    return [(h.article_id, round(h.score, 5)) for h in service.search(q, summary=False).results]
+    return [(h.article_id, round(h.score, 5)) for h in service.search(SearchRequest(q=q, summary=False)).results]
 
 
 @pytest.mark.model

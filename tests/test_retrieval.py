@@ -8,8 +8,9 @@ import time
 
 import numpy as np
 import pytest
+from pydantic import ValidationError
 
-from semsearch.service import QueryError
+from semsearch.contract import SearchRequest
 from semsearch.retrieval import (
     Filters, contains_phrase, lexical_query, minmax, query_phrases, recency_scores, rrf, weighted,
 )
@@ -55,8 +56,8 @@ def _outlet_counts(service) -> list[tuple[str, int]]:
 @pytest.mark.parametrize("mode", ["hybrid", "dense", "lexical"])
 def test_outlet_filter_returns_k_when_k_exist(service, mode):
     outlet, count = _outlet_counts(service)[0]
-    response = service.search("harbour strike port workers news", k=count, mode=mode, summary=False,
-                             filters=Filters(outlets=(outlet,)))
+    response = service.search(SearchRequest(q="harbour strike port workers news", k=count, mode=mode, summary=False,
+                                            outlet=[outlet]))
     if mode == "lexical":  # the lexical leg only returns articles sharing a word with the query
         assert 1 <= len(response.results) <= count
     else:
@@ -67,33 +68,33 @@ def test_outlet_filter_returns_k_when_k_exist(service, mode):
 
 def test_several_outlets_and_date_range(service):
     (first, n1), (second, n2) = _outlet_counts(service)[:2]
-    response = service.search("news", k=100, mode="dense", summary=False, filters=Filters(outlets=(first, second)))
+    response = service.search(SearchRequest(q="news", k=100, mode="dense", summary=False, outlet=[first, second]))
     assert len(response.results) == n1 + n2
-    dated = service.search("news", k=100, mode="dense", summary=False,
-                          filters=Filters(since="2025-04-01", until="2025-05-31"))
+    dated = service.search(SearchRequest(q="news", k=100, mode="dense", summary=False, since="2025-04-01",
+                                         until="2025-05-31"))
     assert dated.results
     assert all("2025-04-01" <= hit.published[:10] <= "2025-05-31" for hit in dated.results)
 
 
 @pytest.mark.parametrize("mode", ["hybrid", "dense", "lexical"])
 def test_impossible_filter_returns_nothing_without_error(service, mode):
-    for filters in (Filters(outlets=("No Such Outlet",)), Filters(since="2999-01-01"),
-                    Filters(since="2025-06-01", until="2025-01-01")):
-        response = service.search("port strike", k=5, mode=mode, summary=False, filters=filters)
+    for filters in ({"outlet": ["No Such Outlet"]}, {"since": "2999-01-01"},
+                    {"since": "2025-06-01", "until": "2025-01-01"}):
+        response = service.search(SearchRequest(q="port strike", k=5, mode=mode, summary=False, **filters))
         assert response.results == []
 
 
 def test_quoted_phrase_matches_literally(service):
-    response = service.search('"crane operators"', k=10, mode="lexical", summary=False)
+    response = service.search(SearchRequest(q='"crane operators"', k=10, mode="lexical", summary=False))
     assert response.results
     for hit in response.results:
         assert contains_phrase(service.article(hit.article_id).text, "crane operators")
-    assert service.search('"operators crane"', k=10, mode="lexical", summary=False).results == []
+    assert service.search(SearchRequest(q='"operators crane"', k=10, mode="lexical", summary=False)).results == []
 
 
 @pytest.mark.parametrize("mode", ["hybrid", "dense", "lexical"])
 def test_highlight_spans_are_valid_offsets(service, mode):
-    response = service.search("dockworkers automation cranes", k=5, mode=mode, summary=False)
+    response = service.search(SearchRequest(q="dockworkers automation cranes", k=5, mode=mode, summary=False))
     assert response.results
     marked_any = False
     for hit in response.results:
@@ -109,14 +110,14 @@ def test_highlight_spans_are_valid_offsets(service, mode):
 
 
 def test_recency_prefers_newer_articles(service):
-    plain = service.search("news report", k=5, mode="dense", summary=False)
-    recent = service.search("news report", k=5, mode="dense", summary=False, recency=1.0)
+    plain = service.search(SearchRequest(q="news report", k=5, mode="dense", summary=False))
+    recent = service.search(SearchRequest(q="news report", k=5, mode="dense", summary=False, recency=1.0))
     newest = max(h.published for h in recent.results if h.published and h.published[0].isdigit())
     assert recent.results[0].published == newest
     assert [h.article_id for h in plain.results] != [h.article_id for h in recent.results] or \
         plain.results[0].published == newest
-    with pytest.raises(QueryError):
-        service.search("news", recency=2.0)
+    with pytest.raises(ValidationError):
+        SearchRequest(q="news", recency=2.0)
 
 
 def test_post_search_takes_a_json_body(client, service):
@@ -193,7 +194,7 @@ def test_a_quoted_phrase_is_found_below_chunks_that_only_hold_its_words(tmp_path
                             text="A ferry link to New York opens next spring after years of planning.")
     settings = Settings(index_dir=tmp_path)
     build_articles(apart + [phrase], settings)
-    response = SearchService(settings).search('"new york"', k=5, mode="lexical", summary=False)
+    response = SearchService(settings).search(SearchRequest(q='"new york"', k=5, mode="lexical", summary=False))
     assert [hit.article_id for hit in response.results] == [phrase.id]
 
 
@@ -261,12 +262,12 @@ def test_queries_use_one_thread_in_every_thread_that_searches(service):
 def test_a_forked_process_still_answers(service):
     import os
 
-    service.search("harbour strike", summary=False)  # the parent's pool has threads now
+    service.search(SearchRequest(q="harbour strike", summary=False))  # the parent's pool has threads now
     pid = os.fork()
     if pid == 0:  # the child: any failure, or a hang (the parent's timeout below), fails the test
         ok = False
         try:
-            ok = bool(service.search("flood homes evacuated", summary=False).results)
+            ok = bool(service.search(SearchRequest(q="flood homes evacuated", summary=False)).results)
         finally:
             os._exit(0 if ok else 1)
     deadline = time.monotonic() + 30
@@ -286,17 +287,17 @@ def test_a_question_asked_again_reuses_its_vector(settings, monkeypatch):
     embed = service.embedder.encode_query
     monkeypatch.setattr(service.embedder, "encode_query", lambda q: asked.append(q) or embed(q))
     question = "Why did dockworkers strike?"
-    first = service.search(question, debug=True)
-    service.search(question, offset=1, summary=False)  # the next page of results
-    again = service.search(question, debug=True)
+    first = service.search(SearchRequest(q=question, debug=True))
+    service.search(SearchRequest(q=question, offset=1, summary=False))  # the next page of results
+    again = service.search(SearchRequest(q=question, debug=True))
     assert asked == [question]
     assert again.to_dict()["results"] == first.to_dict()["results"]
     assert again.to_dict()["summary"] == first.to_dict()["summary"]
     assert first.timings["embed"] > 0 and again.timings["embed"] == 0
 
     uncached = SearchService(settings.model_copy(update={"query_cache_size": 0}))
-    uncached.search(question, summary=False)
-    uncached.search(question, summary=False)
+    uncached.search(SearchRequest(q=question, summary=False))
+    uncached.search(SearchRequest(q=question, summary=False))
     assert asked == [question] * 3
 
 

@@ -23,6 +23,7 @@ from click.testing import CliRunner
 from semsearch.build import build
 from semsearch.cli import main
 from semsearch.config import Settings, get_settings
+from semsearch.contract import SearchRequest
 from semsearch.service import SearchService
 from semsearch.index import current_version
 from semsearch.index.vectors import (
@@ -109,13 +110,13 @@ def _same_ranking(a, b) -> None:
 def test_both_backends_rank_the_same(service, milvus_engine, mode):
     assert milvus_engine.index.backend == "milvus" and service.index.backend == "faiss"
     for question in QUESTIONS:
-        _same_ranking(service.search(question, mode=mode, summary=False),
-                      milvus_engine.search(question, mode=mode, summary=False))
+        _same_ranking(service.search(SearchRequest(q=question, mode=mode, summary=False)),
+                      milvus_engine.search(SearchRequest(q=question, mode=mode, summary=False)))
 
 
 def test_both_backends_give_the_same_brief_with_verbatim_citations(service, milvus_engine):
     for question in QUESTIONS:
-        a, b = service.search(question), milvus_engine.search(question)
+        a, b = service.search(SearchRequest(q=question)), milvus_engine.search(SearchRequest(q=question))
         assert [s.text for s in a.summary.sentences] == [s.text for s in b.summary.sentences]
         assert a.summary.abstained == b.summary.abstained
         for sentence in b.summary.sentences:
@@ -128,12 +129,13 @@ def test_filters_behave_the_same(service, milvus_engine):
     dated = service.index.db.execute(
         "SELECT MIN(substr(published,1,10)), MAX(substr(published,1,10)) FROM articles "
         "WHERE published GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]*'").fetchone()
-    cases = [Filters(outlets=(outlets[0],)), Filters(outlets=tuple(outlets[:2])), Filters(since=dated[1]),
-             Filters(until=dated[0]), Filters(since=dated[0], until=dated[1]), Filters(outlets=("No Such Outlet",))]
-    for filters in cases:
+    cases = [{"outlet": outlets[:1]}, {"outlet": outlets[:2]}, {"since": dated[1]}, {"until": dated[0]},
+             {"since": dated[0], "until": dated[1]}, {"outlet": ["No Such Outlet"]}]
+    for case in cases:
         for question in QUESTIONS[:4]:
-            a = service.search(question, mode="dense", filters=filters, summary=False)
-            b = milvus_engine.search(question, mode="dense", filters=filters, summary=False)
+            asked = SearchRequest(q=question, mode="dense", summary=False, **case)
+            filters = asked.filters()
+            a, b = service.search(asked), milvus_engine.search(asked)
             _same_ranking(a, b)
             metas = service.index.articles([h.article_id for h in b.results])
             for hit in b.results:
@@ -141,7 +143,7 @@ def test_filters_behave_the_same(service, milvus_engine):
                     assert metas[hit.article_id].outlet in filters.outlets
                 if filters.since:
                     assert metas[hit.article_id].published[:10] >= filters.since
-    assert milvus_engine.search(QUESTIONS[0], filters=Filters(outlets=("No Such Outlet",))).results == []
+    assert milvus_engine.search(SearchRequest(q=QUESTIONS[0], outlet=["No Such Outlet"])).results == []
 
 
 def test_the_interface_adds_deletes_counts_and_filters_alike_on_both_backends(milvus, tmp_path):
@@ -190,7 +192,7 @@ def test_a_rebuild_on_milvus_publishes_atomically(milvus, settings, tmp_path):
     def ask() -> None:
         while not stop.is_set():
             try:
-                response = service.search("storm flood strike election", k=20, summary=True)
+                response = service.search(SearchRequest(q="storm flood strike election", k=20, summary=True))
                 cited = {c.article_id for s in response.summary.sentences for c in s.citations}
                 seen.append((service.index.version, frozenset({h.article_id for h in response.results} | cited)))
             except Exception as exc:  # any failure during the switch is the bug this test is for

@@ -207,8 +207,8 @@ def test_feed_url_source_on_loopback(tmp_path):
 @pytest.mark.model
 @pytest.mark.parametrize(("kind", "faiss_type"), [("hnsw", "IndexHNSWFlat"), ("ivf", "IndexIVFFlat")])
 def test_an_approximate_index_above_the_threshold_finds_what_exact_search_finds(tmp_path, kind, faiss_type):
+    from semsearch.contract import SearchRequest
     from semsearch.service import SearchService
-    from semsearch.records import Filters
 
     exact = Settings(index_dir=tmp_path / "exact")
     approx = Settings(index_dir=tmp_path / kind, ann_threshold=1, ann_index=kind)
@@ -217,7 +217,8 @@ def test_an_approximate_index_above_the_threshold_finds_what_exact_search_finds(
     assert Index(approx.index_dir, MODEL_NAME).manifest.ann == faiss_type
     outlet = SearchService(exact).index.outlets()[0][0]
     for question in ("Why did dockworkers strike?", "flood residents evacuated", "cup final goals"):
-        for filters in (None, Filters(outlets=(outlet,))):
-            a = SearchService(exact).search(question, mode="dense", summary=False, filters=filters).results
-            b = SearchService(approx).search(question, mode="dense", summary=False, filters=filters).results
+        for outlets in ([], [outlet]):
+            asked = SearchRequest(q=question, mode="dense", summary=False, outlet=outlets)
+            a = SearchService(exact).search(asked).results
+            b = SearchService(approx).search(asked).results
             assert [h.article_id for h in a] == [h.article_id for h in b]

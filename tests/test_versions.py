@@ -20,6 +20,7 @@ from semsearch.build import build
 from semsearch.cli import main
 from semsearch.config import Settings
 from semsearch.embedding import MODEL_NAME
+from semsearch.contract import SearchRequest
 from semsearch.service import SearchService
 from semsearch.index import (
     Index, IndexCorrupt, IndexIncompatible, IndexMissing, bad_versions, current_version, version_names,
@@ -32,7 +33,7 @@ QUESTION = "central bank interest rate decision"
 
 
 def answer(service: SearchService) -> list[tuple[str, float]]:
-    return [(h.article_id, round(h.score, 5)) for h in service.search(QUESTION, summary=False).results]
+    return [(h.article_id, round(h.score, 5)) for h in service.search(SearchRequest(q=QUESTION, summary=False)).results]
 
 
 @pytest.fixture(scope="module")

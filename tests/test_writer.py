@@ -15,6 +15,7 @@ import pytest
 from click.testing import CliRunner
 
 from semsearch.config import Settings
+from semsearch.contract import SearchRequest
 from semsearch.service import SearchService
 from semsearch.answer import (
     NOT_CONFIGURED, Answer, AnswerSentence, LLMConfig, SentenceStream, Writer, WriterError, _sse_deltas,
@@ -38,7 +39,7 @@ def llm():
 @pytest.fixture(scope="module")
 def brief(service: SearchService):
     """The extractive brief the writer answers from."""
-    brief = service.search(QUESTION).summary
+    brief = service.search(SearchRequest(q=QUESTION)).summary
     assert len(brief.sentences) >= 2
     return brief
 

@@ -91,11 +91,12 @@ def judge(checker, sentences) -> tuple[int, int, int]:
 def run(settings, models: list[str], url: str, timeout: float, questions: list[str]) -> list[Row]:
     """Every model over every question; the retrieval and brief are computed once per question."""
     from ..answer import Checker, LLMConfig, SupportCheck, Writer
+    from ..contract import SearchRequest
     from ..service import SearchService
 
     service = SearchService(settings)
     key = settings.llm_api_key.get_secret_value() if settings.llm_api_key else None
-    responses = [service.search(q, k=10, summary=True) for q in questions]
+    responses = [service.search(SearchRequest(q=q, k=10)) for q in questions]
     rows = []
     for model in models:
         writer = Writer(LLMConfig(url, model, key, timeout, settings.llm_max_tokens),

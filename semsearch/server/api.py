@@ -6,19 +6,20 @@ import json
 import logging
 import time
 from collections.abc import Iterator
-from datetime import date
-from typing import Annotated, Any, Literal
+from dataclasses import dataclass, field
+from typing import Annotated, Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import orjson
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import JSONResponse, StreamingResponse
+from pydantic import BaseModel, Field
 
-from ..service import SearchService
-from ..records import SearchResponse
-from ..retrieval import Filters
-from .schemas import AnswerIn, AnswerOut, ArticleOut, ErrorOut, HealthOut, OutletOut, SearchIn, SearchOut, StatsOut
 from ..answer import Answer, AnswerSentence
+from ..contract import AnswerRequest, SearchRequest
+from ..records import SearchResponse
+from ..service import SearchService
+from .schemas import ArticleOut, ErrorOut, HealthOut, OutletOut, StatsOut
 
 log = logging.getLogger(__name__)
 # Query parameters whose values are credentials: never shown, whatever the URL.
@@ -26,6 +27,27 @@ SECRET_PARAMS = ("apikey", "api_key", "token", "key", "password", "passwd", "sec
 STREAM_FAILED = "the answer could not be finished (details are in the server log); showing the extractive brief"
 
 router = APIRouter(prefix="/api", tags=["api"], responses={422: {"model": ErrorOut}, 503: {"model": ErrorOut}})
+
+
+class AnswerBody(BaseModel):
+    """The checked answer; when `fallback` says why, the extractive brief in `summary` stands instead."""
+
+    # The JSON of Answer.to_dict, described for OpenAPI: text, total and dropped are derived, not fields of Answer.
+
+    model: str | None
+    text: str = Field(description="The kept sentences joined; empty on fallback")
+    sentences: list[AnswerSentence]
+    total: int = Field(description="Sentences the model wrote")
+    dropped: int = Field(description="Sentences that failed the check")
+    fallback: str | None = None
+    took_ms: float
+
+
+@dataclass(slots=True)
+class AnswerOut(SearchResponse):
+    """Ranked articles, the extractive brief (the numbered evidence) and the checked answer."""
+
+    answer: AnswerBody = field(kw_only=True)
 
 
 async def get_service(request: Request) -> SearchService:
@@ -44,81 +66,53 @@ class FastJSONResponse(JSONResponse):
         return orjson.dumps(content)
 
 
-@router.get("/search", response_model=SearchOut, response_model_exclude_unset=True)
-def search(
-    service: ServiceDep,
-    q: Annotated[str, Query(description="The question or keywords", max_length=1000)],
-    k: Annotated[int, Query(ge=1, le=100, description="How many articles to return")] = 10,
-    mode: Annotated[Literal["hybrid", "dense", "lexical"], Query(description="Retrieval mode")] = "hybrid",
-    summary: Annotated[bool, Query(description="Also compute the brief")] = True,
-    words: Annotated[int | None, Query(ge=20, le=400, description="Word budget of the brief")] = None,
-    sources: Annotated[int | None, Query(ge=1, le=50, description="Most articles the brief draws on")] = None,
-    outlet: Annotated[list[str], Query(description="Only these outlets (repeat for several)")] = [],  # noqa: B006
-    place: Annotated[list[str], Query(description="Only these datelined places (repeat)")] = [],  # noqa: B006
-    since: Annotated[date | None, Query(description="Published on or after this day")] = None,
-    until: Annotated[date | None, Query(description="Published on or before this day")] = None,
-    recency: Annotated[float, Query(ge=0.0, le=1.0, description="Preference for newer articles, 0 = off")] = 0.0,
-    offset: Annotated[int, Query(ge=0, le=500, description="Skip this many results (paging)")] = 0,
-    debug: Annotated[bool, Query(description="Add per-stage `timings` in milliseconds")] = False,
-) -> JSONResponse:
+@router.get("/search", response_model=SearchResponse)
+def search(service: ServiceDep, request: Annotated[SearchRequest, Query()]) -> JSONResponse:
     """Search the archive and summarize the answer with cited sentences."""
-    request = SearchIn(q=q, k=k, mode=mode, summary=summary, words=words, sources=sources, outlet=outlet,
-                       place=place, since=since, until=until, recency=recency, offset=offset, debug=debug)
     return run_search(service, request)
 
 
-@router.post("/search", response_model=SearchOut, response_model_exclude_unset=True)
-def search_post(service: ServiceDep, request: SearchIn) -> JSONResponse:
+@router.post("/search", response_model=SearchResponse)
+def search_post(service: ServiceDep, request: SearchRequest) -> JSONResponse:
     """The same search with a JSON body, for long queries and many filters."""
     return run_search(service, request)
 
 
-def search_options(request: SearchIn) -> dict:
-    """SearchService keyword arguments (all but the question and `summary`) from validated parameters."""
-    filters = Filters(
-        outlets=tuple(request.outlet), places=tuple(request.place),
-        since=request.since.isoformat() if request.since else None,
-        until=request.until.isoformat() if request.until else None,
-    )
-    return {"k": request.k, "mode": request.mode, "words": request.words, "sources": request.sources,
-            "filters": filters, "recency": request.recency, "offset": request.offset}
+def run_search(service: SearchService, request: SearchRequest) -> JSONResponse:
+    """One search as the JSON response.
 
-
-def run_search(service: SearchService, request: SearchIn) -> JSONResponse:
-    """One search from validated parameters, as the JSON response.
-
-    The body goes out as built: validating it again against SearchOut cost more than the brief at 20 kB
-    (SearchOut stays the documented schema, and the tests hold every response to it).
+    The body goes out as built: validating it again against its schema cost more than the brief at 20 kB
+    (SearchResponse stays the documented schema, and the tests hold every response to it).
     """
     started = time.perf_counter()
-    body = service.search(request.q, summary=request.summary, debug=request.debug, **search_options(request)).to_dict()
+    body = service.search(request).to_dict()
     if request.debug:  # what turning the result into JSON-ready data cost, so it can be watched
         body["timings"]["serialize"] = round((time.perf_counter() - started) * 1000 - body["took_ms"], 2)
     return FastJSONResponse(body)
 
 
 @router.get("/answer", response_model=AnswerOut)
-def answer(service: ServiceDep, request: Annotated[AnswerIn, Query()]) -> dict:
+def answer(service: ServiceDep, request: Annotated[AnswerRequest, Query()]) -> JSONResponse:
     """Search, then have the configured model answer from the brief; only sentences its citations support are kept.
 
     Without SEMSEARCH_LLM_URL, or when the model fails, is too slow or too little of its answer is
     supported, `answer.fallback` says why and the extractive brief in `summary` stands.
     """
-    return service.answer(request.q, **search_options(request)).to_dict(request.debug)
+    return FastJSONResponse(service.answer(request).to_dict(request.debug))
 
 
 @router.post("/answer", response_model=AnswerOut)
-def answer_post(service: ServiceDep, request: AnswerIn) -> dict:
+def answer_post(service: ServiceDep, request: AnswerRequest) -> JSONResponse:
     """The same answer with a JSON body."""
-    return service.answer(request.q, **search_options(request)).to_dict(request.debug)
+    return FastJSONResponse(service.answer(request).to_dict(request.debug))
 
 
 @router.get("/answer/stream", response_class=StreamingResponse,
             responses={200: {"content": {"text/event-stream": {}}, "description": "Server-sent events"}})
-def answer_stream(service: ServiceDep, request: Annotated[AnswerIn, Query()]) -> StreamingResponse:
+def answer_stream(service: ServiceDep, request: Annotated[AnswerRequest, Query()]) -> StreamingResponse:
     """The answer as server-sent events: `evidence` (the /api/search JSON), one `sentence` per checked
     sentence as soon as the model has written it, then `done` (the `answer` object, with any fallback)."""
-    response, stream = service.stream_answer(request.q, **search_options(request))
+    response, stream = service.stream_answer(request)
     return StreamingResponse(_events(response, stream, request.debug), media_type="text/event-stream",
                              headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
 

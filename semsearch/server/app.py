@@ -21,7 +21,7 @@ from .. import __version__
 
 from . import admin, api, pages
 from ..config import Settings, get_settings
-from ..service import SearchService, QueryError
+from ..service import SearchService
 from ..index import IndexIncompatible, IndexMissing
 
 log = logging.getLogger(__name__)
@@ -274,12 +274,6 @@ def create_app(settings: Settings | None = None, service: SearchService | None =
         if _wants_html(request):
             return pages.error_page(request, 422, message)
         return _error(422, "invalid_request", message, field)
-
-    @app.exception_handler(QueryError)
-    async def invalid_query(request: Request, exc: QueryError) -> Response:
-        if _wants_html(request):
-            return pages.error_page(request, 422, str(exc))
-        return _error(422, "invalid_query", str(exc), exc.field)
 
     # Starlette's own: the router's 404 and 405 and an unreadable body's 400 raise it too, not only our routes.
     @app.exception_handler(StarletteHTTPException)

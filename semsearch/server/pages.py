@@ -9,18 +9,20 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from importlib import resources
-from typing import Annotated
+from typing import Annotated, get_args
 from urllib.parse import urlencode, urlsplit
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
+from pydantic import ValidationError
 
 from .api import ServiceDep, _valid_id
-from ..service import QueryError
-from ..records import Hit, SearchResponse
-from ..retrieval import MODES, SNIPPET_JOINER, Filters
 from ..answer import LLMConfig
+from ..contract import MAX_OFFSET, AnswerRequest, Mode, SearchRequest, problems
+from ..records import Hit, SearchResponse
+from ..retrieval import SNIPPET_JOINER
+from ..service import SearchService
 
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=str(resources.files("semsearch.web").joinpath("templates")))
@@ -147,74 +149,57 @@ def error_page(request: Request, status: int, message: str) -> HTMLResponse:
 def search_page(
     request: Request,
     service: ServiceDep,
-    q: Annotated[str | None, Query(max_length=1000)] = None,
-    k: Annotated[int, Query(ge=1, le=100)] = 10,
-    mode: Annotated[str, Query(max_length=10)] = "hybrid",
-    outlet: Annotated[list[str], Query()] = [],  # noqa: B006 - FastAPI reads the default, never mutates it
-    place: Annotated[list[str], Query()] = [],  # noqa: B006
-    recency: Annotated[float, Query(ge=0.0, le=1.0)] = 0.0,
-    since: Annotated[str, Query(max_length=10)] = "",
-    until: Annotated[str, Query(max_length=10)] = "",
     answer: Annotated[bool, Query()] = False,
     stream: Annotated[bool, Query()] = False,
-    offset: Annotated[int, Query(ge=0, le=500)] = 0,
-    words: Annotated[str, Query(max_length=4)] = "",
-    sources: Annotated[str, Query(max_length=4)] = "",
 ) -> HTMLResponse:
     """The search box with filters; with ?q= also the brief, its sources and the results.
 
+    The rest of the query string is a SearchRequest, read as a form sends it (a blank box means the default).
     With answer=true (and a writer configured) the page also shows the model's checked answer: rendered
     here when the browser runs no script, or streamed by answer.js from /api/answer/stream (stream=true).
     """
-    outlets, places = [o for o in outlet if o], [p for p in place if p]
-    # An empty number box submits "words=": that means the default, not an error.
-    brief_words = int(words) if words.isdigit() and 20 <= int(words) <= 400 else None
-    brief_sources = int(sources) if sources.isdigit() and 1 <= int(sources) <= 50 else None
+    sent = SearchRequest.form_values(request.query_params.multi_items())
     writer = LLMConfig.from_settings(service.settings)
-    context: dict = {"q": q or "", "k": k, "mode": mode if mode in MODES else "hybrid", "modes": MODES,
-                     "outlet": outlets, "place": places, "recency": recency, "since": since, "until": until, "outlets": [], "response": None,
-                     "error": None, "ready": service.ready, "writer": writer, "answer": answer and writer is not None,
-                     "checked": None, "answer_stream": None, "offset": offset, "examples": [], "coverage": None,
-                     "more": None, "back": None, "words": brief_words, "sources": brief_sources,
-                     "default_words": service.settings.brief_words}
+    answering = answer and writer is not None
+    # The form shows what was sent, so a rejected value stays in its box beside the error.
+    context: dict = {"q": "", "outlet": [], "place": [], **sent, "modes": get_args(Mode),
+                     "limits": SearchRequest.limits(), "outlets": [], "response": None, "error": None,
+                     "ready": service.ready, "writer": writer, "answer": answering, "checked": None,
+                     "answer_stream": None, "offset": 0, "examples": [], "coverage": None, "more": None,
+                     "back": None, "default_words": service.settings.brief_words}
     if context["ready"]:
         context["outlets"] = [name for name, _ in service.index.outlets()]
-        if q is None:
+        if "q" not in request.query_params:
             context["examples"] = service.examples()
-    if (words and brief_words is None) or (sources and brief_sources is None):
-        context["error"] = "brief words must be 20–400 and sources 1–50"
-    elif q is not None and context["ready"]:
+    if "q" in request.query_params:
         try:
-            filters = Filters(outlets=tuple(outlets), places=tuple(places), since=since or None, until=until or None)
-        except ValueError as exc:
-            context["error"] = str(exc)
+            asked = (AnswerRequest if answering else SearchRequest).model_validate(sent)
+        except ValidationError as exc:
+            context["error"] = "; ".join(f"{name}: {message}" for name, message in problems(exc))
         else:
-            try:
-                if context["answer"] and not stream:
-                    result = service.answer(q, k=k, mode=context["mode"], filters=filters, offset=offset,
-                                           words=brief_words, sources=brief_sources, recency=recency)
-                    context["response"], context["checked"] = result.search, result.answer
-                else:
-                    context["response"] = service.search(q, k=k, mode=context["mode"], filters=filters,
-                                                        offset=offset, words=brief_words, sources=brief_sources,
-                                                        recency=recency)
-            except QueryError as exc:
-                context["error"] = str(exc)
-            if context["response"] is not None:
-                context["coverage"] = coverage(request, context["response"])
-                if len(context["response"].results) == k and offset + k <= 500:
-                    context["more"] = url_with(request, offset=str(offset + k))
-                if offset:
-                    context["back"] = url_with(request, offset=str(max(offset - k, 0)) if offset > k else None)
-            if context["answer"] and stream and context["response"]:
-                # The streamed answer must draw on the brief this page shows: every setting the page used.
-                params = [("q", q), ("k", k), ("mode", context["mode"]), ("offset", offset), ("recency", recency)]
-                params += [("outlet", o) for o in outlets] + [("place", p) for p in places]
-                params += [(name, value) for name, value in (("since", since), ("until", until),
-                                                             ("words", brief_words), ("sources", brief_sources)) if value]
-                context["answer_stream"] = "/api/answer/stream?" + urlencode(params)
+            if context["ready"]:
+                _answer_page(request, service, asked, stream, context)
     status = 422 if context["error"] else 200
     return templates.TemplateResponse(request, "search.html", context, status_code=status)
+
+
+def _answer_page(request: Request, service: SearchService, asked: SearchRequest, stream: bool, context: dict) -> None:
+    """Run the page's search (or answer) and fill in its results, coverage, paging and answer stream."""
+    if isinstance(asked, AnswerRequest) and not stream:
+        result = service.answer(asked)
+        response, context["checked"] = result.search, result.answer
+    else:
+        response = service.search(asked)
+    context["response"], context["offset"] = response, asked.offset
+    context["coverage"] = coverage(request, response)
+    if len(response.results) == asked.k and asked.offset + asked.k <= MAX_OFFSET:
+        context["more"] = url_with(request, offset=str(asked.offset + asked.k))
+    if asked.offset:
+        context["back"] = url_with(request, offset=str(asked.offset - asked.k) if asked.offset > asked.k else None)
+    if isinstance(asked, AnswerRequest) and stream:
+        # The streamed answer must draw on the brief this page shows: every setting the page used.
+        given = asked.model_dump(mode="json", exclude_defaults=True)
+        context["answer_stream"] = "/api/answer/stream?" + urlencode(given, doseq=True)
 
 
 _LINE = re.compile(r"[^\n]+")

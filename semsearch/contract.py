@@ -1,0 +1,115 @@
+"""The search request, stated once: every field's bound, default and description.
+
+The JSON API (GET parameters and POST bodies), the search page's query string and the CLI's `search` and
+`ask` options are all read into these models, and `SearchRequest.filters` is the one place a request
+becomes the engine's Filters record. The service trusts what it is handed: a request that exists is valid.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+from functools import cache
+from typing import Annotated, Literal, get_origin
+
+import annotated_types
+from pydantic import AfterValidator, BaseModel, Field, ValidationError
+from pydantic.fields import FieldInfo
+from pydantic_core import PydanticCustomError
+
+from .records import Filters
+
+# The engine's modes (retrieval.Mode); written out here so a client of the contract need not import the engine.
+Mode = Literal["hybrid", "dense", "lexical"]
+MAX_QUERY_CHARS = 1000
+MAX_OFFSET = 500
+
+
+def clean_question(q: str) -> str:
+    """The question without control characters and outer blanks; an error when nothing is left of it."""
+    cleaned = "".join(ch for ch in q if ch.isprintable() or ch in " \t").strip()
+    if not cleaned:
+        raise PydanticCustomError("empty_question", "the question is empty: type a few words")
+    return cleaned
+
+
+Question = Annotated[str, Field(max_length=MAX_QUERY_CHARS), AfterValidator(clean_question)]
+
+
+class SearchRequest(BaseModel):
+    """A question, how many articles to return, the filters, and what to compute besides the ranking."""
+
+    q: Question = Field(description="The question or keywords")
+    k: int = Field(10, ge=1, le=100, description="How many articles to return")
+    mode: Mode = Field("hybrid", description="hybrid: meaning and words; dense: meaning only (vectors); "
+                                             "lexical: words only (BM25)")
+    summary: bool = Field(True, description="Also compute the brief")
+    words: int | None = Field(None, ge=20, le=400,
+                              description="Word budget of the brief (default: SEMSEARCH_BRIEF_WORDS)")
+    sources: int | None = Field(None, ge=1, le=50, description="Most articles the brief draws on (default: no limit)")
+    outlet: list[str] = Field(default_factory=list, description="Only these outlets (repeat for several)")
+    place: list[str] = Field(default_factory=list, description="Only these datelined places (repeat for several)")
+    since: date | None = Field(None, description="Published on or after this day (YYYY-MM-DD)")
+    until: date | None = Field(None, description="Published on or before this day (YYYY-MM-DD)")
+    recency: float = Field(0.0, ge=0.0, le=1.0,
+                           description="Preference for newer articles: 0 ignores dates, 1 ranks by date alone")
+    offset: int = Field(0, ge=0, le=MAX_OFFSET, description="Skip this many results first (paging)")
+    debug: bool = Field(False, description="Add per-stage `timings` in milliseconds")
+
+    def filters(self) -> Filters:
+        """The engine's metadata conditions; Filters itself drops a blank outlet or place (a form's empty choice)."""
+        return Filters(outlets=tuple(self.outlet), places=tuple(self.place), since=_day(self.since),
+                       until=_day(self.until))
+
+    @classmethod
+    def form_values(cls, pairs: Iterable[tuple[str, str]]) -> dict[str, str | list[str]]:
+        """What an HTML form sent for each field: a blank box means the default, so it is left out, and a list
+        field's name repeats. Names that are not fields (a page's own switches) are left to the page."""
+        values: dict[str, str | list[str]] = {}
+        for name, value in pairs:
+            info = cls.model_fields.get(name)
+            if info is None or value == "":
+                continue
+            if get_origin(info.annotation) is list:
+                values.setdefault(name, []).append(value)  # type: ignore[union-attr]
+            else:
+                values[name] = value
+        return values
+
+    @classmethod
+    @cache
+    def limits(cls) -> dict[str, dict[str, float]]:
+        """Each bounded field's bounds as HTML input attributes (min, max, maxlength), for the search form."""
+        found = {name: bounds(info) for name, info in cls.model_fields.items()}
+        return {name: attributes for name, attributes in found.items() if attributes}
+
+
+class AnswerRequest(SearchRequest):
+    """A question for the writer model: the search's fields, with the brief always made (it is the evidence)."""
+
+    summary: Literal[True] = Field(True, description="Always true: the brief is the evidence the answer cites")
+    debug: bool = Field(False, description="Add per-stage `timings`, and list every answer sentence with its "
+                                           "check, not only the kept ones")
+
+
+def problems(error: ValidationError) -> list[tuple[str, str]]:
+    """Each problem of a request as (field, message), the message in words meant for whoever sent it."""
+    return [(str(e["loc"][0]) if e["loc"] else "", e["msg"]) for e in error.errors()]
+
+
+def bounds(info: FieldInfo) -> dict[str, float]:
+    """A field's bounds by their HTML attribute names: min, max, maxlength (none when it has none)."""
+    found: dict[str, float] = {}
+    for rule in info.metadata:
+        if isinstance(rule, annotated_types.Ge):
+            found["min"] = rule.ge  # type: ignore[assignment]
+        elif isinstance(rule, annotated_types.Le):
+            found["max"] = rule.le  # type: ignore[assignment]
+        elif isinstance(rule, annotated_types.MaxLen):
+            found["maxlength"] = rule.max_length
+    return found
+
+
+def _day(value: date | None) -> str | None:
+    """A day as Filters holds it (YYYY-MM-DD), or None."""
+    return value.isoformat() if value else None

@@ -1,0 +1,54 @@
+"""The one search request: its cleaning, bounds, form reading and the Filters it gives the engine."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from pydantic import ValidationError
+
+from semsearch.contract import MAX_OFFSET, AnswerRequest, SearchRequest, problems
+from semsearch.records import Filters
+
+
+def test_the_question_is_cleaned_and_must_hold_words():
+    assert SearchRequest(q="  why\x00 did\x07 it flood?\n").q == "why did it flood?"
+    for bad in ("", " \t\n", "\x00\x1b"):
+        with pytest.raises(ValidationError) as caught:
+            SearchRequest(q=bad)
+        assert problems(caught.value) == [("q", "the question is empty: type a few words")]
+
+
+def test_every_bound_is_enforced_and_named():
+    for field, value in (("k", 0), ("k", 101), ("words", 19), ("sources", 51), ("recency", 1.5),
+                         ("offset", MAX_OFFSET + 1), ("mode", "fuzzy"), ("since", "2025-02-30")):
+        with pytest.raises(ValidationError) as caught:
+            SearchRequest(q="port", **{field: value})
+        assert [name for name, _ in problems(caught.value)] == [field]
+    assert SearchRequest(q="port", k=100, offset=MAX_OFFSET, recency=1.0, words=400, sources=50).k == 100
+
+
+def test_filters_are_built_from_the_request_alone():
+    asked = SearchRequest(q="port", outlet=["Harbor Ledger", ""], place=["Calder"], since=date(2025, 1, 2))
+    assert asked.filters() == Filters(outlets=("Harbor Ledger",), places=("Calder",), since="2025-01-02")
+    assert not SearchRequest(q="port").filters().active
+
+
+def test_a_form_leaves_blank_boxes_to_the_defaults_and_repeats_list_fields():
+    sent = SearchRequest.form_values([("q", "flood"), ("words", ""), ("outlet", "A"), ("outlet", ""),
+                                      ("outlet", "B"), ("answer", "true"), ("k", "3")])
+    assert sent == {"q": "flood", "outlet": ["A", "B"], "k": "3"}
+    asked = SearchRequest.model_validate(sent)
+    assert (asked.k, asked.words, asked.outlet) == (3, None, ["A", "B"])
+
+
+def test_limits_for_the_form_come_from_the_fields():
+    limits = SearchRequest.limits()
+    assert limits["q"] == {"maxlength": 1000} and limits["words"] == {"min": 20, "max": 400}
+    assert limits["offset"] == {"min": 0, "max": MAX_OFFSET} and "mode" not in limits
+
+
+def test_an_answer_always_makes_the_brief():
+    assert AnswerRequest(q="port").summary is True
+    with pytest.raises(ValidationError):
+        AnswerRequest(q="port", summary=False)
