@@ -29,7 +29,7 @@ from scale_query import (
     warm_page_cache,
 )
 
-from semsearch.index import current_version
+from semsearch.index import current_version, version_dir
 
 
 def ask_block(url: str, questions: list[tuple[int, str]], clients: int, summary: str) -> dict[int, float]:
@@ -68,6 +68,9 @@ def main() -> None:
     for side in "ab":
         parser.add_argument(f"--{side}-env", action="append", default=[], metavar="KEY=VALUE",
                             help=f"a setting for side {side.upper()}'s server (repeat for several)")
+    parser.add_argument("--questions", choices=("scifact", "sample"), default="sample",
+                        help="SciFact test queries (needs --scifact) or the sample news questions, repeated to fill")
+    parser.add_argument("--scifact", type=Path, default=None, help="the SciFact BEIR folder (for --questions scifact)")
     parser.add_argument("--clients", type=int, default=1)
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--warmup", type=int, default=20)
@@ -77,7 +80,9 @@ def main() -> None:
                         help="seconds between blocks, so one side's idle threads (OpenBLAS spins ~0.1 s) "
                              "have stopped before the other side's block")
     args = parser.parse_args()
-    questions = load_questions("scifact")
+    wanted = 1 + args.warmup + args.requests
+    found = load_questions(args.questions, args.scifact)
+    questions = (found * (wanted // len(found) + 1))[:wanted]
     sides = {}
     for name, code, env in (("A", args.a, args.a_env), ("B", args.b, args.b_env)):
         extra = dict(pair.split("=", 1) for pair in env)
@@ -88,7 +93,7 @@ def main() -> None:
     try:
         for server, _ in sides.values():
             settle(server)
-        warm_page_cache(args.index / "versions" / current_version(args.index))
+        warm_page_cache(version_dir(args.index, current_version(args.index)))
         asked = list(enumerate(questions[1 : 1 + args.warmup + args.requests]))
         for block, start in enumerate(range(0, len(asked), args.block)):
             part = asked[start : start + args.block]

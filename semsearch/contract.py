@@ -19,7 +19,7 @@ from pydantic_core import PydanticCustomError
 
 from .records import Filters
 
-# The engine's modes (retrieval.Mode); written out here so a client of the contract need not import the engine.
+# Retrieval modes, stated here so a client of the contract need not import the retrieval code.
 Mode = Literal["hybrid", "dense", "lexical"]
 MAX_QUERY_CHARS = 1000
 MAX_OFFSET = 500

@@ -18,14 +18,13 @@ from typing import Literal
 
 import numpy as np
 
+from .contract import Mode
 from .embedding import Embedder
 from .index import Index, ranges
 from .records import AlsoReported, Filters, Hit
 from .text import FUNCTION_WORDS, QUERY_STEMS, QUESTION_STOPWORDS, WORD, calendar_day, question_words, words
 
-Mode = Literal["dense", "lexical", "hybrid"]
 Fusion = Literal["weighted", "rrf"]
-MODES: tuple[str, ...] = ("dense", "lexical", "hybrid")
 SNIPPET_JOINER = " … "
 # Capitalised by convention, not named by the question: "the March earthquake" does not insist on "March".
 _CALENDAR_WORDS = frozenset(w.lower() for w in (*calendar.month_name, *calendar.day_name) if w)
