@@ -27,7 +27,7 @@ from .index import (
 from .contract import AnswerRequest, SearchRequest
 from .records import SearchResponse
 from .retrieval import Retriever
-from .answer import Answer, AnswerResponse, AnswerSentence, Writer
+from .answer import Answer, AnswerResponse, AnswerSentence, AnswerWriter
 
 log = logging.getLogger(__name__)
 
@@ -231,13 +231,13 @@ class SearchService:
     def answer(self, request: AnswerRequest) -> AnswerResponse:
         """The search and brief for a question, plus the configured model's answer checked against the brief."""
         response = self.search(request)
-        writer = Writer.from_settings(self.settings)
+        writer = AnswerWriter.from_settings(self.settings)
         return AnswerResponse(response, writer.answer(response.query, response.summary, self.index))
 
     def stream_answer(self, request: AnswerRequest) -> tuple[SearchResponse, Iterator[AnswerSentence | Answer]]:
         """The search and brief now; the checked answer sentence by sentence as the model writes it, lazily."""
         response = self.search(request)
-        writer = Writer.from_settings(self.settings)
+        writer = AnswerWriter.from_settings(self.settings)
         return response, writer.stream(response.query, response.summary, self.index)
 
     def article(self, article_id: str) -> ArticleView | None:

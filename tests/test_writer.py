@@ -17,10 +17,9 @@ from click.testing import CliRunner
 from semsearch.config import Settings
 from semsearch.contract import SearchRequest
 from semsearch.service import SearchService
-from semsearch.answer import (
-    NOT_CONFIGURED, Answer, AnswerSentence, LLMConfig, SentenceStream, Writer, WriterError, _sse_deltas,
-    answer_sentences, parse_citations, unsupported_details,
-)
+from semsearch.answer import NOT_CONFIGURED, Answer, AnswerSentence, AnswerWriter, LLMConfig, WriterError
+from semsearch.answer.check import unsupported_details
+from semsearch.answer.llm import SentenceStream, _sse_deltas, answer_sentences, parse_citations
 from tests.conftest import LiveServer
 from tests.scripted_llm import INVENTED_CLAIM, ScriptedLLM
 
@@ -46,7 +45,7 @@ def brief(service: SearchService):
 
 def ask(llm: ScriptedLLM, service: SearchService, brief, script: str, timeout: float = 10.0) -> Answer:
     """The checked answer of one scripted behaviour."""
-    writer = Writer(LLMConfig(llm.url, f"scripted-{script}", timeout=timeout), SUPPORT, 0.5)
+    writer = AnswerWriter(LLMConfig(llm.url, f"scripted-{script}", timeout=timeout), SUPPORT, 0.5)
     return writer.answer(QUESTION, brief, service.index)
 
 
@@ -102,7 +101,7 @@ def test_a_stream_without_an_end_or_with_broken_json_is_an_error():
 
 
 def test_prompt_carries_the_question_and_only_the_numbered_brief_sentences(llm, service, brief):
-    writer = Writer(LLMConfig(llm.url, "scripted-faithful", api_key="sekrit", timeout=10), SUPPORT, 0.5)
+    writer = AnswerWriter(LLMConfig(llm.url, "scripted-faithful", api_key="sekrit", timeout=10), SUPPORT, 0.5)
     writer.answer(QUESTION, brief, service.index)
     request = llm.requests[-1]
     body, user = request["body"], request["body"]["messages"][-1]["content"]
@@ -188,7 +187,7 @@ def test_server_failures_fall_back_within_the_timeout(llm, service, brief, scrip
 def test_an_unreachable_server_falls_back(service, brief):
     from tests.conftest import free_port
 
-    writer = Writer(LLMConfig(f"http://127.0.0.1:{free_port()}/v1", "any", timeout=TIMEOUT), SUPPORT, 0.5)
+    writer = AnswerWriter(LLMConfig(f"http://127.0.0.1:{free_port()}/v1", "any", timeout=TIMEOUT), SUPPORT, 0.5)
     answer = writer.answer(QUESTION, brief, service.index)
     assert "could not reach the model" in answer.fallback
 
@@ -198,7 +197,7 @@ def test_a_server_that_ignores_stream_is_understood(llm, service, brief):
 
 
 def test_streaming_yields_each_checked_sentence_before_the_verdict(llm, service, brief):
-    writer = Writer(LLMConfig(llm.url, "scripted-mixed", timeout=10), SUPPORT, 0.5)
+    writer = AnswerWriter(LLMConfig(llm.url, "scripted-mixed", timeout=10), SUPPORT, 0.5)
     items = list(writer.stream(QUESTION, brief, service.index))
     assert [type(i) for i in items] == [AnswerSentence] * 3 + [Answer]
     assert [i.checked for i in items[:3]] == [True, True, False] and items[-1].fallback is None
@@ -206,7 +205,7 @@ def test_streaming_yields_each_checked_sentence_before_the_verdict(llm, service,
 
 def test_without_settings_the_writer_is_off(settings, service, brief):
     assert Settings(index_dir=settings.index_dir).llm_url is None
-    answer = Writer.from_settings(settings).answer(QUESTION, brief, service.index)
+    answer = AnswerWriter.from_settings(settings).answer(QUESTION, brief, service.index)
     assert answer.fallback == NOT_CONFIGURED and answer.sentences == []
 
 

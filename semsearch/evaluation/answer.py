@@ -90,7 +90,7 @@ def judge(checker, sentences) -> tuple[int, int, int]:
 
 def run(settings, models: list[str], url: str, timeout: float, questions: list[str]) -> list[Row]:
     """Every model over every question; the retrieval and brief are computed once per question."""
-    from ..answer import Checker, LLMConfig, SupportCheck, Writer
+    from ..answer import Checker, LLMConfig, SupportCheck, AnswerWriter
     from ..contract import SearchRequest
     from ..service import SearchService
 
@@ -99,7 +99,7 @@ def run(settings, models: list[str], url: str, timeout: float, questions: list[s
     responses = [service.search(SearchRequest(q=q, k=10)) for q in questions]
     rows = []
     for model in models:
-        writer = Writer(LLMConfig(url, model, key, timeout, settings.llm_max_tokens),
+        writer = AnswerWriter(LLMConfig(url, model, key, timeout, settings.llm_max_tokens),
                         settings.llm_min_support, settings.llm_min_kept)
         row = Row(model=model)
         started = time.perf_counter()
