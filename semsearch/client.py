@@ -48,8 +48,9 @@ class Client:
                 error = response.json()["error"]
             except (ValueError, KeyError, TypeError):
                 error = {"code": "http_error", "message": response.text[:200]}
-            raise ApiError(response.status_code, error.get("code", "http_error"), error.get("message", ""),
-                           error.get("field"))
+            raise ApiError(
+                response.status_code, error.get("code", "http_error"), error.get("message", ""), error.get("field")
+            )
         return response.json()
 
     def search(self, q: str, **options: Any) -> SearchResponse:

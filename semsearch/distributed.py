@@ -45,7 +45,7 @@ def import_ray() -> ModuleType:
     """The ray module, or RayBuildError naming the extra to install."""
     try:
         import ray
-        import ray.data  # noqa: F401 - Ray Core without Ray Data cannot run the build
+        import ray.data
     except ImportError as exc:
         raise RayBuildError(
             f"--embed-on ray needs Ray Data, which is not installed ({exc}): pip install 'semsearch[scale]'"
@@ -65,8 +65,11 @@ class EmbedBatch:
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         """Vectors for one batch of texts, keyed by their position in the driver's list, and where they were made."""
         texts = [str(t) for t in batch["text"]]
-        return {"position": batch["position"], "vector": self.embedder.encode(texts, batch_size=len(texts)),
-                "node": np.full(len(texts), self.node)}
+        return {
+            "position": batch["position"],
+            "vector": self.embedder.encode(texts, batch_size=len(texts)),
+            "node": np.full(len(texts), self.node),
+        }
 
 
 class RayEmbedder:
@@ -108,7 +111,7 @@ class RayEmbedder:
         """Embed texts in one Ray Data run and keep their vectors for the encode calls that follow."""
         # The embedding cache asks for vectors slice by slice; a run per slice would start the
         # model workers again each time, which costs more than embedding a slice.
-        self._ready.update(zip(texts, self._run(texts, batch_size, progress)))
+        self._ready.update(zip(texts, self._run(texts, batch_size, progress), strict=True))
 
     def encode(self, texts: Sequence[str], batch_size: int = 32, progress: bool = False) -> np.ndarray:
         """Unit-length vectors for texts, shape (len(texts), 384): prefetched ones, the rest embedded on Ray."""
@@ -142,8 +145,12 @@ class RayEmbedder:
         batch_size = min(batch_size, len(texts) // blocks)
         dataset = data.from_items([{"position": i, "text": texts[i]} for i in order], override_num_blocks=blocks)
         embedded = dataset.map_batches(
-            EmbedBatch, fn_constructor_kwargs={"backend": self.backend}, batch_size=batch_size,
-            batch_format="numpy", compute=data.ActorPoolStrategy(size=min(self.workers, blocks)), num_cpus=1,
+            EmbedBatch,
+            fn_constructor_kwargs={"backend": self.backend},
+            batch_size=batch_size,
+            batch_format="numpy",
+            compute=data.ActorPoolStrategy(size=min(self.workers, blocks)),
+            num_cpus=1,
         )
         nodes: set[str] = set()
         try:
@@ -152,8 +159,13 @@ class RayEmbedder:
                 nodes.update(batch["node"].tolist())
         except self.ray.exceptions.RayError as exc:
             raise RayBuildError(f"embedding on Ray failed: {exc}") from exc
-        log.info("embedded %d texts with %d workers on %d Ray nodes in %.1fs", len(texts), min(self.workers, blocks),
-                 len(nodes), time.perf_counter() - started)
+        log.info(
+            "embedded %d texts with %d workers on %d Ray nodes in %.1fs",
+            len(texts),
+            min(self.workers, blocks),
+            len(nodes),
+            time.perf_counter() - started,
+        )
         return out
 
     def close(self) -> None:
@@ -166,8 +178,9 @@ class RayEmbedder:
     def __enter__(self) -> RayEmbedder:
         return self
 
-    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
-                 trace: TracebackType | None) -> None:
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
         self.close()
 
 
@@ -179,8 +192,9 @@ def _check_reachable(address: str) -> None:
     try:
         socket.create_connection((host.strip("[]"), int(port)), timeout=CONNECT_TIMEOUT).close()
     except OSError as exc:
-        raise RayBuildError(f"no Ray cluster answers at {address} ({exc}); start one with `ray start --head` "
-                            "or check --ray-address") from exc
+        raise RayBuildError(
+            f"no Ray cluster answers at {address} ({exc}); start one with `ray start --head` or check --ray-address"
+        ) from exc
 
 
 class LocalCluster:
@@ -203,21 +217,35 @@ class LocalCluster:
     def start(self) -> None:
         """The head node, then the others, each waited for until it reports itself started."""
         self.root.mkdir(parents=True, exist_ok=True)
-        common = ["--block", "--node-ip-address=127.0.0.1", "--num-gpus=0", "--object-store-memory=150000000",
-                  "--disable-usage-stats", f"--temp-dir={self.root}"]
+        common = [
+            "--block",
+            "--node-ip-address=127.0.0.1",
+            "--num-gpus=0",
+            "--object-store-memory=150000000",
+            "--disable-usage-stats",
+            f"--temp-dir={self.root}",
+        ]
         for n, cpus in enumerate(self.cpus_per_node):
-            role = (["--head", f"--port={self.port}", "--include-dashboard=false"] if n == 0
-                    else [f"--address={self.address}"])
+            role = (
+                ["--head", f"--port={self.port}", "--include-dashboard=false"]
+                if n == 0
+                else [f"--address={self.address}"]
+            )
             self._node(f"node{n}", [*role, f"--num-cpus={cpus}", *common])
 
     def _node(self, name: str, options: list[str]) -> None:
         """One `ray start` in its own session, its output in a log file under the cluster's folder."""
         log_path = self.root / f"{name}.log"
         with log_path.open("wb") as out:
-            self.nodes.append(subprocess.Popen(
-                [str(Path(sys.executable).parent / "ray"), "start", *options], stdout=out,
-                stderr=subprocess.STDOUT, env={**os.environ, **self.env}, start_new_session=True,
-            ))
+            self.nodes.append(
+                subprocess.Popen(
+                    [str(Path(sys.executable).parent / "ray"), "start", *options],
+                    stdout=out,
+                    stderr=subprocess.STDOUT,
+                    env={**os.environ, **self.env},
+                    start_new_session=True,
+                )
+            )
         deadline = time.monotonic() + 120
         while b"Ray runtime started" not in log_path.read_bytes():
             if self.nodes[-1].poll() is not None or time.monotonic() > deadline:

@@ -44,8 +44,7 @@ _PRONOUN_ATTRIBUTION = re.compile(
 # A pronoun opening a sentence, or naming its speaker, with no connective before it: all the sentence needs
 # from before is whom the pronoun means (see anchor).
 _PRONOUN_OPENER = re.compile(r"^[\"“‘']?(he|his|him|she|her|hers|it|its|they|them|their)\b", re.I)
-_PRONOUN_CLASS = {"his": "he", "him": "he", "her": "she", "hers": "she", "its": "it", "them": "they",
-                  "their": "they"}
+_PRONOUN_CLASS = {"his": "he", "him": "he", "her": "she", "hers": "she", "its": "it", "them": "they", "their": "they"}
 # Captions, credits, bylines, rails and other page furniture that is not a statement of fact. Label words
 # count only as labels ("Photo: ...", "Credit: ..."), and "By" only before a name, because news sentences
 # open with "By contrast", "By 2008", "Image sensors ...", "Share prices ..." and "Credit card debt ...".
@@ -140,7 +139,10 @@ def trait_arrays(texts: Iterable[str]) -> TraitArrays:
         figures.extend(sorted(found))
         figure_counts.append(len(found))
     return TraitArrays(
-        np.asarray(flags, np.uint8), np.asarray(words, np.uint16),
-        np.concatenate(terms).astype(np.uint32) if terms else np.zeros(0, np.uint32), np.asarray(term_counts, np.int64),
-        np.asarray(figures, np.uint32), np.asarray(figure_counts, np.int64),
+        np.asarray(flags, np.uint8),
+        np.asarray(words, np.uint16),
+        np.concatenate(terms).astype(np.uint32) if terms else np.zeros(0, np.uint32),
+        np.asarray(term_counts, np.int64),
+        np.asarray(figures, np.uint32),
+        np.asarray(figure_counts, np.int64),
     )

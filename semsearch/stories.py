@@ -72,14 +72,14 @@ def near_duplicate_pairs(signatures: np.ndarray, rules: StoryRules) -> set[tuple
             for x in range(len(members)):
                 for y in range(x + 1, len(members)):
                     pairs.add((members[x], members[y]))
-    return {
-        (i, j) for i, j in pairs
-        if float(np.mean(signatures[i] == signatures[j])) >= rules.near_duplicate_jaccard
-    }
+    return {(i, j) for i, j in pairs if float(np.mean(signatures[i] == signatures[j])) >= rules.near_duplicate_jaccard}
 
 
 def same_event_pairs(
-    lead_vectors: np.ndarray, published: Sequence[str | None], rules: StoryRules, neighbours: int = 20,
+    lead_vectors: np.ndarray,
+    published: Sequence[str | None],
+    rules: StoryRules,
+    neighbours: int = 20,
     outlets: Sequence[str | None] | None = None,
 ) -> set[tuple[int, int]]:
     """Pairs whose title-and-lead vectors are close: within the window when both dates are known, and closer
@@ -107,8 +107,12 @@ def same_event_pairs(
 
 
 def group_stories(
-    ids: Sequence[str], texts: Sequence[str], lead_vectors: np.ndarray, published: Sequence[str | None],
-    rules: StoryRules = StoryRules(), outlets: Sequence[str | None] | None = None,
+    ids: Sequence[str],
+    texts: Sequence[str],
+    lead_vectors: np.ndarray,
+    published: Sequence[str | None],
+    rules: StoryRules = StoryRules(),
+    outlets: Sequence[str | None] | None = None,
 ) -> list[str]:
     """A story id per article: the smallest article id of its group, so ids are stable across builds."""
     parent = list(range(len(ids)))

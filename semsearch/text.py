@@ -105,8 +105,9 @@ class Stems:
         if not wanted:
             return []
         memo, stem = self._memo, self.stem
-        return [(m.start(), m.end()) for m in WORD.finditer(text)
-                if (memo.get(w := m.group().lower()) or stem(w)) in wanted]
+        return [
+            (m.start(), m.end()) for m in WORD.finditer(text) if (memo.get(w := m.group().lower()) or stem(w)) in wanted
+        ]
 
 
 def calendar_day(value: str | None) -> date | None:

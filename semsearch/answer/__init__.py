@@ -20,13 +20,26 @@ from ..index import Index
 from ..records import Brief
 from .check import Checker, SupportCheck
 from .llm import (
-    NOT_CONFIGURED, LLMConfig, SentenceStream, WriterError, answer_sentences, build_messages, stream_completion,
+    NOT_CONFIGURED,
+    LLMConfig,
+    SentenceStream,
+    WriterError,
+    answer_sentences,
+    build_messages,
+    stream_completion,
 )
 from .result import Answer, AnswerResponse, AnswerSentence
 
 __all__ = [
-    "NOT_CONFIGURED", "Answer", "AnswerResponse", "AnswerSentence", "AnswerWriter", "Checker", "LLMConfig",
-    "SupportCheck", "WriterError",
+    "NOT_CONFIGURED",
+    "Answer",
+    "AnswerResponse",
+    "AnswerSentence",
+    "AnswerWriter",
+    "Checker",
+    "LLMConfig",
+    "SupportCheck",
+    "WriterError",
 ]
 
 
@@ -95,6 +108,8 @@ class AnswerWriter:
         if not total:
             return "the model returned an empty answer; showing the extractive brief"
         if not kept or kept < self.min_kept * total:
-            return (f"only {kept} of {total} answer sentences were supported by the evidence they cite; "
-                    "showing the extractive brief")
+            return (
+                f"only {kept} of {total} answer sentences were supported by the evidence they cite; "
+                "showing the extractive brief"
+            )
         return None

@@ -6,7 +6,6 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-
 from ..index import Index
 from ..records import Brief, Citation
 from ..text import FUNCTION_WORDS, WORD, Stems, words
@@ -15,8 +14,10 @@ from .result import AnswerSentence
 
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _WORD = re.compile(r"[A-Za-z][\w'’-]*")
-_UNITS = "two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen " \
-         "seventeen eighteen nineteen".split()
+_UNITS = (
+    "two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
+    "seventeen eighteen nineteen".split()
+)
 _TENS = "twenty thirty forty fifty sixty seventy eighty ninety".split()
 _ONES = ["one", *_UNITS[:8]]
 # Spelled-out numbers from two up ("one" is too often not a quantity), as their values.
@@ -26,8 +27,9 @@ _NUMBER_WORDS = {w: float(i + 2) for i, w in enumerate(_UNITS)} | {
 _SCALES = {"hundred", "thousand", "million", "billion", "trillion", "percent", "per cent", "dozen"}
 # Words that date or rank a claim without a digit or a capital. "First" and "second" are left out: they
 # are rarely a position ("for the first time", "a second yellow card" paraphrased).
-_DATED = frozenset("yesterday today tonight tomorrow third fourth fifth sixth seventh eighth ninth tenth eleventh "
-                   "twelfth".split())
+_DATED = frozenset(
+    "yesterday today tonight tomorrow third fourth fifth sixth seventh eighth ninth tenth eleventh twelfth".split()
+)
 # Attribution carries no claim of its own: who said it is checked by the names rule.
 _REPORTING = frozenset("said says say told added stated states according".split())
 
@@ -42,22 +44,30 @@ def _stem_set(text: str) -> frozenset[str]:
 # Pairs of opposite meanings. A sentence that uses one side where its evidence uses only the other
 # reverses it ("rejected" for "accepted", "rose" for "slowed").
 _OPPOSITES = [
-    (_stem_set("rise rose risen increase climb jump grew grow higher gain boost soar up"),
-     _stem_set("fall fell fallen drop decline decrease slow ease cut lower slump reduce shrank down")),
-    (_stem_set("accept approve approval back welcome support agree pass favour"),
-     _stem_set("reject oppose criticise block refuse against")),
+    (
+        _stem_set("rise rose risen increase climb jump grew grow higher gain boost soar up"),
+        _stem_set("fall fell fallen drop decline decrease slow ease cut lower slump reduce shrank down"),
+    ),
+    (
+        _stem_set("accept approve approval back welcome support agree pass favour"),
+        _stem_set("reject oppose criticise block refuse against"),
+    ),
     (_stem_set("help benefit"), _stem_set("hurt harm damage")),
     (_stem_set("open"), _stem_set("close shut")),
 ]
 # Words of winning over someone: the winner is named before them, the loser after.
 _DIRECTED = _stem_set("beat defeat defeating victory overtook")
 # Negation, including words that negate by meaning ("exempt" from paying, paintings "missing").
-_NEGATIONS = _stem_set("not no never none nobody nothing neither nor without cannot t exempt missing refuse reject "
-                       "deny denied fail unable lack absent")
+_NEGATIONS = _stem_set(
+    "not no never none nobody nothing neither nor without cannot t exempt missing refuse reject "
+    "deny denied fail unable lack absent"
+)
 # What makes a claim uncertain, planned or attributed as an estimate; a sentence that restates words one
 # of these governs must keep a hedge of its own.
-_HEDGES = _stem_set("could may might likely unlikely possibly expected estimate warn plan pledge promise forecast "
-                    "if unless risk threaten propose fear predict hope")
+_HEDGES = _stem_set(
+    "could may might likely unlikely possibly expected estimate warn plan pledge promise forecast "
+    "if unless risk threaten propose fear predict hope"
+)
 # Hedges an answer may use that do not mark uncertainty in the evidence ("would" is also reported speech).
 _SOFTENERS = _stem_set("would should due")
 _REACH = 3  # content words after a negation or hedge that it governs
@@ -105,8 +115,14 @@ def unsupported_details(sentence: str, evidence: str) -> list[str]:
     missing += [w for w in _DATED if w in words(sentence) and w not in evidence_words]
     vocabulary = {re.sub(r"['’]s$", "", w).lower() for w in _WORD.findall(evidence)}
     stems, acronyms = {_STEMS.stem(w) for w in evidence_words}, _initials(evidence)
-    missing += [w for w in dict.fromkeys(_names(sentence)) if w not in vocabulary and _STEMS.stem(w) not in stems
-                and w not in acronyms and not _compound(w, evidence_words)]
+    missing += [
+        w
+        for w in dict.fromkeys(_names(sentence))
+        if w not in vocabulary
+        and _STEMS.stem(w) not in stems
+        and w not in acronyms
+        and not _compound(w, evidence_words)
+    ]
     return missing
 
 
@@ -175,10 +191,16 @@ def _governed_in(text: str, cues: frozenset[str]) -> list[tuple[str, set[str]]]:
     """_governed within one sentence."""
     tokens = WORD.findall(text)
     terms = [_STEMS.stem(t.lower()) for t in tokens]
-    content = [term if t.lower() not in FUNCTION_WORDS and term not in cues else "" for t, term in zip(tokens, terms)]
+    content = [
+        term if t.lower() not in FUNCTION_WORDS and term not in cues else ""
+        for t, term in zip(tokens, terms, strict=True)
+    ]
     # A capitalised cue is a name or a date ("May 24"), not a modal: only lower-case ones count.
-    return [(token, _next_content(content, i))
-            for i, (token, term) in enumerate(zip(tokens, terms)) if term in cues and token[0].islower()]
+    return [
+        (token, _next_content(content, i))
+        for i, (token, term) in enumerate(zip(tokens, terms, strict=True))
+        if term in cues and token[0].islower()
+    ]
 
 
 def _next_content(content: list[str], i: int) -> set[str]:
@@ -218,8 +240,11 @@ class SupportCheck:
         if problem:
             return Support(coverage, problem)
         if coverage < self.min_support:
-            return Support(coverage, f"the cited evidence does not say {', '.join(missing)} "
-                                     f"(support {coverage:.2f} < {self.min_support:.2f})")
+            return Support(
+                coverage,
+                f"the cited evidence does not say {', '.join(missing)} "
+                f"(support {coverage:.2f} < {self.min_support:.2f})",
+            )
         return Support(coverage, None)
 
     def elsewhere(self, sentence: str, evidence: str, candidates: Sequence[str]) -> int | None:
@@ -269,11 +294,16 @@ class Checker:
         cited = [c for n in numbers for c in self.brief.sentences[n - 1].citations]
         spans = {(c.article_id, c.start, c.end) for c in cited}
         articles = {c.article_id: c.n for c in cited}
-        candidates = [Citation(n, a, s.start, s.end) for a, n in articles.items()
-                      for s in self.index.article_sentences(a) if (a, s.start, s.end) not in spans]
+        candidates = [
+            Citation(n, a, s.start, s.end)
+            for a, n in articles.items()
+            for s in self.index.article_sentences(a)
+            if (a, s.start, s.end) not in spans
+        ]
         texts = self.index.texts(list(articles))
-        found = self.support.elsewhere(text, self._evidence(numbers),
-                                       [texts[c.article_id][c.start : c.end] for c in candidates])
+        found = self.support.elsewhere(
+            text, self._evidence(numbers), [texts[c.article_id][c.start : c.end] for c in candidates]
+        )
         return None if found is None else candidates[found]
 
     def _evidence(self, numbers: Sequence[int]) -> str:
@@ -287,5 +317,12 @@ class Checker:
         valid = bool(numbers) and all(1 <= n <= len(given) for n in numbers)
         citations = list(dict.fromkeys(c for n in numbers if 1 <= n <= len(given) for c in given[n - 1].citations))
         elsewhere = self.elsewhere(text, numbers) if reason and valid else None
-        return AnswerSentence(text=text, evidence=numbers, citations=citations, checked=reason is None,
-                              support=support, reason=reason, elsewhere=elsewhere)
+        return AnswerSentence(
+            text=text,
+            evidence=numbers,
+            citations=citations,
+            checked=reason is None,
+            support=support,
+            reason=reason,
+            elsewhere=elsewhere,
+        )

@@ -32,6 +32,8 @@ _MARKER = re.compile(r"\[\s*(\d{1,3}(?:\s*[,;–-]\s*\d{1,3})*)\s*\]")
 _LEADING_MARKERS = re.compile(r"^(?:\s*\[\s*\d{1,3}(?:\s*[,;–-]\s*\d{1,3})*\s*\])+\s*[.!?]?")
 _BULLET = re.compile(r"^\s*(?:[-*•]|\d{1,2}[.)])\s+")
 _BOUNDARY = re.compile(r"[.!?\]\n]")
+
+
 class WriterError(RuntimeError):
     """The model could not be asked or did not answer properly; the message says how."""
 
@@ -105,19 +107,25 @@ def stream_completion(config: LLMConfig, messages: list[dict]) -> Iterator[str]:
     deadline = time.monotonic() + config.timeout
     url = config.url.rstrip("/") + "/chat/completions"
     headers = {"Authorization": f"Bearer {config.api_key}"} if config.api_key else {}
-    payload = {"model": config.model, "messages": messages, "stream": True, "temperature": 0,
-               "max_tokens": config.max_tokens}
+    payload = {
+        "model": config.model,
+        "messages": messages,
+        "stream": True,
+        "temperature": 0,
+        "max_tokens": config.max_tokens,
+    }
     items: queue.Queue = queue.Queue()
     stop = threading.Event()
 
     def pump() -> None:
         try:
-            with httpx.Client(timeout=httpx.Timeout(config.timeout)) as client, \
-                    client.stream("POST", url, json=payload, headers=headers) as response:
+            with (
+                httpx.Client(timeout=httpx.Timeout(config.timeout)) as client,
+                client.stream("POST", url, json=payload, headers=headers) as response,
+            ):
                 if response.status_code != 200:
                     response.read()
-                    raise WriterError(f"the model server answered HTTP {response.status_code}: "
-                                      f"{response.text[:120]!r}")
+                    raise WriterError(f"the model server answered HTTP {response.status_code}: {response.text[:120]!r}")
                 if response.headers.get("content-type", "").startswith("application/json"):
                     items.put(_completion_content(response.read()))
                 else:
@@ -158,7 +166,7 @@ def _fold(pieces: list[str]) -> list[str]:
         lead = _LEADING_MARKERS.match(piece)
         if lead and out:
             out[-1] = f"{out[-1]} {lead.group().strip()}"
-            piece = piece[lead.end():].strip()
+            piece = piece[lead.end() :].strip()
         if piece:
             out.append(piece)
     return out

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
-
 from ..records import Citation, SearchResponse, about
+
 
 @dataclass(slots=True)
 class AnswerSentence:
@@ -17,14 +17,17 @@ class AnswerSentence:
 
     text: str = field(metadata=about("The model's sentence without its [n] markers"))
     evidence: list[int] = field(
-        metadata=about("The brief sentences it cites, numbered 1..n in `summary.sentences` order"))
+        metadata=about("The brief sentences it cites, numbered 1..n in `summary.sentences` order")
+    )
     citations: list[Citation] = field(metadata=about("The exact source spans of that evidence"))
     checked: bool = field(
-        metadata=about("Whether it passed the check (only checked sentences are listed unless debug)"))
+        metadata=about("Whether it passed the check (only checked sentences are listed unless debug)")
+    )
     support: float = field(metadata=about("Share of its claim words that its cited evidence states"))
     reason: str | None = field(default=None, metadata=about("Why it failed the check"))
     elsewhere: Citation | None = field(
-        default=None, metadata=about("For a dropped sentence: a sentence of a cited article that does support it"))
+        default=None, metadata=about("For a dropped sentence: a sentence of a cited article that does support it")
+    )
 
     def to_dict(self) -> dict:
         """JSON-ready form."""
@@ -55,9 +58,15 @@ class Answer:
     def to_dict(self, debug: bool = False) -> dict:
         """JSON-ready form; with debug every sentence is listed with its verdict, else only the kept ones."""
         shown = self.sentences if debug else self.kept
-        return {"model": self.model, "text": " ".join(s.text for s in self.kept),
-                "sentences": [s.to_dict() for s in shown], "total": len(self.sentences), "dropped": self.dropped,
-                "fallback": self.fallback, "took_ms": round(self.took_ms, 2)}
+        return {
+            "model": self.model,
+            "text": " ".join(s.text for s in self.kept),
+            "sentences": [s.to_dict() for s in shown],
+            "total": len(self.sentences),
+            "dropped": self.dropped,
+            "fallback": self.fallback,
+            "took_ms": round(self.took_ms, 2),
+        }
 
 
 @dataclass(slots=True)

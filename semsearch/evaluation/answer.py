@@ -66,12 +66,16 @@ class Row:
 
     def to_dict(self) -> dict:
         """JSON-ready form with the derived rates."""
-        return asdict(self) | {"citation_recall": self.recall, "citation_precision": self.precision,
-                               "dropped_share": self.dropped_share}
+        return asdict(self) | {
+            "citation_recall": self.recall,
+            "citation_precision": self.precision,
+            "dropped_share": self.dropped_share,
+        }
 
 
 def judge(checker, sentences) -> tuple[int, int, int]:
     """Supported sentences, citations and needed citations among checked answer sentences (ALCE rules)."""
+
     def supports(sentence, numbers) -> bool:
         return bool(numbers) and checker.problem(sentence.text, numbers)[0] is None
 
@@ -90,7 +94,7 @@ def judge(checker, sentences) -> tuple[int, int, int]:
 
 def run(settings, models: list[str], url: str, timeout: float, questions: list[str]) -> list[Row]:
     """Every model over every question; the retrieval and brief are computed once per question."""
-    from ..answer import Checker, LLMConfig, SupportCheck, AnswerWriter
+    from ..answer import AnswerWriter, Checker, LLMConfig, SupportCheck
     from ..contract import SearchRequest
     from ..service import SearchService
 
@@ -99,8 +103,11 @@ def run(settings, models: list[str], url: str, timeout: float, questions: list[s
     responses = [service.search(SearchRequest(q=q, k=10)) for q in questions]
     rows = []
     for model in models:
-        writer = AnswerWriter(LLMConfig(url, model, key, timeout, settings.llm_max_tokens),
-                        settings.llm_min_support, settings.llm_min_kept)
+        writer = AnswerWriter(
+            LLMConfig(url, model, key, timeout, settings.llm_max_tokens),
+            settings.llm_min_support,
+            settings.llm_min_kept,
+        )
         row = Row(model=model)
         started = time.perf_counter()
         for response in responses:
@@ -130,11 +137,15 @@ def _pct(value: float | None) -> str:
 
 def table(rows: list[Row]) -> str:
     """The results as a Markdown table."""
-    lines = ["| model | questions | answered | failed | sentences | citation recall | citation precision "
-             "| dropped |", "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    lines = [
+        "| model | questions | answered | failed | sentences | citation recall | citation precision | dropped |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
     for r in rows:
-        lines.append(f"| {r.model} | {r.questions} | {r.answered} | {r.failed} | {r.sentences} | {_pct(r.recall)} "
-                     f"| {_pct(r.precision)} | {_pct(r.dropped_share)} |")
+        lines.append(
+            f"| {r.model} | {r.questions} | {r.answered} | {r.failed} | {r.sentences} | {_pct(r.recall)} "
+            f"| {_pct(r.precision)} | {_pct(r.dropped_share)} |"
+        )
     return "\n".join(lines)
 
 
@@ -155,7 +166,7 @@ class Labelled:
 
     @property
     def half(self) -> str:
-        """"tune" or "held-out", fixed by a hash of the id so that adding sentences moves none."""
+        """ "tune" or "held-out", fixed by a hash of the id so that adding sentences moves none."""
         return "tune" if hashlib.sha256(self.id.encode()).digest()[0] % 2 == 0 else "held-out"
 
 
@@ -177,8 +188,12 @@ class Judged:
 def load_labelled(path: Path) -> list[Labelled]:
     """The labelled sentences of a JSON-lines file."""
     lines = path.read_text(encoding="utf-8").splitlines()
-    return [Labelled(d["id"], d["kind"], bool(d["supported"]), d["sentence"], list(d["evidence"]),
-                     list(d.get("context", []))) for d in map(json.loads, filter(str.strip, lines))]
+    return [
+        Labelled(
+            d["id"], d["kind"], bool(d["supported"]), d["sentence"], list(d["evidence"]), list(d.get("context", []))
+        )
+        for d in map(json.loads, filter(str.strip, lines))
+    ]
 
 
 def judge_labelled(check, items: Sequence[Labelled]) -> list[Judged]:
@@ -194,8 +209,10 @@ def judge_labelled(check, items: Sequence[Labelled]) -> list[Judged]:
 
 def kind_table(judged: Sequence[Judged]) -> str:
     """Per kind: how many sentences, and the share the check got right (kept if supported, else dropped)."""
-    lines = ["| kind | label | sentences | check right | pointed to the article's sentence |",
-             "|---|---|---:|---:|---:|"]
+    lines = [
+        "| kind | label | sentences | check right | pointed to the article's sentence |",
+        "|---|---|---:|---:|---:|",
+    ]
     kinds = sorted({(not j.item.supported, j.item.kind) for j in judged})
     for unsupported, kind in kinds:
         rows = [j for j in judged if j.item.kind == kind and j.item.supported != unsupported]
@@ -231,9 +248,25 @@ def _print_labelled(settings, path: Path, as_json: bool) -> None:
     """Print the per-kind tables of a labelled file (or every verdict as JSON)."""
     halves = labelled_report(settings, path)
     if as_json:
-        click.echo(json.dumps({half: [{"id": j.item.id, "kind": j.item.kind, "supported": j.item.supported,
-                                       "kept": j.kept, "reason": j.reason, "elsewhere": j.elsewhere}
-                                      for j in judged] for half, judged in halves.items()}, indent=2))
+        click.echo(
+            json.dumps(
+                {
+                    half: [
+                        {
+                            "id": j.item.id,
+                            "kind": j.item.kind,
+                            "supported": j.item.supported,
+                            "kept": j.kept,
+                            "reason": j.reason,
+                            "elsewhere": j.elsewhere,
+                        }
+                        for j in judged
+                    ]
+                    for half, judged in halves.items()
+                },
+                indent=2,
+            )
+        )
         return
     for half, judged in halves.items():
         click.echo(f"{half} half ({len(judged)} sentences, SEMSEARCH_LLM_MIN_SUPPORT {settings.llm_min_support:g}):")
@@ -243,20 +276,48 @@ def _print_labelled(settings, path: Path, as_json: bool) -> None:
 
 @click.command("answer")
 @click.option("--llm-url", default=None, help="OpenAI-compatible base URL (default: SEMSEARCH_LLM_URL).")
-@click.option("--llm-model", "models", multiple=True,
-              help="Model to evaluate; repeat to compare several (default: SEMSEARCH_LLM_MODEL).")
-@click.option("--llm-timeout", type=click.FloatRange(0.1, 600), default=None,
-              help="Seconds per answer (default: SEMSEARCH_LLM_TIMEOUT).")
-@click.option("--questions", "questions_file", type=click.Path(path_type=Path, dir_okay=False, exists=True),
-              default=DEFAULT_QUESTIONS, show_default=True,
-              help='JSON list of questions: strings or objects with a "question" field.')
-@click.option("--index", "index", type=click.Path(path_type=Path, file_okay=False),
-              help="Index home (default: SEMSEARCH_INDEX_DIR, else the project's index/).")
-@click.option("--labelled", type=click.Path(path_type=Path, dir_okay=False, exists=True), default=None,
-              help="Score the check itself on a labelled JSON-lines file (no model server needed).")
+@click.option(
+    "--llm-model",
+    "models",
+    multiple=True,
+    help="Model to evaluate; repeat to compare several (default: SEMSEARCH_LLM_MODEL).",
+)
+@click.option(
+    "--llm-timeout",
+    type=click.FloatRange(0.1, 600),
+    default=None,
+    help="Seconds per answer (default: SEMSEARCH_LLM_TIMEOUT).",
+)
+@click.option(
+    "--questions",
+    "questions_file",
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    default=DEFAULT_QUESTIONS,
+    show_default=True,
+    help='JSON list of questions: strings or objects with a "question" field.',
+)
+@click.option(
+    "--index",
+    "index",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Index home (default: SEMSEARCH_INDEX_DIR, else the project's index/).",
+)
+@click.option(
+    "--labelled",
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    default=None,
+    help="Score the check itself on a labelled JSON-lines file (no model server needed).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
-def answer_cmd(llm_url: str | None, models: tuple[str, ...], llm_timeout: float | None, questions_file: Path,
-               index: Path | None, labelled: Path | None, as_json: bool) -> None:
+def answer_cmd(
+    llm_url: str | None,
+    models: tuple[str, ...],
+    llm_timeout: float | None,
+    questions_file: Path,
+    index: Path | None,
+    labelled: Path | None,
+    as_json: bool,
+) -> None:
     """Citation recall and precision (ALCE) of a writer model's answers, and the share of sentences dropped;
     with --labelled, the check's verdicts per kind of labelled sentence."""
     from ..config import get_settings

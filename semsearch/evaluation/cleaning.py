@@ -146,8 +146,13 @@ def evaluate(pages: list[Page], settings: Settings) -> dict[str, Tally]:
 
 @click.command("cleaning")
 @click.argument("folder", type=click.Path(path_type=Path, exists=True, file_okay=False))
-@click.option("--split", type=click.Choice(["all", "tune", "test"]), default="all", show_default=True,
-              help="Half of the pages by a hash of their id (tune = the half cleaning was developed on).")
+@click.option(
+    "--split",
+    type=click.Choice(["all", "tune", "test"]),
+    default="all",
+    show_default=True,
+    help="Half of the pages by a hash of their id (tune = the half cleaning was developed on).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
 def cleaning_cmd(folder: Path, split: str, as_json: bool) -> None:
     """Bag-of-words P/R/F1 of semsearch's cleaning of FOLDER's text scrapes, beside the raw scrape."""
@@ -164,8 +169,11 @@ def cleaning_cmd(folder: Path, split: str, as_json: bool) -> None:
     click.echo(f"{'system':<10} {'P':>6} {'R':>6} {'F1':>6}  article found")
     for name, tally in tallies.items():
         row = tally.summary()
-        click.echo(f"{name:<10} {row['precision']:>6.3f} {row['recall']:>6.3f} {row['f1']:>6.3f}  "
-                   f"{row['found']} of {len(pages)}")
-    click.echo(f"{len(pages)} pages (split {split}); "
-               f"found = kept text holding at least {FOUND_RECALL:.0%} of the article's words")
-
+        click.echo(
+            f"{name:<10} {row['precision']:>6.3f} {row['recall']:>6.3f} {row['f1']:>6.3f}  "
+            f"{row['found']} of {len(pages)}"
+        )
+    click.echo(
+        f"{len(pages)} pages (split {split}); "
+        f"found = kept text holding at least {FOUND_RECALL:.0%} of the article's words"
+    )

@@ -108,8 +108,14 @@ def run_mode(retriever, data: BeirData, doc_ids: dict[str, list[str]], mode: str
         recall += recall_at(ranking, relevant, 100)
         mrr += mrr_at(ranking, relevant, 10)
     n = max(len(data.queries), 1)
-    return ModeResult(mode, len(data.queries), round(ndcg / n, 4), round(recall / n, 4), round(mrr / n, 4),
-                      round(time.perf_counter() - started, 1))
+    return ModeResult(
+        mode,
+        len(data.queries),
+        round(ndcg / n, 4),
+        round(recall / n, 4),
+        round(mrr / n, 4),
+        round(time.perf_counter() - started, 1),
+    )
 
 
 def evaluate(
@@ -122,8 +128,9 @@ def evaluate(
 
     data = load_beir(folder, split)
     with tempfile.TemporaryDirectory(prefix="semsearch-beir-") as home:
-        local = settings.model_copy(update={"index_dir": Path(home),
-                                            "cache_dir": settings.cache_dir or Path(home) / "cache"})
+        local = settings.model_copy(
+            update={"index_dir": Path(home), "cache_dir": settings.cache_dir or Path(home) / "cache"}
+        )
         started = time.perf_counter()
         doc_ids = build_beir_index(data, local, progress)
         built = time.perf_counter() - started
@@ -136,8 +143,13 @@ def evaluate(
 
 
 @click.command("retrieval")
-@click.option("--beir", "folder", required=True, type=click.Path(path_type=Path, file_okay=False, exists=True),
-              help="BEIR folder with corpus.jsonl, queries.jsonl and qrels/<split>.tsv.")
+@click.option(
+    "--beir",
+    "folder",
+    required=True,
+    type=click.Path(path_type=Path, file_okay=False, exists=True),
+    help="BEIR folder with corpus.jsonl, queries.jsonl and qrels/<split>.tsv.",
+)
 @click.option("--split", type=click.Choice(["test", "train", "dev"]), default="test", show_default=True)
 @click.option("--mode", type=click.Choice(["dense", "lexical", "hybrid", "all"]), default="all", show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
@@ -148,11 +160,21 @@ def retrieval_cmd(folder: Path, split: str, mode: str, as_json: bool) -> None:
     modes = ["dense", "lexical", "hybrid"] if mode == "all" else [mode]
     results, built = evaluate(folder, split, modes, get_settings(), progress=not as_json)
     if as_json:
-        click.echo(json.dumps({"beir": str(folder), "split": split, "build_seconds": round(built, 1),
-                               "results": [asdict(r) for r in results]}, indent=2))
+        click.echo(
+            json.dumps(
+                {
+                    "beir": str(folder),
+                    "split": split,
+                    "build_seconds": round(built, 1),
+                    "results": [asdict(r) for r in results],
+                },
+                indent=2,
+            )
+        )
         return
     click.echo(f"{folder.name} ({split}): index built in {built:.1f}s")
     click.echo(f"{'mode':8} {'queries':>7} {'nDCG@10':>8} {'R@100':>7} {'MRR@10':>7} {'seconds':>8}")
     for r in results:
-        click.echo(f"{r.mode:8} {r.queries:7d} {r.ndcg_at_10:8.4f} {r.recall_at_100:7.4f} {r.mrr_at_10:7.4f} "
-                   f"{r.seconds:8.1f}")
+        click.echo(
+            f"{r.mode:8} {r.queries:7d} {r.ndcg_at_10:8.4f} {r.recall_at_100:7.4f} {r.mrr_at_10:7.4f} {r.seconds:8.1f}"
+        )

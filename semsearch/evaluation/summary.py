@@ -140,8 +140,10 @@ class Scores:
     def row(self, name: str) -> str:
         """A markdown table row of the means."""
         mean = lambda xs: statistics.fmean(xs) if xs else 0.0  # noqa: E731
-        return (f"| {name} | {mean(self.rouge1):.4f} | {mean(self.rouge2):.4f} | {mean(self.rougeL):.4f} | "
-                f"{mean(self.rouge2_recall):.4f} | {mean(self.words):.0f} |")
+        return (
+            f"| {name} | {mean(self.rouge1):.4f} | {mean(self.rouge2):.4f} | {mean(self.rougeL):.4f} | "
+            f"{mean(self.rouge2_recall):.4f} | {mean(self.words):.0f} |"
+        )
 
 
 TABLE_HEAD = "| system | ROUGE-1 F1 | ROUGE-2 F1 | ROUGE-L F1 | ROUGE-2 recall | words |\n|---|---|---|---|---|---|"
@@ -236,8 +238,10 @@ class Run:
     def table(self) -> str:
         """The run as a markdown table with its citation check."""
         rows = "\n".join(scores.row(name) for name, scores in self.systems.items())
-        verdict = (f"{self.citations} citations in {self.briefs} briefs ({self.abstained} abstained), "
-                   f"{self.citations - len(self.problems)} verbatim spans")
+        verdict = (
+            f"{self.citations} citations in {self.briefs} briefs ({self.abstained} abstained), "
+            f"{self.citations - len(self.problems)} verbatim spans"
+        )
         return f"### {self.title}\n\n{TABLE_HEAD}\n{rows}\n\n{verdict}\n"
 
 
@@ -246,8 +250,14 @@ def brief_text(brief: Brief) -> str:
     return " ".join(s.text for s in brief.sentences)
 
 
-def run_single(index: Index, pairs: Sequence[Pair], embed: Callable[[str], np.ndarray], scorer,
-               options: BriefOptions = GENERIC, baselines: bool = True) -> Run:
+def run_single(
+    index: Index,
+    pairs: Sequence[Pair],
+    embed: Callable[[str], np.ndarray],
+    scorer,
+    options: BriefOptions = GENERIC,
+    baselines: bool = True,
+) -> Run:
     """Generic one-article briefs (question = headline) at the reference's length, beside the baselines."""
     run = Run(f"Single-document, {len(pairs)} articles")
     texts: dict[str, str] = {}
@@ -258,8 +268,13 @@ def run_single(index: Index, pairs: Sequence[Pair], embed: Callable[[str], np.nd
         stored = index.article_sentences(a.id)
         sentences = [a.text[s.start : s.end] for s in stored]
         # A given article is relevant by definition: a generic brief never abstains.
-        brief = summarize_articles(index, [a.id], embed(a.title), a.title,
-                                   replace(options, words=budget, min_similarity=-1.0, relevance_floor=-1.0))
+        brief = summarize_articles(
+            index,
+            [a.id],
+            embed(a.title),
+            a.title,
+            replace(options, words=budget, min_similarity=-1.0, relevance_floor=-1.0),
+        )
         run.check(brief, texts.__getitem__)
         run.score("semsearch brief", brief_text(brief), pair.reference, scorer)
         if not baselines:
@@ -278,12 +293,21 @@ def _joined(sentences: Sequence[str], picked: Sequence[int]) -> str:
 
 
 # Plain selection by query similarity with a redundancy skip: the brief with every other signal off.
-QUERY_SIMILARITY = BriefOptions(w_lexical=0.0, w_centrality=0.0, w_word_centrality=0.0, w_lead=0.0, w_source=0.0,
-                                diversity=0.0, relevance_floor=-1.0)
+DEFAULT_BRIEF = BriefOptions()  # frozen, so one instance serves as every default
+QUERY_SIMILARITY = BriefOptions(
+    w_lexical=0.0,
+    w_centrality=0.0,
+    w_word_centrality=0.0,
+    w_lead=0.0,
+    w_source=0.0,
+    diversity=0.0,
+    relevance_floor=-1.0,
+)
 
 
-def run_multi(index: Index, pairs: Sequence[Pair], retrieve: Callable, scorer,
-              options: BriefOptions = BriefOptions()) -> Run:
+def run_multi(
+    index: Index, pairs: Sequence[Pair], retrieve: Callable, scorer, options: BriefOptions = DEFAULT_BRIEF
+) -> Run:
     """Headline as the question against the whole index; the brief is scored against that article's reference."""
     run = Run(f"Multi-document (headline against all {len(index.article_ids())} articles), {len(pairs)} questions")
     text_of = _text_cache(index)
@@ -345,8 +369,14 @@ def _article_vector(index: Index, article_id: str) -> np.ndarray:
     return vector / max(float(np.linalg.norm(vector)), 1e-9)
 
 
-def run_topics(index: Index, groups: Sequence[Sequence[Pair]], retrieve: Callable, scorer, words: int = 250,
-               options: BriefOptions = BriefOptions()) -> Run:
+def run_topics(
+    index: Index,
+    groups: Sequence[Sequence[Pair]],
+    retrieve: Callable,
+    scorer,
+    words: int = 250,
+    options: BriefOptions = DEFAULT_BRIEF,
+) -> Run:
     """DUC-shaped proxy: a story's first headline as the question, a 250-word brief from the whole index,
     ROUGE against each member's reference (averaged)."""
     run = Run(f"Multi-document topic proxy ({len(groups)} stories of 3-5 articles, {words} words)")
@@ -357,8 +387,9 @@ def run_topics(index: Index, groups: Sequence[Sequence[Pair]], retrieve: Callabl
         run.check(brief, text_of)
         outputs = {
             "semsearch brief": brief_text(brief),
-            "query similarity + redundancy skip": brief_text(summarize(index, retrieval,
-                                                                        replace(QUERY_SIMILARITY, words=words))),
+            "query similarity + redundancy skip": brief_text(
+                summarize(index, retrieval, replace(QUERY_SIMILARITY, words=words))
+            ),
             "Lead of top result": _lead(index, retrieval, words, text_of),
         }
         for name, text in outputs.items():
@@ -369,25 +400,46 @@ def run_topics(index: Index, groups: Sequence[Sequence[Pair]], retrieve: Callabl
 
 @click.command("summary")
 @click.argument("folder", type=click.Path(path_type=Path, exists=True, file_okay=False))
-@click.option("--mode", "modes", type=click.Choice(["single", "multi", "topics"]), multiple=True,
-              help="Evaluation modes (repeat; default all three).")
-@click.option("--limit", type=click.IntRange(1), default=None, help="At most this many articles (categories alternate).")
-@click.option("--split", type=click.Choice(["all", "tune", "test"]), default="all", show_default=True,
-              help="tune = odd file numbers, test = even ones (the weights were tuned on 'tune').")
-@click.option("--work", type=click.Path(path_type=Path, file_okay=False), default=None,
-              help="Where the evaluation index is built (default: a folder beside the embedding cache); reused "
-                   "when it holds the same articles.")
-@click.option("--output", type=click.Path(path_type=Path, dir_okay=False), default=None,
-              help="Also write the tables to this markdown file.")
-def summary_cmd(folder: Path, modes: tuple[str, ...], limit: int | None, split: str, work: Path | None,
-                output: Path | None) -> None:
+@click.option(
+    "--mode",
+    "modes",
+    type=click.Choice(["single", "multi", "topics"]),
+    multiple=True,
+    help="Evaluation modes (repeat; default all three).",
+)
+@click.option(
+    "--limit", type=click.IntRange(1), default=None, help="At most this many articles (categories alternate)."
+)
+@click.option(
+    "--split",
+    type=click.Choice(["all", "tune", "test"]),
+    default="all",
+    show_default=True,
+    help="tune = odd file numbers, test = even ones (the weights were tuned on 'tune').",
+)
+@click.option(
+    "--work",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    help="Where the evaluation index is built (default: a folder beside the embedding cache); reused "
+    "when it holds the same articles.",
+)
+@click.option(
+    "--output",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Also write the tables to this markdown file.",
+)
+def summary_cmd(
+    folder: Path, modes: tuple[str, ...], limit: int | None, split: str, work: Path | None, output: Path | None
+) -> None:
     """Score the brief with ROUGE against FOLDER's reference summaries, beside Lead, LexRank and TextRank."""
     import hashlib
 
     from ..config import get_settings
     from ..embedding import get_embedder
-    from ..service import one_thread_per_query
     from ..retrieval import Retriever
+    from ..service import one_thread_per_query
 
     one_thread_per_query()  # every brief here is one query's, timed as the server runs it
     settings = get_settings()

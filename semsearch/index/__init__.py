@@ -16,21 +16,60 @@ version or reads a manifest key.
 """
 
 from .format import (
-    BuildLocked, Counts, IndexCorrupt, IndexIncompatible, IndexMissing, IndexUnavailable, Manifest,
+    BuildLocked,
+    Counts,
+    IndexCorrupt,
+    IndexIncompatible,
+    IndexMissing,
+    IndexUnavailable,
+    Manifest,
 )
 from .layout import ranges
 from .reader import ArticleLayout, ArticleMeta, Index, SentenceTraits, StoredChunk, StoredSentence
 from .vectors import VectorConfig
 from .versions import (
-    VersionError, bad_versions, current_version, no_index, pointer_problem, recorded_sources, rollback_target,
-    served_manifest, set_current, verify, version_dir, version_names,
+    VersionError,
+    bad_versions,
+    current_version,
+    no_index,
+    pointer_problem,
+    recorded_sources,
+    rollback_target,
+    served_manifest,
+    set_current,
+    verify,
+    version_dir,
+    version_names,
 )
 from .writer import IndexWriter
 
 __all__ = [
-    "ArticleLayout", "ArticleMeta", "BuildLocked", "Counts", "Index", "IndexCorrupt", "IndexIncompatible",
-    "IndexMissing", "IndexUnavailable", "IndexWriter", "Manifest", "SentenceTraits", "StoredChunk", "StoredSentence",
-    "VectorConfig", "VersionError", "bad_versions", "current_version", "no_index", "pointer_problem", "ranges",
-    "recorded_sources", "rollback_target", "served_manifest", "set_current", "verify", "version_dir",
+    "ArticleLayout",
+    "ArticleMeta",
+    "BuildLocked",
+    "Counts",
+    "Index",
+    "IndexCorrupt",
+    "IndexIncompatible",
+    "IndexMissing",
+    "IndexUnavailable",
+    "IndexWriter",
+    "Manifest",
+    "SentenceTraits",
+    "StoredChunk",
+    "StoredSentence",
+    "VectorConfig",
+    "VersionError",
+    "bad_versions",
+    "current_version",
+    "no_index",
+    "pointer_problem",
+    "ranges",
+    "recorded_sources",
+    "rollback_target",
+    "served_manifest",
+    "set_current",
+    "verify",
+    "version_dir",
     "version_names",
 ]

@@ -152,12 +152,20 @@ class Manifest:
         """A manifest from its JSON form; KeyError or TypeError when a required key is missing."""
         chunk_vectors = raw.get("chunk_vectors")
         return cls(
-            format_version=raw["format_version"], model=raw["model"], dimension=raw["dimension"],
-            version=raw["version"], built_at=raw["built_at"], counts=Counts(**raw["counts"]),
-            corpus_fingerprint=raw["corpus_fingerprint"], vectors=raw["vectors"],
-            sentence_vectors=_matrix_file(raw["sentence_vectors"]), files=raw["files"],
+            format_version=raw["format_version"],
+            model=raw["model"],
+            dimension=raw["dimension"],
+            version=raw["version"],
+            built_at=raw["built_at"],
+            counts=Counts(**raw["counts"]),
+            corpus_fingerprint=raw["corpus_fingerprint"],
+            vectors=raw["vectors"],
+            sentence_vectors=_matrix_file(raw["sentence_vectors"]),
+            files=raw["files"],
             chunk_vectors=_matrix_file(chunk_vectors) if chunk_vectors else None,
-            sources=list(raw.get("sources", [])), chunk_tokens=raw.get("chunk_tokens"), notes=raw.get("notes", {}),
+            sources=list(raw.get("sources", [])),
+            chunk_tokens=raw.get("chunk_tokens"),
+            notes=raw.get("notes", {}),
         )
 
     def to_dict(self) -> dict[str, Any]:

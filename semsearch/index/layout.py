@@ -41,20 +41,34 @@ class LayoutWriter:
         self.parts: dict[str, list[np.ndarray]] = {name: [] for name in LAYOUT_FILES}
         self.story_numbers: dict[str, int] = {}
 
-    def add(self, article_ids: Sequence[str], story_ids: Sequence[str], chunk_counts: Sequence[int],
-            sentence_counts: Sequence[int], chunk_spans: Sequence[tuple[int, int]],
-            chunk_sentences: Sequence[tuple[int, int]], sentence_spans: Sequence[tuple[int, int]],
-            sentence_texts: Sequence[str], first_row: int) -> None:
+    def add(
+        self,
+        article_ids: Sequence[str],
+        story_ids: Sequence[str],
+        chunk_counts: Sequence[int],
+        sentence_counts: Sequence[int],
+        chunk_spans: Sequence[tuple[int, int]],
+        chunk_sentences: Sequence[tuple[int, int]],
+        sentence_spans: Sequence[tuple[int, int]],
+        sentence_texts: Sequence[str],
+        first_row: int,
+    ) -> None:
         """One slice of articles, in the order they were added."""
         parts = self.parts
         facts = trait_arrays(sentence_texts)
-        for name, array in (("sentence_flags", facts.flags), ("sentence_words", facts.words),
-                            ("sentence_terms", facts.terms), ("sentence_term_bounds", facts.term_counts),
-                            ("sentence_figures", facts.figures), ("sentence_figure_bounds", facts.figure_counts)):
+        for name, array in (
+            ("sentence_flags", facts.flags),
+            ("sentence_words", facts.words),
+            ("sentence_terms", facts.terms),
+            ("sentence_term_bounds", facts.term_counts),
+            ("sentence_figures", facts.figures),
+            ("sentence_figure_bounds", facts.figure_counts),
+        ):
             parts[name].append(array)
         parts["article_ids"].append(np.asarray([a.encode() for a in article_ids], dtype=np.bytes_))
-        parts["article_stories"].append(np.asarray(
-            [self.story_numbers.setdefault(s, len(self.story_numbers)) for s in story_ids], dtype=np.int32))
+        parts["article_stories"].append(
+            np.asarray([self.story_numbers.setdefault(s, len(self.story_numbers)) for s in story_ids], dtype=np.int32)
+        )
         parts["article_chunks"].append(np.asarray(chunk_counts, dtype=np.int64))
         parts["article_sentences"].append(np.asarray(sentence_counts, dtype=np.int64))
         rows = np.arange(first_row, first_row + len(article_ids), dtype=np.int32)
@@ -74,8 +88,10 @@ class LayoutWriter:
             elif parts:
                 array = np.concatenate(parts)
             else:
-                array = np.zeros((0, 2) if name.endswith(("spans", "chunk_sentences")) else 0,
-                                 np.bytes_ if name == "article_ids" else np.int32)
+                array = np.zeros(
+                    (0, 2) if name.endswith(("spans", "chunk_sentences")) else 0,
+                    np.bytes_ if name == "article_ids" else np.int32,
+                )
             np.save(folder / file, array)
         return list(LAYOUT_FILES.values())
 

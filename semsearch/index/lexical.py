@@ -104,11 +104,22 @@ class LexiconWriter:
         impacts.tofile(folder / IMPACTS)
         (np.concatenate(tops) if tops else np.zeros(0, np.int32)).astype(np.int32).tofile(folder / TOP_LISTS)
         with contextlib.closing(sqlite3.connect(folder / LEXICON_DB)) as db, db:
-            db.execute("CREATE TABLE terms (term TEXT PRIMARY KEY, df INTEGER NOT NULL, start INTEGER NOT NULL, "
-                       "top_start INTEGER NOT NULL, largest REAL NOT NULL) WITHOUT ROWID")
+            db.execute(
+                "CREATE TABLE terms (term TEXT PRIMARY KEY, df INTEGER NOT NULL, start INTEGER NOT NULL, "
+                "top_start INTEGER NOT NULL, largest REAL NOT NULL) WITHOUT ROWID"
+            )
             db.execute("CREATE TABLE facts (name TEXT PRIMARY KEY, value REAL NOT NULL)")
-            db.executemany("INSERT INTO terms VALUES (?,?,?,?,?)", zip(
-                self._vocabulary, df.tolist(), offsets[:-1].tolist(), top_start.tolist(), largest.tolist()))
+            db.executemany(
+                "INSERT INTO terms VALUES (?,?,?,?,?)",
+                zip(
+                    self._vocabulary,
+                    df.tolist(),
+                    offsets[:-1].tolist(),
+                    top_start.tolist(),
+                    largest.tolist(),
+                    strict=True,
+                ),
+            )
             db.executemany("INSERT INTO facts VALUES (?,?)", [("chunks", n_docs), ("postings", len(docs))])
 
 
@@ -172,8 +183,14 @@ class Lexicon:
     def _lists(self, terms: Sequence[str]) -> dict[str, _Postings]:
         """The postings of the query terms the index knows."""
         wanted = list(dict.fromkeys(terms))
-        rows = self._db.execute(f"SELECT term, df, start, top_start, largest FROM terms WHERE term IN "
-                                f"({','.join('?' * len(wanted))})", wanted) if wanted else []
+        rows = (
+            self._db.execute(
+                f"SELECT term, df, start, top_start, largest FROM terms WHERE term IN ({','.join('?' * len(wanted))})",
+                wanted,
+            )
+            if wanted
+            else []
+        )
         out = {}
         for term, df, start, top_start, largest in rows:
             docs = self.postings[start : start + df]
@@ -268,7 +285,11 @@ class Lexicon:
         return self._gather(unique, lists)[back].astype(np.float64)
 
     def top(
-        self, terms: Sequence[str], k: int, allowed: np.ndarray | None = None, required: Sequence[str] = (),
+        self,
+        terms: Sequence[str],
+        k: int,
+        allowed: np.ndarray | None = None,
+        required: Sequence[str] = (),
     ) -> tuple[np.ndarray, np.ndarray]:
         """The k chunks with the highest BM25 for the OR of the terms, as (ids, scores) best first.
 

@@ -38,8 +38,9 @@ def available_memory() -> int:
     return 0
 
 
-def read_ahead(folder: Path, names: Sequence[str], arrays: Sequence[np.ndarray], stop: threading.Event,
-               label: str) -> threading.Thread:
+def read_ahead(
+    folder: Path, names: Sequence[str], arrays: Sequence[np.ndarray], stop: threading.Event, label: str
+) -> threading.Thread:
     """Read a version's files, then map its arrays' pages, in a background thread that ends early on `stop`."""
     size = sum((folder / n).stat().st_size for n in names if (folder / n).is_file())
 

@@ -56,9 +56,13 @@ class VectorConfig:
     def from_settings(cls, settings: Settings) -> VectorConfig:
         """The vector backend and its index parameters, from settings."""
         return cls(
-            backend=settings.backend, ann_threshold=settings.ann_threshold, ann_index=settings.ann_index,
-            ivf_nprobe=settings.ivf_nprobe, hnsw_m=settings.hnsw_m,
-            hnsw_ef_construction=settings.hnsw_ef_construction, hnsw_ef_search=settings.hnsw_ef_search,
+            backend=settings.backend,
+            ann_threshold=settings.ann_threshold,
+            ann_index=settings.ann_index,
+            ivf_nprobe=settings.ivf_nprobe,
+            hnsw_m=settings.hnsw_m,
+            hnsw_ef_construction=settings.hnsw_ef_construction,
+            hnsw_ef_search=settings.hnsw_ef_search,
             milvus_uri=settings.milvus_uri,
             milvus_token=settings.milvus_token.get_secret_value() if settings.milvus_token else None,
         )
@@ -112,7 +116,7 @@ class VectorStore(ABC):
     def drop(self) -> None:
         """Delete this version's vectors for good (garbage collection, an abandoned build)."""
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 - a backend without connections has nothing to release
         """Release connections; files stay."""
 
 
@@ -219,8 +223,14 @@ class FaissStore(VectorStore):
         else:
             inner = faiss.IndexHNSWFlat(self._dimension, config.hnsw_m, faiss.METRIC_INNER_PRODUCT)
             inner.hnsw.efConstruction = config.hnsw_ef_construction
-            entry = {"backend": "faiss", "type": "IndexHNSWFlat", "metric": "inner_product", "M": config.hnsw_m,
-                     "efConstruction": config.hnsw_ef_construction, "efSearch": config.hnsw_ef_search}
+            entry = {
+                "backend": "faiss",
+                "type": "IndexHNSWFlat",
+                "metric": "inner_product",
+                "M": config.hnsw_m,
+                "efConstruction": config.hnsw_ef_construction,
+                "efSearch": config.hnsw_ef_search,
+            }
         # Ids are row positions unless some were deleted; only then is an id map worth its cost.
         positional = bool(np.array_equal(ids[keep], np.arange(n)))
         index = inner if positional else faiss.IndexIDMap2(inner)
@@ -243,11 +253,17 @@ class FaissStore(VectorStore):
         nlist = max(1, min(int(4 * n**0.5), n // 39))  # FAISS wants 39+ training points per cell
         rows = np.flatnonzero(keep)
         sample = np.sort(np.random.default_rng(0).choice(rows, min(len(rows), 64 * nlist), replace=False))
-        index = faiss.IndexIVFFlat(faiss.IndexFlatIP(self._dimension), self._dimension, nlist,
-                                   faiss.METRIC_INNER_PRODUCT)
+        index = faiss.IndexIVFFlat(
+            faiss.IndexFlatIP(self._dimension), self._dimension, nlist, faiss.METRIC_INNER_PRODUCT
+        )
         index.train(np.ascontiguousarray(staged[sample]))
-        return index, {"backend": "faiss", "type": "IndexIVFFlat", "metric": "inner_product", "nlist": nlist,
-                       "nprobe": config.ivf_nprobe}
+        return index, {
+            "backend": "faiss",
+            "type": "IndexIVFFlat",
+            "metric": "inner_product",
+            "nlist": nlist,
+            "nprobe": config.ivf_nprobe,
+        }
 
     def search(self, vector: np.ndarray, n: int, filters: Filters | None = None) -> list[tuple[int, float]]:
         """Exact, IVF or HNSW search; filters become an id selector resolved from the metadata."""
@@ -272,7 +288,7 @@ class FaissStore(VectorStore):
         else:
             params = faiss.SearchParameters(sel=selector)
         scores, ids = self.index.search(vector.reshape(1, -1).astype(np.float32), n, params=params)
-        return [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
+        return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
 
     def vectors(self, ids: Sequence[int]) -> np.ndarray:
         """Vectors reconstructed from the index (exact for flat and HNSW storage)."""
@@ -311,11 +327,10 @@ class MilvusStore(VectorStore):
         try:
             from pymilvus import MilvusClient
         except ImportError:
-            raise VectorStoreUnavailable(
-                "the milvus backend needs pymilvus: pip install 'semsearch[scale]'") from None
+            raise VectorStoreUnavailable("the milvus backend needs pymilvus: pip install 'semsearch[scale]'") from None
         try:
             return MilvusClient(uri=config.milvus_uri, token=config.milvus_token or "", timeout=10)
-        except Exception as exc:  # pymilvus raises its own and gRPC errors alike
+        except Exception as exc:  # noqa: BLE001 - pymilvus raises its own and gRPC errors alike
             raise VectorStoreUnavailable(f"cannot reach Milvus at {config.milvus_uri}: {exc}") from None
 
     @classmethod
@@ -334,9 +349,17 @@ class MilvusStore(VectorStore):
         if client.has_collection(name):
             client.drop_collection(name)
         client.create_collection(name, schema=schema)
-        entry = {"backend": "milvus", "collection": name, "uri": config.milvus_uri, "type": "HNSW",
-                 "metric": "IP", "dimension": dimension, "M": config.hnsw_m, "efConstruction": config.hnsw_ef_construction,
-                 "efSearch": config.hnsw_ef_search}
+        entry = {
+            "backend": "milvus",
+            "collection": name,
+            "uri": config.milvus_uri,
+            "type": "HNSW",
+            "metric": "IP",
+            "dimension": dimension,
+            "M": config.hnsw_m,
+            "efConstruction": config.hnsw_ef_construction,
+            "efSearch": config.hnsw_ef_search,
+        }
         return cls(client, entry, config)
 
     @classmethod
@@ -347,7 +370,7 @@ class MilvusStore(VectorStore):
         if load:
             try:
                 client.load_collection(store.name)
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001 - any Milvus client failure means the backend is unavailable
                 raise VectorStoreUnavailable(f"Milvus collection {store.name} cannot be loaded: {exc}") from None
         return store
 
@@ -356,10 +379,20 @@ class MilvusStore(VectorStore):
         vectors = np.asarray(vectors, dtype=np.float32)
         for lo in range(0, len(ids), self._INSERT_ROWS):
             rows = [
-                {"id": int(i), "vector": v.tolist(), "article_id": f.article_id, "outlet": f.outlet or "",
-                 "place": f.place or "", "day": f.day}
-                for i, v, f in zip(ids[lo : lo + self._INSERT_ROWS], vectors[lo : lo + self._INSERT_ROWS],
-                                   fields[lo : lo + self._INSERT_ROWS], strict=True)
+                {
+                    "id": int(i),
+                    "vector": v.tolist(),
+                    "article_id": f.article_id,
+                    "outlet": f.outlet or "",
+                    "place": f.place or "",
+                    "day": f.day,
+                }
+                for i, v, f in zip(
+                    ids[lo : lo + self._INSERT_ROWS],
+                    vectors[lo : lo + self._INSERT_ROWS],
+                    fields[lo : lo + self._INSERT_ROWS],
+                    strict=True,
+                )
             ]
             self.client.insert(self.name, rows)
 
@@ -371,8 +404,12 @@ class MilvusStore(VectorStore):
         """Seal the rows, build the HNSW index and load the collection before CURRENT can point at it."""
         self.client.flush(self.name)
         params = self.client.prepare_index_params()
-        params.add_index("vector", index_type="HNSW", metric_type="IP",
-                         params={"M": self.config.hnsw_m, "efConstruction": self.config.hnsw_ef_construction})
+        params.add_index(
+            "vector",
+            index_type="HNSW",
+            metric_type="IP",
+            params={"M": self.config.hnsw_m, "efConstruction": self.config.hnsw_ef_construction},
+        )
         self.client.create_index(self.name, params)
         self.client.load_collection(self.name)
         return self.entry
@@ -384,14 +421,16 @@ class MilvusStore(VectorStore):
         n = min(n, 16_384)  # Milvus's top-k ceiling
         try:
             found = self.client.search(
-                self.name, data=[np.asarray(vector, dtype=np.float32).tolist()], limit=n,
+                self.name,
+                data=[np.asarray(vector, dtype=np.float32).tolist()],
+                limit=n,
                 filter=milvus_expression(filters) if filters is not None else "",
                 search_params={"metric_type": "IP", "params": {"ef": max(n, self.entry["efSearch"])}},
                 # A published collection is flushed and loaded before CURRENT points at it and never written
                 # again, so no search needs Strong consistency's wait for the newest timestamp (~100+ ms).
                 consistency_level="Eventually",
             )
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - any Milvus client failure means the backend is unavailable
             raise VectorStoreUnavailable(f"Milvus search failed: {exc}") from None
         return [(int(hit["id"]), float(hit["distance"])) for hit in found[0]]
 
@@ -401,7 +440,7 @@ class MilvusStore(VectorStore):
             return np.zeros((0, self.entry["dimension"]), dtype=np.float32)
         try:
             rows = self.client.get(self.name, ids=[int(i) for i in ids], output_fields=["vector"])
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - any Milvus client failure means the backend is unavailable
             raise VectorStoreUnavailable(f"Milvus get failed: {exc}") from None
         by_id = {int(r["id"]): r["vector"] for r in rows}
         return np.asarray([by_id[int(i)] for i in ids], dtype=np.float32)
@@ -415,7 +454,7 @@ class MilvusStore(VectorStore):
         """Drop the collection."""
         try:
             self.client.drop_collection(self.name)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - any Milvus client failure means the backend is unavailable
             raise VectorStoreUnavailable(f"cannot drop {self.name}: {exc}") from None
 
     def close(self) -> None:

@@ -85,16 +85,21 @@ def no_index(home: Path) -> IndexMissing:
     if not version_names(home):
         return IndexMissing(f"no index at {home}: run `semsearch build` first")
     problem = pointer_problem(home) or f"{CURRENT} names no intact version"
-    return IndexMissing(f"no index to serve at {home}: {problem}; see `semsearch verify`",
-                        f"the index pointer cannot be followed: {problem}")
+    return IndexMissing(
+        f"no index to serve at {home}: {problem}; see `semsearch verify`",
+        f"the index pointer cannot be followed: {problem}",
+    )
 
 
 def bad_versions(home: Path) -> dict[str, str]:
     """Versions marked damaged while serving, with the reason."""
     folder = Path(home) / BAD
     with contextlib.suppress(OSError):
-        return {p.name: p.read_text("utf-8", errors="replace").strip() for p in folder.iterdir()
-                if VERSION_NAME.fullmatch(p.name)}
+        return {
+            p.name: p.read_text("utf-8", errors="replace").strip()
+            for p in folder.iterdir()
+            if VERSION_NAME.fullmatch(p.name)
+        }
     return {}
 
 

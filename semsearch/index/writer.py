@@ -60,8 +60,9 @@ class IndexWriter:
     fit in memory; `finish` writes the manifest and `publish` switches CURRENT to the new version.
     """
 
-    def __init__(self, home: Path, model_name: str, dimension: int, keep_versions: int = 2,
-                 vectors: VectorConfig | None = None) -> None:
+    def __init__(
+        self, home: Path, model_name: str, dimension: int, keep_versions: int = 2, vectors: VectorConfig | None = None
+    ) -> None:
         self.home = Path(home)
         self.model_name = model_name
         self.dimension = dimension
@@ -91,8 +92,13 @@ class IndexWriter:
             log.info("removing partial build %s", stale.name)
             shutil.rmtree(stale, ignore_errors=True)
             if self.config.backend == "milvus":
-                drop_version({"backend": "milvus", "collection": collection_name(
-                    home_key(self.home), stale.name.removeprefix(".partial-"))}, self.config)
+                drop_version(
+                    {
+                        "backend": "milvus",
+                        "collection": collection_name(home_key(self.home), stale.name.removeprefix(".partial-")),
+                    },
+                    self.config,
+                )
         self.partial.mkdir()
         self._store = create(self.config, self.partial, self.name, home_key(self.home), self.dimension)
         self._db = sqlite3.connect(self.partial / META_DB)
@@ -133,12 +139,24 @@ class IndexWriter:
         every_chunk: list[tuple] = []  # the chunk rows of all these articles
         with db:
             for row, (article, spans, article_chunks, story_id) in enumerate(
-                    zip(articles, sentences, chunks, story_ids, strict=True), start=self._articles):
+                zip(articles, sentences, chunks, story_ids, strict=True), start=self._articles
+            ):
                 db.execute(
                     "INSERT INTO articles VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-                    (article.id, article.title, article.outlet, article.published, article.url, article.place,
-                     article.source_path, article.extracted_from, json.dumps(article.duplicate_paths), article.text,
-                     story_id, row),
+                    (
+                        article.id,
+                        article.title,
+                        article.outlet,
+                        article.published,
+                        article.url,
+                        article.place,
+                        article.source_path,
+                        article.extracted_from,
+                        json.dumps(article.duplicate_paths),
+                        article.text,
+                        story_id,
+                        row,
+                    ),
                 )
                 db.executemany(
                     "INSERT INTO sentences VALUES (?,?,?,?,?)",
@@ -147,8 +165,17 @@ class IndexWriter:
                 chunk_rows = []
                 fields = ChunkFilterFields(article.id, article.outlet, article.place, article.published)
                 for chunk in article_chunks:
-                    chunk_rows.append((chunk_base, article.id, chunk.ordinal, chunk.start, chunk.end,
-                                       sentence_base + chunk.first_sentence, sentence_base + chunk.last_sentence))
+                    chunk_rows.append(
+                        (
+                            chunk_base,
+                            article.id,
+                            chunk.ordinal,
+                            chunk.start,
+                            chunk.end,
+                            sentence_base + chunk.first_sentence,
+                            sentence_base + chunk.last_sentence,
+                        )
+                    )
                     lexical.append(f"{article.title}\n{article.text[chunk.start : chunk.end]}")
                     filter_fields.append(fields)
                     chunk_base += 1
@@ -157,10 +184,17 @@ class IndexWriter:
                 sentence_base += len(spans)
                 self._article_ids.append(article.id)
         self._lexicon.add(lexical)
-        self._layout.add([a.id for a in articles], story_ids, [len(c) for c in chunks], [len(s) for s in sentences],
-                         [r[3:5] for r in every_chunk], [r[5:7] for r in every_chunk],
-                         [(s.start, s.end) for spans in sentences for s in spans],
-                         [a.text[s.start : s.end] for a, spans in zip(articles, sentences) for s in spans], self._articles)
+        self._layout.add(
+            [a.id for a in articles],
+            story_ids,
+            [len(c) for c in chunks],
+            [len(s) for s in sentences],
+            [r[3:5] for r in every_chunk],
+            [r[5:7] for r in every_chunk],
+            [(s.start, s.end) for spans in sentences for s in spans],
+            [a.text[s.start : s.end] for a, spans in zip(articles, sentences, strict=True) for s in spans],
+            self._articles,
+        )
         self._store.add(np.arange(self._chunks, chunk_base, dtype=np.int64), chunk_vectors, filter_fields)
         with (self.partial / SENTENCE_VECTORS).open("ab") as fh:
             fh.write(np.ascontiguousarray(sentence_vectors, dtype=np.float16).tobytes())
@@ -184,19 +218,33 @@ class IndexWriter:
         local_chunks = self.config.backend != "faiss"
         if local_chunks:
             (self.partial / CHUNK_VECTORS).touch()
-        files = ([META_DB, SENTENCE_VECTORS, *LEXICAL_FILES, *layout_files] + ([entry["file"]] if "file" in entry else [])
-                 + ([CHUNK_VECTORS] if local_chunks else []))
+        files = (
+            [META_DB, SENTENCE_VECTORS, *LEXICAL_FILES, *layout_files]
+            + ([entry["file"]] if "file" in entry else [])
+            + ([CHUNK_VECTORS] if local_chunks else [])
+        )
         manifest = Manifest(
-            format_version=FORMAT_VERSION, model=self.model_name, dimension=self.dimension, version=self.name,
+            format_version=FORMAT_VERSION,
+            model=self.model_name,
+            dimension=self.dimension,
+            version=self.name,
             built_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-            counts=Counts(articles=self._articles, chunks=self._chunks, sentences=self._sentences,
-                          stories=len(self._layout.story_numbers)),
+            counts=Counts(
+                articles=self._articles,
+                chunks=self._chunks,
+                sentences=self._sentences,
+                stories=len(self._layout.story_numbers),
+            ),
             corpus_fingerprint=hashlib.sha256("".join(sorted(self._article_ids)).encode()).hexdigest(),
             vectors=entry,
             sentence_vectors=MatrixFile(SENTENCE_VECTORS, "float16", (self._sentences, self.dimension)),
-            chunk_vectors=MatrixFile(CHUNK_VECTORS, "float32", (self._chunks, self.dimension)) if local_chunks else None,
+            chunk_vectors=MatrixFile(CHUNK_VECTORS, "float32", (self._chunks, self.dimension))
+            if local_chunks
+            else None,
             files={name: sha256(self.partial / name) for name in files},
-            sources=list(sources), chunk_tokens=chunk_tokens, notes=notes or {},
+            sources=list(sources),
+            chunk_tokens=chunk_tokens,
+            notes=notes or {},
         )
         manifest.write(self.partial)
         write_stamp(self.partial, files)  # the checksums were just computed from these very files

@@ -279,7 +279,7 @@ def _take_dateline(paragraphs: list[str], into: Cleaned) -> list[str]:
 
 
 def dateline_date(text: str) -> str | None:
-    """"May 15" → "--05-15" (ISO month-day, year unknown); "May 15, 2025" → "2025-05-15"."""
+    """ "May 15" → "--05-15" (ISO month-day, year unknown); "May 15, 2025" → "2025-05-15"."""
     match = re.match(r"([A-Za-z]{3})[a-z]*\.?\s+(\d{1,2})(?:,\s*(\d{4}))?", text)
     if not match or match.group(1).lower() not in _MONTHS:
         return None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import ipaddress
 import logging
@@ -136,7 +137,7 @@ def _connection(target: _Target, timeout: float) -> http.client.HTTPConnection:
         )
     else:
         connection = http.client.HTTPConnection(target.host, target.port, timeout=timeout)
-    connection._create_connection = lambda _address, timeout, _source=None: _connect(target, timeout)  # noqa: SLF001
+    connection._create_connection = lambda _address, timeout, _source=None: _connect(target, timeout)
     return connection
 
 
@@ -157,8 +158,6 @@ def _cut(connection: http.client.HTTPConnection) -> None:
     sock = connection.sock
     if sock is None:
         return
-    try:
-        # The plain socket's shutdown: a TLS socket's own would drop its state under the reading thread.
+    # The plain socket's shutdown: a TLS socket's own would drop its state under the reading thread.
+    with contextlib.suppress(OSError):  # already closed
         socket.socket.shutdown(sock, socket.SHUT_RDWR)
-    except OSError:
-        pass  # already closed

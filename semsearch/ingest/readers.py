@@ -231,7 +231,11 @@ def read_html(source: str, text: str) -> Iterator[RawDoc]:
     import trafilatura  # heavy import, only paid when HTML is present
 
     doc = trafilatura.bare_extraction(
-        text, with_metadata=True, include_comments=False, include_tables=False, include_images=False,
+        text,
+        with_metadata=True,
+        include_comments=False,
+        include_tables=False,
+        include_images=False,
         # Dates from markup and the page's url only: the text search took a footer's "© 2023" for 2023-01-01.
         date_extraction_params={"extensive_search": False, "original_date": True},
     )
@@ -345,16 +349,16 @@ def _numeric_entities(text: str) -> str:
 class _FeedParser(DefusedXMLParser):
     """Refuses entity declarations and any internal DTD subset; a bare public DOCTYPE (RSS 0.91) is harmless."""
 
-    def defused_start_doctype_decl(self, name: str, sysid: str | None, pubid: str | None,
-                                   has_internal_subset: bool) -> None:
+    def defused_start_doctype_decl(
+        self, name: str, sysid: str | None, pubid: str | None, has_internal_subset: bool
+    ) -> None:
         if has_internal_subset:
             raise DTDForbidden(name, sysid, pubid)
 
 
 def parse_feed_xml(text: str) -> ElementTree.Element:
     """The root of a feed's XML; a feed declaring its own DTD or entities is refused before anything expands."""
-    parser = _FeedParser(target=ElementTree.TreeBuilder(), forbid_dtd=True, forbid_entities=True,
-                         forbid_external=True)
+    parser = _FeedParser(target=ElementTree.TreeBuilder(), forbid_dtd=True, forbid_entities=True, forbid_external=True)
     try:
         # Fed as text: the bytes were decoded already, and an encoding declaration must not apply twice.
         parser.feed(_numeric_entities(text))

@@ -21,9 +21,9 @@ from fastapi.responses import JSONResponse, Response
 from fastapi.routing import APIRoute
 from pydantic import BaseModel, Field
 
-from .api import ServiceDep, redacted
 from ..config import Settings
 from ..ingest import url_scheme
+from .api import ServiceDep, redacted
 
 log = logging.getLogger(__name__)
 MAX_JOBS = 50  # finished jobs remembered; older ones are forgotten so the history cannot grow without bound
@@ -57,9 +57,13 @@ class AdminRoute(APIRoute):
 class RebuildIn(BaseModel):
     """What to rebuild from: given sources, or (none given) the sources recorded in the index."""
 
-    sources: list[str] = Field(default_factory=list, max_length=100, examples=[["/srv/news"]],
-                               description="Absolute paths inside SEMSEARCH_ADMIN_SOURCE_ROOTS, or feed URLs when "
-                               "SEMSEARCH_ADMIN_FEEDS allows them")
+    sources: list[str] = Field(
+        default_factory=list,
+        max_length=100,
+        examples=[["/srv/news"]],
+        description="Absolute paths inside SEMSEARCH_ADMIN_SOURCE_ROOTS, or feed URLs when "
+        "SEMSEARCH_ADMIN_FEEDS allows them",
+    )
 
 
 class JobOut(BaseModel):
@@ -98,8 +102,12 @@ def check_sources(sources: list[str], settings: Settings) -> None:
     """Refuse (422, field "sources") any source the operator has not allowed the admin API to read."""
     roots = [root.resolve() for root in settings.admin_source_roots]
     if sources and not roots and not settings.admin_feeds:
-        raise AdminError(422, "source_not_allowed", "this server only re-runs the recorded sources: send no "
-                         "sources, or set SEMSEARCH_ADMIN_SOURCE_ROOTS", "sources")
+        raise AdminError(
+            422,
+            "source_not_allowed",
+            "this server only re-runs the recorded sources: send no sources, or set SEMSEARCH_ADMIN_SOURCE_ROOTS",
+            "sources",
+        )
     for n, source in enumerate(sources):
         problem = _source_problem(source, roots, settings.admin_feeds)
         if problem:
@@ -132,8 +140,9 @@ def child_env(settings: Settings) -> dict[str, str]:
             continue
         if hasattr(value, "get_secret_value"):
             value = value.get_secret_value()
-        env[f"SEMSEARCH_{name.upper()}"] = json.dumps(value, default=str) if isinstance(value, (list, dict)) \
-            else str(value)
+        env[f"SEMSEARCH_{name.upper()}"] = (
+            json.dumps(value, default=str) if isinstance(value, (list, dict)) else str(value)
+        )
     return env
 
 
@@ -164,8 +173,16 @@ class Jobs:
 
     def _run(self, job: Job, sources: list[str]) -> None:
         """Run the build in a child process, so running out of memory there cannot take the server down."""
-        command = [sys.executable, "-m", "semsearch", "build" if sources else "update", "--json",
-                   "--index", str(self.settings.index_dir), *sources]
+        command = [
+            sys.executable,
+            "-m",
+            "semsearch",
+            "build" if sources else "update",
+            "--json",
+            "--index",
+            str(self.settings.index_dir),
+            *sources,
+        ]
         try:
             done = subprocess.run(command, capture_output=True, text=True, env=child_env(self.settings), check=False)
             self._finish(job, done.returncode, done.stdout, done.stderr)
@@ -206,8 +223,13 @@ def require_token(request: Request, authorization: Annotated[str | None, Header(
         raise AdminError(401, "unauthorized", "a valid admin token is required (Authorization: Bearer <token>)")
 
 
-router = APIRouter(prefix="/api/index", tags=["admin"], dependencies=[Depends(require_token)],
-                   route_class=AdminRoute, responses={401: {"description": "No valid admin token"}})
+router = APIRouter(
+    prefix="/api/index",
+    tags=["admin"],
+    dependencies=[Depends(require_token)],
+    route_class=AdminRoute,
+    responses={401: {"description": "No valid admin token"}},
+)
 
 
 @router.post("/rebuild", response_model=JobOut, status_code=202)
