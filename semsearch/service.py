@@ -35,8 +35,8 @@ log = logging.getLogger(__name__)
 def one_thread_per_query() -> None:
     """Limit OpenBLAS to one thread for the rest of this process: concurrency comes from requests."""
     # A query's products are a few hundred rows wide. A second OpenBLAS thread costs more to wake than the
-    # product, then spins on the other core: at 1M chunks it doubled the CPU of a query (42 ms for 22 ms of
-    # wall time); on a server busy with other requests the brief's products ran 30x slower (0.2 -> 7 ms).
+    # product, then spins on the other core: at a million chunks it doubled the CPU a query used, and on a server
+    # busy with other requests the brief's products ran an order of magnitude slower.
     # Process-wide (OpenBLAS has no per-thread setting), so a rebuild run inside a server (the admin API)
     # also multiplies its story vectors on one thread, leaving the other core to the questions.
     threadpool_limits(limits=1, user_api="blas")
@@ -46,7 +46,7 @@ class QueryVectors:
     """The vectors of the most recently asked questions, so asking one again skips the model pass.
 
     The web UI asks the same question again for every page of results, filter and date bar clicked,
-    and /api/answer after /api/search; each would otherwise pay the model pass (5-7 ms of a 20 ms query).
+    and /api/answer after /api/search; each would otherwise pay the model pass, a large share of a query.
     """
 
     def __init__(self, size: int) -> None:
@@ -187,7 +187,7 @@ class SearchService:
             self._index.stop_read_ahead()
         self._index = opened
         # After the first answer, not now: on a cold page cache that question's random reads would queue
-        # behind the read-ahead's stream (2.5 s alone against ~7 s beside it at a million chunks).
+        # behind the read-ahead's stream, several times slower than alone.
         self._unread = opened if self.settings.read_ahead else None
 
     @property

@@ -23,7 +23,7 @@ _PRIME = (1 << 61) - 1
 
 @dataclass(frozen=True, slots=True)
 class StoryRules:
-    """Thresholds for grouping; defaults measured on the sample corpus (docs/benchmarks.md)."""
+    """Thresholds for grouping; defaults measured on the sample corpus (docs/quality.md)."""
 
     same_event_similarity: float = 0.75
     window_days: int = 3

@@ -13,7 +13,7 @@ from ..sentence_traits import trait_arrays
 
 # The query path's read model: which chunks and sentences each article has and where they lie, as
 # memory-mapped arrays. SQLite holds the same facts for everything else; building hundreds of row objects
-# per query from it took ~10 ms at a million chunks, where array lookups take microseconds.
+# per query from it dominated a query at a million chunks, where array lookups take microseconds.
 LAYOUT_FILES = {
     "article_ids": "layout.article_ids.npy",  # bytes, by article row (the order articles were added)
     "article_stories": "layout.article_stories.npy",  # int32 story number per article row

@@ -137,7 +137,7 @@ def _memmap(path: Path, dtype: type) -> np.ndarray:
     """A file of one dtype, memory-mapped read-only (numpy cannot map an empty file)."""
     if path.stat().st_size == 0:
         return np.zeros(0, dtype)
-    # A plain ndarray view of the map: slicing a np.memmap costs ~30 µs of Python per slice.
+    # A plain ndarray view of the map: slicing a np.memmap adds Python work to every slice.
     return np.memmap(path, dtype=dtype, mode="r").view(np.ndarray)
 
 
@@ -202,9 +202,8 @@ class Lexicon:
     def _scratch(self) -> Iterator[np.ndarray]:
         """A zeroed float32 array with a slot per chunk, lent for one use; the user leaves it zeroed.
 
-        Reused across queries (one per query in flight): a fresh one costs more than the scatter into it,
-        as 4 MB at a million chunks is 1,000 new pages to fault in and zero: 12 ms against 7 ms for the
-        longest question measured (docs/benchmarks.md).
+        Reused across queries (one per query in flight): a fresh one costs more than the scatter into it, as
+        every page of it must be faulted in and zeroed.
         """
         with self._lock:
             array = self._scratch_arrays.pop() if self._scratch_arrays else None
@@ -234,7 +233,6 @@ class Lexicon:
                     # Many candidates against a long list (the tail of long questions at scale: 300k partial
                     # scores, lists of 100k): binary searches miss the cache at every step, while spreading the
                     # list over the scratch array and reading it back at the candidates are two ordered passes
-                    # (docs/benchmarks.md: with the two changes in _accumulate, p99 over 300 questions 29 -> 21 ms).
                     if scratch is None:
                         scratch = borrowed.enter_context(self._scratch())
                     scratch[p.docs] = p.impacts
@@ -260,10 +258,10 @@ class Lexicon:
         if total * 5 > self.chunks:
             with self._scratch() as accumulator:
                 for p in lists:
-                    # One pass per list; `accumulator[p.docs] += p.impacts` gathers, adds and scatters (3x slower).
+                    # One pass per list; `accumulator[p.docs] += p.impacts` gathers, adds and scatters, slower.
                     np.add.at(accumulator, p.docs, p.impacts)
-                # Impacts are positive. Testing floats for non-zero branches on each one (7.7 ms over a million
-                # chunks, 300k of them scored); a boolean array's scan does not (0.8 ms).
+                # Impacts are positive. Testing floats for non-zero branches on each one; a boolean array's scan
+                # does not, and is an order of magnitude faster over a million chunks.
                 candidates = np.flatnonzero(accumulator > 0).astype(np.int32)
                 scores = accumulator[candidates]
                 accumulator[candidates] = 0

@@ -162,7 +162,7 @@ class Index:
             self._chunk_matrix = self._matrix(chunk_file) if chunk_file else None
             self.lexicon = Lexicon(self.path)
             self.layout = Layout(self.path)
-            cast_session()  # built now (~0.1 s) rather than inside the first query
+            cast_session()  # built now rather than inside the first query
             self.vectors = open_store(self.manifest.vectors, self.path, vectors or VectorConfig(), self.filtered_chunk_ids)
         except VectorStoreUnavailable as exc:
             raise IndexUnavailable(f"index version {name}: {exc}") from None
@@ -250,7 +250,7 @@ class Index:
             lo, hi = bounds[ids], bounds[ids + 1]
             picked, _ = ranges(lo, hi)
             flat, ends = values[picked], np.cumsum(hi - lo).tolist()
-            return [flat[a:b] for a, b in zip([0, *ends], ends)]  # np.split costs ~10 µs a piece
+            return [flat[a:b] for a, b in zip([0, *ends], ends)]  # np.split's overhead per piece is larger
 
         return {
             s.id: SentenceTraits(s, words, bool(f & USABLE), bool(f & LEANS), PRONOUNS[f >> PRONOUN_SHIFT], terms,

@@ -60,7 +60,7 @@ ServiceDep = Annotated[SearchService, Depends(get_service)]
 
 
 class FastJSONResponse(JSONResponse):
-    """JSON encoded by orjson: a 20 kB search body in 0.03 ms, against 0.2-0.45 ms with the json module."""
+    """JSON encoded by orjson, several times faster than the json module on a search response."""
 
     def render(self, content: Any) -> bytes:
         return orjson.dumps(content)
