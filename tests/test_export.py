@@ -117,3 +117,16 @@ def test_atom_escapes_markup_and_drops_what_xml_cannot_carry():
     assert not feed.bozo, feed.bozo_exception
     assert feed.entries[0].title == HOSTILE.replace("\x01", "").strip()  # markup comes back as text
     assert feed.entries[0].link == "http://h/articles/0123456789abcdef"
+
+
+def test_the_search_page_links_to_both_exports_of_its_question(client):
+    import html
+
+    page = client.get("/", params=[("q", "dock strike"), ("since", ""), ("outlet", "Harbor Ledger"), ("k", "3")])
+    found = re.findall(r'<a href="(/search\.(?:md|csv)\?[^"]*)"[^>]*>([^<]+)', page.text)
+    links = {text: html.unescape(href) for href, text in found}
+    assert set(links) == {"Copy as Markdown", "Download CSV"}
+    rows = list(csv.DictReader(io.StringIO(client.get(links["Download CSV"]).text)))
+    assert rows and len(rows) <= 3 and {r["outlet"] for r in rows} == {"Harbor Ledger"}
+    md = client.get(links["Copy as Markdown"])
+    assert md.status_code == 200 and md.text.startswith("# dock strike")
