@@ -43,7 +43,7 @@ def every(period: float, job: Callable[[], object], stop: threading.Event) -> in
         runs += 1
         try:
             job()
-        except Exception:  # noqa: BLE001 - one failed run must not end the schedule; the next may succeed
+        except Exception:  # one failed run must not end the schedule; the next may succeed
             log.exception("scheduled run %d failed; trying again in %.0fs", runs, period)
         stop.wait(max(period - (time.monotonic() - started), 0.0))
     return runs

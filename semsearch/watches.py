@@ -232,7 +232,7 @@ def _run_one(service, watch: Watch, version: str, max_entries: int) -> bool:
     previous = datetime.fromisoformat(watch.last_run) if watch.last_run else None
     try:
         response = service.search(run_request(watch, previous))
-    except Exception:  # noqa: BLE001 - whatever one question hits, the others and the build go on
+    except Exception:  # whatever one question hits, the others and the build go on
         log.exception("saved question %s failed on version %s", watch.name, version)
         return False
     entry = record(watch, response, version, at, max_entries)
@@ -245,5 +245,5 @@ def run_safely(settings: Settings, version: str) -> None:
     """run_all for the build: even a broken watches file is logged, never raised."""
     try:
         run_all(settings, version)
-    except Exception:  # noqa: BLE001 - a version is published; saved questions must not turn that into a failure
+    except Exception:  # a version is published; saved questions must not turn that into a failure
         log.exception("saved questions could not run on version %s", version)

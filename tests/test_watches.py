@@ -31,7 +31,7 @@ NEW_SENTENCE = "Port Calder's harbour master said the strike had cost shippers 4
 SECOND_SENTENCE = "The dockworkers' strike over automated cranes entered its second week."
 
 
-@pytest.fixture()
+@pytest.fixture
 def home(tmp_path: Path, settings: Settings) -> Settings:
     """A fresh index home over a copy of the strike stories, sharing the session's embedding cache."""
     source = tmp_path / "news"
@@ -129,7 +129,7 @@ def test_update_every_runs_twice_and_stops_on_sigterm_without_a_partial_version(
 def test_durations():
     assert [parse_duration(t) for t in ("90s", "15m", "1h", "1h30m", "2d")] == [90, 900, 3600, 5400, 172800]
     for bad in ("", "15", "m", "1x", "0s", "8d", "1h 30m", "-5m"):
-        with pytest.raises(ValueError, match="duration|range"):
+        with pytest.raises(ValueError, match=r"duration|range"):
             parse_duration(bad)
 
 
