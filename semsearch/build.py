@@ -77,7 +77,15 @@ def build(sources: Sequence[str | Path], settings: Settings, progress: bool = Fa
     report.skipped = result.skipped + report.skipped
     report.duplicates = result.duplicates
     report.seconds = round(time.perf_counter() - started, 2)
+    run_saved_questions(settings, report.version)
     return report
+
+
+def run_saved_questions(settings: Settings, version: str) -> None:
+    """Ask every saved question of the index home once against the version just published (never raises)."""
+    from .watches import run_safely  # the query side loads only where a build publishes
+
+    run_safely(settings, version)
 
 
 def update(sources: Sequence[str | Path], settings: Settings, progress: bool = False, embed_on: str = "local",

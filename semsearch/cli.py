@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import logging
 import os
 import sys
+import threading
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 from types import UnionType
@@ -140,16 +143,55 @@ def build_cmd(sources: tuple[str, ...], embed_on: str, ray_address: str | None, 
     run_build(_settings(index), sources, as_json, embed_on=embed_on, ray_address=ray_address)
 
 
+class Duration(click.ParamType):
+    """A period such as 90s, 15m, 1h or 1h30m, as seconds."""
+
+    name = "DURATION"
+
+    def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None) -> float:
+        from .schedule import parse_duration
+
+        try:
+            return value if isinstance(value, float) else parse_duration(str(value))
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
+
+
 @main.command("update")
 @click.argument("sources", nargs=-1)
 @embed_options
+@click.option("--every", "period", type=Duration(), default=None,
+              help="Keep updating every DURATION (90s, 15m, 1h) until SIGTERM or Ctrl+C, which stop between runs.")
 @index_option
 @json_option
-def update_cmd(sources: tuple[str, ...], embed_on: str, ray_address: str | None, index: Path | None,
-               as_json: bool) -> None:
+def update_cmd(sources: tuple[str, ...], embed_on: str, ray_address: str | None, period: float | None,
+               index: Path | None, as_json: bool) -> None:
     """Re-read the index's recorded sources plus any new SOURCES; only new or changed text is embedded."""
     _check_embed_on(embed_on, ray_address)
-    run_build(_settings(index), sources, as_json, incremental=True, embed_on=embed_on, ray_address=ray_address)
+    if period is None:
+        run_build(_settings(index), sources, as_json, incremental=True, embed_on=embed_on, ray_address=ray_address)
+        return
+    from .schedule import every, stop_on_signals
+
+    settings = _settings(index)
+    with stop_on_signals() as stop:
+        runs = every(period, functools.partial(_update_once, settings, sources, embed_on, ray_address), stop)
+    click.echo(f"Stopped after {runs} update run{'s' if runs != 1 else ''}.")
+
+
+def _update_once(settings: Settings, sources: tuple[str, ...], embed_on: str, ray_address: str | None) -> None:
+    """One scheduled update: its summary, or why it failed (logged; the served index is unchanged)."""
+    from .build import NothingToBuild, update
+    from .distributed import RayBuildError
+    from .index import BuildLocked
+
+    try:
+        report = update(list(sources), settings, embed_on=embed_on, ray_address=ray_address)
+    except (NothingToBuild, BuildLocked, RayBuildError, OSError) as exc:
+        log.error("update failed: %s; the served index is unchanged", exc)
+        return
+    click.echo(f"Built index version {report.version} in {report.seconds:.1f}s: {report.added} added, "
+               f"{report.changed} changed, {report.removed} removed, {report.unchanged} unchanged.")
 
 
 def _service(index: Path | None):
@@ -261,13 +303,22 @@ def search(request: SearchRequest, index: Path | None, as_json: bool) -> None:
 @request_options(AnswerRequest)
 @click.option("--answer", "write", is_flag=True, help="Also have the model at SEMSEARCH_LLM_URL answer in prose, "
               "each sentence checked against its citations.")
+@click.option("--format", "output", type=click.Choice(["text", "markdown"]), default="text", show_default=True,
+              help="markdown: the brief with numbered citations, its sources and the results, as GET /search.md.")
 @index_option
 @json_option
-def ask(request: AnswerRequest, write: bool, index: Path | None, as_json: bool) -> None:
+def ask(request: AnswerRequest, write: bool, output: str, index: Path | None, as_json: bool) -> None:
     """Answer QUERY with a brief of quoted, cited sentences (and, with --answer, a checked prose answer)."""
+    if output == "markdown" and (as_json or write):
+        raise click.UsageError("--format markdown prints the brief alone: leave out --json and --answer")
     service = _service(index)
     if not write:
         response = service.search(request)
+        if output == "markdown":
+            from .export import markdown, places_of
+
+            click.echo(markdown(response, places=places_of(service.index, response.summary)), nl=False)
+            return
         if as_json:
             click.echo(json.dumps(response.to_dict(), indent=2, ensure_ascii=False))
             return
@@ -318,8 +369,11 @@ def _print_brief(brief) -> None:
 @click.option("--port", type=click.IntRange(1, 65535), default=None, help="Port (default SEMSEARCH_PORT, 8000).")
 @click.option("--workers", type=click.IntRange(1, 64), default=None,
               help="Server processes (default SEMSEARCH_WORKERS, 1); more answer more concurrent questions.")
+@click.option("--update-every", "period", type=Duration(), default=None,
+              help="Also run `semsearch update` every DURATION (90s, 15m, 1h) while serving, one build at a time.")
 @index_option
-def serve(host: str | None, port: int | None, workers: int | None, index: Path | None) -> None:
+def serve(host: str | None, port: int | None, workers: int | None, period: float | None,
+          index: Path | None) -> None:
     """Serve the web UI and JSON API; builds the sample index first if there is none."""
     import uvicorn
 
@@ -343,13 +397,45 @@ def serve(host: str | None, port: int | None, workers: int | None, index: Path |
     click.echo(f"Serving on http://{host}:{port}/ with {workers} process{'es' if workers > 1 else ''} "
                "(API docs at /docs, Ctrl+C to stop)")
     options = _server_options(settings, host, port)
-    if workers == 1:
-        uvicorn.run(create_app(settings), **options)
+    with _updating(settings, period):
+        if workers == 1:
+            uvicorn.run(create_app(settings), **options)
+            return
+        # A query holds the GIL for most of its time, so one process answers about one question at a time
+        # whatever the cores; each worker process builds its own app from the environment's settings.
+        os.environ["SEMSEARCH_INDEX_DIR"] = str(Path(settings.index_dir).resolve())
+        uvicorn.run("semsearch.cli:worker_app", factory=True, workers=workers, **options)
+
+
+@contextlib.contextmanager
+def _updating(settings: Settings, period: float | None) -> Iterator[None]:
+    """With a period: `semsearch update` in a child process every period, beside the server, until it stops."""
+    if period is None:
+        yield
         return
-    # A query holds the GIL for most of its time, so one process answers about one question at a time
-    # whatever the cores; each worker process builds its own app from the environment's settings.
-    os.environ["SEMSEARCH_INDEX_DIR"] = str(Path(settings.index_dir).resolve())
-    uvicorn.run("semsearch.cli:worker_app", factory=True, workers=workers, **options)
+    from .schedule import every
+
+    stop = threading.Event()
+    # A child process per run, as the admin API does: a build's memory and any crash stay out of the server.
+    command = [sys.executable, "-m", "semsearch", "update", "--index", str(Path(settings.index_dir).resolve())]
+    thread = threading.Thread(target=every, args=(period, functools.partial(_run_child, command), stop),
+                              daemon=True, name="scheduled-update")
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+
+
+def _run_child(command: list[str]) -> None:
+    """Run one scheduled update; a failure is logged (with the child's last words) and the server goes on."""
+    import subprocess
+
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        log.error("scheduled update failed (exit %d): %s", done.returncode, done.stderr.strip()[-2000:])
+    else:
+        log.info("scheduled update: %s", done.stdout.strip().splitlines()[0] if done.stdout.strip() else "done")
 
 
 def _server_options(settings: Settings, host: str, port: int) -> dict[str, str | int]:
@@ -457,6 +543,68 @@ def rollback(target: str | None, index: Path | None) -> None:
         _fail(str(exc))
     set_current(home, target)
     click.echo(f"Now serving {target} (was {current}).")
+
+
+@main.group("watch")
+def watch_group() -> None:
+    """Saved questions: asked again after every published version, their new findings recorded and served as feeds."""
+
+
+@watch_group.command("add")
+@request_options(SearchRequest)
+@click.option("--name", required=True, help="The saved question's name: lower-case letters, digits, - and _.")
+@index_option
+def watch_add(request: SearchRequest, name: str, index: Path | None) -> None:
+    """Save QUERY with its search options under NAME; every build or update then asks it again."""
+    from . import watches
+
+    settings = _settings(index)
+    try:
+        watches.add(Path(settings.index_dir), name, request, settings.max_watches)
+    except watches.WatchError as exc:
+        _fail(exc.message, status=2 if exc.status == 422 else 1)
+    click.echo(f"Saved {name!r}; it runs after the next build or update (feed: /watches/{name}.atom).")
+
+
+@watch_group.command("list")
+@index_option
+@json_option
+def watch_list(index: Path | None, as_json: bool) -> None:
+    """List the saved questions (with --json, each with the entries its runs recorded)."""
+    from . import watches
+
+    found = watches.load(Path(_settings(index).index_dir))
+    if as_json:
+        click.echo(json.dumps([w.public() for w in found.values()], indent=2, ensure_ascii=False))
+        return
+    for watch in found.values():
+        click.echo(f"{watch.name}: {watch.request['q']!r}  last run {watch.last_run or 'never'}, "
+                   f"{len(watch.entries)} recorded entries")
+    if not found:
+        click.echo("No saved questions.")
+
+
+@watch_group.command("remove")
+@click.argument("name")
+@index_option
+def watch_remove(name: str, index: Path | None) -> None:
+    """Forget the saved question NAME and what it recorded."""
+    from . import watches
+
+    try:
+        watches.remove(Path(_settings(index).index_dir), name)
+    except watches.WatchError as exc:
+        _fail(exc.message, status=2 if exc.status == 422 else 1)
+    click.echo(f"Removed {name!r}.")
+
+
+@main.command("mcp")
+@index_option
+def mcp_cmd(index: Path | None) -> None:
+    """Serve the tools search, ask and article to an agent over the Model Context Protocol on stdin/stdout."""
+    from .mcp_server import serve_stdio
+
+    serve_stdio(_settings(index))
 
 
 @main.group("eval")

@@ -160,6 +160,12 @@ class Settings(BaseSettings):
     llm_min_kept: float = Field(
         0.5, ge=0.0, le=1.0, description="Share of answer sentences that must pass the check, else the brief is used."
     )
+    max_watches: int = Field(
+        100, ge=1, le=10_000, description="Saved questions (`semsearch watch add`) an index home may hold."
+    )
+    max_watch_entries: int = Field(
+        50, ge=1, le=10_000, description="Runs with new findings each saved question keeps (its feed's entries)."
+    )
     log_level: str = Field("INFO", description="Logging level name.")
 
     @field_validator("admin_token")

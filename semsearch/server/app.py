@@ -19,7 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .. import __version__
 
-from . import admin, api, pages
+from . import admin, api, feeds, pages
 from ..config import Settings, get_settings
 from ..service import SearchService
 from ..index import IndexIncompatible, IndexMissing
@@ -28,7 +28,10 @@ log = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 64 * 1024
 # Requests that embed a query and run retrieval; these are the ones the in-flight limit counts.
-SEARCH_PATHS = frozenset({"/", "/api/search", "/api/answer", "/api/answer/stream"})
+SEARCH_PATHS = frozenset({"/", "/api/search", "/api/answer", "/api/answer/stream", "/search.md", "/search.csv",
+                          "/search.atom"})
+# Routes whose errors are JSON though they sit outside /api: a feed reader or script reads them, not a person.
+MACHINE_SUFFIXES = (".md", ".csv", ".atom")
 NO_INDEX = "no index is being served yet; the operator has to build one"
 UNREADABLE_INDEX = "the index could not be read; the operator has to rebuild it or roll back"
 HTTP_CODES = {400: "bad_request", 404: "not_found", 405: "method_not_allowed"}
@@ -48,7 +51,8 @@ def _error(status: int, code: str, message: str, field: str | None = None) -> JS
 
 def _wants_html(request: Request) -> bool:
     """Page routes answer errors with a page, API routes with JSON."""
-    return not request.url.path.startswith("/api") and request.url.path != "/openapi.json"
+    path = request.url.path
+    return not path.startswith("/api") and path != "/openapi.json" and not path.endswith(MACHINE_SUFFIXES)
 
 
 class SearchSlots:
@@ -252,6 +256,7 @@ def create_app(settings: Settings | None = None, service: SearchService | None =
     static = resources.files("semsearch.web").joinpath("static")
     app.mount("/static", StaticFiles(directory=str(static)), name="static")
     app.include_router(api.router)
+    app.include_router(feeds.router)
     app.include_router(pages.router)
     if settings.cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST"],

@@ -1,0 +1,249 @@
+"""Saved questions ("watches"): asked again after every published version, recording what is new each time.
+
+They live in `watches.json` in the index home, beside the versions (a version is immutable and garbage-collected,
+a watch outlives it). Every change is a read-modify-write under a lock file, written to a temporary file and
+renamed into place, so a reader sees the old or the new file, never half of one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import logging
+import os
+import re
+import uuid
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from .config import Settings
+from .contract import SearchRequest, problems
+from .records import Brief, SearchResponse
+
+log = logging.getLogger(__name__)
+
+WATCHES_FILE = "watches.json"
+LOCK_FILE = ".watches.lock"
+NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
+NAME_RULE = "1-64 characters: lower-case letters, digits, - and _, starting with a letter or digit"
+# How many sentence and article keys a watch remembers as already reported (oldest forgotten first).
+SEEN_LIMIT = 5000
+
+
+class WatchError(ValueError):
+    """A watch operation refused; `status` and `code` are what the API answers with, `field` the input at fault."""
+
+    def __init__(self, message: str, code: str = "invalid_watch", field: str | None = None, status: int = 422) -> None:
+        super().__init__(message)
+        self.message, self.code, self.field, self.status = message, code, field, status
+
+
+def unknown(name: str) -> WatchError:
+    """The error for a watch name that is not saved."""
+    return WatchError(f"no saved question named {name!r}", "not_found", "name", 404)
+
+
+@dataclass(slots=True)
+class Watch:
+    """A saved question: its request, when it last ran, what each run found new, and what it already reported."""
+
+    name: str
+    request: dict
+    created: str
+    last_run: str | None = None
+    entries: list[dict] = field(default_factory=list)
+    seen_sentences: list[str] = field(default_factory=list)
+    seen_articles: list[str] = field(default_factory=list)
+
+    def search_request(self) -> SearchRequest:
+        """The saved request, validated again (it was valid when saved; the contract may have moved on)."""
+        return SearchRequest.model_validate(self.request)
+
+    def public(self) -> dict:
+        """What the API and `watch list --json` show: no bookkeeping of what was seen."""
+        return {"name": self.name, "request": self.request, "created": self.created, "last_run": self.last_run,
+                "entries": self.entries}
+
+
+def checked_name(name: str) -> str:
+    """The name, or a WatchError saying which characters a name may hold."""
+    if not NAME.fullmatch(name):
+        raise WatchError(f"invalid name {name!r}: {NAME_RULE}", field="name")
+    return name
+
+
+def checked_request(values: dict) -> SearchRequest:
+    """A saved question's request validated by the contract, exactly as a search's is."""
+    try:
+        return SearchRequest.model_validate(values)
+    except ValidationError as exc:
+        where, message = problems(exc)[0]
+        raise WatchError(f"{where}: {message}" if where else message, field=where or None) from None
+
+
+def run_request(watch: Watch, previous: datetime | None) -> SearchRequest:
+    """The request a run asks: the saved question, limited to what is new since the previous run.
+
+    The one place that says what "new" means; when the contract gains `new_since`, this becomes
+    `update={"new_since": previous}`.
+    """
+    request = watch.search_request().model_copy(update={"summary": True})
+    if previous is None:
+        return request
+    since = max(filter(None, (request.since, previous.date())))
+    return request.model_copy(update={"since": since})
+
+
+def _path(home: Path) -> Path:
+    return Path(home) / WATCHES_FILE
+
+
+def load(home: Path) -> dict[str, Watch]:
+    """Every saved watch by name (none when the file does not exist yet)."""
+    try:
+        raw = json.loads(_path(home).read_text("utf-8"))
+    except FileNotFoundError:
+        return {}
+    return {name: Watch(**values) for name, values in raw.get("watches", {}).items()}
+
+
+def _save(home: Path, watches: dict[str, Watch]) -> None:
+    """Write the file atomically and durably: a temporary file, fsynced, renamed over the old one."""
+    body = {"watches": {name: asdict(w) for name, w in sorted(watches.items())}}
+    partial = Path(home) / f".{WATCHES_FILE}.{uuid.uuid4().hex}.tmp"
+    with partial.open("w", encoding="utf-8") as fh:
+        json.dump(body, fh, ensure_ascii=False, indent=1)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(partial, _path(home))
+
+
+@contextlib.contextmanager
+def changing(home: Path) -> Iterator[dict[str, Watch]]:
+    """The watches to change in place, saved on leaving; one writer at a time (CLI, build, server)."""
+    Path(home).mkdir(parents=True, exist_ok=True)
+    with (Path(home) / LOCK_FILE).open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        watches = load(home)
+        yield watches
+        _save(home, watches)
+
+
+def add(home: Path, name: str, request: SearchRequest, limit: int) -> Watch:
+    """Save a question under a new name; refused when the name is taken or `limit` watches exist."""
+    checked_name(name)
+    with changing(home) as watches:
+        if name in watches:
+            raise WatchError(f"a saved question named {name!r} already exists", "exists", "name", 409)
+        if len(watches) >= limit:
+            raise WatchError(f"at most {limit} saved questions (SEMSEARCH_MAX_WATCHES)", "too_many", None, 409)
+        request = request.model_copy(update={"summary": True})
+        watch = Watch(name, request.model_dump(mode="json", exclude_defaults=True), _now().isoformat())
+        watches[name] = watch
+    return watch
+
+
+def remove(home: Path, name: str) -> None:
+    """Forget a saved question and what it recorded."""
+    with changing(home) as watches:
+        if watches.pop(checked_name(name), None) is None:
+            raise unknown(name)
+
+
+def get(home: Path, name: str) -> Watch:
+    """One saved question, or a 404 WatchError."""
+    watch = load(home).get(checked_name(name))
+    if watch is None:
+        raise unknown(name)
+    return watch
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def sentence_key(article_id: str, start: int, end: int) -> str:
+    """How a quoted span is remembered as reported."""
+    return f"{article_id}:{start}:{end}"
+
+
+def new_findings(watch: Watch, response: SearchResponse) -> tuple[list[dict], list[dict]]:
+    """The brief sentences none of whose spans was reported before, and the results not reported before."""
+    seen_sentences, seen_articles = set(watch.seen_sentences), set(watch.seen_articles)
+    sentences = [s for s in _quoted(response.summary)
+                 if not any(sentence_key(c["article_id"], c["start"], c["end"]) in seen_sentences
+                            for c in s["citations"])]
+    articles = [{"article_id": h.article_id, "title": h.title, "outlet": h.outlet, "published": h.published,
+                 "url": h.url} for h in response.results if h.article_id not in seen_articles]
+    return sentences, articles
+
+
+def _quoted(brief: Brief | None) -> list[dict]:
+    """The brief's sentences, each with its citations carrying their source's title, outlet, date and url."""
+    if brief is None:
+        return []
+    sources = {s.n: s for s in brief.sources}
+    return [{"text": s.text,
+             "citations": [{"article_id": c.article_id, "start": c.start, "end": c.end,
+                            "title": sources[c.n].title, "outlet": sources[c.n].outlet,
+                            "published": sources[c.n].published, "url": sources[c.n].url}
+                           for c in s.citations]}
+            for s in brief.sentences]
+
+
+def record(watch: Watch, response: SearchResponse, version: str, at: datetime, max_entries: int) -> dict | None:
+    """Note a run in the watch: its new findings as an entry (none when nothing is new), the run time, what was seen."""
+    sentences, articles = new_findings(watch, response)
+    watch.last_run = at.isoformat()
+    if not (sentences or articles):
+        return None
+    entry = {"version": version, "at": at.isoformat(), "sentences": sentences, "articles": articles}
+    watch.entries = ([entry, *watch.entries])[:max_entries]  # newest first, the oldest dropped past the bound
+    keys = [sentence_key(c["article_id"], c["start"], c["end"]) for s in sentences for c in s["citations"]]
+    watch.seen_sentences = (watch.seen_sentences + keys)[-SEEN_LIMIT:]
+    watch.seen_articles = (watch.seen_articles + [a["article_id"] for a in articles])[-SEEN_LIMIT:]
+    return entry
+
+
+def run_all(settings: Settings, version: str) -> int:
+    """Run every saved question once against the served version; how many failed. Never raises: a failing
+    saved question is logged, and the build that published the version stands."""
+    home = Path(settings.index_dir)
+    if not _path(home).exists():
+        return 0
+    from .service import SearchService  # the query side is loaded only when there is something to ask
+
+    service = SearchService(settings)
+    failed = 0
+    with changing(home) as watches:
+        for watch in watches.values():
+            failed += not _run_one(service, watch, version, settings.max_watch_entries)
+    return failed
+
+
+def _run_one(service, watch: Watch, version: str, max_entries: int) -> bool:
+    """One saved question's run; False (logged) when it failed."""
+    at = _now()
+    previous = datetime.fromisoformat(watch.last_run) if watch.last_run else None
+    try:
+        response = service.search(run_request(watch, previous))
+    except Exception:  # whatever one question hits, the others and the build go on
+        log.exception("saved question %s failed on version %s", watch.name, version)
+        return False
+    entry = record(watch, response, version, at, max_entries)
+    found = (len(entry["sentences"]), len(entry["articles"])) if entry else (0, 0)
+    log.info("saved question %s on version %s: %d new sentences, %d new articles", watch.name, version, *found)
+    return True
+
+
+def run_safely(settings: Settings, version: str) -> None:
+    """run_all for the build: even a broken watches file is logged, never raised."""
+    try:
+        run_all(settings, version)
+    except Exception:  # a version is published; saved questions must not turn that into a failure
+        log.exception("saved questions could not run on version %s", version)

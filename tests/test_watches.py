@@ -1,0 +1,168 @@
+"""Saved questions: a real build/update cycle records what is new, and its Atom feed (read by feedparser) says so."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import feedparser
+import httpx
+import pytest
+
+from semsearch import watches
+from semsearch.build import build, update
+from semsearch.cli import main
+from semsearch.config import Settings
+from semsearch.contract import SearchRequest
+from semsearch.index import current_version, version_names
+from semsearch.schedule import parse_duration
+
+from .conftest import CORPUS, LiveServer
+
+NEW_SENTENCE = "Port Calder's harbour master said the strike had cost shippers 40 million crowns in a week."
+SECOND_SENTENCE = "The dockworkers' strike over automated cranes entered its second week."
+
+
+@pytest.fixture
+def home(tmp_path: Path, settings: Settings) -> Settings:
+    """A fresh index home over a copy of the strike stories, sharing the session's embedding cache."""
+    source = tmp_path / "news"
+    source.mkdir()
+    for name in ("harbor_strike_ledger.txt", "harbor_strike_tribune.html", "harbor_strike_wire.json", "rates.csv"):
+        shutil.copy(CORPUS / name, source / name)
+    own = Settings(index_dir=tmp_path / "index", cache_dir=Path(settings.index_dir) / "cache")
+    build([source], own)
+    return own
+
+
+def add_article(folder: Path) -> None:
+    """A new article, dated today (a saved question asks for what is new since its last run's day)."""
+    article = {"title": "Port Calder strike costs shippers 40 million crowns", "outlet": "Valley Wire",
+               "published": datetime.now(UTC).date().isoformat(), "url": "https://wire.example/calder-cost",
+               "text": f"{NEW_SENTENCE}\n\n{SECOND_SENTENCE}"}
+    (folder / "calder-cost.json").write_text(json.dumps(article), "utf-8")
+
+
+@pytest.mark.model
+def test_an_update_records_exactly_the_new_sentences_and_the_feed_carries_them(home: Settings, tmp_path: Path):
+    index_home = Path(home.index_dir)
+    watches.add(index_home, "calder-strike", SearchRequest(q="cost of the Port Calder dock strike"), home.max_watches)
+    update([], home)  # the first run records what exists
+    first = watches.get(index_home, "calder-strike")
+    assert len(first.entries) == 1 and first.entries[0]["sentences"] and first.last_run
+    add_article(tmp_path / "news")
+    report = update([], home)
+    assert report.added == 1
+    watch = watches.get(index_home, "calder-strike")
+    assert len(watch.entries) == 2 and watch.entries[0]["version"] == report.version
+    new = watch.entries[0]
+    # Only the new article's sentences: nothing the first run reported comes again.
+    assert {s["text"] for s in new["sentences"]} == {NEW_SENTENCE, SECOND_SENTENCE}
+    assert len({c["article_id"] for s in new["sentences"] for c in s["citations"]}) == 1
+    assert [a["title"] for a in new["articles"]] == ["Port Calder strike costs shippers 40 million crowns"]
+    earlier = {s["text"] for s in first.entries[0]["sentences"]}
+    assert NEW_SENTENCE not in earlier
+    citation = next(s for s in new["sentences"] if s["text"] == NEW_SENTENCE)["citations"][0]
+    with LiveServer(_app(home)) as live:
+        feed = feedparser.parse(httpx.get(f"{live.url}/watches/calder-strike.atom").content)
+        article = httpx.get(f"{live.url}/api/articles/{citation['article_id']}").json()
+        listed = httpx.get(f"{live.url}/api/watches/calder-strike").json()
+        missing = httpx.get(f"{live.url}/watches/nobody.atom")
+    assert not feed.bozo, feed.bozo_exception
+    assert len(feed.entries) == 2
+    latest = feed.entries[0].content[0].value
+    assert NEW_SENTENCE.replace("'", "&#x27;") in latest
+    assert f"/articles/{citation['article_id']}?hl={citation['start']}-{citation['end']}" in latest
+    assert article["text"][citation["start"]:citation["end"]] == NEW_SENTENCE  # the citation is verbatim
+    assert listed["entries"][0]["sentences"] == new["sentences"]
+    assert missing.status_code == 404 and missing.json()["error"]["code"] == "not_found"
+
+
+def _app(settings: Settings):
+    from semsearch.server.app import create_app
+
+    return create_app(settings)
+
+
+@pytest.mark.model
+def test_a_failing_saved_question_never_fails_the_build(home: Settings, monkeypatch):
+    watches.add(Path(home.index_dir), "rates", SearchRequest(q="interest rates"), home.max_watches)
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("the saved question broke")
+
+    monkeypatch.setattr(watches, "new_findings", broken)
+    report = update([], home)
+    assert current_version(Path(home.index_dir)) == report.version
+    assert watches.get(Path(home.index_dir), "rates").entries == []
+
+
+@pytest.mark.model
+def test_update_every_runs_twice_and_stops_on_sigterm_without_a_partial_version(home: Settings):
+    env = {**os.environ, "SEMSEARCH_CACHE_DIR": str(home.cache_dir)}
+    process = subprocess.Popen([sys.executable, "-m", "semsearch", "update", "--every", "2s", "--index",
+                                str(home.index_dir)], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+                               env=env)
+    built: list[str] = []
+    reader = threading.Thread(target=lambda: built.extend(line for line in process.stdout
+                                                          if line.startswith("Built index version")), daemon=True)
+    reader.start()
+    deadline = time.monotonic() + 240
+    while len(built) < 2 and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert len(built) >= 2, built
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(timeout=120) == 0
+    versions = Path(home.index_dir) / "versions"
+    assert not [p for p in versions.iterdir() if p.name.startswith(".partial")]
+    assert current_version(Path(home.index_dir)) in version_names(Path(home.index_dir))
+
+
+def test_durations():
+    assert [parse_duration(t) for t in ("90s", "15m", "1h", "1h30m", "2d")] == [90, 900, 3600, 5400, 172800]
+    for bad in ("", "15", "m", "1x", "0s", "8d", "1h 30m", "-5m"):
+        with pytest.raises(ValueError, match=r"duration|range"):
+            parse_duration(bad)
+
+
+def test_watch_commands_validate_names_filters_and_the_limit(runner, tmp_path, monkeypatch):
+    index = str(tmp_path / "home")
+    monkeypatch.setenv("SEMSEARCH_MAX_WATCHES", "2")
+    from semsearch.config import get_settings
+
+    get_settings.cache_clear()
+    ok = runner.invoke(main, ["watch", "add", "port strike", "--name", "port", "--outlet", "Harbor Ledger",
+                              "--since", "2025-01-01", "--index", index])
+    assert ok.exit_code == 0, ok.output
+    for args, message in ((["x", "--name", "Bad Name"], "invalid name"),
+                          (["x", "--name", "../etc"], "invalid name"),
+                          (["x", "--name", "port"], "already exists"),
+                          (["x", "--name", "k", "-k", "0"], "-k:"),
+                          (["x", "--name", "d", "--since", "yesterday"], "--since:")):
+        failed = runner.invoke(main, ["watch", "add", *args, "--index", index])
+        assert failed.exit_code != 0 and message in failed.output, (args, failed.output)
+    assert runner.invoke(main, ["watch", "add", "two", "--name", "two", "--index", index]).exit_code == 0
+    full = runner.invoke(main, ["watch", "add", "three", "--name", "three", "--index", index])
+    assert full.exit_code == 1 and "at most 2" in full.output
+    listed = json.loads(runner.invoke(main, ["watch", "list", "--json", "--index", index]).output)
+    assert [w["name"] for w in listed] == ["port", "two"]
+    assert listed[0]["request"] == {"q": "port strike", "outlet": ["Harbor Ledger"], "since": "2025-01-01"}
+    assert runner.invoke(main, ["watch", "remove", "two", "--index", index]).exit_code == 0
+    gone = runner.invoke(main, ["watch", "remove", "two", "--index", index])
+    assert gone.exit_code == 1 and "no saved question named 'two'" in gone.output
+    assert not list(Path(index).glob(".watches.json.*.tmp"))  # written atomically, nothing left behind
+
+
+def test_a_run_asks_for_what_is_new_since_the_previous_run():
+    watch = watches.Watch("w", {"q": "floods", "since": "2020-01-01"}, "2026-01-01T00:00:00+00:00")
+    assert watches.run_request(watch, None).since.isoformat() == "2020-01-01"
+    later = watches.run_request(watch, datetime(2026, 3, 4, 5, 6, tzinfo=UTC))
+    assert later.since.isoformat() == "2026-03-04" and later.q == "floods" and later.summary
