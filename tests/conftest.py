@@ -128,7 +128,7 @@ def server(settings: Settings, service: SearchService):
         yield live
 
 
-@pytest.fixture()
+@pytest.fixture
 def runner(monkeypatch, tmp_path):
     """A click test runner whose default index home is a fresh folder (the settings cache is reset)."""
     monkeypatch.setenv("SEMSEARCH_INDEX_DIR", str(tmp_path / "env-index"))
@@ -137,7 +137,7 @@ def runner(monkeypatch, tmp_path):
     get_settings.cache_clear()
 
 
-@pytest.fixture()
+@pytest.fixture
 def client(server: LiveServer):
     """An HTTP client bound to the live server."""
     with httpx.Client(base_url=server.url, timeout=30) as c:

@@ -8,8 +8,10 @@ import subprocess
 
 CLONE_NEWNET = 0x40000000
 
-REASON = ("needs root: Milvus and Ray bind every interface and probe outside addresses, so these tests run only "
-          "inside a private network namespace (set SEMSEARCH_TEST_NETNS=0 to opt out)")
+REASON = (
+    "needs root: Milvus and Ray bind every interface and probe outside addresses, so these tests run only "
+    "inside a private network namespace (set SEMSEARCH_TEST_NETNS=0 to opt out)"
+)
 
 
 def enter_private_network() -> bool:

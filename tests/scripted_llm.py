@@ -24,14 +24,26 @@ SLOW_SECONDS = 30.0
 _EVIDENCE = re.compile(r"^\[(\d+)\] (.+)$", re.M)
 _FIRST_NUMBER = re.compile(r"\d+(?:,\d{3})*")
 # Light rewording that keeps every number and name, so a faithful answer is not a verbatim copy.
-_SYNONYMS = {"said": "stated", "says": "states", "about": "around", "began": "started", "started": "began",
-             "announced": "said", "workers": "staff", "people": "residents", "after": "following", "before":
-             "ahead of", "including": "among them", "more than": "over", "also": "additionally"}
+_SYNONYMS = {
+    "said": "stated",
+    "says": "states",
+    "about": "around",
+    "began": "started",
+    "started": "began",
+    "announced": "said",
+    "workers": "staff",
+    "people": "residents",
+    "after": "following",
+    "before": "ahead of",
+    "including": "among them",
+    "more than": "over",
+    "also": "additionally",
+}
 
 
 def reword(text: str) -> str:
     """An evidence sentence lightly paraphrased, without its closing punctuation and quote marks."""
-    text = text.strip().strip("\"“”").rstrip(".!\"”’ ")
+    text = text.strip().strip('"“”').rstrip('.!"”’ ')
     return re.sub(r"\b(" + "|".join(map(re.escape, _SYNONYMS)) + r")\b", lambda m: _SYNONYMS[m.group(1)], text)
 
 
@@ -43,7 +55,8 @@ def _combined(evidence: list[str]) -> list[str]:
     if len(evidence) < 2:
         return _faithful(evidence)
     return [f"{reword(evidence[0])}; {reword(evidence[1])} [1][2]."] + [
-        f"{reword(e)} [{i}]." for i, e in enumerate(evidence[2:3], start=3)]
+        f"{reword(e)} [{i}]." for i, e in enumerate(evidence[2:3], start=3)
+    ]
 
 
 def _misattributed(evidence: list[str]) -> list[str]:
@@ -60,7 +73,7 @@ def invent_number(text: str, evidence: str) -> str:
     match = _FIRST_NUMBER.search(text)
     if match:
         changed = f"{int(match.group().replace(',', '')) + 7:,}"
-        return text[: match.start()] + changed + text[match.end():]
+        return text[: match.start()] + changed + text[match.end() :]
     year = next(y for y in range(1987, 2100) if str(y) not in evidence)
     return f"{text} in {year}"
 
@@ -78,12 +91,17 @@ INVENTED_CLAIM = "The finance ministry also announced a new tax on imported cars
 
 
 def _mixed(evidence: list[str]) -> list[str]:
-    return _faithful(evidence)[:2] + [f"{INVENTED_CLAIM} [1]."]
+    return [*_faithful(evidence)[:2], f"{INVENTED_CLAIM} [1]."]
 
 
 SCRIPTS: dict[str, Callable[[list[str]], list[str]]] = {
-    "faithful": _faithful, "combined": _combined, "mixed": _mixed, "misattributed": _misattributed,
-    "ungiven": _ungiven, "invented-number": _invented_number, "uncited": _uncited,
+    "faithful": _faithful,
+    "combined": _combined,
+    "mixed": _mixed,
+    "misattributed": _misattributed,
+    "ungiven": _ungiven,
+    "invented-number": _invented_number,
+    "uncited": _uncited,
 }
 FAILURES = ("slow", "drop", "malformed", "error")
 
@@ -97,8 +115,12 @@ def script_of(model: str) -> str:
 def _chunk(content: str | None, finish: str | None = None) -> bytes:
     """One OpenAI-style streaming event."""
     delta = {"content": content} if content is not None else {}
-    event = {"id": "scripted", "object": "chat.completion.chunk", "model": "scripted",
-             "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}
+    event = {
+        "id": "scripted",
+        "object": "chat.completion.chunk",
+        "model": "scripted",
+        "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+    }
     return f"data: {json.dumps(event)}\n\n".encode()
 
 
@@ -109,7 +131,7 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, *args: object) -> None:  # keep test output clean
         pass
 
-    def do_POST(self) -> None:  # noqa: N802 - the stdlib's name
+    def do_POST(self) -> None:
         body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", "0"))))
         self.server.requests.append({"body": body, "headers": dict(self.headers)})
         prompt = body["messages"][-1]["content"]
@@ -120,8 +142,9 @@ class _Handler(BaseHTTPRequestHandler):
             return
         answer = " ".join(SCRIPTS.get(script, _faithful)(evidence))
         if body.get("model", "").endswith("-plain"):  # a server that ignores "stream": one JSON reply
-            reply = {"choices": [{"index": 0, "message": {"role": "assistant", "content": answer},
-                                  "finish_reason": "stop"}]}
+            reply = {
+                "choices": [{"index": 0, "message": {"role": "assistant", "content": answer}, "finish_reason": "stop"}]
+            }
             self._send(200, "application/json", json.dumps(reply).encode())
             return
         self.send_response(200)
@@ -199,8 +222,10 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8765)
     port = parser.parse_args().port
     with ScriptedLLM(port) as llm:
-        print(f"scripted test double at {llm.url}; models: "
-              + ", ".join(f"scripted-{s}" for s in [*SCRIPTS, *FAILURES]), flush=True)
+        print(
+            f"scripted test double at {llm.url}; models: " + ", ".join(f"scripted-{s}" for s in [*SCRIPTS, *FAILURES]),
+            flush=True,
+        )
         try:
             while True:
                 time.sleep(3600)

@@ -12,37 +12,44 @@ from pathlib import Path
 
 import pytest
 
+from semsearch.answer import SupportCheck
 from semsearch.config import Settings
 from semsearch.evaluation.answer import Judged, Labelled, details_kept, judge_labelled, load_labelled
-from semsearch.answer import SupportCheck
 
 LABELLED = Path(__file__).parent / "fixtures" / "answer_check.jsonl"
 CHECK = SupportCheck(Settings.model_fields["llm_min_support"].default)
 
 # The issue's evidence 3 (sample corpus, Valley Wire) and two other sentences of its article.
-STRIKE = ("Container traffic at Port Alder came to a standstill on Monday after some 2,300 members of the Harbour "
-          "and Dock Workers' Union began an open-ended strike over the planned automation of Terminal 4.")
-CRANES = ("Operator Alder Gateway Terminals wants to bring in 14 automated stacking cranes, a move the union "
-          "estimates would cost roughly 400 jobs.")
+STRIKE = (
+    "Container traffic at Port Alder came to a standstill on Monday after some 2,300 members of the Harbour "
+    "and Dock Workers' Union began an open-ended strike over the planned automation of Terminal 4."
+)
+CRANES = (
+    "Operator Alder Gateway Terminals wants to bring in 14 automated stacking cranes, a move the union "
+    "estimates would cost roughly 400 jobs."
+)
 WALKOUT = "The walkout started at 6 a.m."
 
 
 def test_a_paraphrase_stating_only_what_the_evidence_says_is_kept():
-    verdict = CHECK.judge("About 2,300 union members at Port Alder went on strike over plans to automate Terminal 4.",
-                          STRIKE)
+    verdict = CHECK.judge(
+        "About 2,300 union members at Port Alder went on strike over plans to automate Terminal 4.", STRIKE
+    )
     assert verdict.problem is None and verdict.coverage >= CHECK.min_support
 
 
 def test_words_the_cited_sentence_lacks_drop_a_sentence_and_are_named():
-    verdict = CHECK.judge("Dockworkers at Port Alder walked out over a plan to install automated cranes at Terminal 4.",
-                          STRIKE)
+    verdict = CHECK.judge(
+        "Dockworkers at Port Alder walked out over a plan to install automated cranes at Terminal 4.", STRIKE
+    )
     assert verdict.coverage < CHECK.min_support
     assert "walked, install, cranes" in verdict.problem
 
 
 def test_invented_figures_and_names_are_named():
-    verdict = CHECK.judge("The strike cost the port 9 billion crowns and was ended by Prime Minister Olaf Brenner.",
-                          STRIKE)
+    verdict = CHECK.judge(
+        "The strike cost the port 9 billion crowns and was ended by Prime Minister Olaf Brenner.", STRIKE
+    )
     assert verdict.problem == "not in the cited evidence: 9, billion, prime, minister, olaf, brenner"
 
 
@@ -53,41 +60,61 @@ def test_the_article_sentence_that_supports_a_dropped_sentence_is_found():
     assert CHECK.elsewhere("The strike ended on Friday.", STRIKE, [WALKOUT, CRANES]) is None
 
 
-@pytest.mark.parametrize(("sentence", "evidence", "problem"), [
-    # a negation added, or dropped from the words it governs
-    ("The minister said a mediator was not available.", "The minister said a mediator was available.", "negates"),
-    ("Both sides have formally accepted the offer.", "The minister made an offer, but neither side has formally "
-     "accepted.", "drops the evidence's negation"),
-    # antonyms
-    ("Members voted to reject the pay deal.", "Members voted to accept the pay deal.", "says 'reject'"),
-    ("Inflation rose to 2.6 percent.", "Inflation slowed to 2.6 percent.", "says 'rose'"),
-    # winner and loser swapped
-    ("Rovers beat Athletic 2-1.", "Athletic won a 2-1 victory over Rovers.", "swaps who beat whom"),
-    # a hedge stated as fact
-    ("The charge will raise 42 million crowns a year.", "The charge is expected to raise 42 million crowns a year.",
-     "states as fact"),
-    # a date, an ordinal, a scale word
-    ("The strike began on Tuesday.", "The strike began on Monday.", "tuesday"),
-    ("It was the third such strike.", "It was the fourth such strike.", "third"),
-    ("It cost 9 million crowns.", "It cost 9 billion crowns.", "million"),
-])
+@pytest.mark.parametrize(
+    ("sentence", "evidence", "problem"),
+    [
+        # a negation added, or dropped from the words it governs
+        ("The minister said a mediator was not available.", "The minister said a mediator was available.", "negates"),
+        (
+            "Both sides have formally accepted the offer.",
+            "The minister made an offer, but neither side has formally accepted.",
+            "drops the evidence's negation",
+        ),
+        # antonyms
+        ("Members voted to reject the pay deal.", "Members voted to accept the pay deal.", "says 'reject'"),
+        ("Inflation rose to 2.6 percent.", "Inflation slowed to 2.6 percent.", "says 'rose'"),
+        # winner and loser swapped
+        ("Rovers beat Athletic 2-1.", "Athletic won a 2-1 victory over Rovers.", "swaps who beat whom"),
+        # a hedge stated as fact
+        (
+            "The charge will raise 42 million crowns a year.",
+            "The charge is expected to raise 42 million crowns a year.",
+            "states as fact",
+        ),
+        # a date, an ordinal, a scale word
+        ("The strike began on Tuesday.", "The strike began on Monday.", "tuesday"),
+        ("It was the third such strike.", "It was the fourth such strike.", "third"),
+        ("It cost 9 million crowns.", "It cost 9 billion crowns.", "million"),
+    ],
+)
 def test_each_rule_drops_what_it_is_for(sentence: str, evidence: str, problem: str):
     assert problem in CHECK.judge(sentence, evidence).problem
 
 
-@pytest.mark.parametrize(("sentence", "evidence"), [
-    ("Emergency vehicles and residents with disabilities will not have to pay the charge.",
-     "Residents with disabilities and emergency vehicles will be exempt from the charge."),
-    ("The two Maske paintings taken in the raid are still missing.",
-     "The two Maske paintings taken in the raid have not been found."),
-    ("The minister made an offer.", "The minister made an offer, but neither side has formally accepted."),
-    ("The union says the cranes could cost 400 jobs.", "The union estimates the cranes would cost 400 jobs."),
-    ("The HDWU called the indefinite strike after talks broke down.",
-     "The Harbour and Dock Workers' Union called the indefinite strike after talks broke down."),
-    ("Dockworkers called the strike.", "The Dock Workers' Union called the strike."),
-    ("Athletic beat Rovers 2-1 in the cup final on Saturday.",
-     "Athletic won a 2-1 victory over Rovers in the cup final on Saturday."),
-])
+@pytest.mark.parametrize(
+    ("sentence", "evidence"),
+    [
+        (
+            "Emergency vehicles and residents with disabilities will not have to pay the charge.",
+            "Residents with disabilities and emergency vehicles will be exempt from the charge.",
+        ),
+        (
+            "The two Maske paintings taken in the raid are still missing.",
+            "The two Maske paintings taken in the raid have not been found.",
+        ),
+        ("The minister made an offer.", "The minister made an offer, but neither side has formally accepted."),
+        ("The union says the cranes could cost 400 jobs.", "The union estimates the cranes would cost 400 jobs."),
+        (
+            "The HDWU called the indefinite strike after talks broke down.",
+            "The Harbour and Dock Workers' Union called the indefinite strike after talks broke down.",
+        ),
+        ("Dockworkers called the strike.", "The Dock Workers' Union called the strike."),
+        (
+            "Athletic beat Rovers 2-1 in the cup final on Saturday.",
+            "Athletic won a 2-1 victory over Rovers in the cup final on Saturday.",
+        ),
+    ],
+)
 def test_the_rules_let_faithful_rewordings_through(sentence: str, evidence: str):
     assert CHECK.judge(sentence, evidence).problem is None
 
@@ -127,13 +154,35 @@ def test_on_the_held_out_half_paraphrases_are_kept_and_no_changed_number_or_name
 def test_eval_answer_prints_the_kind_table_of_any_labelled_file(tmp_path, runner):
     from semsearch.cli import main
 
-    rows = [Labelled("a", "paraphrase", True, "Some 2,300 union members began a strike at Port Alder.", [STRIKE]),
-            Labelled("b", "number", False, "Some 3,200 union members began a strike at Port Alder.", [STRIKE]),
-            Labelled("c", "article-only", False, "Port Alder's operator wants 14 automated stacking cranes.",
-                     [STRIKE], [WALKOUT, CRANES])]
+    rows = [
+        Labelled("a", "paraphrase", True, "Some 2,300 union members began a strike at Port Alder.", [STRIKE]),
+        Labelled("b", "number", False, "Some 3,200 union members began a strike at Port Alder.", [STRIKE]),
+        Labelled(
+            "c",
+            "article-only",
+            False,
+            "Port Alder's operator wants 14 automated stacking cranes.",
+            [STRIKE],
+            [WALKOUT, CRANES],
+        ),
+    ]
     path = tmp_path / "labelled.jsonl"
-    path.write_text("".join(json.dumps({"id": r.id, "kind": r.kind, "supported": r.supported, "sentence": r.sentence,
-                                        "evidence": r.evidence, "context": r.context}) + "\n" for r in rows))
+    path.write_text(
+        "".join(
+            json.dumps(
+                {
+                    "id": r.id,
+                    "kind": r.kind,
+                    "supported": r.supported,
+                    "sentence": r.sentence,
+                    "evidence": r.evidence,
+                    "context": r.context,
+                }
+            )
+            + "\n"
+            for r in rows
+        )
+    )
     result = runner.invoke(main, ["eval", "answer", "--labelled", str(path)])
     assert result.exit_code == 0, result.output
     assert "| paraphrase | supported: kept | " in result.output

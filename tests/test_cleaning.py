@@ -33,7 +33,7 @@ def kept(lines: list[str]) -> list[str]:
 
 
 def test_the_article_is_the_run_of_prose_between_menus_and_story_lists():
-    assert kept(MENU + ["By Ada Croft", "12 May"] + BODY + FOOTER + STORY_LIST) == BODY
+    assert kept([*MENU, "By Ada Croft", "12 May", *BODY, *FOOTER, *STORY_LIST]) == BODY
 
 
 def test_a_short_line_between_prose_lines_stays_and_one_beside_furniture_goes():
@@ -61,19 +61,34 @@ def test_a_related_heading_inside_the_article_does_not_cut_it():
 
 
 def test_a_page_without_prose_keeps_its_fullest_lines():
-    table = ["first round: 10 March at the airfield circuit, practice on the day before",
-             "second round: 7 April on the coast road, to be confirmed by the organisers",
-             "third round: 21 April at the airfield circuit again, with the night race"]
+    table = [
+        "first round: 10 March at the airfield circuit, practice on the day before",
+        "second round: 7 April on the coast road, to be confirmed by the organisers",
+        "third round: 21 April at the airfield circuit again, with the night race",
+    ]
     assert kept(MENU + table + FOOTER) == table
 
 
 def test_the_classifier_works_without_the_phrase_list():
     cleaner = Cleaner(phrases=re.compile(r"(?!x)x"))  # a pattern that matches nothing
-    page = MENU + ["Home › Local › Marrowby"] + BODY + STORY_LIST
+    page = [*MENU, "Home › Local › Marrowby", *BODY, *STORY_LIST]
     assert cleaner.clean("Tram depot", "\n".join(page), "page.txt")[0].text.split("\n\n") == BODY
 
 
-RESULTS_TABLE = ["Pos", "Rider", "Points", "1", "Ines Varga", "212", "2", "Tomas Wren", "198", "3", "Olek Brandt", "176"]
+RESULTS_TABLE = [
+    "Pos",
+    "Rider",
+    "Points",
+    "1",
+    "Ines Varga",
+    "212",
+    "2",
+    "Tomas Wren",
+    "198",
+    "3",
+    "Olek Brandt",
+    "176",
+]
 
 
 BEFORE_TABLE = [
@@ -101,7 +116,7 @@ def test_a_table_after_the_headline_wins_over_a_sidebars_prose():
         "Watch the highlights",
         "Every race of the season is on the video page, with the best overtakes picked out for you by our editors.",
     ]
-    page = MENU + ["Marrowby hill climb standings", "Share", *RESULTS_TABLE, "Share", "Tags", *sidebar]
+    page = [*MENU, "Marrowby hill climb standings", "Share", *RESULTS_TABLE, "Share", "Tags", *sidebar]
     cleaner = Cleaner()
     text = cleaner.clean("Marrowby hill climb standings | Gazette", "\n".join(page), "page.txt")[0].text
     assert text.split("\n\n") == RESULTS_TABLE

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
-
 import json
 import os
 import signal
@@ -12,6 +10,7 @@ import sys
 from pathlib import Path
 
 import httpx
+import pytest
 
 from semsearch.cli import main
 from semsearch.config import get_settings
@@ -41,8 +40,25 @@ def test_build_search_ask_stats(runner, tmp_path):
     searched = json.loads(runner.invoke(main, ["search", "cup final goals", "--index", index, "--json"]).output)
     assert searched["results"] == as_json["results"]
     # The options are the request contract's fields: filters, mode and debug reach the service as the API's do.
-    wire = json.loads(runner.invoke(main, ["search", "news", "--outlet", "Valley Wire", "--since", "2000-01-01",
-                                           "--mode", "dense", "--debug", "--index", index, "--json"]).output)
+    wire = json.loads(
+        runner.invoke(
+            main,
+            [
+                "search",
+                "news",
+                "--outlet",
+                "Valley Wire",
+                "--since",
+                "2000-01-01",
+                "--mode",
+                "dense",
+                "--debug",
+                "--index",
+                index,
+                "--json",
+            ],
+        ).output
+    )
     assert wire["results"] and {h["outlet"] for h in wire["results"]} == {"Valley Wire"}
     assert set(wire["timings"]) == {"embed", "retrieve", "brief"}
 
@@ -74,7 +90,9 @@ def test_errors_are_messages_not_tracebacks(runner, tmp_path):
     missing = runner.invoke(main, ["search", "anything", "--index", str(tmp_path / "none")])
     assert missing.exit_code == 1 and "semsearch build" in missing.output and "Traceback" not in missing.output
     nothing = runner.invoke(main, ["build", str(CORPUS / "empty.txt"), "--index", str(tmp_path / "e")])
-    assert nothing.exit_code == 1 and "no usable article" in nothing.output and "empty.txt: empty file" in nothing.output
+    assert (
+        nothing.exit_code == 1 and "no usable article" in nothing.output and "empty.txt: empty file" in nothing.output
+    )
     as_json = runner.invoke(main, ["build", str(CORPUS / "empty.txt"), "--index", str(tmp_path / "e"), "--json"])
     failed = json.loads(as_json.stdout)
     assert as_json.exit_code == 1 and "no usable article" in failed["error"]
@@ -111,8 +129,22 @@ def _running(pid: int) -> bool:
 def test_serve_with_workers_answers_from_that_many_processes(settings):
     port = free_port()
     env = {**os.environ, "SEMSEARCH_LOG_LEVEL": "WARNING"}
-    process = subprocess.Popen([sys.executable, "-m", "semsearch", "serve", "--workers", "2", "--port", str(port),
-                                "--index", str(settings.index_dir)], env=env, stdout=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "semsearch",
+            "serve",
+            "--workers",
+            "2",
+            "--port",
+            str(port),
+            "--index",
+            str(settings.index_dir),
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+    )
     try:
         wait_until_healthy(process, f"http://127.0.0.1:{port}", 120)
         served = httpx.get(f"http://127.0.0.1:{port}/api/stats", timeout=30).json()["version"]
@@ -121,7 +153,7 @@ def test_serve_with_workers_answers_from_that_many_processes(settings):
             body = httpx.get(f"http://127.0.0.1:{port}/api/search", params={"q": question}, timeout=60).json()
             assert body["results"] and body["summary"]["sentences"]
         # uvicorn's supervisor spawns one process per worker (and multiprocessing may add a resource tracker).
-        workers = [p for p in _descendants(process.pid) if "spawn_main" in open(f"/proc/{p}/cmdline").read()]
+        workers = [p for p in _descendants(process.pid) if "spawn_main" in Path(f"/proc/{p}/cmdline").read_text()]
         assert len(workers) == 2
     finally:
         process.send_signal(signal.SIGTERM)

@@ -10,7 +10,7 @@ from semsearch.client import ApiError, Client
 from semsearch.records import Brief, Citation, Hit
 
 
-@pytest.fixture()
+@pytest.fixture
 def api(server):
     with Client(server.url) as c:
         yield c

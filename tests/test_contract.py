@@ -20,8 +20,16 @@ def test_the_question_is_cleaned_and_must_hold_words():
 
 
 def test_every_bound_is_enforced_and_named():
-    for field, value in (("k", 0), ("k", 101), ("words", 19), ("sources", 51), ("recency", 1.5),
-                         ("offset", MAX_OFFSET + 1), ("mode", "fuzzy"), ("since", "2025-02-30")):
+    for field, value in (
+        ("k", 0),
+        ("k", 101),
+        ("words", 19),
+        ("sources", 51),
+        ("recency", 1.5),
+        ("offset", MAX_OFFSET + 1),
+        ("mode", "fuzzy"),
+        ("since", "2025-02-30"),
+    ):
         with pytest.raises(ValidationError) as caught:
             SearchRequest(q="port", **{field: value})
         assert [name for name, _ in problems(caught.value)] == [field]
@@ -35,8 +43,17 @@ def test_filters_are_built_from_the_request_alone():
 
 
 def test_a_form_leaves_blank_boxes_to_the_defaults_and_repeats_list_fields():
-    sent = SearchRequest.form_values([("q", "flood"), ("words", ""), ("outlet", "A"), ("outlet", ""),
-                                      ("outlet", "B"), ("answer", "true"), ("k", "3")])
+    sent = SearchRequest.form_values(
+        [
+            ("q", "flood"),
+            ("words", ""),
+            ("outlet", "A"),
+            ("outlet", ""),
+            ("outlet", "B"),
+            ("answer", "true"),
+            ("k", "3"),
+        ]
+    )
     assert sent == {"q": "flood", "outlet": ["A", "B"], "k": "3"}
     asked = SearchRequest.model_validate(sent)
     assert (asked.k, asked.words, asked.outlet) == (3, None, ["A", "B"])

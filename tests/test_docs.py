@@ -44,16 +44,26 @@ def section(path: str) -> str | None:
     heading = re.compile(r"^#+ .*`" + re.escape(path) + r"`")
     for start, line in enumerate(lines):
         if heading.match(line):
-            end = next((i for i in range(start + 1, len(lines))
-                        if lines[i].startswith("#") and "`semsearch" in lines[i]), len(lines))
+            end = next(
+                (i for i in range(start + 1, len(lines)) if lines[i].startswith("#") and "`semsearch" in lines[i]),
+                len(lines),
+            )
             return "\n".join(lines[start:end])
     return None
 
 
 def long_options(command: click.Command) -> list[str]:
     """The long flags of a command's options (--help aside)."""
-    return sorted({opt for param in command.params if isinstance(param, click.Option)
-                   for opt in param.opts + param.secondary_opts if opt.startswith("--")} - {"--help"})
+    return sorted(
+        {
+            opt
+            for param in command.params
+            if isinstance(param, click.Option)
+            for opt in param.opts + param.secondary_opts
+            if opt.startswith("--")
+        }
+        - {"--help"}
+    )
 
 
 @pytest.mark.parametrize("path", sorted(COMMANDS))
@@ -61,8 +71,10 @@ def test_every_command_has_a_section(path: str):
     assert section(path) is not None, f"docs/cli.md has no heading naming `{path}`"
 
 
-@pytest.mark.parametrize(("path", "option"), [(path, option) for path, command in sorted(COMMANDS.items())
-                                              for option in long_options(command)])
+@pytest.mark.parametrize(
+    ("path", "option"),
+    [(path, option) for path, command in sorted(COMMANDS.items()) for option in long_options(command)],
+)
 def test_every_option_is_documented(path: str, option: str):
     text = section(path) or ""
     assert re.search(re.escape(option) + r"(?![\w-])", text), f"`{path}` section of docs/cli.md lacks {option}"
@@ -81,8 +93,16 @@ MACHINE_PATH = re.compile(r"(?<![\w.~:/-])/(?:work|root|home|tmp|Users|mnt|priva
 def tracked_text_files() -> list[Path]:
     """README.md and every tracked text file under docs/ and benchmarks/."""
     listed = subprocess.run(["git", "ls-files", "docs", "benchmarks"], cwd=ROOT, capture_output=True, text=True)
-    names = listed.stdout.split() if listed.returncode == 0 and listed.stdout.strip() else [
-        str(p.relative_to(ROOT)) for folder in ("docs", "benchmarks") for p in (ROOT / folder).rglob("*") if p.is_file()]
+    names = (
+        listed.stdout.split()
+        if listed.returncode == 0 and listed.stdout.strip()
+        else [
+            str(p.relative_to(ROOT))
+            for folder in ("docs", "benchmarks")
+            for p in (ROOT / folder).rglob("*")
+            if p.is_file()
+        ]
+    )
     files = [ROOT / name for name in names if (ROOT / name).is_file()] + [README]
     return [f for f in files if f.suffix in {".md", ".py", ".json", ".txt", ".toml", ".sh", ".cfg", ".yaml", ".yml"}]
 

@@ -34,24 +34,36 @@ def test_recall_and_mrr():
 
 
 DOCS = [
-    ("d1", "Volcanic ash grounds flights", "An eruption sent an ash cloud over the north, and airlines cancelled flights."),
+    (
+        "d1",
+        "Volcanic ash grounds flights",
+        "An eruption sent an ash cloud over the north, and airlines cancelled flights.",
+    ),
     ("d2", "Wheat harvest hits record", "Farmers brought in the largest wheat harvest on record after a mild spring."),
     ("d3", "Chess prodigy wins title", "A twelve-year-old won the national chess championship in a tie-break."),
     ("d4", "Bridge closed for repairs", "The old river bridge will close for three months while engineers fix cracks."),
-    ("d5", "Heatwave strains power grid", "Record temperatures pushed electricity demand to a peak and caused outages."),
+    (
+        "d5",
+        "Heatwave strains power grid",
+        "Record temperatures pushed electricity demand to a peak and caused outages.",
+    ),
 ]
-QUERIES = [("q1", "ash cloud cancels airline flights"), ("q2", "record wheat harvest"),
-           ("q3", "young chess champion"), ("q4", "electricity outages in heatwave")]
+QUERIES = [
+    ("q1", "ash cloud cancels airline flights"),
+    ("q2", "record wheat harvest"),
+    ("q3", "young chess champion"),
+    ("q4", "electricity outages in heatwave"),
+]
 
 
-@pytest.fixture()
+@pytest.fixture
 def beir_folder(tmp_path):
     (tmp_path / "qrels").mkdir()
     with (tmp_path / "corpus.jsonl").open("w") as fh:
         for doc_id, title, text in DOCS:
             fh.write(json.dumps({"_id": doc_id, "title": title, "text": text}) + "\n")
     with (tmp_path / "queries.jsonl").open("w") as fh:
-        for qid, text in QUERIES + [("q9", "an unjudged query")]:
+        for qid, text in [*QUERIES, ("q9", "an unjudged query")]:
             fh.write(json.dumps({"_id": qid, "text": text}) + "\n")
     rows = ["query-id\tcorpus-id\tscore"] + [f"q{i}\td{i if i < 4 else 5}\t1" for i in range(1, 5)]
     (tmp_path / "qrels" / "test.tsv").write_text("\n".join(rows) + "\n")
@@ -76,7 +88,7 @@ def test_eval_retrieval_end_to_end(beir_folder, tmp_path_factory, monkeypatch):
     finally:
         get_settings.cache_clear()
     assert result.exit_code == 0, result.output
-    report = json.loads(result.output[result.output.index("{"):])
+    report = json.loads(result.output[result.output.index("{") :])
     assert [r["mode"] for r in report["results"]] == ["dense", "lexical", "hybrid"]
     for r in report["results"]:
         assert r["queries"] == 4

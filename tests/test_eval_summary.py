@@ -2,36 +2,48 @@
 
 from __future__ import annotations
 
-import pytest
-
 import re
 from pathlib import Path
+
+import pytest
 
 from semsearch.cli import main
 from semsearch.evaluation.summary import fill, fix_reference, load_pairs, sumy_ranking
 
 STORIES = {
     "business": [
-        ("Harbour strike halts container traffic",
-         ["Dockworkers at Port Calder walked out on Monday over plans to automate the cranes.",
-          "The union says 400 jobs are at risk if the new software is installed.",
-          "Shipping lines have diverted twelve vessels to other ports along the coast.",
-          "He added that talks with the port authority would resume on Thursday.",
-          "Analysts expect the dispute to cost exporters several million dollars a week."]),
-        ("Central bank holds rate at four percent",
-         ["The central bank kept its policy rate at four percent on Thursday.",
-          "Inflation slowed to 2.6 percent in the year to March, the statistics office said.",
-          "The governor said borrowing costs would stay high until price growth eases further.",
-          "Markets had expected the pause after two cuts earlier in the year.",
-          "But some economists warned that the housing market is cooling fast."]),
+        (
+            "Harbour strike halts container traffic",
+            [
+                "Dockworkers at Port Calder walked out on Monday over plans to automate the cranes.",
+                "The union says 400 jobs are at risk if the new software is installed.",
+                "Shipping lines have diverted twelve vessels to other ports along the coast.",
+                "He added that talks with the port authority would resume on Thursday.",
+                "Analysts expect the dispute to cost exporters several million dollars a week.",
+            ],
+        ),
+        (
+            "Central bank holds rate at four percent",
+            [
+                "The central bank kept its policy rate at four percent on Thursday.",
+                "Inflation slowed to 2.6 percent in the year to March, the statistics office said.",
+                "The governor said borrowing costs would stay high until price growth eases further.",
+                "Markets had expected the pause after two cuts earlier in the year.",
+                "But some economists warned that the housing market is cooling fast.",
+            ],
+        ),
     ],
     "sport": [
-        ("Late goal wins cup final for Riverside",
-         ["Riverside won the cup final with a goal in the last minute of extra time.",
-          "Striker Leo Marsh headed in a corner to beat Northgate two goals to one.",
-          "It was the club's first trophy in more than thirty years of trying.",
-          "Thousands of fans celebrated in the streets of the old town until dawn.",
-          "The manager praised his players for never giving up after falling behind."]),
+        (
+            "Late goal wins cup final for Riverside",
+            [
+                "Riverside won the cup final with a goal in the last minute of extra time.",
+                "Striker Leo Marsh headed in a corner to beat Northgate two goals to one.",
+                "It was the club's first trophy in more than thirty years of trying.",
+                "Thousands of fans celebrated in the streets of the old town until dawn.",
+                "The manager praised his players for never giving up after falling behind.",
+            ],
+        ),
     ],
 }
 
@@ -49,8 +61,10 @@ def _write(folder: Path) -> None:
 
 
 def test_fix_reference_separates_run_together_sentences():
-    assert fix_reference('sales rose 2% to $11.1bn.For the year, it grew."We are pleased."The') == \
-        'sales rose 2% to $11.1bn. For the year, it grew. "We are pleased." The'
+    assert (
+        fix_reference('sales rose 2% to $11.1bn.For the year, it grew."We are pleased."The')
+        == 'sales rose 2% to $11.1bn. For the year, it grew. "We are pleased." The'
+    )
 
 
 def test_fill_takes_ranked_sentences_that_fit():

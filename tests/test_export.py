@@ -16,7 +16,7 @@ from semsearch.export import csv_text, markdown, md_text, search_atom
 from semsearch.records import Brief, BriefSentence, Citation, Hit, SearchResponse, Source
 
 QUESTION = {"q": "dockworkers strike automation", "k": 5}
-HOSTILE = "=HYPERLINK(\"http://evil.example\") [click](javascript:alert(1)) <img src=x onerror=alert(1)> *big* # \x01"
+HOSTILE = '=HYPERLINK("http://evil.example") [click](javascript:alert(1)) <img src=x onerror=alert(1)> *big* # \x01'
 
 
 def rendered(text: str) -> str:
@@ -40,11 +40,12 @@ def test_markdown_brief_matches_the_api(client):
     sources = api["summary"]["sources"]
     assert api["summary"]["sentences"]
     for sentence in api["summary"]["sentences"]:
-        numbers = "".join(f"[{n}]" for n in dict.fromkeys(c["n"] for c in sentence["citations"]
-                                                             + sentence["corroborations"]))
+        numbers = "".join(
+            f"[{n}]" for n in dict.fromkeys(c["n"] for c in sentence["citations"] + sentence["corroborations"])
+        )
         assert f"{sentence['text']} {numbers}" in shown
         for c in sentence["citations"]:
-            assert f'/articles/{c["article_id"]}?hl={c["start"]}-{c["end"]}#s{c["start"]}' in html_text
+            assert f"/articles/{c['article_id']}?hl={c['start']}-{c['end']}#s{c['start']}" in html_text
     listed = visible(html_text.split("<h2>Sources</h2>")[1].split("<h2>Results</h2>")[0])
     assert all(src["title"] in listed and (src["outlet"] or "") in listed for src in sources)
     titles = [hit["title"] for hit in api["results"]]
@@ -85,20 +86,33 @@ def test_bad_input_is_one_json_error(client):
 
 def hostile_response() -> SearchResponse:
     """A response whose every source string is hostile."""
-    hit = Hit(article_id="0123456789abcdef", title=HOSTILE, outlet="+Outlet", published="2025-01-02",
-              url="javascript:alert(1)", score=0.5, snippet="-2+3 " + HOSTILE, highlights=[], story_id="@s")
-    brief = Brief(sentences=[BriefSentence(HOSTILE, [Citation(1, hit.article_id, 0, len(HOSTILE))])],
-                  sources=[Source(1, hit.article_id, HOSTILE, "@Outlet", "2025-01-02", "javascript:alert(1)")])
+    hit = Hit(
+        article_id="0123456789abcdef",
+        title=HOSTILE,
+        outlet="+Outlet",
+        published="2025-01-02",
+        url="javascript:alert(1)",
+        score=0.5,
+        snippet="-2+3 " + HOSTILE,
+        highlights=[],
+        story_id="@s",
+    )
+    brief = Brief(
+        sentences=[BriefSentence(HOSTILE, [Citation(1, hit.article_id, 0, len(HOSTILE))])],
+        sources=[Source(1, hit.article_id, HOSTILE, "@Outlet", "2025-01-02", "javascript:alert(1)")],
+    )
     return SearchResponse(query="1. " + HOSTILE, took_ms=1.0, results=[hit], summary=brief)
 
 
 def test_markdown_never_injects_links_html_or_emphasis():
     html_text = rendered(markdown(hostile_response(), "http://127.0.0.1:8000"))
-    assert "<img" not in html_text and "javascript:" not in re.sub(r"&lt;|&gt;", "", "".join(
-        re.findall(r'href="[^"]*"', html_text)))
+    assert "<img" not in html_text and "javascript:" not in re.sub(
+        r"&lt;|&gt;", "", "".join(re.findall(r'href="[^"]*"', html_text))
+    )
     assert "<em>" not in html_text and "<ol" in html_text  # the only list is our own
-    assert all(href.startswith('href="http://127.0.0.1:8000/articles/') for href in re.findall(r'href="[^"]*"',
-                                                                                              html_text))
+    assert all(
+        href.startswith('href="http://127.0.0.1:8000/articles/') for href in re.findall(r'href="[^"]*"', html_text)
+    )
     assert "[click](javascript:alert(1))" in visible(html_text)  # shown as the text it is
     assert md_text("line one\n# heading") == "line one \\# heading"
 

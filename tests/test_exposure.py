@@ -10,14 +10,14 @@ import httpx
 import pytest
 from pydantic import SecretStr, ValidationError
 
-from semsearch.server import admin, pages
-from semsearch.server.api import redacted
-from semsearch.server.app import create_app
 from semsearch.build import build
 from semsearch.cli import main
 from semsearch.config import Settings, get_settings
-from semsearch.service import SearchService
 from semsearch.index import current_version
+from semsearch.server import admin, pages
+from semsearch.server.api import redacted
+from semsearch.server.app import create_app
+from semsearch.service import SearchService
 
 from .conftest import CORPUS, LiveServer
 
@@ -56,6 +56,7 @@ def _wait(http: httpx.Client, job_id: str) -> dict:
 
 # 1. An empty admin token means no admin API, never no login.
 
+
 @pytest.mark.parametrize("blank", ["", "   ", "\t\n"])
 def test_an_empty_admin_token_turns_the_admin_api_off(settings, service, blank, caplog):
     quiet = Settings(index_dir=settings.index_dir, admin_token=blank)
@@ -81,10 +82,14 @@ def test_a_missing_or_wrong_token_is_401_unauthorized_with_a_bearer_challenge(se
             refused = httpx.get(f"{live.url}/api/index/manifest", headers=headers)
             assert refused.status_code == 401 and refused.headers["www-authenticate"] == "Bearer"
             assert refused.json()["error"]["code"] == "unauthorized" and set(refused.json()["error"]) == {
-                "code", "message", "field"}
+                "code",
+                "message",
+                "field",
+            }
 
 
 # 2. The article page grows with the article, not with its square.
+
 
 def test_article_segments_are_unchanged_on_real_articles(service):
     ids = [row[0] for row in service.index.db.execute("SELECT id FROM articles")]
@@ -144,6 +149,7 @@ def test_a_long_article_is_shown_in_parts_with_the_cited_sentence_in_view(tmp_pa
 
 # 3. Internals stay with the operator.
 
+
 def test_public_routes_show_no_paths_or_manifest(client, service):
     secret_places = (str(CORPUS), str(CORPUS.parent), str(service.home))
     health = client.get("/api/health").json()
@@ -167,18 +173,22 @@ def test_the_manifest_with_its_sources_is_behind_the_admin_token(settings, servi
     assert body["manifest"]["sources"] == [str(CORPUS.resolve())]
 
 
-@pytest.mark.parametrize("given, shown", [
-    ("https://user:pa55@feeds.internal/rss?apikey=K3Y&page=2", "https://***@feeds.internal/rss?apikey=***&page=2"),
-    ("http://feeds.example/rss?Token=abc&sig=x", "http://feeds.example/rss?Token=***&sig=***"),
-    ("https://feeds.example/rss", "https://feeds.example/rss"),
-    ("/srv/news/a.txt", "/srv/news/a.txt"),
-    ("http://[::1", "http://[::1"),
-])
+@pytest.mark.parametrize(
+    ("given", "shown"),
+    [
+        ("https://user:pa55@feeds.internal/rss?apikey=K3Y&page=2", "https://***@feeds.internal/rss?apikey=***&page=2"),
+        ("http://feeds.example/rss?Token=abc&sig=x", "http://feeds.example/rss?Token=***&sig=***"),
+        ("https://feeds.example/rss", "https://feeds.example/rss"),
+        ("/srv/news/a.txt", "/srv/news/a.txt"),
+        ("http://[::1", "http://[::1"),
+    ],
+)
 def test_credentials_in_urls_are_never_shown(given, shown):
     assert redacted(given) == shown
 
 
 # 4. Health says 503 when there is nothing good to serve.
+
 
 def test_health_is_503_without_an_index_and_reveals_no_path(tmp_path, service):
     empty = Settings(index_dir=tmp_path / "nothing-here")
@@ -189,14 +199,24 @@ def test_health_is_503_without_an_index_and_reveals_no_path(tmp_path, service):
 
 # 5. The admin API reads only what the operator allowed.
 
+
 def test_admin_sources_must_be_inside_the_allowed_roots(tmp_path, settings, service):
     allowed = tmp_path / "allowed"
     allowed.mkdir()
     (allowed / "escape").symlink_to("/etc")
-    cases = ["/etc", "", "   ", "relative/news", str(allowed / "escape"), str(allowed / ".." / "elsewhere"),
-             "https://feeds.example/rss", "ftp://feeds.example/x"]
-    strict = settings.model_copy(update={"admin_token": SecretStr(TOKEN), "admin_source_roots": [allowed],
-                                         "index_dir": tmp_path / "idx"})
+    cases = [
+        "/etc",
+        "",
+        "   ",
+        "relative/news",
+        str(allowed / "escape"),
+        str(allowed / ".." / "elsewhere"),
+        "https://feeds.example/rss",
+        "ftp://feeds.example/x",
+    ]
+    strict = settings.model_copy(
+        update={"admin_token": SecretStr(TOKEN), "admin_source_roots": [allowed], "index_dir": tmp_path / "idx"}
+    )
     with LiveServer(create_app(strict, service)) as live:
         for source in cases:
             refused = httpx.post(f"{live.url}/api/index/rebuild", headers=AUTH, json={"sources": [source]})
@@ -217,6 +237,7 @@ def test_feed_urls_need_the_feeds_setting():
 
 # 6. Admin rebuilds run in a child process and keep their reports.
 
+
 @pytest.mark.model
 def test_an_admin_rebuild_runs_in_a_child_process_and_keeps_its_report(tmp_path, monkeypatch):
     junk = tmp_path / "junk"
@@ -235,8 +256,9 @@ def test_an_admin_rebuild_runs_in_a_child_process_and_keeps_its_report(tmp_path,
         started = http.post("/api/index/rebuild", headers=AUTH, json={"sources": [str(CORPUS)]})
         done = _wait(http, started.json()["id"])
         assert done["status"] == "done", done
-        assert done["report"]["articles"] == 12 and any(s["source"].endswith("broken.txt")
-                                                         for s in done["report"]["skipped"])
+        assert done["report"]["articles"] == 12 and any(
+            s["source"].endswith("broken.txt") for s in done["report"]["skipped"]
+        )
         health = http.get("/api/health").json()
         assert health["version"] != before and health["version"] == current_version(settings.index_dir)
         assert health["counts"]["articles"] == 12

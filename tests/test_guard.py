@@ -15,10 +15,10 @@ from contextlib import ExitStack
 import httpx
 import pytest
 
-from semsearch.server.app import NO_INDEX, SECURITY_HEADERS, UNREADABLE_INDEX, create_app
 from semsearch.build import build
 from semsearch.config import Settings
 from semsearch.index import IndexIncompatible, current_version
+from semsearch.server.app import NO_INDEX, SECURITY_HEADERS, UNREADABLE_INDEX, create_app
 
 from .conftest import CORPUS, LiveServer, free_port, wait_until_healthy
 
@@ -28,8 +28,10 @@ QUESTION = "port strike"
 def open_body(port: int, declared: int, first: bytes, path: str = "/api/search") -> socket.socket:
     """A raw connection that sends a POST's headers and the start of its body, then holds the rest back."""
     sock = socket.create_connection(("127.0.0.1", port), timeout=15)
-    head = (f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-            f"Content-Length: {declared}\r\n\r\n")
+    head = (
+        f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {declared}\r\n\r\n"
+    )
     sock.sendall(head.encode() + first)
     return sock
 
@@ -78,8 +80,11 @@ def test_a_body_not_sent_in_time_gets_408_in_the_error_shape(settings, service):
         started = time.monotonic()
         status, headers, body = read_response(sock)
     assert status == 408 and time.monotonic() - started < 10
-    assert json.loads(body)["error"] == {"code": "body_timeout", "field": None,
-                                         "message": "the request body did not arrive within 0.5 seconds"}
+    assert json.loads(body)["error"] == {
+        "code": "body_timeout",
+        "field": None,
+        "message": "the request body did not arrive within 0.5 seconds",
+    }
     assert headers["connection"] == "close" and headers["x-content-type-options"] == "nosniff"
     assert app.state.in_flight == 0
 
@@ -147,8 +152,9 @@ def test_only_the_allowed_hosts_are_answered(settings, service):
     assert right.status_code == 200
 
 
-@pytest.mark.parametrize("path", ["/api/health", "/", "/?q=port+strike", "/api/search?q=port+strike", "/docs",
-                                  "/static/style.css"])
+@pytest.mark.parametrize(
+    "path", ["/api/health", "/", "/?q=port+strike", "/api/search?q=port+strike", "/docs", "/static/style.css"]
+)
 def test_head_answers_wherever_get_does(client, path):
     got, head = client.get(path), client.head(path)
     assert head.status_code == got.status_code == 200
@@ -201,10 +207,17 @@ def oversized_head_is_refused(port: int) -> bool:
 
 def test_serve_bounds_request_heads_and_stops_within_the_shutdown_timeout(settings):
     port = free_port()
-    env = {**os.environ, "SEMSEARCH_LOG_LEVEL": "WARNING", "SEMSEARCH_SHUTDOWN_TIMEOUT": "2",
-           "SEMSEARCH_BODY_TIMEOUT": "300"}
-    process = subprocess.Popen([sys.executable, "-m", "semsearch", "serve", "--port", str(port),
-                                "--index", str(settings.index_dir)], env=env, stdout=subprocess.DEVNULL)
+    env = {
+        **os.environ,
+        "SEMSEARCH_LOG_LEVEL": "WARNING",
+        "SEMSEARCH_SHUTDOWN_TIMEOUT": "2",
+        "SEMSEARCH_BODY_TIMEOUT": "300",
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "semsearch", "serve", "--port", str(port), "--index", str(settings.index_dir)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+    )
     try:
         wait_until_healthy(process, f"http://127.0.0.1:{port}", 120)
         assert oversized_head_is_refused(port)

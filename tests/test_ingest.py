@@ -76,13 +76,26 @@ def test_csv_and_feed(result):
 
 def test_scraped_page_loses_junk_and_keeps_every_body_sentence(result):
     flood = by_title(result, "River Mell")
-    for junk in ("Share", "Follow us", "Listen to this article", "min read", "Advertisement", "Comments",
-                 "newsletter", "Related Articles", "Photo pic", "Ferry", "Museum"):
+    for junk in (
+        "Share",
+        "Follow us",
+        "Listen to this article",
+        "min read",
+        "Advertisement",
+        "Comments",
+        "newsletter",
+        "Related Articles",
+        "Photo pic",
+        "Ferry",
+        "Museum",
+    ):
         assert junk not in flood.text
-    for sentence in ("forcing about 900 residents of Lowbridge to leave their homes.",
-                     "the town's sports hall was opened as a shelter.",
-                     "the fastest rise recorded in the town since 1968.",
-                     "to peak on Thursday afternoon."):
+    for sentence in (
+        "forcing about 900 residents of Lowbridge to leave their homes.",
+        "the town's sports hall was opened as a shelter.",
+        "the fastest rise recorded in the town since 1968.",
+        "to peak on Thursday afternoon.",
+    ):
         assert sentence in flood.text
     assert flood.place == "Lowbridge" and flood.outlet == "Valley Wire"
     assert flood.published == "--04-09"  # the page says April 9 and nothing gives a year
@@ -112,9 +125,16 @@ def test_another_outlets_word_for_word_copy_keeps_its_outlet(tmp_path):
     from semsearch.contract import SearchRequest
     from semsearch.service import SearchService
 
-    story = {"title": "Mill reopens", "text": "The old paper mill in Ashby reopened on Monday with 140 jobs. "
-             "Its new owner plans to hire 60 more by spring."}
-    lines = [dict(story, outlet="Finance Daily"), dict(story, outlet="Wire Service"), dict(story, outlet="Wire Service")]
+    story = {
+        "title": "Mill reopens",
+        "text": "The old paper mill in Ashby reopened on Monday with 140 jobs. "
+        "Its new owner plans to hire 60 more by spring.",
+    }
+    lines = [
+        dict(story, outlet="Finance Daily"),
+        dict(story, outlet="Wire Service"),
+        dict(story, outlet="Wire Service"),
+    ]
     (tmp_path / "feed.jsonl").write_text("\n".join(json.dumps(line) for line in lines))
     found = ingest([tmp_path / "feed.jsonl"])
     assert sorted(a.outlet for a in found.articles) == ["Finance Daily", "Wire Service"] and found.duplicates == 1
@@ -128,13 +148,16 @@ def test_another_outlets_word_for_word_copy_keeps_its_outlet(tmp_path):
 
 
 def test_a_copyright_year_is_not_a_publication_date(tmp_path):
-    body = ("<article><h1>Bridge closes</h1><p>The old river bridge in Dunmore closed on Monday after inspectors "
-            "found cracks in two of its piers.</p><p>The council said repairs could take until the autumn.</p>"
-            "</article><footer>© 2023 Dunmore Gazette. All rights reserved.</footer>")
+    body = (
+        "<article><h1>Bridge closes</h1><p>The old river bridge in Dunmore closed on Monday after inspectors "
+        "found cracks in two of its piers.</p><p>The council said repairs could take until the autumn.</p>"
+        "</article><footer>© 2023 Dunmore Gazette. All rights reserved.</footer>"
+    )
     (tmp_path / "undated.html").write_text(f"<html><head><title>Bridge closes</title></head><body>{body}</body></html>")
     (tmp_path / "dated.html").write_text(
         '<html><head><title>Bridge closes</title><meta property="article:published_time" content="2025-04-02">'
-        f"</head><body>{body.replace('Monday', 'Tuesday')}</body></html>")
+        f"</head><body>{body.replace('Monday', 'Tuesday')}</body></html>"
+    )
     published = {Path(a.source_path).name: a.published for a in ingest([tmp_path]).articles}
     assert published == {"undated.html": None, "dated.html": "2025-04-02"}
 
@@ -228,8 +251,12 @@ def test_records_without_a_title_are_kept_and_named_by_their_first_sentence(tmp_
         + "\n"
         + json.dumps({"body": "Library reopens after flood\n\nThe town library reopened on Monday. Readers queued."})
         + "\n"
-        + json.dumps({"text": "The regional council, meeting in an extraordinary session that ran late into the "
-                      "night, approved the long-delayed budget with a narrow majority of two votes. It passed."})
+        + json.dumps(
+            {
+                "text": "The regional council, meeting in an extraordinary session that ran late into the "
+                "night, approved the long-delayed budget with a narrow majority of two votes. It passed."
+            }
+        )
     )
     (tmp_path / "rows.csv").write_text(
         'text,outlet\n"The harbour reopened on Friday after a storm. Ferries resumed their crossings.",Sud Wire\n'
@@ -237,11 +264,13 @@ def test_records_without_a_title_are_kept_and_named_by_their_first_sentence(tmp_
     found = ingest([tmp_path])
     assert found.skipped == []
     titles = {a.title: a for a in found.articles}
-    for sentence in ("Volunteers handed out blankets at the arena on Monday.",
-                     "Police closed the main bridge on Wednesday.",
-                     "The ferry to the island resumed on Friday after the storm.",
-                     "Farmers brought in a record apple crop this autumn.",
-                     "The harbour reopened on Friday after a storm."):
+    for sentence in (
+        "Volunteers handed out blankets at the arena on Monday.",
+        "Police closed the main bridge on Wednesday.",
+        "The ferry to the island resumed on Friday after the storm.",
+        "Farmers brought in a record apple crop this autumn.",
+        "The harbour reopened on Friday after a storm.",
+    ):
         assert titles[sentence].text.startswith(sentence)  # the sentence stays in the text as well
     assert titles["The harbour reopened on Friday after a storm."].outlet == "Sud Wire"
     # a first line shaped like a headline still becomes the title and leaves the text
@@ -277,8 +306,10 @@ CYRILLIC_PAGE = (
 )
 
 
-@pytest.mark.parametrize("meta", ['<meta charset="windows-1251">',
-                                  '<meta http-equiv="Content-Type" content="text/html; charset=windows-1251">'])
+@pytest.mark.parametrize(
+    "meta",
+    ['<meta charset="windows-1251">', '<meta http-equiv="Content-Type" content="text/html; charset=windows-1251">'],
+)
 def test_a_declared_html_charset_is_honoured(tmp_path, meta):
     (tmp_path / "metro.html").write_bytes(CYRILLIC_PAGE.format(meta=meta).encode("cp1251"))
     [article] = ingest([tmp_path]).articles
@@ -292,9 +323,11 @@ def test_a_page_labelled_latin1_is_read_as_windows_1252_like_browsers_do():
 
 
 def test_a_feed_in_its_declared_encoding_is_not_decoded_twice(tmp_path):
-    feed = ('<?xml version="1.0" encoding="ISO-8859-1"?><rss><channel><title>Le Café</title><item>'
-            "<title>Fête à Nîmes</title><description>La fête a réuni des milliers de personnes à Nîmes samedi. "
-            "Les cafés étaient pleins.</description></item></channel></rss>")
+    feed = (
+        '<?xml version="1.0" encoding="ISO-8859-1"?><rss><channel><title>Le Café</title><item>'
+        "<title>Fête à Nîmes</title><description>La fête a réuni des milliers de personnes à Nîmes samedi. "
+        "Les cafés étaient pleins.</description></item></channel></rss>"
+    )
     (tmp_path / "fete.xml").write_bytes(feed.encode("latin-1"))
     [article] = ingest([tmp_path]).articles
     assert (article.outlet, article.title) == ("Le Café", "Fête à Nîmes")
@@ -313,6 +346,7 @@ def test_malformed_and_unsupported_urls_get_a_one_line_reason(caplog):
 
 def test_a_server_that_does_not_speak_http_gets_a_one_line_reason(caplog):
     with socket.create_server(("127.0.0.1", 0)) as server:
+
         def answer() -> None:
             conn, _ = server.accept()
             with conn:
@@ -320,7 +354,9 @@ def test_a_server_that_does_not_speak_http_gets_a_one_line_reason(caplog):
                 conn.sendall(b"no status line here\r\n\r\n")
 
         threading.Thread(target=answer, daemon=True).start()
-        _, [skip] = read_raw([f"http://127.0.0.1:{server.getsockname()[1]}/feed.xml"], Settings(feed_allow_private=True))
+        _, [skip] = read_raw(
+            [f"http://127.0.0.1:{server.getsockname()[1]}/feed.xml"], Settings(feed_allow_private=True)
+        )
     assert skip.reason.startswith("feed could not be fetched")
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
 
@@ -389,7 +425,9 @@ def test_entity_expansion_and_external_entities_are_still_refused(tmp_path):
     )
     found = ingest([tmp_path])
     assert found.articles == []
-    assert all(reason.startswith("XML declares a DTD or entities") for reason in reasons_by_name(found.skipped).values())
+    assert all(
+        reason.startswith("XML declares a DTD or entities") for reason in reasons_by_name(found.skipped).values()
+    )
 
 
 def test_a_folder_that_cannot_be_read_is_reported():
@@ -430,8 +468,10 @@ def test_a_folder_that_cannot_be_read_is_reported():
             writer = None
             os.waitpid(pid, 0)
             found = json.loads(os.read(reader, 1 << 16) or b'"the child sent nothing"')
-        assert found == [[str(base / "open" / "story.txt")],
-                         [[str(base / "locked"), "folder cannot be read: Permission denied"]]]
+        assert found == [
+            [str(base / "open" / "story.txt")],
+            [[str(base / "locked"), "folder cannot be read: Permission denied"]],
+        ]
     finally:
         os.close(reader)
         if writer is not None:

@@ -17,7 +17,9 @@ from semsearch.config import Settings
 from semsearch.ingest import ingest, read_raw
 
 ARTICLE = "Dock strike\n\nDockworkers walked out on Monday over pay. The port said talks would resume on Friday.\n"
-FEED_ITEM = "<item><title>Heat</title><description>The heatwave broke records on Monday. Crews worked.</description></item>"
+FEED_ITEM = (
+    "<item><title>Heat</title><description>The heatwave broke records on Monday. Crews worked.</description></item>"
+)
 FEED = f"<rss><channel><title>Valley Wire</title>{FEED_ITEM}</channel></rss>"
 UNREACHABLE = "feed could not be fetched"
 
@@ -34,8 +36,10 @@ def test_a_feed_declaring_an_entity_is_refused_before_it_expands(tmp_path):
         f"<rss><channel><item><title>Flood</title><description>{flood}</description></item></channel></rss>"
     )
     (tmp_path / "subset.xml").write_text(f'<!DOCTYPE rss [<!ATTLIST rss v CDATA "1">]>{FEED}')
-    (tmp_path / "public.xml").write_text(f'<!DOCTYPE rss PUBLIC "-//Netscape Communications//DTD RSS 0.91//EN" '
-                                         f'"http://my.netscape.com/publish/formats/rss-0.91.dtd">{FEED}')
+    (tmp_path / "public.xml").write_text(
+        f'<!DOCTYPE rss PUBLIC "-//Netscape Communications//DTD RSS 0.91//EN" '
+        f'"http://my.netscape.com/publish/formats/rss-0.91.dtd">{FEED}'
+    )
     found = ingest([tmp_path])
     assert [a.source_path.rsplit("/", 1)[-1] for a in found.articles] == ["public.xml#item1"]
     assert {name: reason.split(" (")[0] for name, reason in reasons(found.skipped).items()} == {
@@ -53,7 +57,8 @@ def test_an_article_over_the_character_cap_is_skipped_naming_the_setting(tmp_pat
     assert bool(found.articles) is (margin == 0)
     if margin:
         assert reasons(found.skipped) == {
-            "story.txt": f"article too long ({size} characters > {size - 1}, SEMSEARCH_MAX_ARTICLE_CHARS)"}
+            "story.txt": f"article too long ({size} characters > {size - 1}, SEMSEARCH_MAX_ARTICLE_CHARS)"
+        }
 
 
 @pytest.mark.parametrize("margin", [-1, 0])
@@ -65,14 +70,17 @@ def test_an_article_over_the_line_cap_is_skipped_naming_the_setting(tmp_path, ma
     assert bool(found.articles) is (margin == 0)
     if margin:
         assert reasons(found.skipped) == {
-            "story.txt": f"article has too many lines ({lines} > {lines - 1}, SEMSEARCH_MAX_ARTICLE_LINES)"}
+            "story.txt": f"article has too many lines ({lines} > {lines - 1}, SEMSEARCH_MAX_ARTICLE_LINES)"
+        }
 
 
 def test_an_export_of_many_ordinary_articles_is_not_refused_for_its_size(tmp_path):
     import json
 
-    rows = [{"title": f"Story {n}", "text": f"The council met on day {n} and voted on the harbour budget."}
-            for n in range(50)]
+    rows = [
+        {"title": f"Story {n}", "text": f"The council met on day {n} and voted on the harbour budget."}
+        for n in range(50)
+    ]
     (tmp_path / "export.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
     found = ingest([tmp_path], Settings(max_article_chars=100, max_article_lines=3))
     assert len(found.articles) == 50 and not found.skipped
@@ -130,8 +138,10 @@ def test_a_build_records_no_working_directory_for_an_empty_source(tmp_path, monk
 
 
 def test_bidi_controls_are_stripped_from_titles_and_text(tmp_path):
-    (tmp_path / "story.txt").write_text("Mayor \u202eopens\u202c bridge\n\nThe \u2066mayor\u2069 opened the bridge on "
-                                        "Friday. Traffic \u202aflowed\u202c at once.\n")
+    (tmp_path / "story.txt").write_text(
+        "Mayor \u202eopens\u202c bridge\n\nThe \u2066mayor\u2069 opened the bridge on "
+        "Friday. Traffic \u202aflowed\u202c at once.\n"
+    )
     [article] = ingest([tmp_path]).articles
     assert article.title == "Mayor opens bridge"
     assert article.text == "The mayor opened the bridge on Friday. Traffic flowed at once."
@@ -154,7 +164,7 @@ def serving(handler: type[http.server.BaseHTTPRequestHandler]) -> Iterator[str]:
 class Feeds(http.server.BaseHTTPRequestHandler):
     """/feed.xml is the feed; /ftp redirects to ftp://; /loop redirects to itself; anything else is a 404."""
 
-    def do_GET(self) -> None:  # noqa: N802 - the stdlib's name
+    def do_GET(self) -> None:
         if self.path in ("/ftp", "/loop"):
             self.send_response(302)
             self.send_header("Location", "ftp://127.0.0.1/feed.xml" if self.path == "/ftp" else "/loop")
@@ -182,8 +192,9 @@ def test_loopback_feeds_are_refused_unless_allowed():
     assert [d.title for d in docs] == ["Heat"] and skipped == []
 
 
-@pytest.mark.parametrize("address", ["localhost", "10.1.2.3", "169.254.169.254", "[::1]", "[::ffff:127.0.0.1]",
-                                     "0.0.0.0", "100.64.0.1"])
+@pytest.mark.parametrize(
+    "address", ["localhost", "10.1.2.3", "169.254.169.254", "[::1]", "[::ffff:127.0.0.1]", "0.0.0.0", "100.64.0.1"]
+)
 def test_non_public_addresses_are_refused_before_any_connection(address):
     _, [skip] = read_raw([f"http://{address}:9/feed.xml"], Settings())
     assert skip.reason.startswith("feed address is not public")
@@ -202,6 +213,7 @@ def test_refused_reset_and_http_errors_give_one_reason(caplog):
     refused_port = closed.getsockname()[1]
     closed.close()
     with socket.create_server(("127.0.0.1", 0)) as server:
+
         def reset() -> None:
             conn, _ = server.accept()
             conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
@@ -209,8 +221,12 @@ def test_refused_reset_and_http_errors_give_one_reason(caplog):
 
         threading.Thread(target=reset, daemon=True).start()
         with serving(Feeds) as base, caplog.at_level(logging.DEBUG, logger="semsearch.ingest.fetch"):
-            urls = [f"http://127.0.0.1:{refused_port}/feed.xml", f"http://127.0.0.1:{server.getsockname()[1]}/x",
-                    f"{base}/missing.xml", "http://no-such-host.invalid/feed.xml"]
+            urls = [
+                f"http://127.0.0.1:{refused_port}/feed.xml",
+                f"http://127.0.0.1:{server.getsockname()[1]}/x",
+                f"{base}/missing.xml",
+                "http://no-such-host.invalid/feed.xml",
+            ]
             _, skipped = read_raw(urls, Settings(feed_allow_private=True, feed_timeout=5))
     assert [s.reason for s in skipped] == [UNREACHABLE] * 4
     assert any("refused" in r.getMessage().lower() for r in caplog.records)  # the cause is in the debug log

@@ -13,8 +13,10 @@ from hypothesis import strategies as st
 from semsearch.index.lexical import TOP_LIST, Lexicon, LexiconWriter
 from semsearch.text import QUERY_STEMS
 
-WORDS = ("harbor strike workers port crane union wages talks ship cargo flood river homes rain storm court "
-         "judge trial bribery police chief fares rail train commuters station drug trial kidney patients").split()
+WORDS = (
+    "harbor strike workers port crane union wages talks ship cargo flood river homes rain storm court "
+    "judge trial bribery police chief fares rail train commuters station drug trial kidney patients"
+).split()
 
 
 def _corpus(seed: int, n: int, vocabulary: int = len(WORDS)) -> list[str]:
@@ -47,16 +49,22 @@ def test_scores_equal_fts5_bm25(tmp_path):
     db.execute("CREATE VIRTUAL TABLE f USING fts5(body, tokenize='porter unicode61')")
     db.executemany("INSERT INTO f(rowid, body) VALUES (?, ?)", enumerate(texts))
     for query in (["strike", "workers"], ["kidney", "trial", "rain"], ["harbor"], ["bribery", "fares", "storm"]):
-        expected = dict(db.execute("SELECT rowid, -bm25(f) FROM f WHERE f MATCH ?",
-                                   [" OR ".join(f'"{w}"' for w in query)]))
+        expected = dict(
+            db.execute("SELECT rowid, -bm25(f) FROM f WHERE f MATCH ?", [" OR ".join(f'"{w}"' for w in query)])
+        )
         got = _every_score(lexicon, [QUERY_STEMS.stem(w) for w in query])
         assert set(np.flatnonzero(got).tolist()) == set(expected)
         assert got[list(expected)] == pytest.approx(list(expected.values()), rel=1e-4)
 
 
 @settings(max_examples=40, deadline=None)
-@given(seed=st.integers(0, 10_000), k=st.integers(1, 60), n_terms=st.integers(1, 6), filtered=st.booleans(),
-       n=st.sampled_from([50, 400, 1500]))
+@given(
+    seed=st.integers(0, 10_000),
+    k=st.integers(1, 60),
+    n_terms=st.integers(1, 6),
+    filtered=st.booleans(),
+    n=st.sampled_from([50, 400, 1500]),
+)
 def test_top_k_is_exactly_the_best_k(tmp_path_factory, seed, k, n_terms, filtered, n):
     rng = random.Random(seed)
     lexicon = _lexicon(tmp_path_factory.mktemp("lex"), _corpus(seed, n))
@@ -82,7 +90,7 @@ def test_frequent_terms_use_top_lists_and_stay_exact(tmp_path):
     lexicon = _lexicon(tmp_path, texts)
     terms = [QUERY_STEMS.stem(w) for w in ("harbor", "strike", "crane")]
     assert len(lexicon.top_lists) > 0
-    ids, scores = lexicon.top(terms, 10)
+    _ids, scores = lexicon.top(terms, 10)
     every = _every_score(lexicon, terms)
     assert scores == pytest.approx(np.sort(every)[::-1][:10], rel=1e-5)
 
@@ -90,14 +98,18 @@ def test_frequent_terms_use_top_lists_and_stay_exact(tmp_path):
 def test_required_terms_must_all_occur(tmp_path):
     texts = ["crane operators walked out", "operators of the crane", "the crane fell", "operators met"]
     lexicon = _lexicon(tmp_path, texts)
-    ids, _ = lexicon.top([QUERY_STEMS.stem("walked")], 10, required=[QUERY_STEMS.stem("crane"), QUERY_STEMS.stem("operators")])
+    ids, _ = lexicon.top(
+        [QUERY_STEMS.stem("walked")], 10, required=[QUERY_STEMS.stem("crane"), QUERY_STEMS.stem("operators")]
+    )
     assert sorted(ids.tolist()) == [0, 1]
     assert lexicon.top(["nowher"], 5, required=["nowher"])[0].tolist() == []
 
 
-TRICKY = ("Happy happiness studies studied agreed generalization Cafés café relational striking strikes "
-          "dockworkers 2,300 workers' re-election reelected ponies pony Ireland irely sky skies day days key "
-          "keys buying boy Zürich résumé élection Müller covid_19").split()
+TRICKY = (
+    "Happy happiness studies studied agreed generalization Cafés café relational striking strikes "
+    "dockworkers 2,300 workers' re-election reelected ponies pony Ireland irely sky skies day days key "
+    "keys buying boy Zürich résumé élection Müller covid_19"
+).split()
 
 
 def test_analyzer_folds_accents_and_stems():

@@ -13,8 +13,9 @@ from semsearch.config import Settings
 
 async def session(settings: Settings, work) -> object:
     """Run `work(client)` against a `semsearch mcp` subprocess over the fixture index."""
-    params = StdioServerParameters(command=sys.executable, args=["-m", "semsearch", "mcp", "--index",
-                                                                 str(settings.index_dir)])
+    params = StdioServerParameters(
+        command=sys.executable, args=["-m", "semsearch", "mcp", "--index", str(settings.index_dir)]
+    )
     async with Client(params) as client:
         return await work(client)
 
@@ -34,7 +35,8 @@ def test_tools_answer_with_verbatim_citations(settings: Settings):
             for citation in sentence["citations"]:
                 if citation["article_id"] not in articles:
                     articles[citation["article_id"]] = body(
-                        await client.call_tool("article", {"article_id": citation["article_id"]}))
+                        await client.call_tool("article", {"article_id": citation["article_id"]})
+                    )
         bad = await client.call_tool("search", {"q": "strike", "k": 0})
         unknown = await client.call_tool("article", {"article_id": "0" * 16})
         return listed, asked, answer, articles, bad, unknown
@@ -48,6 +50,6 @@ def test_tools_answer_with_verbatim_citations(settings: Settings):
     for sentence in answer["summary"]["sentences"]:
         for citation in sentence["citations"]:
             text = articles[citation["article_id"]]["text"]
-            assert text[citation["start"]:citation["end"]] == sentence["text"]
+            assert text[citation["start"] : citation["end"]] == sentence["text"]
     assert bad.is_error and body(bad)["error"]["field"] == "k"
     assert unknown.is_error and body(unknown)["error"]["code"] == "not_found"

@@ -10,10 +10,10 @@ from pydantic import ValidationError
 
 from semsearch.build import NothingToBuild, build
 from semsearch.config import Settings
-from semsearch.embedding import MODEL_NAME
 from semsearch.contract import SearchRequest
-from semsearch.service import SearchService
+from semsearch.embedding import MODEL_NAME
 from semsearch.index import Index, IndexIncompatible, IndexWriter, current_version
+from semsearch.service import SearchService
 
 from .conftest import CORPUS
 

@@ -2,19 +2,35 @@
 
 from __future__ import annotations
 
+import itertools
+
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from semsearch.chunking import make_chunks
-from semsearch.sentences import split_sentences
 from semsearch.ingest.cleaning import Cleaner, normalize_text
+from semsearch.sentences import split_sentences
 
 words = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), min_size=0, max_size=12)
 lines = st.lists(words, min_size=0, max_size=15).map(" ".join)
 documents = st.lists(
-    st.one_of(lines, st.sampled_from(["", "Share", "Related Articles", "2 hours ago", "- Outlet", "(AP/X pic)",
-                                      "He said: \"Yes.\" Dr. No left.", "BEIJING, May 15 (Wire): Talks went on."])),
-    min_size=0, max_size=30,
+    st.one_of(
+        lines,
+        st.sampled_from(
+            [
+                "",
+                "Share",
+                "Related Articles",
+                "2 hours ago",
+                "- Outlet",
+                "(AP/X pic)",
+                'He said: "Yes." Dr. No left.',
+                "BEIJING, May 15 (Wire): Talks went on.",
+            ]
+        ),
+    ),
+    min_size=0,
+    max_size=30,
 ).map("\n".join)
 CLEANER = Cleaner()
 
@@ -56,4 +72,4 @@ def test_chunks_cover_every_sentence_in_order_within_budget(token_counts, budget
         assert c.start == spans[c.first_sentence].start and c.end == spans[c.last_sentence].end
         if c.last_sentence > c.first_sentence:
             assert sum(token_counts[c.first_sentence : c.last_sentence + 1]) <= budget
-    assert all(a.first_sentence < b.first_sentence for a, b in zip(chunks, chunks[1:]))
+    assert all(a.first_sentence < b.first_sentence for a, b in itertools.pairwise(chunks))

@@ -14,13 +14,13 @@ import httpx
 import pytest
 from click.testing import CliRunner
 
-from semsearch.server.app import create_app
 from semsearch.build import build
 from semsearch.cli import main
 from semsearch.config import Settings
 from semsearch.contract import SearchRequest
-from semsearch.service import SearchService
 from semsearch.index import Index, current_version, set_current, verify, version_names
+from semsearch.server.app import create_app
+from semsearch.service import SearchService
 
 from .conftest import CORPUS, LiveServer
 
@@ -42,7 +42,10 @@ def test_build_killed_at_any_stage_leaves_a_servable_index(tmp_path, stage):
     env = {**os.environ, "SEMSEARCH_CACHE_DIR": str(tmp_path / "fresh-cache"), "SEMSEARCH_LOG_LEVEL": "INFO"}
     proc = subprocess.Popen(
         [sys.executable, "-m", "semsearch", "build", str(CORPUS), "--index", str(settings.index_dir)],
-        stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, env=env,
+        stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        text=True,
+        env=env,
     )
     deadline = time.monotonic() + 120
     for line in proc.stderr:
@@ -180,8 +183,7 @@ def test_a_search_counts_against_the_limit_until_its_response_starts_not_while_i
     async def receive():
         return {"type": "http.request", "body": b""}
 
-    scope = {"type": "http", "method": "GET", "path": "/api/answer/stream", "query_string": b"q=port",
-             "headers": []}
+    scope = {"type": "http", "method": "GET", "path": "/api/answer/stream", "query_string": b"q=port", "headers": []}
     asyncio.run(Guard(streaming_app, state, max_searches=1)(scope, receive, send))
     assert seen == [1, 0, 0] and state.in_flight == 0
     assert {k.decode().lower() for k, _ in sent[0]["headers"]} >= {k.lower() for k in SECURITY_HEADERS}
@@ -203,8 +205,9 @@ def test_a_server_error_is_json_with_the_security_headers(settings, service, mon
 
 
 def test_oversized_and_odd_requests(client):
-    big = client.post("/api/search", content=b'{"q": "' + b"a" * 70_000 + b'"}',
-                      headers={"Content-Type": "application/json"})
+    big = client.post(
+        "/api/search", content=b'{"q": "' + b"a" * 70_000 + b'"}', headers={"Content-Type": "application/json"}
+    )
     assert big.status_code == 413 and big.json()["error"]["code"] == "body_too_large"
     for q in ("\x00\x01 port", "\ud800" if False else "caf\u00e9 \u202e strike", "🚢" * 50):
         r = client.get("/api/search", params={"q": q})
@@ -222,7 +225,9 @@ def test_admin_api_needs_a_token_and_runs_one_build_at_a_time(tmp_path):
         assert http.post("/api/index/rebuild").status_code == 401
         wrong = http.post("/api/index/rebuild", headers={"Authorization": "Bearer nope"})
         assert wrong.status_code == 401 and wrong.json()["error"]["message"]
-        assert http.post("/api/index/rebuild", headers={"Authorization": "s3cret-token-long-enough"}).status_code == 401  # no scheme
+        assert (
+            http.post("/api/index/rebuild", headers={"Authorization": "s3cret-token-long-enough"}).status_code == 401
+        )  # no scheme
         auth = {"Authorization": "bearer s3cret-token-long-enough"}  # the scheme is case-insensitive
         started = http.post("/api/index/rebuild", headers=auth, json={"sources": [str(CORPUS)]})
         assert started.status_code == 202
@@ -238,7 +243,10 @@ def test_admin_api_needs_a_token_and_runs_one_build_at_a_time(tmp_path):
         assert http.get("/api/health").json()["counts"]["articles"] == 12
     without = Settings(index_dir=tmp_path / "idx")
     with LiveServer(create_app(without)) as live, httpx.Client(base_url=live.url) as http:
-        assert http.post("/api/index/rebuild", headers={"Authorization": "Bearer s3cret-token-long-enough"}).status_code == 404
+        assert (
+            http.post("/api/index/rebuild", headers={"Authorization": "Bearer s3cret-token-long-enough"}).status_code
+            == 404
+        )
 
 
 @pytest.mark.model

@@ -12,7 +12,14 @@ from pydantic import ValidationError
 
 from semsearch.contract import SearchRequest
 from semsearch.retrieval import (
-    Filters, contains_phrase, lexical_query, minmax, query_phrases, recency_scores, rrf, weighted,
+    Filters,
+    contains_phrase,
+    lexical_query,
+    minmax,
+    query_phrases,
+    recency_scores,
+    rrf,
+    weighted,
 )
 
 
@@ -45,7 +52,7 @@ def test_phrase_words_are_required_terms():
 
 
 def test_bad_filter_dates_are_rejected():
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="since must be a date"):
         Filters(since="May 2025")
 
 
@@ -56,8 +63,9 @@ def _outlet_counts(service) -> list[tuple[str, int]]:
 @pytest.mark.parametrize("mode", ["hybrid", "dense", "lexical"])
 def test_outlet_filter_returns_k_when_k_exist(service, mode):
     outlet, count = _outlet_counts(service)[0]
-    response = service.search(SearchRequest(q="harbour strike port workers news", k=count, mode=mode, summary=False,
-                                            outlet=[outlet]))
+    response = service.search(
+        SearchRequest(q="harbour strike port workers news", k=count, mode=mode, summary=False, outlet=[outlet])
+    )
     if mode == "lexical":  # the lexical leg only returns articles sharing a word with the query
         assert 1 <= len(response.results) <= count
     else:
@@ -70,16 +78,20 @@ def test_several_outlets_and_date_range(service):
     (first, n1), (second, n2) = _outlet_counts(service)[:2]
     response = service.search(SearchRequest(q="news", k=100, mode="dense", summary=False, outlet=[first, second]))
     assert len(response.results) == n1 + n2
-    dated = service.search(SearchRequest(q="news", k=100, mode="dense", summary=False, since="2025-04-01",
-                                         until="2025-05-31"))
+    dated = service.search(
+        SearchRequest(q="news", k=100, mode="dense", summary=False, since="2025-04-01", until="2025-05-31")
+    )
     assert dated.results
     assert all("2025-04-01" <= hit.published[:10] <= "2025-05-31" for hit in dated.results)
 
 
 @pytest.mark.parametrize("mode", ["hybrid", "dense", "lexical"])
 def test_impossible_filter_returns_nothing_without_error(service, mode):
-    for filters in ({"outlet": ["No Such Outlet"]}, {"since": "2999-01-01"},
-                    {"since": "2025-06-01", "until": "2025-01-01"}):
+    for filters in (
+        {"outlet": ["No Such Outlet"]},
+        {"since": "2999-01-01"},
+        {"since": "2025-06-01", "until": "2025-01-01"},
+    ):
         response = service.search(SearchRequest(q="port strike", k=5, mode=mode, summary=False, **filters))
         assert response.results == []
 
@@ -114,8 +126,9 @@ def test_recency_prefers_newer_articles(service):
     recent = service.search(SearchRequest(q="news report", k=5, mode="dense", summary=False, recency=1.0))
     newest = max(h.published for h in recent.results if h.published and h.published[0].isdigit())
     assert recent.results[0].published == newest
-    assert [h.article_id for h in plain.results] != [h.article_id for h in recent.results] or \
-        plain.results[0].published == newest
+    assert [h.article_id for h in plain.results] != [h.article_id for h in recent.results] or plain.results[
+        0
+    ].published == newest
     with pytest.raises(ValidationError):
         SearchRequest(q="news", recency=2.0)
 
@@ -166,15 +179,21 @@ def test_article_signals_equal_scoring_every_chunk_and_sentence(service, depth):
         evidence = retriever.evidence(question, vector, "hybrid", Filters(), depth)
         every = service.index.lexicon.scores(lexical_query(question).every, range(service.index.lexicon.chunks))
         # An article's chunks, as SQLite lists them, against those the layout arrays gave the evidence.
-        rows = {a: [r[0] for r in service.index.db.execute("SELECT id FROM chunks WHERE article_id = ?", (a,))]
-                for a in evidence.article_ids}
+        rows = {
+            a: [r[0] for r in service.index.db.execute("SELECT id FROM chunks WHERE article_id = ?", (a,))]
+            for a in evidence.article_ids
+        }
         owners = [evidence.article_ids[i] for i in evidence.chunk_owners]
-        assert sorted(zip(owners, evidence.chunk_ids.tolist())) == sorted((a, c) for a, ids in rows.items() for c in ids)
+        assert sorted(zip(owners, evidence.chunk_ids.tolist(), strict=True)) == sorted(
+            (a, c) for a, ids in rows.items() for c in ids
+        )
         best = {a: max((every[c] for c in ids), default=0.0) for a, ids in rows.items()}
         assert evidence.lexical.tolist() == pytest.approx([best[a] for a in evidence.article_ids])
         # The sentence signal, taken from consecutive id ranges, equals every stored sentence's cosine.
-        closest = [max(service.index.vectors_of([s.id for s in service.index.article_sentences(a)]) @ vector)
-                   for a in evidence.article_ids]
+        closest = [
+            max(service.index.vectors_of([s.id for s in service.index.article_sentences(a)]) @ vector)
+            for a in evidence.article_ids
+        ]
         assert evidence.sentence.tolist() == pytest.approx(closest, abs=1e-5)
 
 
@@ -183,17 +202,24 @@ def test_a_quoted_phrase_is_found_below_chunks_that_only_hold_its_words(tmp_path
     """The index has words, not positions: chunks holding 'new' and 'york' apart must not crowd out the phrase."""
     from semsearch.build import build_articles
     from semsearch.config import Settings
-    from semsearch.service import SearchService
     from semsearch.records import Article
+    from semsearch.service import SearchService
 
-    apart = [Article.create(title=f"Council notes {i}", source_path=f"apart-{i}",
-                            text=f"The new budget for York road {i} is new, and York council wants new money "
-                                 f"for York roads.")
-             for i in range(130)]
-    phrase = Article.create(title="Ferry link", source_path="phrase",
-                            text="A ferry link to New York opens next spring after years of planning.")
+    apart = [
+        Article.create(
+            title=f"Council notes {i}",
+            source_path=f"apart-{i}",
+            text=f"The new budget for York road {i} is new, and York council wants new money for York roads.",
+        )
+        for i in range(130)
+    ]
+    phrase = Article.create(
+        title="Ferry link",
+        source_path="phrase",
+        text="A ferry link to New York opens next spring after years of planning.",
+    )
     settings = Settings(index_dir=tmp_path)
-    build_articles(apart + [phrase], settings)
+    build_articles([*apart, phrase], settings)
     response = SearchService(settings).search(SearchRequest(q='"new york"', k=5, mode="lexical", summary=False))
     assert [hit.article_id for hit in response.results] == [phrase.id]
 
@@ -203,22 +229,34 @@ def test_a_quoted_phrase_is_found_below_chunks_that_only_hold_its_words(tmp_path
 def test_one_long_article_does_not_crowd_out_the_others(tmp_path, mode):
     from semsearch.build import build_articles
     from semsearch.config import Settings
-    from semsearch.service import SearchService
     from semsearch.records import Article
     from semsearch.retrieval import Params, Retriever
+    from semsearch.service import SearchService
 
     # A scrape that repeats its story: every one of its many chunks is closer to the question than any other article.
-    long = Article.create(title="Harbour strike live", source_path="live", text="\n\n".join(
-        f"Update {i}: the harbour strike by dockworkers over pay went on, and the harbour stayed shut by the strike."
-        for i in range(120)))
-    others = [Article.create(title=title, source_path=title, text=text) for title, text in [
-        ("Ferry fares", "Ferry fares across the harbour will rise in May. Commuters objected at a packed meeting."),
-        ("Nurses' pay", "Nurses voted to accept a pay offer on Tuesday. The union had threatened a strike."),
-        ("Crane upgrade", "Two new cranes arrived at the container terminal. Dockworkers trained on them for weeks."),
-        ("Fishing quotas", "Trawler crews in the harbour town fear smaller quotas. Landings fell by a third."),
-        ("Rail walkout", "Train drivers walked out over rosters. Services on the coast line were cancelled."),
-        ("Tide warning", "A flood warning was issued for the harbour front. Sandbags went out to shops."),
-    ]]
+    long = Article.create(
+        title="Harbour strike live",
+        source_path="live",
+        text="\n\n".join(
+            f"Update {i}: the harbour strike by dockworkers over pay went on, "
+            "and the harbour stayed shut by the strike."
+            for i in range(120)
+        ),
+    )
+    others = [
+        Article.create(title=title, source_path=title, text=text)
+        for title, text in [
+            ("Ferry fares", "Ferry fares across the harbour will rise in May. Commuters objected at a packed meeting."),
+            ("Nurses' pay", "Nurses voted to accept a pay offer on Tuesday. The union had threatened a strike."),
+            (
+                "Crane upgrade",
+                "Two new cranes arrived at the container terminal. Dockworkers trained on them for weeks.",
+            ),
+            ("Fishing quotas", "Trawler crews in the harbour town fear smaller quotas. Landings fell by a third."),
+            ("Rail walkout", "Train drivers walked out over rosters. Services on the coast line were cancelled."),
+            ("Tide warning", "A flood warning was issued for the harbour front. Sandbags went out to shops."),
+        ]
+    ]
     settings = Settings(index_dir=tmp_path)
     build_articles([long, *others], settings)
     service = SearchService(settings)
@@ -251,8 +289,9 @@ def test_queries_use_one_thread_in_every_thread_that_searches(service):
     # OpenMP keeps its thread count per thread, so a server's worker threads must each set it.
     vector = service.embedder.encode_query("harbour strike")
     seen = []
-    worker = threading.Thread(target=lambda: (service.index.search_chunks(vector, 5),
-                                              seen.append(faiss.omp_get_max_threads())))
+    worker = threading.Thread(
+        target=lambda: (service.index.search_chunks(vector, 5), seen.append(faiss.omp_get_max_threads()))
+    )
     worker.start()
     worker.join()
     assert seen == [1]
@@ -309,7 +348,7 @@ def test_the_query_vector_cache_keeps_the_most_recent():
         cache.put(question, np.full(3, float(i)))
         cache.get("a")  # asked again each time, so it stays
     assert cache.get("b") is None and cache.get("a")[0] == 0.0 and cache.get("c")[0] == 2.0
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="read-only"):
         cache.get("a")[0] = 5.0  # shared by every later search, so read-only
 
 

@@ -24,7 +24,6 @@ from semsearch.build import build
 from semsearch.cli import main
 from semsearch.config import Settings, get_settings
 from semsearch.contract import SearchRequest
-from semsearch.service import SearchService
 from semsearch.index import current_version
 from semsearch.index.vectors import (
     ChunkFilterFields,
@@ -34,6 +33,7 @@ from semsearch.index.vectors import (
     home_key,
 )
 from semsearch.records import Filters
+from semsearch.service import SearchService
 
 from .conftest import CORPUS, free_port, wait_until_healthy
 
@@ -41,8 +41,14 @@ pytestmark = pytest.mark.scale
 
 URI = "http://127.0.0.1:19530"
 QUESTIONS = [
-    "Why did dockworkers strike?", "flood residents evacuated", "cup final goals", "What did the council decide?",
-    "heatwave power cuts", "Who won the election?", "storm damage to homes", "price of electricity",
+    "Why did dockworkers strike?",
+    "flood residents evacuated",
+    "cup final goals",
+    "What did the council decide?",
+    "heatwave power cuts",
+    "Who won the election?",
+    "storm damage to homes",
+    "price of electricity",
 ]
 
 
@@ -67,8 +73,9 @@ def milvus(tmp_path_factory):
         pytest.skip("milvus-server is not installed: pip install -e '.[scale]'")
     data = tmp_path_factory.mktemp("milvus")
     log = (data / "server.log").open("w")
-    process = subprocess.Popen([binary, "--data", str(data)], stdout=log, stderr=subprocess.STDOUT,
-                               start_new_session=True)
+    process = subprocess.Popen(
+        [binary, "--data", str(data)], stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+    )
     deadline = time.monotonic() + 120
     while True:
         try:
@@ -102,7 +109,7 @@ def milvus_engine(milvus_settings) -> SearchService:
 def _same_ranking(a, b) -> None:
     """Equal hit lists, allowing two hits with equal scores to swap."""
     assert len(a.results) == len(b.results)
-    for x, y in zip(a.results, b.results):
+    for x, y in zip(a.results, b.results, strict=True):
         assert x.article_id == y.article_id or abs(x.score - y.score) < 1e-4, (x.title, y.title)
 
 
@@ -110,8 +117,10 @@ def _same_ranking(a, b) -> None:
 def test_both_backends_rank_the_same(service, milvus_engine, mode):
     assert milvus_engine.index.backend == "milvus" and service.index.backend == "faiss"
     for question in QUESTIONS:
-        _same_ranking(service.search(SearchRequest(q=question, mode=mode, summary=False)),
-                      milvus_engine.search(SearchRequest(q=question, mode=mode, summary=False)))
+        _same_ranking(
+            service.search(SearchRequest(q=question, mode=mode, summary=False)),
+            milvus_engine.search(SearchRequest(q=question, mode=mode, summary=False)),
+        )
 
 
 def test_both_backends_give_the_same_brief_with_verbatim_citations(service, milvus_engine):
@@ -128,9 +137,16 @@ def test_filters_behave_the_same(service, milvus_engine):
     outlets = [o for o, _ in service.index.outlets()]
     dated = service.index.db.execute(
         "SELECT MIN(substr(published,1,10)), MAX(substr(published,1,10)) FROM articles "
-        "WHERE published GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]*'").fetchone()
-    cases = [{"outlet": outlets[:1]}, {"outlet": outlets[:2]}, {"since": dated[1]}, {"until": dated[0]},
-             {"since": dated[0], "until": dated[1]}, {"outlet": ["No Such Outlet"]}]
+        "WHERE published GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]*'"
+    ).fetchone()
+    cases = [
+        {"outlet": outlets[:1]},
+        {"outlet": outlets[:2]},
+        {"since": dated[1]},
+        {"until": dated[0]},
+        {"since": dated[0], "until": dated[1]},
+        {"outlet": ["No Such Outlet"]},
+    ]
     for case in cases:
         for question in QUESTIONS[:4]:
             asked = SearchRequest(q=question, mode="dense", summary=False, **case)
@@ -150,8 +166,9 @@ def test_the_interface_adds_deletes_counts_and_filters_alike_on_both_backends(mi
     rng = np.random.default_rng(7)
     vectors = rng.normal(size=(60, 384)).astype(np.float32)
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
-    facts = [ChunkFilterFields(f"a{i}", "North" if i % 2 else "South", None, f"2024-01-{i % 28 + 1:02d}")
-             for i in range(60)]
+    facts = [
+        ChunkFilterFields(f"a{i}", "North" if i % 2 else "South", None, f"2024-01-{i % 28 + 1:02d}") for i in range(60)
+    ]
     config = VectorConfig(milvus_uri=milvus)
     outlet_of = {i: f.outlet for i, f in enumerate(facts)}
     faiss_store = FaissStore.create(tmp_path, 384, config)
@@ -162,7 +179,8 @@ def test_the_interface_adds_deletes_counts_and_filters_alike_on_both_backends(mi
             store.delete([3, 4, 5])
             store.publish()
         faiss_store._allowed_ids = lambda f: np.array(  # the metadata side of FAISS filtering, named as a fake
-            [i for i in range(60) if i not in (3, 4, 5) and outlet_of[i] in f.outlets], dtype=np.int64)
+            [i for i in range(60) if i not in (3, 4, 5) and outlet_of[i] in f.outlets], dtype=np.int64
+        )
         assert faiss_store.count() == milvus_store.count() == 57
         query = vectors[4] + 0.1 * vectors[10]
         for filters in (None, Filters(outlets=("North",))):
@@ -180,8 +198,9 @@ def test_the_interface_adds_deletes_counts_and_filters_alike_on_both_backends(mi
 def test_a_rebuild_on_milvus_publishes_atomically(milvus, settings, tmp_path):
     wire = CORPUS / "wire.jsonl"
     rest = [p for p in CORPUS.iterdir() if p != wire]
-    ms = Settings(index_dir=tmp_path / "home", backend="milvus", milvus_uri=milvus,
-                  cache_dir=Path(settings.index_dir) / "cache")
+    ms = Settings(
+        index_dir=tmp_path / "home", backend="milvus", milvus_uri=milvus, cache_dir=Path(settings.index_dir) / "cache"
+    )
     build([wire], ms)
     service = SearchService(ms)
     old_ids = set(service.index.article_ids())
@@ -195,7 +214,7 @@ def test_a_rebuild_on_milvus_publishes_atomically(milvus, settings, tmp_path):
                 response = service.search(SearchRequest(q="storm flood strike election", k=20, summary=True))
                 cited = {c.article_id for s in response.summary.sentences for c in s.citations}
                 seen.append((service.index.version, frozenset({h.article_id for h in response.results} | cited)))
-            except Exception as exc:  # any failure during the switch is the bug this test is for
+            except Exception as exc:  # noqa: BLE001 - any failure during the switch is the bug this test is for
                 failures.append(repr(exc))
 
     worker = threading.Thread(target=ask)
@@ -219,8 +238,13 @@ def test_old_collections_are_dropped_with_their_versions_and_verify_checks_the_c
     from pymilvus import MilvusClient
 
     home = tmp_path / "gc"
-    ms = Settings(index_dir=home, backend="milvus", milvus_uri=milvus, keep_versions=1,
-                  cache_dir=Path(settings.index_dir) / "cache")
+    ms = Settings(
+        index_dir=home,
+        backend="milvus",
+        milvus_uri=milvus,
+        keep_versions=1,
+        cache_dir=Path(settings.index_dir) / "cache",
+    )
     client = MilvusClient(uri=milvus)
     prefix = f"semsearch_{home_key(home)}_"
     build([CORPUS / "wire.jsonl"], ms)
@@ -243,10 +267,20 @@ def test_old_collections_are_dropped_with_their_versions_and_verify_checks_the_c
 
 def test_the_server_answers_with_the_milvus_backend(milvus_settings):
     port = free_port()
-    env = {**os.environ, "SEMSEARCH_BACKEND": "milvus", "SEMSEARCH_MILVUS_URI": milvus_settings.milvus_uri,
-           "SEMSEARCH_INDEX_DIR": str(milvus_settings.index_dir), "SEMSEARCH_PORT": str(port)}
-    process = subprocess.Popen([str(Path(sys.executable).parent / "semsearch"), "serve"], env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    env = {
+        **os.environ,
+        "SEMSEARCH_BACKEND": "milvus",
+        "SEMSEARCH_MILVUS_URI": milvus_settings.milvus_uri,
+        "SEMSEARCH_INDEX_DIR": str(milvus_settings.index_dir),
+        "SEMSEARCH_PORT": str(port),
+    }
+    process = subprocess.Popen(
+        [str(Path(sys.executable).parent / "semsearch"), "serve"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     try:
         base = f"http://127.0.0.1:{port}"
         wait_until_healthy(process, base, 90)

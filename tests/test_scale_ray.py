@@ -105,11 +105,18 @@ def test_ray_build_on_two_nodes_equals_the_local_build(ray_cluster, local_build,
     assert f"embedded {report.embedded_texts} texts with 2 workers on 2 Ray nodes" in caplog.text
     assert report.embedded_texts > 0 and report.embedded_texts == local_report.embedded_texts
     assert (report.articles, report.chunks, report.sentences, report.stories) == (
-        local_report.articles, local_report.chunks, local_report.sentences, local_report.stories)
+        local_report.articles,
+        local_report.chunks,
+        local_report.sentences,
+        local_report.stories,
+    )
 
     ray_index, local_index = Index(settings.index_dir, MODEL_NAME), Index(local_settings.index_dir, MODEL_NAME)
-    for sql in ("SELECT id, title, story_id, text FROM articles ORDER BY id",
-                "SELECT * FROM chunks ORDER BY id", "SELECT * FROM sentences ORDER BY id"):
+    for sql in (
+        "SELECT id, title, story_id, text FROM articles ORDER BY id",
+        "SELECT * FROM chunks ORDER BY id",
+        "SELECT * FROM sentences ORDER BY id",
+    ):
         assert _rows(ray_index, sql) == _rows(local_index, sql)
 
     chunk_ids = [i for (i,) in _rows(local_index, "SELECT id FROM chunks ORDER BY id")]
@@ -133,15 +140,27 @@ def test_ray_build_on_two_nodes_equals_the_local_build(ray_cluster, local_build,
 @pytest.mark.scale
 def test_cli_builds_on_the_cluster(ray_cluster, runner, tmp_path):
     index = tmp_path / "cli-index"
-    out = runner.invoke(main, ["build", str(CORPUS / "rates.csv"), "--embed-on", "ray",
-                               "--ray-address", ray_cluster.address, "--index", str(index), "--json"])
+    out = runner.invoke(
+        main,
+        [
+            "build",
+            str(CORPUS / "rates.csv"),
+            "--embed-on",
+            "ray",
+            "--ray-address",
+            ray_cluster.address,
+            "--index",
+            str(index),
+            "--json",
+        ],
+    )
     assert out.exit_code == 0, out.output
     report = json.loads(out.output)
     assert report["articles"] >= 1 and report["embedded_texts"] == report["chunks"] + report["sentences"]
     assert (index / "CURRENT").exists()
 
 
-@pytest.fixture()
+@pytest.fixture
 def ray_not_installed(monkeypatch: pytest.MonkeyPatch) -> None:
     """Fake a Python without Ray: `import ray` raises ImportError (even if a test imported it earlier)."""
     monkeypatch.setitem(sys.modules, "ray", None)
@@ -163,8 +182,19 @@ def test_engine_ray_without_ray_is_a_clear_error(ray_not_installed, runner, tmp_
 def test_engine_ray_with_a_dead_address_is_a_clear_error(runner, tmp_path):
     pytest.importorskip("ray")
     address = f"127.0.0.1:{free_port()}"
-    out = runner.invoke(main, ["build", str(CORPUS / "rates.csv"), "--embed-on", "ray", "--ray-address", address,
-                               "--index", str(tmp_path / "index")])
+    out = runner.invoke(
+        main,
+        [
+            "build",
+            str(CORPUS / "rates.csv"),
+            "--embed-on",
+            "ray",
+            "--ray-address",
+            address,
+            "--index",
+            str(tmp_path / "index"),
+        ],
+    )
     assert out.exit_code == 1 and f"no Ray cluster answers at {address}" in out.output, out.output
     assert "Traceback" not in out.output and not (tmp_path / "index" / "CURRENT").exists()
 

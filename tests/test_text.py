@@ -26,10 +26,18 @@ def test_question_words_keep_what_function_words_would_drop():
     assert "said" in content_words("The mayor said the last one was late.")
 
 
-@pytest.mark.parametrize(("value", "expected"), [
-    ("2025-03-04", date(2025, 3, 4)), ("2025-03-04T10:00:00", date(2025, 3, 4)),
-    ("--03-04", None), ("2025-02-30", None), ("", None), (None, None), ("2025-3-4", None),
-])
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("2025-03-04", date(2025, 3, 4)),
+        ("2025-03-04T10:00:00", date(2025, 3, 4)),
+        ("--03-04", None),
+        ("2025-02-30", None),
+        ("", None),
+        (None, None),
+        ("2025-3-4", None),
+    ],
+)
 def test_calendar_day(value, expected):
     assert calendar_day(value) == expected
     assert day_number(value) == (int(value[:10].replace("-", "")) if expected else 0)

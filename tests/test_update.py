@@ -19,7 +19,7 @@ from .conftest import CORPUS
 STRIKE = ("harbor_strike_ledger.txt", "harbor_strike_tribune.html", "harbor_strike_wire.json")
 
 
-@pytest.fixture()
+@pytest.fixture
 def folder(tmp_path):
     src = tmp_path / "news"
     src.mkdir()
@@ -50,8 +50,11 @@ def test_update_adds_changes_and_removes(folder, tmp_path):
     after = titles(settings)
     assert any("terrace tax" in t for t in after) and not any("Kestrel" in t for t in after)
 
-    engine_text = Index(settings.index_dir, MODEL_NAME).db.execute(
-        "SELECT text FROM articles WHERE title LIKE 'Heatwave%'").fetchone()[0]
+    engine_text = (
+        Index(settings.index_dir, MODEL_NAME)
+        .db.execute("SELECT text FROM articles WHERE title LIKE 'Heatwave%'")
+        .fetchone()[0]
+    )
     assert "8.4 gigawatts" in engine_text
 
 
@@ -65,11 +68,16 @@ def assert_layout_matches_sqlite(index: Index) -> None:
         assert index.layout.ids([row]) == [article_id]
         same_story = [r for (r,) in db.execute("SELECT row FROM articles WHERE story_id = ?", (story,))]
         assert len({int(index.layout.article_stories[r]) for r in same_story}) == 1
-        chunks = list(db.execute("SELECT id, start, end, first_sentence, last_sentence FROM chunks "
-                                 "WHERE article_id = ? ORDER BY id", (article_id,)))
+        chunks = list(
+            db.execute(
+                "SELECT id, start, end, first_sentence, last_sentence FROM chunks WHERE article_id = ? ORDER BY id",
+                (article_id,),
+            )
+        )
         assert [c[0] for c in chunks] == list(range(*index.layout.article_chunks[row : row + 2]))
         assert {c[0]: index.chunks([c[0]])[c[0]] for c in chunks} == {
-            c[0]: StoredChunk(c[0], article_id, *c[1:]) for c in chunks}
+            c[0]: StoredChunk(c[0], article_id, *c[1:]) for c in chunks
+        }
         sentences = index.article_sentences(article_id)
         ids = [s.id for s in sentences]
         assert ids == list(range(*index.layout.article_sentences[row : row + 2]))
@@ -100,7 +108,9 @@ def test_update_keeps_the_sources_of_an_index_it_cannot_reuse(folder, tmp_path):
     report = update([CORPUS / "latin1_cafe.txt"], settings)
     assert report.articles == 6  # the recorded folder's five articles are rebuilt, not dropped
     assert set(Index(settings.index_dir, MODEL_NAME).manifest.sources) == {
-        str(folder.resolve()), str((CORPUS / "latin1_cafe.txt").resolve())}
+        str(folder.resolve()),
+        str((CORPUS / "latin1_cafe.txt").resolve()),
+    }
 
 
 @pytest.mark.model
@@ -123,7 +133,9 @@ def test_unchanged_rebuild_embeds_nothing_and_reuses_everything(folder, tmp_path
     from semsearch.embedding import Embedder
 
     original = Embedder.encode
-    monkeypatch.setattr(Embedder, "encode", lambda self, texts, **kw: calls.append(len(texts)) or original(self, texts, **kw))
+    monkeypatch.setattr(
+        Embedder, "encode", lambda self, texts, **kw: calls.append(len(texts)) or original(self, texts, **kw)
+    )
     again = build([folder], settings)
     assert again.embedded_texts == 0 and calls == [] and again.unchanged == 5
 
@@ -137,8 +149,11 @@ def test_a_corrected_outlet_counts_as_a_change_and_is_stored(folder, tmp_path):
     again = update([], settings)
     assert (again.added, again.changed, again.removed, again.unchanged) == (0, 1, 0, 4)
     assert again.embedded_texts == 0  # same title and text: the vectors are reused
-    outlet = Index(settings.index_dir, MODEL_NAME).db.execute(
-        "SELECT outlet FROM articles WHERE title LIKE 'Crane row%'").fetchone()[0]
+    outlet = (
+        Index(settings.index_dir, MODEL_NAME)
+        .db.execute("SELECT outlet FROM articles WHERE title LIKE 'Crane row%'")
+        .fetchone()[0]
+    )
     assert outlet == "Coastline Evening"
 
 
@@ -171,7 +186,7 @@ def test_one_story_from_three_outlets_is_grouped(folder, tmp_path):
 class FeedHandler(http.server.BaseHTTPRequestHandler):
     """Serves the fixture feed at /feed.xml and nothing else."""
 
-    def do_GET(self) -> None:  # noqa: N802 - the stdlib's name
+    def do_GET(self) -> None:
         if self.path != "/feed.xml":
             self.send_error(404)
             return

@@ -19,13 +19,19 @@ from click.testing import CliRunner
 from semsearch.build import build
 from semsearch.cli import main
 from semsearch.config import Settings
-from semsearch.embedding import MODEL_NAME
 from semsearch.contract import SearchRequest
-from semsearch.service import SearchService
+from semsearch.embedding import MODEL_NAME
 from semsearch.index import (
-    Index, IndexCorrupt, IndexIncompatible, IndexMissing, bad_versions, current_version, version_names,
+    Index,
+    IndexCorrupt,
+    IndexIncompatible,
+    IndexMissing,
+    bad_versions,
+    current_version,
+    version_names,
 )
 from semsearch.index.format import CURRENT
+from semsearch.service import SearchService
 
 from .conftest import CORPUS, free_port
 
@@ -46,7 +52,7 @@ def two_versions(tmp_path_factory) -> Path:
     return home
 
 
-@pytest.fixture()
+@pytest.fixture
 def home(two_versions: Path, tmp_path: Path) -> Path:
     copy = tmp_path / "idx"
     shutil.copytree(two_versions, copy, symlinks=True)
@@ -162,7 +168,7 @@ def test_rollback_to_a_version_marked_bad_checks_it_in_full_and_clears_the_mark(
 def test_index_errors_carry_a_public_message_without_paths(home, tmp_path):
     empty = tmp_path / "empty"
     with pytest.raises(IndexMissing) as missing:
-        SearchService(Settings(index_dir=empty)).index
+        _ = SearchService(Settings(index_dir=empty)).index
     assert str(empty) in str(missing.value) and str(empty) not in missing.value.public_message
 
     newest, older = version_names(home)
@@ -185,8 +191,11 @@ def serve_until_stats(home: Path) -> dict:
     """Run `semsearch serve` on a home, return its /api/stats once it answers, and stop it."""
     port = free_port()
     env = {**os.environ, "SEMSEARCH_LOG_LEVEL": "WARNING", "SEMSEARCH_CACHE_DIR": str(home.parent / "cache")}
-    process = subprocess.Popen([sys.executable, "-m", "semsearch", "serve", "--port", str(port), "--index", str(home)],
-                               env=env, stdout=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "semsearch", "serve", "--port", str(port), "--index", str(home)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+    )
     try:
         deadline = time.monotonic() + 300
         while True:

@@ -45,9 +45,13 @@ def home(tmp_path: Path, settings: Settings) -> Settings:
 
 def add_article(folder: Path) -> None:
     """A new article, dated today (a saved question asks for what is new since its last run's day)."""
-    article = {"title": "Port Calder strike costs shippers 40 million crowns", "outlet": "Valley Wire",
-               "published": datetime.now(UTC).date().isoformat(), "url": "https://wire.example/calder-cost",
-               "text": f"{NEW_SENTENCE}\n\n{SECOND_SENTENCE}"}
+    article = {
+        "title": "Port Calder strike costs shippers 40 million crowns",
+        "outlet": "Valley Wire",
+        "published": datetime.now(UTC).date().isoformat(),
+        "url": "https://wire.example/calder-cost",
+        "text": f"{NEW_SENTENCE}\n\n{SECOND_SENTENCE}",
+    }
     (folder / "calder-cost.json").write_text(json.dumps(article), "utf-8")
 
 
@@ -81,7 +85,7 @@ def test_an_update_records_exactly_the_new_sentences_and_the_feed_carries_them(h
     latest = feed.entries[0].content[0].value
     assert NEW_SENTENCE.replace("'", "&#x27;") in latest
     assert f"/articles/{citation['article_id']}?hl={citation['start']}-{citation['end']}" in latest
-    assert article["text"][citation["start"]:citation["end"]] == NEW_SENTENCE  # the citation is verbatim
+    assert article["text"][citation["start"] : citation["end"]] == NEW_SENTENCE  # the citation is verbatim
     assert listed["entries"][0]["sentences"] == new["sentences"]
     assert missing.status_code == 404 and missing.json()["error"]["code"] == "not_found"
 
@@ -108,12 +112,18 @@ def test_a_failing_saved_question_never_fails_the_build(home: Settings, monkeypa
 @pytest.mark.model
 def test_update_every_runs_twice_and_stops_on_sigterm_without_a_partial_version(home: Settings):
     env = {**os.environ, "SEMSEARCH_CACHE_DIR": str(home.cache_dir)}
-    process = subprocess.Popen([sys.executable, "-m", "semsearch", "update", "--every", "2s", "--index",
-                                str(home.index_dir)], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-                               env=env)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "semsearch", "update", "--every", "2s", "--index", str(home.index_dir)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        env=env,
+    )
     built: list[str] = []
-    reader = threading.Thread(target=lambda: built.extend(line for line in process.stdout
-                                                          if line.startswith("Built index version")), daemon=True)
+    reader = threading.Thread(
+        target=lambda: built.extend(line for line in process.stdout if line.startswith("Built index version")),
+        daemon=True,
+    )
     reader.start()
     deadline = time.monotonic() + 240
     while len(built) < 2 and process.poll() is None and time.monotonic() < deadline:
@@ -139,14 +149,30 @@ def test_watch_commands_validate_names_filters_and_the_limit(runner, tmp_path, m
     from semsearch.config import get_settings
 
     get_settings.cache_clear()
-    ok = runner.invoke(main, ["watch", "add", "port strike", "--name", "port", "--outlet", "Harbor Ledger",
-                              "--since", "2025-01-01", "--index", index])
+    ok = runner.invoke(
+        main,
+        [
+            "watch",
+            "add",
+            "port strike",
+            "--name",
+            "port",
+            "--outlet",
+            "Harbor Ledger",
+            "--since",
+            "2025-01-01",
+            "--index",
+            index,
+        ],
+    )
     assert ok.exit_code == 0, ok.output
-    for args, message in ((["x", "--name", "Bad Name"], "invalid name"),
-                          (["x", "--name", "../etc"], "invalid name"),
-                          (["x", "--name", "port"], "already exists"),
-                          (["x", "--name", "k", "-k", "0"], "-k:"),
-                          (["x", "--name", "d", "--since", "yesterday"], "--since:")):
+    for args, message in (
+        (["x", "--name", "Bad Name"], "invalid name"),
+        (["x", "--name", "../etc"], "invalid name"),
+        (["x", "--name", "port"], "already exists"),
+        (["x", "--name", "k", "-k", "0"], "-k:"),
+        (["x", "--name", "d", "--since", "yesterday"], "--since:"),
+    ):
         failed = runner.invoke(main, ["watch", "add", *args, "--index", index])
         assert failed.exit_code != 0 and message in failed.output, (args, failed.output)
     assert runner.invoke(main, ["watch", "add", "two", "--name", "two", "--index", index]).exit_code == 0

@@ -14,12 +14,12 @@ import httpx
 import pytest
 from click.testing import CliRunner
 
-from semsearch.config import Settings
-from semsearch.contract import SearchRequest
-from semsearch.service import SearchService
 from semsearch.answer import NOT_CONFIGURED, Answer, AnswerSentence, AnswerWriter, LLMConfig, WriterError
 from semsearch.answer.check import unsupported_details
 from semsearch.answer.llm import SentenceStream, _sse_deltas, answer_sentences, parse_citations
+from semsearch.config import Settings
+from semsearch.contract import SearchRequest
+from semsearch.service import SearchService
 from tests.conftest import LiveServer
 from tests.scripted_llm import INVENTED_CLAIM, ScriptedLLM
 
@@ -52,13 +52,16 @@ def ask(llm: ScriptedLLM, service: SearchService, brief, script: str, timeout: f
 # --- parsing, without a server -------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("raw", "text", "numbers"), [
-    ("Ships waited [2].", "Ships waited.", [2]),
-    ("Ships waited [1][3].", "Ships waited.", [1, 3]),
-    ("Ships waited [1, 3] .", "Ships waited.", [1, 3]),
-    ("- Ships waited [2-4].", "Ships waited.", [2, 3, 4]),
-    ("Ships waited.", "Ships waited.", []),
-])
+@pytest.mark.parametrize(
+    ("raw", "text", "numbers"),
+    [
+        ("Ships waited [2].", "Ships waited.", [2]),
+        ("Ships waited [1][3].", "Ships waited.", [1, 3]),
+        ("Ships waited [1, 3] .", "Ships waited.", [1, 3]),
+        ("- Ships waited [2-4].", "Ships waited.", [2, 3, 4]),
+        ("Ships waited.", "Ships waited.", []),
+    ],
+)
 def test_citation_markers_are_parsed(raw: str, text: str, numbers: list[int]):
     assert parse_citations(raw) == (text, numbers)
 
@@ -68,8 +71,11 @@ def test_streamed_sentences_match_the_whole_answer_whatever_the_chunking():
     for size in (1, 3, 7, 50):
         stream = SentenceStream()
         got = [s for i in range(0, len(answer), size) for s in stream.feed(answer[i : i + size])] + stream.close()
-        assert got == answer_sentences(answer) == [
-            "About 2,400 staff walked out. [1]", "Ships waited [2].", "Rates fell to 4% on Thursday [3][4]"]
+        assert (
+            got
+            == answer_sentences(answer)
+            == ["About 2,400 staff walked out. [1]", "Ships waited [2].", "Rates fell to 4% on Thursday [3][4]"]
+        )
 
 
 def test_a_sentence_is_released_as_soon_as_the_next_one_begins():
@@ -127,12 +133,15 @@ def test_a_sentence_combining_two_pieces_of_evidence_is_kept(llm, service, brief
     assert answer.fallback is None and answer.kept[0].evidence == [1, 2]
 
 
-@pytest.mark.parametrize(("script", "reason"), [
-    ("ungiven", "that was not given"),
-    ("invented-number", "not in the cited evidence"),
-    ("uncited", "cites no evidence"),
-    ("misattributed", "not in the cited evidence"),
-])
+@pytest.mark.parametrize(
+    ("script", "reason"),
+    [
+        ("ungiven", "that was not given"),
+        ("invented-number", "not in the cited evidence"),
+        ("uncited", "cites no evidence"),
+        ("misattributed", "not in the cited evidence"),
+    ],
+)
 def test_unsupported_answers_are_dropped_and_the_brief_stands(llm, service, brief, script, reason):
     answer = ask(llm, service, brief, script)
     assert answer.sentences and all(not s.checked for s in answer.sentences)
@@ -152,7 +161,10 @@ def test_a_misattributed_sentence_points_at_the_article_sentence_that_says_it(ll
             continue  # its own words are in another article, which the check does not read
         found = sentence.elsewhere
         assert not sentence.checked and (found.article_id, found.start, found.end) == (
-            source.article_id, source.start, source.end)
+            source.article_id,
+            source.start,
+            source.end,
+        )
         pointed += 1
     assert pointed
     assert ask(llm, service, brief, "faithful").sentences[0].elsewhere is None
@@ -171,12 +183,15 @@ def test_a_mostly_supported_answer_is_kept_without_its_invented_sentence(llm, se
     assert len(answer.to_dict(debug=True)["sentences"]) == 3 and len(answer.to_dict()["sentences"]) == 2
 
 
-@pytest.mark.parametrize(("script", "reason"), [
-    ("slow", "did not finish its answer within"),
-    ("drop", "connection to the model broke"),
-    ("malformed", "malformed"),
-    ("error", "HTTP 500"),
-])
+@pytest.mark.parametrize(
+    ("script", "reason"),
+    [
+        ("slow", "did not finish its answer within"),
+        ("drop", "connection to the model broke"),
+        ("malformed", "malformed"),
+        ("error", "HTTP 500"),
+    ],
+)
 def test_server_failures_fall_back_within_the_timeout(llm, service, brief, script, reason):
     started = time.monotonic()
     answer = ask(llm, service, brief, script, timeout=TIMEOUT)
@@ -300,8 +315,11 @@ def test_page_hands_the_answer_to_the_script_when_it_streams(answering):
     page = httpx.get(f"{answering.url}/", params={"q": QUESTION, "answer": "true", "stream": "true"}, timeout=30).text
     assert 'data-stream="/api/answer/stream?q=' in page and "Waiting for the model" in page
     # The streamed answer draws on the brief the page shows, so it carries the page's brief settings.
-    narrowed = httpx.get(f"{answering.url}/", params={"q": QUESTION, "answer": "true", "stream": "true",
-                                                      "words": "40", "sources": "1"}, timeout=30).text
+    narrowed = httpx.get(
+        f"{answering.url}/",
+        params={"q": QUESTION, "answer": "true", "stream": "true", "words": "40", "sources": "1"},
+        timeout=30,
+    ).text
     stream = re.search(r'data-stream="([^"]+)"', narrowed).group(1).replace("&amp;", "&")
     assert "words=40" in stream and "sources=1" in stream
     script = httpx.get(f"{answering.url}/static/answer.js", timeout=30)
@@ -327,8 +345,9 @@ def _cli(settings: Settings, llm: ScriptedLLM, model: str, *args: str, monkeypat
 def test_cli_ask_answer_prints_checked_sentences_then_the_brief(settings, llm, monkeypatch):
     out = _cli(settings, llm, "scripted-mixed", "ask", QUESTION, "--answer", monkeypatch=monkeypatch)
     assert "1 of 3 sentences left out" in out and INVENTED_CLAIM not in out and "Sources:" in out
-    body = json.loads(_cli(settings, llm, "scripted-mixed", "ask", QUESTION, "--answer", "--json", "--debug",
-                           monkeypatch=monkeypatch))
+    body = json.loads(
+        _cli(settings, llm, "scripted-mixed", "ask", QUESTION, "--answer", "--json", "--debug", monkeypatch=monkeypatch)
+    )
     assert [s["checked"] for s in body["answer"]["sentences"]] == [True, True, False]
 
 
@@ -340,9 +359,25 @@ def test_cli_ask_answer_falls_back_on_a_broken_server(settings, llm, monkeypatch
 def test_eval_answer_reports_citation_recall_and_precision(settings, llm, tmp_path, monkeypatch):
     questions = tmp_path / "q.json"
     questions.write_text(json.dumps([{"question": QUESTION}, "Why did Port Calder dockworkers strike?"]))
-    out = _cli(settings, llm, "unused", "eval", "answer", "--llm-url", llm.url, "--llm-model", "scripted-faithful",
-               "--llm-model", "scripted-ungiven", "--llm-model", "scripted-mixed", "--questions", str(questions),
-               "--json", monkeypatch=monkeypatch)
+    out = _cli(
+        settings,
+        llm,
+        "unused",
+        "eval",
+        "answer",
+        "--llm-url",
+        llm.url,
+        "--llm-model",
+        "scripted-faithful",
+        "--llm-model",
+        "scripted-ungiven",
+        "--llm-model",
+        "scripted-mixed",
+        "--questions",
+        str(questions),
+        "--json",
+        monkeypatch=monkeypatch,
+    )
     rows = {r["model"]: r for r in json.loads(out)}
     assert rows["scripted-faithful"]["citation_recall"] == 1.0 and rows["scripted-faithful"]["dropped_share"] == 0
     assert rows["scripted-faithful"]["citation_precision"] == 1.0
