@@ -39,7 +39,7 @@ def test_a_preset_sets_since_from_today_and_a_typed_date_means_custom() -> None:
 def test_brief_lengths_are_words_values_and_an_odd_value_keeps_its_own_choice() -> None:
     choices = pages.lengths(None, 120)
     assert [(c.name, c.words, c.checked) for c in choices] == [
-        ("short", 60, False), ("medium", 120, True), ("long", 250, False)]
+        ("short", 40, False), ("medium", 120, True), ("long", 250, False)]
     odd = pages.lengths("30", 120)
     assert [c.name for c in odd if c.checked] == ["30 words"] and len(odd) == 4
 
@@ -67,7 +67,7 @@ def test_brief_blocks_group_by_story_and_mute_only_a_real_dateline() -> None:
 
 def test_refine_summary_says_what_is_set() -> None:
     context = {"outlet": ["Valley Wire", "Harbor Ledger", "The Lantern"], "place": [], "when": "custom",
-               "since": "2025-03-01", "words": "60", "lengths": pages.lengths("60", 120), "mode": "lexical"}
+               "since": "2025-03-01", "words": "40", "lengths": pages.lengths("40", 120), "mode": "lexical"}
     assert pages.refine_summary(context) == [
         "Valley Wire, Harbor Ledger and 1 more", "1 Mar 2025 – now", "short brief", "lexical mode"]
     assert pages.refine_summary({"outlet": [], "place": [], "when": "any", "lengths": pages.lengths(None, 120)}) == []
@@ -155,7 +155,7 @@ def test_a_reader_refines_by_clicking_and_typing(browser, server) -> None:
     _shot(page, "page-refine-filled-1280")
     page.get_by_role("button", name="Apply").click()
     page.wait_for_selector("section.results")
-    for part in ("since=2025-03-01", "outlet=Valley+Wire", "words=60", "when=custom"):
+    for part in ("since=2025-03-01", "outlet=Valley+Wire", "words=40", "when=custom"):
         assert part in page.url
     summary = page.locator("details.refine > summary").inner_text()
     assert "Valley Wire" in summary and "1 Mar 2025" in summary and "short brief" in summary

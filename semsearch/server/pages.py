@@ -101,7 +101,7 @@ templates.env.filters["web_link"] = web_link
 # and a bookmarked "past week" stays the past week.
 PRESETS: dict[str, int] = {"week": 7, "month": 31, "year": 366}
 # Brief lengths as a reader names them, sent as the contract's `words` itself (nothing to translate back).
-LENGTHS: dict[str, int] = {"short": 60, "medium": 120, "long": 250}
+LENGTHS: dict[str, int] = {"short": 40, "medium": 120, "long": 250}
 ALSO_SHOWN = 3  # outlets of "also reported by" listed before "and N more"
 
 
