@@ -12,6 +12,7 @@ from types import SimpleNamespace
 
 import pytest
 
+from semsearch.contract import SearchRequest
 from semsearch.records import AlsoReported, Brief, BriefSentence, Citation, Hit, SearchResponse, Source
 from semsearch.server import pages
 from semsearch.service import SearchService
@@ -40,6 +41,8 @@ def test_brief_lengths_are_words_values_and_an_odd_value_keeps_its_own_choice() 
     choices = pages.lengths(None, 120)
     assert [(c.name, c.words, c.checked) for c in choices] == [
         ("short", 40, False), ("medium", 120, True), ("long", 250, False)]
+    bounds = SearchRequest.limits()["words"]
+    assert all(bounds["min"] <= n <= bounds["max"] for n in pages.LENGTHS.values())
     odd = pages.lengths("30", 120)
     assert [c.name for c in odd if c.checked] == ["30 words"] and len(odd) == 4
 
@@ -93,7 +96,7 @@ def _render(**context: object) -> str:
 
 
 def test_also_reported_by_shows_three_outlets_and_and_n_more() -> None:
-    others = [AlsoReported(f"id{i}", f"Outlet {i}", f"T{i}", "2025-03-0{}".format(1 + i % 9)) for i in range(14)]
+    others = [AlsoReported(f"id{i}", f"Outlet {i}", f"T{i}", f"2025-03-0{1 + i % 9}") for i in range(14)]
     hit = Hit("x", "<b>Strike</b>", "Wire", "2025-03-01", None, 1.0, "snippet", [], [], "s", others)
     html = _render(response=SearchResponse("strike", 5.0, [hit], None))
     also = html[html.index('class="also"'):]
