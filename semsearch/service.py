@@ -252,8 +252,26 @@ class SearchService:
                            same_story=[m for m in story if m.id != article_id])
 
     def examples(self, n: int = 3) -> list[str]:
-        """Headlines of the stories most outlets covered, as example questions for an empty search page."""
-        return self.index.most_covered_titles(n)
+        """Headlines of the stories most outlets covered, as example questions for an empty search page.
+
+        Only headlines that read as one: markup leftovers ("&HT;"), titles mostly not letters, shouting
+        capitals and one- or two-word titles are passed over (a story with no other title is skipped), and a
+        story's headline phrased as a question is preferred, so more stories are read than are shown.
+        """
+        def readable(title: str) -> bool:
+            letters = sum(ch.isalpha() for ch in title)
+            entity = "&" in title and ";" in title.split("&", 1)[1][:10]  # an unresolved HTML entity
+            return (len(title.split()) >= 3 and letters >= 0.6 * len(title.replace(" ", "")) and not entity
+                    and not any(ch in title for ch in "<>{}[]|\\") and not title.isupper())
+
+        found: list[str] = []
+        for titles in self.index.covered_story_titles(n * 10):
+            good = sorted((" ".join(t.split()) for t in titles if readable(t)), key=lambda t: not t.endswith("?"))
+            if good and good[0].casefold() not in {f.casefold() for f in found}:
+                found.append(good[0])
+            if len(found) == n:
+                break
+        return found
 
     def stats(self) -> dict:
         """What the served index holds: its manifest, outlets and date range."""

@@ -6,6 +6,7 @@ Screenshots of the main states go to test-artifacts/ (git-ignored) for a person 
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -67,8 +68,9 @@ def test_ask_read_the_brief_and_open_a_citation(page):
 def test_filters_change_results_and_url(page):
     page.goto("/?q=strike")
     before = page.locator("ol.hits li.hit").count()
-    page.select_option("#outlet", ["Valley Wire"])
-    page.click("form.ask button[type=submit]")
+    page.get_by_text("Refine", exact=True).click()
+    page.get_by_role("checkbox", name=re.compile(r"^Valley Wire")).click()
+    page.get_by_role("button", name="Apply").click()
     page.wait_for_load_state()
     assert "outlet=Valley+Wire" in page.url
     outlets = page.locator("ol.hits li.hit p.meta").all_inner_texts()
@@ -143,9 +145,10 @@ def test_abstain_and_dark_mode(browser, server):
 def test_brief_length_control_changes_the_brief(page):
     page.goto("/?q=Port+Calder+dock+strike")
     long = len(page.locator("section.brief .brief-text").inner_text().split())
-    page.fill("#words", "30")
-    page.click("form.ask button[type=submit]")
+    page.get_by_text("Refine", exact=True).click()
+    page.get_by_role("radio", name=re.compile(r"^Short")).click()
+    page.get_by_role("button", name="Apply").click()
     page.wait_for_load_state()
-    assert "words=30" in page.url
+    assert "words=40" in page.url
     short = len(page.locator("section.brief .brief-text").inner_text().split())
     assert short < long

@@ -416,6 +416,22 @@ class Index:
             "LIMIT ?", (n,))
         return [title for title, _ in rows]
 
+    @_guarded
+    def covered_story_titles(self, stories: int) -> list[list[str]]:
+        """Every distinct title of each of the n stories with the most articles (newest story first among
+        equals, newest title first within a story), so a caller can pick a story's cleanest headline."""
+        rows = self.db.execute(
+            "WITH top AS (SELECT story_id, COUNT(*) AS n, MAX(published) AS latest FROM articles "
+            "GROUP BY story_id ORDER BY n DESC, latest DESC LIMIT ?) "
+            "SELECT a.story_id, a.title FROM articles a JOIN top t ON a.story_id IS t.story_id "
+            "ORDER BY t.n DESC, t.latest DESC, a.story_id, a.published DESC", (stories,))
+        grouped: dict[object, list[str]] = {}
+        for story, title in rows:
+            titles = grouped.setdefault(story, [])
+            if title and title not in titles:
+                titles.append(title)
+        return list(grouped.values())
+
     def close(self) -> None:
         """Close this thread's connection (others close with their threads) and the vector backend's."""
         self._stop_reading.set()

@@ -7,7 +7,8 @@ import re
 from bisect import bisect_left
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import date, timedelta
 from importlib import resources
 from typing import Annotated, get_args
 from urllib.parse import urlencode, urlsplit
@@ -20,7 +21,7 @@ from pydantic import ValidationError
 from .api import ServiceDep, _valid_id
 from ..answer import LLMConfig
 from ..contract import MAX_OFFSET, AnswerRequest, Mode, SearchRequest, problems
-from ..records import Hit, SearchResponse
+from ..records import Brief, BriefSentence, Hit, SearchResponse, Source
 from ..retrieval import SNIPPET_JOINER
 from ..service import SearchService
 
@@ -96,6 +97,116 @@ def web_link(url: str | None) -> str | None:
 templates.env.filters["web_link"] = web_link
 
 
+# Date presets of the Refine panel: a radio button the server turns into `since`, so they work without script
+# and a bookmarked "past week" stays the past week.
+PRESETS: dict[str, int] = {"week": 7, "month": 31, "year": 366}
+# Brief lengths as a reader names them, sent as the contract's `words` itself (nothing to translate back).
+LENGTHS: dict[str, int] = {"short": 40, "medium": 120, "long": 250}
+ALSO_SHOWN = 3  # outlets of "also reported by" listed before "and N more"
+
+
+def apply_preset(sent: dict, when: str | None, today: date) -> str:
+    """Set `since` (and clear `until`) from a date preset; the preset that ends up selected in the form.
+
+    A custom range, or none, leaves the typed dates alone: "custom" is what a typed date means.
+    """
+    if when in PRESETS:
+        sent["since"] = (today - timedelta(days=PRESETS[when])).isoformat()
+        sent.pop("until", None)
+        return when
+    return "custom" if sent.get("since") or sent.get("until") else "any"
+
+
+@dataclass(slots=True)
+class Length:
+    """One brief-length choice of the form: its label and the `words` value it sends."""
+
+    name: str
+    words: int
+    checked: bool
+
+
+def lengths(words: str | None, default: int) -> list[Length]:
+    """The brief-length radios; a `words` value that is none of them (from a link or the API) gets its own."""
+    chosen = int(words) if words and str(words).isdigit() else default
+    choices = [Length(name, n, n == chosen) for name, n in LENGTHS.items()]
+    if not any(c.checked for c in choices):
+        choices.append(Length(f"{chosen} words", chosen, True))
+    return choices
+
+
+def refine_summary(context: dict) -> list[str]:
+    """What the Refine panel has set, in words, for its closed summary line (empty when nothing is)."""
+    said: list[str] = []
+    if context["outlet"]:
+        shown = ", ".join(context["outlet"][:2])
+        more = len(context["outlet"]) - 2
+        said.append(shown + (f" and {more} more" if more > 0 else ""))
+    if context["place"]:
+        said.append("in " + ", ".join(context["place"]))
+    when = context["when"]
+    if when in PRESETS:
+        said.append(f"past {when}")
+    elif context.get("since") or context.get("until"):
+        since, until = readable_date(context.get("since")), readable_date(context.get("until"))
+        said.append(f"{since or '…'} – {until or 'now'}")
+    chosen = next((c for c in context["lengths"] if c.checked), None)
+    if chosen and context.get("words"):
+        said.append(f"{chosen.name} brief")
+    if context.get("sources"):
+        said.append(f"from at most {context['sources']} articles")
+    if context.get("mode", "hybrid") != "hybrid":
+        said.append(f"{context['mode']} mode")
+    return said
+
+
+# A wire dateline opening a sentence ("WASHINGTON _ ", "NEW YORK, March 3 (AP) -- "): muted on display only,
+# since the citation's span is the whole sentence. Place words must be all capitals, so an ordinary opening
+# ("Officials said: ...") is never taken for one.
+_DATELINE = re.compile(
+    r"^[A-Z][A-Z.'\-]+(?: [A-Z][A-Z.'\-]+){0,3}"
+    r"(?:,? (?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\.? \d{1,2}(?:,? \d{4})?)?"
+    r"(?: ?\([^()]{2,40}\))? ?(?:_|--?|—|–|:) (?=\S)"
+)
+
+
+@dataclass(slots=True)
+class Line:
+    """One sentence of the brief as shown: its dateline (muted) and the rest; together exactly the quote."""
+
+    dateline: str
+    rest: str
+    sentence: BriefSentence
+    outlets: int
+
+
+@dataclass(slots=True)
+class Block:
+    """Consecutive brief sentences drawn from one source story, shown as one paragraph."""
+
+    source: Source | None
+    lines: list[Line] = field(default_factory=list)
+
+
+def brief_blocks(brief: Brief) -> list[Block]:
+    """The brief's sentences grouped by the source their first citation quotes, in the brief's own order."""
+    by_n = {src.n: src for src in brief.sources}
+    blocks: list[Block] = []
+    for sentence in brief.sentences:
+        source = by_n.get(sentence.citations[0].n) if sentence.citations else None
+        if not blocks or blocks[-1].source is not source:
+            blocks.append(Block(source))
+        match = _DATELINE.match(sentence.text)
+        cut = match.end() if match else 0
+        outlets = len({c.article_id for c in sentence.citations + sentence.corroborations})
+        blocks[-1].lines.append(Line(sentence.text[:cut], sentence.text[cut:], sentence, outlets))
+    return blocks
+
+
+templates.env.globals["brief_blocks"] = brief_blocks
+templates.env.globals["ALSO_SHOWN"] = ALSO_SHOWN
+
+
 @dataclass(slots=True)
 class Bar:
     """One bar of a coverage chart: its label, count, size as a share of the largest, and filter link."""
@@ -126,7 +237,7 @@ def coverage(request: Request, response: SearchResponse) -> dict[str, list[Bar]]
     top_month, top_outlet = max(months.values(), default=1), max(outlets.values(), default=1)
     return {
         "months": [
-            Bar(m, n, n / top_month, url_with(request, since=f"{m}-01", until=f"{m}-{_last_day(m):02d}"))
+            Bar(m, n, n / top_month, url_with(request, since=f"{m}-01", until=f"{m}-{_last_day(m):02d}", when=None))
             for m, n in sorted(months.items())
         ],
         "outlets": [Bar(o, n, n / top_outlet, url_with(request, outlet=[o])) for o, n in outlets.most_common()],
@@ -151,14 +262,17 @@ def search_page(
     service: ServiceDep,
     answer: Annotated[bool, Query()] = False,
     stream: Annotated[bool, Query()] = False,
+    when: Annotated[str | None, Query()] = None,
 ) -> HTMLResponse:
     """The search box with filters; with ?q= also the brief, its sources and the results.
 
     The rest of the query string is a SearchRequest, read as a form sends it (a blank box means the default).
+    `when` (week, month, year) is a date preset that sets `since` from today.
     With answer=true (and a writer configured) the page also shows the model's checked answer: rendered
     here when the browser runs no script, or streamed by answer.js from /api/answer/stream (stream=true).
     """
     sent = SearchRequest.form_values(request.query_params.multi_items())
+    when = apply_preset(sent, when, date.today())
     writer = LLMConfig.from_settings(service.settings)
     answering = answer and writer is not None
     # The form shows what was sent, so a rejected value stays in its box beside the error.
@@ -166,9 +280,11 @@ def search_page(
                      "limits": SearchRequest.limits(), "outlets": [], "response": None, "error": None,
                      "ready": service.ready, "writer": writer, "answer": answering, "checked": None,
                      "answer_stream": None, "offset": 0, "examples": [], "coverage": None, "more": None,
-                     "back": None, "default_words": service.settings.brief_words}
+                     "back": None, "when": when, "presets": list(PRESETS),
+                     "lengths": lengths(sent.get("words"), service.settings.brief_words)}  # type: ignore[arg-type]
+    context["refined"] = refine_summary(context)
     if context["ready"]:
-        context["outlets"] = [name for name, _ in service.index.outlets()]
+        context["outlets"] = service.outlets()
         if "q" not in request.query_params:
             context["examples"] = service.examples()
     if "q" in request.query_params:

@@ -12,4 +12,45 @@
       box.select();
     }
   });
+
+  // Date presets: typing a date means "custom dates"; choosing a preset or "any time" empties the boxes,
+  // since the server computes a preset's day itself. Without script the server reads whatever is sent.
+  var since = document.getElementById("since");
+  var until = document.getElementById("until");
+  var presets = document.querySelectorAll("input[name=when]");
+  function custom() {
+    presets.forEach(function (radio) { radio.checked = radio.value === "custom"; });
+  }
+  [since, until].forEach(function (box) {
+    if (box) { box.addEventListener("input", custom); }
+  });
+  presets.forEach(function (radio) {
+    radio.addEventListener("change", function () {
+      if (radio.checked && radio.value !== "custom") {
+        if (since) { since.value = ""; }
+        if (until) { until.value = ""; }
+      } else if (radio.checked && since) {
+        since.focus();
+      }
+    });
+  });
+
+  // A long outlet list gets a filter box: typing narrows the checkboxes by name (ticked ones stay shown).
+  var filter = document.querySelector("input.outlet-filter");
+  if (filter) {
+    filter.hidden = false;
+    var items = document.querySelectorAll(".outlet-list li");
+    filter.addEventListener("input", function () {
+      var wanted = filter.value.trim().toLowerCase();
+      items.forEach(function (item) {
+        var box = item.querySelector("input");
+        var name = item.querySelector(".name").textContent.toLowerCase();
+        item.hidden = !(box.checked || name.indexOf(wanted) !== -1);
+      });
+    });
+    // Enter in the filter box would submit the search; here it only filters.
+    filter.addEventListener("keydown", function (event) {
+      if (event.key === "Enter") { event.preventDefault(); }
+    });
+  }
 })();
