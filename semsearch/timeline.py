@@ -74,10 +74,10 @@ def _same_fact(pool: Sentences, sims: np.ndarray, row: int, firsts: list[int], r
 
 
 def _development(pool: Sentences, first: int, later: list[int]) -> Development:
-    """A development as quotes, noting which later sentences copy the first's words."""
-    text = pool.text(first)
-    return Development(first=pool.quote(first), later=[pool.quote(r) for r in later],
-                       copied=[pool.traits[r].sentence.article_id for r in later if is_copy(text, pool.text(r))])
+    """A development as quotes, noting which later sentences copy the words of an earlier one of the fact."""
+    copied = [pool.traits[r].sentence.article_id for n, r in enumerate(later)
+              if any(is_copy(pool.text(e), pool.text(r)) for e in [first, *later[:n]])]
+    return Development(first=pool.quote(first), later=[pool.quote(r) for r in later], copied=copied)
 
 
 def _articles(pool: Sentences, metas: list[ArticleMeta]) -> list[StoryArticle]:
