@@ -22,8 +22,8 @@ from .records import Filters
 from .text import calendar_day
 
 # A sentence close to an earlier report, though below the redundancy threshold, mostly restates it in part; the
-# penalty (per unit of cosine above the floor) makes room for what is new. Chosen on the Reuters-21578 update
-# check (docs/quality.md, "News over time"), not on the held-out benchmark.
+# penalty (per unit of cosine above the floor) makes room for what is new. Not yet tuned: docs/quality.md ("News
+# over time") says how it is to be chosen on a Reuters-21578 update check, never on the held-out benchmark.
 NOVELTY_FLOOR = 0.5
 NOVELTY_WEIGHT = 1.0
 
