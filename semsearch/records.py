@@ -281,6 +281,8 @@ class SearchResponse:
             del out["timings"]
         else:
             out["timings"] = {stage: round(ms, 2) for stage, ms in self.timings.items()}
+        if self.new_since is None:  # present only when asked for, like timings
+            del out["new_since"]
         for hit in out["results"]:  # JSON has no NaN: a damaged vector must not fail the whole response
             hit["score"] = round(hit["score"], 4) if math.isfinite(hit["score"]) else 0.0
         return out
