@@ -55,8 +55,9 @@ def names(text: str) -> set[str]:
 def difference(first: str, second: str) -> tuple[str, tuple[str, str]] | None:
     """How two sentences stating one fact disagree: (kind, (what the first says, what the second says)), or None."""
     a, b = figures(first), figures(second)
-    if a.keys() - b.keys() and b.keys() - a.keys():
-        return "figure", (", ".join(a[k] for k in a.keys() - b.keys()), ", ".join(b[k] for k in b.keys() - a.keys()))
+    only_a, only_b = [a[k] for k in a if k not in b], [b[k] for k in b if k not in a]  # in the order stated
+    if only_a and only_b:
+        return "figure", (", ".join(only_a), ", ".join(only_b))
     da, db = date_words(first), date_words(second)
     if da - db and db - da:
         return "date", (", ".join(sorted(da - db)), ", ".join(sorted(db - da)))
