@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import numpy as np
 
@@ -125,7 +126,18 @@ def anchor(pronouns: Sequence[str], leans: Sequence[bool], i: int) -> int | None
     return None if leans[j] or pronouns[j] == pronouns[i] else j
 
 
-def summarize(index: Index, retrieval: Retrieval, options: BriefOptions = BriefOptions()) -> Brief:
+class Novelty(Protocol):
+    """What a "new since" brief must leave out (semsearch.novelty): a separate step, kept out of the scoring."""
+
+    nothing_new: str  # the abstention when every relevant candidate had been reported before
+
+    def judge(self, traits: Sequence[SentenceTraits], vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Per candidate row: already reported (never quoted), and what to take off its score."""
+        ...
+
+
+def summarize(index: Index, retrieval: Retrieval, options: BriefOptions = BriefOptions(),
+              novelty: Novelty | None = None) -> Brief:
     """A brief of the sentences of the top retrieved chunks: a larger budget reaches further down the articles."""
     ranked = _candidate_chunks(index, retrieval.chunks, options)
     stored = index.chunks(ranked)
@@ -140,7 +152,8 @@ def summarize(index: Index, retrieval: Retrieval, options: BriefOptions = BriefO
                 continue
             rank[chunk.article_id] = len(rank)
         ids.update(dict.fromkeys(range(chunk.first_sentence, chunk.last_sentence + 1)))
-    return _brief(index, sorted(ids), rank, retrieval.query_vector, retrieval.terms, options, retrieval.names)
+    return _brief(index, sorted(ids), rank, retrieval.query_vector, retrieval.terms, options, retrieval.names,
+                  novelty)
 
 
 def _candidate_chunks(index: Index, chunks: np.ndarray, options: BriefOptions) -> list[int]:
@@ -170,15 +183,17 @@ def summarize_articles(
 
 def _brief(
     index: Index, ids: list[int], rank: dict[str, int], query_vector: np.ndarray, terms: Sequence[str],
-    options: BriefOptions, names: Sequence[Sequence[str]] = (),
+    options: BriefOptions, names: Sequence[Sequence[str]] = (), novelty: Novelty | None = None,
 ) -> Brief:
     """Score, select, order and cite."""
     pool = _pool(index, ids, rank)
     if not pool.units:
-        return Brief(abstained=NOTHING_RETRIEVED)
+        return Brief(abstained=novelty.nothing_new if novelty else NOTHING_RETRIEVED)
     _score(pool, query_vector, terms, options)
     if options.w_names and names:
         pool.scores -= options.w_names * (1.0 - _names_held(pool, names))
+    if novelty is not None and not _leave_out_reported(pool, novelty):
+        return Brief(abstained=novelty.nothing_new)
     best = float(pool.relevance[pool.members()].max())
     if best < options.min_similarity:
         return Brief(abstained=NOTHING_RELEVANT)
@@ -186,6 +201,17 @@ def _brief(
     if not chosen:
         return Brief(abstained=f"No relevant sentence fits in {options.words} words; allow more words.")
     return _cite(pool, chosen, twins, _quoted_texts(index, pool, chosen, twins))
+
+
+def _leave_out_reported(pool: _Pool, novelty: Novelty) -> bool:
+    """Drop every unit holding an already reported sentence and lower the rest by the novelty's penalty; False
+    when no unit is left."""
+    reported, penalty = novelty.judge(pool.traits, pool.vectors)
+    pool.scores = pool.scores - penalty
+    kept = [n for n, unit in enumerate(pool.units) if not reported[list(unit)].any()]
+    pool.units = [pool.units[n] for n in kept]
+    pool.anchors = [pool.anchors[n] for n in kept]
+    return bool(pool.units)
 
 
 def _quoted_texts(index: Index, pool: _Pool, chosen: list[int], twins: dict[int, list[int]]) -> dict[int, str]:

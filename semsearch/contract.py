@@ -51,6 +51,9 @@ class SearchRequest(BaseModel):
     place: list[str] = Field(default_factory=list, description="Only these datelined places (repeat for several)")
     since: date | None = Field(None, description="Published on or after this day (YYYY-MM-DD)")
     until: date | None = Field(None, description="Published on or before this day (YYYY-MM-DD)")
+    new_since: date | None = Field(
+        None, description="What is new since this day (YYYY-MM-DD): results and brief only from articles dated on "
+                          "or after it, leaving out facts an earlier or undated article had already reported")
     recency: float = Field(0.0, ge=0.0, le=1.0,
                            description="Preference for newer articles: 0 ignores dates, 1 ranks by date alone")
     offset: int = Field(0, ge=0, le=MAX_OFFSET, description="Skip this many results first (paging)")

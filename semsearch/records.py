@@ -189,6 +189,44 @@ class BriefSentence:
     citations: list[Citation] = field(metadata=about("Spans whose text is exactly this sentence"))
     corroborations: list[Citation] = field(
         default_factory=list, metadata=about("Other outlets' own sentences stating the same fact"))
+    outlets: int = field(default=1, metadata=about("Outlets among the citations and corroborations"))
+    independent: int = field(default=1, metadata=about(
+        "Of those outlets, how many report in their own words (a copy of another outlet's text is not independent)"))
+    copies: list[CopyNote] = field(default_factory=list, metadata=about(
+        "Citations and corroborations whose text is a word-for-word or near-duplicate copy of an earlier outlet's"))
+    discrepancies: list[Discrepancy] = field(default_factory=list, metadata=about(
+        "Another outlet's sentence stating this fact with a different number, name or date, side by side"))
+
+
+@dataclass(frozen=True, slots=True)
+class Quote:
+    """One sentence of one article, shown as it stands: the article's text[start:end] is exactly `text`."""
+
+    article_id: str
+    start: int
+    end: int
+    text: str
+    outlet: str | None
+    published: str | None
+    title: str
+
+
+@dataclass(frozen=True, slots=True)
+class CopyNote:
+    """A source whose sentence copies another outlet's (the original is the earlier one)."""
+
+    n: int = field(metadata=about("Number of the copying source in the brief's `sources`"))
+    original: int = field(metadata=about("Number of the source it copies"))
+
+
+@dataclass(frozen=True, slots=True)
+class Discrepancy:
+    """Two outlets' sentences stating the same fact with a different figure, name or date."""
+
+    kind: str = field(metadata=about("figure, name or date: what differs"))
+    first: Quote = field(metadata=about("The earlier report (by publication date)"))
+    second: Quote = field(metadata=about("The later (or undated) report"))
+    differs: tuple[str, str] = field(metadata=about("What the first says and what the second says instead"))
 
 
 @dataclass(slots=True)
@@ -212,6 +250,16 @@ class Brief:
     abstained: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class NewSince:
+    """How a "new since" brief was made: only articles dated on or after `day`, minus facts reported earlier."""
+
+    day: str = field(metadata=about("YYYY-MM-DD: articles dated on or after it count as new"))
+    earlier_articles: int = field(metadata=about(
+        "Earlier (or undated) articles among the question's candidates and the new articles' stories compared against"))
+    left_out: int = field(metadata=about("New sentences left out because an earlier article had reported their fact"))
+
+
 @dataclass(slots=True)
 class SearchResponse:
     """Everything one question returns: ranked hits and the brief."""
@@ -222,6 +270,8 @@ class SearchResponse:
     summary: Brief | None
     timings: dict[str, float] | None = field(
         default=None, metadata=about("With debug=true: milliseconds spent in embed, retrieve, brief and serialize"))
+    new_since: NewSince | None = field(
+        default=None, metadata=about("With new_since: the day counted from and what the brief was compared against"))
 
     def to_dict(self) -> dict:
         """The JSON shape shared by the API and the CLI's --json (timings only when asked for)."""
@@ -231,9 +281,60 @@ class SearchResponse:
             del out["timings"]
         else:
             out["timings"] = {stage: round(ms, 2) for stage, ms in self.timings.items()}
+        if self.new_since is None:  # present only when asked for, like timings
+            del out["new_since"]
         for hit in out["results"]:  # JSON has no NaN: a damaged vector must not fail the whole response
             hit["score"] = round(hit["score"], 4) if math.isfinite(hit["score"]) else 0.0
         return out
+
+
+@dataclass(frozen=True, slots=True)
+class StoryArticle:
+    """An article of a story, in date order, and whose text it copies if it is a near-duplicate of an earlier one."""
+
+    article_id: str
+    title: str
+    outlet: str | None
+    published: str | None
+    url: str | None
+    copy_of: str | None = field(default=None, metadata=about("The earlier article whose text this one copies"))
+
+
+@dataclass(slots=True)
+class Development:
+    """A fact of a story, quoted from the article that reported it first, with who carried it later."""
+
+    first: Quote
+    later: list[Quote] = field(default_factory=list, metadata=about("Later articles' sentences stating the fact"))
+    copied: list[str] = field(default_factory=list, metadata=about(
+        "Ids of the later articles whose sentence is a copy of the first's text"))
+
+
+@dataclass(frozen=True, slots=True)
+class RelatedStory:
+    """Another story close in subject but outside the story window (a follow-up, an earlier episode)."""
+
+    story_id: str
+    title: str
+    outlet: str | None
+    published: str | None
+    similarity: float
+
+
+@dataclass(slots=True)
+class StoryTimeline:
+    """One story: its articles by date, its developments in date order, where outlets disagree, related stories."""
+
+    story_id: str
+    title: str
+    articles: list[StoryArticle]
+    developments: list[Development]
+    discrepancies: list[Discrepancy]
+    related: list[RelatedStory]
+
+    def to_dict(self) -> dict:
+        """JSON-ready form."""
+        return plain(self)
 
 
 @dataclass(slots=True)

@@ -12,12 +12,13 @@ import time
 from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
+from datetime import date
 from pathlib import Path
 
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from .brief import brief_options, summarize
+from .brief import BriefOptions, brief_options, summarize
 from .config import Settings
 from .embedding import MODEL_NAME, Embedder, get_embedder
 from .index import (
@@ -25,8 +26,11 @@ from .index import (
     current_version, no_index, version_names,
 )
 from .contract import AnswerRequest, SearchRequest
-from .records import SearchResponse
-from .retrieval import Retriever
+from .discrepancies import annotate
+from .novelty import earlier_reports, new_filters
+from .records import Brief, NewSince, SearchResponse, StoryTimeline
+from .timeline import story_timeline
+from .retrieval import Retrieval, Retriever
 from .answer import Answer, AnswerResponse, AnswerSentence, AnswerWriter
 
 log = logging.getLogger(__name__)
@@ -205,16 +209,24 @@ class SearchService:
         started = time.perf_counter()
         index = self.index
         known = self.query_vectors.get(request.q)
+        filters = request.filters()
+        if request.new_since:
+            filters = new_filters(filters, request.new_since)
         retrieval = Retriever(index, embedder).retrieve(request.q, k=request.k, mode=request.mode,
-                                                        filters=request.filters(), recency=request.recency,
+                                                        filters=filters, recency=request.recency,
                                                         vector=known, offset=request.offset)
         if known is None:
             self.query_vectors.put(request.q, retrieval.query_vector)
         retrieval.hits = retrieval.hits[request.offset:]
         retrieved = time.perf_counter()
-        brief = None
+        brief = since = None
         if request.summary:
-            brief = summarize(index, retrieval, brief_options(self.settings, request.words, request.sources))
+            options = brief_options(self.settings, request.words, request.sources)
+            if request.new_since:
+                brief, since = self._new_since_brief(index, request, retrieval, options, request.new_since)
+            else:
+                brief = summarize(index, retrieval, options)
+            annotate(index, brief)
         done = time.perf_counter()
         if self._unread is index:
             with self._lock:
@@ -226,7 +238,26 @@ class SearchService:
                    "retrieve": max((retrieved - started) * 1000 - retrieval.embed_ms, 0.0),
                    "brief": (done - retrieved) * 1000}
         return SearchResponse(query=request.q, took_ms=(done - started) * 1000, results=retrieval.hits,
-                              summary=brief, timings=timings if request.debug else None)
+                              summary=brief, timings=timings if request.debug else None, new_since=since)
+
+    def _new_since_brief(self, index: Index, request: SearchRequest, retrieval: Retrieval,
+                         options: BriefOptions, day: date) -> tuple[Brief, NewSince]:
+        """The brief of what was first published on or after the day, and what it was compared with."""
+        # The question's candidates without the new-since condition (same filters otherwise): the earlier
+        # articles among them are what a reader asking "what is new" has already seen.
+        before = Retriever(index, self.embedder).retrieve(request.q, k=request.k, mode=request.mode,
+                                                          filters=request.filters(), vector=retrieval.query_vector)
+        new_articles = list(dict.fromkeys(c.article_id for c in index.chunks(retrieval.chunks.tolist()).values()))
+        earlier = earlier_reports(index, before.chunks, new_articles, day, 2 * options.candidates,
+                                  options.redundancy)
+        brief = summarize(index, retrieval, options, novelty=earlier)
+        if brief.abstained and earlier.left_out:
+            brief.abstained = earlier.nothing_new
+        return brief, NewSince(day=day.isoformat(), earlier_articles=earlier.articles, left_out=earlier.left_out)
+
+    def story(self, story_id: str) -> StoryTimeline | None:
+        """A story's articles by date, its developments, discrepancies and related stories; None when unknown."""
+        return story_timeline(self.index, story_id, self.settings.brief_redundancy)
 
     def answer(self, request: AnswerRequest) -> AnswerResponse:
         """The search and brief for a question, plus the configured model's answer checked against the brief."""

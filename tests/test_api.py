@@ -22,7 +22,7 @@ def test_search_returns_the_documented_json(client):
     body = client.get("/api/search", params={"q": "Why did dockworkers strike?", "k": 3}).json()
     assert set(body) == SEARCH_KEYS
     # The route sends the body without re-validating it, so hold it to the documented schema here.
-    assert RESPONSE.dump_python(RESPONSE.validate_python(body), mode="json") == body | {"timings": None}
+    assert RESPONSE.dump_python(RESPONSE.validate_python(body), mode="json") == body | {"timings": None, "new_since": None}
     assert body["query"] == "Why did dockworkers strike?"
     assert 1 <= len(body["results"]) <= 3
     assert set(body["results"][0]) == HIT_KEYS
@@ -185,7 +185,8 @@ def test_openapi_documents_every_request_field_and_the_response_records(client):
     assert ok["$ref"].endswith("/SearchResponse")
     schemas = spec["components"]["schemas"]
     assert schemas["Hit"]["properties"]["score"]["description"].startswith("Fused rank score")
-    assert set(schemas["SearchResponse"]["properties"]) == {"query", "took_ms", "results", "summary", "timings"}
+    assert set(schemas["SearchResponse"]["properties"]) == {"query", "took_ms", "results", "summary", "timings",
+                                                            "new_since"}
     answer = spec["paths"]["/api/answer"]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
     assert set(schemas[answer["$ref"].rsplit("/", 1)[-1]]["properties"]) >= {"results", "summary", "answer"}
     docs = client.get("/docs").text

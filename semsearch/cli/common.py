@@ -72,10 +72,10 @@ def _service(index: Path | None):
 
 
 def _flag(name: str) -> str:
-    """How the command line spells a request field: QUERY for the question, -k, --outlet..."""
+    """How the command line spells a request field: QUERY for the question, -k, --outlet, --new-since..."""
     if name == "q":
         return "QUERY"
-    return f"-{name}" if len(name) == 1 else f"--{name}"
+    return f"-{name}" if len(name) == 1 else f"--{name.replace('_', '-')}"
 
 
 _METAVARS: dict[object, str] = {int: "N", float: "X", date: "YYYY-MM-DD"}

@@ -296,6 +296,20 @@ class Index:
         return {story: list(members.values()) for story, members in stories.items()}
 
     @_guarded
+    def story_articles(self, story_id: str) -> list[ArticleMeta]:
+        """Every article of one story, oldest first (empty when no story has that id)."""
+        rows = self.db.execute(f"SELECT {_META_COLUMNS} FROM articles WHERE story_id = ? ORDER BY published, id",
+                               (story_id,))
+        return [ArticleMeta(*r[:8], json.loads(r[8]), r[9]) for r in rows]
+
+    @_guarded
+    def lead_chunks(self, article_ids: Sequence[str]) -> list[int]:
+        """The first chunk (title and lead) of each given article."""
+        rows = np.fromiter((r[0] for r in select_in(self.db, "SELECT row FROM articles WHERE id IN ({})",
+                                                    list(article_ids))), np.int64)
+        return self.layout.article_chunks[rows].tolist()
+
+    @_guarded
     def sources(self) -> dict[str, set[str]]:
         """Article ids by the source path they were read from."""
         out: dict[str, set[str]] = {}

@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field
 
 from ..answer import Answer, AnswerSentence
 from ..contract import AnswerRequest, SearchRequest
-from ..records import SearchResponse
+from ..records import SearchResponse, StoryTimeline
 from ..service import SearchService
 from .schemas import ArticleOut, ErrorOut, HealthOut, OutletOut, StatsOut
 
@@ -149,6 +149,16 @@ def article(service: ServiceDep, article_id: str) -> dict:
         "article_id": meta.id, "title": meta.title, "outlet": meta.outlet, "published": meta.published,
         "url": meta.url, "place": meta.place, "from_rail": meta.extracted_from is not None, "text": view.text,
     }
+
+
+@router.get("/stories/{story_id}", response_model=StoryTimeline, responses={404: {"model": ErrorOut}})
+def story(service: ServiceDep, story_id: str) -> JSONResponse:
+    """A story over time: its articles by date, its developments in date order (each fact quoted from whoever
+    reported it first, with who carried it later), where outlets disagree, and related stories beyond its window."""
+    timeline = service.story(story_id) if _valid_id(story_id) else None
+    if timeline is None:
+        raise HTTPException(404, "no story with that id")
+    return FastJSONResponse(timeline.to_dict())
 
 
 @router.get("/outlets", response_model=list[OutletOut])

@@ -482,3 +482,12 @@ def article_page(
         "article": view.meta, "paragraphs": paragraphs, "same_story": view.same_story, "part": shown,
         "hl": [("hl", h) for h in hl if _HL.match(h)],
     })
+
+
+@router.get("/stories/{story_id}", response_class=HTMLResponse)
+def story_page(request: Request, service: ServiceDep, story_id: str) -> HTMLResponse:
+    """A story over time: articles by date, developments with who reported them first, disagreements, follow-ups."""
+    timeline = service.story(story_id) if _valid_id(story_id) else None
+    if timeline is None:
+        return error_page(request, 404, "There is no story with that id in this index.")
+    return templates.TemplateResponse(request, "story.html", {"story": timeline})

@@ -1,0 +1,192 @@
+"""Where outlets disagree, and which confirmations are copies.
+
+Two sentences state the same fact when their stored vectors are very close (a stricter cosine than the brief's
+redundancy, since a false alarm is worse than a miss). They disagree when, besides, each holds a figure the
+other lacks ("2,300 workers" / "2,000 workers"), a weekday or month the other lacks, or a capitalised name the
+other lacks while their other words mostly agree. A sentence that only adds a detail (a figure the other does
+not mention) is no disagreement. Copies: a sentence whose words are (nearly) another outlet's own, so five
+outlets carrying one wire story count as one independent report.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from .index import ArticleMeta, Index, SentenceTraits
+from .records import Brief, BriefSentence, CopyNote, Discrepancy, Quote
+from .text import FUNCTION_WORDS, WORD, calendar_day, content_words, words
+
+# Chosen on the labelled pairs of docs/quality.md ("Where outlets disagree"): precision first.
+SAME_FACT_COSINE = 0.8
+# A name discrepancy needs the rest of the two sentences to agree this much (Jaccard of their other words).
+NAME_CONTEXT = 0.5
+# Word 3-gram Jaccard at which one sentence is a near-duplicate copy of another.
+COPY_JACCARD = 0.6
+_FIGURE = re.compile(r"\d[\d,.]*\d|\d")
+_DATE_WORDS = frozenset(w.lower() for w in (*calendar.month_name, *calendar.day_name) if w)
+
+
+def figures(text: str) -> dict[str, str]:
+    """The figures a sentence states, by value ("2,300" and "2300" are one), as written."""
+    return {f.replace(",", "").rstrip("."): f for f in _FIGURE.findall(text)}
+
+
+def date_words(text: str) -> set[str]:
+    """The weekdays and months a sentence names."""
+    return {w for w in words(text) if w in _DATE_WORDS}
+
+
+def names(text: str) -> set[str]:
+    """Capitalised words past a sentence's first word, lower-cased: the people, places and bodies it names."""
+    found = set()
+    for n, match in enumerate(WORD.finditer(text)):
+        word = match.group()
+        lower = word.lower()
+        if n and word[0].isupper() and lower not in FUNCTION_WORDS and lower not in _DATE_WORDS:
+            found.add(lower)
+    return found
+
+
+def difference(first: str, second: str) -> tuple[str, tuple[str, str]] | None:
+    """How two sentences stating one fact disagree: (kind, (what the first says, what the second says)), or None."""
+    a, b = figures(first), figures(second)
+    only_a, only_b = [a[k] for k in a if k not in b], [b[k] for k in b if k not in a]  # in the order stated
+    if only_a and only_b:
+        return "figure", (", ".join(only_a), ", ".join(only_b))
+    da, db = date_words(first), date_words(second)
+    if da - db and db - da:
+        return "date", (", ".join(sorted(da - db)), ", ".join(sorted(db - da)))
+    na, nb = names(first), names(second)
+    if na - nb and nb - na:
+        rest_a, rest_b = content_words(first) - na - nb, content_words(second) - na - nb
+        if len(rest_a & rest_b) >= NAME_CONTEXT * max(len(rest_a | rest_b), 1):
+            return "name", (", ".join(sorted(na - nb)), ", ".join(sorted(nb - na)))
+    return None
+
+
+def _grams(text: str) -> set[str]:
+    tokens = words(text)
+    return {" ".join(tokens[i : i + 3]) for i in range(max(1, len(tokens) - 2))}
+
+
+def is_copy(first: str, second: str) -> bool:
+    """True when one sentence is the other's words, exactly or nearly (word 3-gram Jaccard)."""
+    if first == second:
+        return True
+    a, b = _grams(first), _grams(second)
+    return len(a & b) >= COPY_JACCARD * max(len(a | b), 1)
+
+
+def date_key(meta: ArticleMeta) -> tuple[bool, str, str]:
+    """Oldest first; undated articles after every dated one (their place in time is unknown)."""
+    day = calendar_day(meta.published)
+    return day is None, day.isoformat() if day else "", meta.id
+
+
+def outlet_key(meta: ArticleMeta) -> str:
+    """Who published an article: its outlet, or the article itself when the outlet is unknown."""
+    return meta.outlet or f"#{meta.id}"
+
+
+@dataclass(slots=True)
+class Sentences:
+    """The usable sentences of some articles with their vectors and texts, rows ordered by article date."""
+
+    traits: list[SentenceTraits]
+    vectors: np.ndarray
+    metas: dict[str, ArticleMeta]
+    texts: dict[str, str]
+
+    @classmethod
+    def of(cls, index: Index, metas: Sequence[ArticleMeta]) -> Sentences:
+        """The statements of the given articles (page furniture left out)."""
+        by_id = {m.id: m for m in metas}
+        found = index.sentence_traits(index.sentence_ids_of(list(by_id)))
+        order = sorted((f for f in found.values() if f.usable),
+                       key=lambda f: (date_key(by_id[f.sentence.article_id]), f.sentence.ordinal))
+        ids = [f.sentence.id for f in order]
+        vectors = index.vectors_of(ids) if ids else np.zeros((0, 0), np.float32)
+        return cls(order, vectors, by_id, index.texts(list(by_id)))
+
+    def text(self, row: int) -> str:
+        s = self.traits[row].sentence
+        return self.texts[s.article_id][s.start : s.end]
+
+    def meta(self, row: int) -> ArticleMeta:
+        return self.metas[self.traits[row].sentence.article_id]
+
+    def quote(self, row: int) -> Quote:
+        s, meta = self.traits[row].sentence, self.meta(row)
+        return Quote(article_id=s.article_id, start=s.start, end=s.end, text=self.text(row), outlet=meta.outlet,
+                     published=meta.published, title=meta.title)
+
+    def discrepancy(self, i: int, j: int) -> Discrepancy | None:
+        """Rows i and j side by side (earlier first) when different outlets state one fact differently."""
+        if outlet_key(self.meta(i)) == outlet_key(self.meta(j)):
+            return None
+        if (date_key(self.meta(j)), j) < (date_key(self.meta(i)), i):
+            i, j = j, i
+        found = difference(self.text(i), self.text(j))
+        if found is None:
+            return None
+        kind, differs = found
+        return Discrepancy(kind=kind, first=self.quote(i), second=self.quote(j), differs=differs)
+
+    def disagreements(self, rows: Sequence[int], others: np.ndarray | None = None) -> dict[int, list[Discrepancy]]:
+        """For each given row, other outlets' sentences (one per article: its closest) stating its fact differently."""
+        others = np.arange(len(self.traits)) if others is None else others
+        if not len(rows) or not len(others):
+            return {}
+        sims = self.vectors[list(rows)] @ self.vectors[others].T
+        out: dict[int, list[Discrepancy]] = {}
+        for row, line in zip(rows, sims, strict=True):
+            closest: dict[str, tuple[float, int]] = {}
+            for col in np.flatnonzero(line >= SAME_FACT_COSINE).tolist():
+                j = int(others[col])
+                article = self.traits[j].sentence.article_id
+                if article != self.traits[row].sentence.article_id and line[col] > closest.get(article, (-1.0, 0))[0]:
+                    closest[article] = (float(line[col]), j)
+            found = [d for _, j in closest.values() if (d := self.discrepancy(row, j)) is not None]
+            if found:
+                out[row] = found
+        return out
+
+
+def annotate(index: Index, brief: Brief) -> None:
+    """Add to each brief sentence its outlet count, how many report independently, which sources copy another,
+    and the discrepancies with other outlets' sentences in the brief's sources and their stories."""
+    if not brief.sentences:
+        return
+    metas = {m.id: m for members in index.stories_of([s.article_id for s in brief.sources]).values()
+             for m in members}
+    pool = Sentences.of(index, list(metas.values()))
+    row_of = {(f.sentence.article_id, f.sentence.start): n for n, f in enumerate(pool.traits)}
+    rows = {n: row_of.get((s.citations[0].article_id, s.citations[0].start)) for n, s in enumerate(brief.sentences)}
+    found = pool.disagreements([r for r in rows.values() if r is not None])
+    for n, sentence in enumerate(brief.sentences):
+        _confirmations(sentence, pool)
+        sentence.discrepancies = found.get(rows[n], []) if rows[n] is not None else []
+
+
+def _confirmations(sentence: BriefSentence, pool: Sentences) -> None:
+    """Count outlets and independent reports among a sentence's citations and corroborations; note the copies."""
+    cited = sentence.citations + sentence.corroborations
+    quoted = [(c, pool.metas[c.article_id], pool.texts[c.article_id][c.start : c.end]) for c in cited
+              if c.article_id in pool.metas]
+    quoted.sort(key=lambda q: date_key(q[1]))
+    originals: list[tuple[int, str, str]] = []  # (source number, outlet, text) of each independent report
+    copies: list[CopyNote] = []
+    for citation, meta, text in quoted:
+        source = next((o for o in originals if o[1] != outlet_key(meta) and is_copy(o[2], text)), None)
+        if source is None:
+            originals.append((citation.n, outlet_key(meta), text))
+        elif source[0] != citation.n:
+            copies.append(CopyNote(n=citation.n, original=source[0]))
+    sentence.outlets = len({outlet_key(meta) for _, meta, _ in quoted}) or 1
+    sentence.independent = len({o[1] for o in originals}) or 1
+    sentence.copies = copies

@@ -1,0 +1,139 @@
+"""News over time (issue #24): what is new since a day, story timelines, where outlets disagree, copies."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from semsearch.brief import citation_problems
+from semsearch.contract import SearchRequest
+from semsearch.discrepancies import difference, is_copy
+from semsearch.novelty import is_earlier
+
+from .overtime_fixtures import overtime_server, overtime_service, overtime_settings  # noqa: F401 - fixtures
+
+QUESTION = "Port Alder dock strike over automated cranes"
+
+
+@pytest.fixture()
+def api(overtime_server):  # noqa: F811 - the imported fixture
+    with httpx.Client(base_url=overtime_server.url, timeout=60) as c:
+        yield c
+
+
+def spans_hold(service, quotes) -> None:
+    """Every quote is exactly its article's text[start:end]."""
+    for q in quotes:
+        assert service.index.article_text(q["article_id"])[q["start"]:q["end"]] == q["text"]
+
+
+def test_figures_dates_and_names_that_differ() -> None:
+    assert difference("About 2,300 dockworkers walked off.", "About 2,000 dockworkers walked off.") == (
+        "figure", ("2,300", "2,000"))
+    assert difference("About 2,300 dockworkers walked off.", "About 2300 dockworkers walked off on Monday.") is None
+    # A detail one outlet adds is no disagreement.
+    assert difference("14 cranes would cost 400 jobs.", "The 14 cranes would cost jobs.") is None
+    assert difference("The strike began on Monday.", "The strike began on Tuesday.") == ("date", ("monday", "tuesday"))
+    assert difference("Mediator Helena Brask led the talks for nine days.",
+                      "Mediator Helena Lund led the talks for nine days.") == ("name", ("brask", "lund"))
+    assert difference("Rosa Kettering spoke to strikers.", "Cranes stood idle at Terminal 4 all week.") is None
+
+
+def test_copies_and_undated_count_as_earlier() -> None:
+    assert is_copy("The walkout started at 6 a.m.", "The walkout started at 6 a.m.")
+    assert not is_copy("About 2,300 dockworkers walked off the job.", "Container traffic stopped after a walkout.")
+    from datetime import date
+    assert is_earlier(None, date(2025, 3, 4)) and is_earlier("--03-05", date(2025, 3, 4))
+    assert is_earlier("2025-03-03", date(2025, 3, 4)) and not is_earlier("2025-03-04", date(2025, 3, 4))
+
+
+@pytest.mark.model
+def test_new_since_leaves_out_what_was_reported_before(api, overtime_service) -> None:  # noqa: F811
+    plain = api.get("/api/search", params={"q": QUESTION}).json()
+    body = api.get("/api/search", params={"q": QUESTION, "new_since": "2025-03-04"}).json()
+    assert body["new_since"]["day"] == "2025-03-04"
+    assert body["new_since"]["earlier_articles"] >= 2  # the two March 3 reports and the undated one
+    assert body["new_since"]["left_out"] >= 1
+    assert all(h["published"] >= "2025-03-04" for h in body["results"])
+    brief = body["summary"]
+    assert brief["sentences"]
+    days = {s["article_id"]: s["published"] for s in brief["sources"]}
+    assert all(days[c["article_id"]] >= "2025-03-04" for s in brief["sentences"] for c in s["citations"])
+    texts = {s["text"] for s in brief["sentences"]}
+    # Reported on March 3 by two outlets; the March 4 wire copy repeating it is not news.
+    assert not any("came to a standstill on Monday" in t for t in texts)
+    assert any("came to a standstill on Monday" in s["text"] for s in plain["summary"]["sentences"])
+    for s in brief["sentences"]:
+        for c in s["citations"]:
+            assert overtime_service.index.article_text(c["article_id"])[c["start"]:c["end"]] == s["text"]
+    post = api.post("/api/search", json={"q": QUESTION, "new_since": "2025-03-04"}).json()
+    assert post["summary"]["sentences"] == brief["sentences"]
+
+
+@pytest.mark.model
+def test_new_since_with_nothing_new_says_so(api) -> None:
+    body = api.get("/api/search", params={"q": QUESTION, "new_since": "2025-12-01"}).json()
+    assert body["results"] == []
+    assert body["summary"]["sentences"] == []
+    assert body["summary"]["abstained"].startswith("Nothing new since 2025-12-01")
+    # Before every dated article: everything is new except the undated report, which counts as earlier.
+    early = api.get("/api/search", params={"q": QUESTION, "new_since": "2020-01-01"}).json()
+    assert early["new_since"]["earlier_articles"] == 1
+    assert early["summary"]["sentences"]
+
+
+@pytest.mark.model
+def test_new_since_bad_dates_are_clear_errors(api) -> None:
+    for bad in ("2025-13-01", "yesterday", "2025-02-30"):
+        response = api.get("/api/search", params={"q": QUESTION, "new_since": bad})
+        assert response.status_code == 422
+        assert response.json()["error"]["field"] == "new_since"
+    answer = api.get("/api/answer", params={"q": QUESTION, "new_since": "2025-03-04"})
+    assert answer.status_code == 200 and answer.json()["new_since"]["day"] == "2025-03-04"
+
+
+@pytest.mark.model
+def test_brief_counts_independent_outlets_and_shows_discrepancies(overtime_service) -> None:  # noqa: F811
+    response = overtime_service.search(SearchRequest(q=QUESTION, words=200))
+    brief = response.summary
+    assert not citation_problems(brief, overtime_service.index.article_text)
+    copied = [s for s in brief.sentences if s.copies]
+    assert copied and all(s.independent < s.outlets for s in copied)
+    found = [d for s in brief.sentences for d in s.discrepancies]
+    assert found and all(d.first.outlet != d.second.outlet for d in found)
+    assert {d.differs for d in found} & {("14", "12"), ("2,300, 6", "2,000")}
+    spans_hold(overtime_service, [vars_of(q) for d in found for q in (d.first, d.second)])
+
+
+def vars_of(quote) -> dict:
+    return {"article_id": quote.article_id, "start": quote.start, "end": quote.end, "text": quote.text}
+
+
+@pytest.mark.model
+def test_story_timeline(api, overtime_service) -> None:  # noqa: F811
+    hit = api.get("/api/search", params={"q": QUESTION}).json()["results"][0]
+    story = api.get(f"/api/stories/{hit['story_id']}").json()
+    days = [a["published"] for a in story["articles"]]
+    assert days == sorted(days) and len(days) >= 4
+    copies = [a for a in story["articles"] if a["copy_of"]]
+    assert [a["outlet"] for a in copies] == ["Northgate Tribune"]
+    firsts = [d["first"] for d in story["developments"]]
+    assert [q["published"] for q in firsts] == sorted(q["published"] for q in firsts)
+    spans_hold(overtime_service, firsts + [q for d in story["developments"] for q in d["later"]])
+    spans_hold(overtime_service, [q for d in story["discrepancies"] for q in (d["first"], d["second"])])
+    lead = firsts[0]
+    assert lead["published"] == "2025-03-03" and story["developments"][0]["later"]
+    kinds = {(d["kind"], d["first"]["outlet"], d["second"]["outlet"]) for d in story["discrepancies"]}
+    assert ("figure", "Harbor Ledger", "Meridian Post") in kinds
+    assert len(story["discrepancies"]) <= 3  # no false alarm beyond the two planted ones and their restatement
+    related = [r["title"] for r in story["related"]]
+    assert any("strike ends" in t for t in related)  # the end, sixteen days later, is reachable
+
+
+@pytest.mark.model
+def test_unknown_story_is_a_404_in_the_one_error_shape(api) -> None:
+    for story_id in ("0123456789abcdef", "not-a-story", "0123456789ABCDEF"):
+        response = api.get(f"/api/stories/{story_id}")
+        assert response.status_code == 404
+        assert set(response.json()["error"]) == {"code", "message", "field"}
+    assert api.get("/stories/0123456789abcdef").status_code == 404
