@@ -97,10 +97,11 @@ def same_event_pairs(
                 j = int(j)
                 if j == i or sims[row, j] < rules.same_event_similarity:
                     continue
-                if days[i] and days[j] and abs((days[i] - days[j]).days) > rules.window_days:
+                day_i, day_j = days[i], days[j]
+                if day_i and day_j and abs((day_i - day_j).days) > rules.window_days:
                     continue
                 same_source = outlets is not None and outlets[i] == outlets[j]
-                if same_source and not (days[i] and days[j]) and sims[row, j] < rules.undated_similarity:
+                if same_source and not (day_i and day_j) and sims[row, j] < rules.undated_similarity:
                     continue
                 pairs.add((min(i, j), max(i, j)))
     return pairs

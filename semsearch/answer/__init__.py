@@ -61,7 +61,8 @@ class AnswerWriter:
         """Each answer sentence, checked, as soon as it is complete; then the final Answer."""
         started = time.perf_counter()
         answer = Answer(model=self.config.model if self.config else None, fallback=self._unavailable(brief))
-        if answer.fallback is None:
+        # No config already gave a fallback; mypy needs to see the config checked to use it.
+        if answer.fallback is None and self.config is not None:
             try:
                 checker = Checker(brief, index, SupportCheck(self.min_support))
                 splitter = SentenceStream()
@@ -82,7 +83,8 @@ class AnswerWriter:
         """The whole checked answer at once (all sentences checked in one batch)."""
         started = time.perf_counter()
         answer = Answer(model=self.config.model if self.config else None, fallback=self._unavailable(brief))
-        if answer.fallback is None:
+        # No config already gave a fallback; mypy needs to see the config checked to use it.
+        if answer.fallback is None and self.config is not None:
             try:
                 text = "".join(stream_completion(self.config, build_messages(question, brief, self.most_sentences)))
             except WriterError as exc:

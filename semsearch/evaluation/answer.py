@@ -100,7 +100,7 @@ def run(settings, models: list[str], url: str, timeout: float, questions: list[s
 
     service = SearchService(settings)
     key = settings.llm_api_key.get_secret_value() if settings.llm_api_key else None
-    responses = [service.search(SearchRequest(q=q, k=10)) for q in questions]
+    responses = [service.search(SearchRequest(q=q, k=10, summary=True)) for q in questions]
     rows = []
     for model in models:
         writer = AnswerWriter(
@@ -112,6 +112,7 @@ def run(settings, models: list[str], url: str, timeout: float, questions: list[s
         started = time.perf_counter()
         for response in responses:
             brief = response.summary
+            assert brief is not None  # the requests above ask for the brief
             if not brief.sentences:
                 continue  # the brief abstained, so the model is never asked
             row.questions += 1

@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 import click
 import numpy as np
@@ -183,6 +184,15 @@ class _Tokenizer:
         return re.findall(r"\w+", sentence)
 
 
+class _FullRanking:
+    """Mixed in before a sumy summarizer: sumy returns its top-N in document order; keep its full ranking."""
+
+    @staticmethod
+    def _get_best_sentences(sentences, count, rating, *args, **kwargs):
+        rate = rating.__getitem__ if isinstance(rating, dict) else (lambda s: rating(s, *args, **kwargs))
+        return sorted(sentences, key=rate, reverse=True)
+
+
 def sumy_ranking(method: str, sentences: Sequence[str]) -> list[int]:
     """Sentence indices ranked best first by sumy's LexRank or TextRank."""
     from sumy.models.dom import ObjectDocumentModel, Paragraph, Sentence
@@ -191,22 +201,20 @@ def sumy_ranking(method: str, sentences: Sequence[str]) -> list[int]:
     from sumy.summarizers.text_rank import TextRankSummarizer
     from sumy.utils import get_stop_words
 
-    base = {"lexrank": LexRankSummarizer, "textrank": TextRankSummarizer}[method]
+    class LexRanking(_FullRanking, LexRankSummarizer):
+        """LexRank, keeping its full ranking."""
 
-    class Ranking(base):
-        """sumy returns its top-N in document order; keep its full ranking instead."""
+    class TextRanking(_FullRanking, TextRankSummarizer):
+        """TextRank, keeping its full ranking."""
 
-        @staticmethod
-        def _get_best_sentences(sentences, count, rating, *args, **kwargs):
-            rate = rating.__getitem__ if isinstance(rating, dict) else (lambda s: rating(s, *args, **kwargs))
-            return sorted(sentences, key=rate, reverse=True)
-
+    # sumy is untyped, so both classes are its Any to mypy, which their join (_FullRanking) would forget.
+    ranking: type[Any] = {"lexrank": LexRanking, "textrank": TextRanking}[method]
     tokenizer = _Tokenizer()
     objects = [Sentence(s, tokenizer) for s in sentences]
-    summarizer = Ranking(Stemmer("english"))
+    summarizer = ranking(Stemmer("english"))
     summarizer.stop_words = get_stop_words("english")
     position = {id(o): i for i, o in enumerate(objects)}
-    by_text = {}
+    by_text: dict[str, int] = {}
     for i, s in enumerate(sentences):
         by_text.setdefault(s, i)
     ranked = summarizer(ObjectDocumentModel([Paragraph(objects)]), len(objects))

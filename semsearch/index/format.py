@@ -59,7 +59,7 @@ CREATE INDEX articles_by_outlet ON articles(outlet);
 """
 
 
-class _PublicMessage:
+class _PublicMessage(Exception):
     """An index error whose str() is for logs and the CLI (paths, library detail), with public_message for
     anyone else: a web client must not learn where the index lives or what reads it."""
 

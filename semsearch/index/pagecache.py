@@ -21,13 +21,22 @@ log = logging.getLogger(__name__)
 
 def populate(array: np.ndarray) -> None:
     """Map every page of a memory-mapped array into this process now, so no query takes the faults."""
-    base = array
-    while base is not None and not isinstance(getattr(base, "_mmap", None), mmap.mmap):
-        base = getattr(base, "base", None)
-    if base is not None:
+    mapping = _mapping(array)
+    if mapping is not None:
         # MADV_POPULATE_READ (Linux 5.14); elsewhere the pages are mapped on first touch, as before.
         with contextlib.suppress(OSError, ValueError):
-            base._mmap.madvise(getattr(mmap, "MADV_POPULATE_READ", 22))
+            mapping.madvise(getattr(mmap, "MADV_POPULATE_READ", 22))
+
+
+def _mapping(array: np.ndarray) -> mmap.mmap | None:
+    """The mmap under an array: np.memmap keeps it as _mmap, on the array or on a view's base."""
+    base: object = array
+    while base is not None:
+        mapping = getattr(base, "_mmap", None)
+        if isinstance(mapping, mmap.mmap):
+            return mapping
+        base = getattr(base, "base", None)
+    return None
 
 
 def available_memory() -> int:

@@ -198,9 +198,28 @@ class FaissStore(VectorStore):
         index = faiss.read_index(str(version_dir / CHUNK_INDEX), faiss.IO_FLAG_MMAP_IFC | faiss.IO_FLAG_READ_ONLY)
         return cls(index, entry, allowed_ids)
 
+    def _building(self) -> tuple[Path, VectorConfig]:
+        """The staging file and configuration, which only a store from create() has (until it publishes)."""
+        if self._staging is None or self._config is None:
+            raise RuntimeError("this FAISS store was opened for reading; only a store from create() takes vectors")
+        return self._staging, self._config
+
+    def _searchable(self) -> faiss.Index:
+        """The index, which a store has once opened or published."""
+        if self.index is None:
+            raise RuntimeError("this FAISS store has not been published yet; search it after publish()")
+        return self.index
+
+    def _filtered_ids(self, filters: Filters) -> np.ndarray:
+        """The chunk ids that pass the filters, which only a store opened with the metadata can resolve."""
+        if self._allowed_ids is None:
+            raise RuntimeError("a FAISS store from create() cannot resolve filters; search the opened version")
+        return self._allowed_ids(filters)
+
     def add(self, ids: np.ndarray, vectors: np.ndarray, fields: Sequence[ChunkFilterFields]) -> None:
         """Append to the staging file; the index is built at publish."""
-        with self._staging.open("ab") as fh:
+        staging, _ = self._building()
+        with staging.open("ab") as fh:
             fh.write(np.ascontiguousarray(vectors, dtype=np.float32).tobytes())
         self._staged_ids.append(np.asarray(ids, dtype=np.int64))
 
@@ -210,19 +229,24 @@ class FaissStore(VectorStore):
 
     def publish(self) -> dict:
         """Build the index from the staged vectors and write it beside the metadata."""
-        config = self._config
+        staging, config = self._building()
         ids = np.concatenate(self._staged_ids) if self._staged_ids else np.zeros(0, dtype=np.int64)
-        staged = np.memmap(self._staging, dtype=np.float32, mode="r", shape=(len(ids), self._dimension))
+        staged = np.memmap(staging, dtype=np.float32, mode="r", shape=(len(ids), self._dimension))
         keep = np.ones(len(ids), dtype=bool) if not self._deleted else ~np.isin(ids, list(self._deleted))
         n = int(keep.sum())
+        inner: faiss.Index
+        ivf: faiss.IndexIVFFlat | None = None
+        entry: dict[str, object]
         if n < config.ann_threshold:
             inner = faiss.IndexFlatIP(self._dimension)
             entry = {"backend": "faiss", "type": "IndexFlatIP", "metric": "inner_product"}
         elif config.ann_index == "ivf":
-            inner, entry = self._ivf(staged, keep, n, config)
+            ivf, entry = self._ivf(staged, keep, n, config)
+            inner = ivf
         else:
-            inner = faiss.IndexHNSWFlat(self._dimension, config.hnsw_m, faiss.METRIC_INNER_PRODUCT)
-            inner.hnsw.efConstruction = config.hnsw_ef_construction
+            hnsw = faiss.IndexHNSWFlat(self._dimension, config.hnsw_m, faiss.METRIC_INNER_PRODUCT)
+            hnsw.hnsw.efConstruction = config.hnsw_ef_construction
+            inner = hnsw
             entry = {
                 "backend": "faiss",
                 "type": "IndexHNSWFlat",
@@ -241,14 +265,16 @@ class FaissStore(VectorStore):
                 block = np.ascontiguousarray(staged[rows])
                 index.add(block) if positional else index.add_with_ids(block, ids[rows])
         del staged
-        if entry["type"] == "IndexIVFFlat":
-            inner.make_direct_map()  # chunk vectors are read back by id (fusion, layouts of the next build)
-        faiss.write_index(index, str(self._staging.parent / CHUNK_INDEX))
-        self._staging.unlink()
+        if ivf is not None:
+            ivf.make_direct_map()  # chunk vectors are read back by id (fusion, layouts of the next build)
+        faiss.write_index(index, str(staging.parent / CHUNK_INDEX))
+        staging.unlink()
         self.index, self.entry = index, {**entry, "file": CHUNK_INDEX, "id_map": not positional}
         return self.entry
 
-    def _ivf(self, staged: np.ndarray, keep: np.ndarray, n: int, config: VectorConfig) -> tuple[faiss.Index, dict]:
+    def _ivf(
+        self, staged: np.ndarray, keep: np.ndarray, n: int, config: VectorConfig
+    ) -> tuple[faiss.IndexIVFFlat, dict[str, object]]:
         """An inverted-file index trained on a sample: about 4·√n cells, of which a search visits nprobe."""
         nlist = max(1, min(int(4 * n**0.5), n // 39))  # FAISS wants 39+ training points per cell
         rows = np.flatnonzero(keep)
@@ -268,10 +294,11 @@ class FaissStore(VectorStore):
     def search(self, vector: np.ndarray, n: int, filters: Filters | None = None) -> list[tuple[int, float]]:
         """Exact, IVF or HNSW search; filters become an id selector resolved from the metadata."""
         _one_openmp_thread()
+        index = self._searchable()
         selector = None
-        limit = self.index.ntotal
+        limit = index.ntotal
         if filters is not None and filters.active:
-            allowed = self._allowed_ids(filters)
+            allowed = self._filtered_ids(filters)
             selector, limit = faiss.IDSelectorBatch(allowed), len(allowed)
         n = min(n, limit)
         if n <= 0:
@@ -279,23 +306,28 @@ class FaissStore(VectorStore):
         kind = self.entry.get("type")
         if kind == "IndexHNSWFlat":
             # The beam must be at least as wide as the number of results asked for.
-            params = faiss.SearchParametersHNSW(sel=selector, efSearch=max(n, self.entry["efSearch"]))
+            # faiss's generated stubs lack SearchParametersHNSW, and give every SearchParameters class a
+            # no-argument __init__, though faiss's wrapper takes the fields as keywords (and keeps sel alive).
+            params = faiss.SearchParametersHNSW(  # type: ignore[attr-defined]
+                sel=selector, efSearch=max(n, self.entry["efSearch"])
+            )
         elif kind == "IndexIVFFlat":
             # A filter leaves fewer rows per cell, so visit proportionally more cells to still find n.
-            share = limit / max(self.index.ntotal, 1)
+            share = limit / max(index.ntotal, 1)
             nprobe = min(self.entry["nlist"], int(np.ceil(self.entry["nprobe"] / max(share, 1e-6))))
-            params = faiss.SearchParametersIVF(sel=selector, nprobe=nprobe)
+            params = faiss.SearchParametersIVF(sel=selector, nprobe=nprobe)  # type: ignore[call-arg]
         else:
-            params = faiss.SearchParameters(sel=selector)
-        scores, ids = self.index.search(vector.reshape(1, -1).astype(np.float32), n, params=params)
+            params = faiss.SearchParameters(sel=selector)  # type: ignore[call-arg]
+        scores, ids = index.search(vector.reshape(1, -1).astype(np.float32), n, params=params)
         return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
 
     def vectors(self, ids: Sequence[int]) -> np.ndarray:
         """Vectors reconstructed from the index (exact for flat and HNSW storage)."""
         _one_openmp_thread()  # reconstruct_batch runs in parallel above 1,000 ids
+        index = self._searchable()
         if not len(ids):
-            return np.zeros((0, self.index.d), dtype=np.float32)
-        return self.index.reconstruct_batch(np.asarray(ids, dtype=np.int64))
+            return np.zeros((0, index.d), dtype=np.float32)
+        return index.reconstruct_batch(np.asarray(ids, dtype=np.int64))
 
     def count(self) -> int:
         """Vectors in the index (or staged, while building)."""

@@ -13,6 +13,7 @@ import sqlite3
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TextIO
 
 import numpy as np
 
@@ -71,7 +72,7 @@ class IndexWriter:
         self.name = new_version_name(self.home)
         self.versions = self.home / "versions"
         self.partial = self.versions / f".partial-{self.name}"
-        self._lock_file = None
+        self._lock_file: TextIO | None = None
         self._store: VectorStore | None = None
         self._lexicon = LexiconWriter()
         self._layout = LayoutWriter()
@@ -82,12 +83,13 @@ class IndexWriter:
 
     def __enter__(self) -> IndexWriter:
         self.versions.mkdir(parents=True, exist_ok=True)
-        self._lock_file = (self.home / ".build.lock").open("a+")
+        lock_file = (self.home / ".build.lock").open("a+")
         try:
-            fcntl.flock(self._lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            self._lock_file.close()
+            lock_file.close()
             raise BuildLocked(f"another build is running on {self.home}") from None
+        self._lock_file = lock_file
         for stale in self.versions.glob(".partial-*"):  # left by a crashed or killed build
             log.info("removing partial build %s", stale.name)
             shutil.rmtree(stale, ignore_errors=True)
@@ -104,6 +106,18 @@ class IndexWriter:
         self._db = sqlite3.connect(self.partial / META_DB)
         self._db.executescript(SCHEMA)
         return self
+
+    def _open_db(self) -> sqlite3.Connection:
+        """The new version's metadata database, open from __enter__ until finish."""
+        if self._db is None:
+            raise RuntimeError("IndexWriter takes articles only inside its with block and before finish()")
+        return self._db
+
+    def _open_store(self) -> VectorStore:
+        """The new version's vector store, created in __enter__."""
+        if self._store is None:
+            raise RuntimeError("IndexWriter has no vector store outside its with block")
+        return self._store
 
     def __exit__(self, *exc_info: object) -> None:
         if self._db is not None:
@@ -132,7 +146,7 @@ class IndexWriter:
         n_chunks, n_sentences = sum(map(len, chunks)), sum(map(len, sentences))
         if len(chunk_vectors) != n_chunks or len(sentence_vectors) != n_sentences:
             raise ValueError("vector counts do not match the chunks and sentences given")
-        db = self._db
+        db, store = self._open_db(), self._open_store()
         chunk_base, sentence_base = self._chunks, self._sentences
         filter_fields: list[ChunkFilterFields] = []
         lexical: list[str] = []
@@ -195,7 +209,7 @@ class IndexWriter:
             [a.text[s.start : s.end] for a, spans in zip(articles, sentences, strict=True) for s in spans],
             self._articles,
         )
-        self._store.add(np.arange(self._chunks, chunk_base, dtype=np.int64), chunk_vectors, filter_fields)
+        store.add(np.arange(self._chunks, chunk_base, dtype=np.int64), chunk_vectors, filter_fields)
         with (self.partial / SENTENCE_VECTORS).open("ab") as fh:
             fh.write(np.ascontiguousarray(sentence_vectors, dtype=np.float16).tobytes())
         if self.config.backend != "faiss":
@@ -206,7 +220,8 @@ class IndexWriter:
 
     def finish(self, sources: Sequence[str], chunk_tokens: int | None, notes: dict | None = None) -> None:
         """Compact the metadata, build the vector index and write the manifest."""
-        db, self._db = self._db, None
+        db, store = self._open_db(), self._open_store()
+        self._db = None
         db.commit()
         db.execute("VACUUM")
         db.close()
@@ -214,7 +229,7 @@ class IndexWriter:
         self._lexicon = LexiconWriter()  # its postings take gigabytes at a million chunks
         layout_files = self._layout.write(self.partial)
         (self.partial / SENTENCE_VECTORS).touch()
-        entry = self._store.publish()
+        entry = store.publish()
         local_chunks = self.config.backend != "faiss"
         if local_chunks:
             (self.partial / CHUNK_VECTORS).touch()

@@ -146,7 +146,7 @@ def read_raw(sources: Iterable[str | Path], settings: Settings) -> tuple[list[Ra
                 else:
                     docs.append(_without_bidi(piece))
         except SkipSource as exc:
-            skipped.append(Skipped(source, printable(exc)))
+            skipped.append(Skipped(source, printable(str(exc))))
         except OSError as exc:
             skipped.append(Skipped(source, printable(f"unreadable: {exc.strerror or exc}")))
         except Exception as exc:  # a reader bug on one odd file must not stop the build

@@ -81,11 +81,18 @@ def _checked_target(url: str, allow_private: bool) -> _Target:
     except (ValueError, OSError) as exc:  # a malformed URL or port; a name that does not resolve
         log.debug("feed %s: %s", url, exc)
         raise SkipSource(UNREACHABLE) from None
-    if not allow_private and not all(_is_public(sockaddr[0]) for *_, sockaddr in found):
+    if not allow_private and not all(_is_public_sockaddr(sockaddr) for *_, sockaddr in found):
         raise SkipSource(NOT_PUBLIC)
     family, _, _, _, sockaddr = found[0]
     path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     return _Target(scheme, host, port, path, family, sockaddr)
+
+
+def _is_public_sockaddr(sockaddr: tuple[str, int] | tuple[str, int, int, int] | tuple[int, bytes]) -> bool:
+    """Whether a resolved socket address is public; one without a text address (a Python built without
+    IPv6 gives IPv6 results as (int, bytes)) cannot be judged, so it is not."""
+    address = sockaddr[0]
+    return isinstance(address, str) and _is_public(address)
 
 
 def _is_public(address: str) -> bool:
@@ -131,13 +138,20 @@ def _remaining(deadline: float) -> float:
 
 def _connection(target: _Target, timeout: float) -> http.client.HTTPConnection:
     """An HTTP(S) connection to the checked address; a second lookup of the name could answer differently."""
+    connection: http.client.HTTPConnection
     if target.scheme == "https":
         connection = http.client.HTTPSConnection(
             target.host, target.port, timeout=timeout, context=ssl.create_default_context()
         )
     else:
         connection = http.client.HTTPConnection(target.host, target.port, timeout=timeout)
-    connection._create_connection = lambda _address, timeout, _source=None: _connect(target, timeout)
+
+    def connect(_address: object, timeout: float, _source: object = None) -> socket.socket:
+        return _connect(target, timeout)
+
+    # Replacing the private connect hook is how the connection reaches the checked address; typeshed leaves
+    # out that attribute, which HTTPConnection.__init__ sets.
+    connection._create_connection = connect  # type: ignore[attr-defined]
     return connection
 
 
