@@ -170,7 +170,8 @@ def annotate(index: Index, brief: Brief) -> None:
     found = pool.disagreements([r for r in rows.values() if r is not None])
     for n, sentence in enumerate(brief.sentences):
         _confirmations(sentence, pool)
-        sentence.discrepancies = found.get(rows[n], []) if rows[n] is not None else []
+        row = rows[n]
+        sentence.discrepancies = found.get(row, []) if row is not None else []
 
 
 def _confirmations(sentence: BriefSentence, pool: Sentences) -> None:

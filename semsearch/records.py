@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import math
 from dataclasses import dataclass, field, fields, is_dataclass
-from functools import cache
+from typing import Any
 
 from .text import checked_day, day_number
 
@@ -15,15 +15,20 @@ def about(description: str) -> dict[str, str]:
     return {"description": description}
 
 
-@cache
+_FIELD_NAMES: dict[type, tuple[str, ...] | None] = {}
+
+
 def _field_names(cls: type) -> tuple[str, ...] | None:
-    return tuple(f.name for f in fields(cls)) if is_dataclass(cls) else None
+    """A dataclass's field names (None for any other class), found once per class."""
+    if cls not in _FIELD_NAMES:
+        _FIELD_NAMES[cls] = tuple(f.name for f in fields(cls)) if is_dataclass(cls) else None
+    return _FIELD_NAMES[cls]
 
 
 _SCALARS = frozenset((str, int, float, bool, type(None)))
 
 
-def plain(value: object) -> object:
+def plain(value: object) -> Any:
     """A JSON-ready copy: dataclasses become dicts, tuples lists (asdict's deep copies cost ms per response)."""
     # No call per scalar (an exact type test instead): a response holds hundreds of values, and a call with
     # isinstance tests for each one was the larger part of encoding it.
@@ -100,7 +105,7 @@ class Article:
     duplicate_paths: list[str] = field(default_factory=list)
 
     @classmethod
-    def create(cls, title: str, text: str, source_path: str, **meta: str | None) -> Article:
+    def create(cls, title: str, text: str, source_path: str, **meta: Any) -> Article:
         """Build an article whose id is derived from its title and text."""
         return cls(id=article_id_for(title, text), title=title, text=text, source_path=source_path, **meta)
 

@@ -182,7 +182,11 @@ def minmax(scores: np.ndarray) -> np.ndarray:
 
 def weighted(signals: Sequence[np.ndarray], weights: Sequence[float]) -> np.ndarray:
     """Normalized weighted sum of score arrays over the same candidates."""
-    return sum(w * minmax(s) for s, w in zip(signals, weights, strict=True) if w)
+    total = np.zeros(len(signals[0]) if signals else 0)
+    for signal, weight in zip(signals, weights, strict=True):
+        if weight:
+            total = total + weight * minmax(signal)
+    return total
 
 
 def recency_scores(published: Sequence[str | None], newest: str | None, half_life_days: float) -> np.ndarray:

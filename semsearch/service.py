@@ -263,18 +263,18 @@ class SearchService:
         """The search and brief for a question, plus the configured model's answer checked against the brief."""
         response = self.search(request)
         writer = AnswerWriter.from_settings(self.settings)
-        return AnswerResponse(response, writer.answer(response.query, response.summary, self.index))
+        return AnswerResponse(response, writer.answer(response.query, _evidence(response), self.index))
 
     def stream_answer(self, request: AnswerRequest) -> tuple[SearchResponse, Iterator[AnswerSentence | Answer]]:
         """The search and brief now; the checked answer sentence by sentence as the model writes it, lazily."""
         response = self.search(request)
         writer = AnswerWriter.from_settings(self.settings)
-        return response, writer.stream(response.query, response.summary, self.index)
+        return response, writer.stream(response.query, _evidence(response), self.index)
 
     def article(self, article_id: str) -> ArticleView | None:
         """One article with its full cleaned text, or None."""
         index = self.index
-        story = next(iter(index.stories_of([article_id]).values()), [])
+        story: list[ArticleMeta] = next(iter(index.stories_of([article_id]).values()), [])
         meta = next((m for m in story if m.id == article_id), None)
         if meta is None:
             return None
@@ -331,3 +331,9 @@ class SearchService:
         detail = f"{self.error.public_message}; serving index version {index.version}"
         return {"status": "degraded", "detail": detail, "version": index.version, "manifest": manifest}
 
+
+def _evidence(response: SearchResponse) -> Brief:
+    """The brief an answer rests on: an answer request always asks for one."""
+    if response.summary is None:
+        raise RuntimeError("an answer needs the brief, and this search made none")
+    return response.summary

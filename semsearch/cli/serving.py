@@ -9,6 +9,7 @@ import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -105,7 +106,7 @@ def _run_child(command: list[str]) -> None:
         log.info("scheduled update: %s", done.stdout.strip().splitlines()[0] if done.stdout.strip() else "done")
 
 
-def _server_options(settings: Settings, host: str, port: int) -> dict[str, str | int]:
+def _server_options(settings: Settings, host: str, port: int) -> dict[str, Any]:
     """uvicorn's options for `serve`: bounds on connections and on how long a stop may wait for requests."""
     return {
         "host": host,

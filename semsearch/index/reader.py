@@ -222,13 +222,13 @@ class Index:
 
     def chunks(self, ids: Sequence[int]) -> dict[int, StoredChunk]:
         """Chunk rows by id."""
-        ids = np.unique(np.asarray(ids, dtype=np.int64))
+        wanted = np.unique(np.asarray(ids, dtype=np.int64))
         layout = self.layout
-        rows = layout.chunk_articles[ids]
-        names = dict(zip(rows.tolist(), layout.ids(rows)))
+        rows = layout.chunk_articles[wanted]
+        names = dict(zip(rows.tolist(), layout.ids(rows), strict=True))
         return {cid: StoredChunk(cid, names[row], start, end, first, last) for cid, row, (start, end), (first, last)
-                in zip(ids.tolist(), rows.tolist(), layout.chunk_spans[ids].tolist(),
-                       layout.chunk_sentences[ids].tolist())}
+                in zip(wanted.tolist(), rows.tolist(), layout.chunk_spans[wanted].tolist(),
+                       layout.chunk_sentences[wanted].tolist(), strict=True)}
 
     def _sentences(self, ids: np.ndarray) -> list[StoredSentence]:
         """Sentence rows of stored sentence ids, in the order given."""
@@ -263,8 +263,8 @@ class Index:
 
     def sentence_spans(self, ids: Sequence[int]) -> dict[int, tuple[int, int]]:
         """(start, end) of sentences by id."""
-        ids = np.asarray(ids, dtype=np.int64)
-        return dict(zip(ids.tolist(), map(tuple, self.layout.sentence_spans[ids].tolist())))
+        wanted = np.asarray(ids, dtype=np.int64)
+        return dict(zip(wanted.tolist(), map(tuple, self.layout.sentence_spans[wanted].tolist()), strict=True))
 
     @_guarded
     def article_sentences(self, article_id: str) -> list[StoredSentence]:
@@ -275,14 +275,14 @@ class Index:
         )
         return [StoredSentence(*r) for r in rows]
 
-    def vectors_of(self, sentence_ids: Sequence[int]) -> np.ndarray:
+    def vectors_of(self, sentence_ids: Sequence[int] | np.ndarray) -> np.ndarray:
         """Stored sentence vectors as float32, rows in the order given."""
         return to_float32(self.sentence_vectors[np.asarray(sentence_ids, dtype=np.int64)])
 
     @_guarded
     def articles(self, ids: Sequence[str]) -> dict[str, ArticleMeta]:
         """Article metadata by id."""
-        return {r[0]: ArticleMeta(*r[:8], json.loads(r[8]), r[9])
+        return {r[0]: _meta(r)
                 for r in select_in(self.db, f"SELECT {_META_COLUMNS} FROM articles WHERE id IN ({{}})", list(ids))}
 
     @_guarded
@@ -292,7 +292,7 @@ class Index:
         stories: dict[str, dict[str, ArticleMeta]] = {}
         for r in select_in(self.db, f"SELECT {_META_COLUMNS} FROM articles WHERE story_id IN "
                           "(SELECT story_id FROM articles WHERE id IN ({})) ORDER BY published, id", list(ids)):
-            stories.setdefault(r[9], {}).setdefault(r[0], ArticleMeta(*r[:8], json.loads(r[8]), r[9]))
+            stories.setdefault(r[9], {}).setdefault(r[0], _meta(r))
         return {story: list(members.values()) for story, members in stories.items()}
 
     @_guarded
@@ -300,7 +300,7 @@ class Index:
         """Every article of one story, oldest first (empty when no story has that id)."""
         rows = self.db.execute(f"SELECT {_META_COLUMNS} FROM articles WHERE story_id = ? ORDER BY published, id",
                                (story_id,))
-        return [ArticleMeta(*r[:8], json.loads(r[8]), r[9]) for r in rows]
+        return [_meta(r) for r in rows]
 
     @_guarded
     def lead_chunks(self, article_ids: Sequence[str]) -> list[int]:
@@ -363,7 +363,7 @@ class Index:
         """Whole articles as they were stored, with their story ids, by id (to copy them into another version)."""
         rows = select_in(self.db, "SELECT id, title, text, source_path, outlet, published, url, place, "
                                   "extracted_from, duplicate_paths, story_id FROM articles WHERE id IN ({})", list(ids))
-        return {r[0]: (Article(*r[:9], duplicate_paths=json.loads(r[9])), r[10]) for r in rows}
+        return {r[0]: (_article(r), r[10]) for r in rows}
 
     @_guarded
     def outlets(self) -> list[tuple[str, int]]:
@@ -380,7 +380,7 @@ class Index:
         ids.setflags(write=False)
         return ids
 
-    def chunk_vectors(self, ids: Sequence[int]) -> np.ndarray:
+    def chunk_vectors(self, ids: Sequence[int] | np.ndarray) -> np.ndarray:
         """Stored chunk vectors, rows in the order given."""
         if self._chunk_matrix is not None:
             return np.asarray(self._chunk_matrix[np.asarray(ids, dtype=np.int64)], dtype=np.float32)
@@ -473,3 +473,16 @@ def filter_sql(filters: Filters) -> tuple[str, list[str]]:
         parts.append("substr(a.published, 1, 10) <= ?")
         params.append(filters.until)
     return " AND ".join(parts) or "1", params
+
+
+def _meta(row: Sequence) -> ArticleMeta:
+    """An ArticleMeta from a row of _META_COLUMNS."""
+    return ArticleMeta(id=row[0], title=row[1], outlet=row[2], published=row[3], url=row[4], place=row[5],
+                       source_path=row[6], extracted_from=row[7], duplicate_paths=json.loads(row[8]), story_id=row[9])
+
+
+def _article(row: Sequence) -> Article:
+    """An Article from a row of id, title, text, source_path, outlet, published, url, place, extracted_from,
+    duplicate_paths."""
+    return Article(id=row[0], title=row[1], text=row[2], source_path=row[3], outlet=row[4], published=row[5],
+                   url=row[6], place=row[7], extracted_from=row[8], duplicate_paths=json.loads(row[9]))

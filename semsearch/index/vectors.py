@@ -105,7 +105,7 @@ class VectorStore(ABC):
         """The n chunks nearest a query vector that pass the filters, as (chunk id, inner product)."""
 
     @abstractmethod
-    def vectors(self, ids: Sequence[int]) -> np.ndarray:
+    def vectors(self, ids: Sequence[int] | np.ndarray) -> np.ndarray:
         """Stored vectors as float32, rows in the order given."""
 
     @abstractmethod
@@ -321,7 +321,7 @@ class FaissStore(VectorStore):
         scores, ids = index.search(vector.reshape(1, -1).astype(np.float32), n, params=params)
         return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
 
-    def vectors(self, ids: Sequence[int]) -> np.ndarray:
+    def vectors(self, ids: Sequence[int] | np.ndarray) -> np.ndarray:
         """Vectors reconstructed from the index (exact for flat and HNSW storage)."""
         _one_openmp_thread()  # reconstruct_batch runs in parallel above 1,000 ids
         index = self._searchable()
@@ -466,7 +466,7 @@ class MilvusStore(VectorStore):
             raise VectorStoreUnavailable(f"Milvus search failed: {exc}") from None
         return [(int(hit["id"]), float(hit["distance"])) for hit in found[0]]
 
-    def vectors(self, ids: Sequence[int]) -> np.ndarray:
+    def vectors(self, ids: Sequence[int] | np.ndarray) -> np.ndarray:
         """Stored vectors fetched by primary key."""
         if not len(ids):
             return np.zeros((0, self.entry["dimension"]), dtype=np.float32)

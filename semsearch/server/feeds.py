@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request
@@ -18,7 +18,7 @@ from .api import ServiceDep
 from .schemas import ErrorOut
 
 router = APIRouter(tags=["export"], responses={422: {"model": ErrorOut}, 503: {"model": ErrorOut}})
-WATCH_NOT_FOUND = {404: {"model": ErrorOut}}
+WATCH_NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": ErrorOut}}
 
 
 def _text(body: str | bytes, media_type: str, filename: str | None = None) -> Response:
