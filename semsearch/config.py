@@ -47,8 +47,9 @@ class Settings(BaseSettings):
         "onnx", description="Model runtime: onnx (exported once from the packaged model; 3x faster queries), or torch."
     )
     query_precision: Literal["fp32", "int8"] = Field(
-        "int8", description="Weights of the onnx query pass: int8 (faster, same SciFact quality) or fp32; stored "
-        "vectors are always fp32."
+        "int8",
+        description="Weights of the onnx query pass: int8 (faster, same SciFact quality) or fp32; stored "
+        "vectors are always fp32.",
     )
     query_cache_size: int = Field(
         256, ge=0, le=100_000, description="Query vectors kept for questions asked again (paging, filters); 0 = off."
@@ -106,7 +107,9 @@ class Settings(BaseSettings):
     milvus_uri: str = Field(
         "http://127.0.0.1:19530", description="Milvus server or cluster URI for the milvus backend."
     )
-    milvus_token: SecretStr | None = Field(None, description="Milvus token (user:password or API key), if it needs one.")
+    milvus_token: SecretStr | None = Field(
+        None, description="Milvus token (user:password or API key), if it needs one."
+    )
     keep_versions: int = Field(2, ge=1, description="Index versions kept on disk for rollback.")
     max_concurrent_searches: int = Field(8, ge=1, description="Searches in flight before 503 + Retry-After.")
     search_wait: float = Field(
@@ -116,27 +119,33 @@ class Settings(BaseSettings):
         10.0, gt=0, le=300, description="Seconds a client has to send a whole request body; slower ones get 408."
     )
     allowed_hosts: list[str] = Field(
-        default_factory=lambda: ["*"], description='Host names the server answers for, as JSON: ["search.example.org"]; '
-        '"*" = any. Links and redirects are built from the Host header; other hosts get 400.'
+        default_factory=lambda: ["*"],
+        description='Host names the server answers for, as JSON: ["search.example.org"]; '
+        '"*" = any. Links and redirects are built from the Host header; other hosts get 400.',
     )
     max_connections: int = Field(
         512, ge=1, description="Open connections (or running requests) `serve` allows; beyond it, a plain 503."
     )
     shutdown_timeout: int = Field(
-        10, ge=1, le=3600, description="Seconds `serve` lets running requests finish after SIGTERM before cancelling them."
+        10,
+        ge=1,
+        le=3600,
+        description="Seconds `serve` lets running requests finish after SIGTERM before cancelling them.",
     )
     workers: int = Field(
         1, ge=1, le=64, description="Server processes `serve` runs; each loads the model and maps the index."
     )
     cors_origins: list[str] = Field(
-        default_factory=list, description='Origins allowed to call the API from a browser, as JSON: ["https://a.example"].'
+        default_factory=list,
+        description='Origins allowed to call the API from a browser, as JSON: ["https://a.example"].',
     )
     admin_token: SecretStr | None = Field(
         None, description=f"Enables the admin rebuild API when set (at least {MIN_ADMIN_TOKEN_CHARS} characters)."
     )
     admin_source_roots: list[Path] = Field(
-        default_factory=list, description='Folders the admin API may build from, as JSON: ["/srv/news"]; none = '
-        "it can only re-run the recorded sources."
+        default_factory=list,
+        description='Folders the admin API may build from, as JSON: ["/srv/news"]; none = '
+        "it can only re-run the recorded sources.",
     )
     admin_feeds: bool = Field(False, description="Whether admin rebuilds may name feed URLs as sources.")
     article_part_chars: int = Field(
@@ -144,7 +153,8 @@ class Settings(BaseSettings):
     )
     verify_on_load: bool = Field(True, description="Check file checksums before serving a version.")
     read_ahead: bool = Field(
-        True, description="After a served version's first answer, read its files into the OS page cache in the background."
+        True,
+        description="After a served version's first answer, read its files into the OS page cache in the background.",
     )
     llm_url: str | None = Field(
         None, description="OpenAI-compatible base URL of the answer writer, e.g. http://127.0.0.1:11434/v1."
@@ -154,7 +164,9 @@ class Settings(BaseSettings):
     llm_timeout: float = Field(30.0, gt=0, le=600, description="Seconds the writer may take for a whole answer.")
     llm_max_tokens: int = Field(400, ge=16, le=8192, description="Most tokens the writer may generate.")
     llm_min_support: float = Field(
-        0.8, ge=0.0, le=1.0,
+        0.8,
+        ge=0.0,
+        le=1.0,
         description="Share of an answer sentence's claim words its cited evidence must state for it to be kept.",
     )
     llm_min_kept: float = Field(

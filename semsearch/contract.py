@@ -41,28 +41,34 @@ class SearchRequest(BaseModel):
 
     q: Question = Field(description="The question or keywords")
     k: int = Field(10, ge=1, le=100, description="How many articles to return")
-    mode: Mode = Field("hybrid", description="hybrid: meaning and words; dense: meaning only (vectors); "
-                                             "lexical: words only (BM25)")
+    mode: Mode = Field(
+        "hybrid", description="hybrid: meaning and words; dense: meaning only (vectors); lexical: words only (BM25)"
+    )
     summary: bool = Field(True, description="Also compute the brief")
-    words: int | None = Field(None, ge=20, le=400,
-                              description="Word budget of the brief (default: SEMSEARCH_BRIEF_WORDS)")
+    words: int | None = Field(
+        None, ge=20, le=400, description="Word budget of the brief (default: SEMSEARCH_BRIEF_WORDS)"
+    )
     sources: int | None = Field(None, ge=1, le=50, description="Most articles the brief draws on (default: no limit)")
     outlet: list[str] = Field(default_factory=list, description="Only these outlets (repeat for several)")
     place: list[str] = Field(default_factory=list, description="Only these datelined places (repeat for several)")
     since: date | None = Field(None, description="Published on or after this day (YYYY-MM-DD)")
     until: date | None = Field(None, description="Published on or before this day (YYYY-MM-DD)")
     new_since: date | None = Field(
-        None, description="What is new since this day (YYYY-MM-DD): results and brief only from articles dated on "
-                          "or after it, leaving out facts an earlier or undated article had already reported")
-    recency: float = Field(0.0, ge=0.0, le=1.0,
-                           description="Preference for newer articles: 0 ignores dates, 1 ranks by date alone")
+        None,
+        description="What is new since this day (YYYY-MM-DD): results and brief only from articles dated on "
+        "or after it, leaving out facts an earlier or undated article had already reported",
+    )
+    recency: float = Field(
+        0.0, ge=0.0, le=1.0, description="Preference for newer articles: 0 ignores dates, 1 ranks by date alone"
+    )
     offset: int = Field(0, ge=0, le=MAX_OFFSET, description="Skip this many results first (paging)")
     debug: bool = Field(False, description="Add per-stage `timings` in milliseconds")
 
     def filters(self) -> Filters:
         """The engine's metadata conditions; Filters itself drops a blank outlet or place (a form's empty choice)."""
-        return Filters(outlets=tuple(self.outlet), places=tuple(self.place), since=_day(self.since),
-                       until=_day(self.until))
+        return Filters(
+            outlets=tuple(self.outlet), places=tuple(self.place), since=_day(self.since), until=_day(self.until)
+        )
 
     @classmethod
     def form_values(cls, pairs: Iterable[tuple[str, str]]) -> dict[str, str | list[str]]:
@@ -91,8 +97,10 @@ class AnswerRequest(SearchRequest):
     """A question for the writer model: the search's fields, with the brief always made (it is the evidence)."""
 
     summary: Literal[True] = Field(True, description="Always true: the brief is the evidence the answer cites")
-    debug: bool = Field(False, description="Add per-stage `timings`, and list every answer sentence with its "
-                                           "check, not only the kept ones")
+    debug: bool = Field(
+        False,
+        description="Add per-stage `timings`, and list every answer sentence with its check, not only the kept ones",
+    )
 
 
 def problems(error: ValidationError) -> list[tuple[str, str]]:

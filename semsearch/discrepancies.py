@@ -107,8 +107,10 @@ class Sentences:
         """The statements of the given articles (page furniture left out)."""
         by_id = {m.id: m for m in metas}
         found = index.sentence_traits(index.sentence_ids_of(list(by_id)))
-        order = sorted((f for f in found.values() if f.usable),
-                       key=lambda f: (date_key(by_id[f.sentence.article_id]), f.sentence.ordinal))
+        order = sorted(
+            (f for f in found.values() if f.usable),
+            key=lambda f: (date_key(by_id[f.sentence.article_id]), f.sentence.ordinal),
+        )
         ids = [f.sentence.id for f in order]
         vectors = index.vectors_of(ids) if ids else np.zeros((0, 0), np.float32)
         return cls(order, vectors, by_id, index.texts(list(by_id)))
@@ -122,8 +124,15 @@ class Sentences:
 
     def quote(self, row: int) -> Quote:
         s, meta = self.traits[row].sentence, self.meta(row)
-        return Quote(article_id=s.article_id, start=s.start, end=s.end, text=self.text(row), outlet=meta.outlet,
-                     published=meta.published, title=meta.title)
+        return Quote(
+            article_id=s.article_id,
+            start=s.start,
+            end=s.end,
+            text=self.text(row),
+            outlet=meta.outlet,
+            published=meta.published,
+            title=meta.title,
+        )
 
     def discrepancy(self, i: int, j: int) -> Discrepancy | None:
         """Rows i and j side by side (earlier first) when different outlets state one fact differently."""
@@ -162,8 +171,7 @@ def annotate(index: Index, brief: Brief) -> None:
     and the discrepancies with other outlets' sentences in the brief's sources and their stories."""
     if not brief.sentences:
         return
-    metas = {m.id: m for members in index.stories_of([s.article_id for s in brief.sources]).values()
-             for m in members}
+    metas = {m.id: m for members in index.stories_of([s.article_id for s in brief.sources]).values() for m in members}
     pool = Sentences.of(index, list(metas.values()))
     row_of = {(f.sentence.article_id, f.sentence.start): n for n, f in enumerate(pool.traits)}
     rows = {n: row_of.get((s.citations[0].article_id, s.citations[0].start)) for n, s in enumerate(brief.sentences)}
@@ -177,8 +185,11 @@ def annotate(index: Index, brief: Brief) -> None:
 def _confirmations(sentence: BriefSentence, pool: Sentences) -> None:
     """Count outlets and independent reports among a sentence's citations and corroborations; note the copies."""
     cited = sentence.citations + sentence.corroborations
-    quoted = [(c, pool.metas[c.article_id], pool.texts[c.article_id][c.start : c.end]) for c in cited
-              if c.article_id in pool.metas]
+    quoted = [
+        (c, pool.metas[c.article_id], pool.texts[c.article_id][c.start : c.end])
+        for c in cited
+        if c.article_id in pool.metas
+    ]
     quoted.sort(key=lambda q: date_key(q[1]))
     originals: list[tuple[int, str, str]] = []  # (source number, outlet, text) of each independent report
     copies: list[CopyNote] = []

@@ -88,8 +88,9 @@ def places_of(index: Index, brief: Brief | None) -> dict[tuple[str, int], Place]
     return found
 
 
-def markdown(response: SearchResponse, base: str | None = None,
-             places: Mapping[tuple[str, int], Place] | None = None) -> str:
+def markdown(
+    response: SearchResponse, base: str | None = None, places: Mapping[tuple[str, int], Place] | None = None
+) -> str:
     """The brief with numbered citations, its source list (where each quote sits), then the results."""
     places = places or {}
     lines = [f"# {md_text(response.query)}", ""]
@@ -161,8 +162,17 @@ def csv_text(response: SearchResponse, offset: int = 0) -> str:
     writer = csv.writer(out, quoting=csv.QUOTE_ALL, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
     for rank, hit in enumerate(response.results, start=offset + 1):
-        row = (rank, round(hit.score, 4), hit.article_id, hit.title, hit.outlet, hit.published, hit.url,
-               hit.story_id, hit.snippet)
+        row = (
+            rank,
+            round(hit.score, 4),
+            hit.article_id,
+            hit.title,
+            hit.outlet,
+            hit.published,
+            hit.url,
+            hit.story_id,
+            hit.snippet,
+        )
         writer.writerow([csv_cell("" if value is None else value) for value in row])
     return out.getvalue()
 
@@ -218,8 +228,12 @@ def watch_atom(watch: Watch, base: str, self_url: str) -> bytes:
     for entry in reversed(watch.entries):  # feedgen lists the last added first
         item = feed.add_entry()
         item.id(f"{self_url}#{entry['version']}")
-        item.title(xml_text(f"{len(entry['sentences'])} new sentences, {len(entry['articles'])} new articles "
-                            f"(version {entry['version']})"))
+        item.title(
+            xml_text(
+                f"{len(entry['sentences'])} new sentences, {len(entry['articles'])} new articles "
+                f"(version {entry['version']})"
+            )
+        )
         item.link(href=page, rel="alternate")
         item.updated(datetime.fromisoformat(entry["at"]))
         item.content(xml_text(entry_html(entry, base)), type="html")
@@ -228,12 +242,17 @@ def watch_atom(watch: Watch, base: str, self_url: str) -> bytes:
 
 def entry_html(entry: dict, base: str) -> str:
     """A run's findings as HTML, every source string escaped: quoted sentences with linked citations, then articles."""
-    quotes = "".join(f"<li><q>{html.escape(s['text'])}</q> {_citation_links(s['citations'], base)}</li>"
-                     for s in entry["sentences"])
-    articles = "".join(f"<li><a href=\"{html.escape(base)}/articles/{html.escape(a['article_id'])}\">"
-                       f"{html.escape(a['title'])}</a> {html.escape(_meta(a))}</li>" for a in entry["articles"])
+    quotes = "".join(
+        f"<li><q>{html.escape(s['text'])}</q> {_citation_links(s['citations'], base)}</li>" for s in entry["sentences"]
+    )
+    articles = "".join(
+        f'<li><a href="{html.escape(base)}/articles/{html.escape(a["article_id"])}">'
+        f"{html.escape(a['title'])}</a> {html.escape(_meta(a))}</li>"
+        for a in entry["articles"]
+    )
     return (f"<h3>New sentences</h3><ol>{quotes}</ol>" if quotes else "") + (
-        f"<h3>New articles</h3><ul>{articles}</ul>" if articles else "")
+        f"<h3>New articles</h3><ul>{articles}</ul>" if articles else ""
+    )
 
 
 def _citation_links(citations: list[dict], base: str) -> str:
@@ -242,7 +261,7 @@ def _citation_links(citations: list[dict], base: str) -> str:
     for c in citations:
         href = f"{base}/articles/{c['article_id']}?hl={c['start']}-{c['end']}#s{c['start']}"
         label = _meta(c) or c["article_id"]
-        links.append(f"<a href=\"{html.escape(href)}\">[{html.escape(label)}]</a>")
+        links.append(f'<a href="{html.escape(href)}">[{html.escape(label)}]</a>')
     return " ".join(links)
 
 

@@ -27,22 +27,40 @@ from .service import SearchService
 
 log = logging.getLogger(__name__)
 
-QUOTE_RULE = ("Every sentence of `summary.sentences` is quoted word for word from a news article; each citation "
-              "names the article (`article_id`) and the exact characters (`start`, `end`) it is quoted from, and "
-              "`summary.sources[n-1]` its title, outlet, date and url. When you use a sentence, quote it exactly "
-              "as given, in quotation marks, and cite its source (outlet, date, title or url); never reword a "
-              "quoted sentence or state something the sentences do not.")
-SEARCH_ABOUT = ("Search a news archive: the best matching articles (title, outlet, date, url, snippet), ranked, "
-                "and (unless summary=false) a brief of quoted, cited sentences. " + QUOTE_RULE)
-ASK_ABOUT = ("Answer a question from a news archive with a brief: sentences quoted verbatim from the articles, "
-             "each with its citation, plus the articles it drew on. " + QUOTE_RULE +
-             " If `summary.abstained` is set, the archive holds no answer: say so rather than guess.")
-ARTICLE_ABOUT = ("The full cleaned text of one article by its `article_id` (16 hex digits, from a search or ask "
-                 "result), with title, outlet, date and url. text[start:end] is exactly the sentence a citation "
-                 "quotes: read it for context before relying on a quote.")
-ARTICLE_SCHEMA = {"type": "object", "required": ["article_id"], "additionalProperties": False,
-                  "properties": {"article_id": {"type": "string", "pattern": "^[0-9a-f]{16}$",
-                                                "description": "The article's id, from a search or ask result"}}}
+QUOTE_RULE = (
+    "Every sentence of `summary.sentences` is quoted word for word from a news article; each citation "
+    "names the article (`article_id`) and the exact characters (`start`, `end`) it is quoted from, and "
+    "`summary.sources[n-1]` its title, outlet, date and url. When you use a sentence, quote it exactly "
+    "as given, in quotation marks, and cite its source (outlet, date, title or url); never reword a "
+    "quoted sentence or state something the sentences do not."
+)
+SEARCH_ABOUT = (
+    "Search a news archive: the best matching articles (title, outlet, date, url, snippet), ranked, "
+    "and (unless summary=false) a brief of quoted, cited sentences. " + QUOTE_RULE
+)
+ASK_ABOUT = (
+    "Answer a question from a news archive with a brief: sentences quoted verbatim from the articles, "
+    "each with its citation, plus the articles it drew on. "
+    + QUOTE_RULE
+    + " If `summary.abstained` is set, the archive holds no answer: say so rather than guess."
+)
+ARTICLE_ABOUT = (
+    "The full cleaned text of one article by its `article_id` (16 hex digits, from a search or ask "
+    "result), with title, outlet, date and url. text[start:end] is exactly the sentence a citation "
+    "quotes: read it for context before relying on a quote."
+)
+ARTICLE_SCHEMA = {
+    "type": "object",
+    "required": ["article_id"],
+    "additionalProperties": False,
+    "properties": {
+        "article_id": {
+            "type": "string",
+            "pattern": "^[0-9a-f]{16}$",
+            "description": "The article's id, from a search or ask result",
+        }
+    },
+}
 
 
 def request_schema(without: tuple[str, ...] = ()) -> dict[str, Any]:
@@ -55,9 +73,11 @@ def request_schema(without: tuple[str, ...] = ()) -> dict[str, Any]:
 
 def tools() -> list[types.Tool]:
     """The three tools, each described so an agent quotes and cites."""
-    return [types.Tool(name="search", description=SEARCH_ABOUT, input_schema=request_schema()),
-            types.Tool(name="ask", description=ASK_ABOUT, input_schema=request_schema(("summary",))),
-            types.Tool(name="article", description=ARTICLE_ABOUT, input_schema=ARTICLE_SCHEMA)]
+    return [
+        types.Tool(name="search", description=SEARCH_ABOUT, input_schema=request_schema()),
+        types.Tool(name="ask", description=ASK_ABOUT, input_schema=request_schema(("summary",))),
+        types.Tool(name="article", description=ARTICLE_ABOUT, input_schema=ARTICLE_SCHEMA),
+    ]
 
 
 def error(code: str, message: str, field: str | None = None) -> dict:
@@ -70,8 +90,7 @@ class Tools:
 
     def __init__(self, service: SearchService) -> None:
         self.service = service
-        self.run: dict[str, Callable[[dict], dict]] = {"search": self.search, "ask": self.ask,
-                                                        "article": self.article}
+        self.run: dict[str, Callable[[dict], dict]] = {"search": self.search, "ask": self.ask, "article": self.article}
 
     def search(self, arguments: dict) -> dict:
         return self.service.search(SearchRequest.model_validate(arguments)).to_dict()
@@ -112,8 +131,9 @@ def make_server(settings: Settings) -> Server:
         text = json.dumps(body, ensure_ascii=False)
         return types.CallToolResult(content=[types.TextContent(text=text)], is_error=failed)
 
-    return Server("semsearch", version=__version__, instructions=QUOTE_RULE, on_list_tools=list_tools,
-                  on_call_tool=call_tool)
+    return Server(
+        "semsearch", version=__version__, instructions=QUOTE_RULE, on_list_tools=list_tools, on_call_tool=call_tool
+    )
 
 
 def serve_stdio(settings: Settings) -> None:

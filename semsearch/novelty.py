@@ -42,8 +42,10 @@ def is_earlier(published: str | None, day: date) -> bool:
 
 def nothing_new(day: date) -> str:
     """The abstention of a "new since" brief with nothing new to say."""
-    return (f"Nothing new since {day.isoformat()}: every passage that answers this question had already been "
-            "reported before that day.")
+    return (
+        f"Nothing new since {day.isoformat()}: every passage that answers this question had already been "
+        "reported before that day."
+    )
 
 
 @dataclass(slots=True)
@@ -86,8 +88,9 @@ class EarlierReports:
         return any(figures & self.figures[i] for i in near)
 
 
-def earlier_reports(index: Index, ranked_chunks: np.ndarray, new_articles: Sequence[str], day: date, depth: int,
-                    redundancy: float) -> EarlierReports:
+def earlier_reports(
+    index: Index, ranked_chunks: np.ndarray, new_articles: Sequence[str], day: date, depth: int, redundancy: float
+) -> EarlierReports:
     """The earlier reports of a question: the earlier articles among its first `depth` candidate chunks (all of
     their sentences in those chunks) and every earlier article of the new candidates' stories (all sentences)."""
     layout = index.layout
@@ -96,14 +99,19 @@ def earlier_reports(index: Index, ranked_chunks: np.ndarray, new_articles: Seque
     story_members = [m for members in index.stories_of(list(new_articles)).values() for m in members]
     metas = {**index.articles(list(candidates)), **{m.id: m for m in story_members}}
     earlier = {a for a, m in metas.items() if is_earlier(m.published, day)}
-    ids = {i for c in chunks.values() if c.article_id in earlier
-           for i in range(c.first_sentence, c.last_sentence + 1)}
+    ids = {i for c in chunks.values() if c.article_id in earlier for i in range(c.first_sentence, c.last_sentence + 1)}
     ids.update(index.sentence_ids_of([m.id for m in story_members if m.id in earlier]))
     order = sorted(ids)
     traits = index.sentence_traits(order)
     vectors = index.vectors_of(order) if order else np.zeros((0, 0), np.float32)
     rows = layout.sentence_articles(np.asarray(order, dtype=np.int64))
-    return EarlierReports(day=day, vectors=vectors, stories=layout.article_stories[rows],
-                          figures=[frozenset(traits[i].figures) for i in order], articles=len(earlier),
-                          story_of=layout.article_stories, sentence_article=layout.sentence_articles,
-                          redundancy=redundancy)
+    return EarlierReports(
+        day=day,
+        vectors=vectors,
+        stories=layout.article_stories[rows],
+        figures=[frozenset(traits[i].figures) for i in order],
+        articles=len(earlier),
+        story_of=layout.article_stories,
+        sentence_article=layout.sentence_articles,
+        redundancy=redundancy,
+    )

@@ -154,12 +154,15 @@ class Hit:
     score: float = field(metadata=about("Fused rank score (hybrid/lexical) or cosine (dense); higher is better"))
     snippet: str
     highlights: list[tuple[int, int]] = field(
-        metadata=about("[start, end] spans of the article text shown in the snippet"))
+        metadata=about("[start, end] spans of the article text shown in the snippet")
+    )
     term_highlights: list[tuple[int, int]] = field(
-        default_factory=list, metadata=about("[start, end] spans of query terms and phrases matched in the snippet"))
+        default_factory=list, metadata=about("[start, end] spans of query terms and phrases matched in the snippet")
+    )
     story_id: str | None = field(default=None, metadata=about("Articles telling the same story share it"))
     also_reported_by: list[AlsoReported] = field(
-        default_factory=list, metadata=about("The same story from other articles, collapsed into this result"))
+        default_factory=list, metadata=about("The same story from other articles, collapsed into this result")
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,14 +196,27 @@ class BriefSentence:
     text: str
     citations: list[Citation] = field(metadata=about("Spans whose text is exactly this sentence"))
     corroborations: list[Citation] = field(
-        default_factory=list, metadata=about("Other outlets' own sentences stating the same fact"))
+        default_factory=list, metadata=about("Other outlets' own sentences stating the same fact")
+    )
     outlets: int = field(default=1, metadata=about("Outlets among the citations and corroborations"))
-    independent: int = field(default=1, metadata=about(
-        "Of those outlets, how many report in their own words (a copy of another outlet's text is not independent)"))
-    copies: list[CopyNote] = field(default_factory=list, metadata=about(
-        "Citations and corroborations whose text is a word-for-word or near-duplicate copy of an earlier outlet's"))
-    discrepancies: list[Discrepancy] = field(default_factory=list, metadata=about(
-        "Another outlet's sentence stating this fact with a different number, name or date, side by side"))
+    independent: int = field(
+        default=1,
+        metadata=about(
+            "Of those outlets, how many report in their own words (a copy of another outlet's text is not independent)"
+        ),
+    )
+    copies: list[CopyNote] = field(
+        default_factory=list,
+        metadata=about(
+            "Citations and corroborations whose text is a word-for-word or near-duplicate copy of an earlier outlet's"
+        ),
+    )
+    discrepancies: list[Discrepancy] = field(
+        default_factory=list,
+        metadata=about(
+            "Another outlet's sentence stating this fact with a different number, name or date, side by side"
+        ),
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -260,8 +276,12 @@ class NewSince:
     """How a "new since" brief was made: only articles dated on or after `day`, minus facts reported earlier."""
 
     day: str = field(metadata=about("YYYY-MM-DD: articles dated on or after it count as new"))
-    earlier_articles: int = field(metadata=about(
-        "Earlier (or undated) articles among the question's candidates and the new articles' stories compared against"))
+    earlier_articles: int = field(
+        metadata=about(
+            "Earlier (or undated) articles among the question's candidates and the new articles' stories "
+            "compared against"
+        )
+    )
     left_out: int = field(metadata=about("New sentences left out because an earlier article had reported their fact"))
 
 
@@ -274,9 +294,11 @@ class SearchResponse:
     results: list[Hit]
     summary: Brief | None
     timings: dict[str, float] | None = field(
-        default=None, metadata=about("With debug=true: milliseconds spent in embed, retrieve, brief and serialize"))
+        default=None, metadata=about("With debug=true: milliseconds spent in embed, retrieve, brief and serialize")
+    )
     new_since: NewSince | None = field(
-        default=None, metadata=about("With new_since: the day counted from and what the brief was compared against"))
+        default=None, metadata=about("With new_since: the day counted from and what the brief was compared against")
+    )
 
     def to_dict(self) -> dict:
         """The JSON shape shared by the API and the CLI's --json (timings only when asked for)."""
@@ -311,8 +333,9 @@ class Development:
 
     first: Quote
     later: list[Quote] = field(default_factory=list, metadata=about("Later articles' sentences stating the fact"))
-    copied: list[str] = field(default_factory=list, metadata=about(
-        "Ids of the later articles whose sentence is a copy of the first's text"))
+    copied: list[str] = field(
+        default_factory=list, metadata=about("Ids of the later articles whose sentence is a copy of the first's text")
+    )
 
 
 @dataclass(frozen=True, slots=True)

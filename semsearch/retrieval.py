@@ -31,6 +31,8 @@ _CALENDAR_WORDS = frozenset(w.lower() for w in (*calendar.month_name, *calendar.
 PHRASE_SCAN_LIMIT = 6400  # chunks holding a phrase's words checked for the phrase itself, at most
 MAX_DEPTH = 6400  # seeds a leg may be asked for when long articles crowd the first ask (see Retriever._ranked)
 _PHRASE = re.compile(r'"([^"]+)"')
+
+
 # A query's model pass and vector search run here while the asking thread runs the BM25 leg. Both release
 # the GIL, so on two cores a query waits for the longer leg, not the sum: at a million chunks the two legs
 # took 9.4 ms instead of 12.8 (p50 over 200 questions, docs/benchmarks.md).
@@ -48,6 +50,7 @@ def _new_dense_leg_pool() -> None:
 
 _DENSE_LEG = _dense_leg_pool()
 os.register_at_fork(after_in_child=_new_dense_leg_pool)
+
 
 @dataclass(frozen=True, slots=True)
 class Params:
@@ -103,8 +106,6 @@ class Retrieval:
     names: list[list[str]] = field(default_factory=list)  # the names the question insists on (question_names)
 
 
-
-
 def question_names(query: str) -> list[list[str]]:
     """The names a question insists on: runs of capitalised words past its first word, lower-cased.
 
@@ -118,7 +119,7 @@ def question_names(query: str) -> list[list[str]]:
         if n == 0 or not word[0].isupper() or word.lower() in QUESTION_STOPWORDS | FUNCTION_WORDS | _CALENDAR_WORDS:
             continue
         # A run: capitalised words with only spaces (or a hyphen) between them.
-        if names and query[previous_end:match.start()].strip(" -") == "":
+        if names and query[previous_end : match.start()].strip(" -") == "":
             names[-1].append(word.lower())
         else:
             names.append([word.lower()])
@@ -222,8 +223,14 @@ class Retriever:
         self.params = params or Params()
 
     def retrieve(
-        self, query: str, k: int = 10, mode: Mode = "hybrid", filters: Filters | None = None, recency: float = 0.0,
-        vector: np.ndarray | None = None, offset: int = 0,
+        self,
+        query: str,
+        k: int = 10,
+        mode: Mode = "hybrid",
+        filters: Filters | None = None,
+        recency: float = 0.0,
+        vector: np.ndarray | None = None,
+        offset: int = 0,
     ) -> Retrieval:
         """The k + offset best distinct articles for a query (a page of k after offset others), with the chunk
         ranking the brief draws on (the query embedded unless its vector is given)."""
@@ -235,11 +242,18 @@ class Retriever:
         eligible = np.flatnonzero(owner_rank < len(order))
         eligible = eligible[np.lexsort((-evidence.chunk_cosines[eligible], owner_rank[eligible]))]
         top = self._one_per_story(evidence, scores, order, k + offset)
-        return Retrieval(self._hits(top, evidence), evidence.chunk_ids[eligible], evidence.vector,
-                         question_words(query), evidence.embed_ms, question_names(query))
+        return Retrieval(
+            self._hits(top, evidence),
+            evidence.chunk_ids[eligible],
+            evidence.vector,
+            question_words(query),
+            evidence.embed_ms,
+            question_names(query),
+        )
 
-    def _one_per_story(self, evidence: Evidence, scores: np.ndarray, order: np.ndarray,
-                       k: int) -> list[tuple[str, float]]:
+    def _one_per_story(
+        self, evidence: Evidence, scores: np.ndarray, order: np.ndarray, k: int
+    ) -> list[tuple[str, float]]:
         """The k best articles with every story shown once, by its best-ranked article."""
         stories = self.index.layout.article_stories[evidence.article_rows[order]].tolist()
         seen: set[int] = set()
@@ -252,14 +266,21 @@ class Retriever:
                     break
         return top
 
-    def rank(self, query: str, k: int, mode: Mode = "hybrid",
-             filters: Filters | None = None) -> list[tuple[str, float]]:
+    def rank(
+        self, query: str, k: int, mode: Mode = "hybrid", filters: Filters | None = None
+    ) -> list[tuple[str, float]]:
         """Just the k best article ids with their scores, for evaluation."""
         evidence, scores, order = self._ranked(query, None, k, mode, filters or Filters(), 0.0)
         return [(evidence.article_ids[i], float(scores[i])) for i in order[:k]]
 
     def _ranked(
-        self, query: str, vector: np.ndarray | None, k: int, mode: Mode, filters: Filters, recency: float,
+        self,
+        query: str,
+        vector: np.ndarray | None,
+        k: int,
+        mode: Mode,
+        filters: Filters,
+        recency: float,
         offset: int = 0,
     ) -> tuple[Evidence, np.ndarray, np.ndarray]:
         """The evidence for a query, every candidate's final score, and the eligible candidates best first.
@@ -280,11 +301,11 @@ class Retriever:
         # 3 hits for k = 20), and a story's articles show as one hit: search deeper while fewer stories than
         # needed are candidates and a leg had more.
         stories = self.index.layout.article_stories
-        while (len(np.unique(stories[evidence.article_rows])) < needed and evidence.deeper
-               and depth < MAX_DEPTH):
+        while len(np.unique(stories[evidence.article_rows])) < needed and evidence.deeper and depth < MAX_DEPTH:
             depth *= 4
-            evidence = replace(self.evidence(query, evidence.vector, mode, filters, depth, base),
-                               embed_ms=evidence.embed_ms)
+            evidence = replace(
+                self.evidence(query, evidence.vector, mode, filters, depth, base), embed_ms=evidence.embed_ms
+            )
         scores = np.zeros(len(evidence.article_ids))
         fresh = self._freshness(evidence) if recency > 0 and evidence.article_ids else None
         for tier in np.unique(evidence.tiers):
@@ -300,11 +321,15 @@ class Retriever:
     def _freshness(self, evidence: Evidence) -> np.ndarray:
         """Each candidate's recency score."""
         metas = self.index.articles(evidence.article_ids)
-        return recency_scores([metas[a].published for a in evidence.article_ids], self.index.newest_published(),
-                              self.params.recency_half_life_days)
+        return recency_scores(
+            [metas[a].published for a in evidence.article_ids],
+            self.index.newest_published(),
+            self.params.recency_half_life_days,
+        )
 
-    def evidence(self, query: str, vector: np.ndarray | None, mode: Mode, filters: Filters, depth: int,
-                 base: int | None = None) -> Evidence:
+    def evidence(
+        self, query: str, vector: np.ndarray | None, mode: Mode, filters: Filters, depth: int, base: int | None = None
+    ) -> Evidence:
         """Candidate articles from the legs the mode uses, each scored on every signal (vector None: embed here),
         with the tier of each (0 when the first `base` seeds of a leg found it; see _ranked)."""
         bm25 = lexical_query(query)
@@ -322,7 +347,7 @@ class Retriever:
         else:
             vector, embed_ms, seeds = self._dense_leg(query, vector, dense_depth, filters)
             lexical_seeds = self._lexical_seeds(bm25, depth, filters) if use_lexical else []
-        deeper = bool(dense_depth) and len(seeds) >= dense_depth or len(lexical_seeds) >= depth
+        deeper = (bool(dense_depth) and len(seeds) >= dense_depth) or len(lexical_seeds) >= depth
         seed_tiers = np.concatenate([_tiers(len(seeds), base or depth), _tiers(len(lexical_seeds), base or depth)])
         seeds.extend(lexical_seeds)
         layout = self.index.layout
@@ -343,18 +368,28 @@ class Retriever:
                 scored = chunk_ids[lexical > 0]
                 lexical[lexical > 0] *= self._hold(scored.tolist(), bm25.phrases)
         # Every sentence of a candidate is evidence; an article's sentence ids run consecutively.
-        sentence_ids, sentence_rows = ranges(layout.article_sentences[article_rows],
-                                             layout.article_sentences[article_rows + 1])
+        sentence_ids, sentence_rows = ranges(
+            layout.article_sentences[article_rows], layout.article_sentences[article_rows + 1]
+        )
         bounds = np.searchsorted(sentence_rows, np.arange(n + 1))
         sentence_cosines = self.index.vectors_of(sentence_ids) @ vector if len(sentence_ids) else np.zeros(0)
         return Evidence(
-            article_ids=article_ids, article_rows=article_rows,
+            article_ids=article_ids,
+            article_rows=article_rows,
             lexical=_max_by(rows, lexical, n),
             chunk=_max_by(rows, chunk_cosines, n),
             sentence=_max_by(sentence_rows, sentence_cosines, n),
-            chunk_ids=chunk_ids, chunk_owners=rows, chunk_cosines=chunk_cosines,
-            sentence_ids=sentence_ids, sentence_cosines=sentence_cosines, sentence_bounds=bounds,
-            marked=bm25.marked, vector=vector, embed_ms=embed_ms, deeper=deeper, tiers=tiers,
+            chunk_ids=chunk_ids,
+            chunk_owners=rows,
+            chunk_cosines=chunk_cosines,
+            sentence_ids=sentence_ids,
+            sentence_cosines=sentence_cosines,
+            sentence_bounds=bounds,
+            marked=bm25.marked,
+            vector=vector,
+            embed_ms=embed_ms,
+            deeper=deeper,
+            tiers=tiers,
         )
 
     def _dense_leg(
@@ -389,8 +424,10 @@ class Retriever:
         """Whether each chunk's text holds every phrase literally."""
         chunks = self.index.chunks(chunk_ids)
         texts = self.index.texts(list({c.article_id for c in chunks.values()}))
-        return [all(contains_phrase(texts[c.article_id][c.start : c.end], ph) for ph in phrases)
-                for c in (chunks[i] for i in chunk_ids)]
+        return [
+            all(contains_phrase(texts[c.article_id][c.start : c.end], ph) for ph in phrases)
+            for c in (chunks[i] for i in chunk_ids)
+        ]
 
     def score(self, evidence: Evidence, mode: Mode, members: np.ndarray | None = None) -> np.ndarray:
         """Fused scores for the mode (higher is better) of the given candidates (default: all), fused among them."""
@@ -399,8 +436,11 @@ class Retriever:
         signals = [evidence.lexical, evidence.chunk, sentence]
         if members is not None:
             signals = [s[members] for s in signals]
-        weights = {"lexical": (1.0, 0.0, 0.0), "dense": (0.0, p.chunk, p.sentence),
-                   "hybrid": (p.lexical, p.chunk, p.sentence)}[mode]
+        weights = {
+            "lexical": (1.0, 0.0, 0.0),
+            "dense": (0.0, p.chunk, p.sentence),
+            "hybrid": (p.lexical, p.chunk, p.sentence),
+        }[mode]
         if p.fusion == "rrf":
             return rrf([s for s, w in zip(signals, weights, strict=True) if w], p.rrf_k)
         return weighted(signals, weights)
@@ -423,11 +463,23 @@ class Retriever:
             meta, text = metas[article_id], texts[article_id]
             spans = [spans_of[i] for i in best[article_id]]
             marked = [(s + a, s + b) for s, e in spans for a, b in QUERY_STEMS.marks(text[s:e], evidence.marked)]
-            hits.append(Hit(
-                article_id=article_id, title=meta.title, outlet=meta.outlet, published=meta.published,
-                url=meta.url, score=score, snippet=SNIPPET_JOINER.join(text[s:e] for s, e in spans), highlights=spans,
-                term_highlights=marked, story_id=meta.story_id,
-                also_reported_by=[AlsoReported(m.id, m.outlet, m.title, m.published) for m in stories[meta.story_id]
-                                  if m.id != article_id],
-            ))
+            hits.append(
+                Hit(
+                    article_id=article_id,
+                    title=meta.title,
+                    outlet=meta.outlet,
+                    published=meta.published,
+                    url=meta.url,
+                    score=score,
+                    snippet=SNIPPET_JOINER.join(text[s:e] for s, e in spans),
+                    highlights=spans,
+                    term_highlights=marked,
+                    story_id=meta.story_id,
+                    also_reported_by=[
+                        AlsoReported(m.id, m.outlet, m.title, m.published)
+                        for m in stories[meta.story_id]
+                        if m.id != article_id
+                    ],
+                )
+            )
         return hits

@@ -18,20 +18,29 @@ from pathlib import Path
 import numpy as np
 from threadpoolctl import threadpool_limits
 
+from .answer import Answer, AnswerResponse, AnswerSentence, AnswerWriter
 from .brief import BriefOptions, brief_options, summarize
 from .config import Settings
-from .embedding import MODEL_NAME, Embedder, get_embedder
-from .index import (
-    ArticleMeta, Index, IndexCorrupt, IndexIncompatible, IndexMissing, IndexUnavailable, VectorConfig, bad_versions,
-    current_version, no_index, version_names,
-)
 from .contract import AnswerRequest, SearchRequest
 from .discrepancies import annotate
+from .embedding import MODEL_NAME, Embedder, get_embedder
+from .index import (
+    ArticleMeta,
+    Index,
+    IndexCorrupt,
+    IndexIncompatible,
+    IndexMissing,
+    IndexUnavailable,
+    VectorConfig,
+    bad_versions,
+    current_version,
+    no_index,
+    version_names,
+)
 from .novelty import earlier_reports, new_filters
 from .records import Brief, NewSince, SearchResponse, StoryTimeline
-from .timeline import story_timeline
 from .retrieval import Retrieval, Retriever
-from .answer import Answer, AnswerResponse, AnswerSentence, AnswerWriter
+from .timeline import story_timeline
 
 log = logging.getLogger(__name__)
 
@@ -102,7 +111,7 @@ class SearchService:
         self._index: Index | None = None
         self._lock = threading.Lock()
         # The CURRENT content last acted on: a version that failed to open is not retried until CURRENT changes.
-        self._followed: str | None | object = _RECHECK
+        self._followed: str | object | None = _RECHECK
         self._unread: Index | None = None  # a version whose read-ahead waits for its first answer
         self._damaged: dict[str, str] = {}  # versions this process found damaged while serving, with the reason
         self.query_vectors = QueryVectors(settings.query_cache_size)
@@ -171,18 +180,26 @@ class SearchService:
             return
         self._index = None
         if version_names(self.home):
-            self.error = IndexUnavailable(f"no intact index version to serve at {self.home}: {self.error}",
-                                          "no intact index version to serve; try again later")
+            self.error = IndexUnavailable(
+                f"no intact index version to serve at {self.home}: {self.error}",
+                "no intact index version to serve; try again later",
+            )
 
     def _load(self, name: str | None, bad: dict[str, str]) -> Index:
         """Open a version that is not marked bad, or raise why it cannot be served."""
         if name is None:
             raise no_index(self.home)
         if name in bad:
-            raise IndexCorrupt(f"index version {name} was found damaged: {bad[name]}",
-                               f"index version {name} was found damaged")
-        return Index(self.home, MODEL_NAME, version=name, check=self.settings.verify_on_load,
-                     vectors=VectorConfig.from_settings(self.settings))
+            raise IndexCorrupt(
+                f"index version {name} was found damaged: {bad[name]}", f"index version {name} was found damaged"
+            )
+        return Index(
+            self.home,
+            MODEL_NAME,
+            version=name,
+            check=self.settings.verify_on_load,
+            vectors=VectorConfig.from_settings(self.settings),
+        )
 
     def _serve(self, opened: Index) -> None:
         """Answer from this version from now on."""
@@ -212,12 +229,18 @@ class SearchService:
         filters = request.filters()
         if request.new_since:
             filters = new_filters(filters, request.new_since)
-        retrieval = Retriever(index, embedder).retrieve(request.q, k=request.k, mode=request.mode,
-                                                        filters=filters, recency=request.recency,
-                                                        vector=known, offset=request.offset)
+        retrieval = Retriever(index, embedder).retrieve(
+            request.q,
+            k=request.k,
+            mode=request.mode,
+            filters=filters,
+            recency=request.recency,
+            vector=known,
+            offset=request.offset,
+        )
         if known is None:
             self.query_vectors.put(request.q, retrieval.query_vector)
-        retrieval.hits = retrieval.hits[request.offset:]
+        retrieval.hits = retrieval.hits[request.offset :]
         retrieved = time.perf_counter()
         brief = since = None
         if request.summary:
@@ -234,22 +257,31 @@ class SearchService:
             if unread is index:
                 index.read_ahead()
         # The model pass runs beside the BM25 leg: "retrieve" is what retrieval took beyond it.
-        timings = {"embed": retrieval.embed_ms,
-                   "retrieve": max((retrieved - started) * 1000 - retrieval.embed_ms, 0.0),
-                   "brief": (done - retrieved) * 1000}
-        return SearchResponse(query=request.q, took_ms=(done - started) * 1000, results=retrieval.hits,
-                              summary=brief, timings=timings if request.debug else None, new_since=since)
+        timings = {
+            "embed": retrieval.embed_ms,
+            "retrieve": max((retrieved - started) * 1000 - retrieval.embed_ms, 0.0),
+            "brief": (done - retrieved) * 1000,
+        }
+        return SearchResponse(
+            query=request.q,
+            took_ms=(done - started) * 1000,
+            results=retrieval.hits,
+            summary=brief,
+            timings=timings if request.debug else None,
+            new_since=since,
+        )
 
-    def _new_since_brief(self, index: Index, request: SearchRequest, retrieval: Retrieval,
-                         options: BriefOptions, day: date) -> tuple[Brief, NewSince]:
+    def _new_since_brief(
+        self, index: Index, request: SearchRequest, retrieval: Retrieval, options: BriefOptions, day: date
+    ) -> tuple[Brief, NewSince]:
         """The brief of what was first published on or after the day, and what it was compared with."""
         # The question's candidates without the new-since condition (same filters otherwise): the earlier
         # articles among them are what a reader asking "what is new" has already seen.
-        before = Retriever(index, self.embedder).retrieve(request.q, k=request.k, mode=request.mode,
-                                                          filters=request.filters(), vector=retrieval.query_vector)
+        before = Retriever(index, self.embedder).retrieve(
+            request.q, k=request.k, mode=request.mode, filters=request.filters(), vector=retrieval.query_vector
+        )
         new_articles = list(dict.fromkeys(c.article_id for c in index.chunks(retrieval.chunks.tolist()).values()))
-        earlier = earlier_reports(index, before.chunks, new_articles, day, 2 * options.candidates,
-                                  options.redundancy)
+        earlier = earlier_reports(index, before.chunks, new_articles, day, 2 * options.candidates, options.redundancy)
         brief = summarize(index, retrieval, options, novelty=earlier)
         if brief.abstained and earlier.left_out:
             brief.abstained = earlier.nothing_new
@@ -279,8 +311,12 @@ class SearchService:
         if meta is None:
             return None
         spans = [(s.start, s.end) for s in index.article_sentences(article_id)]
-        return ArticleView(meta=meta, text=index.article_text(article_id) or "", sentences=spans,
-                           same_story=[m for m in story if m.id != article_id])
+        return ArticleView(
+            meta=meta,
+            text=index.article_text(article_id) or "",
+            sentences=spans,
+            same_story=[m for m in story if m.id != article_id],
+        )
 
     def examples(self, n: int = 3) -> list[str]:
         """Headlines of the stories most outlets covered, as example questions for an empty search page.
@@ -289,11 +325,17 @@ class SearchService:
         capitals and one- or two-word titles are passed over (a story with no other title is skipped), and a
         story's headline phrased as a question is preferred, so more stories are read than are shown.
         """
+
         def readable(title: str) -> bool:
             letters = sum(ch.isalpha() for ch in title)
             entity = "&" in title and ";" in title.split("&", 1)[1][:10]  # an unresolved HTML entity
-            return (len(title.split()) >= 3 and letters >= 0.6 * len(title.replace(" ", "")) and not entity
-                    and not any(ch in title for ch in "<>{}[]|\\") and not title.isupper())
+            return (
+                len(title.split()) >= 3
+                and letters >= 0.6 * len(title.replace(" ", ""))
+                and not entity
+                and not any(ch in title for ch in "<>{}[]|\\")
+                and not title.isupper()
+            )
 
         found: list[str] = []
         for titles in self.index.covered_story_titles(n * 10):
@@ -309,10 +351,17 @@ class SearchService:
         index = self.index
         manifest = index.manifest
         first, last = index.date_range()
-        return {"version": index.version, "counts": asdict(manifest.counts), "built_at": manifest.built_at,
-                "model": manifest.model, "backend": manifest.backend, "ann": manifest.ann,
-                "published_from": first, "published_until": last,
-                "outlets": [{"outlet": o, "articles": n} for o, n in index.outlets()]}
+        return {
+            "version": index.version,
+            "counts": asdict(manifest.counts),
+            "built_at": manifest.built_at,
+            "model": manifest.model,
+            "backend": manifest.backend,
+            "ann": manifest.ann,
+            "published_from": first,
+            "published_until": last,
+            "outlets": [{"outlet": o, "articles": n} for o, n in index.outlets()],
+        }
 
     def outlets(self) -> list[tuple[str, int]]:
         """Outlets of the served index with their article counts, most first."""

@@ -34,9 +34,14 @@ def story_timeline(index: Index, story_id: str, redundancy: float) -> StoryTimel
     firsts = np.asarray([d for d, _ in developments], dtype=np.int64)
     found = pool.disagreements(firsts.tolist())
     discrepancies: list[Discrepancy] = [d for row in firsts.tolist() for d in found.get(row, [])]
-    return StoryTimeline(story_id=story_id, title=metas[0].title, articles=_articles(pool, metas),
-                         developments=[_development(pool, first, later) for first, later in developments],
-                         discrepancies=_distinct(discrepancies), related=_related(index, metas))
+    return StoryTimeline(
+        story_id=story_id,
+        title=metas[0].title,
+        articles=_articles(pool, metas),
+        developments=[_development(pool, first, later) for first, later in developments],
+        discrepancies=_distinct(discrepancies),
+        related=_related(index, metas),
+    )
 
 
 def _developments(pool: Sentences, redundancy: float) -> list[tuple[int, list[int]]]:
@@ -68,15 +73,19 @@ def _same_fact(pool: Sentences, sims: np.ndarray, row: int, firsts: list[int], r
     if close[best] >= redundancy:
         return best
     figures = set(pool.traits[row].figures)
-    twins = [n for n in np.flatnonzero(close >= FIGURE_TWIN_COSINE).tolist()
-             if figures & set(pool.traits[firsts[n]].figures)]
+    twins = [
+        n for n in np.flatnonzero(close >= FIGURE_TWIN_COSINE).tolist() if figures & set(pool.traits[firsts[n]].figures)
+    ]
     return max(twins, key=lambda n: close[n]) if twins else None
 
 
 def _development(pool: Sentences, first: int, later: list[int]) -> Development:
     """A development as quotes, noting which later sentences copy the words of an earlier one of the fact."""
-    copied = [pool.traits[r].sentence.article_id for n, r in enumerate(later)
-              if any(is_copy(pool.text(e), pool.text(r)) for e in [first, *later[:n]])]
+    copied = [
+        pool.traits[r].sentence.article_id
+        for n, r in enumerate(later)
+        if any(is_copy(pool.text(e), pool.text(r)) for e in [first, *later[:n]])
+    ]
     return Development(first=pool.quote(first), later=[pool.quote(r) for r in later], copied=copied)
 
 
@@ -86,10 +95,25 @@ def _articles(pool: Sentences, metas: list[ArticleMeta]) -> list[StoryArticle]:
     signatures = minhash([pool.texts[m.id] for m in metas], rules)
     out = []
     for i, meta in enumerate(metas):
-        original = next((metas[j].id for j in range(i) if outlet_key(metas[j]) != outlet_key(meta)
-                         and float(np.mean(signatures[i] == signatures[j])) >= rules.near_duplicate_jaccard), None)
-        out.append(StoryArticle(article_id=meta.id, title=meta.title, outlet=meta.outlet, published=meta.published,
-                                url=meta.url, copy_of=original))
+        original = next(
+            (
+                metas[j].id
+                for j in range(i)
+                if outlet_key(metas[j]) != outlet_key(meta)
+                and float(np.mean(signatures[i] == signatures[j])) >= rules.near_duplicate_jaccard
+            ),
+            None,
+        )
+        out.append(
+            StoryArticle(
+                article_id=meta.id,
+                title=meta.title,
+                outlet=meta.outlet,
+                published=meta.published,
+                url=meta.url,
+                copy_of=original,
+            )
+        )
     return out
 
 
@@ -125,5 +149,7 @@ def _related(index: Index, metas: list[ArticleMeta]) -> list[RelatedStory]:
         if meta.story_id != story and cosine > by_story.get(meta.story_id, (-1.0, meta))[0]:
             by_story[meta.story_id] = (cosine, meta)
     ranked = sorted(by_story.items(), key=lambda item: -item[1][0])[:RELATED_SHOWN]
-    return [RelatedStory(story_id=s, title=m.title, outlet=m.outlet, published=m.published, similarity=round(c, 3))
-            for s, (c, m) in ranked]
+    return [
+        RelatedStory(story_id=s, title=m.title, outlet=m.outlet, published=m.published, similarity=round(c, 3))
+        for s, (c, m) in ranked
+    ]

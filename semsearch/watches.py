@@ -66,8 +66,13 @@ class Watch:
 
     def public(self) -> dict:
         """What the API and `watch list --json` show: no bookkeeping of what was seen."""
-        return {"name": self.name, "request": self.request, "created": self.created, "last_run": self.last_run,
-                "entries": self.entries}
+        return {
+            "name": self.name,
+            "request": self.request,
+            "created": self.created,
+            "last_run": self.last_run,
+            "entries": self.entries,
+        }
 
 
 def checked_name(name: str) -> str:
@@ -87,16 +92,11 @@ def checked_request(values: dict) -> SearchRequest:
 
 
 def run_request(watch: Watch, previous: datetime | None) -> SearchRequest:
-    """The request a run asks: the saved question, limited to what is new since the previous run.
-
-    The one place that says what "new" means; when the contract gains `new_since`, this becomes
-    `update={"new_since": previous}`.
-    """
+    """The request a run asks: the saved question, limited to what is new since the day of the previous run."""
     request = watch.search_request().model_copy(update={"summary": True})
     if previous is None:
         return request
-    since = max(filter(None, (request.since, previous.date())))
-    return request.model_copy(update={"since": since})
+    return request.model_copy(update={"new_since": previous.date()})
 
 
 def _path(home: Path) -> Path:
@@ -175,11 +175,16 @@ def sentence_key(article_id: str, start: int, end: int) -> str:
 def new_findings(watch: Watch, response: SearchResponse) -> tuple[list[dict], list[dict]]:
     """The brief sentences none of whose spans was reported before, and the results not reported before."""
     seen_sentences, seen_articles = set(watch.seen_sentences), set(watch.seen_articles)
-    sentences = [s for s in _quoted(response.summary)
-                 if not any(sentence_key(c["article_id"], c["start"], c["end"]) in seen_sentences
-                            for c in s["citations"])]
-    articles = [{"article_id": h.article_id, "title": h.title, "outlet": h.outlet, "published": h.published,
-                 "url": h.url} for h in response.results if h.article_id not in seen_articles]
+    sentences = [
+        s
+        for s in _quoted(response.summary)
+        if not any(sentence_key(c["article_id"], c["start"], c["end"]) in seen_sentences for c in s["citations"])
+    ]
+    articles = [
+        {"article_id": h.article_id, "title": h.title, "outlet": h.outlet, "published": h.published, "url": h.url}
+        for h in response.results
+        if h.article_id not in seen_articles
+    ]
     return sentences, articles
 
 
@@ -188,12 +193,24 @@ def _quoted(brief: Brief | None) -> list[dict]:
     if brief is None:
         return []
     sources = {s.n: s for s in brief.sources}
-    return [{"text": s.text,
-             "citations": [{"article_id": c.article_id, "start": c.start, "end": c.end,
-                            "title": sources[c.n].title, "outlet": sources[c.n].outlet,
-                            "published": sources[c.n].published, "url": sources[c.n].url}
-                           for c in s.citations]}
-            for s in brief.sentences]
+    return [
+        {
+            "text": s.text,
+            "citations": [
+                {
+                    "article_id": c.article_id,
+                    "start": c.start,
+                    "end": c.end,
+                    "title": sources[c.n].title,
+                    "outlet": sources[c.n].outlet,
+                    "published": sources[c.n].published,
+                    "url": sources[c.n].url,
+                }
+                for c in s.citations
+            ],
+        }
+        for s in brief.sentences
+    ]
 
 
 def record(watch: Watch, response: SearchResponse, version: str, at: datetime, max_entries: int) -> dict | None:

@@ -190,5 +190,7 @@ def test_watch_commands_validate_names_filters_and_the_limit(runner, tmp_path, m
 def test_a_run_asks_for_what_is_new_since_the_previous_run():
     watch = watches.Watch("w", {"q": "floods", "since": "2020-01-01"}, "2026-01-01T00:00:00+00:00")
     assert watches.run_request(watch, None).since.isoformat() == "2020-01-01"
+    assert watches.run_request(watch, None).new_since is None
     later = watches.run_request(watch, datetime(2026, 3, 4, 5, 6, tzinfo=UTC))
-    assert later.since.isoformat() == "2026-03-04" and later.q == "floods" and later.summary
+    assert later.new_since.isoformat() == "2026-03-04" and later.since.isoformat() == "2020-01-01"
+    assert later.q == "floods" and later.summary

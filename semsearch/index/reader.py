@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import functools
+import itertools
 import json
 import logging
 import sqlite3
@@ -127,8 +128,10 @@ def _guarded(method: Callable) -> Callable:
             if not is_damage(exc):
                 raise
             self.damaged(f"{method.__name__}: {exc}")
-            raise IndexCorrupt(f"index version {self.version} at {self.path} is damaged: {exc}",
-                               f"index version {self.version} is damaged; try again shortly") from exc
+            raise IndexCorrupt(
+                f"index version {self.version} at {self.path} is damaged: {exc}",
+                f"index version {self.version} is damaged; try again shortly",
+            ) from exc
 
     return read
 
@@ -136,8 +139,14 @@ def _guarded(method: Callable) -> Callable:
 class Index:
     """A published index version opened for reading; safe to share between threads."""
 
-    def __init__(self, home: Path, expected_model: str, version: str | None = None, check: bool = False,
-                 vectors: VectorConfig | None = None) -> None:
+    def __init__(
+        self,
+        home: Path,
+        expected_model: str,
+        version: str | None = None,
+        check: bool = False,
+        vectors: VectorConfig | None = None,
+    ) -> None:
         self.home = Path(home)
         name = version or current_version(self.home)
         if name is None:
@@ -146,8 +155,9 @@ class Index:
         if not is_version(self.home, name):
             raise IndexMissing(f"no index version {name!r} in {self.home}", f"no index version {name!r}")
         if check and (problems := verify(self.path, trust_stamp=True)):
-            raise IndexCorrupt(f"index version {name} failed verification: {'; '.join(problems)}",
-                               f"index version {name} is damaged")
+            raise IndexCorrupt(
+                f"index version {name} failed verification: {'; '.join(problems)}", f"index version {name} is damaged"
+            )
         self.manifest = read_manifest(self.path, name, expected_model)
         self.version = name
         self._local = threading.local()
@@ -163,12 +173,15 @@ class Index:
             self.lexicon = Lexicon(self.path)
             self.layout = Layout(self.path)
             cast_session()  # built now rather than inside the first query
-            self.vectors = open_store(self.manifest.vectors, self.path, vectors or VectorConfig(), self.filtered_chunk_ids)
+            self.vectors = open_store(
+                self.manifest.vectors, self.path, vectors or VectorConfig(), self.filtered_chunk_ids
+            )
         except VectorStoreUnavailable as exc:
             raise IndexUnavailable(f"index version {name}: {exc}") from None
         except (OSError, RuntimeError, ValueError, KeyError, sqlite3.Error) as exc:
-            raise IndexCorrupt(f"index version {name} cannot be loaded: {exc}",
-                               f"index version {name} cannot be loaded") from None
+            raise IndexCorrupt(
+                f"index version {name} cannot be loaded: {exc}", f"index version {name} cannot be loaded"
+            ) from None
         self.damage: str | None = None  # why this version was found damaged while serving, once it was
 
     def damaged(self, reason: str) -> None:
@@ -190,7 +203,8 @@ class Index:
         """The memory-mapped arrays queries read."""
         lexicon = [self.lexicon.postings, self.lexicon.impacts, self.lexicon.top_lists]
         return [self.sentence_vectors, *lexicon, *vars(self.layout).values()] + (
-            [self._chunk_matrix] if self._chunk_matrix is not None else [])
+            [self._chunk_matrix] if self._chunk_matrix is not None else []
+        )
 
     def stop_read_ahead(self) -> None:
         """End a read-ahead in progress (a newer version is being served)."""
@@ -226,18 +240,29 @@ class Index:
         layout = self.layout
         rows = layout.chunk_articles[wanted]
         names = dict(zip(rows.tolist(), layout.ids(rows), strict=True))
-        return {cid: StoredChunk(cid, names[row], start, end, first, last) for cid, row, (start, end), (first, last)
-                in zip(wanted.tolist(), rows.tolist(), layout.chunk_spans[wanted].tolist(),
-                       layout.chunk_sentences[wanted].tolist(), strict=True)}
+        return {
+            cid: StoredChunk(cid, names[row], start, end, first, last)
+            for cid, row, (start, end), (first, last) in zip(
+                wanted.tolist(),
+                rows.tolist(),
+                layout.chunk_spans[wanted].tolist(),
+                layout.chunk_sentences[wanted].tolist(),
+                strict=True,
+            )
+        }
 
     def _sentences(self, ids: np.ndarray) -> list[StoredSentence]:
         """Sentence rows of stored sentence ids, in the order given."""
         layout = self.layout
         rows = layout.sentence_articles(ids)
-        names = dict(zip(rows.tolist(), layout.ids(rows)))
+        names = dict(zip(rows.tolist(), layout.ids(rows), strict=True))
         ordinals = ids - layout.article_sentences[rows]
-        return [StoredSentence(i, names[row], ordinal, start, end) for i, row, ordinal, (start, end)
-                in zip(ids.tolist(), rows.tolist(), ordinals.tolist(), layout.sentence_spans[ids].tolist())]
+        return [
+            StoredSentence(i, names[row], ordinal, start, end)
+            for i, row, ordinal, (start, end) in zip(
+                ids.tolist(), rows.tolist(), ordinals.tolist(), layout.sentence_spans[ids].tolist(), strict=True
+            )
+        ]
 
     def sentence_traits(self, ids: Iterable[int]) -> dict[int, SentenceTraits]:
         """Stored sentences among ids with their build-time traits, by id."""
@@ -250,15 +275,26 @@ class Index:
             lo, hi = bounds[ids], bounds[ids + 1]
             picked, _ = ranges(lo, hi)
             flat, ends = values[picked], np.cumsum(hi - lo).tolist()
-            return [flat[a:b] for a, b in zip([0, *ends], ends)]  # np.split's overhead per piece is larger
+            return [flat[a:b] for a, b in itertools.pairwise([0, *ends])]  # np.split's overhead per piece is larger
 
         return {
-            s.id: SentenceTraits(s, words, bool(f & USABLE), bool(f & LEANS), PRONOUNS[f >> PRONOUN_SHIFT], terms,
-                                tuple(figures.tolist()))
+            s.id: SentenceTraits(
+                s,
+                words,
+                bool(f & USABLE),
+                bool(f & LEANS),
+                PRONOUNS[f >> PRONOUN_SHIFT],
+                terms,
+                tuple(figures.tolist()),
+            )
             for s, f, words, terms, figures in zip(
-                self._sentences(ids), flags, layout.sentence_words[ids].tolist(),
+                self._sentences(ids),
+                flags,
+                layout.sentence_words[ids].tolist(),
                 ragged(layout.sentence_terms, layout.sentence_term_bounds),
-                ragged(layout.sentence_figures, layout.sentence_figure_bounds))
+                ragged(layout.sentence_figures, layout.sentence_figure_bounds),
+                strict=True,
+            )
         }
 
     def sentence_spans(self, ids: Sequence[int]) -> dict[int, tuple[int, int]]:
@@ -282,31 +318,39 @@ class Index:
     @_guarded
     def articles(self, ids: Sequence[str]) -> dict[str, ArticleMeta]:
         """Article metadata by id."""
-        return {r[0]: _meta(r)
-                for r in select_in(self.db, f"SELECT {_META_COLUMNS} FROM articles WHERE id IN ({{}})", list(ids))}
+        return {
+            r[0]: _meta(r)
+            for r in select_in(self.db, f"SELECT {_META_COLUMNS} FROM articles WHERE id IN ({{}})", list(ids))
+        }
 
     @_guarded
     def stories_of(self, ids: Sequence[str]) -> dict[str, list[ArticleMeta]]:
         """Every article of the given articles' stories (themselves included), by story id, oldest first."""
         # One read for what took three (the articles, their stories' member ids, the members' metadata).
         stories: dict[str, dict[str, ArticleMeta]] = {}
-        for r in select_in(self.db, f"SELECT {_META_COLUMNS} FROM articles WHERE story_id IN "
-                          "(SELECT story_id FROM articles WHERE id IN ({})) ORDER BY published, id", list(ids)):
+        for r in select_in(
+            self.db,
+            f"SELECT {_META_COLUMNS} FROM articles WHERE story_id IN "
+            "(SELECT story_id FROM articles WHERE id IN ({})) ORDER BY published, id",
+            list(ids),
+        ):
             stories.setdefault(r[9], {}).setdefault(r[0], _meta(r))
         return {story: list(members.values()) for story, members in stories.items()}
 
     @_guarded
     def story_articles(self, story_id: str) -> list[ArticleMeta]:
         """Every article of one story, oldest first (empty when no story has that id)."""
-        rows = self.db.execute(f"SELECT {_META_COLUMNS} FROM articles WHERE story_id = ? ORDER BY published, id",
-                               (story_id,))
+        rows = self.db.execute(
+            f"SELECT {_META_COLUMNS} FROM articles WHERE story_id = ? ORDER BY published, id", (story_id,)
+        )
         return [_meta(r) for r in rows]
 
     @_guarded
     def lead_chunks(self, article_ids: Sequence[str]) -> list[int]:
         """The first chunk (title and lead) of each given article."""
-        rows = np.fromiter((r[0] for r in select_in(self.db, "SELECT row FROM articles WHERE id IN ({})",
-                                                    list(article_ids))), np.int64)
+        rows = np.fromiter(
+            (r[0] for r in select_in(self.db, "SELECT row FROM articles WHERE id IN ({})", list(article_ids))), np.int64
+        )
         return self.layout.article_chunks[rows].tolist()
 
     @_guarded
@@ -321,11 +365,21 @@ class Index:
     def layouts(self, article_ids: Sequence[str]) -> dict[str, ArticleLayout]:
         """Sentences, chunks and vectors of articles already indexed, for reuse by the next build."""
         layouts: dict[str, ArticleLayout] = {}
-        sentence_rows = list(select_in(self.db, 
-            "SELECT article_id, id, start, end FROM sentences WHERE article_id IN ({}) ORDER BY id", article_ids))
-        chunk_rows = list(select_in(self.db, 
-            "SELECT article_id, id, ordinal, start, end, first_sentence, last_sentence FROM chunks "
-            "WHERE article_id IN ({}) ORDER BY id", article_ids))
+        sentence_rows = list(
+            select_in(
+                self.db,
+                "SELECT article_id, id, start, end FROM sentences WHERE article_id IN ({}) ORDER BY id",
+                article_ids,
+            )
+        )
+        chunk_rows = list(
+            select_in(
+                self.db,
+                "SELECT article_id, id, ordinal, start, end, first_sentence, last_sentence FROM chunks "
+                "WHERE article_id IN ({}) ORDER BY id",
+                article_ids,
+            )
+        )
         if not sentence_rows or not chunk_rows:
             return layouts
         chunk_vectors = self.chunk_vectors([r[1] for r in chunk_rows])
@@ -361,21 +415,29 @@ class Index:
     @_guarded
     def stored_articles(self, ids: Sequence[str]) -> dict[str, tuple[Article, str]]:
         """Whole articles as they were stored, with their story ids, by id (to copy them into another version)."""
-        rows = select_in(self.db, "SELECT id, title, text, source_path, outlet, published, url, place, "
-                                  "extracted_from, duplicate_paths, story_id FROM articles WHERE id IN ({})", list(ids))
+        rows = select_in(
+            self.db,
+            "SELECT id, title, text, source_path, outlet, published, url, place, "
+            "extracted_from, duplicate_paths, story_id FROM articles WHERE id IN ({})",
+            list(ids),
+        )
         return {r[0]: (_article(r), r[10]) for r in rows}
 
     @_guarded
     def outlets(self) -> list[tuple[str, int]]:
         """Outlets with their article counts, most first."""
-        return list(self.db.execute(
-            "SELECT outlet, COUNT(*) FROM articles WHERE outlet IS NOT NULL GROUP BY outlet ORDER BY 2 DESC, 1"))
+        return list(
+            self.db.execute(
+                "SELECT outlet, COUNT(*) FROM articles WHERE outlet IS NOT NULL GROUP BY outlet ORDER BY 2 DESC, 1"
+            )
+        )
 
     def _filtered_chunk_ids(self, filters: Filters) -> np.ndarray:
         """Ids of the chunks whose article passes the filters, ascending (read-only: callers share the array)."""
         where, params = filter_sql(filters)
-        rows = self.db.execute(f"SELECT c.id FROM chunks c JOIN articles a ON a.id = c.article_id WHERE {where}",
-                               params)
+        rows = self.db.execute(
+            f"SELECT c.id FROM chunks c JOIN articles a ON a.id = c.article_id WHERE {where}", params
+        )
         ids = np.sort(np.fromiter((r[0] for r in rows), dtype=np.int64))
         ids.setflags(write=False)
         return ids
@@ -390,8 +452,9 @@ class Index:
             raise IndexUnavailable(str(exc)) from None
 
     @_guarded
-    def lexical_top(self, terms: Sequence[str], n: int, filters: Filters | None = None,
-                    required: Sequence[str] = ()) -> tuple[np.ndarray, np.ndarray]:
+    def lexical_top(
+        self, terms: Sequence[str], n: int, filters: Filters | None = None, required: Sequence[str] = ()
+    ) -> tuple[np.ndarray, np.ndarray]:
         """The n chunks with the highest BM25 for the OR of the index terms (every required one present)."""
         allowed = self.filtered_chunk_ids(filters) if filters is not None and filters.active else None
         return self.lexicon.top(terms, n, allowed, required)
@@ -404,8 +467,9 @@ class Index:
     @_guarded
     def sentence_ids_of(self, article_ids: Sequence[str]) -> list[int]:
         """Ids of every sentence of the given articles, ascending."""
-        rows = np.fromiter((r[0] for r in select_in(self.db, "SELECT row FROM articles WHERE id IN ({})", list(article_ids))),
-                           np.int64)
+        rows = np.fromiter(
+            (r[0] for r in select_in(self.db, "SELECT row FROM articles WHERE id IN ({})", list(article_ids))), np.int64
+        )
         ids, _ = ranges(self.layout.article_sentences[rows], self.layout.article_sentences[rows + 1])
         return np.sort(ids).tolist()
 
@@ -426,8 +490,9 @@ class Index:
     def most_covered_titles(self, n: int) -> list[str]:
         """A title of each of the n stories with the most articles (newest first among equals)."""
         rows = self.db.execute(
-            "SELECT MIN(title), COUNT(*) FROM articles GROUP BY story_id ORDER BY 2 DESC, MAX(published) DESC "
-            "LIMIT ?", (n,))
+            "SELECT MIN(title), COUNT(*) FROM articles GROUP BY story_id ORDER BY 2 DESC, MAX(published) DESC LIMIT ?",
+            (n,),
+        )
         return [title for title, _ in rows]
 
     @_guarded
@@ -438,7 +503,9 @@ class Index:
             "WITH top AS (SELECT story_id, COUNT(*) AS n, MAX(published) AS latest FROM articles "
             "GROUP BY story_id ORDER BY n DESC, latest DESC LIMIT ?) "
             "SELECT a.story_id, a.title FROM articles a JOIN top t ON a.story_id IS t.story_id "
-            "ORDER BY t.n DESC, t.latest DESC, a.story_id, a.published DESC", (stories,))
+            "ORDER BY t.n DESC, t.latest DESC, a.story_id, a.published DESC",
+            (stories,),
+        )
         grouped: dict[object, list[str]] = {}
         for story, title in rows:
             titles = grouped.setdefault(story, [])
@@ -477,12 +544,32 @@ def filter_sql(filters: Filters) -> tuple[str, list[str]]:
 
 def _meta(row: Sequence) -> ArticleMeta:
     """An ArticleMeta from a row of _META_COLUMNS."""
-    return ArticleMeta(id=row[0], title=row[1], outlet=row[2], published=row[3], url=row[4], place=row[5],
-                       source_path=row[6], extracted_from=row[7], duplicate_paths=json.loads(row[8]), story_id=row[9])
+    return ArticleMeta(
+        id=row[0],
+        title=row[1],
+        outlet=row[2],
+        published=row[3],
+        url=row[4],
+        place=row[5],
+        source_path=row[6],
+        extracted_from=row[7],
+        duplicate_paths=json.loads(row[8]),
+        story_id=row[9],
+    )
 
 
 def _article(row: Sequence) -> Article:
     """An Article from a row of id, title, text, source_path, outlet, published, url, place, extracted_from,
     duplicate_paths."""
-    return Article(id=row[0], title=row[1], text=row[2], source_path=row[3], outlet=row[4], published=row[5],
-                   url=row[6], place=row[7], extracted_from=row[8], duplicate_paths=json.loads(row[9]))
+    return Article(
+        id=row[0],
+        title=row[1],
+        text=row[2],
+        source_path=row[3],
+        outlet=row[4],
+        published=row[5],
+        url=row[6],
+        place=row[7],
+        extracted_from=row[8],
+        duplicate_paths=json.loads(row[9]),
+    )

@@ -107,14 +107,20 @@ def answer_post(service: ServiceDep, request: AnswerRequest) -> JSONResponse:
     return FastJSONResponse(service.answer(request).to_dict(request.debug))
 
 
-@router.get("/answer/stream", response_class=StreamingResponse,
-            responses={200: {"content": {"text/event-stream": {}}, "description": "Server-sent events"}})
+@router.get(
+    "/answer/stream",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"text/event-stream": {}}, "description": "Server-sent events"}},
+)
 def answer_stream(service: ServiceDep, request: Annotated[AnswerRequest, Query()]) -> StreamingResponse:
     """The answer as server-sent events: `evidence` (the /api/search JSON), one `sentence` per checked
     sentence as soon as the model has written it, then `done` (the `answer` object, with any fallback)."""
     response, stream = service.stream_answer(request)
-    return StreamingResponse(_events(response, stream, request.debug), media_type="text/event-stream",
-                             headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+    return StreamingResponse(
+        _events(response, stream, request.debug),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+    )
 
 
 def _event(name: str, data: dict) -> str:
@@ -146,8 +152,14 @@ def article(service: ServiceDep, article_id: str) -> dict:
     meta = view.meta
     # Where the server read it stays private (paths, internal hosts): readers get the article's own url.
     return {
-        "article_id": meta.id, "title": meta.title, "outlet": meta.outlet, "published": meta.published,
-        "url": meta.url, "place": meta.place, "from_rail": meta.extracted_from is not None, "text": view.text,
+        "article_id": meta.id,
+        "title": meta.title,
+        "outlet": meta.outlet,
+        "published": meta.published,
+        "url": meta.url,
+        "place": meta.place,
+        "from_rail": meta.extracted_from is not None,
+        "text": view.text,
     }
 
 
@@ -195,8 +207,10 @@ def redacted(source: str) -> str:
         return source
     host = parts.netloc.rpartition("@")[2]
     netloc = f"***@{host}" if "@" in parts.netloc else host
-    query = urlencode([(k, "***" if k.lower() in SECRET_PARAMS else v)
-                       for k, v in parse_qsl(parts.query, keep_blank_values=True)], safe="*")
+    query = urlencode(
+        [(k, "***" if k.lower() in SECRET_PARAMS else v) for k, v in parse_qsl(parts.query, keep_blank_values=True)],
+        safe="*",
+    )
     return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
 
 

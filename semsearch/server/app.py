@@ -10,26 +10,26 @@ from importlib import resources
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.datastructures import Headers, MutableHeaders, QueryParams, State
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .. import __version__
-
-from . import admin, api, feeds, pages
 from ..config import Settings, get_settings
-from ..service import SearchService
 from ..index import IndexIncompatible, IndexMissing
+from ..service import SearchService
+from . import admin, api, feeds, pages
 
 log = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 64 * 1024
 # Requests that embed a query and run retrieval; these are the ones the in-flight limit counts.
-SEARCH_PATHS = frozenset({"/", "/api/search", "/api/answer", "/api/answer/stream", "/search.md", "/search.csv",
-                          "/search.atom"})
+SEARCH_PATHS = frozenset(
+    {"/", "/api/search", "/api/answer", "/api/answer/stream", "/search.md", "/search.csv", "/search.atom"}
+)
 # Routes whose errors are JSON though they sit outside /api: a feed reader or script reads them, not a person.
 MACHINE_SUFFIXES = (".md", ".csv", ".atom")
 NO_INDEX = "no index is being served yet; the operator has to build one"
@@ -110,8 +110,16 @@ class Guard:
     `@app.middleware` wrapper cost about a millisecond per layer per request here; this costs microseconds.
     """
 
-    def __init__(self, app: ASGIApp, state: State, max_searches: int, *, body_timeout: float = 10.0,
-                 search_wait: float = 0.5, allowed_hosts: Iterable[str] = ("*",)) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        state: State,
+        max_searches: int,
+        *,
+        body_timeout: float = 10.0,
+        search_wait: float = 0.5,
+        allowed_hosts: Iterable[str] = ("*",),
+    ) -> None:
         self.app = app
         self.slots = SearchSlots(state, max_searches)
         self.body_timeout = body_timeout
@@ -196,6 +204,7 @@ def _is_search(scope: Scope) -> bool:
 
 def _with_security_headers(send: Send) -> Send:
     """A send that adds the security headers to the response, keeping any the app set itself."""
+
     async def send_with_headers(message: Message) -> None:
         if message["type"] == "http.response.start":
             headers = MutableHeaders(scope=message)
@@ -203,15 +212,18 @@ def _with_security_headers(send: Send) -> Send:
                 if name not in headers:
                     headers.append(name, value)
         await send(message)
+
     return send_with_headers
 
 
 def _without_body(send: Send) -> Send:
     """A send for a HEAD request: the GET's status and headers, no body."""
+
     async def send_head(message: Message) -> None:
         if message["type"] == "http.response.body":
             message = {**message, "body": b""}
         await send(message)
+
     return send_head
 
 
@@ -221,6 +233,7 @@ def _replay(body: bytes, receive: Receive) -> Receive:
 
     async def replay() -> Message:
         return pending.pop() if pending else await receive()
+
     return replay
 
 
@@ -246,7 +259,8 @@ def create_app(settings: Settings | None = None, service: SearchService | None =
     # Swagger UI and ReDoc load their scripts from a CDN, which this Content-Security-Policy (and an offline
     # machine) refuses: /docs is a page of our own instead (semsearch.pages.api_docs).
     app = FastAPI(
-        docs_url=None, redoc_url=None,
+        docs_url=None,
+        redoc_url=None,
         title="semsearch",
         version=__version__,
         summary="Ask a news archive a question; get cited passages and a quoted brief.",
@@ -259,15 +273,24 @@ def create_app(settings: Settings | None = None, service: SearchService | None =
     app.include_router(feeds.router)
     app.include_router(pages.router)
     if settings.cors_origins:
-        app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST"],
-                           allow_headers=["Content-Type", "Authorization"])
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST"],
+            allow_headers=["Content-Type", "Authorization"],
+        )
     if settings.admin_token is not None:
         app.state.jobs = admin.Jobs(settings)
         app.include_router(admin.router)
     app.state.in_flight = 0
-    app.add_middleware(Guard, state=app.state, max_searches=settings.max_concurrent_searches,
-                       body_timeout=settings.body_timeout, search_wait=settings.search_wait,
-                       allowed_hosts=settings.allowed_hosts)
+    app.add_middleware(
+        Guard,
+        state=app.state,
+        max_searches=settings.max_concurrent_searches,
+        body_timeout=settings.body_timeout,
+        search_wait=settings.search_wait,
+        allowed_hosts=settings.allowed_hosts,
+    )
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError) -> Response:
@@ -303,8 +326,9 @@ def create_app(settings: Settings | None = None, service: SearchService | None =
     async def server_error(request: Request, exc: Exception) -> Response:
         log.exception("unhandled error on %s", request.url.path)
         message = "something went wrong on our side; the details are in the server log"
-        response = pages.error_page(request, 500, message) if _wants_html(request) else _error(
-            500, "server_error", message)
+        response = (
+            pages.error_page(request, 500, message) if _wants_html(request) else _error(500, "server_error", message)
+        )
         response.headers.update(SECURITY_HEADERS)  # this handler answers outside Guard
         return response
 

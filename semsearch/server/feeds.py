@@ -61,8 +61,9 @@ def _watch(service: SearchService, name: str) -> watches.Watch | JSONResponse:
     try:
         return watches.get(Path(service.settings.index_dir), name)
     except watches.WatchError as exc:
-        return JSONResponse({"error": {"code": exc.code, "message": exc.message, "field": exc.field}},
-                            status_code=exc.status)
+        return JSONResponse(
+            {"error": {"code": exc.code, "message": exc.message, "field": exc.field}}, status_code=exc.status
+        )
 
 
 @router.get("/api/watches", tags=["api"])
@@ -78,8 +79,11 @@ def watch_json(service: ServiceDep, name: str) -> Response:
     return found if isinstance(found, Response) else JSONResponse(found.public())
 
 
-@router.get("/watches/{name}.atom", response_class=Response,
-            responses={200: {"content": {"application/atom+xml": {}}}, **WATCH_NOT_FOUND})
+@router.get(
+    "/watches/{name}.atom",
+    response_class=Response,
+    responses={200: {"content": {"application/atom+xml": {}}}, **WATCH_NOT_FOUND},
+)
 def watch_feed(service: ServiceDep, request: Request, name: str) -> Response:
     """A saved question's recorded runs as an Atom feed: each entry its new cited sentences and new articles."""
     found = _watch(service, name)

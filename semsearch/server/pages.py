@@ -18,12 +18,12 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from pydantic import ValidationError
 
-from .api import ServiceDep, _valid_id
 from ..answer import LLMConfig
 from ..contract import MAX_OFFSET, AnswerRequest, Mode, SearchRequest, problems
 from ..records import Brief, BriefSentence, Hit, SearchResponse, Source
 from ..retrieval import SNIPPET_JOINER
 from ..service import SearchService
+from .api import ServiceDep, _valid_id
 
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=str(resources.files("semsearch.web").joinpath("templates")))
@@ -49,7 +49,6 @@ class Piece:
     marked: bool
 
 
-
 def snippet_pieces(hit: Hit) -> list[Piece]:
     """The hit's snippet split so its matched query terms can be marked (the snippet joins its sentences)."""
     pieces: list[Piece] = []
@@ -73,7 +72,7 @@ templates.env.globals["hit_pieces"] = snippet_pieces
 
 
 def readable_date(value: str | None) -> str:
-    """"2025-03-04" → "4 Mar 2025"; a day without a year ("--03-04") → "4 Mar"."""
+    """ "2025-03-04" → "4 Mar 2025"; a day without a year ("--03-04") → "4 Mar"."""
     if not value:
         return ""
     match = re.fullmatch(r"(\d{4}|-)-(\d\d)-(\d\d)", value[:10] if value[0].isdigit() else value)
@@ -252,8 +251,7 @@ def _last_day(month: str) -> int:
 
 def error_page(request: Request, status: int, message: str) -> HTMLResponse:
     """A friendly error page; details stay in the log."""
-    return templates.TemplateResponse(request, "error.html", {"status": status, "message": message},
-                                      status_code=status)
+    return templates.TemplateResponse(request, "error.html", {"status": status, "message": message}, status_code=status)
 
 
 @router.get("/", response_class=HTMLResponse)
@@ -276,12 +274,30 @@ def search_page(
     writer = LLMConfig.from_settings(service.settings)
     answering = answer and writer is not None
     # The form shows what was sent, so a rejected value stays in its box beside the error.
-    context: dict = {"q": "", "outlet": [], "place": [], **sent, "modes": get_args(Mode),
-                     "limits": SearchRequest.limits(), "outlets": [], "response": None, "error": None,
-                     "ready": service.ready, "writer": writer, "answer": answering, "checked": None,
-                     "answer_stream": None, "offset": 0, "examples": [], "coverage": None, "more": None,
-                     "back": None, "when": when, "presets": list(PRESETS),
-                     "lengths": lengths(sent.get("words"), service.settings.brief_words)}  # type: ignore[arg-type]
+    context: dict = {
+        "q": "",
+        "outlet": [],
+        "place": [],
+        **sent,
+        "modes": get_args(Mode),
+        "limits": SearchRequest.limits(),
+        "outlets": [],
+        "response": None,
+        "error": None,
+        "ready": service.ready,
+        "writer": writer,
+        "answer": answering,
+        "checked": None,
+        "answer_stream": None,
+        "offset": 0,
+        "examples": [],
+        "coverage": None,
+        "more": None,
+        "back": None,
+        "when": when,
+        "presets": list(PRESETS),
+        "lengths": lengths(sent.get("words"), service.settings.brief_words),
+    }  # type: ignore[arg-type]
     context["refined"] = refine_summary(context)
     if context["ready"]:
         context["outlets"] = service.outlets()
@@ -321,8 +337,9 @@ def _answer_page(request: Request, service: SearchService, asked: SearchRequest,
 _LINE = re.compile(r"[^\n]+")
 
 
-def segments(text: str, spans: Iterable[tuple[int, int]], marked: set[tuple[int, int]], start: int = 0,
-             end: int | None = None) -> list[list[Segment]]:
+def segments(
+    text: str, spans: Iterable[tuple[int, int]], marked: set[tuple[int, int]], start: int = 0, end: int | None = None
+) -> list[list[Segment]]:
     """The lines of text[start:end] as paragraphs of segments, every sentence addressable by its start offset.
 
     Lines and spans (sorted by start) are merged in one pass, so the work grows with lines + spans; a
@@ -434,17 +451,41 @@ def api_routes(spec: dict) -> list[Route]:
     routes = []
     for path, methods in spec["paths"].items():
         for method, op in methods.items():
-            params = [Parameter(p["name"], p["in"], type_name(p.get("schema", {}), components),
-                                _default(p.get("schema", {})), p.get("description") or p.get("schema", {}).get(
-                                    "description", ""), p.get("required", False)) for p in op.get("parameters", [])]
+            params = [
+                Parameter(
+                    p["name"],
+                    p["in"],
+                    type_name(p.get("schema", {}), components),
+                    _default(p.get("schema", {})),
+                    p.get("description") or p.get("schema", {}).get("description", ""),
+                    p.get("required", False),
+                )
+                for p in op.get("parameters", [])
+            ]
             body = op.get("requestBody", {}).get("content", {}).get("application/json", {}).get("schema", {})
             model = components.get(body.get("$ref", "").rsplit("/", 1)[-1], {})
-            params += [Parameter(name, "body", type_name(field, components), _default(field),
-                                 field.get("description", ""), name in model.get("required", []))
-                       for name, field in model.get("properties", {}).items()]
+            params += [
+                Parameter(
+                    name,
+                    "body",
+                    type_name(field, components),
+                    _default(field),
+                    field.get("description", ""),
+                    name in model.get("required", []),
+                )
+                for name, field in model.get("properties", {}).items()
+            ]
             responses = [(code, r.get("description", "")) for code, r in op.get("responses", {}).items()]
-            routes.append(Route(method.upper(), path, f"{method}-{path.strip('/').replace('/', '-')}",
-                                op.get("description") or op.get("summary", ""), params, responses))
+            routes.append(
+                Route(
+                    method.upper(),
+                    path,
+                    f"{method}-{path.strip('/').replace('/', '-')}",
+                    op.get("description") or op.get("summary", ""),
+                    params,
+                    responses,
+                )
+            )
     return routes
 
 
@@ -476,12 +517,19 @@ def article_page(
     marked = {(int(m.group(1)), int(m.group(2))) for m in map(_HL.match, hl) if m}
     anchor = min(marked)[0] if marked else None
     shown = article_part(view.text, service.settings.article_part_chars, None if part is None else part - 1, anchor)
-    spans = view.sentences[bisect_left(view.sentences, (shown.start,)):]
+    spans = view.sentences[bisect_left(view.sentences, (shown.start,)) :]
     paragraphs = segments(view.text, spans, marked, shown.start, shown.end)
-    return templates.TemplateResponse(request, "article.html", {
-        "article": view.meta, "paragraphs": paragraphs, "same_story": view.same_story, "part": shown,
-        "hl": [("hl", h) for h in hl if _HL.match(h)],
-    })
+    return templates.TemplateResponse(
+        request,
+        "article.html",
+        {
+            "article": view.meta,
+            "paragraphs": paragraphs,
+            "same_story": view.same_story,
+            "part": shown,
+            "hl": [("hl", h) for h in hl if _HL.match(h)],
+        },
+    )
 
 
 @router.get("/stories/{story_id}", response_class=HTMLResponse)
