@@ -66,19 +66,32 @@ def main() -> None:
     parser.add_argument("--a", type=Path, required=True, help="folder holding the semsearch package of side A")
     parser.add_argument("--b", type=Path, default=Path(__file__).parent.parent, help="side B (default: this checkout)")
     for side in "ab":
-        parser.add_argument(f"--{side}-env", action="append", default=[], metavar="KEY=VALUE",
-                            help=f"a setting for side {side.upper()}'s server (repeat for several)")
-    parser.add_argument("--questions", choices=("scifact", "sample"), default="sample",
-                        help="SciFact test queries (needs --scifact) or the sample news questions, repeated to fill")
+        parser.add_argument(
+            f"--{side}-env",
+            action="append",
+            default=[],
+            metavar="KEY=VALUE",
+            help=f"a setting for side {side.upper()}'s server (repeat for several)",
+        )
+    parser.add_argument(
+        "--questions",
+        choices=("scifact", "sample"),
+        default="sample",
+        help="SciFact test queries (needs --scifact) or the sample news questions, repeated to fill",
+    )
     parser.add_argument("--scifact", type=Path, default=None, help="the SciFact BEIR folder (for --questions scifact)")
     parser.add_argument("--clients", type=int, default=1)
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--warmup", type=int, default=20)
     parser.add_argument("--summary", default="true", choices=["true", "false"])
     parser.add_argument("--block", type=int, default=20, help="questions asked of one side before the other")
-    parser.add_argument("--gap", type=float, default=0.3,
-                        help="seconds between blocks, so one side's idle threads (OpenBLAS spins ~0.1 s) "
-                             "have stopped before the other side's block")
+    parser.add_argument(
+        "--gap",
+        type=float,
+        default=0.3,
+        help="seconds between blocks, so one side's idle threads (OpenBLAS spins ~0.1 s) "
+        "have stopped before the other side's block",
+    )
     args = parser.parse_args()
     wanted = 1 + args.warmup + args.requests
     found = load_questions(args.questions, args.scifact)
@@ -97,7 +110,7 @@ def main() -> None:
         asked = list(enumerate(questions[1 : 1 + args.warmup + args.requests]))
         for block, start in enumerate(range(0, len(asked), args.block)):
             part = asked[start : start + args.block]
-            for name in ("AB" if block % 2 else "BA"):
+            for name in "AB" if block % 2 else "BA":
                 time.sleep(args.gap)
                 started = time.perf_counter()
                 times = ask_block(sides[name][1], part, args.clients, args.summary)
@@ -108,14 +121,18 @@ def main() -> None:
     finally:
         for server, _ in sides.values():
             stop(server)
-    print(f"{args.requests} questions to each side in blocks of {args.block}, {args.clients} client(s), "
-          f"summary={args.summary}; A = {args.a} {' '.join(args.a_env)}, B = {args.b} {' '.join(args.b_env)}")
+    print(
+        f"{args.requests} questions to each side in blocks of {args.block}, {args.clients} client(s), "
+        f"summary={args.summary}; A = {args.a} {' '.join(args.a_env)}, B = {args.b} {' '.join(args.b_env)}"
+    )
     for name in "AB":
         p50, p95, p99 = percentiles(list(took[name].values()))
         print(f"{name}: p50 {p50:6.2f}  p95 {p95:6.2f}  p99 {p99:6.2f} ms  {len(took[name]) / busy[name]:5.1f} req/s")
     differences = [took["B"][i] - took["A"][i] for i in took["A"]]
-    print(f"B - A per question: median {statistics.median(differences):+.2f} ms, "
-          f"B faster on {sum(d < 0 for d in differences)} of {len(differences)}")
+    print(
+        f"B - A per question: median {statistics.median(differences):+.2f} ms, "
+        f"B faster on {sum(d < 0 for d in differences)} of {len(differences)}"
+    )
 
 
 if __name__ == "__main__":

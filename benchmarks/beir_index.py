@@ -30,8 +30,10 @@ def main() -> None:
     started = time.perf_counter()
     doc_ids = build_beir_index(data, get_settings().model_copy(update={"index_dir": args.home}), progress=True)
     (args.home / "docids.json").write_text(json.dumps(doc_ids))
-    print(f"{len(doc_ids)} articles from {len(data.corpus)} documents in {time.perf_counter() - started:.0f} s "
-          f"→ {args.home}")
+    print(
+        f"{len(doc_ids)} articles from {len(data.corpus)} documents in {time.perf_counter() - started:.0f} s "
+        f"→ {args.home}"
+    )
 
 
 if __name__ == "__main__":

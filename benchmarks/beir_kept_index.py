@@ -30,8 +30,10 @@ def main() -> None:
     print(f"{'mode':8} {'queries':>7} {'nDCG@10':>8} {'R@100':>7} {'MRR@10':>7} {'seconds':>8}")
     for mode in args.modes.split(","):
         r = run_mode(retriever, data, doc_ids, mode)
-        print(f"{r.mode:8} {r.queries:7d} {r.ndcg_at_10:8.4f} {r.recall_at_100:7.4f} {r.mrr_at_10:7.4f} "
-              f"{r.seconds:8.1f}", flush=True)
+        print(
+            f"{r.mode:8} {r.queries:7d} {r.ndcg_at_10:8.4f} {r.recall_at_100:7.4f} {r.mrr_at_10:7.4f} {r.seconds:8.1f}",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

@@ -18,8 +18,8 @@ from pathlib import Path
 from semsearch.brief import brief_options, summarize
 from semsearch.config import get_settings
 from semsearch.contract import SearchRequest
-from semsearch.service import SearchService
 from semsearch.retrieval import Retriever
+from semsearch.service import SearchService
 
 UNANSWERABLE = [
     "best recipe for sourdough bread starter",
@@ -43,8 +43,9 @@ def main() -> None:
     if args.index:
         settings = settings.model_copy(update={"index_dir": args.index})
     service = SearchService(settings)
-    questions = [q["question"] for q in json.loads(
-        (Path(__file__).parent / "sample_questions.json").read_text("utf-8"))]
+    questions = [
+        q["question"] for q in json.loads((Path(__file__).parent / "sample_questions.json").read_text("utf-8"))
+    ]
     # Load the model and open the index outside the timing, without asking for any brief yet.
     service.search(SearchRequest(q=questions[0], summary=False))
     took: dict[bool, list[float]] = {False: [], True: []}
@@ -58,11 +59,15 @@ def main() -> None:
                 if summary:
                     added[-1].append(response.timings["brief"])
     warm = [ms for run in added[1:] for ms in run]
-    print(f"{len(questions)} questions x {args.repeat}: the brief adds median {_ms(added[0])} on the first pass "
-          f"(each question's first time in this process), median {_ms(warm)} afterwards")
+    print(
+        f"{len(questions)} questions x {args.repeat}: the brief adds median {_ms(added[0])} on the first pass "
+        f"(each question's first time in this process), median {_ms(warm)} afterwards"
+    )
     without, with_brief = statistics.median(took[False]), statistics.median(took[True])
-    print(f"whole query: median {without:.1f} ms without the brief, {with_brief:.1f} ms with it "
-          f"(difference of medians {with_brief - without:+.1f} ms)")
+    print(
+        f"whole query: median {without:.1f} ms without the brief, {with_brief:.1f} ms with it "
+        f"(difference of medians {with_brief - without:+.1f} ms)"
+    )
     # The brief alone, on the same retrievals: wall time, and CPU time (steadier on a shared machine).
     retriever = Retriever(service.index, service.embedder)
     retrievals = [retriever.retrieve(q) for q in questions]
@@ -77,8 +82,10 @@ def main() -> None:
     print(f"the brief alone: median {statistics.median(wall):.1f} ms wall, {statistics.median(cpu):.1f} ms CPU")
     for label, qs in (("answerable", questions), ("unanswerable", UNANSWERABLE)):
         best = sorted(_best_cosine(service, q) for q in qs)
-        print(f"best sentence cosine, {label}: min {best[0]:.3f}  median {statistics.median(best):.3f}  "
-              f"max {best[-1]:.3f}")
+        print(
+            f"best sentence cosine, {label}: min {best[0]:.3f}  median {statistics.median(best):.3f}  "
+            f"max {best[-1]:.3f}"
+        )
 
 
 def _ms(values: list[float]) -> str:

@@ -19,8 +19,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from semsearch.evaluation.answer import judge_labelled, load_labelled  # noqa: E402
-from semsearch.answer import SupportCheck  # noqa: E402
+from semsearch.answer import SupportCheck
+from semsearch.evaluation.answer import judge_labelled, load_labelled
 
 SUPPORT_GRID = np.round(np.arange(0.40, 0.96, 0.05), 2)
 
@@ -44,9 +44,11 @@ def main() -> None:
     for t, kept, dropped in grid:
         print(f"support {t:.2f}: supported kept {100 * kept:5.1f}%  unsupported dropped {100 * dropped:5.1f}%")
     balanced = [(kept + dropped) / 2 for _, kept, dropped in grid]
-    tied = [t for (t, _, _), b in zip(grid, balanced) if b == max(balanced)]
-    print(f"best balanced accuracy {max(balanced):.3f} for support {tied[0]:.2f}-{tied[-1]:.2f}; "
-          f"chosen SEMSEARCH_LLM_MIN_SUPPORT {np.round(np.median(tied) / 0.05) * 0.05:.2f}")
+    tied = [t for (t, _, _), b in zip(grid, balanced, strict=True) if b == max(balanced)]
+    print(
+        f"best balanced accuracy {max(balanced):.3f} for support {tied[0]:.2f}-{tied[-1]:.2f}; "
+        f"chosen SEMSEARCH_LLM_MIN_SUPPORT {np.round(np.median(tied) / 0.05) * 0.05:.2f}"
+    )
 
 
 if __name__ == "__main__":

@@ -12,10 +12,10 @@ import argparse
 import time
 from pathlib import Path
 
-from semsearch.sentences import split_sentences
 from semsearch.config import Settings
 from semsearch.ingest import ingest
 from semsearch.ingest.readers import decode_bytes
+from semsearch.sentences import split_sentences
 
 
 def main(folder: Path) -> None:
@@ -40,8 +40,10 @@ def main(folder: Path) -> None:
                 dropped += 1
                 if len(examples) < 10:
                     examples.append(f"{path.relative_to(folder)}: {sentence[:100]}")
-    print(f"files: {len(list(folder.rglob('*.txt')))}  articles: {len(result.articles)}  "
-          f"skipped: {len(result.skipped)}  ingest seconds: {seconds:.1f}")
+    print(
+        f"files: {len(list(folder.rglob('*.txt')))}  articles: {len(result.articles)}  "
+        f"skipped: {len(result.skipped)}  ingest seconds: {seconds:.1f}"
+    )
     print(f"body sentences: {total}  dropped by cleaning: {dropped} ({100 * dropped / max(total, 1):.3f}%)")
     for example in examples:
         print("  dropped:", example)

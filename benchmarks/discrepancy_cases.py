@@ -8,7 +8,7 @@ index home, also lists every discrepancy its stories' timelines show, for labell
 
 from __future__ import annotations
 
-import sys
+import argparse
 
 import numpy as np
 
@@ -99,7 +99,15 @@ def alarms(home: str) -> None:
     print(f"{len(stories)} stories, {shown} discrepancies shown")
 
 
-if __name__ == "__main__":
+def main() -> None:
+    """The written pairs' table, then, given an index home, every discrepancy shown across its stories."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("index", nargs="?", help="an index home whose stories are checked for false alarms")
+    args = parser.parse_args()
     cases()
-    if len(sys.argv) > 1:
-        alarms(sys.argv[1])
+    if args.index:
+        alarms(args.index)
+
+
+if __name__ == "__main__":
+    main()

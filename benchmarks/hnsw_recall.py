@@ -50,13 +50,13 @@ def timed_search(index: faiss.Index, queries: np.ndarray, k: int, params: faiss.
 
 def recall(found: np.ndarray, truth: np.ndarray, k: int) -> float:
     """Mean share of the exact top-k that the approximate top-k holds."""
-    return float(np.mean([len(set(f[:k]) & set(t[:k])) / k for f, t in zip(found, truth)]))
+    return float(np.mean([len(set(f[:k]) & set(t[:k])) / k for f, t in zip(found, truth, strict=True)]))
 
 
 def source_recall(found: np.ndarray, truth: np.ndarray, period: int) -> float:
     """Mean share of the exact top-10's distinct source chunks that the approximate top-10 holds."""
     shares = []
-    for f, t in zip(found, truth):
+    for f, t in zip(found, truth, strict=True):
         wanted = {int(i) % period for i in t[:10]}
         shares.append(len(wanted & {int(i) % period for i in f[:10]}) / len(wanted))
     return float(np.mean(shares))
@@ -97,29 +97,41 @@ def main() -> None:
     del vectors
     _, truth = exact.search(queries, DEPTH)
     params = {k: v for k, v in entry.items() if k in ("M", "efConstruction", "efSearch")}
-    print(f"{args.index}: {index.ntotal:,} vectors, served {entry['type']} {params}; "
-          f"{len(texts)} SciFact test queries; loadavg {os.getloadavg()}")
+    print(
+        f"{args.index}: {index.ntotal:,} vectors, served {entry['type']} {params}; "
+        f"{len(texts)} SciFact test queries; loadavg {os.getloadavg()}"
+    )
     period = source_chunks(manifest)
-    print(f"\n{'search':30} {'threads':>7} {'recall@10':>9} {'recall@100':>10} {'p50 ms':>7} {'p95 ms':>7} "
-          f"{'p99 ms':>7} {'source recall@10':>16}")
+    print(
+        f"\n{'search':30} {'threads':>7} {'recall@10':>9} {'recall@100':>10} {'p50 ms':>7} {'p95 ms':>7} "
+        f"{'p99 ms':>7} {'source recall@10':>16}"
+    )
     for threads in (1, 2):
         faiss.omp_set_num_threads(threads)
         _, ms = timed_search(exact, queries, DEPTH, None)
-        print(f"{'exact IndexFlatIP, k=100':30} {threads:7d} {1.0:9.3f} {1.0:10.3f} {p(ms, 50):7.2f} {p(ms, 95):7.2f} "
-              f"{p(ms, 99):7.2f}", flush=True)
+        print(
+            f"{'exact IndexFlatIP, k=100':30} {threads:7d} {1.0:9.3f} {1.0:10.3f} {p(ms, 50):7.2f} {p(ms, 95):7.2f} "
+            f"{p(ms, 99):7.2f}",
+            flush=True,
+        )
     if entry["type"] != "IndexHNSWFlat":
         return
     faiss.omp_set_num_threads(args.threads)
     for ef in (int(x) for x in args.ef.split(",")):
         found, ms = timed_search(index, queries, 10, faiss.SearchParametersHNSW(efSearch=ef))
         by_source = f"{source_recall(found, truth, period):16.3f}" if period else ""
-        print(f"{f'HNSW efSearch={ef}, k=10':30} {args.threads:7d} {recall(found, truth, 10):9.3f} {'':>10} "
-              f"{p(ms, 50):7.2f} {p(ms, 95):7.2f} {p(ms, 99):7.2f} {by_source}", flush=True)
+        print(
+            f"{f'HNSW efSearch={ef}, k=10':30} {args.threads:7d} {recall(found, truth, 10):9.3f} {'':>10} "
+            f"{p(ms, 50):7.2f} {p(ms, 95):7.2f} {p(ms, 99):7.2f} {by_source}",
+            flush=True,
+        )
     ef = max(DEPTH, entry["efSearch"])
     found, ms = timed_search(index, queries, DEPTH, faiss.SearchParametersHNSW(efSearch=ef))
     by_source = f"{source_recall(found, truth, period):16.3f}" if period else ""
-    print(f"{f'as served: k=100, efSearch={ef}':30} {args.threads:7d} {recall(found, truth, 10):9.3f} "
-          f"{recall(found, truth, DEPTH):10.3f} {p(ms, 50):7.2f} {p(ms, 95):7.2f} {p(ms, 99):7.2f} {by_source}")
+    print(
+        f"{f'as served: k=100, efSearch={ef}':30} {args.threads:7d} {recall(found, truth, 10):9.3f} "
+        f"{recall(found, truth, DEPTH):10.3f} {p(ms, 50):7.2f} {p(ms, 95):7.2f} {p(ms, 99):7.2f} {by_source}"
+    )
     print(f"loadavg at end {os.getloadavg()}")
 
 

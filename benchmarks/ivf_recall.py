@@ -48,21 +48,25 @@ def main() -> None:
     store.add(np.arange(n), vectors, [])
     entry = store.publish()
     build_s = time.perf_counter() - started
-    print(f"{args.index}: {n:,} vectors; IVF nlist {entry['nlist']} built in {build_s:.0f} s "
-          f"(train + add, {os.cpu_count()} cores); {len(questions)} queries; loadavg {os.getloadavg()[0]:.2f}")
+    print(
+        f"{args.index}: {n:,} vectors; IVF nlist {entry['nlist']} built in {build_s:.0f} s "
+        f"(train + add, {os.cpu_count()} cores); {len(questions)} queries; loadavg {os.getloadavg()[0]:.2f}"
+    )
     served = FaissStore.open(args.out, entry, lambda _: np.zeros(0, dtype=np.int64))
     faiss.omp_set_num_threads(1)
     print("\n| nprobe | recall@10 | p50 ms | p99 ms |\n|---|---|---|---|")
     for nprobe in (8, 16, 32, 64, 128):
         served.entry = {**entry, "nprobe": nprobe}
         latencies, recalls = [], []
-        for query, expected in zip(queries, truth):
+        for query, expected in zip(queries, truth, strict=True):
             t = time.perf_counter()
             found = served.search(query, 10)
             latencies.append((time.perf_counter() - t) * 1000)
             recalls.append(len({i for i, _ in found} & set(expected.tolist())) / 10)
-        print(f"| {nprobe} | {np.mean(recalls):.3f} | {np.percentile(latencies, 50):.2f} | "
-              f"{np.percentile(latencies, 99):.2f} |")
+        print(
+            f"| {nprobe} | {np.mean(recalls):.3f} | {np.percentile(latencies, 50):.2f} | "
+            f"{np.percentile(latencies, 99):.2f} |"
+        )
 
 
 if __name__ == "__main__":

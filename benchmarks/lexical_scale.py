@@ -2,13 +2,14 @@
 
     python benchmarks/lexical_scale.py DATA/scifact --chunks 100000,1000000 [--fts5-up-to 100000]
 
-Quality first: every real chunk indexed by both engines, each article scored by its best chunk, nDCG@10
-and Recall@100 over SciFact's test questions (no model involved). Then scale: chunks are real SciFact text (title + ~150-word windows of each abstract), replicated with " (r)" after
-the title, as benchmarks/scale_index.py does, until the size is reached. Queries are SciFact's test
-questions (long, many common words: the hard case for a lexical leg). For each size it prints the build
-time and size of semsearch's index, then per-query latency of the top 100 (`Lexicon.top`) and of scoring
-300 given chunks (`Lexicon.scores`), and, up to --fts5-up-to chunks, the same top 100 from SQLite FTS5
-with its overlap with ours (FTS5 scores are checked equal on the shared ids).
+Quality first: every real chunk indexed by both engines, each article scored by its best chunk, nDCG@10 and
+Recall@100 over SciFact's test questions (no model involved). Then scale: chunks are real SciFact text (title
++ ~150-word windows of each abstract), replicated with " (r)" after the title, as benchmarks/scale_index.py
+does, until the size is reached. Queries are SciFact's test questions (long, many common words: the hard case
+for a lexical leg). For each size it prints the build time and size of semsearch's index, then per-query
+latency of the top 100 (`Lexicon.top`) and of scoring 300 given chunks (`Lexicon.scores`), and, up to
+--fts5-up-to chunks, the same top 100 from SQLite FTS5 with its overlap with ours (FTS5 scores are checked
+equal on the shared ids).
 """
 
 from __future__ import annotations
@@ -25,7 +26,8 @@ import numpy as np
 
 from semsearch.evaluation.retrieval import load_beir, ndcg_at, recall_at
 from semsearch.index.lexical import Lexicon, LexiconWriter
-from semsearch.retrieval import lexical_query, query_terms
+from semsearch.retrieval import lexical_query
+from semsearch.text import question_words
 
 WINDOW = 150
 
@@ -63,22 +65,30 @@ def quality(base: list[tuple[str, str]], owners: list[str], beir: Path) -> None:
 
         rows = {"FTS5 bm25()": [], "semsearch index/lexical.py": []}
         for qid, question in data.queries.items():
-            match = " OR ".join(f'"{w}"' for w in dict.fromkeys(query_terms(question)))
+            match = " OR ".join(f'"{w}"' for w in dict.fromkeys(question_words(question)))
             fts = db.execute("SELECT rowid, -bm25(f) FROM f WHERE f MATCH ?", [match]).fetchall() if match else []
             ids, scores = lexicon.top(lexical_query(question).every, 1000)
-            for name, scored in (("FTS5 bm25()", fts), ("semsearch index/lexical.py", list(zip(ids.tolist(), scores)))):
+            for name, scored in (
+                ("FTS5 bm25()", fts),
+                ("semsearch index/lexical.py", list(zip(ids.tolist(), scores, strict=True))),
+            ):
                 ranked = ranking(scored)
                 rows[name].append((ndcg_at(ranked, data.qrels[qid]), recall_at(ranked, data.qrels[qid])))
         print(f"quality on {len(texts):,} real chunks, {len(data.queries)} test questions (best chunk per document):")
         for name, values in rows.items():
-            print(f"  {name:22} nDCG@10 {statistics.mean(v[0] for v in values):.4f}  "
-                  f"R@100 {statistics.mean(v[1] for v in values):.4f}")
+            print(
+                f"  {name:22} nDCG@10 {statistics.mean(v[0] for v in values):.4f}  "
+                f"R@100 {statistics.mean(v[1] for v in values):.4f}"
+            )
 
 
 def replicated(base: list[tuple[str, str]], n: int) -> list[str]:
     """n chunk texts: the real ones, then copies with the replica number after the title."""
-    return [f"{t} ({i // len(base)})\n{b}" if i >= len(base) else f"{t}\n{b}"
-            for i in range(n) for t, b in [base[i % len(base)]]]
+    return [
+        f"{t} ({i // len(base)})\n{b}" if i >= len(base) else f"{t}\n{b}"
+        for i in range(n)
+        for t, b in [base[i % len(base)]]
+    ]
 
 
 def percentiles(ms: list[float]) -> str:
@@ -97,8 +107,11 @@ def main() -> None:
     base, owners = chunks_of(args.scifact)
     quality(base, owners, args.scifact)
     judged = {line.split("\t")[0] for line in (args.scifact / "qrels/test.tsv").read_text().splitlines()[1:]}
-    queries = [json.loads(line)["text"] for line in (args.scifact / "queries.jsonl").read_text().splitlines()
-               if json.loads(line)["_id"] in judged][: args.queries]
+    queries = [
+        json.loads(line)["text"]
+        for line in (args.scifact / "queries.jsonl").read_text().splitlines()
+        if json.loads(line)["_id"] in judged
+    ][: args.queries]
     rng = np.random.default_rng(0)
     print(f"{len(base)} real chunks; {len(queries)} SciFact test questions")
     for n in map(int, args.chunks.split(",")):
@@ -122,25 +135,28 @@ def main() -> None:
             for q in queries:
                 terms = lexical_query(q).every
                 t0 = time.perf_counter()
-                ids, scores = lexicon.top(terms, 100)
+                ids, _scores = lexicon.top(terms, 100)
                 top_ms.append((time.perf_counter() - t0) * 1000)
                 some = rng.choice(n, 300, replace=False)
                 t0 = time.perf_counter()
                 lexicon.scores(terms, some)
                 score_ms.append((time.perf_counter() - t0) * 1000)
                 if db is not None:
-                    match = " OR ".join(f'"{w}"' for w in dict.fromkeys(query_terms(q)))
+                    match = " OR ".join(f'"{w}"' for w in dict.fromkeys(question_words(q)))
                     t0 = time.perf_counter()
-                    rows = db.execute("SELECT rowid, -bm25(f) AS s FROM f WHERE f MATCH ? ORDER BY s DESC LIMIT 100",
-                                      [match]).fetchall()
+                    rows = db.execute(
+                        "SELECT rowid, -bm25(f) AS s FROM f WHERE f MATCH ? ORDER BY s DESC LIMIT 100", [match]
+                    ).fetchall()
                     fts_ms.append((time.perf_counter() - t0) * 1000)
                     overlap.append(len({r for r, _ in rows} & set(ids.tolist())) / max(len(rows), 1))
             print(f"\n{n:,} chunks: build {build_s:.1f} s, {len(lexicon.postings):,} postings, {size:.0f} MB")
             print(f"  semsearch top 100          p50 / p95 / p99 ms {percentiles(top_ms)}")
             print(f"  semsearch 300 given chunks p50 / p95 / p99 ms {percentiles(score_ms)}")
             if fts_ms:
-                print(f"  FTS5 top 100 (ORDER BY bm25 LIMIT 100)   ms {percentiles(fts_ms)}"
-                      f"   overlap with ours {statistics.mean(overlap):.3f}")
+                print(
+                    f"  FTS5 top 100 (ORDER BY bm25 LIMIT 100)   ms {percentiles(fts_ms)}"
+                    f"   overlap with ours {statistics.mean(overlap):.3f}"
+                )
 
 
 if __name__ == "__main__":

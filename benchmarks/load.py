@@ -74,8 +74,15 @@ def run_level(url: str, questions: list[str], clients: int, seconds: float, cap:
         t.join()
     wall = time.perf_counter() - started
     q = statistics.quantiles(latencies, n=100) if len(latencies) > 1 else [float("nan")] * 99
-    return {"clients": clients, "requests": len(latencies) + len(errors), "rps": len(latencies) / wall,
-            "p50": q[49], "p95": q[94], "p99": q[98], "errors": len(errors)}
+    return {
+        "clients": clients,
+        "requests": len(latencies) + len(errors),
+        "rps": len(latencies) / wall,
+        "p50": q[49],
+        "p95": q[94],
+        "p99": q[98],
+        "errors": len(errors),
+    }
 
 
 def main() -> None:
@@ -89,10 +96,16 @@ def main() -> None:
     questions = [q["question"] for q in json.loads((HERE / "sample_questions.json").read_text())]
     port = free_port()
     # No query-vector cache: the few sample questions repeat, and every request should pay the model pass.
-    env = {**os.environ, "SEMSEARCH_LOG_LEVEL": "WARNING", "SEMSEARCH_MAX_CONCURRENT_SEARCHES": "64",
-           "SEMSEARCH_QUERY_CACHE_SIZE": "0"}
-    server = subprocess.Popen([sys.executable, "-m", "semsearch", "serve", "--index", args.index,
-                               "--host", "127.0.0.1", "--port", str(port)], env=env)
+    env = {
+        **os.environ,
+        "SEMSEARCH_LOG_LEVEL": "WARNING",
+        "SEMSEARCH_MAX_CONCURRENT_SEARCHES": "64",
+        "SEMSEARCH_QUERY_CACHE_SIZE": "0",
+    }
+    server = subprocess.Popen(
+        [sys.executable, "-m", "semsearch", "serve", "--index", args.index, "--host", "127.0.0.1", "--port", str(port)],
+        env=env,
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         for _ in range(600):
@@ -110,8 +123,10 @@ def main() -> None:
         for level in (int(x) for x in args.levels.split(",")):
             r = run_level(url, questions, level, args.seconds, args.max_requests, params)
             total += r["requests"]
-            print(f"{r['clients']:7d} {r['requests']:8d} {r['rps']:7.1f} {r['p50']:7.1f} {r['p95']:7.1f} "
-                  f"{r['p99']:7.1f} {r['errors']:6d}")
+            print(
+                f"{r['clients']:7d} {r['requests']:8d} {r['rps']:7.1f} {r['p50']:7.1f} {r['p95']:7.1f} "
+                f"{r['p99']:7.1f} {r['errors']:6d}"
+            )
         after = rss_mb(server.pid)
         print(f"server RSS after {total} requests: {after:.0f} MB ({100 * (after - before) / before:+.1f}%)")
     finally:

@@ -47,7 +47,8 @@ def main() -> None:
         "query": median_ms(lambda r=r: service.search(r) for _ in range(args.rounds) for r in plain),
         "query, new_since": median_ms(lambda r=r: service.search(r) for _ in range(args.rounds) for r in since),
         "annotate (discrepancies, copies)": median_ms(
-            lambda b=b: annotate(service.index, b) for _ in range(args.rounds) for b in briefs if b),
+            lambda b=b: annotate(service.index, b) for _ in range(args.rounds) for b in briefs if b
+        ),
         "story timeline": median_ms(lambda s=s: service.story(s) for _ in range(args.rounds) for s in stories),
     }
     for name, ms in rows.items():

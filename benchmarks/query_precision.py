@@ -28,7 +28,9 @@ def main() -> None:
     parser.add_argument("beir", type=Path)
     parser.add_argument("--splits", default="test,train")
     parser.add_argument("--timed", type=int, default=200, help="questions timed per precision")
-    parser.add_argument("--cache", type=Path, default=None, help="embedding cache folder (default: SEMSEARCH_CACHE_DIR)")
+    parser.add_argument(
+        "--cache", type=Path, default=None, help="embedding cache folder (default: SEMSEARCH_CACHE_DIR)"
+    )
     args = parser.parse_args()
     settings = get_settings()
     cache_dir = args.cache or settings.cache_dir
@@ -42,8 +44,10 @@ def main() -> None:
     started = time.perf_counter()
     docs, fresh = cache.embed(embedders["fp32"], texts, settings.embed_batch_size, progress=True)
     print(f"{len(texts)} documents, {fresh} embedded now, in {time.perf_counter() - started:.0f} s")
-    print(f"{'split':6} {'questions':>9} {'fp32 nDCG@10':>12} {'int8 nDCG@10':>12} {'difference':>10} "
-          f"{'query cosine min / mean':>24}")
+    print(
+        f"{'split':6} {'questions':>9} {'fp32 nDCG@10':>12} {'int8 nDCG@10':>12} {'difference':>10} "
+        f"{'query cosine min / mean':>24}"
+    )
     questions: list[str] = []
     for split in args.splits.split(","):
         data = load_beir(args.beir, split)
@@ -51,11 +55,19 @@ def main() -> None:
         ndcg = {}
         for precision, queries in vectors.items():
             top = np.argsort(-(queries @ docs.T), axis=1)[:, :10]
-            ndcg[precision] = float(np.mean([ndcg_at([doc_ids[i] for i in row], data.qrels[qid], 10)
-                                             for row, qid in zip(top, data.queries)]))
+            ndcg[precision] = float(
+                np.mean(
+                    [
+                        ndcg_at([doc_ids[i] for i in row], data.qrels[qid], 10)
+                        for row, qid in zip(top, data.queries, strict=True)
+                    ]
+                )
+            )
         cosine = (vectors["fp32"] * vectors["int8"]).sum(axis=1)
-        print(f"{split:6} {len(data.queries):9d} {ndcg['fp32']:12.4f} {ndcg['int8']:12.4f} "
-              f"{ndcg['int8'] - ndcg['fp32']:+10.4f} {cosine.min():11.4f} / {cosine.mean():.4f}")
+        print(
+            f"{split:6} {len(data.queries):9d} {ndcg['fp32']:12.4f} {ndcg['int8']:12.4f} "
+            f"{ndcg['int8'] - ndcg['fp32']:+10.4f} {cosine.min():11.4f} / {cosine.mean():.4f}"
+        )
         questions += list(data.queries.values())
     print(f"\none query pass, {args.timed} questions each, alternating (ms)")
     timings: dict[str, list[float]] = {p: [] for p in embedders}

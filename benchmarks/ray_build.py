@@ -67,8 +67,12 @@ def run(folder: Path, limit: int, work: Path) -> None:
             if cluster:
                 cluster.start()
             cluster_seconds = time.perf_counter() - started
-            report = build(files, settings, embed_on="ray" if cluster else "local",
-                           ray_address=cluster.address if cluster else None)
+            report = build(
+                files,
+                settings,
+                embed_on="ray" if cluster else "local",
+                ray_address=cluster.address if cluster else None,
+            )
         finally:
             if cluster:
                 cluster.stop(grace=10)
@@ -80,15 +84,21 @@ def run(folder: Path, limit: int, work: Path) -> None:
         print(f"{name}: {report.seconds:.1f} s", file=sys.stderr, flush=True)
 
     first = rows[0][3]
-    print(f"\n{len(files)} articles from {folder}: {first.articles} indexed, {first.chunks} chunks, "
-          f"{first.sentences} sentences, {first.embedded_texts} texts embedded per run\n")
-    print("| build | CPUs per node | cluster start s | build s | chunks/s | sentences/s | texts embedded "
-          "| max abs Δ chunk vectors vs local |")
+    print(
+        f"\n{len(files)} articles from {folder}: {first.articles} indexed, {first.chunks} chunks, "
+        f"{first.sentences} sentences, {first.embedded_texts} texts embedded per run\n"
+    )
+    print(
+        "| build | CPUs per node | cluster start s | build s | chunks/s | sentences/s | texts embedded "
+        "| max abs Δ chunk vectors vs local |"
+    )
     print("|---|---|---|---|---|---|---|---|")
     for name, cpus, cluster_seconds, report, delta in rows:
         started = f"{cluster_seconds:.1f}" if cpus != "-" else "-"
-        print(f"| {name} | {cpus} | {started} | {report.seconds:.1f} | {report.chunks / report.seconds:.1f} "
-              f"| {report.sentences / report.seconds:.1f} | {report.embedded_texts} | {delta:.1e} |")
+        print(
+            f"| {name} | {cpus} | {started} | {report.seconds:.1f} | {report.chunks / report.seconds:.1f} "
+            f"| {report.sentences / report.seconds:.1f} | {report.embedded_texts} | {delta:.1e} |"
+        )
 
 
 if __name__ == "__main__":

@@ -74,11 +74,24 @@ def load_source(home: Path) -> list[SourceArticle]:
         meta, layout = metas[article_id], layouts.get(article_id)
         if layout is None:
             continue
-        article = Article(id=article_id, title=meta.title, text=texts[article_id], source_path=meta.source_path,
-                          url=meta.url, place=meta.place)
-        out.append(SourceArticle(article, meta.story_id, layout.spans, layout.chunks,
-                                 np.stack(layout.chunk_vectors).astype(np.float32),
-                                 np.stack(layout.sentence_vectors).astype(np.float32)))
+        article = Article(
+            id=article_id,
+            title=meta.title,
+            text=texts[article_id],
+            source_path=meta.source_path,
+            url=meta.url,
+            place=meta.place,
+        )
+        out.append(
+            SourceArticle(
+                article,
+                meta.story_id,
+                layout.spans,
+                layout.chunks,
+                np.stack(layout.chunk_vectors).astype(np.float32),
+                np.stack(layout.sentence_vectors).astype(np.float32),
+            )
+        )
     index.close()
     return out
 
@@ -107,8 +120,9 @@ def plan(source: list[SourceArticle], target_chunks: int) -> list[tuple[int, int
     return pairs
 
 
-def batches(source: list[SourceArticle], pairs: list[tuple[int, int]], size: int, noise: float,
-            seed: int) -> Iterator[Batch]:
+def batches(
+    source: list[SourceArticle], pairs: list[tuple[int, int]], size: int, noise: float, seed: int
+) -> Iterator[Batch]:
     """The planned replicas in batches of `size` articles, each with its perturbed vectors."""
     rng = np.random.default_rng(seed)
     for start in range(0, len(pairs), size):
@@ -120,11 +134,18 @@ def batches(source: list[SourceArticle], pairs: list[tuple[int, int]], size: int
             story_day = FIRST_DAY + timedelta(days=int(day_rng.integers(DAYS)))
             published = (story_day + timedelta(days=replica % STORY_SIZE)).isoformat()
             title = src.article.title if replica == 0 else f"{src.article.title} ({replica})"
-            articles.append(Article(
-                id=replica_id(src.article.id, replica), title=title, text=src.article.text,
-                source_path=f"{src.article.source_path}#r{replica}", outlet=OUTLETS[(row + replica) % len(OUTLETS)],
-                published=published, url=src.article.url, place=src.article.place,
-            ))
+            articles.append(
+                Article(
+                    id=replica_id(src.article.id, replica),
+                    title=title,
+                    text=src.article.text,
+                    source_path=f"{src.article.source_path}#r{replica}",
+                    outlet=OUTLETS[(row + replica) % len(OUTLETS)],
+                    published=published,
+                    url=src.article.url,
+                    place=src.article.place,
+                )
+            )
             stories.append(f"{src.story_id}-{replica // STORY_SIZE}")
             if replica == 0:
                 chunk_rows.append(src.chunk_vectors)
@@ -133,8 +154,14 @@ def batches(source: list[SourceArticle], pairs: list[tuple[int, int]], size: int
                 chunk_rows.append(perturb(src.chunk_vectors, noise, rng))
                 # float16 at once (as stored): at 1M chunks a float32 copy of 3M sentence vectors is 5 GB
                 sentence_rows.append(perturb(src.sentence_vectors, noise, rng).astype(np.float16))
-        yield Batch(articles, [source[r].spans for _, r in part], [source[r].chunks for _, r in part],
-                    np.concatenate(chunk_rows), np.concatenate(sentence_rows), stories)
+        yield Batch(
+            articles,
+            [source[r].spans for _, r in part],
+            [source[r].chunks for _, r in part],
+            np.concatenate(chunk_rows),
+            np.concatenate(sentence_rows),
+            stories,
+        )
 
 
 def peak_rss_gb() -> float:
@@ -156,14 +183,25 @@ def main() -> None:
     source = load_source(args.source)
     pairs = plan(source, args.chunks)
     loaded = time.perf_counter()
-    extra = {"synthetic": {"source": str(args.source), "noise": args.noise, "seed": args.seed,
-                           "replicas": max(r for r, _ in pairs) + 1, "story_size": STORY_SIZE}}
+    extra = {
+        "synthetic": {
+            "source": str(args.source),
+            "noise": args.noise,
+            "seed": args.seed,
+            "replicas": max(r for r, _ in pairs) + 1,
+            "story_size": STORY_SIZE,
+        }
+    }
     with IndexWriter(args.out, MODEL_NAME, DIMENSION, 1, VectorConfig.from_settings(settings)) as w:
         for batch in batches(source, pairs, args.stream_articles, args.noise, args.seed):
-            w.add(batch.articles, batch.spans, batch.chunks, batch.chunk_vectors, batch.sentence_vectors,
-                  batch.story_ids)
-            print(f"  added {len(batch.articles)} articles, {time.perf_counter() - loaded:.0f} s, "
-                  f"peak RSS {peak_rss_gb():.1f} GB", flush=True)
+            w.add(
+                batch.articles, batch.spans, batch.chunks, batch.chunk_vectors, batch.sentence_vectors, batch.story_ids
+            )
+            print(
+                f"  added {len(batch.articles)} articles, {time.perf_counter() - loaded:.0f} s, "
+                f"peak RSS {peak_rss_gb():.1f} GB",
+                flush=True,
+            )
         added = time.perf_counter()
         w.finish([], None, notes=extra)
         written = time.perf_counter()
@@ -172,12 +210,25 @@ def main() -> None:
     manifest = Index(args.out, MODEL_NAME).manifest
     size = sum(p.stat().st_size for p in version_dir(args.out, manifest.version).iterdir())
     load = os.getloadavg()
-    print(json.dumps({"out": str(args.out), "counts": asdict(manifest.counts), "vectors": manifest.vectors,
-                      "replicas": extra["synthetic"]["replicas"], "source_load_s": round(loaded - started, 1),
-                      "add_s": round(added - loaded, 1), "finish_s": round(written - added, 1),
-                      "publish_s": round(done - written, 1), "total_s": round(done - started, 1),
-                      "disk_gb": round(size / 1e9, 2), "peak_rss_gb": round(peak_rss_gb(), 2),
-                      "loadavg": [round(x, 2) for x in load]}, indent=1))
+    print(
+        json.dumps(
+            {
+                "out": str(args.out),
+                "counts": asdict(manifest.counts),
+                "vectors": manifest.vectors,
+                "replicas": extra["synthetic"]["replicas"],
+                "source_load_s": round(loaded - started, 1),
+                "add_s": round(added - loaded, 1),
+                "finish_s": round(written - added, 1),
+                "publish_s": round(done - written, 1),
+                "total_s": round(done - started, 1),
+                "disk_gb": round(size / 1e9, 2),
+                "peak_rss_gb": round(peak_rss_gb(), 2),
+                "loadavg": [round(x, 2) for x in load],
+            },
+            indent=1,
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -31,8 +31,13 @@ def copy(source: Path, out: Path, uri: str, batch: int) -> dict:
     index = Index(source, MODEL_NAME)
     ids = index.article_ids()
     spec = index.manifest.vectors
-    config = VectorConfig(backend="milvus", milvus_uri=uri, hnsw_m=spec.get("M", 32),
-                          hnsw_ef_construction=spec.get("efConstruction", 80), hnsw_ef_search=spec.get("efSearch", 128))
+    config = VectorConfig(
+        backend="milvus",
+        milvus_uri=uri,
+        hnsw_m=spec.get("M", 32),
+        hnsw_ef_construction=spec.get("efConstruction", 80),
+        hnsw_ef_search=spec.get("efSearch", 128),
+    )
     started = time.perf_counter()
     with IndexWriter(out, MODEL_NAME, DIMENSION, 1, config) as writer:
         for lo in tqdm(range(0, len(ids), batch), desc="copying", unit="batch"):
@@ -41,7 +46,9 @@ def copy(source: Path, out: Path, uri: str, batch: int) -> dict:
             stored = index.stored_articles(part)
             articles = [stored[i][0] for i in part]
             writer.add(
-                articles, [layouts[i].spans for i in part], [layouts[i].chunks for i in part],
+                articles,
+                [layouts[i].spans for i in part],
+                [layouts[i].chunks for i in part],
                 _stack([v for i in part for v in layouts[i].chunk_vectors]),
                 _stack([v for i in part for v in layouts[i].sentence_vectors]),
                 [stored[i][1] for i in part],
@@ -49,8 +56,11 @@ def copy(source: Path, out: Path, uri: str, batch: int) -> dict:
         inserted = time.perf_counter() - started
         writer.finish(index.manifest.sources, index.manifest.chunk_tokens, notes={"copied_from": str(source)})
         writer.publish()
-    return {"chunks": index.manifest.counts.chunks, "insert_s": round(inserted, 1),
-            "finish_s": round(time.perf_counter() - started - inserted, 1)}
+    return {
+        "chunks": index.manifest.counts.chunks,
+        "insert_s": round(inserted, 1),
+        "finish_s": round(time.perf_counter() - started - inserted, 1),
+    }
 
 
 def _stack(rows: list) -> np.ndarray:
@@ -67,8 +77,10 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=2000, help="articles per add()")
     args = parser.parse_args()
     result = copy(args.source, args.out, args.uri, args.batch)
-    print(f"| chunks | insert rows (s) | finish: SQLite compaction + Milvus flush, HNSW, load (s) |\n|---|---|---|\n"
-          f"| {result['chunks']:,} | {result['insert_s']} | {result['finish_s']} |")
+    print(
+        f"| chunks | insert rows (s) | finish: SQLite compaction + Milvus flush, HNSW, load (s) |\n|---|---|---|\n"
+        f"| {result['chunks']:,} | {result['insert_s']} | {result['finish_s']} |"
+    )
 
 
 if __name__ == "__main__":

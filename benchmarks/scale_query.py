@@ -20,8 +20,8 @@ Usage: python benchmarks/scale_query.py --index HOMES/1m --scifact DATA/scifact
    on loopback).
 4. Server RSS (anonymous and file-backed) after the run, per million chunks.
 5. With --profile, the same questions in-process with the Index's methods timed by kind (ANN, BM25,
-   SQLite row fetches, layout arrays, stored vectors), so `retrieve` and `brief` split further, plus the cost of encoding a
-   real response body as /api/search does.
+   SQLite row fetches, layout arrays, stored vectors), so `retrieve` and `brief` split further, plus the cost
+   of encoding a real response body as /api/search does.
 """
 
 from __future__ import annotations
@@ -153,21 +153,44 @@ def percentiles(values: list[float]) -> tuple[float, float, float]:
 
 
 def launch(
-    index: Path, verify: bool, question: str, code: Path | None = None, settings: dict[str, str] | None = None,
+    index: Path,
+    verify: bool,
+    question: str,
+    code: Path | None = None,
+    settings: dict[str, str] | None = None,
 ) -> tuple[subprocess.Popen, str, dict]:
     """Start the server (of the semsearch package under `code`, with extra env `settings`, if given) and time
     it to listening and to the first answered search."""
     port = free_port()
     # No query-vector cache: rows and the stage split ask questions again, which it would answer without the model.
-    env = {**os.environ, "SEMSEARCH_LOG_LEVEL": "WARNING", "SEMSEARCH_MAX_CONCURRENT_SEARCHES": "64",
-           "SEMSEARCH_QUERY_CACHE_SIZE": "0",
-           "SEMSEARCH_VERIFY_ON_LOAD": "true" if verify else "false", **(settings or {})}
+    env = {
+        **os.environ,
+        "SEMSEARCH_LOG_LEVEL": "WARNING",
+        "SEMSEARCH_MAX_CONCURRENT_SEARCHES": "64",
+        "SEMSEARCH_QUERY_CACHE_SIZE": "0",
+        "SEMSEARCH_VERIFY_ON_LOAD": "true" if verify else "false",
+        **(settings or {}),
+    }
     if code is not None:  # `python -m` puts the working directory first on the path, so run there too
         env["PYTHONPATH"] = str(code)
     started = time.perf_counter()
-    server = subprocess.Popen([sys.executable, "-m", "semsearch", "serve", "--index", str(Path(index).resolve()),
-                               "--host", "127.0.0.1", "--port", str(port)], env=env, stdout=subprocess.DEVNULL,
-                              cwd=code)
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "semsearch",
+            "serve",
+            "--index",
+            str(Path(index).resolve()),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        cwd=code,
+    )
     while True:
         if server.poll() is not None:
             raise RuntimeError(f"server exited with {server.returncode}")
@@ -245,8 +268,15 @@ def run_level(url: str, questions: list[str], clients: int, total: int, params: 
         t.join()
     wall = time.perf_counter() - started
     p50, p95, p99 = percentiles(latencies)
-    return {"clients": clients, "requests": len(latencies), "rps": len(latencies) / wall, "p50": p50, "p95": p95,
-            "p99": p99, "errors": errors}
+    return {
+        "clients": clients,
+        "requests": len(latencies),
+        "rps": len(latencies) / wall,
+        "p50": p50,
+        "p95": p95,
+        "p99": p99,
+        "errors": errors,
+    }
 
 
 def stage_medians(url: str, questions: list[str], summary: bool, kind: str = "stdlib") -> dict[str, float]:
@@ -291,6 +321,7 @@ def timed_index_methods(totals: dict[str, float], stage: list[str]) -> Iterator[
                 if depth[0] == 0:
                     totals[f"{stage[0]}.{KINDS[name]}"] += (time.perf_counter() - started) * 1000
                     totals[f"{stage[0]}.{KINDS[name]} cpu"] += (time.thread_time() - cpu) * 1000
+
         return timed
 
     for name, method in originals.items():
@@ -308,8 +339,9 @@ def profile_in_process(index: Path, questions: list[str]) -> None:
 
     import semsearch.service as engine_module
     from semsearch.contract import SearchRequest
-    from semsearch.service import SearchService
     from semsearch.retrieval import Retriever
+    from semsearch.service import SearchService
+
     service = SearchService(get_settings().model_copy(update={"index_dir": index, "query_cache_size": 0}))
     for q in questions[:3]:  # loads the model and touches the index pages
         service.search(SearchRequest(q=q))
@@ -348,8 +380,10 @@ def profile_in_process(index: Path, questions: list[str]) -> None:
                 per_query["response kB"].append(len(encoded) / 1000)
     finally:
         Retriever.retrieve, engine_module.summarize = original_retrieve, original_summarize
-    print("\nIn-process split (brief on), median ms per query; a kind is the Index methods of that kind; "
-          "'cpu' = CPU time of the query thread in them:")
+    print(
+        "\nIn-process split (brief on), median ms per query; a kind is the Index methods of that kind; "
+        "'cpu' = CPU time of the query thread in them:"
+    )
     print(f"{'part':34} {'median ms':>9} {'p95 ms':>8}")
     for key in sorted(per_query):
         values = per_query[key] + [0.0] * (len(questions) - len(per_query[key]))
@@ -368,14 +402,19 @@ def main() -> None:
     parser.add_argument("--index", type=Path, required=True)
     parser.add_argument("--questions", choices=("scifact", "sample"), default="scifact")
     parser.add_argument("--scifact", type=Path, default=None, help="the SciFact BEIR folder (for --questions scifact)")
-    parser.add_argument("--requests", type=int, default=300,
-                        help="requests per level; also how many questions the stage split uses")
+    parser.add_argument(
+        "--requests", type=int, default=300, help="requests per level; also how many questions the stage split uses"
+    )
     parser.add_argument("--levels", default="1,8")
     parser.add_argument("--warmup", type=int, default=10)
     parser.add_argument("--profile", action="store_true", help="also split the stages in-process")
     parser.add_argument("--cold-cache", action="store_true", help="do not read the index files before each row")
-    parser.add_argument("--client", choices=("stdlib", "httpx"), default="stdlib",
-                        help="the HTTP client measuring latency (httpx adds 0.6-1.8 ms of its own per request)")
+    parser.add_argument(
+        "--client",
+        choices=("stdlib", "httpx"),
+        default="stdlib",
+        help="the HTTP client measuring latency (httpx adds 0.6-1.8 ms of its own per request)",
+    )
     args = parser.parse_args()
     questions = load_questions(args.questions, args.scifact)
     manifest = served_manifest(args.index)
@@ -384,10 +423,13 @@ def main() -> None:
     chunks = manifest.counts.chunks
     vectors = manifest.vectors
     backend, workers = get_settings().embed_backend, get_settings().workers  # what the server will read too
-    print(f"index {args.index}: {manifest.counts}, {vectors['type']}"
-          f"{' efSearch ' + str(vectors['efSearch']) if 'efSearch' in vectors else ''}; embed backend {backend}; "
-          f"{workers} server process{'es' if workers > 1 else ''}; {len(questions)} {args.questions} questions; {code_state()}; loadavg at start {os.getloadavg()}; "
-          f"speed probe {speed_probe():.0f} ms")
+    print(
+        f"index {args.index}: {manifest.counts}, {vectors['type']}"
+        f"{' efSearch ' + str(vectors['efSearch']) if 'efSearch' in vectors else ''}; embed backend {backend}; "
+        f"{workers} server process{'es' if workers > 1 else ''}; {len(questions)} {args.questions} questions; "
+        f"{code_state()}; loadavg at start {os.getloadavg()}; "
+        f"speed probe {speed_probe():.0f} ms"
+    )
     if "synthetic" in manifest.notes:
         print(f"synthetic: real SciFact chunks replicated with perturbed vectors {manifest.notes['synthetic']}")
 
@@ -403,8 +445,11 @@ def main() -> None:
             for i in range(args.warmup):
                 http.get("/api/search", {"q": questions[-1 - i % len(questions)]})
         waited = settle(server)  # rows measure a serving index, not one still being read ahead
-        print(f"\nHTTP on loopback ({args.client} client), {args.requests} requests per row, warm-up of {args.warmup} excluded, "
-              f"after the server's read-ahead ({waited:.0f} s after the warm-up)")
+        print(
+            f"\nHTTP on loopback ({args.client} client), {args.requests} requests per row, "
+            f"warm-up of {args.warmup} excluded, "
+            f"after the server's read-ahead ({waited:.0f} s after the warm-up)"
+        )
         print(f"{'':26} {'clients':>7} {'req/s':>6} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} {'errors':>6}  loadavg")
         row = 0
         for summary in (True, False):
@@ -415,17 +460,24 @@ def main() -> None:
                 fresh = [questions[(row * args.requests + i) % len(questions)] for i in range(args.requests)]
                 row += 1
                 r = run_level(url, fresh, clients, args.requests, params, args.client)
-                print(f"{LEVEL_NAMES[summary]:26} {clients:7d} {r['rps']:6.1f} {r['p50']:7.1f} {r['p95']:7.1f} "
-                      f"{r['p99']:7.1f} {r['errors']:6d}  {os.getloadavg()[0]:.2f}", flush=True)
-        print("\nPer-stage medians, 1 client, debug=true, questions of the first row asked again (ms; serialize = "
-              "the service's to_dict; http+json = client latency - took_ms - serialize)")
+                print(
+                    f"{LEVEL_NAMES[summary]:26} {clients:7d} {r['rps']:6.1f} {r['p50']:7.1f} {r['p95']:7.1f} "
+                    f"{r['p99']:7.1f} {r['errors']:6d}  {os.getloadavg()[0]:.2f}",
+                    flush=True,
+                )
+        print(
+            "\nPer-stage medians, 1 client, debug=true, questions of the first row asked again (ms; serialize = "
+            "the service's to_dict; http+json = client latency - took_ms - serialize)"
+        )
         for summary in (True, False):
             m = stage_medians(url, questions[: args.requests], summary, args.client)
             print(f"{LEVEL_NAMES[summary]:26} " + "  ".join(f"{k} {v:.2f}" for k, v in m.items()), flush=True)
         mem = memory_mb(server.pid)
-        print(f"\nserver memory after the run: RSS {mem['VmRSS']:.0f} MB (anon {mem['RssAnon']:.0f}, file-backed "
-              f"{mem['RssFile']:.0f}), peak {mem['VmHWM']:.0f} MB; {chunks:,} chunks → "
-              f"{mem['VmRSS'] / chunks * 1e6:.0f} MB RSS per million chunks")
+        print(
+            f"\nserver memory after the run: RSS {mem['VmRSS']:.0f} MB (anon {mem['RssAnon']:.0f}, file-backed "
+            f"{mem['RssFile']:.0f}), peak {mem['VmHWM']:.0f} MB; {chunks:,} chunks → "
+            f"{mem['VmRSS'] / chunks * 1e6:.0f} MB RSS per million chunks"
+        )
     finally:
         stop(server)
     if args.profile:

@@ -43,21 +43,26 @@ def main() -> None:
     for qid, text in data.queries.items():
         vector = embedder.encode_query(text)
         gathered.append((qid, retriever.evidence(text, vector, "hybrid", Filters(), 100)))
-    grid = [("weighted", lex, ch, 1.0 - lex - ch) for lex, ch in itertools.product(
-        np.arange(0.0, 1.01, 0.1), np.arange(0.0, 1.01, 0.1)) if lex + ch <= 1.0001]
+    grid = [
+        ("weighted", lex, ch, 1.0 - lex - ch)
+        for lex, ch in itertools.product(np.arange(0.0, 1.01, 0.1), np.arange(0.0, 1.01, 0.1))
+        if lex + ch <= 1.0001
+    ]
     grid += [("rrf", 1.0, 1.0, 1.0), ("rrf", 1.0, 1.0, 0.0)]
     for fusion, lex, ch, sent in grid:
-        scorer = Retriever(index, embedder, replace(retriever.params, fusion=fusion, lexical=lex, chunk=ch,
-                                                    sentence=max(sent, 0.0)))
+        scorer = Retriever(
+            index, embedder, replace(retriever.params, fusion=fusion, lexical=lex, chunk=ch, sentence=max(sent, 0.0))
+        )
         total = 0.0
         for qid, evidence in gathered:
             scores = scorer.score(evidence, "hybrid")
-            ranking = [d for i in np.argsort(-scores, kind="stable")[:10]
-                       for d in doc_ids.get(evidence.article_ids[i], [])]
+            ranking = [
+                d for i in np.argsort(-scores, kind="stable")[:10] for d in doc_ids.get(evidence.article_ids[i], [])
+            ]
             total += ndcg_at(ranking, data.qrels[qid])
         results.append((total / len(gathered), fusion, round(lex, 2), round(ch, 2), round(max(sent, 0.0), 2)))
     for row in sorted(results)[-15:]:
-        print("nDCG@10 %.4f  %s  lexical %.1f chunk %.1f sentence %.1f" % row)
+        print("nDCG@10 {:.4f}  {}  lexical {:.1f} chunk {:.1f} sentence {:.1f}".format(*row))
 
 
 if __name__ == "__main__":

@@ -45,15 +45,17 @@ def main() -> None:
     results = []
     for values in itertools.product(*GRID.values()):
         # Single-document briefs are generic; the topic proxy is query-focused, like the search page.
-        options = replace(BriefOptions() if args.topics else GENERIC, **dict(zip(GRID, values)))
+        options = replace(BriefOptions() if args.topics else GENERIC, **dict(zip(GRID, values, strict=True)))
         if args.topics:
             run = run_topics(index, groups, lambda q: retriever.retrieve(q, k=10), scorer, options=options)
-            value = sum(run.systems["semsearch brief"].rouge2_recall) / len(run.systems["semsearch brief"].rouge2_recall)
+            value = sum(run.systems["semsearch brief"].rouge2_recall) / len(
+                run.systems["semsearch brief"].rouge2_recall
+            )
         else:
             run = run_single(index, pairs, titles.__getitem__, scorer, options, baselines=False)
             value = sum(run.systems["semsearch brief"].rouge2) / len(pairs)
         results.append((value, values))
-        print(f"{value:.4f}  {dict(zip(GRID, values))}", flush=True)
+        print(f"{value:.4f}  {dict(zip(GRID, values, strict=True))}", flush=True)
     print("best:", max(results))
 
 

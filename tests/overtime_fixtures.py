@@ -16,15 +16,19 @@ from semsearch.service import SearchService
 from .conftest import LiveServer
 
 SAMPLE = Path(__file__).parent.parent / "index" / "sample"
-FILES = ["harbor-ledger/2025-03-03-port-alder-dockworkers-walk-out.txt",
-         "harbor-ledger/2025-03-19-port-alder-dock-strike-ends.txt",
-         "meridian-post/2025-03-04-port-alder-strike-second-day.txt",
-         "northgate-tribune/2025-03-04-port-alder-terminals-shut.txt",
-         "coastline-daily/2025-03-05-ships-pile-up-off-port-alder.html",
-         "meridian-post/2025-04-03-inflation-slows-to-2-6-percent.txt"]
+FILES = [
+    "harbor-ledger/2025-03-03-port-alder-dockworkers-walk-out.txt",
+    "harbor-ledger/2025-03-19-port-alder-dock-strike-ends.txt",
+    "meridian-post/2025-03-04-port-alder-strike-second-day.txt",
+    "northgate-tribune/2025-03-04-port-alder-terminals-shut.txt",
+    "coastline-daily/2025-03-05-ships-pile-up-off-port-alder.html",
+    "meridian-post/2025-04-03-inflation-slows-to-2-6-percent.txt",
+]
 # Undated: no date in its name, text or metadata. Its one fact, the port's opening year, is repeated by no one.
-UNDATED = ("Port Alder's container history\n\nPort Alder opened its first container berth in 1971, when two "
-           "rail-mounted cranes were installed on the old timber quay.\n\nThe port has grown every decade since.\n")
+UNDATED = (
+    "Port Alder's container history\n\nPort Alder opened its first container berth in 1971, when two "
+    "rail-mounted cranes were installed on the old timber quay.\n\nThe port has grown every decade since.\n"
+)
 
 
 @pytest.fixture(scope="session")
@@ -33,8 +37,11 @@ def overtime_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     for name in FILES:
         (corpus / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(SAMPLE / name, corpus / name)
-    wire = next(line for line in (SAMPLE / "exports/newsroom-export-2025h1.jsonl").read_text().splitlines()
-                if "Strike shuts Port Alder" in line)
+    wire = next(
+        line
+        for line in (SAMPLE / "exports/newsroom-export-2025h1.jsonl").read_text().splitlines()
+        if "Strike shuts Port Alder" in line
+    )
     (corpus / "wire.jsonl").write_text(wire + "\n")
     (corpus / "harbor-ledger" / "port-alder-container-history.txt").write_text(UNDATED)
     settings = Settings(index_dir=tmp_path_factory.mktemp("overtime-index"))

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 
 import pytest
-
 from pydantic import TypeAdapter
 
 from semsearch.contract import MAX_QUERY_CHARS, SearchRequest
@@ -14,15 +13,29 @@ from semsearch.records import SearchResponse
 RESPONSE = TypeAdapter(SearchResponse)
 
 SEARCH_KEYS = {"query", "took_ms", "results", "summary"}
-HIT_KEYS = {"article_id", "title", "outlet", "published", "url", "score", "snippet", "highlights",
-            "term_highlights", "story_id", "also_reported_by"}
+HIT_KEYS = {
+    "article_id",
+    "title",
+    "outlet",
+    "published",
+    "url",
+    "score",
+    "snippet",
+    "highlights",
+    "term_highlights",
+    "story_id",
+    "also_reported_by",
+}
 
 
 def test_search_returns_the_documented_json(client):
     body = client.get("/api/search", params={"q": "Why did dockworkers strike?", "k": 3}).json()
     assert set(body) == SEARCH_KEYS
     # The route sends the body without re-validating it, so hold it to the documented schema here.
-    assert RESPONSE.dump_python(RESPONSE.validate_python(body), mode="json") == body | {"timings": None, "new_since": None}
+    assert RESPONSE.dump_python(RESPONSE.validate_python(body), mode="json") == body | {
+        "timings": None,
+        "new_since": None,
+    }
     assert body["query"] == "Why did dockworkers strike?"
     assert 1 <= len(body["results"]) <= 3
     assert set(body["results"][0]) == HIT_KEYS
@@ -40,8 +53,15 @@ def test_search_returns_the_documented_json(client):
 
 @pytest.mark.parametrize(
     ("params", "field"),
-    [({"q": ""}, "q"), ({"q": "   "}, "q"), ({"q": "port", "k": 0}, "k"), ({"q": "port", "k": 101}, "k"),
-     ({}, "q"), ({"q": "port", "k": "ten"}, "k"), ({"q": "x" * 1001}, "q")],
+    [
+        ({"q": ""}, "q"),
+        ({"q": "   "}, "q"),
+        ({"q": "port", "k": 0}, "k"),
+        ({"q": "port", "k": 101}, "k"),
+        ({}, "q"),
+        ({"q": "port", "k": "ten"}, "k"),
+        ({"q": "x" * 1001}, "q"),
+    ],
 )
 def test_bad_input_is_a_readable_422(client, params, field):
     response = client.get("/api/search", params=params)
@@ -61,18 +81,24 @@ def test_article_endpoint_and_404(client):
 
 @pytest.mark.parametrize(
     ("method", "path", "body", "status", "code", "field"),
-    [("GET", "/api/nothing-here", None, 404, "not_found", None),
-     ("GET", "/api/articles/..%2F..", None, 404, "not_found", None),
-     ("DELETE", "/api/search", None, 405, "method_not_allowed", None),
-     ("POST", "/api/search", b'{"q": "strike", ', 422, "invalid_request", None),
-     ("POST", "/api/search", b'{"q": "strike", "outlet": [null]}', 422, "invalid_request", "outlet"),
-     ("POST", "/api/search", b"{\"q\": \"\xff\"}", 400, "bad_request", None)],
+    [
+        ("GET", "/api/nothing-here", None, 404, "not_found", None),
+        ("GET", "/api/articles/..%2F..", None, 404, "not_found", None),
+        ("DELETE", "/api/search", None, 405, "method_not_allowed", None),
+        ("POST", "/api/search", b'{"q": "strike", ', 422, "invalid_request", None),
+        ("POST", "/api/search", b'{"q": "strike", "outlet": [null]}', 422, "invalid_request", "outlet"),
+        ("POST", "/api/search", b'{"q": "\xff"}', 400, "bad_request", None),
+    ],
 )
 def test_every_api_error_has_the_one_error_shape(client, method, path, body, status, code, field):
     response = client.request(method, path, content=body, headers={"Content-Type": "application/json"})
     assert response.status_code == status
     error = response.json()["error"]
-    assert (error["code"], error["field"]) == (code, field) and error["message"] and set(error) == {"code", "message", "field"}
+    assert (
+        (error["code"], error["field"]) == (code, field)
+        and error["message"]
+        and set(error) == {"code", "message", "field"}
+    )
 
 
 def test_health_reports_status_version_and_counts(client):
@@ -141,8 +167,11 @@ def test_a_story_from_three_outlets_is_one_result_listing_the_others(client):
     assert len(strike) == 1
     others = strike[0]["also_reported_by"]
     assert len(others) == 2 and {o["article_id"] for o in others}.isdisjoint({strike[0]["article_id"]})
-    assert {o["outlet"] for o in others} | {strike[0]["outlet"]} == {"Harbor Ledger", "Northgate Tribune",
-                                                                      "Coastline Daily"}
+    assert {o["outlet"] for o in others} | {strike[0]["outlet"]} == {
+        "Harbor Ledger",
+        "Northgate Tribune",
+        "Coastline Daily",
+    }
     assert all(r["story_id"] for r in results)
     assert len({r["story_id"] for r in results}) == len(results)
 
@@ -158,15 +187,25 @@ def test_debug_adds_a_per_stage_timing_breakdown(client):
 
 
 def test_get_and_post_read_the_one_request_contract(client):
-    params = {"q": "port strike", "k": 2, "mode": "lexical", "outlet": ["Harbor Ledger", "Coastline Daily"],
-              "since": "2020-01-01", "summary": False}
+    params = {
+        "q": "port strike",
+        "k": 2,
+        "mode": "lexical",
+        "outlet": ["Harbor Ledger", "Coastline Daily"],
+        "since": "2020-01-01",
+        "summary": False,
+    }
     by_get = client.get("/api/search", params=params).json()
     by_post = client.post("/api/search", json=params).json()
     assert [h["article_id"] for h in by_get["results"]] == [h["article_id"] for h in by_post["results"]]
     assert by_get["results"] and {h["outlet"] for h in by_get["results"]} <= {"Harbor Ledger", "Coastline Daily"}
     assert by_get["summary"] is None and len(by_get["results"]) <= 2
-    for bad, field in (({"q": "port", "offset": 501}, "offset"), ({"q": "port", "since": "May"}, "since"),
-                       ({"q": "port", "mode": "fuzzy"}, "mode"), ({"q": "\x00 \x07"}, "q")):
+    for bad, field in (
+        ({"q": "port", "offset": 501}, "offset"),
+        ({"q": "port", "since": "May"}, "since"),
+        ({"q": "port", "mode": "fuzzy"}, "mode"),
+        ({"q": "\x00 \x07"}, "q"),
+    ):
         for response in (client.get("/api/search", params=bad), client.post("/api/search", json=bad)):
             assert response.status_code == 422 and response.json()["error"]["field"] == field, (bad, response.text)
 
@@ -177,16 +216,28 @@ def test_openapi_documents_every_request_field_and_the_response_records(client):
         listed = {p["name"]: p for p in spec["paths"][path]["get"]["parameters"]}
         assert set(listed) == set(SearchRequest.model_fields), path
         assert all(p.get("description") for p in listed.values()), path
-    assert listed["k"]["schema"] == {"type": "integer", "maximum": 100, "minimum": 1, "default": 10,
-                                     "description": "How many articles to return", "title": "K"}
+    assert listed["k"]["schema"] == {
+        "type": "integer",
+        "maximum": 100,
+        "minimum": 1,
+        "default": 10,
+        "description": "How many articles to return",
+        "title": "K",
+    }
     post = spec["paths"]["/api/search"]["post"]
     assert post["requestBody"]["content"]["application/json"]["schema"]["$ref"].endswith("/SearchRequest")
     ok = post["responses"]["200"]["content"]["application/json"]["schema"]
     assert ok["$ref"].endswith("/SearchResponse")
     schemas = spec["components"]["schemas"]
     assert schemas["Hit"]["properties"]["score"]["description"].startswith("Fused rank score")
-    assert set(schemas["SearchResponse"]["properties"]) == {"query", "took_ms", "results", "summary", "timings",
-                                                            "new_since"}
+    assert set(schemas["SearchResponse"]["properties"]) == {
+        "query",
+        "took_ms",
+        "results",
+        "summary",
+        "timings",
+        "new_since",
+    }
     answer = spec["paths"]["/api/answer"]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
     assert set(schemas[answer["$ref"].rsplit("/", 1)[-1]]["properties"]) >= {"results", "summary", "answer"}
     docs = client.get("/docs").text
@@ -199,7 +250,11 @@ def test_search_page_reads_the_contract_and_takes_its_bounds(client):
     assert 'id="words" name="words" type="number" min="20" max="400"' in empty.text
     blank_boxes = client.get("/", params={"q": "flood", "words": "", "sources": "", "since": "", "outlet": ""})
     assert blank_boxes.status_code == 200 and 'class="hits"' in blank_boxes.text
-    for bad, field in (({"q": "flood", "k": "0"}, "k"), ({"q": "flood", "words": "5"}, "words"),
-                       ({"q": "flood", "since": "May"}, "since"), ({"q": "flood", "mode": "fuzzy"}, "mode")):
+    for bad, field in (
+        ({"q": "flood", "k": "0"}, "k"),
+        ({"q": "flood", "words": "5"}, "words"),
+        ({"q": "flood", "since": "May"}, "since"),
+        ({"q": "flood", "mode": "fuzzy"}, "mode"),
+    ):
         page = client.get("/", params=bad)
         assert page.status_code == 422 and f"{field}: " in page.text and 'name="q"' in page.text, bad

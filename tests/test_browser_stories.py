@@ -12,10 +12,20 @@ from .overtime_fixtures import overtime_server, overtime_service, overtime_setti
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 playwright_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
-pytestmark = [pytest.mark.browser, pytest.mark.model,
-              pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed (apt-get install chromium)")]
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--no-first-run", "--disable-quic", "--disable-sync"]
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.model,
+    pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed (apt-get install chromium)"),
+]
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-quic",
+    "--disable-sync",
+]
 QUESTION = "Port Alder dock strike over automated cranes"
 
 
@@ -27,7 +37,7 @@ def browser():
         browser.close()
 
 
-@pytest.fixture()
+@pytest.fixture
 def page(browser, overtime_server):  # noqa: F811 - the imported fixture
     context = browser.new_context(base_url=overtime_server.url, viewport={"width": 1200, "height": 900})
     page = context.new_page()

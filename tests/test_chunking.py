@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import itertools
+
 from semsearch.chunking import make_chunks
-from semsearch.sentences import WINDOW, _segmenter, split_sentences
 from semsearch.records import Span
+from semsearch.sentences import WINDOW, _segmenter, split_sentences
 
 TEXT = (
     "Dr. Ana Ruiz of the U.S. Geological Survey said the quake struck at 3:42 a.m. local time. "
@@ -22,7 +24,7 @@ def test_spans_are_exact_trimmed_sentences():
     for s in spans:
         piece = TEXT[s.start : s.end]
         assert piece == piece.strip() and piece
-    assert all(a.end <= b.start for a, b in zip(spans, spans[1:]))
+    assert all(a.end <= b.start for a, b in itertools.pairwise(spans))
 
 
 def test_a_paragraph_longer_than_a_window_splits_as_it_would_whole():
@@ -43,7 +45,9 @@ def test_a_sentence_longer_than_a_window_is_cut_at_spaces():
 def test_sentences_never_cross_paragraphs():
     text = "First line without a stop\nSecond line. Third one."
     assert [text[s.start : s.end] for s in split_sentences(text)] == [
-        "First line without a stop", "Second line.", "Third one."
+        "First line without a stop",
+        "Second line.",
+        "Third one.",
     ]
 
 

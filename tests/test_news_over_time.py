@@ -15,7 +15,7 @@ from .overtime_fixtures import overtime_server, overtime_service, overtime_setti
 QUESTION = "Port Alder dock strike over automated cranes"
 
 
-@pytest.fixture()
+@pytest.fixture
 def api(overtime_server):  # noqa: F811 - the imported fixture
     with httpx.Client(base_url=overtime_server.url, timeout=60) as c:
         yield c
@@ -24,18 +24,21 @@ def api(overtime_server):  # noqa: F811 - the imported fixture
 def spans_hold(service, quotes) -> None:
     """Every quote is exactly its article's text[start:end]."""
     for q in quotes:
-        assert service.index.article_text(q["article_id"])[q["start"]:q["end"]] == q["text"]
+        assert service.index.article_text(q["article_id"])[q["start"] : q["end"]] == q["text"]
 
 
 def test_figures_dates_and_names_that_differ() -> None:
     assert difference("About 2,300 dockworkers walked off.", "About 2,000 dockworkers walked off.") == (
-        "figure", ("2,300", "2,000"))
+        "figure",
+        ("2,300", "2,000"),
+    )
     assert difference("About 2,300 dockworkers walked off.", "About 2300 dockworkers walked off on Monday.") is None
     # A detail one outlet adds is no disagreement.
     assert difference("14 cranes would cost 400 jobs.", "The 14 cranes would cost jobs.") is None
     assert difference("The strike began on Monday.", "The strike began on Tuesday.") == ("date", ("monday", "tuesday"))
-    assert difference("Mediator Helena Brask led the talks for nine days.",
-                      "Mediator Helena Lund led the talks for nine days.") == ("name", ("brask", "lund"))
+    assert difference(
+        "Mediator Helena Brask led the talks for nine days.", "Mediator Helena Lund led the talks for nine days."
+    ) == ("name", ("brask", "lund"))
     assert difference("Rosa Kettering spoke to strikers.", "Cranes stood idle at Terminal 4 all week.") is None
 
 
@@ -43,6 +46,7 @@ def test_copies_and_undated_count_as_earlier() -> None:
     assert is_copy("The walkout started at 6 a.m.", "The walkout started at 6 a.m.")
     assert not is_copy("About 2,300 dockworkers walked off the job.", "Container traffic stopped after a walkout.")
     from datetime import date
+
     assert is_earlier(None, date(2025, 3, 4)) and is_earlier("--03-05", date(2025, 3, 4))
     assert is_earlier("2025-03-03", date(2025, 3, 4)) and not is_earlier("2025-03-04", date(2025, 3, 4))
 
@@ -65,7 +69,7 @@ def test_new_since_leaves_out_what_was_reported_before(api, overtime_service) ->
     assert any("came to a standstill on Monday" in s["text"] for s in plain["summary"]["sentences"])
     for s in brief["sentences"]:
         for c in s["citations"]:
-            assert overtime_service.index.article_text(c["article_id"])[c["start"]:c["end"]] == s["text"]
+            assert overtime_service.index.article_text(c["article_id"])[c["start"] : c["end"]] == s["text"]
     post = api.post("/api/search", json={"q": QUESTION, "new_since": "2025-03-04"}).json()
     assert post["summary"]["sentences"] == brief["sentences"]
 

@@ -20,12 +20,20 @@ from semsearch.service import SearchService
 ARTIFACTS = Path(__file__).parent.parent / "test-artifacts"
 APP_JS = Path(__file__).parent.parent / "web" / "static" / "app.js"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--no-first-run", "--disable-quic", "--disable-sync"]
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-quic",
+    "--disable-sync",
+]
 WIDTHS = (1280, 768, 375)
 
 
 # ---- the page's own logic, no browser -------------------------------------------------------------------
+
 
 def test_a_preset_sets_since_from_today_and_a_typed_date_means_custom() -> None:
     sent: dict = {"since": "2020-01-01", "until": "2020-02-01"}
@@ -40,7 +48,10 @@ def test_a_preset_sets_since_from_today_and_a_typed_date_means_custom() -> None:
 def test_brief_lengths_are_words_values_and_an_odd_value_keeps_its_own_choice() -> None:
     choices = pages.lengths(None, 120)
     assert [(c.name, c.words, c.checked) for c in choices] == [
-        ("short", 40, False), ("medium", 120, True), ("long", 250, False)]
+        ("short", 40, False),
+        ("medium", 120, True),
+        ("long", 250, False),
+    ]
     bounds = SearchRequest.limits()["words"]
     assert all(bounds["min"] <= n <= bounds["max"] for n in pages.LENGTHS.values())
     odd = pages.lengths("30", 120)
@@ -54,12 +65,18 @@ def _sentence(text: str, n: int, article: str, corroborated_by: str | None = Non
 
 def test_brief_blocks_group_by_story_and_mute_only_a_real_dateline() -> None:
     brief = Brief(
-        sentences=[_sentence("WASHINGTON _ President Ford signed the bill.", 1, "a", corroborated_by="c"),
-                   _sentence("NEW YORK, March 3 (AP) -- Stocks rose.", 1, "a"),
-                   _sentence("Officials said: the dam held.", 2, "b"),
-                   _sentence("US inflation eased in May.", 2, "b")],
-        sources=[Source(1, "a", "A", "Wire", "1975-03-03", None), Source(2, "b", "B", "Daily", None, None),
-                 Source(3, "c", "C", "Post", None, None)])
+        sentences=[
+            _sentence("WASHINGTON _ President Ford signed the bill.", 1, "a", corroborated_by="c"),
+            _sentence("NEW YORK, March 3 (AP) -- Stocks rose.", 1, "a"),
+            _sentence("Officials said: the dam held.", 2, "b"),
+            _sentence("US inflation eased in May.", 2, "b"),
+        ],
+        sources=[
+            Source(1, "a", "A", "Wire", "1975-03-03", None),
+            Source(2, "b", "B", "Daily", None, None),
+            Source(3, "c", "C", "Post", None, None),
+        ],
+    )
     blocks = pages.brief_blocks(brief)
     assert [b.source.article_id for b in blocks] == ["a", "b"]
     lines = [line for b in blocks for line in b.lines]
@@ -69,29 +86,68 @@ def test_brief_blocks_group_by_story_and_mute_only_a_real_dateline() -> None:
 
 
 def test_refine_summary_says_what_is_set() -> None:
-    context = {"outlet": ["Valley Wire", "Harbor Ledger", "The Lantern"], "place": [], "when": "custom",
-               "since": "2025-03-01", "words": "40", "lengths": pages.lengths("40", 120), "mode": "lexical"}
+    context = {
+        "outlet": ["Valley Wire", "Harbor Ledger", "The Lantern"],
+        "place": [],
+        "when": "custom",
+        "since": "2025-03-01",
+        "words": "40",
+        "lengths": pages.lengths("40", 120),
+        "mode": "lexical",
+    }
     assert pages.refine_summary(context) == [
-        "Valley Wire, Harbor Ledger and 1 more", "1 Mar 2025 – now", "short brief", "lexical mode"]
+        "Valley Wire, Harbor Ledger and 1 more",
+        "1 Mar 2025 – now",
+        "short brief",
+        "lexical mode",
+    ]
     assert pages.refine_summary({"outlet": [], "place": [], "when": "any", "lengths": pages.lengths(None, 120)}) == []
 
 
 def test_examples_skip_markup_leftovers_and_shouting_and_prefer_a_question() -> None:
-    stories = [["&HT;", "&HT; &HT;"], ["CABINET QUITS IN BUDGET ROW"], ["**** 12-34 ****"],
-               ["Flood waters recede in Marrowfield", "Will the flood waters recede?"],
-               ["Ships pile up off Port Alder"], ["Ships  pile up off Port Alder"], ["Rates"],
-               ["Rail link <b>approved</b>"], ["Budget passes after all-night sitting"]]
+    stories = [
+        ["&HT;", "&HT; &HT;"],
+        ["CABINET QUITS IN BUDGET ROW"],
+        ["**** 12-34 ****"],
+        ["Flood waters recede in Marrowfield", "Will the flood waters recede?"],
+        ["Ships pile up off Port Alder"],
+        ["Ships  pile up off Port Alder"],
+        ["Rates"],
+        ["Rail link <b>approved</b>"],
+        ["Budget passes after all-night sitting"],
+    ]
     fake = SimpleNamespace(index=SimpleNamespace(covered_story_titles=lambda n: stories))
     assert SearchService.examples(fake, 3) == [  # type: ignore[arg-type]
-        "Will the flood waters recede?", "Ships pile up off Port Alder", "Budget passes after all-night sitting"]
+        "Will the flood waters recede?",
+        "Ships pile up off Port Alder",
+        "Budget passes after all-night sitting",
+    ]
 
 
 def _render(**context: object) -> str:
-    base = {"q": "strike", "outlet": [], "place": [], "modes": ("hybrid", "dense", "lexical"),
-            "limits": {"q": {"maxlength": 1000}, "words": {"min": 20, "max": 400}, "sources": {"min": 1, "max": 50}},
-            "outlets": [], "response": None, "error": None, "ready": True, "writer": None, "answer": False,
-            "checked": None, "answer_stream": None, "offset": 0, "examples": [], "coverage": None, "more": None,
-            "back": None, "when": "any", "lengths": pages.lengths(None, 120), "refined": []}
+    base = {
+        "q": "strike",
+        "outlet": [],
+        "place": [],
+        "modes": ("hybrid", "dense", "lexical"),
+        "limits": {"q": {"maxlength": 1000}, "words": {"min": 20, "max": 400}, "sources": {"min": 1, "max": 50}},
+        "outlets": [],
+        "response": None,
+        "error": None,
+        "ready": True,
+        "writer": None,
+        "answer": False,
+        "checked": None,
+        "answer_stream": None,
+        "offset": 0,
+        "examples": [],
+        "coverage": None,
+        "more": None,
+        "back": None,
+        "when": "any",
+        "lengths": pages.lengths(None, 120),
+        "refined": [],
+    }
     return pages.templates.get_template("search.html").render({**base, **context})
 
 
@@ -99,8 +155,8 @@ def test_also_reported_by_shows_three_outlets_and_and_n_more() -> None:
     others = [AlsoReported(f"id{i}", f"Outlet {i}", f"T{i}", f"2025-03-0{1 + i % 9}") for i in range(14)]
     hit = Hit("x", "<b>Strike</b>", "Wire", "2025-03-01", None, 1.0, "snippet", [], [], "s", others)
     html = _render(response=SearchResponse("strike", 5.0, [hit], None))
-    also = html[html.index('class="also"'):]
-    shown = also[:also.index("<details")]
+    also = html[html.index('class="also"') :]
+    shown = also[: also.index("<details")]
     assert shown.count("<a ") == 3 and "and 11 more</summary>" in also
     assert "&lt;b&gt;Strike&lt;/b&gt;" in html and "<b>Strike</b>" not in html  # a source's markup stays text
 
@@ -115,10 +171,14 @@ def test_many_outlets_get_a_filter_box_and_every_checkbox_without_script() -> No
 
 # ---- in a real browser ------------------------------------------------------------------------------------
 
+
 def in_browser(test):
     """Marks of a test run in Chromium (skipped, with the reason, where it is not installed)."""
-    for mark in (pytest.mark.browser, pytest.mark.model,
-                 pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed (apt-get install chromium)")):
+    for mark in (
+        pytest.mark.browser,
+        pytest.mark.model,
+        pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed (apt-get install chromium)"),
+    ):
         test = mark(test)
     return test
 
@@ -205,8 +265,13 @@ def test_controls_are_wide_enough_at_every_width(browser, server) -> None:
         context.close()
 
 
-PAGES = {"search-empty": "/", "search-results": "/?q=Port+Calder+dock+strike", "docs": "/docs",
-         "error": "/articles/no-such-article", "search-error": "/?q=strike&since=not-a-date"}
+PAGES = {
+    "search-empty": "/",
+    "search-results": "/?q=Port+Calder+dock+strike",
+    "docs": "/docs",
+    "error": "/articles/no-such-article",
+    "search-error": "/?q=strike&since=not-a-date",
+}
 
 
 @in_browser
@@ -273,9 +338,21 @@ def test_refine_works_without_javascript(browser, server) -> None:
 def test_the_outlet_filter_box_narrows_a_long_list(browser) -> None:
     """app.js on a rendered page with many outlets: typing hides the others, a ticked one stays."""
     page = browser.new_page()
-    outlets = [(name, 3) for name in ("Valley Wire", "Harbor Ledger", "Meridian Post", "Coastline Daily",
-                                      "Northgate Tribune", "The Lantern", "Riverside Herald", "Saltmere Echo",
-                                      "Fenmark Gazette", "Kessling Courier")]
+    outlets = [
+        (name, 3)
+        for name in (
+            "Valley Wire",
+            "Harbor Ledger",
+            "Meridian Post",
+            "Coastline Daily",
+            "Northgate Tribune",
+            "The Lantern",
+            "Riverside Herald",
+            "Saltmere Echo",
+            "Fenmark Gazette",
+            "Kessling Courier",
+        )
+    ]
     page.set_content(_render(outlets=outlets, outlet=["Saltmere Echo"]))
     page.add_script_tag(path=str(APP_JS))
     page.locator("details.refine > summary").click()
