@@ -57,7 +57,9 @@ def serious(page, context: dict | None = None) -> list[str]:
 def test_new_since_control_is_in_the_url(page) -> None:
     page.goto("/")
     page.fill("#q", QUESTION)
-    page.fill("#new_since", "2025-03-04")
+    page.click("summary:has-text('Refine')")
+    page.click("#new_since")
+    page.keyboard.type("03042025")  # the date field as a person types it (month, day, year in this locale)
     page.press("#q", "Enter")
     page.wait_for_selector("section.brief .quote")
     assert "new_since=2025-03-04" in page.url  # a bookmark for "since my last visit"

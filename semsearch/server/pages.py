@@ -149,6 +149,8 @@ def refine_summary(context: dict) -> list[str]:
     elif context.get("since") or context.get("until"):
         since, until = readable_date(context.get("since")), readable_date(context.get("until"))
         said.append(f"{since or '…'} – {until or 'now'}")
+    if context.get("new_since"):
+        said.append(f"new since {readable_date(str(context['new_since']))}")
     chosen = next((c for c in context["lengths"] if c.checked), None)
     if chosen and context.get("words"):
         said.append(f"{chosen.name} brief")
