@@ -18,9 +18,11 @@ from semsearch.records import Article
 from semsearch.sentence_traits import leading_pronoun, needs_antecedent, usable
 from semsearch.text import content_words
 
-WORDS = ("port strike union cranes automation dockworkers ships flood river evacuated rain bank rate "
-         "inflation borrowing cup final goal heatwave electricity miners rescue train rail delays "
-         "minister said jobs software wages talks").split()
+WORDS = [
+    "port", "strike", "union", "cranes", "automation", "dockworkers", "ships", "flood", "river", "evacuated",
+    "rain", "bank", "rate", "inflation", "borrowing", "cup", "final", "goal", "heatwave", "electricity", "miners",
+    "rescue", "train", "rail", "delays", "minister", "said", "jobs", "software", "wages", "talks"
+]
 
 
 def _check(service: SearchService, brief, words: int, sources: int | None) -> None:
