@@ -31,9 +31,10 @@ def variants(words: int) -> dict[str, BriefOptions]:
         "per-article penalty 0.05": replace(base, article_penalty=0.05),
         "per-article penalty 0.3": replace(base, article_penalty=0.3),
         "no name rule": replace(base, w_names=0.0),
+        "links within an article as any other (1.0)": replace(base, intra_article=1.0),
+        "links within an article 0.5": replace(base, intra_article=0.5),
+        "links within an article 0.05": replace(base, intra_article=0.05),
         "lead prior 0.5": replace(base, w_lead=0.5),
-        "pool: top chunks only": replace(base, per_article=0, words_per_candidate=0),
-        "pool: 3 chunks per article": replace(base, per_article=3),
     }
 
 

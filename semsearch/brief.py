@@ -3,10 +3,10 @@
 Selection: every usable sentence of the top retrieved chunks is scored by relevance to the question
 (stored sentence vector · query vector, plus overlap with the question's content words), by its
 centrality among the candidates (LexRank over the stored vectors and TextRank over shared words, both
-biased towards the question), by a news prior (an article's lead carries its key facts) and by the
-retriever's rank of its article. Units (a sentence, a sentence that leans on its predecessor together
-with that predecessor, or one that may follow the sentence its pronoun goes back to) are then taken
-greedily under the word budget by
+biased towards the question, a link within one article weighing less than one across articles), by a news
+prior (an article's lead carries its key facts) and by the retriever's rank of its article. Units (a
+sentence, a sentence that leans on its predecessor together with that predecessor, or one that may follow
+the sentence its pronoun goes back to) are then taken greedily under the word budget by
 maximal marginal relevance; one that repeats a chosen sentence is never shown twice but lends that
 sentence its citation (same words) or a corroboration (another outlet's own words). A generic brief of
 given articles (GENERIC) also weighs coverage: how many of the words its sentences keep repeating a
@@ -64,18 +64,20 @@ class BriefOptions:
     w_source: float = 0.3
     lead_decay: float = 0.5
     teleport: float = 0.15
-    # Multi-document reach (issue #20; chosen on the tune half of benchmarks/data/nuggets_reuters.jsonl).
-    per_article: int = 2  # chunks an article may bring to the pool (0: any number)
-    words_per_candidate: int = 4  # a larger budget gathers more chunks: max(candidates, words // this); 0: never
+    # Multi-document briefs (issue #20; chosen on the tune half of benchmarks/data/nuggets_reuters.jsonl).
     # Each sentence already quoted from an article takes this off the gain of the article's other units: the
     # diminishing reward that spreads a brief over articles (on wire copy a facility-location coverage term
     # and fading the lead prior as relevant articles grow both measured no better or worse; docs/quality.md).
     article_penalty: float = 0.15
     w_names: float = 0.3  # taken off a sentence's score for the share of the question's names it lacks
+    # The weight of a link between two sentences of one article in the centrality graphs (1: as any other
+    # link); see _link_weights. 0.5 ties 0.2 on the tune half but lets the car-safety test's long piece take
+    # five of nine sentences; 1.0 and 0.05 both score lower.
+    intra_article: float = 0.2
 
 
-# The brief as it was before issue #20 (the top chunks only, no per-article penalty, no names), to measure against.
-BEFORE_COVERAGE = BriefOptions(per_article=0, words_per_candidate=0, article_penalty=0.0, w_names=0.0)
+# The brief as it was before issue #20 (no per-article penalty, no names, every link alike), to measure against.
+BEFORE_COVERAGE = BriefOptions(article_penalty=0.0, w_names=0.0, intra_article=1.0)
 
 # A generic brief of given articles (no real question: "summarize this story"): what the articles keep
 # repeating comes first, not closeness to a headline. Chosen on the BBC tune half (700 articles), where it
@@ -138,8 +140,8 @@ class Novelty(Protocol):
 
 def summarize(index: Index, retrieval: Retrieval, options: BriefOptions = BriefOptions(),
               novelty: Novelty | None = None) -> Brief:
-    """A brief of the sentences of the top retrieved chunks: a larger budget reaches further down the articles."""
-    ranked = _candidate_chunks(index, retrieval.chunks, options)
+    """A brief of the sentences of the top retrieved chunks."""
+    ranked = retrieval.chunks[: options.candidates].tolist()
     stored = index.chunks(ranked)
     rank: dict[str, int] = {}
     ids: dict[int, None] = {}
@@ -154,21 +156,6 @@ def summarize(index: Index, retrieval: Retrieval, options: BriefOptions = BriefO
         ids.update(dict.fromkeys(range(chunk.first_sentence, chunk.last_sentence + 1)))
     return _brief(index, sorted(ids), rank, retrieval.query_vector, retrieval.terms, options, retrieval.names,
                   novelty)
-
-
-def _candidate_chunks(index: Index, chunks: np.ndarray, options: BriefOptions) -> list[int]:
-    """The chunks whose sentences are candidates: the best few of each article in rank order, so a brief of
-    many sentences can reach many articles instead of every chunk of the first few."""
-    wanted = max(options.candidates, options.words // options.words_per_candidate) if options.words_per_candidate \
-        else options.candidates
-    if not options.per_article:
-        return chunks[:wanted].tolist()
-    # Chunks come grouped by article (best article first), so each group's first few are its best.
-    owners = index.layout.chunk_articles[chunks]
-    first = np.r_[True, owners[1:] != owners[:-1]]
-    start_of_group = np.maximum.accumulate(np.where(first, np.arange(len(owners)), 0))
-    keep = (np.arange(len(owners)) - start_of_group) < options.per_article
-    return chunks[keep][:wanted].tolist()
 
 
 def summarize_articles(
@@ -244,9 +231,9 @@ def _pool(index: Index, ids: list[int], rank: dict[str, int]) -> _Pool:
         while traits[run[0]].leans and len(run) <= MAX_LEAN:
             first = traits[run[0]].sentence
             prev = by_id.get(first.id - 1)
-            adjacent = (prev is not None and prev.sentence.article_id == first.article_id
-                        and prev.sentence.ordinal == first.ordinal - 1)
-            if not adjacent or not prev.usable:
+            if prev is None or not prev.usable:
+                break
+            if prev.sentence.article_id != first.article_id or prev.sentence.ordinal != first.ordinal - 1:
                 break
             run.insert(0, row[prev.sentence.id])
         if not traits[run[0]].leans:
@@ -328,9 +315,10 @@ def _score(pool: _Pool, query_vector: np.ndarray, terms: Sequence[str], options:
     pool.repeat_similarity = _repeat_similarity(pool, options.redundancy)
     bias = np.clip(relevance, 1e-6, None)
     bias /= bias.sum()
-    centrality = _rank(pool.similarity.copy(), bias, options.teleport)
+    links = _link_weights(pool, options.intra_article)
+    centrality = _rank(pool.similarity * links, bias, options.teleport)
     _, inverse, counts = np.unique(flat, return_inverse=True, return_counts=True)
-    word_centrality = (_rank(_word_overlap(rows, inverse, counts, n), bias, options.teleport)
+    word_centrality = (_rank(_word_overlap(rows, inverse, counts, n) * links, bias, options.teleport)
                        if options.w_word_centrality else 0.0)
     coverage = _coverage(rows, inverse, counts, n) if options.w_coverage else 0.0
     ordinals = np.fromiter((f.sentence.ordinal for f in pool.traits), dtype=np.float32, count=n)
@@ -342,6 +330,18 @@ def _score(pool: _Pool, query_vector: np.ndarray, terms: Sequence[str], options:
     pool.scores = (options.w_relevance * relevance + options.w_lexical * lexical
                    + options.w_centrality * centrality + options.w_word_centrality * word_centrality
                    + options.w_coverage * coverage + options.w_lead * lead + options.w_source * source)
+
+
+def _link_weights(pool: _Pool, intra_article: float) -> np.ndarray:
+    """Per pair of sentences, the weight of their link in the centrality graphs: intra_article within one article.
+
+    An article that repeats its topic phrase in every sentence ranks all of them central among themselves and
+    would crowd out the other articles; what many articles say is the better sign of what matters. The rank
+    normalises each sentence's links, so a pool of one article ranks exactly as without this, and the more
+    articles a pool holds, the less a sentence's own article counts.
+    """
+    article = _codes([f.sentence.article_id for f in pool.traits])
+    return np.where(article[:, None] == article[None, :], np.float32(intra_article), np.float32(1.0))
 
 
 def name_forms(word: str) -> list[str]:
@@ -384,7 +384,7 @@ def _repeat_similarity(pool: _Pool, redundancy: float) -> np.ndarray:
     with_figures = [r for r, f in enumerate(pool.traits) if f.figures]
     if not with_figures or not same_story.any():
         return out
-    distinct: dict[str, int] = {}
+    distinct: dict[int, int] = {}
     cols = [[distinct.setdefault(x, len(distinct)) for x in pool.traits[r].figures] for r in with_figures]
     bags = np.zeros((n, len(distinct)), dtype=np.float32)
     bags[np.repeat(with_figures, [len(c) for c in cols]), np.concatenate(cols)] = 1.0
@@ -449,7 +449,7 @@ def _repeats(pool: _Pool, chosen: list[int], redundancy: float) -> dict[int, lis
     others = np.setdiff1d(pool.members(), chosen)
     if not len(others):
         return twins
-    sims = pool.repeat_similarity[np.ix_(others, chosen)]
+    sims = pool.repeat_similarity[np.ix_(others, np.asarray(chosen))]
     close = sims.max(axis=1) >= redundancy
     for i, k in zip(others[close].tolist(), sims.argmax(axis=1)[close].tolist(), strict=True):
         twin = chosen[k]

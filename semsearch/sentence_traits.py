@@ -19,7 +19,14 @@ _ANTECEDENT_OPENER = re.compile(
     r"^[\"“‘']?(?:he|she|it|its|they|them|their|his|her|hers|this|that|these|those|but|and|or|so|yet|also|"
     r"however|still|instead|then|thus|therefore|meanwhile|nevertheless|nonetheless|moreover|furthermore|"
     r"besides|otherwise|such|both|another|in addition|as a result|despite this|even so|the move|the decision|"
-    r"the latter|the former)\b",
+    r"the latter|the former)\b"
+    # Times told from the sentence before ("Seconds later", "Two days earlier", "Later that day", "Soon after,"),
+    # not from the time of writing ("Later this year", "Shortly after the vote").
+    r"|^[\"“‘']?(?:(?:\w+|a\s+few)\s+)?(?:second|minute|moment|hour|day|night|week|month|year)s?\s+"
+    r"(?:later|earlier|afterwards?)\b"
+    r"|^[\"“‘']?(?:(?:later|earlier)(?:\s*,|\s+that\b|\s+the\s+same\b)|afterwards?\b|after\s+that\b"
+    r"|(?:shortly|soon|not\s+long|immediately)\s+(?:after(?:wards?)?|afterward)\s*(?:,|that\b)"
+    r"|by\s+then\b|since\s+then\b|until\s+then\b|at\s+that\s+(?:point|time|moment)\b)",
     re.I,
 )
 # Openers of that kind that point at nothing before them: the time of writing ("This year", "These days"),

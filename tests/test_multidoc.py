@@ -49,6 +49,25 @@ SAFETY = {
         "The anchors were added because most child seats were found to be installed wrongly."
     ),
 }
+# One long piece that says "safety devices" in every sentence, beside short pieces on one device each: the
+# long piece's sentences rank one another central, and must not crowd the devices out of the brief.
+CROWDING = {
+    "Safety devices spread to every new car": (
+        "Carmakers are fitting a new generation of safety devices to this year's models. "
+        "The safety devices include sensors that warn drivers when they drift out of their lane. "
+        "Industry officials say the safety devices will add several hundred dollars to the price of a car. "
+        "Dealers report that buyers now ask about safety devices before they ask about fuel economy. "
+        "Some safety devices, such as backup cameras, were once options only on luxury models. "
+        "Engineers expect safety devices to become standard equipment within a decade. "
+        "Critics warn that drivers may come to rely on safety devices instead of paying attention. "
+        "Insurers have begun offering discounts for cars with the newest safety devices."
+    ),
+    **{title: text for title, text in SAFETY.items() if title != "Black boxes ride along in new cars"},
+    "Black boxes ride along": (
+        "Event data recorders now ride along in most new vehicles sold this year. "
+        "The recorders store speed, braking and seat belt use in the seconds before a crash."
+    ),
+}
 # One human-rights group's reports on two countries: a question naming one must be answered about that one.
 REPORTS = {
     "Amnesty report on Russia": (
@@ -78,6 +97,15 @@ def index(tmp_path_factory) -> Index:
     return Index(home, MODEL_NAME)
 
 
+@pytest.fixture(scope="module")
+def crowded(tmp_path_factory) -> Index:
+    home = tmp_path_factory.mktemp("crowding")
+    articles = [Article.create(title, text, f"crowding/{n}.txt", outlet=f"Outlet {n}", published=f"2000-02-{n + 10}")
+                for n, (title, text) in enumerate(CROWDING.items())]
+    build_articles(articles, Settings(index_dir=home))
+    return Index(home, MODEL_NAME)
+
+
 def _brief(index: Index, question: str, options: BriefOptions):
     retrieval = Retriever(index, get_embedder()).retrieve(question, k=10)
     return summarize(index, retrieval, options)
@@ -92,6 +120,20 @@ def test_a_long_brief_covers_the_question_across_articles(index: Index):
     assert told == set(devices), [s.text for s in brief.sentences]
     assert len(brief.sources) >= 4
     assert not citation_problems(brief, lambda a: index.article_text(a) or "")
+
+
+@pytest.mark.model
+@pytest.mark.parametrize("question", ["Which car safety devices are new?",
+                                      "What safety devices have been introduced to make cars safer?"])
+def test_one_article_repeating_the_question_does_not_crowd_out_the_others(crowded: Index, question: str):
+    brief = _brief(crowded, question, BriefOptions(words=150))
+    titles = {s.n: s.title for s in brief.sources}
+    quoted = [titles[s.citations[0].n] for s in brief.sentences]
+    assert quoted.count("Safety devices spread to every new car") <= len(quoted) // 2, quoted
+    devices = {"Airbag sensors get smarter", "Stability control required", "Child seats get a common latch",
+               "Black boxes ride along"}
+    assert devices <= set(quoted), quoted
+    assert not citation_problems(brief, lambda a: crowded.article_text(a) or "")
 
 
 @pytest.mark.model

@@ -298,8 +298,8 @@ def search_page(
         "back": None,
         "when": when,
         "presets": list(PRESETS),
-        "lengths": lengths(sent.get("words"), service.settings.brief_words),
-    }  # type: ignore[arg-type]
+        "lengths": lengths(_single(sent.get("words")), service.settings.brief_words),
+    }
     context["refined"] = refine_summary(context)
     if context["ready"]:
         context["outlets"] = service.outlets()
@@ -541,3 +541,8 @@ def story_page(request: Request, service: ServiceDep, story_id: str) -> HTMLResp
     if timeline is None:
         return error_page(request, 404, "There is no story with that id in this index.")
     return templates.TemplateResponse(request, "story.html", {"story": timeline})
+
+
+def _single(value: str | list[str] | None) -> str | None:
+    """A form field that takes one value (a repeated one counts as not given)."""
+    return value if isinstance(value, str) else None
