@@ -108,9 +108,13 @@ class _Pool:
 
 def brief_options(settings: Settings, words: int | None = None, max_sources: int | None = None) -> BriefOptions:
     """The options of one query's brief: the settings, with the request's word budget and source cap."""
-    return BriefOptions(words=words or settings.brief_words, candidates=settings.brief_candidates,
-                        max_sources=max_sources, min_similarity=settings.brief_min_similarity,
-                        redundancy=settings.brief_redundancy)
+    return BriefOptions(
+        words=words or settings.brief_words,
+        candidates=settings.brief_candidates,
+        max_sources=max_sources,
+        min_similarity=settings.brief_min_similarity,
+        redundancy=settings.brief_redundancy,
+    )
 
 
 def anchor(pronouns: Sequence[str], leans: Sequence[bool], i: int) -> int | None:
@@ -138,8 +142,9 @@ class Novelty(Protocol):
         ...
 
 
-def summarize(index: Index, retrieval: Retrieval, options: BriefOptions = BriefOptions(),
-              novelty: Novelty | None = None) -> Brief:
+def summarize(
+    index: Index, retrieval: Retrieval, options: BriefOptions = BriefOptions(), novelty: Novelty | None = None
+) -> Brief:
     """A brief of the sentences of the top retrieved chunks."""
     ranked = retrieval.chunks[: options.candidates].tolist()
     stored = index.chunks(ranked)
@@ -154,12 +159,14 @@ def summarize(index: Index, retrieval: Retrieval, options: BriefOptions = BriefO
                 continue
             rank[chunk.article_id] = len(rank)
         ids.update(dict.fromkeys(range(chunk.first_sentence, chunk.last_sentence + 1)))
-    return _brief(index, sorted(ids), rank, retrieval.query_vector, retrieval.terms, options, retrieval.names,
-                  novelty)
+    return _brief(index, sorted(ids), rank, retrieval.query_vector, retrieval.terms, options, retrieval.names, novelty)
 
 
 def summarize_articles(
-    index: Index, article_ids: Sequence[str], query_vector: np.ndarray, question: str,
+    index: Index,
+    article_ids: Sequence[str],
+    query_vector: np.ndarray,
+    question: str,
     options: BriefOptions = BriefOptions(),
 ) -> Brief:
     """A brief of whole given articles (the single-document evaluation uses one)."""
@@ -169,8 +176,14 @@ def summarize_articles(
 
 
 def _brief(
-    index: Index, ids: list[int], rank: dict[str, int], query_vector: np.ndarray, terms: Sequence[str],
-    options: BriefOptions, names: Sequence[Sequence[str]] = (), novelty: Novelty | None = None,
+    index: Index,
+    ids: list[int],
+    rank: dict[str, int],
+    query_vector: np.ndarray,
+    terms: Sequence[str],
+    options: BriefOptions,
+    names: Sequence[Sequence[str]] = (),
+    novelty: Novelty | None = None,
 ) -> Brief:
     """Score, select, order and cite."""
     pool = _pool(index, ids, rank)
@@ -219,8 +232,9 @@ def _pool(index: Index, ids: list[int], rank: dict[str, int]) -> _Pool:
         for i, f in index.sentence_traits(wanted).items():
             if f.sentence.article_id in rank:
                 by_id[i] = f
-        leaning = [by_id[f.sentence.id - 1] for f in leaning
-                   if f.sentence.id - 1 in by_id and by_id[f.sentence.id - 1].leans]
+        leaning = [
+            by_id[f.sentence.id - 1] for f in leaning if f.sentence.id - 1 in by_id and by_id[f.sentence.id - 1].leans
+        ]
     order = sorted(by_id)
     row = {sid: n for n, sid in enumerate(order)}
     traits = [by_id[sid] for sid in order]
@@ -318,18 +332,28 @@ def _score(pool: _Pool, query_vector: np.ndarray, terms: Sequence[str], options:
     links = _link_weights(pool, options.intra_article)
     centrality = _rank(pool.similarity * links, bias, options.teleport)
     _, inverse, counts = np.unique(flat, return_inverse=True, return_counts=True)
-    word_centrality = (_rank(_word_overlap(rows, inverse, counts, n) * links, bias, options.teleport)
-                       if options.w_word_centrality else 0.0)
+    word_centrality = (
+        _rank(_word_overlap(rows, inverse, counts, n) * links, bias, options.teleport)
+        if options.w_word_centrality
+        else 0.0
+    )
     coverage = _coverage(rows, inverse, counts, n) if options.w_coverage else 0.0
     ordinals = np.fromiter((f.sentence.ordinal for f in pool.traits), dtype=np.float32, count=n)
     lead = (1.0 + ordinals) ** -options.lead_decay
     # The retriever's best articles are likelier to be about the question as a whole, not in passing.
-    source = np.fromiter((1.0 + pool.rank[f.sentence.article_id] for f in pool.traits), dtype=np.float32,
-                         count=n) ** -0.5
+    source = (
+        np.fromiter((1.0 + pool.rank[f.sentence.article_id] for f in pool.traits), dtype=np.float32, count=n) ** -0.5
+    )
     pool.relevance = relevance
-    pool.scores = (options.w_relevance * relevance + options.w_lexical * lexical
-                   + options.w_centrality * centrality + options.w_word_centrality * word_centrality
-                   + options.w_coverage * coverage + options.w_lead * lead + options.w_source * source)
+    pool.scores = (
+        options.w_relevance * relevance
+        + options.w_lexical * lexical
+        + options.w_centrality * centrality
+        + options.w_word_centrality * word_centrality
+        + options.w_coverage * coverage
+        + options.w_lead * lead
+        + options.w_source * source
+    )
 
 
 def _link_weights(pool: _Pool, intra_article: float) -> np.ndarray:
@@ -347,8 +371,21 @@ def _link_weights(pool: _Pool, intra_article: float) -> np.ndarray:
 def name_forms(word: str) -> list[str]:
     """A name and the words news writes for it ("russia": "russian", "russians"; "japan": "japanese")."""
     stem = word[:-1] if word.endswith(("a", "e")) else word
-    return [word, word + "s", word + "n", word + "ns", word + "i", word + "is", stem + "an", stem + "ans", stem + "ian",
-            stem + "ians", stem + "ese", stem + "ean", stem + "eans"]
+    return [
+        word,
+        word + "s",
+        word + "n",
+        word + "ns",
+        word + "i",
+        word + "is",
+        stem + "an",
+        stem + "ans",
+        stem + "ian",
+        stem + "ians",
+        stem + "ese",
+        stem + "ean",
+        stem + "eans",
+    ]
 
 
 def _names_held(pool: _Pool, names: Sequence[Sequence[str]]) -> np.ndarray:
@@ -475,15 +512,21 @@ def _cite(pool: _Pool, chosen: list[int], twins: dict[int, list[int]], text: dic
         s = pool.traits[i].sentence
         meta = metas[s.article_id]
         # Undated articles sort after dated ones of the same story; '--MM-DD' sorts before full dates.
-        return (-story_weight[_story(meta)], meta.published is None, meta.published or "", pool.rank[s.article_id],
-                s.ordinal)
+        return (
+            -story_weight[_story(meta)],
+            meta.published is None,
+            meta.published or "",
+            pool.rank[s.article_id],
+            s.ordinal,
+        )
 
     numbers: dict[str, int] = {}
 
     def cite(i: int) -> Citation:
         s = pool.traits[i].sentence
-        return Citation(n=numbers.setdefault(s.article_id, len(numbers) + 1), article_id=s.article_id,
-                        start=s.start, end=s.end)
+        return Citation(
+            n=numbers.setdefault(s.article_id, len(numbers) + 1), article_id=s.article_id, start=s.start, end=s.end
+        )
 
     sentences = []
     for i in sorted(chosen, key=reading_order):
@@ -492,15 +535,29 @@ def _cite(pool: _Pool, chosen: list[int], twins: dict[int, list[int]], text: dic
         closest: dict[str, int] = {}
         for j in twins.get(i, []):
             article = pool.traits[j].sentence.article_id
-            if text[j] != text[i] and article != pool.traits[i].sentence.article_id and (
-                article not in closest or pool.similarity[i, j] > pool.similarity[i, closest[article]]
+            if (
+                text[j] != text[i]
+                and article != pool.traits[i].sentence.article_id
+                and (article not in closest or pool.similarity[i, j] > pool.similarity[i, closest[article]])
             ):
                 closest[article] = j
         other = sorted(closest.values())
-        sentences.append(BriefSentence(text=text[i], citations=[cite(i)] + [cite(j) for j in same],
-                                       corroborations=[cite(j) for j in other]))
-    sources = [Source(n=n, article_id=a, title=metas[a].title, outlet=metas[a].outlet,
-                      published=metas[a].published, url=metas[a].url) for a, n in numbers.items()]
+        sentences.append(
+            BriefSentence(
+                text=text[i], citations=[cite(i)] + [cite(j) for j in same], corroborations=[cite(j) for j in other]
+            )
+        )
+    sources = [
+        Source(
+            n=n,
+            article_id=a,
+            title=metas[a].title,
+            outlet=metas[a].outlet,
+            published=metas[a].published,
+            url=metas[a].url,
+        )
+        for a, n in numbers.items()
+    ]
     return Brief(sentences=sentences, sources=sources)
 
 

@@ -170,7 +170,7 @@ def onnx_model(path: Path) -> Path:
             super().__init__()
             self.model = model
 
-        def forward(self, input_ids, attention_mask, token_type_ids):  # noqa: D102
+        def forward(self, input_ids, attention_mask, token_type_ids):
             return self.model(
                 input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
             ).last_hidden_state
@@ -215,7 +215,7 @@ class _Silence(logging.Filter):
         super().__init__()
         self.folder = folder
 
-    def filter(self, record: logging.LogRecord) -> bool:  # noqa: D102
+    def filter(self, record: logging.LogRecord) -> bool:
         return not record.pathname.startswith(self.folder)
 
 

@@ -10,12 +10,12 @@ from hypothesis import strategies as st
 from semsearch.brief import BriefOptions, anchor, citation_problems, summarize_articles
 from semsearch.build import build_articles
 from semsearch.config import Settings
-from semsearch.embedding import MODEL_NAME, get_embedder
 from semsearch.contract import SearchRequest
-from semsearch.service import SearchService
+from semsearch.embedding import MODEL_NAME, get_embedder
 from semsearch.index import Index
 from semsearch.records import Article
 from semsearch.sentence_traits import leading_pronoun, needs_antecedent, usable
+from semsearch.service import SearchService
 from semsearch.text import content_words
 
 WORDS = [

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import pytest
-
 import numpy as np
+import pytest
 
 from semsearch.embedding import EmbeddingCache, get_embedder
 

@@ -296,6 +296,8 @@ def search_page(
         "coverage": None,
         "more": None,
         "back": None,
+        # The page's question and filters for the export links; blank form fields are left out as the page does.
+        "export_query": urlencode([(k, v) for k, v in request.query_params.multi_items() if v]),
         "when": when,
         "presets": list(PRESETS),
         "lengths": lengths(_single(sent.get("words")), service.settings.brief_words),
