@@ -31,6 +31,7 @@ from .index import (
     IndexIncompatible,
     IndexMissing,
     IndexUnavailable,
+    Manifest,
     VectorConfig,
     bad_versions,
     current_version,
@@ -99,6 +100,17 @@ class ArticleView:
 
 
 _RECHECK = object()  # stands for "look at CURRENT again" where a version name or None is expected
+
+
+@dataclass(frozen=True, slots=True)
+class Health:
+    """Whether a version is served as expected: `ok`, `degraded` (another version than CURRENT names) or
+    `no_index`; `detail` is the public reason."""
+
+    status: str
+    detail: str | None
+    version: str | None = None
+    manifest: Manifest | None = None
 
 
 class SearchService:
@@ -367,18 +379,17 @@ class SearchService:
         """Outlets of the served index with their article counts, most first."""
         return self.index.outlets()
 
-    def health(self) -> dict:
-        """Status (ok, degraded: serving another version than CURRENT's, no_index), the public reason, the
+    def health(self) -> Health:
+        """Status (ok, degraded: serving another version than CURRENT's, no_index), the public reason, and the
         manifest of the served version."""
         try:
             index = self.index
         except (IndexMissing, IndexIncompatible) as exc:
-            return {"status": "no_index", "detail": exc.public_message, "manifest": None}
-        manifest = index.manifest.to_dict()
+            return Health("no_index", exc.public_message)
         if self.error is None:
-            return {"status": "ok", "detail": None, "version": index.version, "manifest": manifest}
+            return Health("ok", None, index.version, index.manifest)
         detail = f"{self.error.public_message}; serving index version {index.version}"
-        return {"status": "degraded", "detail": detail, "version": index.version, "manifest": manifest}
+        return Health("degraded", detail, index.version, index.manifest)
 
 
 def _evidence(response: SearchResponse) -> Brief:

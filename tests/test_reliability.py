@@ -127,9 +127,9 @@ def test_corrupt_version_is_named_by_verify_and_refused_by_the_server(tmp_path, 
 
     assert answer(service) == before  # keeps serving the last good version
     health = service.health()
-    assert health["status"] == "degraded" and health["version"] == good and bad in health["detail"]
+    assert health.status == "degraded" and health.version == good and bad in health.detail
     cold = SearchService(settings)  # a fresh server falls back to the newest good version
-    assert answer(cold) == before and cold.health()["version"] == good
+    assert answer(cold) == before and cold.health().version == good
 
 
 @pytest.mark.model

@@ -88,8 +88,8 @@ def test_a_lost_or_empty_current_serves_the_newest_intact_version(home, pointer)
     service = SearchService(Settings(index_dir=home))
     assert answer(service)
     health = service.health()
-    assert health["status"] == "degraded" and health["version"] == newest
-    assert CURRENT in health["detail"] and str(home) not in health["detail"]
+    assert health.status == "degraded" and health.version == newest
+    assert CURRENT in health.detail and str(home) not in health.detail
 
 
 def test_verify_lists_the_versions_and_the_one_a_server_would_serve_when_current_is_lost(home):
@@ -119,7 +119,7 @@ def test_current_must_name_a_version_folder_inside_the_home(home, tmp_path, forg
     assert current_version(home) is None
     service = SearchService(Settings(index_dir=home))
     health = service.health()
-    assert health["version"] == own and health["status"] == "degraded"
+    assert health.version == own and health.status == "degraded"
     assert foreign not in version_names(home)
 
 
@@ -142,13 +142,13 @@ def test_a_version_damaged_while_serving_is_marked_bad_and_the_older_one_serves(
     assert answer(service) == before  # the next ones are answered by the intact older version
     assert service.stats()["version"] == older and service.outlets() and service.examples()
     health = service.health()
-    assert health["status"] == "degraded" and health["version"] == older
-    assert newer.name in health["detail"] and str(tmp_path) not in health["detail"]
+    assert health.status == "degraded" and health.version == older
+    assert newer.name in health.detail and str(tmp_path) not in health.detail
 
     assert newer.name in bad_versions(settings.index_dir)
     assert snapshot(newer) == files  # the mark lives outside the version: its files are as they were
     restarted = SearchService(settings)
-    assert answer(restarted) == before and restarted.health()["version"] == older
+    assert answer(restarted) == before and restarted.health().version == older
     checked = CliRunner().invoke(main, ["verify", "--index", str(settings.index_dir)])
     assert checked.exit_code == 1 and "marked bad while serving" in checked.output
     assert f"A server would serve {older}." in checked.output
@@ -159,10 +159,10 @@ def test_rollback_to_a_version_marked_bad_checks_it_in_full_and_clears_the_mark(
 
     newest, older = version_names(home)
     mark_bad(home, newest, "disk I/O error")  # a passing read error; the files are intact
-    assert SearchService(Settings(index_dir=home)).health()["version"] == older
+    assert SearchService(Settings(index_dir=home)).health().version == older
     result = CliRunner().invoke(main, ["rollback", "--to", newest, "--index", str(home)])
     assert result.exit_code == 0, result.output
-    assert bad_versions(home) == {} and SearchService(Settings(index_dir=home)).health()["status"] == "ok"
+    assert bad_versions(home) == {} and SearchService(Settings(index_dir=home)).health().status == "ok"
 
 
 def test_index_errors_carry_a_public_message_without_paths(home, tmp_path):
@@ -184,7 +184,7 @@ def test_index_errors_carry_a_public_message_without_paths(home, tmp_path):
         Index(home, MODEL_NAME, version=older, check=True)
     assert "sentences.f16" in str(corrupt.value) and "sentences.f16" not in corrupt.value.public_message
     health = SearchService(Settings(index_dir=home)).health()  # nothing intact is left
-    assert health["status"] == "no_index" and str(home) not in health["detail"]
+    assert health.status == "no_index" and str(home) not in health.detail
 
 
 def serve_until_stats(home: Path) -> dict:

@@ -12,7 +12,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Coroutine
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -253,7 +253,7 @@ def job(request: Request, job_id: str) -> dict:
 def manifest(service: ServiceDep) -> dict:
     """The served index's status, detail and manifest (sources with credentials removed)."""
     health = service.health()
-    if health.get("manifest"):
-        sources = [redacted(s) for s in health["manifest"].get("sources", [])]
-        health = {**health, "manifest": {**health["manifest"], "sources": sources}}
-    return health
+    manifest = None
+    if health.manifest:
+        manifest = replace(health.manifest, sources=[redacted(s) for s in health.manifest.sources]).to_dict()
+    return {"status": health.status, "detail": health.detail, "version": health.version, "manifest": manifest}

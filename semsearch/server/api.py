@@ -6,7 +6,7 @@ import json
 import logging
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Annotated, Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -192,9 +192,9 @@ def health(service: ServiceDep) -> JSONResponse:
     The manifest (with the sources built from) is for the operator: GET /api/index/manifest with the admin token.
     """
     found = service.health()
-    manifest = found.get("manifest") or {}
-    body = {"status": found["status"], "version": found.get("version"), "counts": manifest.get("counts")}
-    return JSONResponse(body, status_code=200 if found["status"] == "ok" else 503)
+    counts = asdict(found.manifest.counts) if found.manifest else None
+    body = {"status": found.status, "version": found.version, "counts": counts}
+    return JSONResponse(body, status_code=200 if found.status == "ok" else 503)
 
 
 def redacted(source: str) -> str:
