@@ -32,7 +32,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
 # Fixtures that stand for a real server, and those that need the real model behind them.
 SERVER_FIXTURES = {"server", "client"}
-MODEL_FIXTURES = SERVER_FIXTURES | {"settings", "service"}
+MODEL_FIXTURES = SERVER_FIXTURES | {"settings", "service", "app"}
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -135,6 +135,17 @@ def runner(monkeypatch, tmp_path):
     get_settings.cache_clear()
     yield CliRunner()
     get_settings.cache_clear()
+
+
+@pytest.fixture(scope="session")
+def app(settings: Settings, service: SearchService):
+    """The web app over the fixture index, called in-process (no socket) where HTTP itself is beside the point."""
+    from fastapi.testclient import TestClient
+
+    from semsearch.server.app import create_app
+
+    with TestClient(create_app(settings, service), base_url="http://127.0.0.1") as in_process:
+        yield in_process
 
 
 @pytest.fixture

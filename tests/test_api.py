@@ -1,4 +1,5 @@
-"""The JSON API and HTML pages over a real uvicorn server on 127.0.0.1."""
+"""The JSON API and HTML pages, called in-process through the app (the live server's own tests are test_guard,
+test_reliability and the browser tests)."""
 
 from __future__ import annotations
 
@@ -28,8 +29,8 @@ HIT_KEYS = {
 }
 
 
-def test_search_returns_the_documented_json(client):
-    body = client.get("/api/search", params={"q": "Why did dockworkers strike?", "k": 3}).json()
+def test_search_returns_the_documented_json(app):
+    body = app.get("/api/search", params={"q": "Why did dockworkers strike?", "k": 3}).json()
     assert set(body) == SEARCH_KEYS
     # The route sends the body without re-validating it, so hold it to the documented schema here.
     assert RESPONSE.dump_python(RESPONSE.validate_python(body), mode="json") == body | {
@@ -46,7 +47,7 @@ def test_search_returns_the_documented_json(client):
     for sentence in summary["sentences"]:
         for c in sentence["citations"]:
             assert set(c) == {"n", "article_id", "start", "end"}
-            text = client.get(f"/api/articles/{c['article_id']}").json()["text"]
+            text = app.get(f"/api/articles/{c['article_id']}").json()["text"]
             assert text[c["start"] : c["end"]] == sentence["text"]
     assert {"n", "article_id", "title", "outlet", "published", "url"} <= set(summary["sources"][0])
 
@@ -63,19 +64,19 @@ def test_search_returns_the_documented_json(client):
         ({"q": "x" * 1001}, "q"),
     ],
 )
-def test_bad_input_is_a_readable_422(client, params, field):
-    response = client.get("/api/search", params=params)
+def test_bad_input_is_a_readable_422(app, params, field):
+    response = app.get("/api/search", params=params)
     assert response.status_code == 422
     error = response.json()["error"]
     assert error["field"] == field and error["message"] and error["code"]
 
 
-def test_article_endpoint_and_404(client):
-    hit = client.get("/api/search", params={"q": "cup final goals", "summary": "false"}).json()["results"][0]
-    article = client.get(f"/api/articles/{hit['article_id']}").json()
+def test_article_endpoint_and_404(app):
+    hit = app.get("/api/search", params={"q": "cup final goals", "summary": "false"}).json()["results"][0]
+    article = app.get(f"/api/articles/{hit['article_id']}").json()
     assert article["title"] == hit["title"] and article["text"]
-    assert client.get("/api/articles/0000000000000000").status_code == 404
-    missing = client.get("/api/articles/../../etc/passwd")
+    assert app.get("/api/articles/0000000000000000").status_code == 404
+    missing = app.get("/api/articles/../../etc/passwd")
     assert missing.status_code == 404
 
 
@@ -90,8 +91,8 @@ def test_article_endpoint_and_404(client):
         ("POST", "/api/search", b'{"q": "\xff"}', 400, "bad_request", None),
     ],
 )
-def test_every_api_error_has_the_one_error_shape(client, method, path, body, status, code, field):
-    response = client.request(method, path, content=body, headers={"Content-Type": "application/json"})
+def test_every_api_error_has_the_one_error_shape(app, method, path, body, status, code, field):
+    response = app.request(method, path, content=body, headers={"Content-Type": "application/json"})
     assert response.status_code == status
     error = response.json()["error"]
     assert (
@@ -101,68 +102,68 @@ def test_every_api_error_has_the_one_error_shape(client, method, path, body, sta
     )
 
 
-def test_health_reports_status_version_and_counts(client):
-    body = client.get("/api/health").json()
+def test_health_reports_status_version_and_counts(app):
+    body = app.get("/api/health").json()
     assert body["status"] == "ok" and body["version"]
     assert body["counts"]["articles"] == 12
 
 
-def test_openapi_is_served(client):
-    spec = client.get("/openapi.json").json()
+def test_openapi_is_served(app):
+    spec = app.get("/openapi.json").json()
     assert "/api/search" in spec["paths"] and spec["info"]["version"]
-    docs = client.get("/docs")
+    docs = app.get("/docs")
     # A reference page of our own: Swagger UI's CDN scripts are refused by the policy and unreachable offline.
     assert docs.status_code == 200 and "<code>GET /api/search</code>" in docs.text
     assert "<code>POST /api/search</code>" in docs.text and "<code>recency</code>" in docs.text
     scripts = re.findall(r'<script src="([^"]+)"', docs.text)
     assert all(src.startswith("/static/") for src in scripts) and "<script>" not in docs.text
-    assert client.get("/redoc").status_code == 404
+    assert app.get("/redoc").status_code == 404
 
 
-def test_search_page_shows_brief_sources_and_results(client):
-    page = client.get("/", params={"q": "How many residents left their homes in the flood?"})
+def test_search_page_shows_brief_sources_and_results(app):
+    page = app.get("/", params={"q": "How many residents left their homes in the flood?"})
     assert page.status_code == 200
     html = page.text
     assert 'class="brief"' in html and 'class="cite"' in html
     assert "River Mell" in html
     link = re.search(r'href="(/articles/[0-9a-f]{16}\?hl=\d+-\d+#s\d+)"', html).group(1)
-    article = client.get(link.replace("&amp;", "&"))
+    article = app.get(link.replace("&amp;", "&"))
     assert article.status_code == 200
     start = link.split("#s")[1]
     assert re.search(rf'<span id="s{start}" class="s marked">', article.text)
 
 
-def test_empty_search_page_and_bad_query_page(client):
-    assert 'name="q"' in client.get("/").text
-    bad = client.get("/", params={"q": "   "})
+def test_empty_search_page_and_bad_query_page(app):
+    assert 'name="q"' in app.get("/").text
+    bad = app.get("/", params={"q": "   "})
     assert bad.status_code == 422 and "empty" in bad.text
 
 
-def test_markup_in_articles_is_escaped(client):
-    html = client.get("/", params={"q": "council website defaced with a script"}).text
+def test_markup_in_articles_is_escaped(app):
+    html = app.get("/", params={"q": "council website defaced with a script"}).text
     assert "<script>alert(1)</script>" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
-    hit = client.get("/api/search", params={"q": "council website defaced", "k": 1}).json()["results"][0]
-    page = client.get(f"/articles/{hit['article_id']}").text
+    hit = app.get("/api/search", params={"q": "council website defaced", "k": 1}).json()["results"][0]
+    page = app.get(f"/articles/{hit['article_id']}").text
     assert "<script>" not in page and "&lt;script&gt;" in page
     # Its source gave a javascript: url, which stays data in the API and is never made a link.
     assert hit["url"].startswith("javascript:") and "javascript:" not in page and ">original</a>" not in page
 
 
-def test_security_headers(client):
-    headers = client.get("/").headers
+def test_security_headers(app):
+    headers = app.get("/").headers
     assert "script-src 'self'" in headers["content-security-policy"]
     assert headers["x-content-type-options"] == "nosniff"
     assert headers["x-frame-options"] == "DENY"
 
 
-def test_unknown_article_page_is_friendly(client):
-    page = client.get("/articles/not-an-id")
+def test_unknown_article_page_is_friendly(app):
+    page = app.get("/articles/not-an-id")
     assert page.status_code == 404 and "Not found" in page.text
 
 
-def test_a_story_from_three_outlets_is_one_result_listing_the_others(client):
-    results = client.get("/api/search", params={"q": "Port Calder dock strike cranes", "k": 10}).json()["results"]
+def test_a_story_from_three_outlets_is_one_result_listing_the_others(app):
+    results = app.get("/api/search", params={"q": "Port Calder dock strike cranes", "k": 10}).json()["results"]
     strike = [r for r in results if "Calder" in r["title"]]
     assert len(strike) == 1
     others = strike[0]["also_reported_by"]
@@ -176,17 +177,17 @@ def test_a_story_from_three_outlets_is_one_result_listing_the_others(client):
     assert len({r["story_id"] for r in results}) == len(results)
 
 
-def test_debug_adds_a_per_stage_timing_breakdown(client):
-    plain = client.get("/api/search", params={"q": "cup final"}).json()
+def test_debug_adds_a_per_stage_timing_breakdown(app):
+    plain = app.get("/api/search", params={"q": "cup final"}).json()
     assert "timings" not in plain
-    body = client.get("/api/search", params={"q": "cup final", "debug": "true"}).json()
+    body = app.get("/api/search", params={"q": "cup final", "debug": "true"}).json()
     timings = body["timings"]
     assert set(timings) == {"embed", "retrieve", "brief", "serialize"}
     assert all(v >= 0 for v in timings.values())
     assert timings["embed"] + timings["retrieve"] + timings["brief"] <= body["took_ms"] + 0.1
 
 
-def test_get_and_post_read_the_one_request_contract(client):
+def test_get_and_post_read_the_one_request_contract(app):
     params = {
         "q": "port strike",
         "k": 2,
@@ -195,8 +196,8 @@ def test_get_and_post_read_the_one_request_contract(client):
         "since": "2020-01-01",
         "summary": False,
     }
-    by_get = client.get("/api/search", params=params).json()
-    by_post = client.post("/api/search", json=params).json()
+    by_get = app.get("/api/search", params=params).json()
+    by_post = app.post("/api/search", json=params).json()
     assert [h["article_id"] for h in by_get["results"]] == [h["article_id"] for h in by_post["results"]]
     assert by_get["results"] and {h["outlet"] for h in by_get["results"]} <= {"Harbor Ledger", "Coastline Daily"}
     assert by_get["summary"] is None and len(by_get["results"]) <= 2
@@ -206,12 +207,12 @@ def test_get_and_post_read_the_one_request_contract(client):
         ({"q": "port", "mode": "fuzzy"}, "mode"),
         ({"q": "\x00 \x07"}, "q"),
     ):
-        for response in (client.get("/api/search", params=bad), client.post("/api/search", json=bad)):
+        for response in (app.get("/api/search", params=bad), app.post("/api/search", json=bad)):
             assert response.status_code == 422 and response.json()["error"]["field"] == field, (bad, response.text)
 
 
-def test_openapi_documents_every_request_field_and_the_response_records(client):
-    spec = client.get("/openapi.json").json()
+def test_openapi_documents_every_request_field_and_the_response_records(app):
+    spec = app.get("/openapi.json").json()
     for path in ("/api/search", "/api/answer", "/api/answer/stream"):
         listed = {p["name"]: p for p in spec["paths"][path]["get"]["parameters"]}
         assert set(listed) == set(SearchRequest.model_fields), path
@@ -240,15 +241,15 @@ def test_openapi_documents_every_request_field_and_the_response_records(client):
     }
     answer = spec["paths"]["/api/answer"]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
     assert set(schemas[answer["$ref"].rsplit("/", 1)[-1]]["properties"]) >= {"results", "summary", "answer"}
-    docs = client.get("/docs").text
+    docs = app.get("/docs").text
     assert "Word budget of the brief" in docs and "integer 1–100" in docs
 
 
-def test_search_page_reads_the_contract_and_takes_its_bounds(client):
-    empty = client.get("/")
+def test_search_page_reads_the_contract_and_takes_its_bounds(app):
+    empty = app.get("/")
     assert empty.status_code == 200 and f'maxlength="{MAX_QUERY_CHARS}"' in empty.text
     assert 'id="words" name="words" type="number" min="20" max="400"' in empty.text
-    blank_boxes = client.get("/", params={"q": "flood", "words": "", "sources": "", "since": "", "outlet": ""})
+    blank_boxes = app.get("/", params={"q": "flood", "words": "", "sources": "", "since": "", "outlet": ""})
     assert blank_boxes.status_code == 200 and 'class="hits"' in blank_boxes.text
     for bad, field in (
         ({"q": "flood", "k": "0"}, "k"),
@@ -256,5 +257,5 @@ def test_search_page_reads_the_contract_and_takes_its_bounds(client):
         ({"q": "flood", "since": "May"}, "since"),
         ({"q": "flood", "mode": "fuzzy"}, "mode"),
     ):
-        page = client.get("/", params=bad)
+        page = app.get("/", params=bad)
         assert page.status_code == 422 and f"{field}: " in page.text and 'name="q"' in page.text, bad
