@@ -19,7 +19,7 @@ from tqdm import tqdm
 from .chunking import chunk_article
 from .config import Settings
 from .distributed import RayEmbedder
-from .embedding import DIMENSION, MODEL_NAME, Embedder, EmbeddingCache, get_embedder
+from .embedding import DIMENSION, MODEL_NAME, Embedder, EmbeddingCache, Occurrence, get_embedder
 from .index import (
     ArticleLayout,
     ArticleMeta,
@@ -31,7 +31,7 @@ from .index import (
     recorded_sources,
 )
 from .ingest import ingest, recorded_form, source_problem
-from .records import Article, BuildReport, Skipped
+from .records import Article, BuildReport, Chunk, Skipped, Span
 from .stories import StoryRules, group_stories
 
 log = logging.getLogger(__name__)
@@ -103,8 +103,8 @@ def update(sources: Sequence[str | Path], settings: Settings, progress: bool = F
     return build(recorded, settings, progress, embed_on, ray_address)
 
 
-def _previous(settings: Settings) -> Index | None:
-    """The served version, if it can be reused by this build."""
+def _previous(settings: Settings, method: str) -> Index | None:
+    """The served version, if it can be reused by this build (same chunking, sentence vectors made the same way)."""
     try:
         index = Index(Path(settings.index_dir), MODEL_NAME, vectors=VectorConfig.from_settings(settings))
     except (IndexMissing, IndexIncompatible) as exc:
@@ -112,7 +112,32 @@ def _previous(settings: Settings) -> Index | None:
         return None
     if index.manifest.chunk_tokens != settings.chunk_tokens:
         return None
+    if index.manifest.notes.get("sentence_vectors", "separate") != method:
+        return None
     return index
+
+
+def _occurrences(title: str, spans: Sequence[Span], chunks: Sequence[Chunk],
+                 first_chunk: int) -> list[list[Occurrence]]:
+    """Where each sentence of an article sits in the texts of its chunks, numbered from first_chunk."""
+    head = len(chunk_text_for_embedding(title, ""))
+    where: list[list[Occurrence]] = [[] for _ in spans]
+    for number, chunk in enumerate(chunks, start=first_chunk):
+        for s in range(chunk.first_sentence, chunk.last_sentence + 1):
+            start = head + spans[s].start - chunk.start
+            where[s].append((number, start, start + spans[s].end - spans[s].start))
+    return where
+
+
+def _embed_separately(cache: EmbeddingCache, bulk: Embedder | RayEmbedder, chunk_texts: list[str],
+                      sentence_texts: list[str], settings: Settings,
+                      progress: bool) -> tuple[np.ndarray, np.ndarray, int]:
+    """Chunk and sentence vectors, each text its own model pass; also the count embedded."""
+    if isinstance(bulk, RayEmbedder):
+        bulk.prefetch(cache.missing(chunk_texts + sentence_texts), settings.embed_batch_size, progress)
+    new_chunks, n1 = cache.embed(bulk, chunk_texts, settings.embed_batch_size, progress)
+    new_sentences, n2 = cache.embed(bulk, sentence_texts, settings.embed_batch_size, progress)
+    return new_chunks, new_sentences, n1 + n2
 
 
 def build_articles(
@@ -132,16 +157,21 @@ def build_articles(
     # Ray is reached before the new version is opened, so a cluster that is down costs nothing.
     with (
         _bulk_embedder(embed_on, ray_address, settings, embedder) as bulk,
-        IndexWriter(home, MODEL_NAME, DIMENSION, settings.keep_versions, VectorConfig.from_settings(settings)) as writer,
+        IndexWriter(home, MODEL_NAME, DIMENSION, settings.keep_versions,
+                    VectorConfig.from_settings(settings)) as writer,
     ):
         report = BuildReport(index_dir=str(home), version=writer.name)
+        # Late chunking needs the token states of the chunk pass, which only the local model hands back.
+        late = settings.sentence_vectors == "late" and isinstance(bulk, Embedder)
+        method = "late" if late else "separate"
         log.info("stage: split (%d articles)", len(articles))
-        previous = _previous(settings)
+        previous = _previous(settings, method)
         reused = previous.layouts([a.id for a in articles]) if previous else {}
         layouts: list[ArticleLayout] = []
         kept: list[Article] = []
         chunk_texts: list[str] = []
         sentence_texts: list[str] = []
+        occurrences: list[list[Occurrence]] = []
         for article in tqdm(articles, desc="splitting", unit="article", disable=not progress):
             layout = reused.get(article.id)
             if layout is None:
@@ -152,6 +182,7 @@ def build_articles(
                     continue
                 layout = ArticleLayout(spans, chunks, [], [])
                 sentence_texts.extend(article.text[s.start : s.end] for s in spans)
+                occurrences.extend(_occurrences(article.title, spans, chunks, len(chunk_texts)))
                 chunk_texts.extend(
                     chunk_text_for_embedding(article.title, article.text[c.start : c.end]) for c in chunks
                 )
@@ -163,10 +194,12 @@ def build_articles(
         try:
             if progress and (chunk_texts or sentence_texts):
                 print(f"embedding {len(chunk_texts)} new chunks and {len(sentence_texts)} new sentences")
-            if isinstance(bulk, RayEmbedder):
-                bulk.prefetch(cache.missing(chunk_texts + sentence_texts), settings.embed_batch_size, progress)
-            new_chunks, n1 = cache.embed(bulk, chunk_texts, settings.embed_batch_size, progress)
-            new_sentences, n2 = cache.embed(bulk, sentence_texts, settings.embed_batch_size, progress)
+            if late:
+                new_chunks, new_sentences, embedded = cache.embed_late(bulk, chunk_texts, occurrences,
+                                                                       settings.embed_batch_size, progress)
+            else:
+                new_chunks, new_sentences, embedded = _embed_separately(cache, bulk, chunk_texts, sentence_texts,
+                                                                        settings, progress)
         finally:
             cache.close()
         chunk_vectors, sentence_vectors = _assemble(layouts, new_chunks, new_sentences)
@@ -176,7 +209,7 @@ def build_articles(
             [a.id for a in kept], [a.text for a in kept], chunk_vectors[lead_rows],
             [a.published for a in kept], story_rules(settings), outlets=[a.outlet for a in kept],
         )
-        report.embedded_texts = n1 + n2
+        report.embedded_texts = embedded
         report.articles = len(kept)
         report.chunks = len(chunk_vectors)
         report.sentences = len(sentence_vectors)
@@ -186,7 +219,7 @@ def build_articles(
         log.info("stage: write")
         writer.add(kept, [layout.spans for layout in layouts], [layout.chunks for layout in layouts],
                    chunk_vectors, sentence_vectors, story_ids)
-        writer.finish(sources, settings.chunk_tokens)
+        writer.finish(sources, settings.chunk_tokens, notes={"sentence_vectors": method})
         log.info("stage: publish %s", writer.name)
         writer.publish()
     report.seconds = round(time.perf_counter() - started, 2)

@@ -27,6 +27,10 @@ MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
 DIMENSION = 384
 MAX_TOKENS = 256
 CACHE_SLICE = 1024
+# Sentence vectors pooled from their chunks' token states are cached under this name, never under MODEL_NAME.
+LATE_MODEL_NAME = f"{MODEL_NAME}#late-chunked"
+
+Occurrence = tuple[int, int, int]  # a sentence in a chunk: (chunk number, start, end in that chunk's text)
 
 
 class ModelUnavailable(RuntimeError):
@@ -93,6 +97,42 @@ class Embedder:
             out[rows] = self._onnx_batch([texts[i] for i in rows])
         return out
 
+    def encode_spans(self, texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]], batch_size: int = 32
+                     ) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Unit vectors of texts and, from the same model pass, a vector per character span of each text.
+
+        A span's vector is its tokens' contextual states averaged (late chunking), left unnormalized so a
+        caller can combine the spans of one sentence seen in two chunks. A span none of whose tokens is in
+        the model's window (cut off after MAX_TOKENS) is NaN.
+        """
+        vectors = np.empty((len(texts), DIMENSION), dtype=np.float32)
+        pooled: list[np.ndarray] = [np.empty((0, DIMENSION), np.float32)] * len(texts)
+        # Batches of similar length waste little work on padding.
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        for start in range(0, len(order), batch_size):
+            rows = order[start : start + batch_size]
+            encodings = self.tokenizer.encode_batch([texts[i] for i in rows])
+            for row, encoding, states in zip(rows, encodings, self._token_states(encodings, rows, texts), strict=True):
+                mean = states.mean(axis=0)
+                vectors[row] = mean / np.linalg.norm(mean)
+                pooled[row] = _span_means(states, encoding, spans[row])
+        return vectors, pooled
+
+    def _token_states(self, encodings: list, rows: list[int], texts: Sequence[str]) -> list[np.ndarray]:
+        """Each text's contextual token states (tokens × 384), [CLS] and [SEP] included."""
+        if self.backend == "torch":
+            with self._lock:
+                states = self._model.encode([texts[i] for i in rows], batch_size=len(rows),
+                                            output_value="token_embeddings", convert_to_numpy=False)
+            out = [s.float().numpy() for s in states]
+            if any(len(s) != len(e.ids) for s, e in zip(out, encodings, strict=True)):
+                raise RuntimeError("sentence-transformers tokenized differently from tokenizer.json")
+            return out
+        ids, mask = _padded(encodings)
+        inputs = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
+        hidden = self._onnx_session(True).run(None, inputs)[0]
+        return [hidden[row, : len(e.ids)] for row, e in enumerate(encodings)]
+
     def _onnx_session(self, bulk: bool):
         """The ONNX Runtime session for bulk batches or for single queries, made on first use."""
         with self._lock:
@@ -108,6 +148,9 @@ class Embedder:
         if bulk:
             # A Ray worker (or any pinned process) says how many cores it was given; else up to 4.
             options.intra_op_num_threads = int(os.environ.get("OMP_NUM_THREADS") or 0) or min(4, os.cpu_count() or 1)
+            # Threads that spin between operators keep their core even when another thread needs it: on a
+            # busy machine every build-sized batch ran slower with spinning than without (docs/performance.md).
+            options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         else:
             # One ~20-token query is too little work to split: over HTTP at 1M chunks one thread answered
             # 1.2-2.9 ms sooner than two, which took the core the rest of the request needed. Threads that
@@ -126,13 +169,7 @@ class Embedder:
 
     def _onnx_batch(self, texts: list[str], bulk: bool = True) -> np.ndarray:
         """One ONNX Runtime forward pass with mean pooling and normalization, as the model was trained."""
-        encodings = self.tokenizer.encode_batch(texts)
-        width = max(len(e.ids) for e in encodings)
-        ids = np.zeros((len(texts), width), dtype=np.int64)
-        mask = np.zeros((len(texts), width), dtype=np.int64)
-        for row, e in enumerate(encodings):
-            ids[row, : len(e.ids)] = e.ids
-            mask[row, : len(e.ids)] = 1
+        ids, mask = _padded(self.tokenizer.encode_batch(texts))
         inputs = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
         hidden = self._onnx_session(bulk).run(None, inputs)[0]
         pooled = (hidden * mask[..., None]).sum(axis=1) / np.maximum(mask.sum(axis=1, keepdims=True), 1)
@@ -149,6 +186,29 @@ class Embedder:
         if not texts:
             return []
         return [len(e.ids) for e in self.tokenizer.encode_batch(list(texts), add_special_tokens=False)]
+
+
+def _padded(encodings: list) -> tuple[np.ndarray, np.ndarray]:
+    """Token ids and attention mask of a batch, padded to its longest text."""
+    width = max(len(e.ids) for e in encodings)
+    ids = np.zeros((len(encodings), width), dtype=np.int64)
+    mask = np.zeros((len(encodings), width), dtype=np.int64)
+    for row, e in enumerate(encodings):
+        ids[row, : len(e.ids)] = e.ids
+        mask[row, : len(e.ids)] = 1
+    return ids, mask
+
+
+def _span_means(states: np.ndarray, encoding, spans: Sequence[tuple[int, int]]) -> np.ndarray:
+    """Mean token state over each character span; NaN where no token of the span is in the window."""
+    offsets = np.asarray(encoding.offsets, dtype=np.int64).reshape(-1, 2)
+    real = np.asarray(encoding.special_tokens_mask) == 0
+    out = np.full((len(spans), DIMENSION), np.nan, dtype=np.float32)
+    for row, (start, end) in enumerate(spans):
+        inside = real & (offsets[:, 1] > start) & (offsets[:, 0] < end)
+        if inside.any():
+            out[row] = states[inside].mean(axis=0)
+    return out
 
 
 def onnx_model(path: Path) -> Path:
@@ -264,26 +324,61 @@ class EmbeddingCache:
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("CREATE TABLE IF NOT EXISTS vec (key BLOB PRIMARY KEY, model TEXT, v BLOB)")
 
-    def embed(self, embedder: Embedder, texts: Sequence[str], batch_size: int, progress: bool = False) -> tuple[np.ndarray, int]:
+    def embed(self, embedder: Embedder, texts: Sequence[str], batch_size: int,
+              progress: bool = False) -> tuple[np.ndarray, int]:
         """Vectors for texts from the cache where present, from the model otherwise; also the count embedded."""
         keys = [text_key(t) for t in texts]
-        rows = select_in(self.db, "SELECT key, v FROM vec WHERE model = ? AND key IN ({})", keys, [MODEL_NAME])
-        found = {k: np.frombuffer(v, dtype=np.float32) for k, v in rows}
+        found = self._found(keys, MODEL_NAME)
         missing = sorted({k: i for i, k in enumerate(keys) if k not in found}.values())
         # Stored slice by slice, so a build that is killed keeps what it already paid for.
         for start in tqdm(range(0, len(missing), CACHE_SLICE), desc="embedding", unit="slice",
                           disable=not progress or len(missing) <= CACHE_SLICE):
             part = missing[start : start + CACHE_SLICE]
             fresh = embedder.encode([texts[i] for i in part], batch_size=batch_size)
-            with self.db:
-                self.db.executemany(
-                    "INSERT OR REPLACE INTO vec VALUES (?, ?, ?)",
-                    [(keys[i], MODEL_NAME, fresh[j].tobytes()) for j, i in enumerate(part)],
-                )
-            for j, i in enumerate(part):
-                found[keys[i]] = fresh[j]
-        out = np.stack([found[k] for k in keys]) if keys else np.zeros((0, DIMENSION), np.float32)
-        return out.astype(np.float32, copy=False), len(missing)
+            self._store({keys[i]: fresh[j] for j, i in enumerate(part)}, MODEL_NAME)
+            found.update({keys[i]: fresh[j] for j, i in enumerate(part)})
+        return _stack(found, keys), len(missing)
+
+    def embed_late(self, embedder: Embedder, chunks: Sequence[str], sentences: Sequence[Sequence[Occurrence]],
+                   batch_size: int, progress: bool = False) -> tuple[np.ndarray, np.ndarray, int]:
+        """Chunk vectors, and sentence vectors pooled from the same passes (late chunking); also the count embedded.
+
+        ``sentences`` gives, per sentence, where it occurs: (chunk number, start, end) in the chunk's text.
+        A sentence in two chunks (the overlap) gets the mean of both contexts. Late vectors are stored
+        under their own model name and a key of their contexts, so they never answer for a separately
+        embedded sentence, nor for the same sentence in other chunks.
+        """
+        chunk_keys = [text_key(t) for t in chunks]
+        late_keys = [late_key(chunks, where) for where in sentences]
+        found = self._found(chunk_keys, MODEL_NAME) | self._found(late_keys, LATE_MODEL_NAME)
+        spans_of: dict[int, list[Occurrence]] = {i: [] for i, k in enumerate(chunk_keys) if k not in found}
+        for s, key in enumerate(late_keys):
+            if key not in found:
+                for c, start, end in sentences[s]:
+                    spans_of.setdefault(c, []).append((s, start, end))
+        parts = _slices(sorted(spans_of), spans_of)
+        for part in tqdm(parts, desc="embedding", unit="slice", disable=not progress or len(parts) < 2):
+            texts = [chunks[c] for c in part]
+            vectors, pooled = embedder.encode_spans(texts, [[(a, b) for _, a, b in spans_of[c]] for c in part],
+                                                    batch_size)
+            fresh_chunks = {chunk_keys[c]: vectors[j] for j, c in enumerate(part)}
+            fresh_sentences = _late_vectors(embedder, texts, [spans_of[c] for c in part], pooled, late_keys)
+            self._store(fresh_chunks, MODEL_NAME)
+            self._store(fresh_sentences, LATE_MODEL_NAME)
+            found.update(fresh_chunks)
+            found.update(fresh_sentences)
+        return _stack(found, chunk_keys), _stack(found, late_keys), len(spans_of)
+
+    def _found(self, keys: list[bytes], model: str) -> dict[bytes, np.ndarray]:
+        """The vectors this cache holds for keys under a model name."""
+        rows = select_in(self.db, "SELECT key, v FROM vec WHERE model = ? AND key IN ({})", keys, [model])
+        return {k: np.frombuffer(v, dtype=np.float32) for k, v in rows}
+
+    def _store(self, vectors: dict[bytes, np.ndarray], model: str) -> None:
+        """Keep vectors under a model name, in one transaction."""
+        with self.db:
+            self.db.executemany("INSERT OR REPLACE INTO vec VALUES (?, ?, ?)",
+                                [(k, model, v.tobytes()) for k, v in vectors.items()])
 
     def missing(self, texts: Sequence[str]) -> list[str]:
         """The distinct texts this cache holds no vector for, in first-seen order."""
@@ -296,6 +391,53 @@ class EmbeddingCache:
     def close(self) -> None:
         """Release the database."""
         self.db.close()
+
+
+def late_key(chunks: Sequence[str], where: Sequence[Occurrence]) -> bytes:
+    """Cache key of a late-chunked sentence vector: every chunk text it is pooled from, and its span in each."""
+    digest = hashlib.sha256()
+    for c, start, end in where:
+        digest.update(f"{start}:{end}:{len(chunks[c])}\x00".encode())
+        digest.update(chunks[c].encode("utf-8"))
+    return digest.digest()[:16]
+
+
+def _slices(needed: list[int], spans_of: dict[int, list[Occurrence]]) -> list[list[int]]:
+    """Chunk numbers in runs of about CACHE_SLICE, never parting two chunks that share a sentence."""
+    parts: list[list[int]] = []
+    for c in needed:
+        shared = bool(parts) and {s for s, _, _ in spans_of[parts[-1][-1]]} & {s for s, _, _ in spans_of[c]}
+        if parts and (shared or len(parts[-1]) < CACHE_SLICE):
+            parts[-1].append(c)
+        else:
+            parts.append([c])
+    return parts
+
+
+def _late_vectors(embedder: Embedder, texts: list[str], spans: list[list[Occurrence]], pooled: list[np.ndarray],
+                  keys: list[bytes]) -> dict[bytes, np.ndarray]:
+    """Unit sentence vectors from the span means of one slice's chunks, by late key."""
+    sums: dict[int, np.ndarray] = {}
+    alone: dict[int, str] = {}
+    for text, occurrences, means in zip(texts, spans, pooled, strict=True):
+        for (s, start, end), mean in zip(occurrences, means, strict=True):
+            if np.isnan(mean).any():
+                alone.setdefault(s, text[start:end])
+            else:
+                sums[s] = sums[s] + mean if s in sums else mean
+    out = {keys[s]: v / np.linalg.norm(v) for s, v in sums.items()}
+    # A sentence that no chunk's window reaches (one longer than MAX_TOKENS) gets a pass of its own.
+    missed = [s for s in alone if s not in sums]
+    if missed:
+        out.update(zip([keys[s] for s in missed], embedder.encode([alone[s] for s in missed]), strict=True))
+    return out
+
+
+def _stack(found: dict[bytes, np.ndarray], keys: list[bytes]) -> np.ndarray:
+    """The vectors of keys as one float32 matrix."""
+    if not keys:
+        return np.zeros((0, DIMENSION), np.float32)
+    return np.stack([found[k] for k in keys]).astype(np.float32, copy=False)
 
 
 def to_float32(half: np.ndarray) -> np.ndarray:
