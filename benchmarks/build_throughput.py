@@ -26,11 +26,11 @@ from pathlib import Path
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
-from semsearch.build import build, chunk_text_for_embedding  # noqa: E402
-from semsearch.config import Settings, get_settings  # noqa: E402
-from semsearch.embedding import MODEL_NAME, get_embedder, int8_model, onnx_model  # noqa: E402
-from semsearch.index import Index  # noqa: E402
-from semsearch.ingest import ingest  # noqa: E402
+from semsearch.build import build, chunk_text_for_embedding
+from semsearch.config import Settings, get_settings
+from semsearch.embedding import MODEL_NAME, get_embedder, int8_model, onnx_model
+from semsearch.index import Index
+from semsearch.ingest import ingest
 
 
 def parse_variant(text: str) -> dict[str, str]:
@@ -82,24 +82,29 @@ def levers(settings: Settings, sources: list[str]) -> None:
         index = Index(local.index_dir, MODEL_NAME)
         texts = dict(index.db.execute("SELECT id, text FROM articles"))
         titles = dict(index.db.execute("SELECT id, title FROM articles"))
-        chunks = [chunk_text_for_embedding(titles[a], texts[a][s:e])
-                  for a, s, e in index.db.execute("SELECT article_id, start, end FROM chunks ORDER BY id")]
+        chunks = [
+            chunk_text_for_embedding(titles[a], texts[a][s:e])
+            for a, s, e in index.db.execute("SELECT article_id, start, end FROM chunks ORDER BY id")
+        ]
         sentences = [texts[a][s:e] for a, s, e in index.db.execute("SELECT article_id, start, end FROM sentences")]
     embedder = get_embedder("onnx")
     import onnxruntime
 
     fp32 = embedder._onnx_session(True)
-    int8 = onnxruntime.InferenceSession(str(int8_model(onnx_model(embedder.path))), fp32.get_session_options(),
-                                        providers=["CPUExecutionProvider"])
+    int8 = onnxruntime.InferenceSession(
+        str(int8_model(onnx_model(embedder.path))), fp32.get_session_options(), providers=["CPUExecutionProvider"]
+    )
     size = settings.embed_batch_size
 
     def in_file_order(texts: list[str]) -> None:
         for start in range(0, len(texts), size):
             embedder._onnx_batch(texts[start : start + size])
 
-    passes = {"fp32, length-sorted batches": (fp32, lambda t: embedder.encode(t, size)),
-              "fp32, batches in file order": (fp32, in_file_order),
-              "int8, length-sorted batches": (int8, lambda t: embedder.encode(t, size))}
+    passes = {
+        "fp32, length-sorted batches": (fp32, lambda t: embedder.encode(t, size)),
+        "fp32, batches in file order": (fp32, in_file_order),
+        "int8, length-sorted batches": (int8, lambda t: embedder.encode(t, size)),
+    }
     times: dict[str, dict[str, list[float]]] = {name: {"chunks": [], "sentences": []} for name in passes}
     for _ in range(3):
         for name, (session, run) in passes.items():
@@ -109,13 +114,18 @@ def levers(settings: Settings, sources: list[str]) -> None:
                 run(batch)
                 times[name][kind].append(time.perf_counter() - started)
     embedder._sessions[True] = fp32
-    print(f"\nmodel passes alone ({len(chunks)} chunks, {len(sentences)} sentences; median of 3, [min-max]); "
-          f"loadavg {os.getloadavg()[0]:.2f}")
+    print(
+        f"\nmodel passes alone ({len(chunks)} chunks, {len(sentences)} sentences; median of 3, [min-max]); "
+        f"loadavg {os.getloadavg()[0]:.2f}"
+    )
     print("| pass | chunks | sentences |")
     print("|---|---|---|")
     for name, kinds in times.items():
-        print(f"| {name} | " + " | ".join(f"{statistics.median(v):.1f} s [{min(v):.1f}-{max(v):.1f}]"
-                                          for v in kinds.values()) + " |")
+        print(
+            f"| {name} | "
+            + " | ".join(f"{statistics.median(v):.1f} s [{min(v):.1f}-{max(v):.1f}]" for v in kinds.values())
+            + " |"
+        )
 
 
 def main() -> None:
@@ -141,7 +151,7 @@ def main() -> None:
     seconds: dict[str, list[float]] = {name: [] for name in systems}
     names = list(systems)
     for rep in range(args.repeat):
-        for name in names[rep % len(names):] + names[: rep % len(names)]:
+        for name in names[rep % len(names) :] + names[: rep % len(names)]:
             seconds[name].append(systems[name]())
             print(f"run {rep + 1}: {name}: {seconds[name][-1]:.1f} s  (loadavg {os.getloadavg()[0]:.2f})", flush=True)
     peer = next((statistics.median(v) for k, v in seconds.items() if k.startswith("txtai")), None)
@@ -151,14 +161,18 @@ def main() -> None:
     for name, values in seconds.items():
         median = statistics.median(values)
         ratio = f"{median / peer:.2f}×" if peer else "-"
-        print(f"| {name} | {', '.join(f'{v:.1f}' for v in values)} | {median:.1f} s | {min(values):.1f}-"
-              f"{max(values):.1f} | {3600 * articles / median:,.0f} | {ratio} |")
+        print(
+            f"| {name} | {', '.join(f'{v:.1f}' for v in values)} | {median:.1f} s | {min(values):.1f}-"
+            f"{max(values):.1f} | {3600 * articles / median:,.0f} | {ratio} |"
+        )
     with tempfile.TemporaryDirectory() as tmp:
         local = base.model_copy(update={"index_dir": Path(tmp) / "idx", "cache_dir": Path(tmp) / "cache"})
         full = build(args.sources, local)
         again = build(args.sources, local)
-    print(f"unchanged rebuild {again.seconds:.2f} s = {100 * again.seconds / full.seconds:.1f}% of the full build, "
-          f"{again.embedded_texts} texts embedded")
+    print(
+        f"unchanged rebuild {again.seconds:.2f} s = {100 * again.seconds / full.seconds:.1f}% of the full build, "
+        f"{again.embedded_texts} texts embedded"
+    )
     if args.levers:
         levers(base, args.sources)
 

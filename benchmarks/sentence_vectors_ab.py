@@ -54,16 +54,20 @@ def main() -> None:
     data = load_beir(args.beir, args.split)
     held = {doc for ids in json.loads((args.a / "docids.json").read_text()).values() for doc in ids}
     queries = {q: t for q, t in data.queries.items() if held & set(data.qrels[q])}
-    print(f"{args.beir.name} ({args.split}): {len(queries)} of {len(data.queries)} questions have a judged "
-          f"document among the {len(held)} held")
+    print(
+        f"{args.beir.name} ({args.split}): {len(queries)} of {len(data.queries)} questions have a judged "
+        f"document among the {len(held)} held"
+    )
     print("| mode | A nDCG@10 | B nDCG@10 | B - A | 95% interval |")
     print("|---|---|---|---|---|")
     for mode in args.modes.split(","):
         a = per_query(args.a, queries, data.qrels, mode)
         b = per_query(args.b, queries, data.qrels, mode)
         low, high = interval(b - a)
-        print(f"| {mode} | {a.mean():.4f} | {b.mean():.4f} | {(b - a).mean():+.4f} | {low:+.4f} to {high:+.4f} |",
-              flush=True)
+        print(
+            f"| {mode} | {a.mean():.4f} | {b.mean():.4f} | {(b - a).mean():+.4f} | {low:+.4f} to {high:+.4f} |",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

@@ -57,8 +57,9 @@ def main() -> None:
     scorer = make_scorer()
     print(TABLE_HEAD.replace("| system |", "| variant |"))
     for name, options in variants(args.words).items():
-        run = run_nuggets(index, questions, ids, lambda q: retriever.retrieve(q, k=10), embedder.encode_query,
-                          scorer, options)
+        run = run_nuggets(
+            index, questions, ids, lambda q: retriever.retrieve(q, k=10), embedder.encode_query, scorer, options
+        )
         print(run.systems[MAIN].row(name))
 
 

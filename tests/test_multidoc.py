@@ -86,8 +86,10 @@ REPORTS = {
 def _articles() -> list[Article]:
     outlets = ["Wire One", "Daily Two", "Herald Three", "Courier Four", "Times Five", "Wire One", "Daily Two"]
     items = list(SAFETY.items()) + list(REPORTS.items())
-    return [Article.create(title, text, f"multidoc/{n}.txt", outlet=outlets[n], published=f"2000-01-{n + 10}")
-            for n, (title, text) in enumerate(items)]
+    return [
+        Article.create(title, text, f"multidoc/{n}.txt", outlet=outlets[n], published=f"2000-01-{n + 10}")
+        for n, (title, text) in enumerate(items)
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -100,8 +102,10 @@ def index(tmp_path_factory) -> Index:
 @pytest.fixture(scope="module")
 def crowded(tmp_path_factory) -> Index:
     home = tmp_path_factory.mktemp("crowding")
-    articles = [Article.create(title, text, f"crowding/{n}.txt", outlet=f"Outlet {n}", published=f"2000-02-{n + 10}")
-                for n, (title, text) in enumerate(CROWDING.items())]
+    articles = [
+        Article.create(title, text, f"crowding/{n}.txt", outlet=f"Outlet {n}", published=f"2000-02-{n + 10}")
+        for n, (title, text) in enumerate(CROWDING.items())
+    ]
     build_articles(articles, Settings(index_dir=home))
     return Index(home, MODEL_NAME)
 
@@ -123,15 +127,20 @@ def test_a_long_brief_covers_the_question_across_articles(index: Index):
 
 
 @pytest.mark.model
-@pytest.mark.parametrize("question", ["Which car safety devices are new?",
-                                      "What safety devices have been introduced to make cars safer?"])
+@pytest.mark.parametrize(
+    "question", ["Which car safety devices are new?", "What safety devices have been introduced to make cars safer?"]
+)
 def test_one_article_repeating_the_question_does_not_crowd_out_the_others(crowded: Index, question: str):
     brief = _brief(crowded, question, BriefOptions(words=150))
     titles = {s.n: s.title for s in brief.sources}
     quoted = [titles[s.citations[0].n] for s in brief.sentences]
     assert quoted.count("Safety devices spread to every new car") <= len(quoted) // 2, quoted
-    devices = {"Airbag sensors get smarter", "Stability control required", "Child seats get a common latch",
-               "Black boxes ride along"}
+    devices = {
+        "Airbag sensors get smarter",
+        "Stability control required",
+        "Child seats get a common latch",
+        "Black boxes ride along",
+    }
     assert devices <= set(quoted), quoted
     assert not citation_problems(brief, lambda a: crowded.article_text(a) or "")
 
@@ -140,47 +149,71 @@ def test_one_article_repeating_the_question_does_not_crowd_out_the_others(crowde
 def test_a_sentence_missing_a_name_the_question_insists_on_loses(index: Index):
     brief = _brief(index, "What did Amnesty International say about Russia?", BriefOptions(words=60))
     assert brief.sentences
-    assert all("russia" in s.text.lower() or "chechnya" in s.text.lower() or "moscow" in s.text.lower()
-               for s in brief.sentences), [s.text for s in brief.sentences]
+    assert all(
+        "russia" in s.text.lower() or "chechnya" in s.text.lower() or "moscow" in s.text.lower()
+        for s in brief.sentences
+    ), [s.text for s in brief.sentences]
     assert all("turkey" not in s.text.lower() for s in brief.sentences)
 
 
-@pytest.mark.parametrize(("question", "names"), [
-    ("What did Amnesty International say about Russia?", [["amnesty", "international"], ["russia"]]),
-    ("How did the March earthquake affect Ecuador's oil exports?", [["ecuador"]]),
-    ("What devices improve automobile safety?", []),
-])
+@pytest.mark.parametrize(
+    ("question", "names"),
+    [
+        ("What did Amnesty International say about Russia?", [["amnesty", "international"], ["russia"]]),
+        ("How did the March earthquake affect Ecuador's oil exports?", [["ecuador"]]),
+        ("What devices improve automobile safety?", []),
+    ],
+)
 def test_question_names(question: str, names: list[list[str]]):
     assert question_names(question) == names
 
 
 def test_name_forms_reach_the_adjective():
     assert {"russian", "japanese", "chinese", "brazilian", "kuwaiti"} <= {
-        *name_forms("russia"), *name_forms("japan"), *name_forms("china"), *name_forms("brazil"), *name_forms("kuwait")}
+        *name_forms("russia"),
+        *name_forms("japan"),
+        *name_forms("china"),
+        *name_forms("brazil"),
+        *name_forms("kuwait"),
+    }
 
 
-@pytest.mark.parametrize(("text", "sentences"), [
-    ("Then the pilot ordered, ``Engine fire procedure. Shut down number two.'' Evans said the crew obeyed.",
-     ["Then the pilot ordered, ``Engine fire procedure. Shut down number two.''", "Evans said the crew obeyed."]),
-    ("The plan was dead.'' Evans said so in his report to the board.",
-     ["The plan was dead.''", "Evans said so in his report to the board."]),
-    ('She said, “It is over. We go home.” The crowd cheered in the square.',
-     ["She said, “It is over. We go home.”", "The crowd cheered in the square."]),
-    ("He said ``we fight. We win. We stay. We go. We stop. And so on for ever.",  # never closed: left as split
-     ["He said ``we fight.", "We win.", "We stay.", "We go.", "We stop.", "And so on for ever."]),
-])
+@pytest.mark.parametrize(
+    ("text", "sentences"),
+    [
+        (
+            "Then the pilot ordered, ``Engine fire procedure. Shut down number two.'' Evans said the crew obeyed.",
+            ["Then the pilot ordered, ``Engine fire procedure. Shut down number two.''", "Evans said the crew obeyed."],
+        ),
+        (
+            "The plan was dead.'' Evans said so in his report to the board.",
+            ["The plan was dead.''", "Evans said so in his report to the board."],
+        ),
+        (
+            "She said, “It is over. We go home.” The crowd cheered in the square.",
+            ["She said, “It is over. We go home.”", "The crowd cheered in the square."],
+        ),
+        (
+            "He said ``we fight. We win. We stay. We go. We stop. And so on for ever.",  # never closed: left as split
+            ["He said ``we fight.", "We win.", "We stay.", "We go.", "We stop.", "And so on for ever."],
+        ),
+    ],
+)
 def test_quotations_stay_whole_and_closing_quotes_end_their_sentence(text: str, sentences: list[str]):
     spans = split_sentences(text)
     assert [text[s.start : s.end] for s in spans] == sentences
 
 
-@pytest.mark.parametrize(("raw", "clean"), [
-    ("&HT; Car makers add black boxes", "Car makers add black boxes"),
-    ("Ford &AMP; GM recall cars &QL;", "Ford & GM recall cars"),
-    ("STANDARD OIL &lt;SRD> TO FORM UNIT", "STANDARD OIL <SRD> TO FORM UNIT"),
-    ("AT&T; R&D &MD; fine", "AT&T; R&D — fine"),
-    ("<HEADLINE> Airbags &UR; save lives </HEADLINE>", "Airbags save lives"),
-])
+@pytest.mark.parametrize(
+    ("raw", "clean"),
+    [
+        ("&HT; Car makers add black boxes", "Car makers add black boxes"),
+        ("Ford &AMP; GM recall cars &QL;", "Ford & GM recall cars"),
+        ("STANDARD OIL &lt;SRD> TO FORM UNIT", "STANDARD OIL <SRD> TO FORM UNIT"),
+        ("AT&T; R&D &MD; fine", "AT&T; R&D — fine"),
+        ("<HEADLINE> Airbags &UR; save lives </HEADLINE>", "Airbags save lives"),
+    ],
+)
 def test_titles_lose_entity_and_sgml_leftovers(raw: str, clean: str):
     assert strip_title(raw) == clean
 
@@ -205,20 +238,49 @@ def test_a_nugget_is_covered_when_one_sentence_holds_every_key_group():
 
 @pytest.mark.model
 def test_eval_nuggets_scores_the_brief_beside_the_plain_baseline(tmp_path: Path):
-    records = [{"attrs": {"newid": str(n + 1)}, "title": title.upper(), "date": f"{n + 10}-MAR-1987 10:00:00.00",
-                "body": text + "\n Reuter\n&#3;"} for n, (title, text) in enumerate(SAFETY.items())]
+    records = [
+        {
+            "attrs": {"newid": str(n + 1)},
+            "title": title.upper(),
+            "date": f"{n + 10}-MAR-1987 10:00:00.00",
+            "body": text + "\n Reuter\n&#3;",
+        }
+        for n, (title, text) in enumerate(SAFETY.items())
+    ]
     (tmp_path / "reuters" / "json-data").mkdir(parents=True)
     (tmp_path / "reuters" / "json-data" / "reut2-000.json").write_text(json.dumps(records))
-    rows = [{"id": f"q0{n}", "question": q, "articles": ["1", "2", "3", "4", "5"],
-             "nuggets": [{"fact": "Airbag sensors weigh the passenger", "keys": ["airbag|airbags", "sensors"]},
-                         {"fact": "Stability control cuts fatal crashes", "keys": ["stability", "fatal"]},
-                         {"fact": "Black boxes record speed", "keys": ["recorders|black", "speed"]}]}
-            for n, q in ((1, "What improves automobile safety?"), (2, "How are new cars made safer?"))]
+    rows = [
+        {
+            "id": f"q0{n}",
+            "question": q,
+            "articles": ["1", "2", "3", "4", "5"],
+            "nuggets": [
+                {"fact": "Airbag sensors weigh the passenger", "keys": ["airbag|airbags", "sensors"]},
+                {"fact": "Stability control cuts fatal crashes", "keys": ["stability", "fatal"]},
+                {"fact": "Black boxes record speed", "keys": ["recorders|black", "speed"]},
+            ],
+        }
+        for n, q in ((1, "What improves automobile safety?"), (2, "How are new cars made safer?"))
+    ]
     devset = tmp_path / "dev.jsonl"
     devset.write_text("\n".join(json.dumps(r) for r in rows))
     assert [q.split for q in load_questions(devset)] == ["tune", "test"]
-    result = CliRunner().invoke(main, ["eval", "nuggets", str(devset), "--reuters", str(tmp_path / "reuters"),
-                                       "--split", "all", "--words", "120", "--work", str(tmp_path / "work")])
+    result = CliRunner().invoke(
+        main,
+        [
+            "eval",
+            "nuggets",
+            str(devset),
+            "--reuters",
+            str(tmp_path / "reuters"),
+            "--split",
+            "all",
+            "--words",
+            "120",
+            "--work",
+            str(tmp_path / "work"),
+        ],
+    )
     assert result.exit_code == 0, result.output
     rows_out = {line.split("|")[1].strip(): line for line in result.output.splitlines() if line.startswith("| ")}
     assert {"semsearch brief", "plain selection (cosine, skip > 0.8)", "lead of the newest article"} <= set(rows_out)

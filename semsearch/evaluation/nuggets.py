@@ -94,8 +94,15 @@ def reuters_articles(folder: Path, wanted: set[str]) -> dict[str, Article]:
         for record in json.loads(path.read_text("utf-8")):
             newid = record.get("attrs", {}).get("newid")
             if newid in wanted and record.get("body"):
-                docs.append(RawDoc(title=record.get("title", ""), body=record["body"], source=SOURCE_PREFIX + newid,
-                                   outlet=OUTLET, published=_day(record.get("date", ""))))
+                docs.append(
+                    RawDoc(
+                        title=record.get("title", ""),
+                        body=record["body"],
+                        source=SOURCE_PREFIX + newid,
+                        outlet=OUTLET,
+                        published=_day(record.get("date", "")),
+                    )
+                )
     result = to_articles(docs, Cleaner.for_corpus(d.body for d in docs))
     return {a.source_path.removeprefix(SOURCE_PREFIX): a for a in result.articles}
 
@@ -119,12 +126,13 @@ class Tally:
 
     def row(self, name: str) -> str:
         """A markdown table row of the means."""
-        return (f"| {name} | {statistics.fmean(self.recall):.3f} | {statistics.fmean(self.rouge2):.4f} | "
-                f"{statistics.fmean(self.sources):.1f} | {statistics.fmean(self.words):.0f} |")
+        return (
+            f"| {name} | {statistics.fmean(self.recall):.3f} | {statistics.fmean(self.rouge2):.4f} | "
+            f"{statistics.fmean(self.sources):.1f} | {statistics.fmean(self.words):.0f} |"
+        )
 
 
-TABLE_HEAD = ("| system | nugget recall | ROUGE-2 recall | articles quoted | words |\n"
-              "|---|---|---|---|---|")
+TABLE_HEAD = "| system | nugget recall | ROUGE-2 recall | articles quoted | words |\n|---|---|---|---|---|"
 
 
 @dataclass(slots=True)
@@ -157,8 +165,10 @@ def plain_selection(index: Index, article_ids: Sequence[str], query_vector: np.n
             continue
         chosen.append(i)
         budget -= words_of(text)
-    return Summary([texts[stored[i].article_id][stored[i].start : stored[i].end] for i in chosen],
-                   {stored[i].article_id for i in chosen})
+    return Summary(
+        [texts[stored[i].article_id][stored[i].start : stored[i].end] for i in chosen],
+        {stored[i].article_id for i in chosen},
+    )
 
 
 def newest_lead(index: Index, article_ids: Sequence[str], words: int) -> Summary:
@@ -205,8 +215,9 @@ class NuggetRun:
     def table(self, title: str) -> str:
         """The run as a markdown table with its citation check."""
         rows = "\n".join(tally.row(name) for name, tally in self.systems.items())
-        verdict = (f"{self.citations} citations in {self.briefs} briefs, "
-                   f"{self.citations - len(self.problems)} verbatim spans")
+        verdict = (
+            f"{self.citations} citations in {self.briefs} briefs, {self.citations - len(self.problems)} verbatim spans"
+        )
         return f"### {title}\n\n{TABLE_HEAD}\n{rows}\n\n{verdict}\n"
 
 
@@ -216,8 +227,15 @@ PLAIN = "plain selection (cosine, skip > 0.8)"
 LEAD = "lead of the newest article"
 
 
-def run_nuggets(index: Index, questions: Sequence[Question], ids: dict[str, str], retrieve: Callable,
-                embed: Callable[[str], np.ndarray], scorer, options: BriefOptions) -> NuggetRun:
+def run_nuggets(
+    index: Index,
+    questions: Sequence[Question],
+    ids: dict[str, str],
+    retrieve: Callable,
+    embed: Callable[[str], np.ndarray],
+    scorer,
+    options: BriefOptions,
+) -> NuggetRun:
     """Every question's brief (and the baselines') at the options' word budget, scored by nugget recall."""
     run = NuggetRun()
     texts = index.texts(list(ids.values()))
@@ -228,8 +246,9 @@ def run_nuggets(index: Index, questions: Sequence[Question], ids: dict[str, str]
         run.check(brief, texts.__getitem__)
         hits = run.score(MAIN, question, brief_summary(brief), scorer)
         run.missed[question.id] = [n.fact for n, hit in zip(question.nuggets, hits, strict=True) if not hit]
-        before = summarize(index, retrieval, replace(BEFORE_COVERAGE, words=options.words,
-                                                      min_similarity=options.min_similarity))
+        before = summarize(
+            index, retrieval, replace(BEFORE_COVERAGE, words=options.words, min_similarity=options.min_similarity)
+        )
         run.score(BEFORE, question, brief_summary(before), scorer)
         run.score(PLAIN, question, plain_selection(index, mine, embed(question.question), options.words), scorer)
         run.score(LEAD, question, newest_lead(index, mine, options.words), scorer)
@@ -238,19 +257,38 @@ def run_nuggets(index: Index, questions: Sequence[Question], ids: dict[str, str]
 
 @click.command("nuggets")
 @click.argument("devset", type=click.Path(path_type=Path, exists=True, dir_okay=False))
-@click.option("--reuters", "reuters", type=click.Path(path_type=Path, exists=True, file_okay=False), required=True,
-              help="The Reuters-21578 JSON conversion (a folder holding json-data/reut2-*.json).")
-@click.option("--split", type=click.Choice(["all", "tune", "test"]), default="all", show_default=True,
-              help="tune = odd question numbers, test = even ones (held out).")
+@click.option(
+    "--reuters",
+    "reuters",
+    type=click.Path(path_type=Path, exists=True, file_okay=False),
+    required=True,
+    help="The Reuters-21578 JSON conversion (a folder holding json-data/reut2-*.json).",
+)
+@click.option(
+    "--split",
+    type=click.Choice(["all", "tune", "test"]),
+    default="all",
+    show_default=True,
+    help="tune = odd question numbers, test = even ones (held out).",
+)
 @click.option("--words", type=click.IntRange(20), default=250, show_default=True, help="The briefs' word budget.")
-@click.option("--work", type=click.Path(path_type=Path, file_okay=False), default=None,
-              help="Where the evaluation index is built (default: beside the embedding cache); reused when it "
-                   "holds the same articles.")
+@click.option(
+    "--work",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    help="Where the evaluation index is built (default: beside the embedding cache); reused when it "
+    "holds the same articles.",
+)
 @click.option("--missed", is_flag=True, help="Also list, per question, the facts the brief did not cover.")
-@click.option("--output", type=click.Path(path_type=Path, dir_okay=False), default=None,
-              help="Also write the table to this markdown file.")
-def nuggets_cmd(devset: Path, reuters: Path, split: str, words: int, work: Path | None, missed: bool,
-                output: Path | None) -> None:
+@click.option(
+    "--output",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Also write the table to this markdown file.",
+)
+def nuggets_cmd(
+    devset: Path, reuters: Path, split: str, words: int, work: Path | None, missed: bool, output: Path | None
+) -> None:
     """Score multi-document briefs by the nuggets of DEVSET they cover, beside the plain baseline and a lead."""
     from ..config import get_settings
     from ..embedding import get_embedder
@@ -270,10 +308,19 @@ def nuggets_cmd(devset: Path, reuters: Path, split: str, words: int, work: Path 
     embedder = get_embedder()
     retriever = Retriever(index, embedder)
     started = time.perf_counter()
-    run = run_nuggets(index, questions, ids, lambda q: retriever.retrieve(q, k=10), embedder.encode_query,
-                      make_scorer(), brief_options(settings, words))
-    report = run.table(f"Nugget recall, {len(questions)} questions ({split}), {words}-word briefs, "
-                       f"{len(articles)} Reuters-21578 articles")
+    run = run_nuggets(
+        index,
+        questions,
+        ids,
+        lambda q: retriever.retrieve(q, k=10),
+        embedder.encode_query,
+        make_scorer(),
+        brief_options(settings, words),
+    )
+    report = run.table(
+        f"Nugget recall, {len(questions)} questions ({split}), {words}-word briefs, "
+        f"{len(articles)} Reuters-21578 articles"
+    )
     click.echo(report)
     if missed:
         for qid, facts in run.missed.items():
