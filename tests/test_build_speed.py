@@ -14,6 +14,8 @@ from semsearch.index import Index
 
 from .conftest import CORPUS
 
+pytestmark = pytest.mark.model  # every test here runs the real model
+
 TITLE = "Port strike"
 SENTENCES = [
     "The port strike entered its third day on Tuesday.",
