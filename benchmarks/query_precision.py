@@ -19,7 +19,8 @@ from pathlib import Path
 import numpy as np
 
 from semsearch.config import get_settings
-from semsearch.embedding import Embedder, EmbeddingCache
+from semsearch.embedding import Embedder
+from semsearch.embedding_cache import EmbeddingCache
 from semsearch.evaluation.retrieval import load_beir, ndcg_at
 
 

@@ -19,7 +19,8 @@ from tqdm import tqdm
 from .chunking import chunk_article
 from .config import Settings
 from .distributed import RayEmbedder
-from .embedding import DIMENSION, MODEL_NAME, Embedder, EmbeddingCache, Occurrence, get_embedder
+from .embedding import DIMENSION, MODEL_NAME, Embedder, Occurrence, get_embedder
+from .embedding_cache import EmbeddingCache
 from .index import (
     ArticleLayout,
     ArticleMeta,

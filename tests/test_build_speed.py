@@ -9,7 +9,8 @@ import pytest
 
 from semsearch.build import build
 from semsearch.config import Settings
-from semsearch.embedding import LATE_MODEL_NAME, MODEL_NAME, EmbeddingCache, get_embedder, late_key
+from semsearch.embedding import LATE_MODEL_NAME, MODEL_NAME, get_embedder
+from semsearch.embedding_cache import EmbeddingCache, late_key
 from semsearch.index import Index
 
 from .conftest import CORPUS

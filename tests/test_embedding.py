@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from semsearch.embedding import EmbeddingCache, get_embedder
+from semsearch.embedding import get_embedder
+from semsearch.embedding_cache import EmbeddingCache
 
 TEXTS = [
     "The port strike entered its third day.",

@@ -25,13 +25,8 @@ from semsearch.cli import main
 from semsearch.config import Settings, get_settings
 from semsearch.contract import SearchRequest
 from semsearch.index import current_version
-from semsearch.index.vectors import (
-    ChunkFilterFields,
-    FaissStore,
-    MilvusStore,
-    VectorConfig,
-    home_key,
-)
+from semsearch.index.milvus import MilvusStore
+from semsearch.index.vectors import ChunkFilterFields, FaissStore, VectorConfig, home_key
 from semsearch.records import Filters
 from semsearch.service import SearchService
 

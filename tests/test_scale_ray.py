@@ -21,7 +21,8 @@ from semsearch.build import build
 from semsearch.cli import main
 from semsearch.config import Settings
 from semsearch.distributed import LocalCluster
-from semsearch.embedding import MODEL_NAME, EmbeddingCache
+from semsearch.embedding import MODEL_NAME
+from semsearch.embedding_cache import EmbeddingCache
 from semsearch.index import Index
 from semsearch.records import BuildReport
 

@@ -8,7 +8,7 @@ version or reads a manifest key.
 - `format`: the format version, file names, SQLite schema, the typed `Manifest`, the errors
 - `versions`: version names, CURRENT, verification, rollback, garbage collection
 - `writer`: writing a version in a stream of `add` calls and publishing it
-- `reader`: a published version opened for reading
+- `reader`: a published version opened for reading; `rows`: the records it hands out
 - `layout`: the columnar read model (memory-mapped arrays)
 - `lexical`: the BM25 inverted index
 - `vectors`: the chunk-vector backends (FAISS files, a Milvus server)
@@ -25,7 +25,8 @@ from .format import (
     Manifest,
 )
 from .layout import ranges
-from .reader import ArticleLayout, ArticleMeta, Index, SentenceTraits, StoredChunk, StoredSentence
+from .reader import Index
+from .rows import ArticleLayout, ArticleMeta, SentenceTraits, StoredChunk, StoredSentence
 from .vectors import VectorConfig
 from .versions import (
     VersionError,

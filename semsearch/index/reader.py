@@ -8,12 +8,10 @@ import contextlib
 import errno
 import functools
 import itertools
-import json
 import logging
 import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
@@ -34,6 +32,18 @@ from .format import (
 from .layout import Layout, ranges
 from .lexical import Lexicon
 from .pagecache import read_ahead
+from .rows import (
+    FULL_DATE,
+    META_COLUMNS,
+    ArticleLayout,
+    ArticleMeta,
+    SentenceTraits,
+    StoredChunk,
+    StoredSentence,
+    article_of,
+    filter_sql,
+    meta_of,
+)
 from .vectors import VectorConfig, VectorStoreUnavailable, open_store
 from .versions import current_version, is_version, mark_bad, no_index, verify, version_dir
 
@@ -41,71 +51,6 @@ log = logging.getLogger(__name__)
 
 # SQLite's primary result codes for a damaged file (a malformed page, not a database, a read error).
 _DAMAGE_CODES = {sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB, sqlite3.SQLITE_IOERR}
-_META_COLUMNS = "id, title, outlet, published, url, place, source_path, extracted_from, duplicate_paths, story_id"
-# A full YYYY-MM-DD date: undated articles and day-without-year dates cannot be placed in a range.
-_FULL_DATE = "published GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]*'"
-
-
-@dataclass(frozen=True, slots=True)
-class ArticleMeta:
-    """Article fields without the text, for result lists."""
-
-    id: str
-    title: str
-    outlet: str | None
-    published: str | None
-    url: str | None
-    place: str | None
-    source_path: str
-    extracted_from: str | None
-    duplicate_paths: list[str]
-    story_id: str
-
-
-@dataclass(slots=True)
-class ArticleLayout:
-    """An indexed article's sentence spans, chunks and their vectors."""
-
-    spans: list[Span]
-    chunks: list[Chunk]
-    chunk_vectors: list[np.ndarray]
-    sentence_vectors: list[np.ndarray]
-
-
-@dataclass(frozen=True, slots=True)
-class StoredChunk:
-    """A chunk row: its FAISS id, article and sentence range."""
-
-    id: int
-    article_id: str
-    start: int
-    end: int
-    first_sentence: int
-    last_sentence: int
-
-
-@dataclass(frozen=True, slots=True)
-class StoredSentence:
-    """A sentence row: its vector row, article and offsets."""
-
-    id: int
-    article_id: str
-    ordinal: int
-    start: int
-    end: int
-
-
-@dataclass(frozen=True, slots=True)
-class SentenceTraits:
-    """A stored sentence with what the brief needs of it, as found at build time (semsearch.sentences)."""
-
-    sentence: StoredSentence
-    words: int
-    usable: bool
-    leans: bool
-    pronoun: str
-    terms: np.ndarray  # word ids, distinct
-    figures: tuple[int, ...]
 
 
 def is_damage(exc: BaseException) -> bool:
@@ -319,8 +264,8 @@ class Index:
     def articles(self, ids: Sequence[str]) -> dict[str, ArticleMeta]:
         """Article metadata by id."""
         return {
-            r[0]: _meta(r)
-            for r in select_in(self.db, f"SELECT {_META_COLUMNS} FROM articles WHERE id IN ({{}})", list(ids))
+            r[0]: meta_of(r)
+            for r in select_in(self.db, f"SELECT {META_COLUMNS} FROM articles WHERE id IN ({{}})", list(ids))
         }
 
     @_guarded
@@ -330,20 +275,20 @@ class Index:
         stories: dict[str, dict[str, ArticleMeta]] = {}
         for r in select_in(
             self.db,
-            f"SELECT {_META_COLUMNS} FROM articles WHERE story_id IN "
+            f"SELECT {META_COLUMNS} FROM articles WHERE story_id IN "
             "(SELECT story_id FROM articles WHERE id IN ({})) ORDER BY published, id",
             list(ids),
         ):
-            stories.setdefault(r[9], {}).setdefault(r[0], _meta(r))
+            stories.setdefault(r[9], {}).setdefault(r[0], meta_of(r))
         return {story: list(members.values()) for story, members in stories.items()}
 
     @_guarded
     def story_articles(self, story_id: str) -> list[ArticleMeta]:
         """Every article of one story, oldest first (empty when no story has that id)."""
         rows = self.db.execute(
-            f"SELECT {_META_COLUMNS} FROM articles WHERE story_id = ? ORDER BY published, id", (story_id,)
+            f"SELECT {META_COLUMNS} FROM articles WHERE story_id = ? ORDER BY published, id", (story_id,)
         )
-        return [_meta(r) for r in rows]
+        return [meta_of(r) for r in rows]
 
     @_guarded
     def lead_chunks(self, article_ids: Sequence[str]) -> list[int]:
@@ -421,7 +366,7 @@ class Index:
             "extracted_from, duplicate_paths, story_id FROM articles WHERE id IN ({})",
             list(ids),
         )
-        return {r[0]: (_article(r), r[10]) for r in rows}
+        return {r[0]: (article_of(r), r[10]) for r in rows}
 
     @_guarded
     def outlets(self) -> list[tuple[str, int]]:
@@ -476,13 +421,13 @@ class Index:
     @_guarded
     def newest_published(self) -> str | None:
         """The latest full YYYY-MM-DD publication date in the index."""
-        return self.db.execute(f"SELECT MAX(substr(published, 1, 10)) FROM articles WHERE {_FULL_DATE}").fetchone()[0]
+        return self.db.execute(f"SELECT MAX(substr(published, 1, 10)) FROM articles WHERE {FULL_DATE}").fetchone()[0]
 
     @_guarded
     def date_range(self) -> tuple[str | None, str | None]:
         """The earliest and latest full publication dates in the index (None, None when nothing is dated)."""
         first, last = self.db.execute(
-            f"SELECT MIN(substr(published, 1, 10)), MAX(substr(published, 1, 10)) FROM articles WHERE {_FULL_DATE}"
+            f"SELECT MIN(substr(published, 1, 10)), MAX(substr(published, 1, 10)) FROM articles WHERE {FULL_DATE}"
         ).fetchone()
         return first, last
 
@@ -521,55 +466,3 @@ class Index:
         if conn is not None:
             with contextlib.suppress(sqlite3.Error):
                 conn.close()
-
-
-def filter_sql(filters: Filters) -> tuple[str, list[str]]:
-    """The filters as a condition on `articles a`, with its parameters."""
-    parts: list[str] = []
-    params: list[str] = []
-    for column, values in (("outlet", filters.outlets), ("place", filters.places)):
-        if values:
-            parts.append(f"a.{column} IN ({','.join('?' * len(values))})")
-            params.extend(values)
-    if filters.since or filters.until:
-        parts.append(f"a.{_FULL_DATE}")
-    if filters.since:
-        parts.append("substr(a.published, 1, 10) >= ?")
-        params.append(filters.since)
-    if filters.until:
-        parts.append("substr(a.published, 1, 10) <= ?")
-        params.append(filters.until)
-    return " AND ".join(parts) or "1", params
-
-
-def _meta(row: Sequence) -> ArticleMeta:
-    """An ArticleMeta from a row of _META_COLUMNS."""
-    return ArticleMeta(
-        id=row[0],
-        title=row[1],
-        outlet=row[2],
-        published=row[3],
-        url=row[4],
-        place=row[5],
-        source_path=row[6],
-        extracted_from=row[7],
-        duplicate_paths=json.loads(row[8]),
-        story_id=row[9],
-    )
-
-
-def _article(row: Sequence) -> Article:
-    """An Article from a row of id, title, text, source_path, outlet, published, url, place, extracted_from,
-    duplicate_paths."""
-    return Article(
-        id=row[0],
-        title=row[1],
-        text=row[2],
-        source_path=row[3],
-        outlet=row[4],
-        published=row[5],
-        url=row[6],
-        place=row[7],
-        extracted_from=row[8],
-        duplicate_paths=json.loads(row[9]),
-    )

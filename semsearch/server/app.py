@@ -21,7 +21,7 @@ from .. import __version__
 from ..config import Settings, get_settings
 from ..index import IndexIncompatible, IndexMissing
 from ..service import SearchService
-from . import admin, api, feeds, pages
+from . import admin, api, docs_page, feeds, pages
 
 log = logging.getLogger(__name__)
 
@@ -272,6 +272,7 @@ def create_app(settings: Settings | None = None, service: SearchService | None =
     app.include_router(api.router)
     app.include_router(feeds.router)
     app.include_router(pages.router)
+    app.include_router(docs_page.router)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
