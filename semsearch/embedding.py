@@ -159,7 +159,7 @@ class Embedder:
             # A Ray worker (or any pinned process) says how many cores it was given; else up to 4.
             options.intra_op_num_threads = int(os.environ.get("OMP_NUM_THREADS") or 0) or min(4, os.cpu_count() or 1)
             # Threads that spin between operators keep their core even when another thread needs it: on a
-            # busy machine every build-sized batch ran slower with spinning than without (docs/performance.md).
+            # busy machine most build-sized batches ran slower with spinning than without (docs/performance.md).
             options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         else:
             # One ~20-token query is too little work to split: over HTTP at 1M chunks one thread answered
