@@ -192,9 +192,10 @@ class SearchService:
             return
         self._index = None
         if version_names(self.home):
-            self.error = IndexUnavailable(
+            # Every version is damaged or refused: nothing to serve until a build or rollback (not an outage).
+            self.error = IndexCorrupt(
                 f"no intact index version to serve at {self.home}: {self.error}",
-                "no intact index version to serve; try again later",
+                "no intact index version to serve; see `semsearch verify`",
             )
 
     def _load(self, name: str | None, bad: dict[str, str]) -> Index:

@@ -168,12 +168,12 @@ def test_a_missing_or_broken_index_is_reported_without_paths(tmp_path, caplog):
     broken = Settings(index_dir=tmp_path / "broken")
     build([CORPUS / "wire.jsonl"], broken)
     (broken.index_dir / "versions" / current_version(broken.index_dir) / "manifest.json").write_text("{not json")
-    for settings in (missing, broken):
+    for settings, message in ((missing, NO_INDEX), (broken, UNREADABLE_INDEX)):
         with LiveServer(create_app(settings)) as live, httpx.Client(base_url=live.url, timeout=30) as http:
             api = http.get("/api/search", params={"q": QUESTION})
             page = http.get("/", params={"q": QUESTION})
         assert api.status_code == 503
-        assert api.json()["error"] == {"code": "no_index", "message": NO_INDEX, "field": None}
+        assert api.json()["error"] == {"code": "no_index", "message": message, "field": None}
         for text in (api.text, page.text):
             assert str(tmp_path) not in text and "manifest" not in text
     assert str(tmp_path) in caplog.text  # the detail is in the log, for the operator

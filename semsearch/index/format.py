@@ -86,7 +86,7 @@ class IndexIncompatible(_PublicMessage, RuntimeError):
 class IndexUnavailable(IndexMissing):
     """The version exists but its vector backend cannot be reached; worth retrying later."""
 
-    public_message = "the index is unavailable for now; try again shortly"
+    public_message = "the vector search backend (Milvus) cannot be reached; try again shortly"
 
 
 class IndexCorrupt(IndexIncompatible):

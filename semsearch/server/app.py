@@ -19,7 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .. import __version__
 from ..config import Settings, get_settings
-from ..index import IndexIncompatible, IndexMissing
+from ..index import IndexIncompatible, IndexMissing, IndexUnavailable
 from ..service import SearchService
 from . import admin, api, docs_page, feeds, pages
 
@@ -318,7 +318,7 @@ def create_app(settings: Settings | None = None, service: SearchService | None =
     @app.exception_handler(IndexIncompatible)
     async def no_index(request: Request, exc: Exception) -> Response:
         log.warning("no index to serve: %s", exc)
-        message = NO_INDEX if isinstance(exc, IndexMissing) else UNREADABLE_INDEX
+        message = _public_reason(exc)
         if _wants_html(request):
             return pages.error_page(request, 503, message)
         return _error(503, "no_index", message)
@@ -334,3 +334,10 @@ def create_app(settings: Settings | None = None, service: SearchService | None =
         return response
 
     return app
+
+
+def _public_reason(exc: Exception) -> str:
+    """Why no index answers, in words for anyone: a backend outage (worth retrying), none built, or unreadable."""
+    if isinstance(exc, IndexUnavailable):
+        return exc.public_message
+    return NO_INDEX if isinstance(exc, IndexMissing) else UNREADABLE_INDEX
