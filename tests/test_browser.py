@@ -7,26 +7,17 @@ Screenshots of the main states go to test-artifacts/ (git-ignored) for a person 
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 
 import pytest
 
+from .chromium import ARGS, CHROMIUM, NOT_INSTALLED
+
 ARTIFACTS = Path(__file__).parent.parent / "test-artifacts"
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 playwright_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed (apt-get install chromium)"),
-]
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-quic",
-    "--disable-sync",
+    pytest.mark.skipif(CHROMIUM is None, reason=NOT_INSTALLED),
 ]
 
 

@@ -4,27 +4,16 @@ Playwright is not installed."""
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
 
+from .chromium import ARGS, CHROMIUM, NOT_INSTALLED
 from .overtime_fixtures import overtime_server, overtime_service, overtime_settings  # noqa: F401 - fixtures
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 playwright_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.model,
-    pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed (apt-get install chromium)"),
-]
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-quic",
-    "--disable-sync",
+    pytest.mark.skipif(CHROMIUM is None, reason=NOT_INSTALLED),
 ]
 QUESTION = "Port Alder dock strike over automated cranes"
 

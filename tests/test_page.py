@@ -5,7 +5,6 @@ widths, axe-core on every page and screenshots of each (into test-artifacts/, fo
 from __future__ import annotations
 
 import re
-import shutil
 from datetime import date
 from pathlib import Path
 from types import SimpleNamespace
@@ -17,18 +16,10 @@ from semsearch.records import AlsoReported, Brief, BriefSentence, Citation, Hit,
 from semsearch.server import pages
 from semsearch.service import SearchService
 
+from .chromium import ARGS, CHROMIUM, NOT_INSTALLED
+
 ARTIFACTS = Path(__file__).parent.parent / "test-artifacts"
 APP_JS = Path(__file__).parent.parent / "web" / "static" / "app.js"
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-quic",
-    "--disable-sync",
-]
 WIDTHS = (1280, 768, 375)
 
 
@@ -177,7 +168,7 @@ def in_browser(test):
     for mark in (
         pytest.mark.browser,
         pytest.mark.model,
-        pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed (apt-get install chromium)"),
+        pytest.mark.skipif(CHROMIUM is None, reason=NOT_INSTALLED),
     ):
         test = mark(test)
     return test
