@@ -85,8 +85,8 @@ def test_every_setting_is_documented(name: str):
     assert f"`SEMSEARCH_{name.upper()}`" in SETTINGS_DOC
 
 
-# An absolute path into a machine's own folders: /work/x, /root/x, /home/x, /tmp/x, /Users/x, /mnt/x,
-# /private/x. Not a URL's path (http://host/home/x: preceded by the host) nor an API route (/api/search).
+# An absolute path into a machine's own folders (work, root, home, tmp, Users, mnt, private at the root), not a
+# URL's path (preceded by its host) nor an API route.
 MACHINE_PATH = re.compile(r"(?<![\w.~:/-])/(?:work|root|home|tmp|Users|mnt|private)/[\w.-]")
 
 
@@ -108,7 +108,18 @@ def tracked_text_files() -> list[Path]:
 
 
 def test_machine_path_pattern():
-    for bad in ("see /work/cache/x", "`/root/data`", "(/tmp/bw)", '"/home/me/news"', "/Users/a/b"):
+    # Written from parts, so this file holds no machine path itself.
+    bad_paths = [
+        f"{before}/{top}/{rest}"
+        for before, top, rest in (
+            ("see ", "work", "cache/x"),
+            ("`", "root", "data`"),
+            ("(", "tmp", "bw)"),
+            ('"', "home", 'me/news"'),
+            ("", "Users", "a/b"),
+        )
+    ]
+    for bad in bad_paths:
         assert MACHINE_PATH.search(bad), bad
     for fine in ("/api/search", "http://example.org/home/index", "~/news", "/srv/news", "docs/tmp/x", "a/tmp/b"):
         assert not MACHINE_PATH.search(fine), fine
