@@ -183,6 +183,15 @@ class Settings(BaseSettings):
     max_watch_entries: int = Field(
         50, ge=1, le=10_000, description="Runs with new findings each saved question keeps (its feed's entries)."
     )
+    silent_after_gaps: float = Field(
+        4.0,
+        ge=1.5,
+        le=1000,
+        description="A source is flagged silent once it has given nothing new for this many times its usual gap.",
+    )
+    silent_min_hours: float = Field(
+        12.0, ge=0, le=24 * 365, description="Hours without a new article before any source can be flagged silent."
+    )
     log_level: str = Field("INFO", description="Logging level name.")
 
     @field_validator("admin_token")

@@ -8,12 +8,9 @@ renamed into place, so a reader sees the old or the new file, never half of one.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import json
 import logging
-import os
 import re
-import uuid
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -23,6 +20,7 @@ from pydantic import ValidationError
 
 from .config import Settings
 from .contract import SearchRequest, problems
+from .homefile import locked, write_json
 from .records import Brief, SearchResponse
 
 log = logging.getLogger(__name__)
@@ -113,22 +111,14 @@ def load(home: Path) -> dict[str, Watch]:
 
 
 def _save(home: Path, watches: dict[str, Watch]) -> None:
-    """Write the file atomically and durably: a temporary file, fsynced, renamed over the old one."""
-    body = {"watches": {name: asdict(w) for name, w in sorted(watches.items())}}
-    partial = Path(home) / f".{WATCHES_FILE}.{uuid.uuid4().hex}.tmp"
-    with partial.open("w", encoding="utf-8") as fh:
-        json.dump(body, fh, ensure_ascii=False, indent=1)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(partial, _path(home))
+    """Write the file atomically and durably."""
+    write_json(_path(home), {"watches": {name: asdict(w) for name, w in sorted(watches.items())}})
 
 
 @contextlib.contextmanager
 def changing(home: Path) -> Iterator[dict[str, Watch]]:
     """The watches to change in place, saved on leaving; one writer at a time (CLI, build, server)."""
-    Path(home).mkdir(parents=True, exist_ok=True)
-    with (Path(home) / LOCK_FILE).open("a") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+    with locked(home, LOCK_FILE):
         watches = load(home)
         yield watches
         _save(home, watches)

@@ -14,8 +14,8 @@ from semsearch.build import build
 from semsearch.cli import main
 from semsearch.config import Settings, get_settings
 from semsearch.index import current_version
+from semsearch.ingest.fetch import redacted
 from semsearch.server import admin, pages
-from semsearch.server.api import redacted
 from semsearch.server.app import create_app
 from semsearch.service import SearchService
 

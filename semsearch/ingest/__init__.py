@@ -29,6 +29,27 @@ class IngestResult:
     articles: list[Article] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
     duplicates: int = 0
+    outcomes: list[SourceOutcome] = field(default_factory=list)  # one per source given, in order
+
+
+@dataclass(slots=True)
+class SourceOutcome:
+    """One source as a build read it: why it could not be read at all (None when it could) and the ids of the
+    articles it gave (an article read from two sources counts for both)."""
+
+    source: str | Path
+    error: str | None = None
+    article_ids: set[str] = field(default_factory=set)
+
+
+@dataclass(slots=True)
+class SourceRead:
+    """What reading one source gave: its raw documents, what it passed over, and why it failed as a whole."""
+
+    source: str | Path
+    docs: list[RawDoc] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+    error: str | None = None
 
 
 def url_scheme(source: str | Path) -> str | None:
@@ -126,33 +147,53 @@ def _unreadable_because(path: Path, root: Path, max_bytes: int) -> str | None:
 
 def read_raw(sources: Iterable[str | Path], settings: Settings) -> tuple[list[RawDoc], list[Skipped]]:
     """Read every source into raw documents; unreadable ones are listed, never fatal."""
-    docs: list[RawDoc] = []
-    skipped: list[Skipped] = []
+    reads = read_sources(sources, settings)
+    return [d for r in reads for d in r.docs], [s for r in reads for s in r.skipped]
+
+
+def read_sources(sources: Iterable[str | Path], settings: Settings) -> list[SourceRead]:
+    """Read each source into raw documents, keeping apart what each gave and whether it could be read at all."""
     max_bytes = int(settings.max_file_mb * 1e6)
     feeds = FeedLimits(settings.feed_timeout, max_bytes, settings.feed_allow_private)
-    for item in discover(sources, max_bytes):
-        if isinstance(item, Skipped):
-            skipped.append(item)
+    return [_read_source(source, settings, feeds, max_bytes) for source in sources]
+
+
+def _read_source(source: str | Path, settings: Settings, feeds: FeedLimits, max_bytes: int) -> SourceRead:
+    """One source read; a problem with the source itself (not one of its files or items) is its error."""
+    read = SourceRead(source)
+    # How a problem with the source itself is named: as given (a URL, a blank), or as a path.
+    itself = {printable(source), printable(Path(source))}
+    for item in discover([source], max_bytes):
+        problem = item if isinstance(item, Skipped) else _read_item(item, settings, feeds, read)
+        if problem is None:
             continue
-        source = printable(item)
-        try:
-            data = fetch(item, feeds) if isinstance(item, str) else item.read_bytes()
-            reader = read_feed if isinstance(item, str) else READERS[item.suffix.lower()]
-            for piece in reader(source, decode_bytes(data)):
-                if isinstance(piece, RawDoc) and (too_large := over_limits(piece, settings)):
-                    piece = Skipped(source, too_large)
-                if isinstance(piece, Skipped):
-                    skipped.append(piece)
-                else:
-                    docs.append(_without_bidi(piece))
-        except SkipSource as exc:
-            skipped.append(Skipped(source, printable(str(exc))))
-        except OSError as exc:
-            skipped.append(Skipped(source, printable(f"unreadable: {exc.strerror or exc}")))
-        except Exception as exc:  # a reader bug on one odd file must not stop the build
-            log.exception("reader failed on %s", source)
-            skipped.append(Skipped(source, printable(f"could not be parsed: {type(exc).__name__}: {exc}")))
-    return docs, skipped
+        read.skipped.append(problem)
+        if problem.source in itself and read.error is None:
+            read.error = problem.reason
+    return read
+
+
+def _read_item(item: Path | str, settings: Settings, feeds: FeedLimits, read: SourceRead) -> Skipped | None:
+    """Read one file or feed into `read`; why the whole file or feed could not be read, or None."""
+    source = printable(item)
+    try:
+        data = fetch(item, feeds) if isinstance(item, str) else item.read_bytes()
+        reader = read_feed if isinstance(item, str) else READERS[item.suffix.lower()]
+        for piece in reader(source, decode_bytes(data)):
+            if isinstance(piece, RawDoc) and (too_large := over_limits(piece, settings)):
+                piece = Skipped(source, too_large)
+            if isinstance(piece, Skipped):
+                read.skipped.append(piece)
+            else:
+                read.docs.append(_without_bidi(piece))
+    except SkipSource as exc:
+        return Skipped(source, printable(str(exc)))
+    except OSError as exc:
+        return Skipped(source, printable(f"unreadable: {exc.strerror or exc}"))
+    except Exception as exc:  # a reader bug on one odd file must not stop the build
+        log.exception("reader failed on %s", source)
+        return Skipped(source, printable(f"could not be parsed: {type(exc).__name__}: {exc}"))
+    return None
 
 
 def over_limits(doc: RawDoc, settings: Settings) -> str | None:
@@ -231,10 +272,23 @@ def to_articles(docs: list[RawDoc], cleaner: Cleaner, outlets: dict[str, str] | 
 def ingest(sources: Iterable[str | Path], settings: Settings | None = None) -> IngestResult:
     """Read, clean and de-duplicate everything under the given sources."""
     settings = settings or Settings()
-    docs, skipped = read_raw(sources, settings)
+    reads = read_sources(sources, settings)
+    docs = [d for r in reads for d in r.docs]
     cleaner = Cleaner.for_corpus(
         (d.body for d in docs), keep_rails=settings.rails == "split", phrases_file=settings.junk_phrases_file
     )
     result = to_articles(docs, cleaner, settings.source_outlets)
-    result.skipped[:0] = skipped
+    result.skipped[:0] = [s for r in reads for s in r.skipped]
+    result.outcomes = _outcomes(reads, result.articles)
     return result
+
+
+def _outcomes(reads: list[SourceRead], articles: list[Article]) -> list[SourceOutcome]:
+    """Each source's error and the articles it gave, found through the places its documents were read from."""
+    outcomes = [SourceOutcome(r.source, r.error) for r in reads]
+    origin = {doc.source: outcome for r, outcome in zip(reads, outcomes, strict=True) for doc in r.docs}
+    for article in articles:
+        for path in (article.source_path, *article.duplicate_paths):
+            if (outcome := origin.get(path)) is not None:
+                outcome.article_ids.add(article.id)
+    return outcomes

@@ -11,7 +11,7 @@ import ssl
 import threading
 import time
 from dataclasses import dataclass
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 from .readers import SkipSource
 
@@ -23,6 +23,8 @@ _MAX_REDIRECTS = 5
 # One reason for refused, reset, timed out, unresolvable and HTTP errors alike, so a build's skip list
 # cannot be used to scan which hosts and ports answer; the cause is logged at debug level.
 UNREACHABLE = "feed could not be fetched"
+# Query parameters whose values are credentials: never shown, whatever the URL.
+SECRET_PARAMS = ("apikey", "api_key", "token", "key", "password", "passwd", "secret", "sig", "signature", "auth")
 NOT_PUBLIC = (
     "feed address is not public (loopback, private, link-local or reserved); "
     "set SEMSEARCH_FEED_ALLOW_PRIVATE=true to read feeds on such addresses"
@@ -175,3 +177,20 @@ def _cut(connection: http.client.HTTPConnection) -> None:
     # The plain socket's shutdown: a TLS socket's own would drop its state under the reading thread.
     with contextlib.suppress(OSError):  # already closed
         socket.socket.shutdown(sock, socket.SHUT_RDWR)
+
+
+def redacted(source: str) -> str:
+    """A source with any credentials in it (user:password@, apikey=... and the like) replaced by ***."""
+    try:
+        parts = urlsplit(source)
+    except ValueError:  # not a url at all (an unclosed IPv6 bracket)
+        return source
+    if not parts.scheme or not parts.netloc:
+        return source
+    host = parts.netloc.rpartition("@")[2]
+    netloc = f"***@{host}" if "@" in parts.netloc else host
+    query = urlencode(
+        [(k, "***" if k.lower() in SECRET_PARAMS else v) for k, v in parse_qsl(parts.query, keep_blank_values=True)],
+        safe="*",
+    )
+    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))

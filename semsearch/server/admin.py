@@ -23,7 +23,8 @@ from pydantic import BaseModel, Field
 
 from ..config import Settings
 from ..ingest import url_scheme
-from .api import ServiceDep, redacted
+from ..ingest.fetch import redacted
+from .api import ServiceDep
 
 log = logging.getLogger(__name__)
 MAX_JOBS = 50  # finished jobs remembered; older ones are forgotten so the history cannot grow without bound

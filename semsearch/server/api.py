@@ -8,7 +8,6 @@ import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from typing import Annotated, Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import orjson
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
@@ -22,8 +21,6 @@ from ..service import SearchService
 from .schemas import ArticleOut, ErrorOut, HealthOut, OutletOut, StatsOut
 
 log = logging.getLogger(__name__)
-# Query parameters whose values are credentials: never shown, whatever the URL.
-SECRET_PARAMS = ("apikey", "api_key", "token", "key", "password", "passwd", "secret", "sig", "signature", "auth")
 STREAM_FAILED = "the answer could not be finished (details are in the server log); showing the extractive brief"
 
 router = APIRouter(prefix="/api", tags=["api"], responses={422: {"model": ErrorOut}, 503: {"model": ErrorOut}})
@@ -195,23 +192,6 @@ def health(service: ServiceDep) -> JSONResponse:
     counts = asdict(found.manifest.counts) if found.manifest else None
     body = {"status": found.status, "version": found.version, "counts": counts}
     return JSONResponse(body, status_code=200 if found.status == "ok" else 503)
-
-
-def redacted(source: str) -> str:
-    """A source with any credentials in it (user:password@, apikey=... and the like) replaced by ***."""
-    try:
-        parts = urlsplit(source)
-    except ValueError:  # not a url at all (an unclosed IPv6 bracket)
-        return source
-    if not parts.scheme or not parts.netloc:
-        return source
-    host = parts.netloc.rpartition("@")[2]
-    netloc = f"***@{host}" if "@" in parts.netloc else host
-    query = urlencode(
-        [(k, "***" if k.lower() in SECRET_PARAMS else v) for k, v in parse_qsl(parts.query, keep_blank_values=True)],
-        safe="*",
-    )
-    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
 
 
 def _valid_id(article_id: str) -> bool:
