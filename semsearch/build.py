@@ -11,11 +11,13 @@ import logging
 import time
 from collections.abc import Sequence
 from contextlib import AbstractContextManager, nullcontext
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
 from tqdm import tqdm
 
+from . import source_health
 from .chunking import chunk_article
 from .config import Settings
 from .distributed import RayEmbedder
@@ -71,16 +73,29 @@ def build(
 ) -> BuildReport:
     """Build an index from exactly these source files, folders and feed URLs, and publish it."""
     started = time.perf_counter()
+    home = Path(settings.index_dir)
+    read_at = datetime.now(UTC)
     log.info("stage: ingest (%d sources)", len(sources))
     result = ingest(sources, settings)
     for skip in result.skipped:
         log.warning("skipped %s: %s", skip.source, skip.reason)
-    if not result.articles:
-        raise NothingToBuild(f"no usable article found ({len(result.skipped)} sources skipped)", result.skipped)
-    recorded = [recorded_form(s) for s in sources if not source_problem(s)]
-    report = build_articles(
-        result.articles, settings, progress, sources=recorded, embed_on=embed_on, ray_address=ray_address
-    )
+    reads = [(recorded_form(o.source), o) for o in result.outcomes if not source_problem(o.source)]
+    served = source_health.served_before(home) if result.articles else set()
+    published: set[str] | None = None  # the articles served before, once this run has published
+    try:
+        if not result.articles:
+            raise NothingToBuild(f"no usable article found ({len(result.skipped)} sources skipped)", result.skipped)
+        report = build_articles(
+            result.articles,
+            settings,
+            progress,
+            sources=[s for s, _ in reads],
+            embed_on=embed_on,
+            ray_address=ray_address,
+        )
+        published = served
+    finally:  # a run that fails still read its sources, and their health says so
+        source_health.record_safely(home, reads, read_at, published)
     report.skipped = result.skipped + report.skipped
     report.duplicates = result.duplicates
     report.seconds = round(time.perf_counter() - started, 2)

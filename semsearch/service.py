@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 from threadpoolctl import threadpool_limits
 
+from . import source_health
 from .answer import Answer, AnswerResponse, AnswerSentence, AnswerWriter
 from .brief import BriefOptions, brief_options, summarize
 from .config import Settings
@@ -127,6 +128,7 @@ class SearchService:
         self._unread: Index | None = None  # a version whose read-ahead waits for its first answer
         self._damaged: dict[str, str] = {}  # versions this process found damaged while serving, with the reason
         self.query_vectors = QueryVectors(settings.query_cache_size)
+        self._source_health = source_health.Reader(self.home)
         one_thread_per_query()
         self.error: IndexMissing | IndexIncompatible | None = None  # why the wanted version is not served
 
@@ -374,7 +376,17 @@ class SearchService:
             "published_from": first,
             "published_until": last,
             "outlets": [{"outlet": o, "articles": n} for o, n in index.outlets()],
+            "source_health": self.source_health(),
         }
+
+    def source_statuses(self) -> list[source_health.SourceStatus]:
+        """Every source of the index home with its health and state (silent, failing), as the last runs saw it."""
+        return source_health.statuses(self._source_health.load(), self.settings)
+
+    def source_health(self) -> dict:
+        """The sources' health as the public may see it (no paths, no credentials), with the status line's counts."""
+        found = self.source_statuses()
+        return {**asdict(source_health.summary(found)), "sources": [s.public() for s in found]}
 
     def outlets(self) -> list[tuple[str, int]]:
         """Outlets of the served index with their article counts, most first."""

@@ -4,11 +4,17 @@ from __future__ import annotations
 
 import json
 import sys
+from dataclasses import asdict
+from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from .common import _fail, _service, _settings, index_option, json_option, main
+
+if TYPE_CHECKING:
+    from ..source_health import SourceStatus
 
 
 @main.command()
@@ -16,11 +22,17 @@ from .common import _fail, _service, _settings, index_option, json_option, main
 @json_option
 def stats(index: Path | None, as_json: bool) -> None:
     """Show what the served index holds."""
+    from ..source_health import summary
+
     service = _service(index)
     manifest = service.index.manifest
     outlets = service.index.outlets()
+    sources = service.source_statuses()
     if as_json:
-        click.echo(json.dumps({"manifest": manifest.to_dict(), "outlets": dict(outlets)}, indent=2))
+        health = {**asdict(summary(sources)), "sources": [s.local() for s in sources]}
+        click.echo(
+            json.dumps({"manifest": manifest.to_dict(), "outlets": dict(outlets), "source_health": health}, indent=2)
+        )
         return
     counts = manifest.counts
     click.echo(f"Index {manifest.version} at {service.home}, built {manifest.built_at}")
@@ -28,6 +40,36 @@ def stats(index: Path | None, as_json: bool) -> None:
     click.echo(f"  model {manifest.model} ({manifest.dimension} dims), vectors: {manifest.backend} {manifest.ann}")
     for outlet, count in outlets:
         click.echo(f"  {count:5d}  {outlet}")
+    _echo_sources(sources)
+
+
+def _echo_sources(sources: list[SourceStatus]) -> None:
+    """One line per source: its state, when it was last read and last gave something new, its articles, and why
+    it fails or how long its usual gap is."""
+    if not sources:
+        click.echo("No source health recorded yet (it is kept from the next build or update on).")
+        return
+    from ..source_health import summary
+
+    found = summary(sources)
+    flagged = f"{found.silent} silent, {found.failing} failing"
+    click.echo(f"Sources: {found.total}, last read {_when(found.updated)}, {flagged}")
+    for status in sources:
+        h = status.health
+        line = f"  {status.state.upper():7s}  {h.source}: read {_when(h.last_read)}, new {_when(h.last_new)}"
+        line += f", {h.articles} articles"
+        if status.usual_gap_hours is not None:
+            line += f", usual gap {status.usual_gap_hours:g} h"
+        if status.state == "failing":
+            line += f"; failed: {h.last_error}"
+        click.secho(line, fg={"failing": "red", "silent": "yellow"}.get(status.state))
+
+
+def _when(iso: str | None) -> str:
+    """An ISO time to the minute, in UTC as recorded; "never" when there is none."""
+    if iso is None:
+        return "never"
+    return datetime.fromisoformat(iso).strftime("%Y-%m-%d %H:%M UTC")
 
 
 @main.command()

@@ -7,6 +7,8 @@ articles, stats, health. It imports no engine module, so the client stays light.
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, Field
 
 
@@ -31,6 +33,36 @@ class OutletOut(BaseModel):
     articles: int
 
 
+class SourceOut(BaseModel):
+    """One source the index is built from, as its last build or update runs saw it."""
+
+    source: str = Field(
+        description="A feed by its URL (credentials masked), a folder or file by its name without the path"
+    )
+    kind: Literal["feed", "folder", "file"]
+    state: Literal["ok", "silent", "failing"] = Field(
+        description="failing: its last read failed; silent: nothing new for far longer than its usual gap"
+    )
+    last_read: str | None = Field(description="When a run last read it (ISO 8601, UTC)")
+    last_new: str | None = Field(description="When a read last gave an article the served index did not hold")
+    articles: int = Field(description="Articles its last successful read gave")
+    usual_gap_hours: float | None = Field(
+        description="Median hours between its recent arrivals of new articles; null until it has 5"
+    )
+    last_error: str | None = Field(description="Why its last failed read failed (kept after it recovers)")
+    last_error_at: str | None
+
+
+class SourceHealthOut(BaseModel):
+    """Every source's health, and the counts the search page's status line shows."""
+
+    total: int = Field(description="How many sources")
+    updated: str | None = Field(description="The latest read of any source")
+    silent: int
+    failing: int
+    sources: list[SourceOut] = Field(description="Failing ones first, then silent ones, then by name")
+
+
 class StatsOut(BaseModel):
     """What the served index holds."""
 
@@ -43,6 +75,7 @@ class StatsOut(BaseModel):
     published_from: str | None
     published_until: str | None
     outlets: list[OutletOut]
+    source_health: SourceHealthOut
 
 
 class ArticleOut(BaseModel):
