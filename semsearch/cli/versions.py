@@ -57,7 +57,7 @@ def _echo_sources(sources: list[SourceStatus]) -> None:
     for status in sources:
         h = status.health
         line = f"  {status.state.upper():7s}  {h.source}: read {_when(h.last_read)}, new {_when(h.last_new)}"
-        line += f", {h.articles} articles"
+        line += f", {h.articles} article{'' if h.articles == 1 else 's'}"
         if status.usual_gap_hours is not None:
             line += f", usual gap {status.usual_gap_hours:g} h"
         if status.state == "failing":

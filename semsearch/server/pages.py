@@ -8,7 +8,7 @@ from bisect import bisect_left
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from importlib import resources
 from typing import Annotated, get_args
 from urllib.parse import urlencode, urlsplit
@@ -23,6 +23,7 @@ from ..contract import MAX_OFFSET, AnswerRequest, Mode, SearchRequest, problems
 from ..records import Brief, BriefSentence, Hit, SearchResponse, Source
 from ..retrieval import SNIPPET_JOINER
 from ..service import SearchService
+from ..source_health import summary
 from .api import ServiceDep, _valid_id
 
 router = APIRouter(include_in_schema=False)
@@ -251,6 +252,24 @@ def _last_day(month: str) -> int:
     return calendar.monthrange(year, mon)[1]
 
 
+def time_ago(iso: str, now: datetime) -> str:
+    """How long before now an ISO time was, in the largest whole unit: "just now", "14 min ago", "3 days ago"."""
+    seconds = (now - datetime.fromisoformat(iso)).total_seconds()
+    for unit, size in (("day", 86400), ("h", 3600), ("min", 60)):
+        if seconds >= size:
+            n = int(seconds // size)
+            return f"{n} {unit}{'s' if unit == 'day' and n > 1 else ''} ago"
+    return "just now"
+
+
+def sources_line(service: SearchService, now: datetime) -> dict | None:
+    """What the page's status line says of the sources: how many, when last read, how many flagged."""
+    found = summary(service.source_statuses())
+    if not found.total or found.updated is None:
+        return None
+    return {"found": found, "ago": time_ago(found.updated, now)}
+
+
 def error_page(request: Request, status: int, message: str) -> HTMLResponse:
     """A friendly error page; details stay in the log."""
     return templates.TemplateResponse(request, "error.html", {"status": status, "message": message}, status_code=status)
@@ -303,6 +322,7 @@ def search_page(
         "lengths": lengths(_single(sent.get("words")), service.settings.brief_words),
     }
     context["refined"] = refine_summary(context)
+    context["sources_line"] = sources_line(service, datetime.now(UTC))
     if context["ready"]:
         context["outlets"] = service.outlets()
         if "q" not in request.query_params:
