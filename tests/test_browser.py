@@ -100,6 +100,10 @@ def test_works_with_javascript_off(browser, server):
     context = browser.new_context(base_url=server.url, java_script_enabled=False)
     page = context.new_page()
     page.goto("/")
+    # The sources' status line is the server's own text: there without script.
+    assert re.match(
+        r"\d+ sources? · updated (just now|\d+ (min|h|days?) ago)", page.locator(".sources-status").inner_text()
+    )
     page.fill("#q", "Why did dockworkers strike?")
     page.press("#q", "Enter")
     page.wait_for_selector("section.brief .quote")
