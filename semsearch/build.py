@@ -73,16 +73,14 @@ def build(
 ) -> BuildReport:
     """Build an index from exactly these source files, folders and feed URLs, and publish it."""
     started = time.perf_counter()
-    home = Path(settings.index_dir)
     read_at = datetime.now(UTC)
     log.info("stage: ingest (%d sources)", len(sources))
     result = ingest(sources, settings)
     for skip in result.skipped:
         log.warning("skipped %s: %s", skip.source, skip.reason)
     reads = [(recorded_form(o.source), o) for o in result.outcomes if not source_problem(o.source)]
-    served = source_health.served_before(home) if result.articles else set()
-    published: set[str] | None = None  # the articles served before, once this run has published
-    try:
+    # A run that fails still read its sources, and their health says so.
+    with source_health.recording(Path(settings.index_dir), reads, read_at) as run:
         if not result.articles:
             raise NothingToBuild(f"no usable article found ({len(result.skipped)} sources skipped)", result.skipped)
         report = build_articles(
@@ -93,9 +91,7 @@ def build(
             embed_on=embed_on,
             ray_address=ray_address,
         )
-        published = served
-    finally:  # a run that fails still read its sources, and their health says so
-        source_health.record_safely(home, reads, read_at, published)
+        run.published = True
     report.skipped = result.skipped + report.skipped
     report.duplicates = result.duplicates
     report.seconds = round(time.perf_counter() - started, 2)

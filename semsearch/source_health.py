@@ -8,13 +8,14 @@ nothing new; the file is changed under a lock and replaced whole, and a problem 
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import logging
 import re
 import sqlite3
 import statistics
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime
 from pathlib import Path
@@ -52,6 +53,7 @@ class SourceHealth:
     kind: str  # feed, folder or file
     last_read: str | None = None
     read_ok: bool = True
+    last_ok: str | None = None  # the last read that worked
     last_error: str | None = None
     last_error_at: str | None = None
     last_new: str | None = None
@@ -83,6 +85,7 @@ class SourceStatus:
             "kind": h.kind,
             "state": self.state,
             "last_read": h.last_read,
+            "last_ok": h.last_ok,
             "last_new": h.last_new,
             "articles": h.articles,
             "usual_gap_hours": self.usual_gap_hours,
@@ -147,7 +150,7 @@ def observe(health: SourceHealth, outcome: SourceOutcome, at: datetime, served: 
     if outcome.error is not None:
         health.last_error, health.last_error_at = outcome.error, at.isoformat()
         return
-    health.kind = kind
+    health.kind, health.last_ok = kind, at.isoformat()
     health.articles = len(outcome.article_ids)
     if served is None:
         return
@@ -185,6 +188,24 @@ def record_safely(
         record_run(home, outcomes, at, served)
     except Exception:  # the sources were read and any version published; their health is only a report on it
         log.exception("source health could not be recorded in the index home")
+
+
+@dataclass(slots=True)
+class Run:
+    """One build run as its health is recorded: the articles served before it, and whether it published."""
+
+    served_before: set[str]
+    published: bool = False
+
+
+@contextlib.contextmanager
+def recording(home: Path, reads: Sequence[tuple[str, SourceOutcome]], at: datetime) -> Iterator[Run]:
+    """Record a run's reads on leaving, whether it published (set `published`) or failed; never raises itself."""
+    run = Run(served_before(home))  # read before the run publishes, which changes what is served
+    try:
+        yield run
+    finally:
+        record_safely(home, reads, at, run.served_before if run.published else None)
 
 
 def served_before(home: Path) -> set[str]:

@@ -61,7 +61,7 @@ def _echo_sources(sources: list[SourceStatus]) -> None:
         if status.usual_gap_hours is not None:
             line += f", usual gap {status.usual_gap_hours:g} h"
         if status.state == "failing":
-            line += f"; failed: {h.last_error}"
+            line += f"; failed: {h.last_error} (last worked {_when(h.last_ok)})"
         click.secho(line, fg={"failing": "red", "silent": "yellow"}.get(status.state))
 
 

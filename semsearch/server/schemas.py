@@ -44,6 +44,7 @@ class SourceOut(BaseModel):
         description="failing: its last read failed; silent: nothing new for far longer than its usual gap"
     )
     last_read: str | None = Field(description="When a run last read it (ISO 8601, UTC)")
+    last_ok: str | None = Field(description="When a read of it last worked")
     last_new: str | None = Field(description="When a read last gave an article the served index did not hold")
     articles: int = Field(description="Articles its last successful read gave")
     usual_gap_hours: float | None = Field(
