@@ -14,7 +14,7 @@ from typing import ClassVar
 import pytest
 from click.testing import CliRunner
 
-from semsearch.build import build, update
+from semsearch.build import NothingToBuild, build, update
 from semsearch.cli import main
 from semsearch.config import Settings, get_settings
 from semsearch.ingest import SourceOutcome, read_sources
@@ -212,6 +212,15 @@ def test_a_health_file_that_cannot_be_written_never_fails_a_build(tmp_path, capl
         report = build([CORPUS / "harbor_strike_ledger.txt"], settings)
     assert report.articles == 1
     assert "source health could not be recorded" in caplog.text
+
+
+def test_a_run_that_finds_nothing_to_build_still_records_why(tmp_path):
+    settings = Settings(index_dir=tmp_path / "home")
+    with pytest.raises(NothingToBuild):
+        build([tmp_path / "gone"], settings)
+    [health] = load(settings.index_dir).values()
+    assert health.source == str(tmp_path / "gone") and not health.read_ok
+    assert health.last_error == "no such file or folder" and health.last_new is None
 
 
 # ---- the record and the flags, with an injected clock: no model --------------------------------------------
