@@ -25,7 +25,7 @@ from .format import (
     Manifest,
 )
 from .layout import ranges
-from .reader import Index
+from .reader import Index, served_article_ids
 from .rows import ArticleLayout, ArticleMeta, SentenceTraits, StoredChunk, StoredSentence
 from .vectors import VectorConfig
 from .versions import (
@@ -36,7 +36,6 @@ from .versions import (
     pointer_problem,
     recorded_sources,
     rollback_target,
-    served_article_ids,
     served_manifest,
     set_current,
     verify,

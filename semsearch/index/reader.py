@@ -81,6 +81,19 @@ def _guarded(method: Callable) -> Callable:
     return read
 
 
+def served_article_ids(home: Path) -> set[str]:
+    """Ids of the articles the served version holds, read from its metadata alone (none before the first build)."""
+    name = current_version(Path(home))
+    if name is None:
+        return set()
+    db = sqlite3.connect(f"file:{version_dir(home, name) / META_DB}?mode=ro&immutable=1", uri=True)
+    try:
+        return {row[0] for row in db.execute("SELECT id FROM articles")}
+    finally:
+        db.close()
+
+
+
 class Index:
     """A published index version opened for reading; safe to share between threads."""
 

@@ -11,7 +11,6 @@ import hashlib
 import json
 import os
 import shutil
-import sqlite3
 import time
 import uuid
 from collections.abc import Sequence
@@ -19,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .format import BAD, CURRENT, MANIFEST, META_DB, VERIFIED, VERSION_NAME, IndexMissing, Manifest, read_raw_manifest
+from .format import BAD, CURRENT, MANIFEST, VERIFIED, VERSION_NAME, IndexMissing, Manifest, read_raw_manifest
 from .vectors import VectorConfig, VectorStoreUnavailable, drop_version, open_store
 
 
@@ -151,18 +150,6 @@ def recorded_sources(home: Path) -> list[str]:
         return list(read_raw_manifest(version_dir(home, name)).get("sources", []))
     except (OSError, ValueError):
         return []
-
-
-def served_article_ids(home: Path) -> set[str]:
-    """Ids of the articles the served version holds, read from its metadata alone (none before the first build)."""
-    name = current_version(Path(home))
-    if name is None:
-        return set()
-    db = sqlite3.connect(f"file:{version_dir(home, name) / META_DB}?mode=ro&immutable=1", uri=True)
-    try:
-        return {row[0] for row in db.execute("SELECT id FROM articles")}
-    finally:
-        db.close()
 
 
 def served_manifest(home: Path) -> Manifest | None:
