@@ -30,6 +30,7 @@ from semsearch.source_health import (
     observe,
     public_label,
     public_reason,
+    record_run,
     record_safely,
 )
 
@@ -281,6 +282,15 @@ def test_only_a_published_run_counts_an_arrival():
     assert health.last_new == clock.isoformat() and len(health.arrivals) == 2
     observe(health, SourceOutcome("", None, {"a" * 16}), clock + timedelta(hours=1), {"a" * 16}, "feed")
     assert health.last_new == clock.isoformat()  # served already: nothing new
+
+
+def test_a_published_run_follows_its_own_sources_and_a_failed_one_forgets_none(tmp_path):
+    ok = SourceOutcome("", None, {"a" * 16})
+    record_run(tmp_path, [("/srv/a", ok), ("/srv/b", ok)], T0, set())
+    record_run(tmp_path, [("/srv/a", SourceOutcome("/srv/a", "no such file or folder"))], T0 + timedelta(hours=1), None)
+    assert sorted(load(tmp_path)) == ["/srv/a", "/srv/b"]
+    record_run(tmp_path, [("/srv/a", ok)], T0 + timedelta(hours=2), {"a" * 16})
+    assert sorted(load(tmp_path)) == ["/srv/a"]  # a build from other sources no longer follows /srv/b
 
 
 def test_public_forms_name_no_path_and_no_credential():
