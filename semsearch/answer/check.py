@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from ..index import Index
 from ..records import Brief, Citation
-from ..text import FUNCTION_WORDS, WORD, Stems, words
+from ..text import FUNCTION_WORDS, WORD, Stems, content_words, words
 from .lexicon import (
     APPROXIMATE,
     DIRECTED,
@@ -26,6 +26,8 @@ from .result import AnswerSentence
 from .scope import free_stems, inner_hedges, parities, scopes, scopes_in, sentences
 
 _WORD = re.compile(r"[A-Za-z][\w'’-]*")
+_COMMON_FORM = re.compile(r"(?:ly|ing|ed)$")
+_UN = re.compile(r"\bun([a-z]{4,})\b")  # lower-case only: "United" is a name
 _STEMS = Stems()
 _REPORTED = frozenset(_STEMS.stem(w) for w in REPORTING)
 # A sentence restates what a hedge governs when it shares this many of those words: one alone is often a
@@ -52,8 +54,10 @@ def _names(text: str) -> list[str]:
     names = [re.sub(r"['’]s$", "", w).lower() for w in found[1:] if w[0].isupper() and w != "I"]
     first = re.sub(r"['’]s$", "", found[0]).lower() if found else ""
     # A sentence's first word is capitalised whatever it is, so it counts as a name only when its stem is
-    # not a word the evidence uses (checked by the caller); function and number words are never names.
-    return names if not first or first in FUNCTION_WORDS or first in NUMBER_WORDS else [first, *names]
+    # not a word the evidence uses (checked by the caller); function, number and attribution words and
+    # words formed like adverbs and participles ("Nearly", "According", "Developed") are never names.
+    common = first in FUNCTION_WORDS | NUMBER_WORDS.keys() | REPORTING | APPROXIMATE or _COMMON_FORM.search(first)
+    return names if not first or common else [first, *names]
 
 
 def unsupported_details(sentence: str, evidence: str) -> list[str]:
@@ -118,6 +122,9 @@ def _runs(flags: list[bool]) -> list[tuple[int, int]]:
 def _role_before(tokens: list[str]) -> list[str]:
     """The role words that end a run of tokens: up to two lower-case words, stopping at anything else."""
     role: list[str] = []
+    # An apposition's comma may stand between the role and the name ("chief digital officer, Stefan Grell").
+    if tokens and tokens[-1] == ",":
+        tokens = tokens[:-1]
     for token in reversed(tokens[-_ROLE_WORDS:]):
         word = re.sub(r"['’]s?$", "", token)
         if not _ROLE.match(word) or word in FUNCTION_WORDS or word in REPORTING or _NOT_ROLE.search(word):
@@ -139,6 +146,10 @@ def _claim_words(text: str) -> list[str]:
 
 def _reversal(sentence: str, evidence: str) -> str | None:
     """How the sentence turns the evidence's meaning round (a negation added, lost or moved, an antonym), if it does."""
+    (sentence, mine), (evidence, theirs) = _unfolded(sentence, evidence), _unfolded(evidence, sentence)
+    flipped = [w for w in sorted(mine | theirs) if not set(_parities_of(sentence, w)) <= set(_parities_of(evidence, w))]
+    if flipped:
+        return f"says {flipped[0]!r} with the prefix un- where the other does not"
     said, source = _stems(sentence), _stems(evidence)
     for one, other in OPPOSITES:
         for a, b in ((one, other), (other, one)):
@@ -151,6 +162,26 @@ def _reversal(sentence: str, evidence: str) -> str | None:
     if lost and not said & NEGATIONS:
         return f"drops the evidence's negation ({lost[0]})"
     return _moved_negation(sentence, evidence) or _swapped(sentence, evidence)
+
+
+def _unfolded(text: str, other: str) -> tuple[str, set[str]]:
+    """The text with each word negated by the prefix un- written as "not" and the word where either text
+    uses that word ("unaffected" → "not affected"), so the negation rules see it; and the stems unfolded."""
+    stems, unfolded = {_STEMS.stem(w) for w in content_words(f"{text} {other}")}, set()
+
+    def unfold(match: re.Match[str]) -> str:
+        stem = _STEMS.stem(match[1].lower())
+        if stem not in stems:
+            return match[0]
+        unfolded.add(stem)
+        return f"not {match[1]}"
+
+    return _UN.sub(unfold, text), unfolded
+
+
+def _parities_of(text: str, stem: str) -> list[int]:
+    """For each sentence of a text stating a stem, whether it negates it (1) or not (0)."""
+    return [parities(part, NEGATING).get(stem, 0) for part in sentences(text) if stem in _stems(part)]
 
 
 def _moved_negation(sentence: str, evidence: str) -> str | None:

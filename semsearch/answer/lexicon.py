@@ -30,7 +30,8 @@ OPPOSITES = [
         stem_set("reject oppose criticise block refuse against veto"),
     ),
     (stem_set("help benefit"), stem_set("hurt harm damage")),
-    (stem_set("open"), stem_set("close shut")),
+    (stem_set("open reopen"), stem_set("close shut")),
+    (stem_set("easy simple possible"), stem_set("impossible difficult hard")),
     (stem_set("win won victory triumph succeed success"), stem_set("fail failure")),
     (stem_set("profit surplus"), stem_set("loss deficit")),
     (stem_set("enough sufficient adequate"), stem_set("little insufficient inadequate shortage")),
@@ -56,7 +57,8 @@ NEGATING = NEGATIONS | stem_set("unless")
 HEDGES = stem_set(
     "could may might probable possibly possible probably potential expected estimate warn plan pledge "
     "promise forecast if unless risk threaten propose fear predict hope aim seek want intend consider try "
-    "attempt apply think thought believe suggest arguably reportedly allegedly apparently seem appear pricein subjectto"
+    "attempt apply think thought believe suggest whether arguably reportedly allegedly apparently seem appear "
+    "pricein subjectto"
 )
 # Conditions govern the clause they qualify as well as the words after them.
 CONDITIONS = stem_set("if unless subjectto")

@@ -26,16 +26,24 @@ _SCALES = ("hundred", "thousand", "million", "billion", "trillion", "dozen")
 _DATED = frozenset(
     "yesterday today tonight tomorrow third fourth fifth sixth seventh eighth ninth tenth eleventh twelfth".split()
 )
-# A share as a percentage ("18 percent", "20%", "18 per cent") or as a fraction ("a quarter", "two-thirds",
-# "half"); a fraction needs its count, so "the first quarter" (a period) and "the third day" are no share.
+# A share as a percentage ("18 percent", "20%", "18 per cent"), as a fraction ("a quarter", "two-thirds",
+# "half") or as a count in a whole ("nine in ten", "one in 13"). A fraction needs its count, so "the first
+# quarter" (a period) and "the third day" are no share; a whole is at most a hundred, so "20 in 2003" is none.
 _PERCENT = re.compile(r"(\d+(?:\.\d+)?)\s*(?:%|per\s?cent\b)", re.IGNORECASE)
 _PARTS = {"half": 2, "third": 3, "quarter": 4, "fifth": 5, "tenth": 10}
 _COUNTS = {"a": 1, "one": 1, "two": 2, "three": 3, "four": 4}
 _FRACTION = re.compile(
     rf"\b(?:(?P<count>{'|'.join(_COUNTS)})[\s-]+(?P<part>{'|'.join(_PARTS)})s?|(?P<half>half))\b", re.IGNORECASE
 )
-# A percentage restates a fraction when they differ by no more than rounding ("66%" for "two-thirds").
-_SHARE_SLACK = 1.0
+_IN_WHOLE = re.compile(r"\b(?P<count>\w+) (?:in|out of) (?P<whole>\w+)\b", re.IGNORECASE)
+_WHOLE = 100
+# How far a fraction may be from a percentage that it restates: rounding ("66%" for "two-thirds"), or
+# more when the sentence says it is rough ("nearly nine in ten" for 87 percent). Percentages are exact.
+_FRACTION_SLACK = 1.0
+_ROUGH_SLACK = 5.0
+_ROUGH = re.compile(r"\b(?:nearly|almost|about|around|roughly|approximately|some|over|under)\s+$", re.IGNORECASE)
+
+
 # What a figure counts is in the content words just after it in its clause: "three of the piers" is not
 # "one of three road crossings".
 _COUNTED = 2
@@ -53,14 +61,31 @@ def _fraction_share(match: re.Match[str]) -> float:
     return 100.0 * _COUNTS[match["count"].lower()] / _PARTS[match["part"].lower()]
 
 
-def shares(text: str) -> list[tuple[str, float, bool]]:
-    """The shares a text states, as (words, percentage, whether the percentage is exact rather than a fraction's)."""
-    percents = [(m.group(), float(m[1]), True) for m in _PERCENT.finditer(text)]
-    return percents + [(m.group(), _fraction_share(m), False) for m in _FRACTION.finditer(text)]
+def _in_whole(text: str) -> list[tuple[re.Match[str], float]]:
+    """Counts in a whole ("nine in ten") with the percentage each names."""
+    found = []
+    for m in _IN_WHOLE.finditer(text):
+        count, whole = _token_value(m["count"], one=True), _token_value(m["whole"], one=True)
+        if count is not None and whole is not None and 0 < count < whole <= _WHOLE:
+            found.append((m, 100.0 * count / whole))
+    return found
+
+
+def shares(text: str) -> list[tuple[str, float, float]]:
+    """The shares a text states, as (words, percentage, how far off a percentage restating it may be)."""
+    found = [(m, float(m[1]), 0.0) for m in _PERCENT.finditer(text)]
+    found += [(m, _fraction_share(m), _FRACTION_SLACK) for m in _FRACTION.finditer(text)]
+    found += [(m, v, _FRACTION_SLACK) for m, v in _in_whole(text)]
+    return [
+        (m.group(), v, _ROUGH_SLACK if slack and _ROUGH.search(text[: m.start()]) else slack) for m, v, slack in found
+    ]
 
 
 def _without_fractions(text: str) -> str:
-    """The text with its fraction phrases blanked, so "a third" is neither an ordinal nor the number one."""
+    """The text with its fractions and counts in a whole blanked, so "a third" is neither an ordinal nor the
+    number one and "nine in ten" no pair of figures."""
+    for m, _ in reversed(_in_whole(text)):
+        text = f"{text[: m.start()]} {text[m.end() :]}"
     return _FRACTION.sub(" ", text)
 
 
@@ -88,11 +113,11 @@ def _whole_word(word: str, text: str) -> bool:
 
 def unstated_quantities(sentence: str, evidence: str) -> list[str]:
     """Figures, shares, scale words and dating or ranking words of the sentence that the evidence does not state."""
-    known, stated = numbers(evidence), [(v, exact) for _, v, exact in shares(evidence)]
+    known, stated = numbers(evidence), [(v, slack) for _, v, slack in shares(evidence)]
     # A percentage is checked as a share, so "25 percent" may restate "a quarter".
     missing = [m for m, v in _values(_PERCENT.sub(" ", sentence)) if v not in known]
     missing += [w for w, v in _spelled(sentence) if v not in known]
-    missing += [m for m, v, exact in shares(sentence) if not _near(v, exact, stated)]
+    missing += [m for m, v, slack in shares(sentence) if not _near(v, slack, stated)]
     missing += [w for w in _SCALES if _whole_word(w, sentence) and not _whole_word(w, evidence)]
     evidence_words = set(WORD.findall(evidence.lower()))
     missing += [w for w in _DATED if _whole_word(w, _without_fractions(sentence)) and w not in evidence_words]
@@ -105,9 +130,9 @@ def _unranked(sentence: str, evidence: str) -> list[str]:
     return [w for w in sorted(ranked) if _whole_word(w, sentence)]
 
 
-def _near(value: float, exact: bool, stated: list[tuple[float, bool]]) -> bool:
-    """Whether a share is one of the stated shares: the same percentage, or a fraction's give or take rounding."""
-    return any(v == value if exact and both else abs(value - v) <= _SHARE_SLACK for v, both in stated)
+def _near(value: float, slack: float, stated: list[tuple[float, float]]) -> bool:
+    """Whether a share is one of the stated shares, within the slack of the rougher of the two."""
+    return any(abs(value - v) <= max(slack, other) for v, other in stated)
 
 
 def moved_figures(sentence: str, evidence: str) -> list[str]:
@@ -149,10 +174,10 @@ def _is_content(token: str) -> bool:
     return lowered not in FUNCTION_WORDS and not lowered[0].isdigit() and lowered not in NUMBER_WORDS
 
 
-def _token_value(token: str) -> float | None:
-    """The value of one word token that is a figure (digits or a number word), else None."""
+def _token_value(token: str, one: bool = False) -> float | None:
+    """The value of one word token that is a figure (digits or a number word, with one "one" too), else None."""
     lowered = token.lower()
     if lowered[0].isdigit():
         values = _values(lowered)
         return values[0][1] if values else None
-    return NUMBER_WORDS.get(lowered)
+    return 1.0 if one and lowered == "one" else NUMBER_WORDS.get(lowered)
