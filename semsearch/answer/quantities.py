@@ -141,9 +141,9 @@ def moved_figures(sentence: str, evidence: str) -> list[str]:
     places = _places(evidence)
     moved = []
     for figure, value, after in _places(sentence):
-        same = set().union(*(a for _, v, a in places if v == value))
+        there = [a for _, v, a in places if v == value]  # a figure the evidence lacks is reported as such
         other = set().union(*(a for _, v, a in places if v != value))
-        if after & other and not after & same:
+        if there and after & other and not after & set().union(*there):
             moved.append(figure)
     return moved
 
