@@ -21,7 +21,7 @@ from .lexicon import (
     joined_phrases,
 )
 from .llm import parse_citations
-from .quantities import NUMBER_WORDS, unstated_quantities
+from .quantities import NUMBER_WORDS, unstated_quantities, without_fractions
 from .result import AnswerSentence
 from .scope import free_stems, inner_hedges, parities, scopes, scopes_in, sentences
 
@@ -275,8 +275,9 @@ class SupportCheck:
 
     def judge(self, sentence: str, evidence: str) -> Support:
         """Whether the evidence supports the sentence, with the share of its claim words it covers."""
-        claims = _claim_words(sentence)
-        missing = _uncovered(claims, evidence)
+        said, source = _unfolded(sentence, evidence)[0], _unfolded(evidence, sentence)[0]
+        claims = _claim_words(without_fractions(said))
+        missing = _uncovered(claims, source)
         coverage = 1.0 - len(missing) / len(claims) if claims else 1.0
         details = unsupported_details(sentence, evidence)
         if details:
@@ -297,7 +298,7 @@ class SupportCheck:
 
     def elsewhere(self, sentence: str, evidence: str, candidates: Sequence[str]) -> int | None:
         """Which candidate sentence (of the cited article), added to the evidence, would support the sentence."""
-        verdicts = [self.judge(sentence, f"{evidence} {c}") for c in candidates]
+        verdicts = [self.judge(sentence, f"{evidence}\n{c}") for c in candidates]
         passing = [(v.coverage, i) for i, v in enumerate(verdicts) if v.problem is None]
         return max(passing)[1] if passing else None
 
@@ -355,8 +356,8 @@ class Checker:
         return None if found is None else candidates[found]
 
     def _evidence(self, numbers: Sequence[int]) -> str:
-        """The cited evidence sentences as one text."""
-        return " ".join(self.brief.sentences[n - 1].text for n in numbers)
+        """The cited evidence sentences as one text, a line each (a headline has no full stop to end it)."""
+        return "\n".join(self.brief.sentences[n - 1].text for n in numbers)
 
     def _verdict(self, text: str, numbers: list[int]) -> AnswerSentence:
         """One checked sentence with the source spans of the evidence it cites."""

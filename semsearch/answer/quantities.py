@@ -49,7 +49,7 @@ _ROUGH = re.compile(r"\b(?:nearly|almost|about|around|roughly|approximately|some
 _COUNTED = 2
 # A figure whole ("2,300", "thirty-eight"), else a word.
 _TOKEN = re.compile(r"\d+(?:[.,]\d+)*|[^\W\d_]+(?:-[^\W\d_]+)*")
-_CLAUSE = re.compile(r"[,;:.!?()]\s|\s[-–—]\s|\bbut\b")
+_CLAUSE = re.compile(r"[,;:.!?()]\s|\s[-–—]\s|\bbut\b|\n")
 
 _STEMS = Stems()
 
@@ -81,7 +81,7 @@ def shares(text: str) -> list[tuple[str, float, float]]:
     ]
 
 
-def _without_fractions(text: str) -> str:
+def without_fractions(text: str) -> str:
     """The text with its fractions and counts in a whole blanked, so "a third" is neither an ordinal nor the
     number one and "nine in ten" no pair of figures."""
     for m, _ in reversed(_in_whole(text)):
@@ -97,7 +97,7 @@ def _values(text: str) -> list[tuple[str, float]]:
 
 def _spelled(text: str) -> list[tuple[str, float]]:
     """Numbers a text states in words (from two up), with their values; fraction phrases are shares, not these."""
-    lowered = _without_fractions(text).lower()
+    lowered = without_fractions(text).lower()
     return [(w, v) for w, v in NUMBER_WORDS.items() if re.search(rf"\b{w}\b", lowered)]
 
 
@@ -120,7 +120,7 @@ def unstated_quantities(sentence: str, evidence: str) -> list[str]:
     missing += [m for m, v, slack in shares(sentence) if not _near(v, slack, stated)]
     missing += [w for w in _SCALES if _whole_word(w, sentence) and not _whole_word(w, evidence)]
     evidence_words = set(WORD.findall(evidence.lower()))
-    missing += [w for w in _DATED if _whole_word(w, _without_fractions(sentence)) and w not in evidence_words]
+    missing += [w for w in _DATED if _whole_word(w, without_fractions(sentence)) and w not in evidence_words]
     return list(dict.fromkeys(missing + moved_figures(sentence, evidence) + _unranked(sentence, evidence)))
 
 
@@ -153,7 +153,7 @@ def _places(text: str) -> list[tuple[str, float, set[str]]]:
     found = []
     for clause in _CLAUSE.split(text):
         # Shares are compared as shares; a figure after a capitalised word is part of a name ("Terminal 4").
-        tokens = _TOKEN.findall(_PERCENT.sub(" ", _without_fractions(clause)))
+        tokens = _TOKEN.findall(_PERCENT.sub(" ", without_fractions(clause)))
         content = [_STEMS.stem(t.lower()) if _is_content(t) else "" for t in tokens]
         for i, token in enumerate(tokens):
             value = _token_value(token)

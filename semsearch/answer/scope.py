@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 
 from ..text import FUNCTION_WORDS, WORD, Stems
-from .lexicon import CONDITIONS, HEDGES, joined_phrases
+from .lexicon import CONDITIONS, HEDGES, NEGATIONS, joined_phrases
 
 _REACH = 3  # content words after a negation or hedge that it governs
 _CLAUSE = re.compile(r"[,;:]\s|\s[-–—]\s")
@@ -36,8 +36,8 @@ class _Sentence:
 
 
 def sentences(text: str) -> list[str]:
-    """The sentences of a text, split at their final stops."""
-    return re.split(r"[.;!?](?:\s|$)", joined_phrases(text))
+    """The sentences of a text, split at their final stops and at line ends (one evidence sentence a line)."""
+    return re.split(r"[.;!?](?:\s|$)|\n", joined_phrases(text))
 
 
 def scopes(text: str, cues: frozenset[str]) -> list[Scope]:
@@ -92,9 +92,10 @@ def _parse(sentence: str, cues: frozenset[str], qualify: bool = True) -> _Senten
     content = [term if t.lower() not in FUNCTION_WORDS else "" for t, term in zip(tokens, terms, strict=True)]
     starts = _clause_starts(sentence)
     found = []
-    # A capitalised cue is a name or a date ("May 24"), not a modal, unless it opens the sentence ("No arrests").
+    # A capitalised hedge is a name or a date ("May 24"), not a modal, unless it opens the sentence; a
+    # capitalised negation is one wherever it stands ("Comments No comments yet", from a page's heading).
     for i, (token, term) in enumerate(zip(tokens, terms, strict=True)):
-        if term in cues and (token[0].islower() or i == 0):
+        if term in cues and (token[0].islower() or i == 0 or term in NEGATIONS):
             after = [p for p in range(i + 1, len(content)) if content[p]][:_REACH]
             before = _clause_before(content, starts, i) if qualify and term in CONDITIONS else []
             found.append((token, before + after))

@@ -210,7 +210,7 @@ def judge_labelled(check, items: Sequence[Labelled]) -> list[Judged]:
     """The verdict of a SupportCheck on every labelled sentence."""
     out = []
     for item in items:
-        evidence = " ".join(item.evidence)
+        evidence = "\n".join(item.evidence)
         verdict = check.judge(item.sentence, evidence)
         found = check.elsewhere(item.sentence, evidence, item.context) if verdict.problem and item.context else None
         out.append(Judged(item, verdict.problem is None, verdict.problem, found))
