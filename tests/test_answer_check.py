@@ -110,11 +110,7 @@ def test_the_article_sentence_that_supports_a_dropped_sentence_is_found():
         # the other side of a general pair of opposites, a negation by the prefix un-, a negation moved
         ("A fire fanned by westerly winds spread.", "A fire fanned by easterly winds spread.", "says 'westerli'"),
         ("Paper tickets were also affected.", "Paper tickets are unaffected.", "prefix un-"),
-        (
-            "They would consider an exemption for commercial freight but not for medical supplies.",
-            "They would consider an exemption for medical supplies but not for commercial freight.",
-            "negates",
-        ),
+        ("The shop takes cash but not cards.", "The shop takes cards but not cash.", "negates card"),
         # a question, a plan or an expectation stated as settled
         (
             "Detectives found that the power cut was caused deliberately.",
@@ -168,6 +164,8 @@ def test_each_rule_drops_what_it_is_for(sentence: str, evidence: str, problem: s
             "Parents were warned of a fine unless attendance improved.",
         ),
         ("Paper tickets are not affected.", "Paper tickets are unaffected."),
+        ("Nobody was injured and no vehicles were caught.", "No vehicles were caught and nobody was injured."),
+        ("No one was injured.", "No vehicles were caught and nobody was injured."),
         (
             "The route is expected to stay closed for three weeks.",
             "The agency said the route would stay closed for three weeks.",

@@ -11,6 +11,7 @@ from ..records import Brief, Citation
 from ..text import FUNCTION_WORDS, WORD, Stems, content_words, words
 from .lexicon import (
     APPROXIMATE,
+    DENIALS,
     DIRECTED,
     HEDGES,
     NEGATING,
@@ -23,7 +24,7 @@ from .lexicon import (
 from .llm import parse_citations
 from .quantities import NUMBER_WORDS, unstated_quantities, without_fractions
 from .result import AnswerSentence
-from .scope import free_stems, inner_hedges, parities, scopes, scopes_in, sentences
+from .scope import free_stems, inner_hedges, parities, scopes, sentences
 
 _WORD = re.compile(r"[A-Za-z][\w'’-]*")
 _COMMON_FORM = re.compile(r"(?:ly|ing|ed)$")
@@ -185,23 +186,24 @@ def _parities_of(text: str, stem: str) -> list[int]:
 
 
 def _moved_negation(sentence: str, evidence: str) -> str | None:
-    """Whether the sentence negates words the evidence states otherwise ("not X but Y" for "Y but not X").
+    """Whether the sentence negates words the evidence states but does not negate so ("cash but not cards"
+    for "cards but not cash").
 
-    In each sentence a word is negated an odd or an even number of times; a negation of the answer that
-    leaves a word with another parity than every evidence sentence stating it gives turns it round."""
-    stated = [(_stems(part), parities(part, NEGATING)) for part in sentences(evidence)]
-    for part in sentences(sentence):
-        said = parities(part, NEGATING)
-        for scope in scopes_in(part, NEGATING):
-            turned = sorted(
-                w
-                for w in scope.stems
-                if any(w in stems for stems, _ in stated)
-                and not any(w in stems and odd.get(w, 0) == said.get(w, 0) for stems, odd in stated)
-            )
-            if turned:
-                return f"negates {', '.join(turned)}, which the evidence does not ({scope.cue})"
+    A negation of the sentence must govern some word that a negation of the evidence governs: one alike
+    where the evidence has it ("no one" for "nobody", "exempt" for "exempt"), else any ("not have to pay
+    the charge" for "exempt from the charge", "did not improve" for "unless ... improved")."""
+    stated, negated = _stems(evidence), scopes(evidence, NEGATING)
+    for scope in scopes(sentence, NEGATING):
+        said = scope.stems & stated
+        alike = [s.stems for s in negated if _alike(s.stem, scope.stem)] or [s.stems for s in negated]
+        if said and not any(said & other for other in alike):
+            return f"negates {', '.join(sorted(said))}, which the evidence does not ({scope.cue})"
     return None
+
+
+def _alike(cue: str, other: str) -> bool:
+    """Whether two negation stems negate alike: the same word, or both negations by grammar."""
+    return cue == other or (cue in DENIALS and other in DENIALS)
 
 
 def _restated(scope: frozenset[str], said: set[str], free: set[str]) -> bool:

@@ -45,11 +45,10 @@ OPPOSITES = [
 ]
 # Words of winning over someone: the winner is named before them, the loser after.
 DIRECTED = stem_set("beat defeat defeating victory overtook")
+# Negation by grammar: any of these restates any other ("no one was hurt" for "nobody was hurt").
+DENIALS = stem_set("not no never none nobody nothing neither nor without cannot t")
 # Negation, including words that negate by meaning ("exempt" from paying, paintings "missing").
-NEGATIONS = stem_set(
-    "not no never none nobody nothing neither nor without cannot t exempt missing refuse reject "
-    "deny denied fail unable lack absent"
-)
+NEGATIONS = DENIALS | stem_set("exempt missing refuse reject deny denied fail unable lack absent")
 # "Unless it improves" is "if it does not improve": what a negation of the answer may restate.
 NEGATING = NEGATIONS | stem_set("unless")
 # What makes a claim uncertain, planned, wished for or someone's estimate; a sentence that restates words

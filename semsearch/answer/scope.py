@@ -91,14 +91,21 @@ def _parse(sentence: str, cues: frozenset[str], qualify: bool = True) -> _Senten
     terms = [_STEMS.stem(t.lower()) for t in tokens]
     content = [term if t.lower() not in FUNCTION_WORDS else "" for t, term in zip(tokens, terms, strict=True)]
     starts = _clause_starts(sentence)
-    found = []
     # A capitalised hedge is a name or a date ("May 24"), not a modal, unless it opens the sentence; a
     # capitalised negation is one wherever it stands ("Comments No comments yet", from a page's heading).
-    for i, (token, term) in enumerate(zip(tokens, terms, strict=True)):
-        if term in cues and (token[0].islower() or i == 0 or term in NEGATIONS):
-            after = [p for p in range(i + 1, len(content)) if content[p]][:_REACH]
-            before = _clause_before(content, starts, i) if qualify and term in CONDITIONS else []
-            found.append((token, before + after))
+    at = [
+        i
+        for i, (token, term) in enumerate(zip(tokens, terms, strict=True))
+        if term in cues and (token[0].islower() or i == 0 or term in NEGATIONS)
+    ]
+    # A negation governs up to the next one ("no vehicles were caught and nobody was injured" negates each
+    # once); a hedge governs through the next, which it hedges too ("planned to apply").
+    ends = [*at[1:], len(tokens)][: len(at)] if cues & NEGATIONS else [len(tokens)] * len(at)
+    found = []
+    for i, end in zip(at, ends, strict=True):
+        after = [p for p in range(i + 1, end) if content[p]][:_REACH]
+        before = _clause_before(content, starts, i) if qualify and terms[i] in CONDITIONS else []
+        found.append((tokens[i], before + after))
     return _Sentence(content, found)
 
 
