@@ -27,6 +27,7 @@ from .result import AnswerSentence
 from .scope import free_stems, inner_hedges, parities, scopes, sentences
 
 _WORD = re.compile(r"[A-Za-z][\w'’-]*")
+# Words formed like adverbs and participles ("nearly", "according", "retired") are neither names nor roles.
 _COMMON_FORM = re.compile(r"(?:ly|ing|ed)$")
 _UN = re.compile(r"\bun([a-z]{4,})\b")  # lower-case only: "United" is a name
 _STEMS = Stems()
@@ -34,12 +35,10 @@ _REPORTED = frozenset(_STEMS.stem(w) for w in REPORTING)
 # A sentence restates what a hedge governs when it shares this many of those words: one alone is often a
 # topic word ("cranes") the sentence takes from another clause.
 _RESTATED = 2
-# A role is the one or two lower-case words right before a name ("finance director Daria Voss"); a word
-# ending like a verb form ("backed", "visiting") is what someone did, not what they are.
+# A role is the one or two lower-case words right before a name ("finance director Daria Voss").
 _ROLE_WORDS = 2
 _TOKEN = re.compile(r"[\w'’-]+|[^\w\s]")
 _ROLE = re.compile(r"^[a-z][a-z'’-]*$")
-_NOT_ROLE = re.compile(r"(?:ed|ing)$")
 
 
 def _initials(text: str) -> set[str]:
@@ -55,8 +54,8 @@ def _names(text: str) -> list[str]:
     names = [re.sub(r"['’]s$", "", w).lower() for w in found[1:] if w[0].isupper() and w != "I"]
     first = re.sub(r"['’]s$", "", found[0]).lower() if found else ""
     # A sentence's first word is capitalised whatever it is, so it counts as a name only when its stem is
-    # not a word the evidence uses (checked by the caller); function, number and attribution words and
-    # words formed like adverbs and participles ("Nearly", "According", "Developed") are never names.
+    # not a word the evidence uses (checked by the caller); function, number, attribution and rounding
+    # words and words of a common form are never names.
     common = first in FUNCTION_WORDS | NUMBER_WORDS.keys() | REPORTING | APPROXIMATE or _COMMON_FORM.search(first)
     return names if not first or common else [first, *names]
 
@@ -128,7 +127,7 @@ def _role_before(tokens: list[str]) -> list[str]:
         tokens = tokens[:-1]
     for token in reversed(tokens[-_ROLE_WORDS:]):
         word = re.sub(r"['’]s?$", "", token)
-        if not _ROLE.match(word) or word in FUNCTION_WORDS or word in REPORTING or _NOT_ROLE.search(word):
+        if not _ROLE.match(word) or word in FUNCTION_WORDS or word in REPORTING or _COMMON_FORM.search(word):
             break
         role.insert(0, word)
     return role
@@ -150,7 +149,7 @@ def _reversal(sentence: str, evidence: str) -> str | None:
     (sentence, mine), (evidence, theirs) = _unfolded(sentence, evidence), _unfolded(evidence, sentence)
     flipped = [w for w in sorted(mine | theirs) if not set(_parities_of(sentence, w)) <= set(_parities_of(evidence, w))]
     if flipped:
-        return f"says {flipped[0]!r} with the prefix un- where the other does not"
+        return f"says the opposite of the evidence about {flipped[0]!r} (un-)"
     said, source = _stems(sentence), _stems(evidence)
     for one, other in OPPOSITES:
         for a, b in ((one, other), (other, one)):
@@ -267,10 +266,11 @@ class Support:
 class SupportCheck:
     """Judges whether evidence text supports an answer sentence, by rules and claim-word coverage.
 
-    The rules come first and coverage never outweighs them: a number, name or date the evidence lacks, a
-    reversed meaning (negation added or lost, an antonym, winner and loser swapped) and a hedge stated
-    as fact. Then the sentence's claim words must be in the evidence, by stem or as a compound of two
-    evidence words ("dockworkers" from "dock workers"), in at least the share min_support.
+    The rules come first and coverage never outweighs them: a number, share, name or date the evidence
+    lacks or gives to something else, another role for a named person, a reversed meaning (negation added,
+    lost or moved, an antonym, winner and loser swapped) and a hedge stated as fact. Then the sentence's
+    claim words must be in the evidence, by stem or as a compound of two evidence words ("dockworkers"
+    from "dock workers"), in at least the share min_support.
     """
 
     min_support: float
