@@ -2,9 +2,10 @@
 
 The model sees the question and the brief's sentences numbered 1..n (never whole articles) and must end
 each sentence with the numbers it rests on. Its answer is split into sentences as it streams in; a
-sentence is kept only when it cites evidence that was given, states no number, date or name the cited
-evidence lacks, neither reverses it (a negation or an antonym) nor states its hedges as fact, and the
-cited evidence states enough of its claim words (by stem or compound). A dropped sentence that a cited
+sentence is kept only when it cites evidence that was given, states no number, share, date or name the
+cited evidence lacks, gives no named person another role, neither reverses it (a negation or an antonym)
+nor states its hedges as fact, and the cited evidence states enough of its claim words (by stem or
+compound). A dropped sentence that a cited
 article supports elsewhere points at that article's sentence. When too little survives, or the model
 fails, times out or is not configured, the extractive brief stands and the answer says why.
 """

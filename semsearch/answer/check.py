@@ -8,84 +8,37 @@ from dataclasses import dataclass
 
 from ..index import Index
 from ..records import Brief, Citation
-from ..text import FUNCTION_WORDS, WORD, Stems, words
+from ..text import FUNCTION_WORDS, WORD, Stems, content_words, words
+from .lexicon import (
+    APPROXIMATE,
+    DENIALS,
+    DIRECTED,
+    HEDGES,
+    NEGATING,
+    NEGATIONS,
+    OPPOSITES,
+    REPORTING,
+    SOFTENERS,
+    joined_phrases,
+)
 from .llm import parse_citations
+from .quantities import NUMBER_WORDS, unstated_quantities, without_fractions
 from .result import AnswerSentence
+from .scope import free_stems, inner_hedges, parities, scopes, sentences
 
-_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _WORD = re.compile(r"[A-Za-z][\w'’-]*")
-_UNITS = (
-    "two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
-    "seventeen eighteen nineteen".split()
-)
-_TENS = "twenty thirty forty fifty sixty seventy eighty ninety".split()
-_ONES = ["one", *_UNITS[:8]]
-# Spelled-out numbers from two up ("one" is too often not a quantity), as their values.
-_NUMBER_WORDS = {w: float(i + 2) for i, w in enumerate(_UNITS)} | {
-    f"{t}-{o}" if o else t: float(10 * (i + 2) + j) for i, t in enumerate(_TENS) for j, o in enumerate(["", *_ONES])
-}
-_SCALES = {"hundred", "thousand", "million", "billion", "trillion", "percent", "per cent", "dozen"}
-# Words that date or rank a claim without a digit or a capital. "First" and "second" are left out: they
-# are rarely a position ("for the first time", "a second yellow card" paraphrased).
-_DATED = frozenset(
-    "yesterday today tonight tomorrow third fourth fifth sixth seventh eighth ninth tenth eleventh twelfth".split()
-)
-# Attribution carries no claim of its own: who said it is checked by the names rule.
-_REPORTING = frozenset("said says say told added stated states according".split())
-
+# Words formed like adverbs and participles ("nearly", "according", "retired") are neither names nor roles.
+_COMMON_FORM = re.compile(r"(?:ly|ing|ed)$")
+_UN = re.compile(r"\bun([a-z]{4,})\b")  # lower-case only: "United" is a name
 _STEMS = Stems()
-
-
-def _stem_set(text: str) -> frozenset[str]:
-    """The stems of the words of a list written out as text."""
-    return frozenset(_STEMS.terms(text))
-
-
-# Pairs of opposite meanings. A sentence that uses one side where its evidence uses only the other
-# reverses it ("rejected" for "accepted", "rose" for "slowed").
-_OPPOSITES = [
-    (
-        _stem_set("rise rose risen increase climb jump grew grow higher gain boost soar up"),
-        _stem_set("fall fell fallen drop decline decrease slow ease cut lower slump reduce shrank down"),
-    ),
-    (
-        _stem_set("accept approve approval back welcome support agree pass favour"),
-        _stem_set("reject oppose criticise block refuse against"),
-    ),
-    (_stem_set("help benefit"), _stem_set("hurt harm damage")),
-    (_stem_set("open"), _stem_set("close shut")),
-]
-# Words of winning over someone: the winner is named before them, the loser after.
-_DIRECTED = _stem_set("beat defeat defeating victory overtook")
-# Negation, including words that negate by meaning ("exempt" from paying, paintings "missing").
-_NEGATIONS = _stem_set(
-    "not no never none nobody nothing neither nor without cannot t exempt missing refuse reject "
-    "deny denied fail unable lack absent"
-)
-# What makes a claim uncertain, planned or attributed as an estimate; a sentence that restates words one
-# of these governs must keep a hedge of its own.
-_HEDGES = _stem_set(
-    "could may might likely unlikely possibly expected estimate warn plan pledge promise forecast "
-    "if unless risk threaten propose fear predict hope"
-)
-# Hedges an answer may use that do not mark uncertainty in the evidence ("would" is also reported speech).
-_SOFTENERS = _stem_set("would should due")
-_REACH = 3  # content words after a negation or hedge that it governs
+_REPORTED = frozenset(_STEMS.stem(w) for w in REPORTING)
 # A sentence restates what a hedge governs when it shares this many of those words: one alone is often a
 # topic word ("cranes") the sentence takes from another clause.
 _RESTATED = 2
-
-
-def _values(text: str) -> list[tuple[str, float]]:
-    """Numbers a text states in digits, with their values ("2,300" is 2300)."""
-    found = [(m, m.replace(",", "")) for m in _NUMBER.findall(text)]
-    return [(m, float(v)) for m, v in found if v.count(".") <= 1]
-
-
-def _numbers(text: str) -> set[float]:
-    """Numeric values a text states, in digits or (from two up) in words."""
-    lowered = text.lower()
-    return {v for _, v in _values(text)} | {v for w, v in _NUMBER_WORDS.items() if re.search(rf"\b{w}\b", lowered)}
+# A role is the one or two lower-case words right before a name ("finance director Daria Voss").
+_ROLE_WORDS = 2
+_TOKEN = re.compile(r"[\w'’-]+|[^\w\s]")
+_ROLE = re.compile(r"^[a-z][a-z'’-]*$")
 
 
 def _initials(text: str) -> set[str]:
@@ -101,18 +54,16 @@ def _names(text: str) -> list[str]:
     names = [re.sub(r"['’]s$", "", w).lower() for w in found[1:] if w[0].isupper() and w != "I"]
     first = re.sub(r"['’]s$", "", found[0]).lower() if found else ""
     # A sentence's first word is capitalised whatever it is, so it counts as a name only when its stem is
-    # not a word the evidence uses (checked by the caller); function and number words are never names.
-    return names if not first or first in FUNCTION_WORDS or first in _NUMBER_WORDS else [first, *names]
+    # not a word the evidence uses (checked by the caller); function, number, attribution and rounding
+    # words and words of a common form are never names.
+    common = first in FUNCTION_WORDS | NUMBER_WORDS.keys() | REPORTING | APPROXIMATE or _COMMON_FORM.search(first)
+    return names if not first or common else [first, *names]
 
 
 def unsupported_details(sentence: str, evidence: str) -> list[str]:
-    """Numbers, scale, date and ordinal words and names in the sentence that the evidence text does not contain."""
-    known = _numbers(evidence)
-    missing = [m for m, v in _values(sentence) if v not in known]
-    lowered, evidence_words = sentence.lower(), set(words(evidence))
-    missing += [w for w, v in _NUMBER_WORDS.items() if re.search(rf"\b{w}\b", lowered) and v not in known]
-    missing += [w for w in _SCALES if re.search(rf"\b{w}\b", lowered) and not re.search(rf"\b{w}\b", evidence.lower())]
-    missing += [w for w in _DATED if w in words(sentence) and w not in evidence_words]
+    """Numbers, shares, scale, date and ordinal words and names in the sentence that the evidence does not state."""
+    missing = unstated_quantities(sentence, evidence)
+    evidence_words = set(words(evidence))
     vocabulary = {re.sub(r"['’]s$", "", w).lower() for w in _WORD.findall(evidence)}
     stems, acronyms = {_STEMS.stem(w) for w in evidence_words}, _initials(evidence)
     missing += [
@@ -126,30 +77,139 @@ def unsupported_details(sentence: str, evidence: str) -> list[str]:
     return missing
 
 
+def unstated_roles(sentence: str, evidence: str) -> list[str]:
+    """Role words the sentence gives a name ("bus driver Ernst Dolan") where the evidence gives it another."""
+    source = set(words(evidence))
+    stems = {_STEMS.stem(w) for w in source}
+    given = {name for name, role, titled in _roles(evidence) if role or titled}
+    return list(
+        dict.fromkeys(
+            w
+            for name, role, _ in _roles(sentence)
+            if name in given
+            for w in role
+            if not all(_STEMS.stem(part) in stems or _compound(part, source) for part in words(w))
+        )
+    )
+
+
+def _roles(text: str) -> list[tuple[str, list[str], bool]]:
+    """Each name of a text (its last word), the role words right before it, and whether it has a title.
+
+    A name is a run of capitalised words; words of the run before its last two are a title ("Fisheries
+    Minister Kaja Lindqvist")."""
+    tokens = _TOKEN.findall(text)
+    capital = [t[0].isupper() for t in tokens]
+    found = []
+    for start, end in _runs(capital):
+        role = _role_before(tokens[:start]) if start else []
+        found.append((tokens[end - 1], role, end - start > 2))
+    return found
+
+
+def _runs(flags: list[bool]) -> list[tuple[int, int]]:
+    """(start, end) of each run of true flags."""
+    runs, start = [], None
+    for i, flag in enumerate([*flags, False]):
+        if flag and start is None:
+            start = i
+        elif not flag and start is not None:
+            runs.append((start, i))
+            start = None
+    return runs
+
+
+def _role_before(tokens: list[str]) -> list[str]:
+    """The role words that end a run of tokens: up to two lower-case words, stopping at anything else."""
+    role: list[str] = []
+    # An apposition's comma may stand between the role and the name ("chief digital officer, Stefan Grell").
+    if tokens and tokens[-1] == ",":
+        tokens = tokens[:-1]
+    for token in reversed(tokens[-_ROLE_WORDS:]):
+        word = re.sub(r"['’]s?$", "", token)
+        if not _ROLE.match(word) or word in FUNCTION_WORDS or word in REPORTING or _COMMON_FORM.search(word):
+            break
+        role.insert(0, word)
+    return role
+
+
 def _stems(text: str) -> set[str]:
     """The stems of a text's words."""
     return set(_STEMS.terms(text))
 
 
 def _claim_words(text: str) -> list[str]:
-    """The words a sentence's support is measured on: content words that are not figures or attribution."""
+    """The words a sentence's support is measured on: content words that are not figures, rounding or attribution."""
     unique = dict.fromkeys(words(text))
-    return [w for w in unique if w not in FUNCTION_WORDS and w not in _REPORTING and not w.isdigit()]
+    return [w for w in unique if w not in FUNCTION_WORDS | REPORTING | APPROXIMATE and not w.isdigit()]
 
 
 def _reversal(sentence: str, evidence: str) -> str | None:
-    """How the sentence turns the evidence's meaning round (a negation added or lost, an antonym), if it does."""
+    """How the sentence turns the evidence's meaning round (a negation added, lost or moved, an antonym), if it does."""
+    (sentence, mine), (evidence, theirs) = _unfolded(sentence, evidence), _unfolded(evidence, sentence)
+    flipped = [w for w in sorted(mine | theirs) if not set(_parities_of(sentence, w)) <= set(_parities_of(evidence, w))]
+    if flipped:
+        return f"says the opposite of the evidence about {flipped[0]!r} (un-)"
     said, source = _stems(sentence), _stems(evidence)
-    for one, other in _OPPOSITES:
+    for one, other in OPPOSITES:
         for a, b in ((one, other), (other, one)):
             if said & a and not source & a and source & b:
                 return f"says {sorted(said & a)[0]!r} where the evidence says {sorted(source & b)[0]!r}"
-    if said & _NEGATIONS and not source & _NEGATIONS:
+    if said & NEGATIONS and not source & NEGATING:
         return "negates what the evidence states"
-    lost = [cue for cue, scope in _governed(evidence, _NEGATIONS) if scope & said]
-    if lost and not said & _NEGATIONS:
+    free = free_stems(evidence, NEGATIONS)
+    lost = [s.cue for s in scopes(evidence, NEGATIONS) if _restated(s.stems, said, free)]
+    if lost and not said & NEGATIONS:
         return f"drops the evidence's negation ({lost[0]})"
-    return _swapped(sentence, evidence)
+    return _moved_negation(sentence, evidence) or _swapped(sentence, evidence)
+
+
+def _unfolded(text: str, other: str) -> tuple[str, set[str]]:
+    """The text with each word negated by the prefix un- written as "not" and the word where either text
+    uses that word ("unaffected" → "not affected"), so the negation rules see it; and the stems unfolded."""
+    stems, unfolded = {_STEMS.stem(w) for w in content_words(f"{text} {other}")}, set()
+
+    def unfold(match: re.Match[str]) -> str:
+        stem = _STEMS.stem(match[1].lower())
+        if stem not in stems:
+            return match[0]
+        unfolded.add(stem)
+        return f"not {match[1]}"
+
+    return _UN.sub(unfold, text), unfolded
+
+
+def _parities_of(text: str, stem: str) -> list[int]:
+    """For each sentence of a text stating a stem, whether it negates it (1) or not (0)."""
+    return [parities(part, NEGATING).get(stem, 0) for part in sentences(text) if stem in _stems(part)]
+
+
+def _moved_negation(sentence: str, evidence: str) -> str | None:
+    """Whether the sentence negates words the evidence states but does not negate so ("cash but not cards"
+    for "cards but not cash").
+
+    A negation of the sentence must govern some word that a negation of the evidence governs: one alike
+    where the evidence has it ("no one" for "nobody", "exempt" for "exempt"), else any ("not have to pay
+    the charge" for "exempt from the charge", "did not improve" for "unless ... improved")."""
+    stated, negated = _stems(evidence), scopes(evidence, NEGATING)
+    for scope in scopes(sentence, NEGATING):
+        said = scope.stems & stated
+        alike = [s.stems for s in negated if _alike(s.stem, scope.stem)] or [s.stems for s in negated]
+        if said and not any(said & other for other in alike):
+            return f"negates {', '.join(sorted(said))}, which the evidence does not ({scope.cue})"
+    return None
+
+
+def _alike(cue: str, other: str) -> bool:
+    """Whether two negation stems negate alike: the same word, or both negations by grammar."""
+    return cue == other or (cue in DENIALS and other in DENIALS)
+
+
+def _restated(scope: frozenset[str], said: set[str], free: set[str]) -> bool:
+    """Whether a sentence restates the words a cue governs, counting neither attribution nor words the
+    evidence also states without one."""
+    restated = scope & said - _REPORTED
+    return len(restated) >= _RESTATED and bool(restated - free)
 
 
 def _swapped(sentence: str, evidence: str) -> str | None:
@@ -166,7 +226,7 @@ def _swapped(sentence: str, evidence: str) -> str | None:
 def _sides(text: str) -> tuple[set[str], set[str]] | None:
     """The capitalised words before and after a text's first word of winning, or None without one."""
     tokens = WORD.findall(text)
-    at = next((i for i, t in enumerate(tokens) if _STEMS.stem(t.lower()) in _DIRECTED), None)
+    at = next((i for i, t in enumerate(tokens) if _STEMS.stem(t.lower()) in DIRECTED), None)
     if at is None:
         return None
     names = [t.lower() if t[0].isupper() and t.lower() not in FUNCTION_WORDS else "" for t in tokens]
@@ -174,38 +234,24 @@ def _sides(text: str) -> tuple[set[str], set[str]] | None:
 
 
 def _hedge(sentence: str, evidence: str) -> str | None:
-    """A hedge of the evidence ("could", "expected", "estimates") the sentence states as fact, if any."""
-    said = _stems(sentence)
-    hedged = [cue for cue, scope in _governed(evidence, _HEDGES) if len(scope & said) >= _RESTATED]
-    if len(hedged) > len(said & (_HEDGES | _SOFTENERS)):
-        return f"states as fact what the evidence hedges ({', '.join(hedged)})"
+    """A hedge of the evidence ("could", "expected", "estimates") the sentence states as fact, if any.
+
+    Each outermost hedge of the evidence whose words the sentence restates must be matched by a hedge of
+    the sentence that governs some of the same words."""
+    said = _stems(joined_phrases(sentence))
+    free = free_stems(evidence, HEDGES)
+    # A hedge word the evidence itself hedges ("will apply" for "plans to apply") is part of the claim: the
+    # outer hedge stands for both, and the sentence's use of the inner word is no hedge of its own.
+    inner = inner_hedges(evidence)
+    own = [s.stems for s in scopes(sentence, HEDGES | SOFTENERS) if s.stem not in inner]
+    lost = [
+        s.cue
+        for s in scopes(evidence, HEDGES)
+        if s.stem not in inner and _restated(s.stems, said, free) and not any(mine & s.stems for mine in own)
+    ]
+    if lost:
+        return f"states as fact what the evidence hedges ({', '.join(dict.fromkeys(lost))})"
     return None
-
-
-def _governed(text: str, cues: frozenset[str]) -> list[tuple[str, set[str]]]:
-    """Each cue word of a text with the stems of the content words it governs (the next few in its sentence)."""
-    return [found for part in re.split(r"[.;!?](?:\s|$)", text) for found in _governed_in(part, cues)]
-
-
-def _governed_in(text: str, cues: frozenset[str]) -> list[tuple[str, set[str]]]:
-    """_governed within one sentence."""
-    tokens = WORD.findall(text)
-    terms = [_STEMS.stem(t.lower()) for t in tokens]
-    content = [
-        term if t.lower() not in FUNCTION_WORDS and term not in cues else ""
-        for t, term in zip(tokens, terms, strict=True)
-    ]
-    # A capitalised cue is a name or a date ("May 24"), not a modal: only lower-case ones count.
-    return [
-        (token, _next_content(content, i))
-        for i, (token, term) in enumerate(zip(tokens, terms, strict=True))
-        if term in cues and token[0].islower()
-    ]
-
-
-def _next_content(content: list[str], i: int) -> set[str]:
-    """The first few content stems after position i."""
-    return set([c for c in content[i + 1 :] if c][:_REACH])
 
 
 @dataclass(frozen=True, slots=True)
@@ -220,22 +266,27 @@ class Support:
 class SupportCheck:
     """Judges whether evidence text supports an answer sentence, by rules and claim-word coverage.
 
-    The rules come first and coverage never outweighs them: a number, name or date the evidence lacks, a
-    reversed meaning (negation added or lost, an antonym, winner and loser swapped) and a hedge stated
-    as fact. Then the sentence's claim words must be in the evidence, by stem or as a compound of two
-    evidence words ("dockworkers" from "dock workers"), in at least the share min_support.
+    The rules come first and coverage never outweighs them: a number, share, name or date the evidence
+    lacks or gives to something else, another role for a named person, a reversed meaning (negation added,
+    lost or moved, an antonym, winner and loser swapped) and a hedge stated as fact. Then the sentence's
+    claim words must be in the evidence, by stem or as a compound of two evidence words ("dockworkers"
+    from "dock workers"), in at least the share min_support.
     """
 
     min_support: float
 
     def judge(self, sentence: str, evidence: str) -> Support:
         """Whether the evidence supports the sentence, with the share of its claim words it covers."""
-        claims = _claim_words(sentence)
-        missing = _uncovered(claims, evidence)
+        said, source = _unfolded(sentence, evidence)[0], _unfolded(evidence, sentence)[0]
+        claims = _claim_words(without_fractions(said))
+        missing = _uncovered(claims, source)
         coverage = 1.0 - len(missing) / len(claims) if claims else 1.0
         details = unsupported_details(sentence, evidence)
         if details:
             return Support(coverage, f"not in the cited evidence: {', '.join(details)}")
+        roles = unstated_roles(sentence, evidence)
+        if roles:
+            return Support(coverage, f"gives a role the cited evidence does not: {', '.join(roles)}")
         problem = _reversal(sentence, evidence) or _hedge(sentence, evidence)
         if problem:
             return Support(coverage, problem)
@@ -249,7 +300,7 @@ class SupportCheck:
 
     def elsewhere(self, sentence: str, evidence: str, candidates: Sequence[str]) -> int | None:
         """Which candidate sentence (of the cited article), added to the evidence, would support the sentence."""
-        verdicts = [self.judge(sentence, f"{evidence} {c}") for c in candidates]
+        verdicts = [self.judge(sentence, f"{evidence}\n{c}") for c in candidates]
         passing = [(v.coverage, i) for i, v in enumerate(verdicts) if v.problem is None]
         return max(passing)[1] if passing else None
 
@@ -307,8 +358,8 @@ class Checker:
         return None if found is None else candidates[found]
 
     def _evidence(self, numbers: Sequence[int]) -> str:
-        """The cited evidence sentences as one text."""
-        return " ".join(self.brief.sentences[n - 1].text for n in numbers)
+        """The cited evidence sentences as one text, a line each (a headline has no full stop to end it)."""
+        return "\n".join(self.brief.sentences[n - 1].text for n in numbers)
 
     def _verdict(self, text: str, numbers: list[int]) -> AnswerSentence:
         """One checked sentence with the source spans of the evidence it cites."""

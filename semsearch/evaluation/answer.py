@@ -3,8 +3,10 @@ and how well the writer's check tells supported sentences from unsupported ones.
 
 With --labelled FILE the check is scored against hand-labelled answer sentences (one JSON object a
 line: id, kind, supported, sentence, evidence, optional context = other sentences of the cited
-article): for each kind, the share kept when supported and dropped when not, on the tune half and the
-held-out half (split by a hash of the id, so a sentence never changes half). No model server is needed.
+article, optional round = which batch of writing it came from): for each kind, the share kept when
+supported and dropped when not, on the tune half and the held-out half (split by a hash of the id, so
+a sentence never changes half), and on each round's held-out sentences when there are several rounds
+(a round written after the check was last changed is a fresh test of it). No model server is needed.
 
 Otherwise for every question the brief is built as usual and the model at --llm-url answers from it. Each answer
 sentence (before any is dropped) is judged with the writer's own check, in the ALCE sense:
@@ -164,6 +166,7 @@ class Labelled:
     sentence: str
     evidence: list[str]
     context: list[str] = field(default_factory=list)
+    round: int = 1
 
     @property
     def half(self) -> str:
@@ -191,7 +194,13 @@ def load_labelled(path: Path) -> list[Labelled]:
     lines = path.read_text(encoding="utf-8").splitlines()
     return [
         Labelled(
-            d["id"], d["kind"], bool(d["supported"]), d["sentence"], list(d["evidence"]), list(d.get("context", []))
+            d["id"],
+            d["kind"],
+            bool(d["supported"]),
+            d["sentence"],
+            list(d["evidence"]),
+            list(d.get("context", [])),
+            int(d.get("round", 1)),
         )
         for d in map(json.loads, filter(str.strip, lines))
     ]
@@ -201,7 +210,7 @@ def judge_labelled(check, items: Sequence[Labelled]) -> list[Judged]:
     """The verdict of a SupportCheck on every labelled sentence."""
     out = []
     for item in items:
-        evidence = " ".join(item.evidence)
+        evidence = "\n".join(item.evidence)
         verdict = check.judge(item.sentence, evidence)
         found = check.elsewhere(item.sentence, evidence, item.context) if verdict.problem and item.context else None
         out.append(Judged(item, verdict.problem is None, verdict.problem, found))
@@ -245,6 +254,14 @@ def labelled_report(settings, path: Path) -> dict[str, list[Judged]]:
     return {half: [j for j in judged if j.item.half == half] for half in ("held-out", "tune")}
 
 
+def by_round(halves: dict[str, list[Judged]]) -> dict[str, list[Judged]]:
+    """The held-out half of each round (when there are several), then both halves whole."""
+    held = halves["held-out"]
+    rounds = sorted({j.item.round for half in halves.values() for j in half})
+    split = {f"held-out half, round {r}": [j for j in held if j.item.round == r] for r in rounds}
+    return (split if len(rounds) > 1 else {}) | {f"{half} half": judged for half, judged in halves.items()}
+
+
 def _print_labelled(settings, path: Path, as_json: bool) -> None:
     """Print the per-kind tables of a labelled file (or every verdict as JSON)."""
     halves = labelled_report(settings, path)
@@ -256,6 +273,7 @@ def _print_labelled(settings, path: Path, as_json: bool) -> None:
                         {
                             "id": j.item.id,
                             "kind": j.item.kind,
+                            "round": j.item.round,
                             "supported": j.item.supported,
                             "kept": j.kept,
                             "reason": j.reason,
@@ -269,8 +287,8 @@ def _print_labelled(settings, path: Path, as_json: bool) -> None:
             )
         )
         return
-    for half, judged in halves.items():
-        click.echo(f"{half} half ({len(judged)} sentences, SEMSEARCH_LLM_MIN_SUPPORT {settings.llm_min_support:g}):")
+    for group, judged in by_round(halves).items():
+        click.echo(f"{group} ({len(judged)} sentences, SEMSEARCH_LLM_MIN_SUPPORT {settings.llm_min_support:g}):")
         click.echo(kind_table(judged))
         click.echo(f"unsupported numbers, names or dates kept: {len(details_kept(judged))}\n")
 

@@ -1,0 +1,82 @@
+"""The writer check's word lists: opposites, negations, hedges and roles, as Porter stems.
+
+They are general English, not any archive's words: each list names a kind of word whose loss or swap
+changes what a sentence claims.
+"""
+
+from __future__ import annotations
+
+import re
+
+from ..text import Stems
+
+_STEMS = Stems()
+
+
+def stem_set(text: str) -> frozenset[str]:
+    """The stems of the words of a list written out as text."""
+    return frozenset(_STEMS.terms(text))
+
+
+# Pairs of opposite meanings. A sentence that uses one side where its evidence uses only the other
+# reverses it ("rejected" for "accepted", "rose" for "slowed", "westerly" for "easterly").
+OPPOSITES = [
+    (
+        stem_set("rise rose risen increase climb jump grew grow higher highest gain boost soar up hire"),
+        stem_set("fall fell fallen drop decline decrease slow ease cut lower lowest slump reduce shrank down"),
+    ),
+    (
+        stem_set("accept approve approval back welcome support agree pass favour"),
+        stem_set("reject oppose criticise block refuse against veto"),
+    ),
+    (stem_set("help benefit"), stem_set("hurt harm damage")),
+    (stem_set("open reopen"), stem_set("close shut")),
+    (stem_set("easy simple possible"), stem_set("impossible difficult hard")),
+    (stem_set("win won victory triumph succeed success"), stem_set("fail failure")),
+    (stem_set("profit surplus"), stem_set("loss deficit")),
+    (stem_set("enough sufficient adequate"), stem_set("little insufficient inadequate shortage")),
+    (stem_set("allow permit"), stem_set("bar ban forbid prohibit")),
+    (stem_set("good better best"), stem_set("bad worse worst poor dilapidated derelict")),
+    (stem_set("strong stronger strongest"), stem_set("weak weaker weakest")),
+    (stem_set("safe safely"), stem_set("unsafe dangerous danger")),
+    (stem_set("guilty convict convicted"), stem_set("innocent acquit acquitted")),
+    (stem_set("east eastern easterly"), stem_set("west western westerly")),
+    (stem_set("north northern northerly"), stem_set("south southern southerly")),
+]
+# Words of winning over someone: the winner is named before them, the loser after.
+DIRECTED = stem_set("beat defeat defeating victory overtook")
+# Negation by grammar: any of these restates any other ("no one was hurt" for "nobody was hurt").
+DENIALS = stem_set("not no never none nobody nothing neither nor without cannot t")
+# Negation, including words that negate by meaning ("exempt" from paying, paintings "missing").
+NEGATIONS = DENIALS | stem_set("exempt missing refuse reject deny denied fail unable lack absent")
+# "Unless it improves" is "if it does not improve": what a negation of the answer may restate.
+NEGATING = NEGATIONS | stem_set("unless")
+# What makes a claim uncertain, planned, wished for or someone's estimate; a sentence that restates words
+# one of these governs must keep a hedge of its own.
+HEDGES = stem_set(
+    "could may might probable possibly possible probably potential expected estimate warn plan pledge "
+    "promise forecast if unless risk threaten propose fear predict hope aim seek want intend consider try "
+    "attempt apply think thought believe suggest whether arguably reportedly allegedly apparently seem appear "
+    "pricein subjectto"
+)
+# Conditions govern the clause they qualify as well as the words after them.
+CONDITIONS = stem_set("if unless subjectto")
+# Hedges of more than one word, written as one so that they can be looked up like the rest ("markets
+# price in a cut" is an expectation; "subject to supplies" a condition); "likely" as "probable", since
+# its stem is that of "like".
+_PHRASES = re.compile(r"\b(pric(?:e|es|ed|ing)) in\b|\b(subject) to\b|\b(?:un)?(likely)\b", re.IGNORECASE)
+_JOINED = ("pricein", "subjectto", "probable")
+# Hedges an answer may use that do not mark uncertainty in the evidence ("would" is also reported speech).
+SOFTENERS = stem_set("would should due")
+# Attribution carries no claim of its own: who said it is checked by the names rule.
+REPORTING = frozenset(
+    "said says say told added stated states according announced announces reported reports noted notes "
+    "explained explains described describes".split()
+)
+# Words that round a figure ("roughly 400", "some 2,300") claim nothing the figure does not.
+APPROXIMATE = frozenset("roughly approximately nearly almost around some about just only".split())
+
+
+def joined_phrases(text: str) -> str:
+    """The text with its hedges of several words written as one ("price in" → "pricein")."""
+    return _PHRASES.sub(lambda m: next(j for j, g in zip(_JOINED, m.groups(), strict=True) if g), text)
