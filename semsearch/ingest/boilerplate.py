@@ -19,6 +19,8 @@ _SENTENCE_INSIDE = re.compile(r"[.!?。！？][\"'”’)»]*\s+\S")
 # Scripts written without spaces (or with dense syllables) carry more text per character.
 _WIDE_CHAR = re.compile(r"[\u1100-\u11ff\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef]")
 _LINK_LIKE = re.compile(r"https?://|www\.|\S+@\S+\.\w|\s[|›»•·]\s|^[|›»•·>]|[|›»]$")
+# A separator between navigation items; a line holding two of them is a trail of links, whatever its ending.
+_NAV_SEPARATOR = re.compile(r"\s[|›»•·]\s")
 _WORD = re.compile(r"\w+")
 # Between a headline and the site's name in a page title ("Headline | Site", "Headline - Site").
 _TITLE_SEPARATOR = re.compile(r"\s+(?:[|–—-]|::|«|»)\s+")
@@ -84,6 +86,8 @@ def title_case_share(line: str) -> float:
 
 def is_link_like(line: str) -> bool:
     """A URL, an e-mail address or a breadcrumb ("Home » News") outside a sentence: navigation, not text."""
+    if len(_NAV_SEPARATOR.findall(line)) >= 2:
+        return True
     return bool(_LINK_LIKE.search(line)) and not is_sentence(line)
 
 
@@ -173,12 +177,19 @@ def densest_run(lines: list[str], raw: list[Kind], kinds: list[Kind], limits: Th
 
 
 def _gain(line: str, raw: Kind, settled: Kind, limits: Thresholds) -> int:
-    """What a line adds to a run of article: prose its weight, furniture minus its weight, others a toll."""
+    """What a line adds to a run of article: prose its weight, furniture minus its weight, others a toll.
+
+    The toll is smallest for a sentence that is merely short, so the one-line paragraphs of an article do
+    not split it.
+    """
     if settled is Kind.GOOD:
         return weight(line)
     if raw is Kind.BAD:
         return -max(weight(line), limits.bad_penalty)
-    return -min(max(weight(line), limits.bad_penalty), limits.neutral_toll)
+    if is_sentence(line):
+        return -limits.neutral_toll
+    # A line that is not even a sentence (a headline, a label) is likelier furniture than a one-line paragraph.
+    return -min(max(weight(line), limits.neutral_toll), limits.bad_penalty)
 
 
 def content_words(text: str) -> set[str]:
