@@ -32,7 +32,7 @@ _FUNCTION_WORDS_BY_LANGUAGE = (
     "this that these those he she they we you his her their our not no will would can could said says who",
     "which when where than then there into after before about over also more most one two",
     "der die das und ist ein eine nicht mit von zu den dem des im sich auf für sie es",
-    "le la les et est un une des du au aux en dans pour pas que qui sur par avec il elle ce",
+    "de le la les et est un une des du au aux en dans pour pas que qui sur par avec il elle ce",
     "el los las y es un una del al en por con para que se su lo como",
     "il lo gli e è di da che per non con una sono",
     "o os as e é um uma do da dos das em no na por com que para",
@@ -158,7 +158,9 @@ def is_sentence(line: str) -> bool:
     return wordy and bool(_SENTENCE_END.search(line))
 
 
-def densest_run(lines: list[str], raw: list[Kind], kinds: list[Kind], limits: Thresholds = DEFAULT) -> tuple[int, int]:
+def densest_run(
+    lines: list[str], raw: list[Kind], kinds: list[Kind], limits: Thresholds = DEFAULT, first: int = 0
+) -> tuple[int, int]:
     """Start and end (exclusive) of the run of lines with the most prose net of junk; (0, 0) if none.
 
     Prose lines add their weight, furniture subtracts its weight (at least a fixed cost, so a long list
@@ -166,8 +168,9 @@ def densest_run(lines: list[str], raw: list[Kind], kinds: list[Kind], limits: Th
     table or list between two parts of the article do not split it.
     """
     best, best_span = 0, (0, 0)
-    total, start = 0, 0
-    for i, line in enumerate(lines):
+    total, start = 0, first
+    for i in range(first, len(lines)):
+        line = lines[i]
         if total <= 0:
             total, start = 0, i
         total += _gain(line, raw[i], kinds[i], limits)
@@ -253,5 +256,10 @@ def article_lines(lines: list[str], marked: list[bool], title: str = "", limits:
         return [True] * len(lines)
     raw = [classify(line, flag, limits) for line, flag in zip(lines, marked, strict=True)]
     kinds = settle(lines, raw, limits)
-    start, end = anchor(lines, raw, densest_run(lines, raw, kinds, limits), title)
+    span = densest_run(lines, raw, kinds, limits)
+    head = min(headline_lines(lines, title), default=-1)
+    if span[0] <= head < span[1]:
+        # The page's headline opens its article: a run that crosses it began in a rail above the article.
+        span = densest_run(lines, raw, kinds, limits, first=head + 1)
+    start, end = anchor(lines, raw, span, title)
     return [start <= i < end and raw[i] is not Kind.BAD for i in range(len(lines))]
