@@ -24,6 +24,9 @@ _NAV_SEPARATOR = re.compile(r"\s[|›»•·]\s")
 _WORD = re.compile(r"\w+")
 # Between a headline and the site's name in a page title ("Headline | Site", "Headline - Site").
 _TITLE_SEPARATOR = re.compile(r"\s+(?:[|–—-]|::|«|»)\s+")
+# A list of other stories repeats one card (a prose excerpt and the same few lines around it) at least this often.
+MIN_CARDS = 3
+CARD_SIZES = (2, 3, 4)
 # A line repeats the headline when it holds at least this share of the headline's content words.
 HEADLINE_COVER = 0.6
 # Function words of common news languages: prose is full of them, labels and headlines are not.
@@ -254,7 +257,7 @@ def article_lines(lines: list[str], marked: list[bool], title: str = "", limits:
         # Nothing on the page is furniture (a clean article, a feed item): no line is cut for its shape alone,
         # since a list of names or titles in a clean article looks much like a menu.
         return [True] * len(lines)
-    raw = [classify(line, flag, limits) for line, flag in zip(lines, marked, strict=True)]
+    raw = drop_cards([classify(line, flag, limits) for line, flag in zip(lines, marked, strict=True)], lines, title)
     kinds = settle(lines, raw, limits)
     span = densest_run(lines, raw, kinds, limits)
     head = min(headline_lines(lines, title), default=-1)
@@ -263,3 +266,42 @@ def article_lines(lines: list[str], marked: list[bool], title: str = "", limits:
         span = densest_run(lines, raw, kinds, limits, first=head + 1)
     start, end = anchor(lines, raw, span, title)
     return [start <= i < end and raw[i] is not Kind.BAD for i in range(len(lines))]
+
+
+def drop_cards(raw: list[Kind], lines: list[str], title: str) -> list[Kind]:
+    """Mark as furniture each run of repeated cards none of whose excerpts shares a word with the headline.
+
+    A section of the article laid out as cards (a heading and one paragraph each) speaks of the
+    article's subject; a list of other stories does not.
+    """
+    words = headline(title)
+    if not words:
+        return raw
+    kinds = list(raw)
+    for run in card_runs(raw):
+        if not any(words & content_words(lines[i]) for i in run if raw[i] is Kind.GOOD):
+            kinds[run.start : run.stop] = [Kind.BAD] * len(run)
+    return kinds
+
+
+def card_runs(kinds: list[Kind]) -> list[range]:
+    """Runs of at least MIN_CARDS cards in a row, each a prose line with lines of the same kinds around it."""
+    runs: list[range] = []
+    i = 0
+    while i < len(kinds):
+        end = max(_cards_end(kinds, i, size) for size in CARD_SIZES)
+        if end > i:
+            runs.append(range(i, end))
+        i = max(end, i + 1)
+    return runs
+
+
+def _cards_end(kinds: list[Kind], start: int, size: int) -> int:
+    """Where cards of `size` lines like the one at start stop repeating; start if fewer than MIN_CARDS repeat."""
+    card = kinds[start : start + size]
+    if len(card) < size or card.count(Kind.GOOD) != 1:
+        return start
+    end = start
+    while kinds[end : end + size] == card:
+        end += size
+    return end if end - start >= MIN_CARDS * size else start
