@@ -22,6 +22,10 @@ _LINK_LIKE = re.compile(r"https?://|www\.|\S+@\S+\.\w|\s[|›»•·]\s|^[|›»
 # A separator between navigation items; a line holding two of them is a trail of links, whatever its ending.
 _NAV_SEPARATOR = re.compile(r"\s[|›»•·]\s")
 _WORD = re.compile(r"\w+")
+# An item of a numbered list: "1) Name", "2. Name", "(3) Name".
+_ENUMERATOR = re.compile(r"^\(?(\d{1,3})[.)]\s+\S")
+# Items of a numbered list lie at most this many lines apart (an item and a line or two of its own).
+LIST_SPACING = 3
 # Between a headline and the site's name in a page title ("Headline | Site", "Headline - Site").
 _TITLE_SEPARATOR = re.compile(r"\s+(?:[|–—-]|::|«|»)\s+")
 # A list of other stories repeats one card (a prose excerpt and the same few lines around it) at least this often.
@@ -40,7 +44,7 @@ _FUNCTION_WORDS_BY_LANGUAGE = (
     "il lo gli e è di da che per non con una sono",
     "o os as e é um uma do da dos das em no na por com que para",
     "en het een van is dat op te zijn met voor niet",
-    "и в не на что с по как это он она они",
+    "и в не на что с по как это он она они а но из за к у от до так же бы то или если уже",
 )
 _FUNCTION_WORDS = frozenset(word for words in _FUNCTION_WORDS_BY_LANGUAGE for word in words.split())
 
@@ -107,7 +111,7 @@ def classify(line: str, marked: bool, limits: Thresholds = DEFAULT) -> Kind:
         return Kind.GOOD
     if heavy >= limits.good and punctuated and wordy:
         return Kind.GOOD
-    if not punctuated and not _WIDE_CHAR.search(line) and title_case_share(line) > 0.6:
+    if not punctuated and not _WIDE_CHAR.search(line) and not _ENUMERATOR.match(line) and title_case_share(line) > 0.6:
         return Kind.BAD  # a headline in a list of other stories, or a run of menu labels
     return Kind.MEDIUM
 
@@ -128,9 +132,9 @@ def settle(lines: list[str], kinds: list[Kind], limits: Thresholds = DEFAULT) ->
             settled[start:end] = [Kind.GOOD] * (end - start)
             continue
         if start > 0:
-            _promote_sentences(lines, kinds, settled, range(start, end))
+            _promote_sentences(lines, kinds, settled, range(start, end), limits)
         if end < len(kinds):
-            _promote_sentences(lines, kinds, settled, range(end - 1, start - 1, -1))
+            _promote_sentences(lines, kinds, settled, range(end - 1, start - 1, -1), limits)
     return settled
 
 
@@ -147,10 +151,18 @@ def _gaps(kinds: list[Kind]) -> list[tuple[int, int]]:
     return gaps
 
 
-def _promote_sentences(lines: list[str], kinds: list[Kind], settled: list[Kind], walk: range) -> None:
-    """Walking away from a prose line, keep the sentences that follow on from it, up to the first non-sentence."""
+def _promote_sentences(
+    lines: list[str], kinds: list[Kind], settled: list[Kind], walk: range, limits: Thresholds
+) -> None:
+    """Walking away from a prose line, keep the sentences that follow on from it, up to the first non-sentence.
+
+    A long line with the function words of prose counts as a sentence even when it lacks the final stop
+    (a paragraph that ends in a number or a code).
+    """
     for i in walk:
-        if kinds[i] is Kind.BAD or not is_sentence(lines[i]):
+        line = lines[i]
+        wordy = weight(line) >= limits.good and function_share(line) >= limits.function_share
+        if kinds[i] is Kind.BAD or not (wordy or is_sentence(line)):
             return
         settled[i] = Kind.GOOD
 
@@ -265,6 +277,7 @@ def article_lines(lines: list[str], marked: list[bool], title: str = "", limits:
         # The page's headline opens its article: a run that crosses it began in a rail above the article.
         span = densest_run(lines, raw, kinds, limits, first=head + 1)
     start, end = anchor(lines, raw, span, title)
+    end = list_end(lines, start, end)
     return [start <= i < end and raw[i] is not Kind.BAD for i in range(len(lines))]
 
 
@@ -305,3 +318,29 @@ def _cards_end(kinds: list[Kind], start: int, size: int) -> int:
     while kinds[end : end + size] == card:
         end += size
     return end if end - start >= MIN_CARDS * size else start
+
+
+def item_number(line: str) -> int | None:
+    """The number a numbered-list item opens with, None for any other line."""
+    match = _ENUMERATOR.match(line)
+    return int(match.group(1)) if match else None
+
+
+def list_end(lines: list[str], start: int, end: int) -> int:
+    """Extend an article's span over the rest of a numbered list it begins (an article that is a list of items).
+
+    The list is followed by its numbering, so a list of other stories after the article (which
+    starts again at 1) is never taken for the article's own.
+    """
+    items = [i for i in range(start, min(end + 1, len(lines))) if item_number(lines[i]) is not None]
+    if not items:
+        return end
+    last = items[-1]
+    expected = (item_number(lines[last]) or 0) + 1
+    spacing = 1
+    for i in range(last + 1, len(lines)):
+        if i - last > LIST_SPACING:
+            break
+        if item_number(lines[i]) == expected:
+            spacing, last, expected = i - last, i, expected + 1
+    return max(end, min(last + spacing, len(lines)))
