@@ -273,8 +273,9 @@ def article_lines(lines: list[str], marked: list[bool], title: str = "", limits:
     kinds = settle(lines, raw, limits)
     span = densest_run(lines, raw, kinds, limits)
     head = min(headline_lines(lines, title), default=-1)
-    if span[0] <= head < span[1]:
-        # The page's headline opens its article: a run that crosses it began in a rail above the article.
+    if span[0] < head < span[1] and kinds[head - 1] is not Kind.GOOD:
+        # The page's headline opens its article, below furniture: a run that crosses it began in a rail above
+        # the article. A line like the headline right after prose is a subheading of the article itself.
         span = densest_run(lines, raw, kinds, limits, first=head + 1)
     start, end = anchor(lines, raw, span, title)
     end = list_end(lines, start, end)
