@@ -215,3 +215,9 @@ def test_a_long_paragraph_without_a_final_stop_that_follows_prose_is_kept():
     )
     page = [*MENU, *BEFORE_TABLE, unfinished, *FOOTER]
     assert kept_under(HEADLINE, page) == [*BEFORE_TABLE, unfinished]
+
+
+def test_a_subheading_that_repeats_the_headline_does_not_cut_the_article():
+    article = [BEFORE_TABLE[0], "How Varga won the Marrowby hill climb", BEFORE_TABLE[1], *AFTER_TABLE]
+    page = [*MENU, *article, *FOOTER]
+    assert kept_under("Varga wins the Marrowby hill climb - Gazette", page) == article
