@@ -221,3 +221,9 @@ def test_a_subheading_that_repeats_the_headline_does_not_cut_the_article():
     article = [BEFORE_TABLE[0], "How Varga won the Marrowby hill climb", BEFORE_TABLE[1], *AFTER_TABLE]
     page = [*MENU, *article, *FOOTER]
     assert kept_under("Varga wins the Marrowby hill climb - Gazette", page) == article
+
+
+def test_a_bar_the_page_repeats_under_each_paragraph_is_furniture():
+    bar = "Share on Facebook Share on Twitter Share by email Print this page"
+    page = [*MENU, BEFORE_TABLE[0], bar, BEFORE_TABLE[1], bar, *FOOTER]
+    assert kept_under("Varga wins the Marrowby hill climb - Gazette", page) == BEFORE_TABLE

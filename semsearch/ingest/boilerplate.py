@@ -10,6 +10,7 @@ densest contiguous run of prose, and short lines are judged by the lines around 
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass
 from enum import Enum
 
@@ -269,6 +270,7 @@ def article_lines(lines: list[str], marked: list[bool], title: str = "", limits:
         # Nothing on the page is furniture (a clean article, a feed item): no line is cut for its shape alone,
         # since a list of names or titles in a clean article looks much like a menu.
         return [True] * len(lines)
+    marked = [flag or again for flag, again in zip(marked, repeated(lines, limits), strict=True)]
     raw = drop_cards([classify(line, flag, limits) for line, flag in zip(lines, marked, strict=True)], lines, title)
     kinds = settle(lines, raw, limits)
     span = densest_run(lines, raw, kinds, limits)
@@ -280,6 +282,15 @@ def article_lines(lines: list[str], marked: list[bool], title: str = "", limits:
     start, end = anchor(lines, raw, span, title)
     end = list_end(lines, start, end)
     return [start <= i < end and raw[i] is not Kind.BAD for i in range(len(lines))]
+
+
+def repeated(lines: list[str], limits: Thresholds = DEFAULT) -> list[bool]:
+    """Lines the page shows more than once that are not sentences: a menu or form drawn twice, a share bar per card.
+
+    Table cells (too short to judge) and sentences (an interview's recurring question) may repeat in an article.
+    """
+    counts = Counter(lines)
+    return [counts[line] > 1 and weight(line) >= limits.short and not is_sentence(line) for line in lines]
 
 
 def drop_cards(raw: list[Kind], lines: list[str], title: str) -> list[Kind]:
