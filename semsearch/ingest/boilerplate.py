@@ -4,7 +4,9 @@ A scrape saved as plain text has one line per page block: menus, bylines, captio
 paragraphs, share buttons, comments and lists of other stories. Each line is classified by what it
 looks like (how much text it carries, sentence punctuation, share of function words, label- and
 link-like shape), in the spirit of jusText's paragraph classification; the article is then the
-densest contiguous run of prose, and short lines are judged by the lines around them.
+densest contiguous run of prose below the page's headline, and short lines are judged by the lines
+around them. Lists of other stories laid out as repeated cards, lines the page repeats and trails of
+links are furniture; a numbered list the article begins is followed to its end.
 """
 
 from __future__ import annotations
@@ -273,15 +275,24 @@ def article_lines(lines: list[str], marked: list[bool], title: str = "", limits:
     marked = [flag or again for flag, again in zip(marked, repeated(lines, limits), strict=True)]
     raw = drop_cards([classify(line, flag, limits) for line, flag in zip(lines, marked, strict=True)], lines, title)
     kinds = settle(lines, raw, limits)
+    start, end = anchor(lines, raw, below_headline(lines, raw, kinds, title, limits), title)
+    end = list_end(lines, start, end)
+    return [start <= i < end and raw[i] is not Kind.BAD for i in range(len(lines))]
+
+
+def below_headline(
+    lines: list[str], raw: list[Kind], kinds: list[Kind], title: str, limits: Thresholds = DEFAULT
+) -> tuple[int, int]:
+    """The densest run of prose, or the densest after the page's headline when the run crosses it below furniture.
+
+    The headline opens its article, so a run that crosses it began in a rail above the article; a line
+    like the headline right after prose is a subheading of the article itself.
+    """
     span = densest_run(lines, raw, kinds, limits)
     head = min(headline_lines(lines, title), default=-1)
     if span[0] < head < span[1] and kinds[head - 1] is not Kind.GOOD:
-        # The page's headline opens its article, below furniture: a run that crosses it began in a rail above
-        # the article. A line like the headline right after prose is a subheading of the article itself.
-        span = densest_run(lines, raw, kinds, limits, first=head + 1)
-    start, end = anchor(lines, raw, span, title)
-    end = list_end(lines, start, end)
-    return [start <= i < end and raw[i] is not Kind.BAD for i in range(len(lines))]
+        return densest_run(lines, raw, kinds, limits, first=head + 1)
+    return span
 
 
 def repeated(lines: list[str], limits: Thresholds = DEFAULT) -> list[bool]:
