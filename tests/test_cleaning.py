@@ -227,3 +227,16 @@ def test_a_bar_the_page_repeats_under_each_paragraph_is_furniture():
     bar = "Share on Facebook Share on Twitter Share by email Print this page"
     page = [*MENU, BEFORE_TABLE[0], bar, BEFORE_TABLE[1], bar, *FOOTER]
     assert kept_under("Varga wins the Marrowby hill climb - Gazette", page) == BEFORE_TABLE
+
+
+def test_on_a_page_without_prose_the_table_under_the_headline_is_the_article():
+    rounds = [f"Round {n}: {day} – {place}" for n, (day, place) in enumerate(CALENDAR, start=1)]
+    notes = [
+        "* Dates of the hill climb may change when the airfield is needed for other events",
+        "* Published by the club after its annual meeting in January",
+    ]
+    page = [*MENU, "Marrowby hill climb calendar 2026", *rounds, *notes, "Share", "Tags", *STORY_LIST]
+    assert kept_under("Marrowby hill climb calendar 2026 | Gazette", page) == rounds + notes
+
+
+CALENDAR = [("10 March", "airfield"), ("7 April", "coast road"), ("21 April", "airfield"), ("5 May", "quarry lane")]

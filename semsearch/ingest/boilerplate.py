@@ -245,7 +245,8 @@ def anchor(lines: list[str], raw: list[Kind], span: tuple[int, int], title: str)
 
     A span that shares no word with the headline is a rail or sidebar: the lines after the headline,
     up to the next wall of furniture, are the article instead (a table, a list of dates, an article
-    too short to outweigh a sidebar's prose).
+    too short to outweigh a sidebar's prose). On a page without prose the span's fullest lines may be
+    notes under a table, which starts right after the headline.
     """
     start, end = span
     heads = [i for i in headline_lines(lines, title) if i < start]
@@ -255,6 +256,8 @@ def anchor(lines: list[str], raw: list[Kind], span: tuple[int, int], title: str)
     words = headline(title)
     if not any(words & content_words(lines[i]) for i in range(start, end)):
         return head + 1, _wall(raw, head + 1)
+    if Kind.GOOD not in raw:
+        return head + 1, end  # a table under the headline, with notes below it
     return span
 
 
