@@ -14,6 +14,7 @@ from pathlib import Path
 
 from semsearch.config import Settings
 from semsearch.ingest import ingest
+from semsearch.ingest.markup import strip_markup
 from semsearch.ingest.readers import decode_bytes
 from semsearch.sentences import split_sentences
 
@@ -30,7 +31,8 @@ def main(folder: Path) -> None:
     examples = []
     for path in sorted(folder.rglob("*.txt")):
         raw = decode_bytes(path.read_bytes())
-        body = raw.split("\n", 1)[1] if "\n" in raw else ""
+        # Entity references are decoded at reading, before cleaning; compare with the body as cleaning saw it.
+        body = strip_markup(raw.split("\n", 1)[1]) if "\n" in raw else ""
         text = cleaned.get(str(path), "")
         flat = " ".join(text.split())
         for span in split_sentences(body):

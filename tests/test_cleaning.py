@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from semsearch.ingest.boilerplate import Kind, article_lines, classify, settle
+from semsearch.ingest.boilerplate import Kind, article_lines, card_runs, classify, settle
 from semsearch.ingest.cleaning import Cleaner
 
 BODY = [
@@ -134,3 +134,109 @@ def test_a_sentence_in_a_script_without_spaces_counts_as_one():
 
     assert is_sentence("市場は火曜日に開かれた。")
     assert not is_sentence("市場のニュース")
+
+
+HEADLINE = "Tram depot to become a market | Marrowby Gazette"
+OTHER_STORIES = [
+    "Ferry Timetable Changes For Summer Season",
+    "Ola Brandt",
+    "Tuesday 14 May",
+    "The harbour company will run two extra crossings on weekdays from June, after a busy spring left "
+    "long queues of cars and vans on the quay.",
+    "Two Schools Merge After Long Consultation",
+    "Ines Varga",
+    "Tuesday 14 May",
+    "Parents backed the plan by a narrow margin, and the combined school will open in the old grammar "
+    "building in the autumn term.",
+    "New Cycle Lane Opens On Harbour Road",
+    "Tomas Wren",
+    "Monday 13 May",
+    "Riders now have a separate lane along the whole seafront, which the county says will cut accidents "
+    "at the busy junction.",
+    "Library Extends Its Opening Hours",
+    "Ola Brandt",
+    "Monday 13 May",
+    "The reading room will stay open until nine on Thursdays, with volunteers from the local history "
+    "society staffing the desk.",
+]
+
+
+def kept_under(title: str, lines: list[str]) -> list[str]:
+    return Cleaner().clean(title, "\n".join(lines), "page.txt")[0].text.split("\n\n")
+
+
+def test_a_list_of_other_stories_laid_out_as_cards_is_not_the_article():
+    page = [*MENU, "Tram depot to become a market", *BODY, "Share", "More from the Gazette", *OTHER_STORIES, *FOOTER]
+    assert kept_under(HEADLINE, page) == BODY
+
+
+def test_cards_that_speak_of_the_headlines_subject_are_the_article():
+    cards = [
+        "When will the market open?",
+        "The depot market opens in the spring, once the roof over the old tram sheds has been repaired and "
+        "inspected by the county.",
+        "Who can trade at the market?",
+        "Any grower from the district can apply for a stall at the depot, and the first year's rent at the "
+        "market is reduced by half.",
+        "What happens to the tram depot's old rails?",
+        "The rails stay in the floor of the depot as a reminder of the trams, covered by thick glass panels "
+        "near the entrance hall.",
+    ]
+    page = [*MENU, "Tram depot market: what we know", *cards, *FOOTER]
+    assert card_runs([classify(line, marked=False) for line in page]) == [range(len(MENU) + 1, len(MENU) + 7)]
+    assert kept_under("Tram depot market: what we know | Marrowby Gazette", page) == cards
+
+
+def test_an_article_below_a_rail_of_other_stories_starts_at_its_headline():
+    rail = [line for line in OTHER_STORIES if len(line) > 80]
+    article = BEFORE_TABLE + AFTER_TABLE
+    page = [*MENU, *rail, "Latest", "Varga wins the Marrowby hill climb", "By Ada Croft", *article, *FOOTER]
+    assert kept_under("Varga wins the Marrowby hill climb - Gazette", page) == article
+
+
+def test_a_numbered_list_the_article_begins_is_kept_to_its_last_item():
+    intro = "The market's first traders were chosen by lot on Friday, and the council published the list of stalls:"
+    items = ["1) Orchard Fruit From Kell Farm", "2) Cheeses Of The Upper Valley", "3) Honey And Wax From Brandt Hives"]
+    page = [*MENU, BODY[0], intro, *items, "Share", "Tags", *STORY_LIST]
+    assert kept_under(HEADLINE, page) == [BODY[0], intro, *items]
+
+
+def test_a_trail_of_links_is_navigation_even_when_it_ends_like_a_sentence():
+    from semsearch.ingest.boilerplate import is_link_like
+
+    assert is_link_like("Home » Local news » Tram depot to become a…")
+    assert not is_link_like("The depot, he said, is ready.")
+
+
+def test_a_long_paragraph_without_a_final_stop_that_follows_prose_is_kept():
+    unfinished = (
+        "The council will publish the stall rents on its website next week, and the first review of the prices is due "
+        "in the summer of 2026"
+    )
+    page = [*MENU, *BEFORE_TABLE, unfinished, *FOOTER]
+    assert kept_under(HEADLINE, page) == [*BEFORE_TABLE, unfinished]
+
+
+def test_a_subheading_that_repeats_the_headline_does_not_cut_the_article():
+    article = [BEFORE_TABLE[0], "How Varga won the Marrowby hill climb", BEFORE_TABLE[1], *AFTER_TABLE]
+    page = [*MENU, *article, *FOOTER]
+    assert kept_under("Varga wins the Marrowby hill climb - Gazette", page) == article
+
+
+def test_a_bar_the_page_repeats_under_each_paragraph_is_furniture():
+    bar = "Share on Facebook Share on Twitter Share by email Print this page"
+    page = [*MENU, BEFORE_TABLE[0], bar, BEFORE_TABLE[1], bar, *FOOTER]
+    assert kept_under("Varga wins the Marrowby hill climb - Gazette", page) == BEFORE_TABLE
+
+
+def test_on_a_page_without_prose_the_table_under_the_headline_is_the_article():
+    rounds = [f"Round {n}: {day} – {place}" for n, (day, place) in enumerate(CALENDAR, start=1)]
+    notes = [
+        "* Dates of the hill climb may change when the airfield is needed for other events",
+        "* Published by the club after its annual meeting in January",
+    ]
+    page = [*MENU, "Marrowby hill climb calendar 2026", *rounds, *notes, "Share", "Tags", *STORY_LIST]
+    assert kept_under("Marrowby hill climb calendar 2026 | Gazette", page) == rounds + notes
+
+
+CALENDAR = [("10 March", "airfield"), ("7 April", "coast road"), ("21 April", "airfield"), ("5 May", "quarry lane")]

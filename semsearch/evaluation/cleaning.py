@@ -91,21 +91,27 @@ def in_split(page_id: str, split: str) -> bool:
     return odd if split == "tune" else not odd
 
 
-def load_pages(folder: Path, split: str = "all") -> list[Page]:
-    """Pages that have both a scrape and a true body; a malformed truth line is logged and passed over."""
-    truth_file = folder / "truth.jsonl"
-    if not truth_file.is_file() or not (folder / "text").is_dir():
-        raise click.UsageError(f"{folder} needs a 'text/' folder and a 'truth.jsonl' file")
-    pages = []
+def load_truth(truth_file: Path) -> dict[str, str]:
+    """Each page's true body by its id; a malformed line is logged and passed over."""
+    truth: dict[str, str] = {}
     for lineno, line in enumerate(truth_file.read_text(encoding="utf-8").splitlines(), start=1):
         if not line.strip():
             continue
         try:
             record = json.loads(line)
-            page_id, body = str(record["id"]), str(record["articleBody"])
+            truth[str(record["id"])] = str(record["articleBody"])
         except (json.JSONDecodeError, KeyError, TypeError) as exc:
-            log.warning("truth.jsonl line %d passed over: %s", lineno, exc)
-            continue
+            log.warning("%s line %d passed over: %s", truth_file.name, lineno, exc)
+    return truth
+
+
+def load_pages(folder: Path, split: str = "all") -> list[Page]:
+    """Pages that have both a scrape and a true body."""
+    truth_file = folder / "truth.jsonl"
+    if not truth_file.is_file() or not (folder / "text").is_dir():
+        raise click.UsageError(f"{folder} needs a 'text/' folder and a 'truth.jsonl' file")
+    pages = []
+    for page_id, body in load_truth(truth_file).items():
         path = folder / "text" / f"{page_id}.txt"
         if not path.is_file():
             log.warning("no scrape for page %s (expected %s)", page_id, path)

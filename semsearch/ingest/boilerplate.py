@@ -4,12 +4,15 @@ A scrape saved as plain text has one line per page block: menus, bylines, captio
 paragraphs, share buttons, comments and lists of other stories. Each line is classified by what it
 looks like (how much text it carries, sentence punctuation, share of function words, label- and
 link-like shape), in the spirit of jusText's paragraph classification; the article is then the
-densest contiguous run of prose, and short lines are judged by the lines around them.
+densest contiguous run of prose below the page's headline, and short lines are judged by the lines
+around them. Lists of other stories laid out as repeated cards, lines the page repeats and trails of
+links are furniture; a numbered list the article begins is followed to its end.
 """
 
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass
 from enum import Enum
 
@@ -19,9 +22,18 @@ _SENTENCE_INSIDE = re.compile(r"[.!?。！？][\"'”’)»]*\s+\S")
 # Scripts written without spaces (or with dense syllables) carry more text per character.
 _WIDE_CHAR = re.compile(r"[\u1100-\u11ff\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef]")
 _LINK_LIKE = re.compile(r"https?://|www\.|\S+@\S+\.\w|\s[|›»•·]\s|^[|›»•·>]|[|›»]$")
+# A separator between navigation items; a line holding two of them is a trail of links, whatever its ending.
+_NAV_SEPARATOR = re.compile(r"\s[|›»•·]\s")
 _WORD = re.compile(r"\w+")
+# An item of a numbered list: "1) Name", "2. Name", "(3) Name".
+_ENUMERATOR = re.compile(r"^\(?(\d{1,3})[.)]\s+\S")
+# Items of a numbered list lie at most this many lines apart (an item and a line or two of its own).
+LIST_SPACING = 3
 # Between a headline and the site's name in a page title ("Headline | Site", "Headline - Site").
 _TITLE_SEPARATOR = re.compile(r"\s+(?:[|–—-]|::|«|»)\s+")
+# A list of other stories repeats one card (a prose excerpt and the same few lines around it) at least this often.
+MIN_CARDS = 3
+CARD_SIZES = (2, 3, 4)
 # A line repeats the headline when it holds at least this share of the headline's content words.
 HEADLINE_COVER = 0.6
 # Function words of common news languages: prose is full of them, labels and headlines are not.
@@ -30,12 +42,12 @@ _FUNCTION_WORDS_BY_LANGUAGE = (
     "this that these those he she they we you his her their our not no will would can could said says who",
     "which when where than then there into after before about over also more most one two",
     "der die das und ist ein eine nicht mit von zu den dem des im sich auf für sie es",
-    "le la les et est un une des du au aux en dans pour pas que qui sur par avec il elle ce",
+    "de le la les et est un une des du au aux en dans pour pas que qui sur par avec il elle ce",
     "el los las y es un una del al en por con para que se su lo como",
     "il lo gli e è di da che per non con una sono",
     "o os as e é um uma do da dos das em no na por com que para",
     "en het een van is dat op te zijn met voor niet",
-    "и в не на что с по как это он она они",
+    "и в не на что с по как это он она они а но из за к у от до так же бы то или если уже",
 )
 _FUNCTION_WORDS = frozenset(word for words in _FUNCTION_WORDS_BY_LANGUAGE for word in words.split())
 
@@ -84,6 +96,8 @@ def title_case_share(line: str) -> float:
 
 def is_link_like(line: str) -> bool:
     """A URL, an e-mail address or a breadcrumb ("Home » News") outside a sentence: navigation, not text."""
+    if len(_NAV_SEPARATOR.findall(line)) >= 2:
+        return True
     return bool(_LINK_LIKE.search(line)) and not is_sentence(line)
 
 
@@ -100,7 +114,7 @@ def classify(line: str, marked: bool, limits: Thresholds = DEFAULT) -> Kind:
         return Kind.GOOD
     if heavy >= limits.good and punctuated and wordy:
         return Kind.GOOD
-    if not punctuated and not _WIDE_CHAR.search(line) and title_case_share(line) > 0.6:
+    if not punctuated and not _WIDE_CHAR.search(line) and not _ENUMERATOR.match(line) and title_case_share(line) > 0.6:
         return Kind.BAD  # a headline in a list of other stories, or a run of menu labels
     return Kind.MEDIUM
 
@@ -121,9 +135,9 @@ def settle(lines: list[str], kinds: list[Kind], limits: Thresholds = DEFAULT) ->
             settled[start:end] = [Kind.GOOD] * (end - start)
             continue
         if start > 0:
-            _promote_sentences(lines, kinds, settled, range(start, end))
+            _promote_sentences(lines, kinds, settled, range(start, end), limits)
         if end < len(kinds):
-            _promote_sentences(lines, kinds, settled, range(end - 1, start - 1, -1))
+            _promote_sentences(lines, kinds, settled, range(end - 1, start - 1, -1), limits)
     return settled
 
 
@@ -140,10 +154,18 @@ def _gaps(kinds: list[Kind]) -> list[tuple[int, int]]:
     return gaps
 
 
-def _promote_sentences(lines: list[str], kinds: list[Kind], settled: list[Kind], walk: range) -> None:
-    """Walking away from a prose line, keep the sentences that follow on from it, up to the first non-sentence."""
+def _promote_sentences(
+    lines: list[str], kinds: list[Kind], settled: list[Kind], walk: range, limits: Thresholds
+) -> None:
+    """Walking away from a prose line, keep the sentences that follow on from it, up to the first non-sentence.
+
+    A long line with the function words of prose counts as a sentence even when it lacks the final stop
+    (a paragraph that ends in a number or a code).
+    """
     for i in walk:
-        if kinds[i] is Kind.BAD or not is_sentence(lines[i]):
+        line = lines[i]
+        wordy = weight(line) >= limits.good and function_share(line) >= limits.function_share
+        if kinds[i] is Kind.BAD or not (wordy or is_sentence(line)):
             return
         settled[i] = Kind.GOOD
 
@@ -154,7 +176,9 @@ def is_sentence(line: str) -> bool:
     return wordy and bool(_SENTENCE_END.search(line))
 
 
-def densest_run(lines: list[str], raw: list[Kind], kinds: list[Kind], limits: Thresholds = DEFAULT) -> tuple[int, int]:
+def densest_run(
+    lines: list[str], raw: list[Kind], kinds: list[Kind], limits: Thresholds = DEFAULT, first: int = 0
+) -> tuple[int, int]:
     """Start and end (exclusive) of the run of lines with the most prose net of junk; (0, 0) if none.
 
     Prose lines add their weight, furniture subtracts its weight (at least a fixed cost, so a long list
@@ -162,8 +186,9 @@ def densest_run(lines: list[str], raw: list[Kind], kinds: list[Kind], limits: Th
     table or list between two parts of the article do not split it.
     """
     best, best_span = 0, (0, 0)
-    total, start = 0, 0
-    for i, line in enumerate(lines):
+    total, start = 0, first
+    for i in range(first, len(lines)):
+        line = lines[i]
         if total <= 0:
             total, start = 0, i
         total += _gain(line, raw[i], kinds[i], limits)
@@ -173,12 +198,19 @@ def densest_run(lines: list[str], raw: list[Kind], kinds: list[Kind], limits: Th
 
 
 def _gain(line: str, raw: Kind, settled: Kind, limits: Thresholds) -> int:
-    """What a line adds to a run of article: prose its weight, furniture minus its weight, others a toll."""
+    """What a line adds to a run of article: prose its weight, furniture minus its weight, others a toll.
+
+    The toll is smallest for a sentence that is merely short, so the one-line paragraphs of an article do
+    not split it.
+    """
     if settled is Kind.GOOD:
         return weight(line)
     if raw is Kind.BAD:
         return -max(weight(line), limits.bad_penalty)
-    return -min(max(weight(line), limits.bad_penalty), limits.neutral_toll)
+    if is_sentence(line):
+        return -limits.neutral_toll
+    # A line that is not even a sentence (a headline, a label) is likelier furniture than a one-line paragraph.
+    return -min(max(weight(line), limits.neutral_toll), limits.bad_penalty)
 
 
 def content_words(text: str) -> set[str]:
@@ -213,7 +245,8 @@ def anchor(lines: list[str], raw: list[Kind], span: tuple[int, int], title: str)
 
     A span that shares no word with the headline is a rail or sidebar: the lines after the headline,
     up to the next wall of furniture, are the article instead (a table, a list of dates, an article
-    too short to outweigh a sidebar's prose).
+    too short to outweigh a sidebar's prose). On a page without prose the span's fullest lines may be
+    notes under a table, which starts right after the headline.
     """
     start, end = span
     heads = [i for i in headline_lines(lines, title) if i < start]
@@ -223,6 +256,8 @@ def anchor(lines: list[str], raw: list[Kind], span: tuple[int, int], title: str)
     words = headline(title)
     if not any(words & content_words(lines[i]) for i in range(start, end)):
         return head + 1, _wall(raw, head + 1)
+    if Kind.GOOD not in raw:
+        return head + 1, end  # a table under the headline, with notes below it
     return span
 
 
@@ -240,7 +275,98 @@ def article_lines(lines: list[str], marked: list[bool], title: str = "", limits:
         # Nothing on the page is furniture (a clean article, a feed item): no line is cut for its shape alone,
         # since a list of names or titles in a clean article looks much like a menu.
         return [True] * len(lines)
-    raw = [classify(line, flag, limits) for line, flag in zip(lines, marked, strict=True)]
+    marked = [flag or again for flag, again in zip(marked, repeated(lines, limits), strict=True)]
+    raw = drop_cards([classify(line, flag, limits) for line, flag in zip(lines, marked, strict=True)], lines, title)
     kinds = settle(lines, raw, limits)
-    start, end = anchor(lines, raw, densest_run(lines, raw, kinds, limits), title)
+    start, end = anchor(lines, raw, below_headline(lines, raw, kinds, title, limits), title)
+    end = list_end(lines, start, end)
     return [start <= i < end and raw[i] is not Kind.BAD for i in range(len(lines))]
+
+
+def below_headline(
+    lines: list[str], raw: list[Kind], kinds: list[Kind], title: str, limits: Thresholds = DEFAULT
+) -> tuple[int, int]:
+    """The densest run of prose, or the densest after the page's headline when the run crosses it below furniture.
+
+    The headline opens its article, so a run that crosses it began in a rail above the article; a line
+    like the headline right after prose is a subheading of the article itself.
+    """
+    span = densest_run(lines, raw, kinds, limits)
+    head = min(headline_lines(lines, title), default=-1)
+    if span[0] < head < span[1] and kinds[head - 1] is not Kind.GOOD:
+        return densest_run(lines, raw, kinds, limits, first=head + 1)
+    return span
+
+
+def repeated(lines: list[str], limits: Thresholds = DEFAULT) -> list[bool]:
+    """Lines the page shows more than once that are not sentences: a menu or form drawn twice, a share bar per card.
+
+    Table cells (too short to judge) and sentences (an interview's recurring question) may repeat in an article.
+    """
+    counts = Counter(lines)
+    return [counts[line] > 1 and weight(line) >= limits.short and not is_sentence(line) for line in lines]
+
+
+def drop_cards(raw: list[Kind], lines: list[str], title: str) -> list[Kind]:
+    """Mark as furniture each run of repeated cards none of whose excerpts shares a word with the headline.
+
+    A section of the article laid out as cards (a heading and one paragraph each) speaks of the
+    article's subject; a list of other stories does not.
+    """
+    words = headline(title)
+    if not words:
+        return raw
+    kinds = list(raw)
+    for run in card_runs(raw):
+        if not any(words & content_words(lines[i]) for i in run if raw[i] is Kind.GOOD):
+            kinds[run.start : run.stop] = [Kind.BAD] * len(run)
+    return kinds
+
+
+def card_runs(kinds: list[Kind]) -> list[range]:
+    """Runs of at least MIN_CARDS cards in a row, each a prose line with lines of the same kinds around it."""
+    runs: list[range] = []
+    i = 0
+    while i < len(kinds):
+        end = max(_cards_end(kinds, i, size) for size in CARD_SIZES)
+        if end > i:
+            runs.append(range(i, end))
+        i = max(end, i + 1)
+    return runs
+
+
+def _cards_end(kinds: list[Kind], start: int, size: int) -> int:
+    """Where cards of `size` lines like the one at start stop repeating; start if fewer than MIN_CARDS repeat."""
+    card = kinds[start : start + size]
+    if len(card) < size or card.count(Kind.GOOD) != 1:
+        return start
+    end = start
+    while kinds[end : end + size] == card:
+        end += size
+    return end if end - start >= MIN_CARDS * size else start
+
+
+def item_number(line: str) -> int | None:
+    """The number a numbered-list item opens with, None for any other line."""
+    match = _ENUMERATOR.match(line)
+    return int(match.group(1)) if match else None
+
+
+def list_end(lines: list[str], start: int, end: int) -> int:
+    """Extend an article's span over the rest of a numbered list it begins (an article that is a list of items).
+
+    The list is followed by its numbering, so a list of other stories after the article (which
+    starts again at 1) is never taken for the article's own.
+    """
+    items = [i for i in range(start, min(end + 1, len(lines))) if item_number(lines[i]) is not None]
+    if not items:
+        return end
+    last = items[-1]
+    expected = (item_number(lines[last]) or 0) + 1
+    spacing = 1
+    for i in range(last + 1, len(lines)):
+        if i - last > LIST_SPACING:
+            break
+        if item_number(lines[i]) == expected:
+            spacing, last, expected = i - last, i, expected + 1
+    return max(end, min(last + spacing, len(lines)))
