@@ -14,6 +14,7 @@ import calendar
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property, lru_cache
 
 import numpy as np
 
@@ -52,18 +53,49 @@ def names(text: str) -> set[str]:
     return found
 
 
+class _Statement:
+    """What `difference` compares of one sentence, each part found on first use."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    @cached_property
+    def figures(self) -> dict[str, str]:
+        return figures(self.text)
+
+    @cached_property
+    def dates(self) -> set[str]:
+        return date_words(self.text)
+
+    @cached_property
+    def names(self) -> set[str]:
+        return names(self.text)
+
+    @cached_property
+    def content(self) -> set[str]:
+        return content_words(self.text)
+
+
+# A brief's sentence is compared with tens of other outlets' sentences, each of those with every brief sentence
+# it is close to, and wire copies repeat one text across outlets: each text is read once, not once per pair.
+@lru_cache(maxsize=4096)
+def _statement(text: str) -> _Statement:
+    return _Statement(text)
+
+
 def difference(first: str, second: str) -> tuple[str, tuple[str, str]] | None:
     """How two sentences stating one fact disagree: (kind, (what the first says, what the second says)), or None."""
-    a, b = figures(first), figures(second)
+    one, other = _statement(first), _statement(second)
+    a, b = one.figures, other.figures
     only_a, only_b = [a[k] for k in a if k not in b], [b[k] for k in b if k not in a]  # in the order stated
     if only_a and only_b:
         return "figure", (", ".join(only_a), ", ".join(only_b))
-    da, db = date_words(first), date_words(second)
+    da, db = one.dates, other.dates
     if da - db and db - da:
         return "date", (", ".join(sorted(da - db)), ", ".join(sorted(db - da)))
-    na, nb = names(first), names(second)
+    na, nb = one.names, other.names
     if na - nb and nb - na:
-        rest_a, rest_b = content_words(first) - na - nb, content_words(second) - na - nb
+        rest_a, rest_b = one.content - na - nb, other.content - na - nb
         if len(rest_a & rest_b) >= NAME_CONTEXT * max(len(rest_a | rest_b), 1):
             return "name", (", ".join(sorted(na - nb)), ", ".join(sorted(nb - na)))
     return None
@@ -106,10 +138,11 @@ class Sentences:
     def of(cls, index: Index, metas: Sequence[ArticleMeta]) -> Sentences:
         """The statements of the given articles (page furniture left out)."""
         by_id = {m.id: m for m in metas}
+        dates = {m.id: date_key(m) for m in metas}
         found = index.sentence_traits(index.sentence_ids_of(list(by_id)))
         order = sorted(
             (f for f in found.values() if f.usable),
-            key=lambda f: (date_key(by_id[f.sentence.article_id]), f.sentence.ordinal),
+            key=lambda f: (dates[f.sentence.article_id], f.sentence.ordinal),
         )
         ids = [f.sentence.id for f in order]
         vectors = index.vectors_of(ids) if ids else np.zeros((0, 0), np.float32)
@@ -138,7 +171,7 @@ class Sentences:
         """Rows i and j side by side (earlier first) when different outlets state one fact differently."""
         if outlet_key(self.meta(i)) == outlet_key(self.meta(j)):
             return None
-        if (date_key(self.meta(j)), j) < (date_key(self.meta(i)), i):
+        if j < i:  # rows are in date order
             i, j = j, i
         found = difference(self.text(i), self.text(j))
         if found is None:
