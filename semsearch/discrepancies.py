@@ -135,11 +135,11 @@ class Sentences:
     texts: dict[str, str]
 
     @classmethod
-    def of(cls, index: Index, metas: Sequence[ArticleMeta]) -> Sentences:
-        """The statements of the given articles (page furniture left out)."""
+    def of(cls, index: Index, metas: Sequence[ArticleMeta], ids: Sequence[int] | None = None) -> Sentences:
+        """The statements of the given articles (page furniture left out); only those among ids, when given."""
         by_id = {m.id: m for m in metas}
         dates = {m.id: date_key(m) for m in metas}
-        found = index.sentence_traits(index.sentence_ids_of(list(by_id)))
+        found = index.sentence_traits(index.sentence_ids_of(list(by_id)) if ids is None else ids)
         order = sorted(
             (f for f in found.values() if f.usable),
             key=lambda f: (dates[f.sentence.article_id], f.sentence.ordinal),
@@ -205,7 +205,7 @@ def annotate(index: Index, brief: Brief) -> None:
     if not brief.sentences:
         return
     metas = {m.id: m for members in index.stories_of([s.article_id for s in brief.sources]).values() for m in members}
-    pool = Sentences.of(index, list(metas.values()))
+    pool = Sentences.of(index, list(metas.values()), _near_brief(index, brief, list(metas)))
     row_of = {(f.sentence.article_id, f.sentence.start): n for n, f in enumerate(pool.traits)}
     rows = {n: row_of.get((s.citations[0].article_id, s.citations[0].start)) for n, s in enumerate(brief.sentences)}
     found = pool.disagreements([r for r in rows.values() if r is not None])
@@ -213,6 +213,29 @@ def annotate(index: Index, brief: Brief) -> None:
         _confirmations(sentence, pool)
         row = rows[n]
         sentence.discrepancies = found.get(row, []) if row is not None else []
+
+
+def _near_brief(index: Index, brief: Brief, article_ids: Sequence[str]) -> list[int]:
+    """The articles' sentences a brief's discrepancies can involve: its own, and those close enough to one of
+    them to state the same fact. A story's other sentences never pair with a brief sentence, and reading the
+    traits of every one of them took more time than the rest of the check."""
+    ids = np.asarray(index.sentence_ids_of(article_ids), dtype=np.int64)
+    cited = {(s.citations[0].article_id, s.citations[0].start) for s in brief.sentences}
+    spans = index.sentence_spans(ids)
+    quoted = np.fromiter(
+        (
+            (article, spans[i][0]) in cited
+            for i, article in zip(ids.tolist(), index.sentence_articles(ids), strict=True)
+        ),
+        dtype=bool,
+        count=len(ids),
+    )
+    if not quoted.any():
+        return []
+    vectors = index.vectors_of(ids)
+    # A little below the threshold: these products and the check's own may differ in their last bits.
+    close = (vectors[quoted] @ vectors.T >= SAME_FACT_COSINE - 1e-4).any(axis=0)
+    return ids[close | quoted].tolist()
 
 
 def _confirmations(sentence: BriefSentence, pool: Sentences) -> None:
