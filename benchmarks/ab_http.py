@@ -7,13 +7,15 @@ This machine's speed drifts by a third within minutes, more than most single cha
 runs of scale_query.py cannot tell them apart. Here both servers (A: the semsearch package under --a with
 the --a-env settings, B: under --b with --b-env) serve the same index at once, and each block of questions
 goes to both, in alternating order, with a pause between blocks. With --clients N, N clients share each
-block. The table gives each side's percentiles and throughput, and the median of the per-question
-differences (B - A). Two settings of one checkout: `--a . --b . --b-env SEMSEARCH_WORKERS=2`.
+block. The table gives each side's percentiles and throughput, the median of the per-question
+differences (B - A), and how many questions both sides answered identically (results and brief).
+Two settings of one checkout: `--a . --b . --b-env SEMSEARCH_WORKERS=2`.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
 import threading
 import time
@@ -32,9 +34,12 @@ from scale_query import (
 from semsearch.index import current_version, version_dir
 
 
-def ask_block(url: str, questions: list[tuple[int, str]], clients: int, summary: str) -> dict[int, float]:
-    """ms per question, the questions shared by `clients` concurrent clients."""
+def ask_block(
+    url: str, questions: list[tuple[int, str]], clients: int, summary: str
+) -> tuple[dict[int, float], dict[int, bytes]]:
+    """ms and response body per question, the questions shared by `clients` concurrent clients."""
     took: dict[int, float] = {}
+    bodies: dict[int, bytes] = {}
     queue = list(reversed(questions))
     lock = threading.Lock()
 
@@ -46,17 +51,25 @@ def ask_block(url: str, questions: list[tuple[int, str]], clients: int, summary:
                         return
                     i, q = queue.pop()
                 started = time.perf_counter()
-                status, _ = http.get("/api/search", {"q": q, "summary": summary})
+                status, body = http.get("/api/search", {"q": q, "summary": summary})
                 if status != 200:
                     raise RuntimeError(f"/api/search answered {status}")
                 took[i] = (time.perf_counter() - started) * 1000
+                bodies[i] = body
 
     threads = [threading.Thread(target=client) for _ in range(clients)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    return took
+    return took, bodies
+
+
+def answer(body: bytes) -> dict:
+    """A search response without its timing, which differs between any two runs."""
+    found = json.loads(body)
+    found.pop("took_ms", None)
+    return found
 
 
 def main() -> None:
@@ -102,6 +115,7 @@ def main() -> None:
         server, url, _ = launch(args.index, False, questions[0], code.resolve(), extra)
         sides[name] = (server, url)
     took: dict[str, dict[int, float]] = {"A": {}, "B": {}}
+    bodies: dict[str, dict[int, bytes]] = {"A": {}, "B": {}}
     busy = {"A": 0.0, "B": 0.0}  # seconds each side spent answering its counted blocks
     try:
         for server, _ in sides.values():
@@ -113,7 +127,8 @@ def main() -> None:
             for name in "AB" if block % 2 else "BA":
                 time.sleep(args.gap)
                 started = time.perf_counter()
-                times = ask_block(sides[name][1], part, args.clients, args.summary)
+                times, answers = ask_block(sides[name][1], part, args.clients, args.summary)
+                bodies[name].update(answers)
                 counted = {i: ms for i, ms in times.items() if i >= args.warmup}
                 if counted:
                     busy[name] += time.perf_counter() - started
@@ -133,6 +148,8 @@ def main() -> None:
         f"B - A per question: median {statistics.median(differences):+.2f} ms, "
         f"B faster on {sum(d < 0 for d in differences)} of {len(differences)}"
     )
+    same = sum(answer(bodies["A"][i]) == answer(bodies["B"][i]) for i in bodies["A"])
+    print(f"identical answers (results and brief, timing aside): {same} of {len(bodies['A'])}")
 
 
 if __name__ == "__main__":
