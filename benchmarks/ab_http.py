@@ -7,8 +7,9 @@ This machine's speed drifts by a third within minutes, more than most single cha
 runs of scale_query.py cannot tell them apart. Here both servers (A: the semsearch package under --a with
 the --a-env settings, B: under --b with --b-env) serve the same index at once, and each block of questions
 goes to both, in alternating order, with a pause between blocks. With --clients N, N clients share each
-block. The table gives each side's percentiles and throughput, the median of the per-question
-differences (B - A), and how many questions both sides answered identically (results and brief).
+block. The table gives each side's percentiles, throughput and server CPU time per question, the median
+of the per-question differences (B - A), and how many questions both sides answered identically (results
+and brief).
 Two settings of one checkout: `--a . --b . --b-env SEMSEARCH_WORKERS=2`.
 """
 
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import threading
 import time
@@ -26,6 +28,7 @@ from scale_query import (
     launch,
     load_questions,
     percentiles,
+    processes,
     settle,
     stop,
     warm_page_cache,
@@ -63,6 +66,16 @@ def ask_block(
     for t in threads:
         t.join()
     return took, bodies
+
+
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time of a server and its worker processes so far."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for p in processes(pid):
+        fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])  # utime and stime, the 14th and 15th fields of stat
+    return total / ticks
 
 
 def answer(body: bytes) -> dict:
@@ -117,6 +130,9 @@ def main() -> None:
     took: dict[str, dict[int, float]] = {"A": {}, "B": {}}
     bodies: dict[str, dict[int, bytes]] = {"A": {}, "B": {}}
     busy = {"A": 0.0, "B": 0.0}  # seconds each side spent answering its counted blocks
+    # The server's CPU time per question: on a machine shared with other work, wall time waits for the CPU,
+    # while CPU time is about what the same work takes on an idle machine.
+    used = {"A": 0.0, "B": 0.0}
     try:
         for server, _ in sides.values():
             settle(server)
@@ -126,12 +142,13 @@ def main() -> None:
             part = asked[start : start + args.block]
             for name in "AB" if block % 2 else "BA":
                 time.sleep(args.gap)
-                started = time.perf_counter()
+                started, cpu = time.perf_counter(), cpu_seconds(sides[name][0].pid)
                 times, answers = ask_block(sides[name][1], part, args.clients, args.summary)
                 bodies[name].update(answers)
                 counted = {i: ms for i, ms in times.items() if i >= args.warmup}
                 if counted:
                     busy[name] += time.perf_counter() - started
+                    used[name] += cpu_seconds(sides[name][0].pid) - cpu
                     took[name].update(counted)
     finally:
         for server, _ in sides.values():
@@ -142,7 +159,11 @@ def main() -> None:
     )
     for name in "AB":
         p50, p95, p99 = percentiles(list(took[name].values()))
-        print(f"{name}: p50 {p50:6.2f}  p95 {p95:6.2f}  p99 {p99:6.2f} ms  {len(took[name]) / busy[name]:5.1f} req/s")
+        n = len(took[name])
+        print(
+            f"{name}: p50 {p50:6.2f}  p95 {p95:6.2f}  p99 {p99:6.2f} ms  {n / busy[name]:5.1f} req/s  "
+            f"server CPU {used[name] / n * 1000:5.1f} ms per question"
+        )
     differences = [took["B"][i] - took["A"][i] for i in took["A"]]
     print(
         f"B - A per question: median {statistics.median(differences):+.2f} ms, "
