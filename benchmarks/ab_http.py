@@ -2,6 +2,7 @@
 
 Usage: python benchmarks/ab_http.py --index HOME --a OLD_CHECKOUT [--b .]
        [--a-env KEY=VALUE ...] [--b-env KEY=VALUE ...] [--clients 1] [--requests 200] [--summary true|false]
+       [--cold 3]
 
 This machine's speed drifts by a third within minutes, more than most single changes are worth, so two
 runs of scale_query.py cannot tell them apart. Here both servers (A: the semsearch package under --a with
@@ -9,8 +10,8 @@ the --a-env settings, B: under --b with --b-env) serve the same index at once, a
 goes to both, in alternating order, with a pause between blocks. With --clients N, N clients share each
 block. The table gives each side's percentiles, throughput and server CPU time per question, the median
 of the per-question differences (B - A), and how many questions both sides answered identically (results
-and brief).
-Two settings of one checkout: `--a . --b . --b-env SEMSEARCH_WORKERS=2`.
+and brief). With --cold N, each side is first launched N times (alternating, checksums verified on load)
+and timed from launch to its first answer. Two settings of one checkout: `--a . --b . --b-env SEMSEARCH_WORKERS=2`.
 """
 
 from __future__ import annotations
@@ -68,6 +69,20 @@ def ask_block(
     return took, bodies
 
 
+def cold_starts(args: argparse.Namespace, question: str) -> None:
+    """Launch each side `args.cold` times, the order alternating, and print its launch-to-first-answer times."""
+    seconds: dict[str, list[float]] = {"A": [], "B": []}
+    for n in range(args.cold):
+        for name in "AB" if n % 2 else "BA":
+            code, env = (args.a, args.a_env) if name == "A" else (args.b, args.b_env)
+            server, _, times = launch(args.index, True, question, code.resolve(), dict(p.split("=", 1) for p in env))
+            stop(server)
+            seconds[name].append(times["first_answer_s"])
+    for name, found in seconds.items():
+        listed = ", ".join(f"{s:.2f}" for s in found)
+        print(f"{name}: launch to first answer, checksums verified: median {statistics.median(found):.2f} s ({listed})")
+
+
 def cpu_seconds(pid: int) -> float:
     """User and system CPU time of a server and its worker processes so far."""
     ticks = os.sysconf("SC_CLK_TCK")
@@ -112,6 +127,13 @@ def main() -> None:
     parser.add_argument("--summary", default="true", choices=["true", "false"])
     parser.add_argument("--block", type=int, default=20, help="questions asked of one side before the other")
     parser.add_argument(
+        "--cold",
+        type=int,
+        default=0,
+        help="first launch each side this many times, alternating, and time launch to first answer "
+        "(checksums verified on load, as by default)",
+    )
+    parser.add_argument(
         "--gap",
         type=float,
         default=0.3,
@@ -122,6 +144,8 @@ def main() -> None:
     wanted = 1 + args.warmup + args.requests
     found = load_questions(args.questions, args.scifact)
     questions = (found * (wanted // len(found) + 1))[:wanted]
+    if args.cold:
+        cold_starts(args, questions[0])
     sides = {}
     for name, code, env in (("A", args.a, args.a_env), ("B", args.b, args.b_env)):
         extra = dict(pair.split("=", 1) for pair in env)
