@@ -14,6 +14,7 @@ import calendar
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property, lru_cache
 
 import numpy as np
 
@@ -52,18 +53,49 @@ def names(text: str) -> set[str]:
     return found
 
 
+class _Statement:
+    """What `difference` compares of one sentence, each part found on first use."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    @cached_property
+    def figures(self) -> dict[str, str]:
+        return figures(self.text)
+
+    @cached_property
+    def dates(self) -> set[str]:
+        return date_words(self.text)
+
+    @cached_property
+    def names(self) -> set[str]:
+        return names(self.text)
+
+    @cached_property
+    def content(self) -> set[str]:
+        return content_words(self.text)
+
+
+# A brief's sentence is compared with tens of other outlets' sentences, each of those with every brief sentence
+# it is close to, and wire copies repeat one text across outlets: each text is read once, not once per pair.
+@lru_cache(maxsize=4096)
+def _statement(text: str) -> _Statement:
+    return _Statement(text)
+
+
 def difference(first: str, second: str) -> tuple[str, tuple[str, str]] | None:
     """How two sentences stating one fact disagree: (kind, (what the first says, what the second says)), or None."""
-    a, b = figures(first), figures(second)
+    one, other = _statement(first), _statement(second)
+    a, b = one.figures, other.figures
     only_a, only_b = [a[k] for k in a if k not in b], [b[k] for k in b if k not in a]  # in the order stated
     if only_a and only_b:
         return "figure", (", ".join(only_a), ", ".join(only_b))
-    da, db = date_words(first), date_words(second)
+    da, db = one.dates, other.dates
     if da - db and db - da:
         return "date", (", ".join(sorted(da - db)), ", ".join(sorted(db - da)))
-    na, nb = names(first), names(second)
+    na, nb = one.names, other.names
     if na - nb and nb - na:
-        rest_a, rest_b = content_words(first) - na - nb, content_words(second) - na - nb
+        rest_a, rest_b = one.content - na - nb, other.content - na - nb
         if len(rest_a & rest_b) >= NAME_CONTEXT * max(len(rest_a | rest_b), 1):
             return "name", (", ".join(sorted(na - nb)), ", ".join(sorted(nb - na)))
     return None
@@ -103,13 +135,14 @@ class Sentences:
     texts: dict[str, str]
 
     @classmethod
-    def of(cls, index: Index, metas: Sequence[ArticleMeta]) -> Sentences:
-        """The statements of the given articles (page furniture left out)."""
+    def of(cls, index: Index, metas: Sequence[ArticleMeta], ids: Sequence[int] | None = None) -> Sentences:
+        """The statements of the given articles (page furniture left out); only those among ids, when given."""
         by_id = {m.id: m for m in metas}
-        found = index.sentence_traits(index.sentence_ids_of(list(by_id)))
+        dates = {m.id: date_key(m) for m in metas}
+        found = index.sentence_traits(index.sentence_ids_of(list(by_id)) if ids is None else ids)
         order = sorted(
             (f for f in found.values() if f.usable),
-            key=lambda f: (date_key(by_id[f.sentence.article_id]), f.sentence.ordinal),
+            key=lambda f: (dates[f.sentence.article_id], f.sentence.ordinal),
         )
         ids = [f.sentence.id for f in order]
         vectors = index.vectors_of(ids) if ids else np.zeros((0, 0), np.float32)
@@ -138,7 +171,7 @@ class Sentences:
         """Rows i and j side by side (earlier first) when different outlets state one fact differently."""
         if outlet_key(self.meta(i)) == outlet_key(self.meta(j)):
             return None
-        if (date_key(self.meta(j)), j) < (date_key(self.meta(i)), i):
+        if j < i:  # rows are in date order
             i, j = j, i
         found = difference(self.text(i), self.text(j))
         if found is None:
@@ -172,7 +205,7 @@ def annotate(index: Index, brief: Brief) -> None:
     if not brief.sentences:
         return
     metas = {m.id: m for members in index.stories_of([s.article_id for s in brief.sources]).values() for m in members}
-    pool = Sentences.of(index, list(metas.values()))
+    pool = Sentences.of(index, list(metas.values()), _near_brief(index, brief, list(metas)))
     row_of = {(f.sentence.article_id, f.sentence.start): n for n, f in enumerate(pool.traits)}
     rows = {n: row_of.get((s.citations[0].article_id, s.citations[0].start)) for n, s in enumerate(brief.sentences)}
     found = pool.disagreements([r for r in rows.values() if r is not None])
@@ -180,6 +213,29 @@ def annotate(index: Index, brief: Brief) -> None:
         _confirmations(sentence, pool)
         row = rows[n]
         sentence.discrepancies = found.get(row, []) if row is not None else []
+
+
+def _near_brief(index: Index, brief: Brief, article_ids: Sequence[str]) -> list[int]:
+    """The articles' sentences a brief's discrepancies can involve: its own, and those close enough to one of
+    them to state the same fact. A story's other sentences never pair with a brief sentence, and reading the
+    traits of every one of them took more time than the rest of the check."""
+    ids = np.asarray(index.sentence_ids_of(article_ids), dtype=np.int64)
+    cited = {(s.citations[0].article_id, s.citations[0].start) for s in brief.sentences}
+    spans = index.sentence_spans(ids)
+    quoted = np.fromiter(
+        (
+            (article, spans[i][0]) in cited
+            for i, article in zip(ids.tolist(), index.sentence_articles(ids), strict=True)
+        ),
+        dtype=bool,
+        count=len(ids),
+    )
+    if not quoted.any():
+        return []
+    vectors = index.vectors_of(ids)
+    # A little below the threshold: these products and the check's own may differ in their last bits.
+    close = (vectors[quoted] @ vectors.T >= SAME_FACT_COSINE - 1e-4).any(axis=0)
+    return ids[close | quoted].tolist()
 
 
 def _confirmations(sentence: BriefSentence, pool: Sentences) -> None:

@@ -341,19 +341,53 @@ def cast_session():
     """An ONNX Runtime session that casts float16 to float32, or None where one cannot be made."""
     try:
         import onnxruntime
-        from onnx import TensorProto, helper
 
-        graph = helper.make_graph(
-            [helper.make_node("Cast", ["half"], ["full"], to=TensorProto.FLOAT)],
-            "to_float32",
-            [helper.make_tensor_value_info("half", TensorProto.FLOAT16, None)],  # any shape
-            [helper.make_tensor_value_info("full", TensorProto.FLOAT, None)],
-        )
-        # IR 8 / opset 17: what every ONNX Runtime the project allows can load, whatever onnx would stamp.
-        model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], ir_version=8)
         options = onnxruntime.SessionOptions()
         options.intra_op_num_threads = 1  # memory-bound: a second thread only adds a wake-up
-        return onnxruntime.InferenceSession(model.SerializeToString(), options, providers=["CPUExecutionProvider"])
+        return onnxruntime.InferenceSession(_cast_model(), options, providers=["CPUExecutionProvider"])
     except Exception as exc:  # noqa: BLE001 - ONNX Runtime's own errors derive from Exception alone
         log.info("float16 vectors are converted by numpy (%s)", exc)
         return None
+
+
+# ONNX's numbers for the graph below (onnx.proto): element types and the attribute type of an integer.
+_FLOAT, _FLOAT16, _ATTRIBUTE_INT = 1, 10, 2
+
+
+def _cast_model() -> bytes:
+    """The serialized ONNX model of one Cast node from float16 to float32, inputs of any shape.
+
+    Written field by field in protobuf's wire format: the onnx package's model builder would do the same, but
+    importing it took a second or two of a server's cold start, for a model of a few dozen bytes.
+    """
+
+    def tensor(name: str, element: int) -> bytes:  # a ValueInfoProto: name, then type.tensor_type.elem_type
+        return _pb(1, name) + _pb(2, _pb(1, _pb(1, element)))
+
+    node = (
+        _pb(1, "half")
+        + _pb(2, "full")
+        + _pb(4, "Cast")
+        + _pb(5, _pb(1, "to") + _pb(3, _FLOAT) + _pb(20, _ATTRIBUTE_INT))
+    )
+    graph = _pb(1, node) + _pb(2, "to_float32") + _pb(11, tensor("half", _FLOAT16)) + _pb(12, tensor("full", _FLOAT))
+    # IR 8 / opset 17: what every ONNX Runtime the project allows can load.
+    return _pb(1, 8) + _pb(7, graph) + _pb(8, _pb(1, "") + _pb(2, 17))
+
+
+def _pb(field: int, value: int | str | bytes) -> bytes:
+    """One protobuf field: an integer as a varint, text or a nested message as length-prefixed bytes."""
+    if isinstance(value, int):
+        return _varint(field << 3) + _varint(value)
+    data = value.encode() if isinstance(value, str) else value
+    return _varint(field << 3 | 2) + _varint(len(data)) + data
+
+
+def _varint(n: int) -> bytes:
+    """A non-negative integer in protobuf's base-128 varint encoding."""
+    out = bytearray()
+    while n > 0x7F:
+        out.append(n & 0x7F | 0x80)
+        n >>= 7
+    out.append(n)
+    return bytes(out)

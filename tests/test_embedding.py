@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from semsearch.embedding import get_embedder
+from semsearch.embedding import _cast_model, cast_session, get_embedder, to_float32
 from semsearch.embedding_cache import EmbeddingCache
 
 TEXTS = [
@@ -102,3 +102,23 @@ def test_unloadable_int8_weights_fall_back_to_fp32_queries(tmp_path, monkeypatch
     fallback = Embedder("onnx", query_precision="int8")
     assert "queries use the fp32 weights" in caplog.text
     assert np.array_equal(fallback.encode_query(TEXTS[0]), Embedder("onnx").encode_query(TEXTS[0]))
+
+
+def test_float16_vectors_become_float32_exactly_without_the_onnx_package():
+    half = np.random.default_rng(0).standard_normal((40, 384)).astype(np.float16)
+    half[0, :5] = [np.inf, -np.inf, np.nan, 6e-8, 65504]  # the edges of float16: infinities, NaN, subnormal, largest
+    assert cast_session() is not None  # ONNX Runtime is a dependency: the fast path is the one tested
+    assert np.array_equal(to_float32(half), half.astype(np.float32), equal_nan=True)
+    assert to_float32(half[:2]).dtype == np.float32  # small inputs go through numpy
+
+
+def test_the_cast_model_is_what_the_onnx_builder_would_write():
+    onnx = pytest.importorskip("onnx")
+    graph = onnx.helper.make_graph(
+        [onnx.helper.make_node("Cast", ["half"], ["full"], to=onnx.TensorProto.FLOAT)],
+        "to_float32",
+        [onnx.helper.make_tensor_value_info("half", onnx.TensorProto.FLOAT16, None)],
+        [onnx.helper.make_tensor_value_info("full", onnx.TensorProto.FLOAT, None)],
+    )
+    model = onnx.helper.make_model(graph, opset_imports=[onnx.helper.make_opsetid("", 17)], ir_version=8)
+    assert _cast_model() == model.SerializeToString()

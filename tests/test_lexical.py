@@ -105,6 +105,29 @@ def test_required_terms_must_all_occur(tmp_path):
     assert lexicon.top(["nowher"], 5, required=["nowher"])[0].tolist() == []
 
 
+def test_remembered_terms_answer_as_a_fresh_read(tmp_path, monkeypatch):
+    import semsearch.index.lexical as lexical
+
+    texts = _corpus(3, 500)
+    path = tmp_path / "lex"
+    path.mkdir()
+    lexicon = _lexicon(path, texts)
+    queries = [["strike", "workers", "nowhere"], ["workers", "strike"], ["kidney", "rain", "strike"], ["zzz"]]
+    queries = [[QUERY_STEMS.stem(w) for w in q] for q in queries]
+    fresh = [(lexicon.top(q, 20), lexicon.scores(q, range(500))) for q in queries]
+    # A memo holding fewer terms than a question has is cleared on every question; answers must not change.
+    monkeypatch.setattr(lexical, "TERMS_REMEMBERED", 2)
+    for _ in range(2):  # the second round reads what the first remembered
+        for q, ((ids, scores), every) in zip(queries, fresh, strict=True):
+            again_ids, again_scores = lexicon.top(q, 20)
+            assert again_ids.tolist() == ids.tolist()
+            assert again_scores.tolist() == scores.tolist()  # the same sums in the same order: bit for bit
+            assert lexicon.scores(q, range(500)).tolist() == every.tolist()
+    # Terms of one question in any order are added in one order.
+    assert lexicon.scores(queries[1][::-1], range(500)).tolist() == lexicon.scores(queries[1], range(500)).tolist()
+    assert lexicon.top(queries[3], 5)[0].tolist() == []
+
+
 TRICKY = (
     "Happy happiness studies studied agreed generalization Cafés café relational striking strikes "
     "dockworkers 2,300 workers' re-election reelected ponies pony Ireland irely sky skies day days key "

@@ -41,6 +41,10 @@ TOP_LIST = 256
 SEED_TERMS = 3  # terms whose top lists seed the k-th score
 # Below this many allowed chunks a filtered query scores them all directly instead of pruning.
 DIRECT_SCORING = 20_000
+# Query terms whose postings (or absence) are remembered: each search looks its terms up twice (the top chunks,
+# then the candidates' scores), questions share words, and a version never changes.
+TERMS_REMEMBERED = 50_000
+_UNREAD = object()
 
 
 class LexiconWriter:
@@ -168,6 +172,7 @@ class Lexicon:
         self._local = threading.local()
         self._lock = threading.Lock()
         self._scratch_arrays: list[np.ndarray] = []  # zeroed between uses
+        self._known: dict[str, _Postings | None] = {}  # by term; None: not in the index
         self.postings = _memmap(self.folder / POSTINGS, np.int32)
         self.impacts = _memmap(self.folder / IMPACTS, np.float32)
         self.top_lists = _memmap(self.folder / TOP_LISTS, np.int32)
@@ -181,15 +186,24 @@ class Lexicon:
         return thread_connection(self._local, self.folder / LEXICON_DB)
 
     def _lists(self, terms: Sequence[str]) -> dict[str, _Postings]:
-        """The postings of the query terms the index knows."""
-        wanted = list(dict.fromkeys(terms))
-        rows = (
-            self._db.execute(
-                f"SELECT term, df, start, top_start, largest FROM terms WHERE term IN ({','.join('?' * len(wanted))})",
-                wanted,
-            )
-            if wanted
-            else []
+        """The postings of the query terms the index knows, in the terms' (UTF-8) order, so scores add up alike."""
+        known = self._known
+        # One read of each entry: another thread may clear the memo at any moment.
+        found: dict[str, object] = {t: known.get(t, _UNREAD) for t in dict.fromkeys(terms)}
+        missing = [t for t, p in found.items() if p is _UNREAD]
+        if missing:
+            read = self._read(missing)
+            if len(known) + len(missing) > TERMS_REMEMBERED:
+                known.clear()
+            for term in missing:
+                found[term] = known[term] = read.get(term)
+        return {t: p for t in sorted(found, key=str.encode) if isinstance(p := found[t], _Postings)}
+
+    def _read(self, terms: Sequence[str]) -> dict[str, _Postings]:
+        """The postings of the given terms that the index knows, from its term table."""
+        rows = self._db.execute(
+            f"SELECT term, df, start, top_start, largest FROM terms WHERE term IN ({','.join('?' * len(terms))})",
+            list(terms),
         )
         out = {}
         for term, df, start, top_start, largest in rows:

@@ -212,50 +212,60 @@ class Index:
     def _sentences(self, ids: np.ndarray) -> list[StoredSentence]:
         """Sentence rows of stored sentence ids, in the order given."""
         layout = self.layout
-        rows = layout.sentence_articles(ids)
-        names = dict(zip(rows.tolist(), layout.ids(rows), strict=True))
-        ordinals = ids - layout.article_sentences[rows]
+        ordinals = ids - layout.article_sentences[layout.sentence_articles(ids)]
         return [
-            StoredSentence(i, names[row], ordinal, start, end)
-            for i, row, ordinal, (start, end) in zip(
-                ids.tolist(), rows.tolist(), ordinals.tolist(), layout.sentence_spans[ids].tolist(), strict=True
+            StoredSentence(i, article, ordinal, start, end)
+            for i, article, ordinal, (start, end) in zip(
+                ids.tolist(),
+                self.sentence_articles(ids),
+                ordinals.tolist(),
+                layout.sentence_spans[ids].tolist(),
+                strict=True,
             )
         ]
+
+    def sentence_articles(self, ids: Sequence[int] | np.ndarray) -> list[str]:
+        """The article id of each stored sentence id, in the order given."""
+        rows = self.layout.sentence_articles(np.asarray(ids, dtype=np.int64))
+        # An article's sentences share its id: each id is decoded once.
+        distinct, which = np.unique(rows, return_inverse=True)
+        names = self.layout.ids(distinct)
+        return [names[n] for n in which.tolist()]
 
     def sentence_traits(self, ids: Iterable[int]) -> dict[int, SentenceTraits]:
         """Stored sentences among ids with their build-time traits, by id."""
         layout = self.layout
         ids = np.unique(np.fromiter(ids, dtype=np.int64))
         ids = ids[(ids >= 0) & (ids < len(layout.sentence_spans))]
-        flags = layout.sentence_flags[ids].tolist()
+        flags = layout.sentence_flags[ids]
 
-        def ragged(values: np.ndarray, bounds: np.ndarray) -> list[np.ndarray]:
+        def ragged(values: np.ndarray, bounds: np.ndarray) -> tuple[np.ndarray, list[tuple[int, int]]]:
+            """The values of every sentence concatenated, with each sentence's (start, end) in them."""
             lo, hi = bounds[ids], bounds[ids + 1]
             picked, _ = ranges(lo, hi)
-            flat, ends = values[picked], np.cumsum(hi - lo).tolist()
-            return [flat[a:b] for a, b in itertools.pairwise([0, *ends])]  # np.split's overhead per piece is larger
+            ends = np.cumsum(hi - lo).tolist()
+            return values[picked], list(itertools.pairwise([0, *ends]))
 
+        terms, term_spans = ragged(layout.sentence_terms, layout.sentence_term_bounds)
+        figures, figure_spans = ragged(layout.sentence_figures, layout.sentence_figure_bounds)
+        figure_list = figures.tolist()  # slicing one list beats converting a numpy piece per sentence
         return {
             s.id: SentenceTraits(
-                s,
-                words,
-                bool(f & USABLE),
-                bool(f & LEANS),
-                PRONOUNS[f >> PRONOUN_SHIFT],
-                terms,
-                tuple(figures.tolist()),
-            )
-            for s, f, words, terms, figures in zip(
+                s, words, usable, leans, PRONOUNS[pronoun], terms[a:b], tuple(figure_list[c:d])
+            )  # np.split's overhead per piece is larger than these slices'
+            for s, words, usable, leans, pronoun, (a, b), (c, d) in zip(
                 self._sentences(ids),
-                flags,
                 layout.sentence_words[ids].tolist(),
-                ragged(layout.sentence_terms, layout.sentence_term_bounds),
-                ragged(layout.sentence_figures, layout.sentence_figure_bounds),
+                (flags & USABLE).astype(bool).tolist(),
+                (flags & LEANS).astype(bool).tolist(),
+                (flags >> PRONOUN_SHIFT).tolist(),
+                term_spans,
+                figure_spans,
                 strict=True,
             )
         }
 
-    def sentence_spans(self, ids: Sequence[int]) -> dict[int, tuple[int, int]]:
+    def sentence_spans(self, ids: Sequence[int] | np.ndarray) -> dict[int, tuple[int, int]]:
         """(start, end) of sentences by id."""
         wanted = np.asarray(ids, dtype=np.int64)
         return dict(zip(wanted.tolist(), map(tuple, self.layout.sentence_spans[wanted].tolist()), strict=True))
