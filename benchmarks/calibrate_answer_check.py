@@ -7,6 +7,10 @@ thresholds with the best balanced accuracy form a range; the printed choice is i
 neither a slightly looser paraphrase nor a slightly bolder claim tips the verdict.
 
     python benchmarks/calibrate_answer_check.py tests/fixtures/answer_check.jsonl
+    python benchmarks/calibrate_answer_check.py tests/fixtures/answer_check.jsonl --synonyms
+
+With --synonyms the grid is over SEMSEARCH_LLM_SYNONYM_SIMILARITY at the default support instead (loads
+the packaged model).
 """
 
 from __future__ import annotations
@@ -20,14 +24,18 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from semsearch.answer import SupportCheck
+from semsearch.answer.related import synonyms
+from semsearch.config import Settings
 from semsearch.evaluation.answer import judge_labelled, load_labelled
 
 SUPPORT_GRID = np.round(np.arange(0.40, 0.96, 0.05), 2)
+SIMILARITY_GRID = np.round(np.arange(0.40, 1.01, 0.05), 2)
+SUPPORT = Settings.model_fields["llm_min_support"].default
 
 
-def rates(items: list, threshold: float) -> tuple[float, float]:
-    """(supported kept, unsupported dropped) at one support threshold."""
-    judged = judge_labelled(SupportCheck(threshold), items)
+def rates(items: list, check: SupportCheck) -> tuple[float, float]:
+    """(supported kept, unsupported dropped) by one check."""
+    judged = judge_labelled(check, items)
     kept = np.mean([j.kept for j in judged if j.item.supported])
     dropped = np.mean([not j.kept for j in judged if not j.item.supported])
     return float(kept), float(dropped)
@@ -37,17 +45,21 @@ def main() -> None:
     """Print the tune half's grid and the chosen threshold."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("labelled", type=Path, help="labelled JSON-lines file")
+    parser.add_argument("--synonyms", action="store_true", help="grid the synonym similarity, not the support")
     args = parser.parse_args()
     items = [i for i in load_labelled(args.labelled) if i.half == "tune"]
     print(f"tune half: {sum(i.supported for i in items)} supported, {sum(not i.supported for i in items)} unsupported")
-    grid = [(float(t), *rates(items, float(t))) for t in SUPPORT_GRID]
+    name = "SEMSEARCH_LLM_SYNONYM_SIMILARITY" if args.synonyms else "SEMSEARCH_LLM_MIN_SUPPORT"
+    thresholds = [float(t) for t in (SIMILARITY_GRID if args.synonyms else SUPPORT_GRID)]
+    checks = [SupportCheck(SUPPORT, synonyms(t)) if args.synonyms else SupportCheck(t) for t in thresholds]
+    grid = [(t, *rates(items, check)) for t, check in zip(thresholds, checks, strict=True)]
     for t, kept, dropped in grid:
-        print(f"support {t:.2f}: supported kept {100 * kept:5.1f}%  unsupported dropped {100 * dropped:5.1f}%")
+        print(f"{name} {t:.2f}: supported kept {100 * kept:5.1f}%  unsupported dropped {100 * dropped:5.1f}%")
     balanced = [(kept + dropped) / 2 for _, kept, dropped in grid]
     tied = [t for (t, _, _), b in zip(grid, balanced, strict=True) if b == max(balanced)]
     print(
-        f"best balanced accuracy {max(balanced):.3f} for support {tied[0]:.2f}-{tied[-1]:.2f}; "
-        f"chosen SEMSEARCH_LLM_MIN_SUPPORT {np.round(np.median(tied) / 0.05) * 0.05:.2f}"
+        f"best balanced accuracy {max(balanced):.3f} for {tied[0]:.2f}-{tied[-1]:.2f}; "
+        f"chosen {name} {np.round(np.median(tied) / 0.05) * 0.05:.2f}"
     )
 
 

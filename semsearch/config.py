@@ -174,6 +174,13 @@ class Settings(BaseSettings):
         le=1.0,
         description="Share of an answer sentence's claim words its cited evidence must state for it to be kept.",
     )
+    llm_synonym_similarity: float = Field(
+        1.0,
+        ge=0.0,
+        le=1.0,
+        description="Cosine of the model's in-context word vectors at which an answer word counts as stated by a "
+        "word of its evidence (1 turns synonyms off).",
+    )
     llm_min_kept: float = Field(
         0.5, ge=0.0, le=1.0, description="Share of answer sentences that must pass the check, else the brief is used."
     )

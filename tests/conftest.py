@@ -12,6 +12,7 @@ import pytest
 import uvicorn
 from click.testing import CliRunner
 
+from semsearch.answer.related import ContextVectors
 from semsearch.build import build
 from semsearch.config import Settings, get_settings
 from semsearch.embedding import Embedder
@@ -59,6 +60,7 @@ def model_only_when_marked(request: pytest.FixtureRequest, monkeypatch: pytest.M
 
     for method in ("__init__", "encode", "encode_query", "count_tokens"):
         monkeypatch.setattr(Embedder, method, refuse)
+    monkeypatch.setattr(ContextVectors, "__init__", refuse)
 
 
 @pytest.fixture(scope="session")

@@ -29,6 +29,7 @@ from .llm import (
     build_messages,
     stream_completion,
 )
+from .related import Synonyms, synonyms
 from .result import Answer, AnswerResponse, AnswerSentence
 
 __all__ = [
@@ -52,11 +53,17 @@ class AnswerWriter:
     min_support: float
     min_kept: float
     most_sentences: int = 5
+    synonyms: Synonyms | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings) -> AnswerWriter:
         """The writer the settings describe (unconfigured when SEMSEARCH_LLM_URL is unset)."""
-        return cls(LLMConfig.from_settings(settings), settings.llm_min_support, settings.llm_min_kept)
+        return cls(
+            LLMConfig.from_settings(settings),
+            settings.llm_min_support,
+            settings.llm_min_kept,
+            synonyms=synonyms(settings.llm_synonym_similarity),
+        )
 
     def stream(self, question: str, brief: Brief, index: Index) -> Iterator[AnswerSentence | Answer]:
         """Each answer sentence, checked, as soon as it is complete; then the final Answer."""
@@ -65,7 +72,7 @@ class AnswerWriter:
         # No config already gave a fallback; mypy needs to see the config checked to use it.
         if answer.fallback is None and self.config is not None:
             try:
-                checker = Checker(brief, index, SupportCheck(self.min_support))
+                checker = Checker(brief, index, SupportCheck(self.min_support, self.synonyms))
                 splitter = SentenceStream()
                 for delta in stream_completion(self.config, build_messages(question, brief, self.most_sentences)):
                     for sentence in checker.check(splitter.feed(delta)):
@@ -91,7 +98,7 @@ class AnswerWriter:
             except WriterError as exc:
                 answer.fallback = f"{exc}; showing the extractive brief"
             else:
-                checker = Checker(brief, index, SupportCheck(self.min_support))
+                checker = Checker(brief, index, SupportCheck(self.min_support, self.synonyms))
                 answer.sentences = checker.check(answer_sentences(text))
                 answer.fallback = self._verdict(answer)
         answer.took_ms = (time.perf_counter() - started) * 1000

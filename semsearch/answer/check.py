@@ -23,6 +23,7 @@ from .lexicon import (
 )
 from .llm import parse_citations
 from .quantities import NUMBER_WORDS, unstated_quantities, without_fractions
+from .related import Synonyms
 from .result import AnswerSentence
 from .scope import free_stems, inner_hedges, parities, scopes, sentences
 
@@ -269,17 +270,21 @@ class SupportCheck:
     The rules come first and coverage never outweighs them: a number, share, name or date the evidence
     lacks or gives to something else, another role for a named person, a reversed meaning (negation added,
     lost or moved, an antonym, winner and loser swapped) and a hedge stated as fact. Then the sentence's
-    claim words must be in the evidence, by stem or as a compound of two evidence words ("dockworkers"
-    from "dock workers"), in at least the share min_support.
+    claim words must be in the evidence, by stem, as a compound of two evidence words ("dockworkers"
+    from "dock workers") or, given synonyms, as a word of like meaning, in at least the share min_support.
     """
 
     min_support: float
+    synonyms: Synonyms | None = None
 
     def judge(self, sentence: str, evidence: str) -> Support:
         """Whether the evidence supports the sentence, with the share of its claim words it covers."""
         said, source = _unfolded(sentence, evidence)[0], _unfolded(evidence, sentence)[0]
         claims = _claim_words(without_fractions(said))
         missing = _uncovered(claims, source)
+        if self.synonyms and missing:
+            restated = self.synonyms.restated(missing, sentence, evidence)
+            missing = [w for w in missing if w not in restated]
         coverage = 1.0 - len(missing) / len(claims) if claims else 1.0
         details = unsupported_details(sentence, evidence)
         if details:

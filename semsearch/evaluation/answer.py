@@ -97,6 +97,7 @@ def judge(checker, sentences) -> tuple[int, int, int]:
 def run(settings, models: list[str], url: str, timeout: float, questions: list[str]) -> list[Row]:
     """Every model over every question; the retrieval and brief are computed once per question."""
     from ..answer import AnswerWriter, Checker, LLMConfig, SupportCheck
+    from ..answer.related import synonyms
     from ..contract import SearchRequest
     from ..service import SearchService
 
@@ -109,6 +110,7 @@ def run(settings, models: list[str], url: str, timeout: float, questions: list[s
             LLMConfig(url, model, key, timeout, settings.llm_max_tokens),
             settings.llm_min_support,
             settings.llm_min_kept,
+            synonyms=synonyms(settings.llm_synonym_similarity),
         )
         row = Row(model=model)
         started = time.perf_counter()
@@ -123,7 +125,7 @@ def run(settings, models: list[str], url: str, timeout: float, questions: list[s
             row.answered += answer.fallback is None
             row.sentences += len(answer.sentences)
             row.dropped += answer.dropped
-            checker = Checker(brief, service.index, SupportCheck(settings.llm_min_support))
+            checker = Checker(brief, service.index, SupportCheck(settings.llm_min_support, writer.synonyms))
             supported, citations, precise = judge(checker, answer.sentences)
             row.supported += supported
             row.citations += citations
@@ -249,8 +251,10 @@ def details_kept(judged: Sequence[Judged]) -> list[Judged]:
 def labelled_report(settings, path: Path) -> dict[str, list[Judged]]:
     """The check's verdicts on a labelled file, by half."""
     from ..answer import SupportCheck
+    from ..answer.related import synonyms
 
-    judged = judge_labelled(SupportCheck(settings.llm_min_support), load_labelled(path))
+    check = SupportCheck(settings.llm_min_support, synonyms(settings.llm_synonym_similarity))
+    judged = judge_labelled(check, load_labelled(path))
     return {half: [j for j in judged if j.item.half == half] for half in ("held-out", "tune")}
 
 
@@ -288,7 +292,10 @@ def _print_labelled(settings, path: Path, as_json: bool) -> None:
         )
         return
     for group, judged in by_round(halves).items():
-        click.echo(f"{group} ({len(judged)} sentences, SEMSEARCH_LLM_MIN_SUPPORT {settings.llm_min_support:g}):")
+        click.echo(
+            f"{group} ({len(judged)} sentences, SEMSEARCH_LLM_MIN_SUPPORT {settings.llm_min_support:g}, "
+            f"SEMSEARCH_LLM_SYNONYM_SIMILARITY {settings.llm_synonym_similarity:g}):"
+        )
         click.echo(kind_table(judged))
         click.echo(f"unsupported numbers, names or dates kept: {len(details_kept(judged))}\n")
 
