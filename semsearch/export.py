@@ -230,14 +230,18 @@ def watch_atom(watch: Watch, base: str, self_url: str) -> bytes:
         item.id(f"{self_url}#{entry['version']}")
         item.title(
             xml_text(
-                f"{len(entry['sentences'])} new sentences, {len(entry['articles'])} new articles "
-                f"(version {entry['version']})"
+                f"{_counted(len(entry['sentences']), 'new sentence')}, "
+                f"{_counted(len(entry['articles']), 'new article')} (version {entry['version']})"
             )
         )
         item.link(href=page, rel="alternate")
         item.updated(datetime.fromisoformat(entry["at"]))
         item.content(xml_text(entry_html(entry, base)), type="html")
     return feed.atom_str(pretty=True)
+
+
+def _counted(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 def entry_html(entry: dict, base: str) -> str:

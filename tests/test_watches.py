@@ -83,6 +83,7 @@ def test_an_update_records_exactly_the_new_sentences_and_the_feed_carries_them(h
     assert not feed.bozo, feed.bozo_exception
     assert len(feed.entries) == 2
     latest = feed.entries[0].content[0].value
+    assert feed.entries[0].title.startswith("2 new sentences, 1 new article (version")
     assert NEW_SENTENCE.replace("'", "&#x27;") in latest
     assert f"/articles/{citation['article_id']}?hl={citation['start']}-{citation['end']}" in latest
     assert article["text"][citation["start"] : citation["end"]] == NEW_SENTENCE  # the citation is verbatim
