@@ -80,6 +80,12 @@ def test_article_endpoint_and_404(app):
     assert missing.status_code == 404
 
 
+def test_a_page_that_does_not_exist_says_so_once(app):
+    page = app.get("/no-such-page")
+    assert page.status_code == 404 and "text/html" in page.headers["content-type"]
+    assert "There is no page at this address." in page.text and "Not Found" not in page.text
+
+
 @pytest.mark.parametrize(
     ("method", "path", "body", "status", "code", "field"),
     [

@@ -6,6 +6,7 @@ import asyncio
 import logging
 from collections import deque
 from collections.abc import Iterable
+from http import HTTPStatus
 from importlib import resources
 
 from fastapi import FastAPI, Request
@@ -47,6 +48,13 @@ SECURITY_HEADERS = {
 def _error(status: int, code: str, message: str, field: str | None = None) -> JSONResponse:
     """The one error body: {"error": {"code", "message", "field"}}."""
     return JSONResponse({"error": {"code": code, "message": message, "field": field}}, status_code=status)
+
+
+def _page_message(exc: StarletteHTTPException) -> str:
+    """What an error page says under its heading: Starlette's default detail only repeats the status phrase."""
+    if exc.status_code == HTTPStatus.NOT_FOUND and exc.detail == HTTPStatus.NOT_FOUND.phrase:
+        return "There is no page at this address."
+    return str(exc.detail)
 
 
 def _wants_html(request: Request) -> bool:
@@ -308,7 +316,7 @@ def create_app(settings: Settings | None = None, service: SearchService | None =
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         if _wants_html(request):
-            return pages.error_page(request, exc.status_code, str(exc.detail))
+            return pages.error_page(request, exc.status_code, _page_message(exc))
         response = _error(exc.status_code, HTTP_CODES.get(exc.status_code, "http_error"), str(exc.detail))
         response.headers.update(exc.headers or {})  # a 405's Allow
         return response
