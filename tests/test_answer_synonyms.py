@@ -9,7 +9,7 @@ import pytest
 
 from semsearch.answer import SupportCheck
 from semsearch.answer.related import ContextVectors, Synonyms
-from semsearch.embedding import model_path
+from semsearch.embedding import get_embedder
 
 MEASURED = 0.6  # the tune half's best threshold (docs/quality.md)
 INJURED = "Four climbers were injured when the ice bridge gave way."
@@ -25,7 +25,7 @@ class SameVectorForEveryWord:
 
 @pytest.fixture(scope="module")
 def synonyms() -> Synonyms:
-    return Synonyms(ContextVectors(model_path()), MEASURED)
+    return Synonyms(ContextVectors(get_embedder()), MEASURED)
 
 
 @pytest.mark.model

@@ -10,16 +10,18 @@ word of all ("rise" and "fall").
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ..text import FUNCTION_WORDS, Stems
 from .lexicon import DIRECTED, HEDGES, NEGATIONS, OPPOSITES
+
+if TYPE_CHECKING:
+    from ..embedding import Embedder
 
 _STEMS = Stems()
 # Words with a rule of their own: similarity must neither cover them nor let them cover another word.
@@ -30,39 +32,29 @@ _LOWER = re.compile(r"\b[a-z][a-z'’-]*")
 
 class ContextVectors:
     """The model's last-layer token states: a word's vector is the mean of its word pieces' states in one
-    pass over the text it stands in."""
+    pass over the text it stands in (the embedder's own span pooling, as late chunking uses it)."""
 
-    def __init__(self, path: Path) -> None:
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")
-        import torch
-        from transformers import AutoModel, AutoTokenizer
-
-        self._torch = torch
-        self._tokenizer = AutoTokenizer.from_pretrained(str(path))
-        self._model = AutoModel.from_pretrained(str(path)).eval()
+    def __init__(self, embedder: Embedder) -> None:
+        self._embedder = embedder
         self.vectors = lru_cache(maxsize=4096)(self._vectors)
 
     def _vectors(self, text: str) -> dict[str, np.ndarray]:
         """Each lower-case word of a text and its unit vector in that text (the first use of a word)."""
-        encoded = self._tokenizer(text, return_offsets_mapping=True, return_tensors="pt", truncation=True)
-        offsets = encoded.pop("offset_mapping")[0].tolist()
-        with self._torch.no_grad():
-            states = self._model(**encoded).last_hidden_state[0].numpy()
-        found: dict[str, np.ndarray] = {}
-        for match in _LOWER.finditer(text):
-            rows = [i for i, (a, b) in enumerate(offsets) if b > a and a < match.end() and b > match.start()]
-            if rows and match[0] not in found:
-                mean = states[rows].mean(axis=0)
-                found[match[0]] = mean / np.linalg.norm(mean)
-        return found
+        first = {m[0]: m.span() for m in reversed(list(_LOWER.finditer(text)))}
+        _, (pooled,) = self._embedder.encode_spans([text], [list(first.values())])
+        return {
+            word: mean / np.linalg.norm(mean)
+            for word, mean in zip(first, pooled, strict=True)
+            if not np.isnan(mean).any()  # a word past the model's window has no state
+        }
 
 
 @lru_cache(maxsize=4)
 def synonyms(threshold: float) -> Synonyms | None:
     """The process's synonyms at a threshold, loaded once; None when the threshold turns them off."""
-    from ..embedding import model_path
+    from ..embedding import get_embedder
 
-    return Synonyms(ContextVectors(model_path()), threshold) if threshold < 1.0 else None
+    return Synonyms(ContextVectors(get_embedder()), threshold) if threshold < 1.0 else None
 
 
 class Synonyms:
