@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import re
+from dataclasses import fields
 from pathlib import Path
 
 import pytest
 
+from semsearch.brief import BriefOptions
 from semsearch.cli import main
-from semsearch.evaluation.summary import fill, fix_reference, load_pairs, sumy_ranking
+from semsearch.evaluation.summary import QUERY_SIMILARITY, fill, fix_reference, load_pairs, sumy_ranking
 
 STORIES = {
     "business": [
@@ -78,6 +80,13 @@ def test_sumy_ranking_is_a_permutation():
         assert sorted(sumy_ranking(method, sentences)) == list(range(len(sentences)))
 
 
+def test_query_similarity_baseline_has_every_other_signal_off():
+    # A weight or penalty added to the brief later must not leak into the plain baseline through its default.
+    weights = [f.name for f in fields(BriefOptions) if f.name.startswith("w_") and f.name != "w_relevance"]
+    assert weights and {name: getattr(QUERY_SIMILARITY, name) for name in weights} == dict.fromkeys(weights, 0.0)
+    assert (QUERY_SIMILARITY.diversity, QUERY_SIMILARITY.article_penalty) == (0.0, 0.0)
+
+
 def test_load_pairs_split_and_limit(tmp_path: Path):
     _write(tmp_path)
     assert len(load_pairs(tmp_path)) == 3
@@ -94,7 +103,7 @@ def test_eval_summary_command_on_a_tiny_folder(runner, tmp_path: Path):
     report = tmp_path / "report.md"
     result = runner.invoke(main, ["eval", "summary", str(data), "--work", str(work), "--output", str(report)])
     assert result.exit_code == 0, result.output
-    for row in ("semsearch brief", "Lead", "LexRank (sumy)", "TextRank (sumy)", "query similarity"):
+    for row in ("semsearch brief", "Lead", "LexRank (sumy)", "TextRank (sumy)", "query similarity", "earlier preset"):
         assert row in result.output
     # Every brief the eval made was checked, and every citation in it is a verbatim span.
     checks = re.findall(r"(\d+) citations in (\d+) briefs .* (\d+) verbatim spans", result.output)

@@ -12,12 +12,13 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 import numpy as np
 
 from ..brief import (
+    BEFORE_COVERAGE,
     GENERIC,
     BriefOptions,
     citation_problems,
@@ -28,6 +29,9 @@ from ..config import Settings
 from ..index import Index
 from ..records import Article, Brief
 from ..sentence_traits import words_of
+
+if TYPE_CHECKING:  # the retriever is imported where the command runs
+    from ..retrieval import Retrieval
 
 OUTLET = "BBC News"
 # Reference summaries glue sentences together ("$10.9bn.For the year"): put the space back.
@@ -308,9 +312,18 @@ QUERY_SIMILARITY = BriefOptions(
     w_word_centrality=0.0,
     w_lead=0.0,
     w_source=0.0,
+    w_names=0.0,
     diversity=0.0,
+    article_penalty=0.0,
     relevance_floor=-1.0,
 )
+# The presets the multi-document modes score beside the brief's own options. The earlier preset has no
+# per-article penalty, question names or weaker same-article links; a BBC reference is one article's
+# extract, so the options that spread a brief over articles cost here what they gain on several stories.
+COMPARED = {
+    "brief, earlier preset (BEFORE_COVERAGE)": BEFORE_COVERAGE,
+    "query similarity + redundancy skip": QUERY_SIMILARITY,
+}
 
 
 def run_multi(
@@ -322,13 +335,23 @@ def run_multi(
     for pair in pairs:
         budget = words_of(pair.reference)
         retrieval = retrieve(pair.article.title)
-        brief = summarize(index, retrieval, replace(options, words=budget))
+        brief, outputs = _compared_briefs(index, retrieval, options, budget)
         run.check(brief, text_of)
-        run.score("semsearch brief", brief_text(brief), pair.reference, scorer)
-        baseline = summarize(index, retrieval, replace(QUERY_SIMILARITY, words=budget))
-        run.score("query similarity + redundancy skip", brief_text(baseline), pair.reference, scorer)
-        run.score("Lead of top result", _lead(index, retrieval, budget, text_of), pair.reference, scorer)
+        outputs["Lead of top result"] = _lead(index, retrieval, budget, text_of)
+        for name, text in outputs.items():
+            run.score(name, text, pair.reference, scorer)
     return run
+
+
+def _compared_briefs(
+    index: Index, retrieval: Retrieval, options: BriefOptions, words: int
+) -> tuple[Brief, dict[str, str]]:
+    """The brief at these options, and the text of it and of every compared preset at this word budget."""
+    brief = summarize(index, retrieval, replace(options, words=words))
+    outputs = {"semsearch brief": brief_text(brief)}
+    for name, preset in COMPARED.items():
+        outputs[name] = brief_text(summarize(index, retrieval, replace(preset, words=words)))
+    return brief, outputs
 
 
 def _text_cache(index: Index) -> Callable[[str], str]:
@@ -391,15 +414,9 @@ def run_topics(
     text_of = _text_cache(index)
     for group in groups:
         retrieval = retrieve(group[0].article.title)
-        brief = summarize(index, retrieval, replace(options, words=words))
+        brief, outputs = _compared_briefs(index, retrieval, options, words)
         run.check(brief, text_of)
-        outputs = {
-            "semsearch brief": brief_text(brief),
-            "query similarity + redundancy skip": brief_text(
-                summarize(index, retrieval, replace(QUERY_SIMILARITY, words=words))
-            ),
-            "Lead of top result": _lead(index, retrieval, words, text_of),
-        }
+        outputs["Lead of top result"] = _lead(index, retrieval, words, text_of)
         for name, text in outputs.items():
             for member in group:
                 run.score(name, text, member.reference, scorer)
