@@ -68,9 +68,14 @@ def _names(text: str) -> list[str]:
     common = (
         first in FUNCTION_WORDS | NUMBER_WORDS.keys() | REPORTING | APPROXIMATE
         or _COMMON_FORM.search(first)
-        or (first in common_words() and not run)
+        or (_english(first) and not run)
     )
     return names if not first or common else [first, *names]
+
+
+def _english(word: str) -> bool:
+    """Whether a word, or its singular, is a word of the model's vocabulary (which lists few plurals)."""
+    return word in common_words() or (word.endswith("s") and word[:-1] in common_words())
 
 
 def unsupported_details(sentence: str, evidence: str) -> list[str]:

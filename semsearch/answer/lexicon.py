@@ -57,7 +57,7 @@ NEGATING = NEGATIONS | stem_set("unless")
 # What makes a claim uncertain, planned, wished for or someone's estimate; a sentence that restates words
 # one of these governs must keep a hedge of its own.
 HEDGES = stem_set(
-    "could may might probable possibly possible probably potential expected estimate warn plan pledge "
+    "could may might probable possibly possible probably potential expected estimate warn caution plan pledge "
     "promise forecast if unless risk threaten propose fear predict hope aim seek want intend consider try "
     "attempt apply think thought believe suggest whether arguably reportedly allegedly apparently seem appear "
     "pricein subjectto"
@@ -125,6 +125,7 @@ link linked related connected tied
 cause led lead prompt prompted trigger
 return returning back
 show reveal demonstrate
+find found discover discovery uncover
 use employ utilise utilize run operate
 ease relieve alleviate
 pressure strain stress
@@ -141,8 +142,21 @@ EQUIVALENTS = [stem_set(line) for line in _EQUIVALENT.strip().splitlines()]
 LIGHT = frozenset("see saw seen sees come comes came coming go goes going gone went".split())
 # Endings that make a noun of a verb ("decision" of "decide", "automation" of "automate"), with what the
 # verb ends in instead; a claim word is stated when the evidence has the verb, or the other way round.
-_NOMINAL = (("ssion", "t"), ("sion", "de"), ("sion", "d"), ("ation", "e"), ("ation", ""), ("tion", "te"),
-            ("ment", ""), ("al", "e"), ("al", ""), ("ure", "e"), ("ure", ""), ("ance", ""), ("ence", ""))
+_NOMINAL = (
+    ("ssion", "t"),
+    ("sion", "de"),
+    ("sion", "d"),
+    ("ation", "e"),
+    ("ation", ""),
+    ("tion", "te"),
+    ("ment", ""),
+    ("al", "e"),
+    ("al", ""),
+    ("ure", "e"),
+    ("ure", ""),
+    ("ance", ""),
+    ("ence", ""),
+)
 
 
 def derived(word: str) -> set[str]:
