@@ -137,6 +137,8 @@ SUNMERE_DOCTOR = (
             "planned",
         ),
         ("Markets expect a cut in interest rates.", "Markets price in a cut in interest rates.", None),
+        # a paraphrase group never joins opposites
+        ("Inflation fell to 2.6 percent.", "Inflation climbed to 2.6 percent.", "says 'fell'"),
         # a first word that opens a run of capitals is a title, and one that is no English word a name
         (
             "Prime Minister Agnes Pell repeated the pledge she first made at the height of the flood.",
@@ -255,6 +257,9 @@ def test_each_rule_drops_what_it_is_for(sentence: str, evidence: str, problem: s
             "Farmers cautioned that the heat was harming the wheat crop.",
             "Farmers warned that the heat was damaging the wheat crop.",
         ),
+        # an irregular past form, a share's unit, "up" for a rise
+        ("Inflation rose to 2.6 percent.", "Inflation climbed to 2.6 percent."),
+        ("Turnout rose to 48.6 percent from 41 percent.", "Turnout was 48.6 percent, up from 41 percent."),
         (
             "Hospitals in Sunmere saw a steep increase in heat-related admissions.",
             "Hospitals in Sunmere reported a sharp rise in heat-related admissions.",

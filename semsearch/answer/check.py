@@ -45,6 +45,8 @@ _ROLE_WORDS = 2
 _TOKEN = re.compile(r"[\w'’-]+|[^\w\s]")
 _ROLE = re.compile(r"^[a-z][a-z'’-]*$")
 _ARTICLES = ("a", "an", "the")
+# A share's unit is checked with its figure ("25 percent" for "a quarter"), not as a claim word.
+_UNITS = frozenset(("percent", "per", "cent"))
 
 
 def _initials(text: str) -> set[str]:
@@ -178,7 +180,7 @@ def _claim_words(text: str) -> list[str]:
     """The words a sentence's support is measured on: content words that are not figures, rounding,
     attribution or light verbs."""
     unique = dict.fromkeys(words(text))
-    return [w for w in unique if w not in FUNCTION_WORDS | REPORTING | APPROXIMATE | LIGHT and not w.isdigit()]
+    return [w for w in unique if w not in FUNCTION_WORDS | REPORTING | APPROXIMATE | LIGHT | _UNITS and not w.isdigit()]
 
 
 def _reversal(sentence: str, evidence: str) -> str | None:

@@ -95,8 +95,8 @@ company firm business group operator
 begin began begun start started launch
 end ended finish finished conclude
 say said claim
-rise increase climb jump grow growth surge soar
-fall drop decline decrease slide slump
+rise increase climb jump grow growth surge soar up
+fall drop decline decrease slide slump down
 steep sharp rapid
 raise lift boost increase
 cut reduce lower trim lessen
@@ -159,10 +159,24 @@ _NOMINAL = (
 )
 
 
+# Irregular past forms of common verbs, which no stemmer joins to the verb ("rose" and "rise").
+_IRREGULAR = dict(
+    pair.split(":")
+    for pair in (
+        "rose:rise risen:rise fell:fall fallen:fall grew:grow grown:grow won:win lost:lose brought:bring "
+        "bought:buy sold:sell paid:pay led:lead left:leave took:take taken:take made:make gave:give given:give "
+        "began:begin begun:begin held:hold kept:keep met:meet told:tell thought:think sought:seek fought:fight "
+        "struck:strike spent:spend sent:send built:build broke:break broken:break chose:choose chosen:choose "
+        "drove:drive driven:drive flew:fly flown:fly froze:freeze frozen:freeze hid:hide stole:steal "
+        "stolen:steal wrote:write written:write spoke:speak spoken:speak"
+    ).split()
+)
+
+
 def derived(word: str) -> set[str]:
-    """The stems of the verbs a noun is formed from, by its ending, besides the word's own stem."""
+    """The stems of the word, of the verb an irregular past form or a noun is formed from, by its ending."""
     forms = {word[: -len(end)] + verb for end, verb in _NOMINAL if word.endswith(end) and len(word) - len(end) >= 3}
-    return {_STEMS.stem(word)} | {_STEMS.stem(f) for f in forms}
+    return {_STEMS.stem(f) for f in {word, _IRREGULAR.get(word, word), *forms}}
 
 
 @cache
