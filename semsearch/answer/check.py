@@ -13,12 +13,16 @@ from .lexicon import (
     APPROXIMATE,
     DENIALS,
     DIRECTED,
+    EQUIVALENTS,
     HEDGES,
+    LIGHT,
     NEGATING,
     NEGATIONS,
     OPPOSITES,
     REPORTING,
     SOFTENERS,
+    common_words,
+    derived,
     joined_phrases,
 )
 from .llm import parse_citations
@@ -40,6 +44,9 @@ _RESTATED = 2
 _ROLE_WORDS = 2
 _TOKEN = re.compile(r"[\w'’-]+|[^\w\s]")
 _ROLE = re.compile(r"^[a-z][a-z'’-]*$")
+_ARTICLES = ("a", "an", "the")
+# A share's unit is checked with its figure ("25 percent" for "a quarter"), not as a claim word.
+_UNITS = frozenset(("percent", "per", "cent"))
 
 
 def _initials(text: str) -> set[str]:
@@ -55,10 +62,22 @@ def _names(text: str) -> list[str]:
     names = [re.sub(r"['’]s$", "", w).lower() for w in found[1:] if w[0].isupper() and w != "I"]
     first = re.sub(r"['’]s$", "", found[0]).lower() if found else ""
     # A sentence's first word is capitalised whatever it is, so it counts as a name only when its stem is
-    # not a word the evidence uses (checked by the caller); function, number, attribution and rounding
-    # words and words of a common form are never names.
-    common = first in FUNCTION_WORDS | NUMBER_WORDS.keys() | REPORTING | APPROXIMATE or _COMMON_FORM.search(first)
+    # not a word the evidence uses (checked by the caller) and it is no English word ("People", "Poor"):
+    # function, number, attribution and rounding words, words of a common form and words of the model's
+    # vocabulary. A name that is also a word ("Smith") is then left to coverage, as a claim word.
+    # A word opening a run of capitalised words is a title or a name's first word ("Prime Minister").
+    run = len(found) > 1 and found[1][0].isupper()
+    common = (
+        first in FUNCTION_WORDS | NUMBER_WORDS.keys() | REPORTING | APPROXIMATE
+        or _COMMON_FORM.search(first)
+        or (_english(first) and not run)
+    )
     return names if not first or common else [first, *names]
+
+
+def _english(word: str) -> bool:
+    """Whether a word, or its singular, is a word of the model's vocabulary (which lists few plurals)."""
+    return word in common_words() or (word.endswith("s") and word[:-1] in common_words())
 
 
 def unsupported_details(sentence: str, evidence: str) -> list[str]:
@@ -74,6 +93,7 @@ def unsupported_details(sentence: str, evidence: str) -> list[str]:
         and _STEMS.stem(w) not in stems
         and w not in acronyms
         and not _compound(w, evidence_words)
+        and not _demonym(w, vocabulary)
     ]
     return missing
 
@@ -102,9 +122,12 @@ def _roles(text: str) -> list[tuple[str, list[str], bool]]:
     tokens = _TOKEN.findall(text)
     capital = [t[0].isupper() for t in tokens]
     found = []
+    # A person's name has a first name and a surname: a single capitalised word is a place or a firm, whose
+    # description ("drinks company", "food giant") is no role.
     for start, end in _runs(capital):
-        role = _role_before(tokens[:start]) if start else []
-        found.append((tokens[end - 1], role, end - start > 2))
+        if end - start > 1:
+            role = _role_before(tokens[:start]) + _role_after(tokens[end:])
+            found.append((tokens[end - 1], role, end - start > 2))
     return found
 
 
@@ -134,15 +157,30 @@ def _role_before(tokens: list[str]) -> list[str]:
     return role
 
 
+def _role_after(tokens: list[str]) -> list[str]:
+    """The role words of an apposition after a name ("Nadia Ferrante, head of emergency medicine"): up to
+    two lower-case words after its comma and an article, stopping at anything else."""
+    if not tokens or tokens[0] != ",":
+        return []
+    rest = tokens[2:] if len(tokens) > 1 and tokens[1].lower() in _ARTICLES else tokens[1:]
+    role: list[str] = []
+    for token in rest[:_ROLE_WORDS]:
+        if not _ROLE.match(token) or token in FUNCTION_WORDS or token in REPORTING or _COMMON_FORM.search(token):
+            break
+        role.append(token)
+    return role
+
+
 def _stems(text: str) -> set[str]:
     """The stems of a text's words."""
     return set(_STEMS.terms(text))
 
 
 def _claim_words(text: str) -> list[str]:
-    """The words a sentence's support is measured on: content words that are not figures, rounding or attribution."""
+    """The words a sentence's support is measured on: content words that are not figures, rounding,
+    attribution or light verbs."""
     unique = dict.fromkeys(words(text))
-    return [w for w in unique if w not in FUNCTION_WORDS | REPORTING | APPROXIMATE and not w.isdigit()]
+    return [w for w in unique if w not in FUNCTION_WORDS | REPORTING | APPROXIMATE | LIGHT | _UNITS and not w.isdigit()]
 
 
 def _reversal(sentence: str, evidence: str) -> str | None:
@@ -311,10 +349,35 @@ class SupportCheck:
 
 
 def _uncovered(claims: Sequence[str], evidence: str) -> list[str]:
-    """The claim words the evidence does not state, by stem or as a compound of two of its words."""
+    """The claim words the evidence does not state: by stem, by the verb a noun is formed from ("decision",
+    "decided"), as a compound of two of its words, as a name's demonym ("Europe's", "European") or as a
+    general equivalent ("firm", "company")."""
     source = set(words(evidence))
-    stems = {_STEMS.stem(w) for w in source}
-    return [w for w in claims if _STEMS.stem(w) not in stems and not _compound(w, source)]
+    stems = set().union(*map(derived, source))
+    return [
+        w
+        for w in claims
+        if not derived(w) & stems
+        and not _compound(w, source)
+        and not _demonym(w, source)
+        and not any(derived(w) & group and stems & group for group in EQUIVALENTS)
+    ]
+
+
+# Endings that make a people's or a place's adjective of its name ("European", "Italian", "Chinese").
+_DEMONYM = ("an", "ean", "ian", "n", "ese", "ish", "i")
+
+
+def _demonym(word: str, vocabulary: set[str]) -> bool:
+    """Whether the word and a word of the vocabulary are a name and its adjective, either way round."""
+    return any(_adjective_of(word, other) or _adjective_of(other, word) for other in vocabulary)
+
+
+def _adjective_of(adjective: str, name: str) -> bool:
+    """Whether the adjective is formed from the name ("european" of "europe", "italian" of "italy")."""
+    if len(name) < 4 or not adjective.startswith(name[:-1]):
+        return False
+    return any(adjective in (name + end, name[:-1] + end) for end in _DEMONYM)
 
 
 def _compound(word: str, vocabulary: set[str]) -> bool:

@@ -50,6 +50,9 @@ _COUNTED = 2
 # A figure whole ("2,300", "thirty-eight"), else a word.
 _TOKEN = re.compile(r"\d+(?:[.,]\d+)*|[^\W\d_]+(?:-[^\W\d_]+)*")
 _CLAUSE = re.compile(r"[,;:.!?()]\s|\s[-–—]\s|\bbut\b|\n")
+# Four digits without a comma from 1800 to 2099 are a year, which dates what follows ("the 1998 record")
+# rather than counting it.
+_YEAR = re.compile(r"1[89]\d\d|20\d\d")
 
 _STEMS = Stems()
 
@@ -157,7 +160,7 @@ def _places(text: str) -> list[tuple[str, float, set[str]]]:
         content = [_STEMS.stem(t.lower()) if _is_content(t) else "" for t in tokens]
         for i, token in enumerate(tokens):
             value = _token_value(token)
-            if value is not None and not (i and _is_name(tokens[i - 1])):
+            if value is not None and not (i and _is_name(tokens[i - 1])) and not _YEAR.fullmatch(token):
                 after = [c for c in content[i + 1 :] if c][:_COUNTED]
                 found.append((token, value, set(after)))
     return found
