@@ -360,3 +360,18 @@ def test_eval_answer_prints_the_kind_table_of_any_labelled_file(tmp_path, runner
     by_id = {v["id"]: v for half in verdicts.values() for v in half}
     assert by_id["a"]["kept"] and not by_id["b"]["kept"] and by_id["c"]["elsewhere"] == 1
     assert "3,200" in by_id["b"]["reason"]
+
+
+# A sample-corpus sentence whose speaker is named (The Lantern, the kidney drug trial).
+SPECIALIST = (
+    "Felix Amadi, a kidney specialist who was not involved in the trial, said the benefit would need to be "
+    "weighed against the cost of the drug."
+)
+
+
+def test_a_speaker_whose_surname_is_also_a_word_is_a_name_before_a_reporting_verb():
+    verdict = CHECK.judge("Baker said the benefit would need to be weighed against the drug's cost.", SPECIALIST)
+    assert verdict.problem == "not in the cited evidence: baker"
+    # A plural before the verb names a group, not a person: left to coverage as a claim word.
+    plural = CHECK.judge("Specialists said the benefit would need to be weighed against the drug's cost.", SPECIALIST)
+    assert "specialists" not in (plural.problem or "")

@@ -64,15 +64,21 @@ def _names(text: str) -> list[str]:
     # A sentence's first word is capitalised whatever it is, so it counts as a name only when its stem is
     # not a word the evidence uses (checked by the caller) and it is no English word ("People", "Poor"):
     # function, number, attribution and rounding words, words of a common form and words of the model's
-    # vocabulary. A name that is also a word ("Smith") is then left to coverage, as a claim word.
+    # vocabulary. A name that is also a word ("Smith") is then left to coverage, as a claim word, unless
+    # a reporting verb follows it: a bare singular word before "said" is a speaker's name ("Smith said").
     # A word opening a run of capitalised words is a title or a name's first word ("Prime Minister").
-    run = len(found) > 1 and found[1][0].isupper()
+    run = len(found) > 1 and (found[1][0].isupper() or _speaker(found[0], found[1]))
     common = (
         first in FUNCTION_WORDS | NUMBER_WORDS.keys() | REPORTING | APPROXIMATE
         or _COMMON_FORM.search(first)
         or (_english(first) and not run)
     )
     return names if not first or common else [first, *names]
+
+
+def _speaker(first: str, second: str) -> bool:
+    """Whether a sentence's first two words are a speaker's name and a reporting verb ("Smith said")."""
+    return second.lower() in REPORTING and not first.lower().endswith("s")
 
 
 def _english(word: str) -> bool:
