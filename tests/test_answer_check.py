@@ -165,6 +165,28 @@ SUNMERE_DOCTOR = (
             SUNMERE_DOCTOR,
             "gives a role the cited evidence does not: nurse",
         ),
+        # a role word opening the sentence, and a participle role ("managing director") in the evidence
+        (
+            "Assistant curator Mira Solberg said the gallery would reopen in May.",
+            "Chief curator Mira Solberg said the gallery would reopen in May.",
+            "gives a role the cited evidence does not: assistant",
+        ),
+        (
+            "Ferry operator chairman Tomas Vell said bookings had doubled.",
+            '"Bookings have doubled," said Tomas Vell, managing director of the ferry operator.',
+            "gives a role the cited evidence does not: chairman",
+        ),
+        # a negated word restated by its paraphrase, and a pair of opposites of keeping
+        (
+            "The inspectors said the old dam was still adequate for the spring floods.",
+            "The inspectors said the old dam was no longer sufficient for the spring floods.",
+            "drops the evidence's negation (no)",
+        ),
+        (
+            "The builders replaced the station's Victorian canopy.",
+            "The builders preserved the station's Victorian canopy.",
+            "says 'replac' where the evidence says 'preserv'",
+        ),
     ],
 )
 def test_each_rule_drops_what_it_is_for(sentence: str, evidence: str, problem: str | None):
@@ -264,6 +286,24 @@ def test_each_rule_drops_what_it_is_for(sentence: str, evidence: str, problem: s
             "Hospitals in Sunmere saw a steep increase in heat-related admissions.",
             "Hospitals in Sunmere reported a sharp rise in heat-related admissions.",
         ),
+        # "up" ending a phrasal verb is no rise; a figure after the same word in both is one label
+        (
+            "Fans lined up outside the stadium before the gates were cut open at noon.",
+            "Fans queued outside the stadium before the gates were cut open at noon.",
+        ),
+        (
+            "The 3-kilometre bus route 9 extension opened to riders on Monday.",
+            "Riders first used the 3-kilometre extension of bus route 9 on Monday.",
+        ),
+        # a verb after a name's comma is no role, nor an irregular past form before a name
+        (
+            "Mara Quist, winner of the Lund Prize, overtook Ola Berg as the top-selling author.",
+            "Mara Quist, winner of the Lund Prize, has beaten Ola Berg to become the top-selling author.",
+        ),
+        (
+            "Forecasters predict the river will probably stay high.",
+            "Forecasters expect the river is likely to remain high.",
+        ),
     ],
 )
 def test_the_rules_let_faithful_rewordings_through(sentence: str, evidence: str):
@@ -309,7 +349,8 @@ def _kept(judged: list[Judged], supported: bool) -> float:
 
 
 def test_on_the_tune_half_the_check_meets_the_targets_it_was_calibrated_for():
-    # The rules were drawn from the tune half of rounds 1-4; a later round tests them afresh.
+    # Rounds 1-4 were written before rounds 5-6; the tune half of the later, blind rounds is short of the
+    # targets (docs/quality.md), so this holds the check to what the earlier rounds reached.
     judged = [j for j in _judged("tune") if j.item.round <= 4]
     assert _kept(judged, True) >= 0.9 and _kept(judged, False) <= 0.03 and details_kept(judged) == []
 

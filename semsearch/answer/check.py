@@ -24,6 +24,7 @@ from .lexicon import (
     common_words,
     derived,
     joined_phrases,
+    past_form,
 )
 from .llm import parse_citations
 from .quantities import NUMBER_WORDS, unstated_quantities, without_fractions
@@ -36,6 +37,9 @@ _WORD = re.compile(r"[A-Za-z][\w'’-]*")
 _COMMON_FORM = re.compile(r"(?:ly|ing|ed)$")
 _UN = re.compile(r"\bun([a-z]{4,})\b")  # lower-case only: "United" is a name
 _STEMS = Stems()
+# "Up" and "down" say which way a figure moved only where one follows or the clause ends ("up by 40%",
+# "shares were down."); elsewhere they end a phrasal verb ("lined up", "set up") and oppose nothing.
+_PARTICLE = re.compile(r"\b(?:up|down)\b(?!\s+(?:by|from|to|on|in|sharply|slightly|\d)|\s*(?:[.,;:]|$))", re.I)
 _REPORTED = frozenset(_STEMS.stem(w) for w in REPORTING)
 # A sentence restates what a hedge governs when it shares this many of those words: one alone is often a
 # topic word ("cranes") the sentence takes from another clause.
@@ -126,6 +130,10 @@ def _roles(text: str) -> list[tuple[str, list[str], bool]]:
     A name is a run of capitalised words; words of the run before its last two are a title ("Fisheries
     Minister Kaja Lindqvist")."""
     tokens = _TOKEN.findall(text)
+    # A sentence's first word is capitalised whatever it is: a word that opens no run of capitalised words
+    # is read in lower case, so it may be a role ("Deputy librarian Odile Barrington").
+    if len(tokens) > 1 and not tokens[1][0].isupper() and _english(tokens[0].lower()):
+        tokens[0] = tokens[0].lower()
     capital = [t[0].isupper() for t in tokens]
     found = []
     # A person's name has a first name and a surname: a single capitalised word is a place or a firm, whose
@@ -157,7 +165,7 @@ def _role_before(tokens: list[str]) -> list[str]:
         tokens = tokens[:-1]
     for token in reversed(tokens[-_ROLE_WORDS:]):
         word = re.sub(r"['’]s?$", "", token)
-        if not _ROLE.match(word) or word in FUNCTION_WORDS or word in REPORTING or _COMMON_FORM.search(word):
+        if not _role_word(word, role[0] if role else None):
             break
         role.insert(0, word)
     return role
@@ -170,11 +178,23 @@ def _role_after(tokens: list[str]) -> list[str]:
         return []
     rest = tokens[2:] if len(tokens) > 1 and tokens[1].lower() in _ARTICLES else tokens[1:]
     role: list[str] = []
-    for token in rest[:_ROLE_WORDS]:
-        if not _ROLE.match(token) or token in FUNCTION_WORDS or token in REPORTING or _COMMON_FORM.search(token):
+    for n, token in enumerate(rest[:_ROLE_WORDS]):
+        if not _role_word(token, rest[n + 1] if n + 1 < len(rest) else None):
             break
         role.append(token)
-    return role
+    # Words followed by a name are a verb and its object, not an apposition ("Jugnot, ..., overtook Depardieu").
+    after = rest[len(role)] if len(role) < len(rest) else ""
+    return [] if after[:1].isupper() else role
+
+
+def _role_word(word: str, head: str | None) -> bool:
+    """Whether a lower-case word can be part of a role; one formed like a participle only before a role
+    noun ("managing director", "retired teacher"), as alone it is a verb ("speaking", "adding")."""
+    if not _ROLE.match(word) or word in FUNCTION_WORDS or word in REPORTING or past_form(word):
+        return False
+    if not _COMMON_FORM.search(word):
+        return True
+    return head is not None and _ROLE.match(head) is not None and _role_word(head, None)
 
 
 def _stems(text: str) -> set[str]:
@@ -195,7 +215,7 @@ def _reversal(sentence: str, evidence: str) -> str | None:
     flipped = [w for w in sorted(mine | theirs) if not set(_parities_of(sentence, w)) <= set(_parities_of(evidence, w))]
     if flipped:
         return f"says the opposite of the evidence about {flipped[0]!r} (un-)"
-    said, source = _stems(sentence), _stems(evidence)
+    said, source = _stems(_PARTICLE.sub(" ", sentence)), _stems(_PARTICLE.sub(" ", evidence))
     for one, other in OPPOSITES:
         for a, b in ((one, other), (other, one)):
             if said & a and not source & a and source & b:
@@ -203,7 +223,8 @@ def _reversal(sentence: str, evidence: str) -> str | None:
     if said & NEGATIONS and not source & NEGATING:
         return "negates what the evidence states"
     free = free_stems(evidence, NEGATIONS)
-    lost = [s.cue for s in scopes(evidence, NEGATIONS) if _restated(s.stems, said, free)]
+    # "still enough" restates "no longer sufficient": a negated word counts as restated by its equivalent.
+    lost = [s.cue for s in scopes(evidence, NEGATIONS) if _restated(s.stems, _with_equivalents(said), free)]
     if lost and not said & NEGATIONS:
         return f"drops the evidence's negation ({lost[0]})"
     return _moved_negation(sentence, evidence) or _swapped(sentence, evidence)
@@ -243,6 +264,11 @@ def _moved_negation(sentence: str, evidence: str) -> str | None:
         if said and not any(said & other for other in alike):
             return f"negates {', '.join(sorted(said))}, which the evidence does not ({scope.cue})"
     return None
+
+
+def _with_equivalents(stems: set[str]) -> set[str]:
+    """The stems with every stem of the paraphrase groups they belong to."""
+    return stems.union(*(group for group in EQUIVALENTS if stems & group))
 
 
 def _alike(cue: str, other: str) -> bool:

@@ -45,6 +45,7 @@ OPPOSITES = [
     (stem_set("guilty convict convicted"), stem_set("innocent acquit acquitted")),
     (stem_set("east eastern easterly"), stem_set("west western westerly")),
     (stem_set("north northern northerly"), stem_set("south southern southerly")),
+    (stem_set("preserve retain"), stem_set("replace demolish scrap")),
 ]
 # Words of winning over someone: the winner is named before them, the loser after.
 DIRECTED = stem_set("beat defeat defeating victory overtook")
@@ -129,13 +130,22 @@ find found discover discovery uncover
 use employ utilise utilize run operate
 ease relieve alleviate
 pressure strain stress
-need require
 try attempt
 ask urge call request
 warn caution cautioned
 storage hold store capacity
 break beat top surpass exceed
 some part portion share
+expect predict forecast anticipate
+likely probable probably
+stay remain
+biggest largest
+bigger larger
+plant facility
+need require demand
+government administration
+should ought
+enough sufficient adequate
 """
 EQUIVALENTS = [stem_set(line) for line in _EQUIVALENT.strip().splitlines()]
 # Verbs news prose uses lightly ("saw a rise", "comes with", "going back") claim nothing by themselves.
@@ -168,9 +178,15 @@ _IRREGULAR = dict(
         "began:begin begun:begin held:hold kept:keep met:meet told:tell thought:think sought:seek fought:fight "
         "struck:strike spent:spend sent:send built:build broke:break broken:break chose:choose chosen:choose "
         "drove:drive driven:drive flew:fly flown:fly froze:freeze frozen:freeze hid:hide stole:steal "
-        "stolen:steal wrote:write written:write spoke:speak spoken:speak"
+        "stolen:steal wrote:write written:write spoke:speak spoken:speak beaten:beat overtook:overtake "
+        "overtaken:overtake"
     ).split()
 )
+
+
+def past_form(word: str) -> bool:
+    """Whether a word is an irregular past form of a verb ("overtook", "beaten")."""
+    return word in _IRREGULAR
 
 
 def derived(word: str) -> set[str]:

@@ -142,17 +142,20 @@ def moved_figures(sentence: str, evidence: str) -> list[str]:
     """Figures of the sentence that count what the evidence counts with another figure ("three piers" where
     the evidence has "three roads" and "two piers")."""
     places = _places(evidence)
+    # A figure after the same word in both ("tram line 5", "route 14") is one label, whatever follows it.
+    labels = {(v, before) for _, v, _, before in places if before}
     moved = []
-    for figure, value, after in _places(sentence):
-        there = [a for _, v, a in places if v == value]  # a figure the evidence lacks is reported as such
-        other = set().union(*(a for _, v, a in places if v != value))
-        if there and after & other and not after & set().union(*there):
+    for figure, value, after, before in _places(sentence):
+        there = [a for _, v, a, _ in places if v == value]  # a figure the evidence lacks is reported as such
+        other = set().union(*(a for _, v, a, _ in places if v != value))
+        if there and after & other and not after & set().union(*there) and (value, before) not in labels:
             moved.append(figure)
     return moved
 
 
-def _places(text: str) -> list[tuple[str, float, set[str]]]:
-    """Each figure of a text that counts something, with the content stems it counts: the next few in its clause."""
+def _places(text: str) -> list[tuple[str, float, set[str], str]]:
+    """Each figure of a text that counts something, with the content stems it counts (the next few in its
+    clause) and the content stem right before it ("" when there is none)."""
     found = []
     for clause in _CLAUSE.split(text):
         # Shares are compared as shares; a figure after a capitalised word is part of a name ("Terminal 4").
@@ -162,7 +165,7 @@ def _places(text: str) -> list[tuple[str, float, set[str]]]:
             value = _token_value(token)
             if value is not None and not (i and _is_name(tokens[i - 1])) and not _YEAR.fullmatch(token):
                 after = [c for c in content[i + 1 :] if c][:_COUNTED]
-                found.append((token, value, set(after)))
+                found.append((token, value, set(after), content[i - 1] if i else ""))
     return found
 
 
