@@ -295,6 +295,11 @@ def test_each_rule_drops_what_it_is_for(sentence: str, evidence: str, problem: s
             "The 3-kilometre bus route 9 extension opened to riders on Monday.",
             "Riders first used the 3-kilometre extension of bus route 9 on Monday.",
         ),
+        # a count of the names the evidence lists
+        (
+            "Storm damage closed Harrow Lane and Kell Road, two routes into the town.",
+            "Storm damage closed Harrow Lane and Kell Road into the town.",
+        ),
         # a verb after a name's comma is no role, nor an irregular past form before a name
         (
             "Mara Quist, winner of the Lund Prize, overtook Ola Berg as the top-selling author.",

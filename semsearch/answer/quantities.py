@@ -55,6 +55,9 @@ _CLAUSE = re.compile(r"[,;:.!?()]\s|\s[-–—]\s|\bbut\b|\n")
 _YEAR = re.compile(r"1[89]\d\d|20\d\d")
 
 _STEMS = Stems()
+# A name (a run of capitalised words) and a list of two or more joined by commas and a final "and" or "or".
+_NAME = re.compile(r"[A-Z][\w'’-]*(?: [A-Z][\w'’-]*)*")
+_NAME_LIST = re.compile(rf"{_NAME.pattern}(?:, {_NAME.pattern})*,? (?:and|or) {_NAME.pattern}")
 
 
 def _fraction_share(match: re.Match[str]) -> float:
@@ -116,7 +119,7 @@ def _whole_word(word: str, text: str) -> bool:
 
 def unstated_quantities(sentence: str, evidence: str) -> list[str]:
     """Figures, shares, scale words and dating or ranking words of the sentence that the evidence does not state."""
-    known, stated = numbers(evidence), [(v, slack) for _, v, slack in shares(evidence)]
+    known, stated = numbers(evidence) | _listed(evidence), [(v, slack) for _, v, slack in shares(evidence)]
     # A percentage is checked as a share, so "25 percent" may restate "a quarter".
     missing = [m for m, v in _values(_PERCENT.sub(" ", sentence)) if v not in known]
     missing += [w for w, v in _spelled(sentence) if v not in known]
@@ -125,6 +128,12 @@ def unstated_quantities(sentence: str, evidence: str) -> list[str]:
     evidence_words = set(WORD.findall(evidence.lower()))
     missing += [w for w in _DATED if _whole_word(w, without_fractions(sentence)) and w not in evidence_words]
     return list(dict.fromkeys(missing + moved_figures(sentence, evidence) + _unranked(sentence, evidence)))
+
+
+def _listed(text: str) -> set[float]:
+    """How many names each list of names in a text joins: "Lowgate and Mill Quarter" are two, so "two
+    neighbourhoods" restates them."""
+    return {float(len(_NAME.findall(m[0]))) for m in _NAME_LIST.finditer(text)}
 
 
 def _unranked(sentence: str, evidence: str) -> list[str]:
