@@ -29,12 +29,14 @@ NAME_CONTEXT = 0.5
 # Word 3-gram Jaccard at which one sentence is a near-duplicate copy of another.
 COPY_JACCARD = 0.6
 _FIGURE = re.compile(r"\d[\d,.]*\d|\d")
+# A time of day says when, not how many: "at 6 a.m." beside "2,300" is no second figure in dispute.
+_TIME_OF_DAY = re.compile(r"\b\d{1,2}(?:[:.]\d{2})?\s*(?:[ap]\.\s?m\.?|[ap]m\b)|\b\d{1,2}:\d{2}\b", re.IGNORECASE)
 _DATE_WORDS = frozenset(w.lower() for w in (*calendar.month_name, *calendar.day_name) if w)
 
 
 def figures(text: str) -> dict[str, str]:
-    """The figures a sentence states, by value ("2,300" and "2300" are one), as written."""
-    return {f.replace(",", "").rstrip("."): f for f in _FIGURE.findall(text)}
+    """The figures a sentence states, by value ("2,300" and "2300" are one), as written; times of day are none."""
+    return {f.replace(",", "").rstrip("."): f for f in _FIGURE.findall(_TIME_OF_DAY.sub(" ", text))}
 
 
 def date_words(text: str) -> set[str]:
