@@ -209,6 +209,10 @@ def test_dates():
     assert parse_date("Thu, 12 Jun 2025 09:15:00 GMT") == "2025-06-12"
     assert parse_date("2025-03-04T07:30:00Z") == "2025-03-04"
     assert parse_date("not a date") is None
+    # ordinal days, a day-first dotted date, and a month with a year is no day
+    assert parse_date("March 3rd, 2025") == parse_date("3rd March 2025") == "2025-03-03"
+    assert parse_date("4.3.2025") == "2025-03-04" and parse_date("March 21st") == "--03-21"
+    assert parse_date("May 2025") is None
 
 
 def reasons_by_name(skipped) -> dict[str, str]:
@@ -410,6 +414,40 @@ def test_html_entities_in_feeds_are_understood(tmp_path):
     assert "Crews & volunteers" in texts["Storm hits coast"]
     assert texts["Harbour closes"].startswith("The harbour master’s office closed the port")
     assert {a.outlet for a in found.articles} == {"Coast\u00a0Wire"}
+
+
+def test_csv_fields_may_be_separated_by_semicolons_or_tabs(tmp_path):
+    (tmp_path / "export.csv").write_bytes(
+        '\ufefftitle;text;date\r\nBridge closes;"The old bridge closed on Wednesday; detours took 40 minutes.";'
+        "2025-04-02\r\n".encode()
+    )
+    (tmp_path / "export.tsv").write_text("title\ttext\nFerry returns\tThe ferry returned to service on Friday.\n")
+    found = {a.title: a for a in ingest([tmp_path]).articles}
+    assert found["Bridge closes"].text == "The old bridge closed on Wednesday; detours took 40 minutes."
+    assert found["Bridge closes"].published == "2025-04-02"
+    assert found["Ferry returns"].text == "The ferry returned to service on Friday."
+
+
+def test_a_feed_item_is_read_from_its_full_story_with_plain_titles_and_absolute_links(tmp_path):
+    (tmp_path / "feed.rss").write_text(
+        '<rss xmlns:content="http://purl.org/rss/1.0/modules/content/"><channel><title>Pier Gazette</title>'
+        "<link>https://pier.example/</link><item><title><![CDATA[Lifeboat <em>station</em> gets a boat]]></title>"
+        "<link>/news/lifeboat</link><description>A teaser only.</description><content:encoded><![CDATA["
+        "<p>The lifeboat station received a new boat on Monday after six years of fundraising.</p>"
+        "<p>Volunteers said it is twice as fast.</p>]]></content:encoded></item></channel></rss>"
+    )
+    (tmp_path / "feed.atom").write_text(
+        '<feed xmlns="http://www.w3.org/2005/Atom"><title>Rail Desk</title><link href="https://rail.example/"/>'
+        '<entry><title type="html">&lt;b&gt;Rail&lt;/b&gt; strike called off</title><link href="rail-strike"/>'
+        '<summary>Short.</summary><content type="html">&lt;p&gt;The union called off Friday\'s strike after '
+        "a new offer.&lt;/p&gt;</content></entry></feed>"
+    )
+    found = {a.title: a for a in ingest([tmp_path]).articles}
+    boat = found["Lifeboat station gets a boat"]
+    assert boat.text.startswith("The lifeboat station received a new boat") and "teaser" not in boat.text
+    assert boat.url == "https://pier.example/news/lifeboat"
+    rail = found["Rail strike called off"]
+    assert rail.text.startswith("The union called off") and rail.url == "https://rail.example/rail-strike"
 
 
 def test_entity_expansion_and_external_entities_are_still_refused(tmp_path):

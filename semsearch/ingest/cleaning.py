@@ -278,9 +278,12 @@ def _take_dateline(paragraphs: list[str], into: Cleaned) -> list[str]:
     return [paragraphs[0][match.end() :], *paragraphs[1:]]
 
 
+_ORDINAL_DAY = re.compile(r"\b(\d{1,2})(?:st|nd|rd|th)\b", re.IGNORECASE)
+
+
 def dateline_date(text: str) -> str | None:
     """ "May 15" → "--05-15" (ISO month-day, year unknown); "May 15, 2025" → "2025-05-15"."""
-    match = re.match(r"([A-Za-z]{3})[a-z]*\.?\s+(\d{1,2})(?:,\s*(\d{4}))?", text)
+    match = re.match(r"([A-Za-z]{3})[a-z]*\.?\s+(\d{1,2})(?:st|nd|rd|th)?\b(?:,?\s*(\d{4}))?", text)
     if not match or match.group(1).lower() not in _MONTHS:
         return None
     month, day = _MONTHS.index(match.group(1).lower()) + 1, int(match.group(2))
@@ -292,7 +295,7 @@ def parse_date(value: str | None) -> str | None:
     """Normalise ISO 8601, RFC 822 and "Month D, YYYY" dates to YYYY-MM-DD; None if unparseable."""
     if not value:
         return None
-    value = value.strip()
+    value = _ORDINAL_DAY.sub(r"\1", value.strip())  # "March 3rd, 2025", "3rd March 2025"
     if re.fullmatch(r"--\d\d-\d\d", value):
         return value
     iso = value.replace("Z", "+00:00")
@@ -305,7 +308,7 @@ def parse_date(value: str | None) -> str | None:
         return parsedate_to_datetime(value).date().isoformat()
     except (TypeError, ValueError, IndexError):
         pass
-    for fmt in ("%B %d, %Y", "%b %d, %Y", "%d %B %Y", "%d %b %Y", "%Y/%m/%d", "%d/%m/%Y"):
+    for fmt in ("%B %d, %Y", "%b %d, %Y", "%d %B %Y", "%d %b %Y", "%Y/%m/%d", "%d/%m/%Y", "%d.%m.%Y"):
         try:
             return datetime.strptime(value, fmt).date().isoformat()
         except ValueError:

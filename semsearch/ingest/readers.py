@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from html.entities import html5
 from pathlib import Path
+from urllib.parse import urljoin
 from xml.etree import ElementTree
 
 from charset_normalizer import from_bytes
@@ -288,10 +289,10 @@ def read_jsonl(source: str, text: str) -> Iterator[RawDoc | Skipped]:
 
 
 def read_csv(source: str, text: str) -> Iterator[RawDoc | Skipped]:
-    """CSV with a header row naming the same fields as JSON."""
+    """CSV with a header row naming the same fields as JSON, its fields separated by commas, semicolons or tabs."""
     csv.field_size_limit(1 << 26)
     try:
-        reader = csv.DictReader(io.StringIO(text, newline=""))
+        reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=_delimiter(text))
         for rowno, row in enumerate(reader, start=2):
             where = f"{source}:{rowno}"
             try:
@@ -302,21 +303,45 @@ def read_csv(source: str, text: str) -> Iterator[RawDoc | Skipped]:
         raise SkipSource(f"malformed CSV: {exc}") from None
 
 
+def _delimiter(text: str) -> str:
+    """The header row's field separator: a comma, or the semicolon or tab that many European and spreadsheet
+    exports use instead, whichever the header holds most of."""
+    header = text.lstrip("\ufeff").split("\n", 1)[0]
+    return max(",;\t", key=header.count)
+
+
 def _local(tag: str) -> str:
     """An XML tag without its namespace."""
     return tag.rsplit("}", 1)[-1].lower()
 
 
 def _child_text(elem: ElementTree.Element, *names: str) -> str | None:
-    """Text of the first child with one of the given local names."""
-    for child in elem:
-        name = _local(child.tag)
-        if name in names:
+    """Text of a child with one of the given local names, the earlier names first: a feed item's full story
+    (`content:encoded`) wherever it stands beside its teaser (`description`)."""
+    for wanted in names:
+        for child in elem:
+            name = _local(child.tag)
+            if name != wanted:
+                continue
             if name == "link" and child.get("href"):
                 return child.get("href")
             if child.text and child.text.strip():
                 return child.text.strip()
     return None
+
+
+def _plain_title(title: str) -> str:
+    """A feed title as text: an HTML title (Atom `type="html"`, CDATA) loses its tags and entities."""
+    if "<" not in title and "&" not in title:
+        return title
+    return " ".join(html_fragment_to_text(title).split())
+
+
+def _absolute(url: str | None, base: str | None) -> str | None:
+    """A feed item's link made absolute against the feed's own link ("/news/x" on https://site.example/)."""
+    if not url or not base or not base.startswith(("http://", "https://")):
+        return url
+    return urljoin(base, url)
 
 
 def html_fragment_to_text(fragment: str) -> str:
@@ -374,6 +399,7 @@ def read_feed(source: str, text: str) -> Iterator[RawDoc | Skipped]:
     root = parse_feed_xml(text)
     channel = next((e for e in root.iter() if _local(e.tag) == "channel"), root)
     outlet = _child_text(channel, "title")
+    home = _child_text(channel, "link")
     items = [e for e in root.iter() if _local(e.tag) in ("item", "entry")]
     if not items:
         raise SkipSource("XML file is not an RSS or Atom feed (no items)")
@@ -384,12 +410,12 @@ def read_feed(source: str, text: str) -> Iterator[RawDoc | Skipped]:
             yield Skipped(where, f"feed item {i + 1}: no text")
             continue
         yield RawDoc(
-            title=_child_text(item, "title") or "",
+            title=_plain_title(_child_text(item, "title") or ""),
             body=html_fragment_to_text(body),
             source=where,
             outlet=outlet,
             published=_child_text(item, "pubdate", "published", "updated", "date"),
-            url=_child_text(item, "link", "guid"),
+            url=_absolute(_child_text(item, "link"), home or source) or _child_text(item, "guid"),
         )
 
 
@@ -403,6 +429,7 @@ READERS = {
     ".jsonl": read_jsonl,
     ".ndjson": read_jsonl,
     ".csv": read_csv,
+    ".tsv": read_csv,
     ".xml": read_feed,
     ".rss": read_feed,
     ".atom": read_feed,
