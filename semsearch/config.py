@@ -199,7 +199,14 @@ class Settings(BaseSettings):
     silent_min_hours: float = Field(
         12.0, ge=0, le=24 * 365, description="Hours without a new article before any source can be flagged silent."
     )
-    log_level: str = Field("INFO", description="Logging level name.")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = Field(
+        "INFO", description="Logging level name: DEBUG, INFO, WARNING, ERROR or CRITICAL (any case)."
+    )
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _level_name(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
 
     @field_validator("admin_token")
     @classmethod

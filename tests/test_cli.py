@@ -169,3 +169,20 @@ def test_serve_refuses_workers_with_the_admin_api(runner, settings, monkeypatch)
     finally:
         get_settings.cache_clear()
     assert refused.exit_code == 2 and "one worker" in refused.output
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "said"),
+    [
+        ("SEMSEARCH_CORS_ORIGINS", "https://a.example", "not valid JSON"),
+        ("SEMSEARCH_LOG_LEVEL", "LOUD", "'DEBUG', 'INFO'"),
+        ("SEMSEARCH_PORT", "eighty", "valid integer"),
+    ],
+)
+def test_a_bad_setting_stops_the_cli_with_one_line_naming_it(runner, monkeypatch, variable, value, said):
+    monkeypatch.setenv(variable, value)
+    get_settings.cache_clear()
+    result = runner.invoke(main, ["search", "strike"])
+    get_settings.cache_clear()
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert f"error: {variable}: " in result.output and said in result.output

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import re
 import sys
 from datetime import date
 from pathlib import Path
@@ -14,6 +15,7 @@ from typing import Literal, NoReturn, get_args, get_origin
 import click
 from pydantic import ValidationError
 from pydantic.fields import FieldInfo
+from pydantic_settings import SettingsError
 
 from .. import __version__
 from ..config import Settings, get_settings
@@ -58,6 +60,9 @@ def main() -> None:
         settings = get_settings()
     except ValidationError as exc:  # one line per bad setting; never the value, which may be a secret
         _fail("; ".join(f"SEMSEARCH_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in exc.errors()))
+    except SettingsError as exc:  # a list or mapping setting whose value is not JSON
+        field = re.search(r'field "(\w+)"', str(exc))
+        _fail(f"SEMSEARCH_{field[1].upper() if field else 'setting'}: not valid JSON (see docs/settings.md)")
     _setup_logging(settings.log_level)
 
 
