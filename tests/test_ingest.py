@@ -213,6 +213,9 @@ def test_dates():
     assert parse_date("March 3rd, 2025") == parse_date("3rd March 2025") == "2025-03-03"
     assert parse_date("4.3.2025") == "2025-03-04" and parse_date("March 21st") == "--03-21"
     assert parse_date("May 2025") is None
+    # a weekday before the date, a month-first date no day-first reading allows, a dotted ISO date
+    assert parse_date("Tuesday, March 4, 2025") == "2025-03-04" and parse_date("03/14/2025") == "2025-03-14"
+    assert parse_date("12/03/2025") == "2025-03-12" and parse_date("2025.08.19") == "2025-08-19"
 
 
 def reasons_by_name(skipped) -> dict[str, str]:
@@ -414,6 +417,55 @@ def test_html_entities_in_feeds_are_understood(tmp_path):
     assert "Crews & volunteers" in texts["Storm hits coast"]
     assert texts["Harbour closes"].startswith("The harbour master’s office closed the port")
     assert {a.outlet for a in found.articles} == {"Coast\u00a0Wire"}
+
+
+def test_a_scrape_that_opens_with_its_menu_or_outlet_keeps_its_headline_byline_outlet_and_date(tmp_path):
+    body = (
+        "Ferry crews stopped work on Friday after the operator cut two night sailings from the timetable.\n"
+        "The union said the change would cost forty jobs over the winter months.\n"
+    )
+    (tmp_path / "menu.txt").write_text(
+        "Home | News | Sport | Weather | Contact\nShare on Facebook Share on Twitter Email\n"
+        f"Ferry crews walk out over night sailings\nBy Lena Ostrova, Bay Courier\nMarch 7th, 2025\n{body}"
+    )
+    (tmp_path / "outlet.txt").write_text(
+        f"Harbour Herald\nPublished 2025-03-08 09:30\nFerry strike hits island commuters\n{body}"
+    )
+    (tmp_path / "plain.txt").write_text(
+        f"Night sailings cut from ferry timetable\nBy Lena Ostrova\n8 March 2025\n\n{body}"
+    )
+    (tmp_path / "sentence.txt").write_text(
+        "New domains approved for the net\n\nBy early 2005 the net could have two new domain names.\n"
+        "The names still need a final vote.\n"
+    )
+    found = {Path(a.source_path).name: a for a in ingest([tmp_path]).articles}
+    menu, outlet, plain = found["menu.txt"], found["outlet.txt"], found["plain.txt"]
+    assert (menu.title, menu.outlet, menu.published) == (
+        "Ferry crews walk out over night sailings",
+        "Bay Courier",
+        "2025-03-07",
+    )
+    assert (outlet.title, outlet.outlet, outlet.published) == (
+        "Ferry strike hits island commuters",
+        "Harbour Herald",
+        "2025-03-08",
+    )
+    assert (plain.title, plain.outlet, plain.published) == (
+        "Night sailings cut from ferry timetable",
+        None,
+        "2025-03-08",
+    )
+    assert all(a.text.startswith("Ferry crews stopped work") for a in (menu, outlet, plain))
+    assert found["sentence.txt"].text.startswith("By early 2005 the net")  # a sentence, no byline
+    (tmp_path / "notes.md").write_text(
+        "# Tram line approved\n\n_Published: 2025.08.19_\n\nSource: Tram Weekly\n\nThe assembly approved the line.\n"
+    )
+    notes = next(a for a in ingest([tmp_path]).articles if a.source_path.endswith("notes.md"))
+    assert (notes.outlet, notes.published, notes.text) == (
+        "Tram Weekly",
+        "2025-08-19",
+        "The assembly approved the line.",
+    )
 
 
 def test_csv_fields_may_be_separated_by_semicolons_or_tabs(tmp_path):

@@ -6,6 +6,7 @@ list), never one site's layout, and the result is the text every offset later re
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections import Counter
 from collections.abc import Iterable
@@ -113,9 +114,14 @@ class Cleaner:
         lines = [normalize_line(ln) for ln in normalize_text(body).split("\n")]
         main_lines, rail_lines = split_rail(lines)
         main = self._paragraphs(main_lines, title)
+        found = self._masthead(title, main_lines, main)
+        if found.title != title:
+            title = found.title
+            main = self._paragraphs(main_lines, title)
+        main = list(itertools.dropwhile(_masthead_line, main))
         if not title and len(main) > 1 and main[0][-1] not in _TERMINAL:
             title, main = main[0], main[1:]  # an untitled document that opens with its headline
-        found = Cleaned(title=title, text="")
+        found.title = title
         main = _take_dateline(main, found)
         found.text = "\n\n".join(main)
         if found.text and not found.title:
@@ -130,12 +136,58 @@ class Cleaner:
                     out.append(story.cleaned)
         return out
 
+    def _masthead(self, title: str, lines: list[str], main: list[str]) -> Cleaned:
+        """The headline, byline outlet and date a scrape states above its first sentence of prose.
+
+        A scraped page may open with its menu or its outlet's name ("Home | World | Sport", "Coastal
+        Times") where its first line, taken for the title, should be the headline: then the last headline-
+        like line above the prose is the title, and a short name the page opened with is its outlet.
+        """
+        # The head: the lines above the first prose, whether cleaning kept them (a page with no other
+        # furniture keeps its menu) or not.
+        prose = next((p for p in main if is_prose(p) and not _masthead_line(p)), "")
+        start = next((i for i, ln in enumerate(lines) if prose and ln and prose.startswith(ln[:40])), 0)
+        head = [ln for ln in lines[:start][-_MASTHEAD_LINES:] if ln]
+        found = Cleaned(title=title, text="")
+        for line in head:  # page furniture by its phrases ("Published ...") still dates the page
+            found.published = found.published or _date_line(line)
+            credit = _BYLINE.fullmatch(line) or _SOURCE_LINE.fullmatch(line)
+            if credit and credit["outlet"]:
+                found.outlet = found.outlet or credit["outlet"].strip()
+        if _headline_like(title) and not self.is_marked_junk(title):
+            return found
+        candidates = [
+            ln for ln in head if _headline_like(ln) and not self.is_marked_junk(ln) and not _masthead_line(ln)
+        ]
+        if candidates:
+            if _MASTHEAD_NAME.fullmatch(title):
+                found.outlet = found.outlet or title
+            found.title = candidates[-1]
+        return found
+
     def _paragraphs(self, lines: list[str], title: str) -> list[str]:
         """The article's lines as paragraphs: hard-wrapped lines joined first, then page furniture dropped."""
         blocks = unwrap(lines) if is_hard_wrapped(lines) else [ln for ln in lines if ln]
         marked = [self.is_marked_junk(block, title) for block in blocks]
         keep = article_lines(blocks, marked, title)
         return [strip_leading_caption(block) for block, kept in zip(blocks, keep, strict=True) if kept]
+
+
+def _headline_like(line: str) -> bool:
+    """A line that reads as a headline: a few words or more, not a sentence's end, no menu of items."""
+    return 4 <= len(line.split()) <= 30 and line[-1] not in ".!?:;" and line.count("|") < 2 and _has_letter(line)
+
+
+def _masthead_line(line: str) -> bool:
+    """A byline, source or date line: the page's metadata, never its prose."""
+    return bool(_BYLINE.fullmatch(line) or _SOURCE_LINE.fullmatch(line) or _date_line(line))
+
+
+def _date_line(line: str) -> str | None:
+    """The full date a line consists of ("March 4, 2025", "Published 2025-03-05 09:30"), or None."""
+    match = _DATE_LINE.fullmatch(line.strip("_*"))  # Markdown's "_Published: 2025-08-19_"
+    found = parse_date(match["date"]) if match else None
+    return found if found and not found.startswith("--") else None
 
 
 def title_from_text(text: str, limit: int = 120) -> str:
@@ -278,6 +330,23 @@ def _take_dateline(paragraphs: list[str], into: Cleaned) -> list[str]:
     return [paragraphs[0][match.end() :], *paragraphs[1:]]
 
 
+# The lines above a scrape's first prose that may hold its headline, byline and date.
+_MASTHEAD_LINES = 12
+# "By Mira Castell, Harbor Ledger": a byline is names alone ("By early 2005 the net..." is a sentence).
+_BYLINE = re.compile(
+    r"[Bb][Yy]\s+(?P<name>[A-Z][\w'’.-]*(?:\s+(?:[A-Z][\w'’.-]*|and|van|von|de|da|der|du|la|le|al|bin)){0,6})"
+    r"(?:\s*[,|·•–—]\s*(?P<outlet>[A-Z][\w&'’.-]*(?: [A-Z&][\w&'’.-]*){0,5}))?\s*"
+)
+# "Source: Tram Weekly" above a story names its outlet.
+_SOURCE_LINE = re.compile(r"(?:source|publisher)\s*:\s*(?P<outlet>[A-Z][\w&'’.-]*(?: [A-Z&][\w&'’.-]*){0,5})\s*", re.I)
+# An outlet's name as a page's first line: two to four capitalised words ("Coastal Times", "The Daily Post").
+_MASTHEAD_NAME = re.compile(r"(?:The )?[A-Z][\w&'’.-]*(?: [A-Z][\w&'’.-]*){1,3}")
+_DATE_LINE = re.compile(
+    r"(?:(?:first )?(?:published|updated|posted)(?: on)?:?\s+)?(?P<date>.+?)"
+    r"(?:,?\s+(?:at\s+)?\d{1,2}[:.]\d{2}(?:\s*[ap]\.?m\.?)?(?:\s+[A-Z]{2,4})?)?",
+    re.I,
+)
+_WEEKDAY = re.compile(r"^(?:mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun)[a-z]*\.?,?\s+(?=\w)", re.IGNORECASE)
 _ORDINAL_DAY = re.compile(r"\b(\d{1,2})(?:st|nd|rd|th)\b", re.IGNORECASE)
 
 
@@ -296,6 +365,7 @@ def parse_date(value: str | None) -> str | None:
     if not value:
         return None
     value = _ORDINAL_DAY.sub(r"\1", value.strip())  # "March 3rd, 2025", "3rd March 2025"
+    value = _WEEKDAY.sub("", value)  # "Tuesday, March 4, 2025"
     if re.fullmatch(r"--\d\d-\d\d", value):
         return value
     iso = value.replace("Z", "+00:00")
@@ -308,7 +378,9 @@ def parse_date(value: str | None) -> str | None:
         return parsedate_to_datetime(value).date().isoformat()
     except (TypeError, ValueError, IndexError):
         pass
-    for fmt in ("%B %d, %Y", "%b %d, %Y", "%d %B %Y", "%d %b %Y", "%Y/%m/%d", "%d/%m/%Y", "%d.%m.%Y"):
+    # Day first where both readings are possible ("12/03/2025"); month first only where no day-first one is.
+    formats = ("%B %d, %Y", "%b %d, %Y", "%d %B %Y", "%d %b %Y", "%Y/%m/%d", "%Y.%m.%d", "%d/%m/%Y", "%d.%m.%Y")
+    for fmt in (*formats, "%m/%d/%Y"):
         try:
             return datetime.strptime(value, fmt).date().isoformat()
         except ValueError:
