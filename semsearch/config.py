@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -207,6 +208,26 @@ class Settings(BaseSettings):
     @classmethod
     def _level_name(cls, value: object) -> object:
         return value.upper() if isinstance(value, str) else value
+
+    @field_validator("junk_phrases_file")
+    @classmethod
+    def _junk_phrases_usable(cls, path: Path | None) -> Path | None:
+        """A phrase file that cannot be read or holds a broken pattern is named now, not mid-build."""
+        if path is None:
+            return None
+        try:
+            lines = path.read_text("utf-8").splitlines()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ValueError(f"cannot read {path}: {getattr(exc, 'strerror', None) or exc}") from None
+        for number, line in enumerate(lines, start=1):
+            pattern = line.strip()
+            if not pattern or pattern.startswith("#"):
+                continue
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(f"line {number} of {path} is not a regular expression: {exc}") from None
+        return path
 
     @field_validator("admin_token")
     @classmethod

@@ -186,6 +186,8 @@ def record_safely(
     """record_run for the build: a health file that cannot be read or written is logged, never raised."""
     try:
         record_run(home, outcomes, at, served)
+    except OSError as exc:  # an unwritable home: the build's own error says why, without a traceback
+        log.error("source health could not be recorded in the index home: %s", exc)
     except Exception:  # the sources were read and any version published; their health is only a report on it
         log.exception("source health could not be recorded in the index home")
 

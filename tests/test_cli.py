@@ -177,6 +177,7 @@ def test_serve_refuses_workers_with_the_admin_api(runner, settings, monkeypatch)
         ("SEMSEARCH_CORS_ORIGINS", "https://a.example", "not valid JSON"),
         ("SEMSEARCH_LOG_LEVEL", "LOUD", "'DEBUG', 'INFO'"),
         ("SEMSEARCH_PORT", "eighty", "valid integer"),
+        ("SEMSEARCH_JUNK_PHRASES_FILE", "/nonexistent/phrases.txt", "cannot read"),
     ],
 )
 def test_a_bad_setting_stops_the_cli_with_one_line_naming_it(runner, monkeypatch, variable, value, said):

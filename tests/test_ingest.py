@@ -468,6 +468,18 @@ def test_a_scrape_that_opens_with_its_menu_or_outlet_keeps_its_headline_byline_o
     )
 
 
+def test_a_text_file_of_one_line_or_opening_with_prose_keeps_its_text(tmp_path):
+    (tmp_path / "one.txt").write_text("The tunnel under the river opened on Monday.\n")
+    (tmp_path / "wire.txt").write_text(
+        "Engineers opened the first tunnel under the river in fifty years on Monday, the city said.\n"
+        "Traffic on the old bridge fell by a third within hours.\n"
+    )
+    found = {Path(a.source_path).name: a for a in ingest([tmp_path]).articles}
+    assert found["one.txt"].text == "The tunnel under the river opened on Monday."
+    assert found["wire.txt"].text.startswith("Engineers opened the first tunnel")
+    assert found["wire.txt"].title.startswith("Engineers opened")  # named by its first sentence
+
+
 def test_csv_fields_may_be_separated_by_semicolons_or_tabs(tmp_path):
     (tmp_path / "export.csv").write_bytes(
         '\ufefftitle;text;date\r\nBridge closes;"The old bridge closed on Wednesday; detours took 40 minutes.";'

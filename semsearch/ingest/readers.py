@@ -217,14 +217,24 @@ def doc_from_record(record: object, source: str) -> RawDoc:
 
 
 def read_text(source: str, text: str) -> Iterator[RawDoc]:
-    """Plain text or Markdown: the first non-empty line is the title."""
+    """Plain text or Markdown: the first non-empty line is the title, unless it is a whole sentence of
+    prose (a wire item or a note with no headline), which is the text's start; cleaning then names it."""
     lines = text.splitlines()
     for i, line in enumerate(lines):
         if line.strip():
             title = line.strip().lstrip("#").strip()
-            yield RawDoc(title=title, body="\n".join(lines[i + 1 :]), source=source)
+            alone = not any(rest.strip() for rest in lines[i + 1 :])  # a one-line file is all text
+            if alone or (_SENTENCE_LINE.search(title) and len(title.split()) > _TITLE_WORDS):
+                yield RawDoc(title="", body="\n".join(lines[i:]), source=source)
+            else:
+                yield RawDoc(title=title, body="\n".join(lines[i + 1 :]), source=source)
             return
     raise SkipSource("empty file")
+
+
+# A first line that ends a sentence and is longer than most headlines is prose, not a title.
+_SENTENCE_LINE = re.compile(r"[.!?][\"'”’)]?$")
+_TITLE_WORDS = 12
 
 
 def read_html(source: str, text: str) -> Iterator[RawDoc]:
