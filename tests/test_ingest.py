@@ -392,7 +392,8 @@ def test_json_fields_that_are_not_strings(tmp_path):
     by_line = {a.source_path.rsplit(":", 1)[1]: a for a in found.articles}
     assert by_line["1"].title == "Flood warning"
     assert by_line["1"].text == "The river rose two metres on Monday.\n\nSchools closed early."
-    assert reasons_by_name(found.skipped) == {"wire.jsonl:2": "line 2: no text field (text, body or content)"}
+    reason = "line 2: no text in a text field (text, body, content, articleBody, bodyText); fields: text, title"
+    assert reasons_by_name(found.skipped) == {"wire.jsonl:2": reason}
     assert by_line["3"].title == "The school board approved a new calendar on Tuesday."  # a number is no title
 
 
@@ -478,6 +479,40 @@ def test_a_text_file_of_one_line_or_opening_with_prose_keeps_its_text(tmp_path):
     assert found["one.txt"].text == "The tunnel under the river opened on Monday."
     assert found["wire.txt"].text.startswith("Engineers opened the first tunnel")
     assert found["wire.txt"].title.startswith("Engineers opened")  # named by its first sentence
+
+
+def test_json_exports_nested_in_wrappers_or_with_nested_fields_are_read(tmp_path):
+    story = "Beekeepers reported a strong honey harvest after a warm spring."
+    (tmp_path / "wrapped.json").write_text(json.dumps({"data": {"items": [{"title": "Bees thrive", "text": story}]}}))
+    (tmp_path / "api.json").write_text(
+        json.dumps(
+            {
+                "response": {
+                    "results": [
+                        {
+                            "webTitle": "Museum returns bronzes",
+                            "webPublicationDate": "2025-04-01T10:00:00Z",
+                            "webUrl": "https://news.example/bronzes",
+                            "fields": {"bodyText": "A museum returned looted bronzes after a decade of talks."},
+                        }
+                    ]
+                }
+            }
+        )
+    )
+    (tmp_path / "schema.json").write_text(
+        json.dumps(
+            {"headline": "Ferry back", "articleBody": "The ferry returned on Friday.", "datePublished": "2025-05-02"}
+        )
+    )
+    (tmp_path / "odd.json").write_text(json.dumps({"heading": "No text", "para": 3}))
+    found = ingest([tmp_path])
+    by_title = {a.title: a for a in found.articles}
+    assert by_title["Bees thrive"].text == story
+    bronzes = by_title["Museum returns bronzes"]
+    assert (bronzes.published, bronzes.url) == ("2025-04-01", "https://news.example/bronzes")
+    assert by_title["Ferry back"].published == "2025-05-02"
+    assert "fields: heading, para" in reasons_by_name(found.skipped)["odd.json"]
 
 
 def test_csv_fields_may_be_separated_by_semicolons_or_tabs(tmp_path):

@@ -114,7 +114,7 @@ class Cleaner:
         lines = [normalize_line(ln) for ln in normalize_text(body).split("\n")]
         main_lines, rail_lines = split_rail(lines)
         main = self._paragraphs(main_lines, title)
-        found = self._masthead(title, main_lines, main)
+        found = self._masthead(title, main_lines, main, guessed=bool(_GUESSED_TITLE.search(source)))
         if found.title != title:
             title = found.title
             main = self._paragraphs(main_lines, title)
@@ -136,12 +136,13 @@ class Cleaner:
                     out.append(story.cleaned)
         return out
 
-    def _masthead(self, title: str, lines: list[str], main: list[str]) -> Cleaned:
+    def _masthead(self, title: str, lines: list[str], main: list[str], guessed: bool) -> Cleaned:
         """The headline, byline outlet and date a scrape states above its first sentence of prose.
 
         A scraped page may open with its menu or its outlet's name ("Home | World | Sport", "Coastal
         Times") where its first line, taken for the title, should be the headline: then the last headline-
-        like line above the prose is the title, and a short name the page opened with is its outlet.
+        like line above the prose is the title, and a short name the page opened with is its outlet. Only a
+        title the reader `guessed` (a text file's first line) is replaced; an export's own title stands.
         """
         # The head: the lines above the first prose, whether cleaning kept them (a page with no other
         # furniture keeps its menu) or not.
@@ -154,7 +155,8 @@ class Cleaner:
             credit = _BYLINE.fullmatch(line) or _SOURCE_LINE.fullmatch(line)
             if credit and credit["outlet"]:
                 found.outlet = found.outlet or credit["outlet"].strip()
-        if _headline_like(title) and not self.is_marked_junk(title):
+        menu = title.count("|") >= 2 or self.is_marked_junk(title)
+        if not guessed or not (menu or _MASTHEAD_NAME.fullmatch(title) or not title):
             return found
         candidates = [
             ln for ln in head if _headline_like(ln) and not self.is_marked_junk(ln) and not _masthead_line(ln)
@@ -174,8 +176,9 @@ class Cleaner:
 
 
 def _headline_like(line: str) -> bool:
-    """A line that reads as a headline: a few words or more, not a sentence's end, no menu of items."""
-    return 4 <= len(line.split()) <= 30 and line[-1] not in ".!?:;" and line.count("|") < 2 and _has_letter(line)
+    """A line that reads as a headline: a few words or more, not a sentence's end or a clause cut off, no
+    menu of items."""
+    return 4 <= len(line.split()) <= 30 and line[-1] not in ".!?:;,-" and line.count("|") < 2 and _has_letter(line)
 
 
 def _masthead_line(line: str) -> bool:
@@ -339,6 +342,8 @@ _BYLINE = re.compile(
 )
 # "Source: Tram Weekly" above a story names its outlet.
 _SOURCE_LINE = re.compile(r"(?:source|publisher)\s*:\s*(?P<outlet>[A-Z][\w&'’.-]*(?: [A-Z&][\w&'’.-]*){0,5})\s*", re.I)
+# Sources whose reader took the first line for the title (text files), which a masthead may correct.
+_GUESSED_TITLE = re.compile(r"\.(?:txt|text|md)$", re.IGNORECASE)
 # An outlet's name as a page's first line: two to four capitalised words ("Coastal Times", "The Daily Post").
 _MASTHEAD_NAME = re.compile(r"(?:The )?[A-Z][\w&'’.-]*(?: [A-Z][\w&'’.-]*){1,3}")
 _DATE_LINE = re.compile(

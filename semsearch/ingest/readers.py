@@ -25,9 +25,25 @@ from ..records import Skipped
 
 log = logging.getLogger(__name__)
 
-TEXT_FIELDS = ("text", "body", "content", "description", "summary")
+# Field names of a JSON record or CSV header, any case, the earlier first; they cover the common export
+# shapes (schema.org's articleBody and datePublished, news APIs' publishedAt, webTitle and bodyText).
+TEXT_FIELDS = ("text", "body", "content", "articlebody", "bodytext", "full_text", "description", "summary")
+TITLE_FIELDS = ("title", "headline", "webtitle")
 OUTLET_FIELDS = ("outlet", "source", "publisher", "site_name", "sitename")
-DATE_FIELDS = ("published", "date", "published_at", "pubdate", "datetime")
+DATE_FIELDS = (
+    "published",
+    "date",
+    "published_at",
+    "publishedat",
+    "datepublished",
+    "webpublicationdate",
+    "pubdate",
+    "datetime",
+)
+URL_FIELDS = ("url", "link", "weburl", "permalink")
+# Keys under which an export holds its list of records, looked for a few levels down ({"data": {"items": [...]}}).
+LIST_KEYS = ("articles", "items", "data", "results", "response", "docs", "hits", "entries", "posts")
+_LIST_DEPTH = 3
 
 
 class SkipSource(Exception):
@@ -201,19 +217,42 @@ def doc_from_record(record: object, source: str) -> RawDoc:
     """Map a JSON object or CSV row with the documented field names to a raw document."""
     if not isinstance(record, dict):
         raise SkipSource(f"expected an object, found {type(record).__name__}")
-    lowered = {str(k).lower(): v for k, v in record.items()}
+    lowered = _fields(record)
     body = _first(lowered, TEXT_FIELDS, joiner="\n\n")
     if not body:
-        raise SkipSource("no text field (text, body or content)")
-    title = _first(lowered, ("title", "headline")) or ""
+        found = ", ".join(sorted(lowered)[:8]) or "none"
+        raise SkipSource(f"no text in a text field (text, body, content, articleBody, bodyText); fields: {found}")
     return RawDoc(
-        title=title,
+        title=_first(lowered, TITLE_FIELDS) or "",
         body=body,
         source=source,
         outlet=_first(lowered, OUTLET_FIELDS),
         published=_first(lowered, DATE_FIELDS),
-        url=_first(lowered, ("url", "link")),
+        url=_first(lowered, URL_FIELDS),
     )
+
+
+def _fields(record: dict) -> dict[str, object]:
+    """A record's fields by lower-cased name, with those of the objects it nests ({"fields": {"bodyText": ...}},
+    Elasticsearch's "_source") where the record itself has no field of that name."""
+    lowered = {str(k).lower(): v for k, v in record.items()}
+    for value in list(lowered.values()):
+        if isinstance(value, dict):
+            for key, inner in value.items():
+                lowered.setdefault(str(key).lower(), inner)
+    return lowered
+
+
+def _records(data: object) -> object:
+    """The list of records an export holds, under one of LIST_KEYS a few levels down, else the data itself."""
+    for _ in range(_LIST_DEPTH):
+        if not isinstance(data, dict):
+            break
+        inner = next((data[k] for k in LIST_KEYS if isinstance(data.get(k), (list, dict))), None)
+        if inner is None:
+            break
+        data = inner
+    return data
 
 
 def read_text(source: str, text: str) -> Iterator[RawDoc]:
@@ -261,18 +300,14 @@ def read_html(source: str, text: str) -> Iterator[RawDoc]:
 
 
 def read_json(source: str, text: str) -> Iterator[RawDoc | Skipped]:
-    """A JSON object, a list of objects, or an object holding them under articles/items/data."""
+    """A JSON object, a list of objects, or an object holding them under one of LIST_KEYS, nested or not."""
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise SkipSource(f"malformed JSON: {exc.msg} at line {exc.lineno}") from None
     except RecursionError:
         raise SkipSource("JSON nested too deeply to read") from None
-    if isinstance(data, dict):
-        for key in ("articles", "items", "data", "results"):
-            if isinstance(data.get(key), list):
-                data = data[key]
-                break
+    data = _records(data)
     records = data if isinstance(data, list) else [data]
     for i, record in enumerate(records):
         where = f"{source}#{i}" if len(records) > 1 else source
