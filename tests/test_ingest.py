@@ -515,6 +515,18 @@ def test_json_exports_nested_in_wrappers_or_with_nested_fields_are_read(tmp_path
     assert "fields: heading, para" in reasons_by_name(found.skipped)["odd.json"]
 
 
+def test_a_page_title_loses_its_site_name_and_a_written_out_share_bar_is_furniture(tmp_path):
+    (tmp_path / "page.html").write_text(
+        "<html><head><title>Ferry timetable changes | Bay News - Latest headlines</title></head><body><div>"
+        "<h2>Ferry timetable changes</h2><p>The bay ferry company will cut its winter timetable to four "
+        "sailings a day from November, it said on Tuesday.</p><p>Share this: Facebook Twitter</p>"
+        "<p>Commuters said the change would make the morning crossing harder.</p></div></body></html>"
+    )
+    [page] = ingest([tmp_path]).articles
+    assert (page.title, page.outlet) == ("Ferry timetable changes", "Bay News")
+    assert page.text.startswith("The bay ferry company") and "Share this" not in page.text
+
+
 def test_csv_fields_may_be_separated_by_semicolons_or_tabs(tmp_path):
     (tmp_path / "export.csv").write_bytes(
         '\ufefftitle;text;date\r\nBridge closes;"The old bridge closed on Wednesday; detours took 40 minutes.";'

@@ -291,12 +291,25 @@ def read_html(source: str, text: str) -> Iterator[RawDoc]:
     )
     if doc is None or not (doc.text or "").strip():
         raise SkipSource("no main text found in HTML")
-    title = (doc.title or "").strip()
+    title, site = _without_site_name((doc.title or "").strip(), doc.sitename)
     body = doc.text
     first, _, rest = body.partition("\n")
     if title and first.strip() == title:  # trafilatura repeats the <h1> as the first line
         body = rest
-    yield RawDoc(title=title, body=body, source=source, outlet=doc.sitename, published=doc.date, url=doc.url)
+    yield RawDoc(title=title, body=body, source=source, outlet=doc.sitename or site, published=doc.date, url=doc.url)
+
+
+# "Ferry timetable changes | Bay News": a page title often ends with its site's name after a separator.
+_SITE_SUFFIX = re.compile(r"^(?P<title>.{12,}?)\s+[|–—-]\s+(?P<site>[A-Z][\w&'’.-]*(?: [A-Z&][\w&'’.-]*){0,3})$")
+
+
+def _without_site_name(title: str, sitename: str | None) -> tuple[str, str | None]:
+    """A page title without the site name it ends with, and that name; a site name the page declares must
+    be the one ending the title, else the title stands."""
+    match = _SITE_SUFFIX.match(title)
+    if not match or (sitename and match["site"].casefold() != sitename.casefold()):
+        return title, None
+    return match["title"], match["site"]
 
 
 def read_json(source: str, text: str) -> Iterator[RawDoc | Skipped]:
