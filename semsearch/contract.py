@@ -49,7 +49,7 @@ class SearchRequest(BaseModel):
         None, ge=20, le=400, description="Word budget of the brief (default: SEMSEARCH_BRIEF_WORDS)"
     )
     sources: int | None = Field(None, ge=1, le=50, description="Most articles the brief draws on (default: no limit)")
-    outlet: list[str] = Field(default_factory=list, description="Only these outlets (repeat for several)")
+    outlet: list[str] = Field(default_factory=list, description="Only these outlets, any case (repeat for several)")
     place: list[str] = Field(default_factory=list, description="Only these datelined places (repeat for several)")
     since: date | None = Field(None, description="Published on or after this day (YYYY-MM-DD)")
     until: date | None = Field(None, description="Published on or before this day (YYYY-MM-DD)")

@@ -291,6 +291,7 @@ class Retriever:
         Each tier is fused on its own and ranked after the one before, and the legs are always asked for a
         whole number of tiers: the ranking a page sees is the start of every deeper page's ranking.
         """
+        filters = self.index.resolve(filters)
         base = max(self.params.depth, 2 * k)
         needed = k + offset
         depth = base

@@ -193,6 +193,14 @@ def test_debug_adds_a_per_stage_timing_breakdown(app):
     assert timings["embed"] + timings["retrieve"] + timings["brief"] <= body["took_ms"] + 0.1
 
 
+def test_an_outlet_filter_matches_whatever_case_the_reader_typed(app):
+    asked = {"q": "port strike", "summary": False}
+    stored = app.get("/api/search", params={**asked, "outlet": "Harbor Ledger"}).json()["results"]
+    typed = app.get("/api/search", params={**asked, "outlet": "harbor LEDGER"}).json()["results"]
+    assert stored and [h["article_id"] for h in typed] == [h["article_id"] for h in stored]
+    assert not app.get("/api/search", params={**asked, "outlet": "Harbour Ledger"}).json()["results"]
+
+
 def test_get_and_post_read_the_one_request_contract(app):
     params = {
         "q": "port strike",

@@ -5,6 +5,7 @@ chunks, vectors and BM25 scores. Nothing outside this package runs SQL on a vers
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import errno
 import functools
 import itertools
@@ -123,6 +124,7 @@ class Index:
         # A filtered query needs its chunk ids twice (the vector search and the lexical leg); a version never
         # changes, so recent answers are kept.
         self.filtered_chunk_ids = lru_cache(maxsize=8)(self._filtered_chunk_ids)
+        self.stored_names = lru_cache(maxsize=256)(self._stored_names)
         try:
             # Memory-mapped: a cold start reads only the pages a search touches.
             self.sentence_vectors = self._matrix(self.manifest.sentence_vectors)
@@ -399,6 +401,25 @@ class Index:
                 "SELECT outlet, COUNT(*) FROM articles WHERE outlet IS NOT NULL GROUP BY outlet ORDER BY 2 DESC, 1"
             )
         )
+
+    def resolve(self, filters: Filters) -> Filters:
+        """The filters with each outlet and place spelled as the archive stores it ("valley wire" is "Valley
+        Wire"), so every backend matches a name however a reader typed its case."""
+        if not (filters.outlets or filters.places):
+            return filters
+        return dataclasses.replace(
+            filters,
+            outlets=tuple(n for name in filters.outlets for n in self.stored_names("outlet", name)),
+            places=tuple(n for name in filters.places for n in self.stored_names("place", name)),
+        )
+
+    @_guarded
+    def _stored_names(self, column: str, name: str) -> tuple[str, ...]:
+        """The stored values of an articles column equal to a name but for case; the name itself when none is."""
+        if column not in ("outlet", "place"):
+            raise ValueError(f"no name column {column!r}")
+        rows = self.db.execute(f"SELECT DISTINCT {column} FROM articles WHERE {column} = ? COLLATE NOCASE", (name,))
+        return tuple(r[0] for r in rows) or (name,)
 
     def _filtered_chunk_ids(self, filters: Filters) -> np.ndarray:
         """Ids of the chunks whose article passes the filters, ascending (read-only: callers share the array)."""
