@@ -527,6 +527,15 @@ def test_a_page_title_loses_its_site_name_and_a_written_out_share_bar_is_furnitu
     assert page.text.startswith("The bay ferry company") and "Share this" not in page.text
 
 
+def test_a_sentence_broken_across_two_lines_is_made_whole(tmp_path):
+    (tmp_path / "seals.csv").write_text(
+        'title,text\r\nSeals return,"Seals returned to the harbour after ten years,\r\naccording to a marine '
+        'survey published on Friday.\r\nVolunteers counted 40 pups."\r\n'
+    )
+    [seals] = ingest([tmp_path]).articles
+    assert seals.text.startswith("Seals returned to the harbour after ten years, according to a marine survey")
+
+
 def test_csv_fields_may_be_separated_by_semicolons_or_tabs(tmp_path):
     (tmp_path / "export.csv").write_bytes(
         '\ufefftitle;text;date\r\nBridge closes;"The old bridge closed on Wednesday; detours took 40 minutes.";'

@@ -169,7 +169,7 @@ class Cleaner:
 
     def _paragraphs(self, lines: list[str], title: str) -> list[str]:
         """The article's lines as paragraphs: hard-wrapped lines joined first, then page furniture dropped."""
-        blocks = unwrap(lines) if is_hard_wrapped(lines) else [ln for ln in lines if ln]
+        blocks = unwrap(lines) if is_hard_wrapped(lines) else rejoin([ln for ln in lines if ln])
         marked = [self.is_marked_junk(block, title) for block in blocks]
         keep = article_lines(blocks, marked, title)
         return [strip_leading_caption(block) for block, kept in zip(blocks, keep, strict=True) if kept]
@@ -239,6 +239,26 @@ def is_hard_wrapped(lines: list[str]) -> bool:
         return False
     wrapped = sum(1 for ln in lines if 40 <= len(ln) <= 100 and ln[-1] not in _TERMINAL)
     return wrapped >= 0.4 * len(lengths) and max(lengths) <= 120
+
+
+def rejoin(lines: list[str]) -> list[str]:
+    """Lines with each sentence broken in two made whole again: a line of prose cut after a comma or a word,
+    and the next going on in lower case ("... after ten years," / "according to a survey ...")."""
+    out: list[str] = []
+    for line in lines:
+        previous = out[-1] if out else ""
+        if (
+            len(previous.split()) >= _BROKEN_WORDS
+            and previous[-1] not in _TERMINAL
+            and (previous[-1] == "," or previous[-1].isalpha())
+            and line[0].islower()
+            and len(line.split()) >= _BROKEN_WORDS
+            and not (_LABELLED.match(previous) or _LABELLED.match(line))  # a list's "second round: ..." items
+        ):
+            out[-1] = f"{previous} {line}"
+        else:
+            out.append(line)
+    return out
 
 
 def unwrap(lines: list[str]) -> list[str]:
@@ -342,6 +362,9 @@ _BYLINE = re.compile(
 )
 # "Source: Tram Weekly" above a story names its outlet.
 _SOURCE_LINE = re.compile(r"(?:source|publisher)\s*:\s*(?P<outlet>[A-Z][\w&'’.-]*(?: [A-Z&][\w&'’.-]*){0,5})\s*", re.I)
+# A line of a sentence broken in two has at least this many words on each side of the break.
+_BROKEN_WORDS = 4
+_LABELLED = re.compile(r"^(?:\S+\s+){0,3}?\S+:\s")
 # Sources whose reader took the first line for the title (text files), which a masthead may correct.
 _GUESSED_TITLE = re.compile(r"\.(?:txt|text|md)$", re.IGNORECASE)
 # An outlet's name as a page's first line: two to four capitalised words ("Coastal Times", "The Daily Post").
