@@ -355,13 +355,15 @@ def _take_dateline(paragraphs: list[str], into: Cleaned) -> list[str]:
 
 # The lines above a scrape's first prose that may hold its headline, byline and date.
 _MASTHEAD_LINES = 12
+# An outlet's name where a byline or source line gives one: up to six capitalised words ("Harbor Ledger").
+_OUTLET = r"(?P<outlet>[A-Z][\w&'’.-]*(?: [A-Z&][\w&'’.-]*){0,5})"
 # "By Mira Castell, Harbor Ledger": a byline is names alone ("By early 2005 the net..." is a sentence).
 _BYLINE = re.compile(
     r"[Bb][Yy]\s+(?P<name>[A-Z][\w'’.-]*(?:\s+(?:[A-Z][\w'’.-]*|and|van|von|de|da|der|du|la|le|al|bin)){0,6})"
-    r"(?:\s*[,|·•–—]\s*(?P<outlet>[A-Z][\w&'’.-]*(?: [A-Z&][\w&'’.-]*){0,5}))?\s*"
+    rf"(?:\s*[,|·•–—]\s*{_OUTLET})?\s*"
 )
 # "Source: Tram Weekly" above a story names its outlet.
-_SOURCE_LINE = re.compile(r"(?:source|publisher)\s*:\s*(?P<outlet>[A-Z][\w&'’.-]*(?: [A-Z&][\w&'’.-]*){0,5})\s*", re.I)
+_SOURCE_LINE = re.compile(rf"(?:source|publisher)\s*:\s*{_OUTLET}\s*", re.I)
 # A line of a sentence broken in two has at least this many words on each side of the break.
 _BROKEN_WORDS = 4
 _LABELLED = re.compile(r"^(?:\S+\s+){0,3}?\S+:\s")
