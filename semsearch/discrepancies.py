@@ -257,6 +257,8 @@ def _confirmations(sentence: BriefSentence, pool: Sentences) -> None:
             originals.append((citation.n, outlet_key(meta), text))
         elif source[0] != citation.n:
             copies.append(CopyNote(n=citation.n, original=source[0]))
-    sentence.outlets = len({outlet_key(meta) for _, meta, _ in quoted}) or 1
-    sentence.independent = len({o[1] for o in originals}) or 1
+    # Articles of unknown outlet may share one, so only named outlets are counted.
+    named = {meta.outlet for _, meta, _ in quoted if meta.outlet}
+    sentence.outlets = len(named) or 1
+    sentence.independent = len({outlet for _, outlet, _ in originals if outlet in named}) or 1
     sentence.copies = copies

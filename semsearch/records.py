@@ -198,7 +198,7 @@ class BriefSentence:
     corroborations: list[Citation] = field(
         default_factory=list, metadata=about("Other outlets' own sentences stating the same fact")
     )
-    outlets: int = field(default=1, metadata=about("Outlets among the citations and corroborations"))
+    outlets: int = field(default=1, metadata=about("Named outlets among the citations and corroborations (at least 1)"))
     independent: int = field(
         default=1,
         metadata=about(

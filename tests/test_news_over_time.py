@@ -7,8 +7,10 @@ import pytest
 
 from semsearch.brief import citation_problems
 from semsearch.contract import SearchRequest
-from semsearch.discrepancies import difference, is_copy
+from semsearch.discrepancies import Sentences, _confirmations, difference, is_copy
+from semsearch.index.rows import ArticleMeta
 from semsearch.novelty import is_earlier
+from semsearch.records import BriefSentence, Citation
 
 from .overtime_fixtures import overtime_server, overtime_service, overtime_settings  # noqa: F401 - fixtures
 
@@ -54,6 +56,24 @@ def test_copies_and_undated_count_as_earlier() -> None:
 
     assert is_earlier(None, date(2025, 3, 4)) and is_earlier("--03-05", date(2025, 3, 4))
     assert is_earlier("2025-03-03", date(2025, 3, 4)) and not is_earlier("2025-03-04", date(2025, 3, 4))
+
+
+def test_articles_of_unknown_outlet_are_not_counted_as_outlets() -> None:
+    """Two articles whose outlet is unknown may come from one outlet: they never make "2 outlets"."""
+    import numpy as np
+
+    texts = {"a": "Dockworkers walked out on Monday.", "b": "The strike began on Monday at dawn.", "c": "x" * 40}
+    metas = {
+        i: ArticleMeta(i, i, outlet, None, None, None, f"{i}.txt", None, [], "s")
+        for i, outlet in [("a", None), ("b", None), ("c", "Valley Wire")]
+    }
+    pool = Sentences([], np.zeros((0, 0), np.float32), metas, texts)
+    unnamed = BriefSentence(texts["a"], [Citation(1, "a", 0, 33)], [Citation(2, "b", 0, 34)])
+    _confirmations(unnamed, pool)
+    assert (unnamed.outlets, unnamed.independent) == (1, 1)
+    named = BriefSentence(texts["a"], [Citation(1, "a", 0, 33)], [Citation(2, "b", 0, 34), Citation(3, "c", 0, 40)])
+    _confirmations(named, pool)
+    assert (named.outlets, named.independent) == (1, 1)
 
 
 @pytest.mark.model
