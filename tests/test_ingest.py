@@ -301,6 +301,13 @@ def test_text_with_a_utf16_or_utf32_byte_order_mark_is_decoded(tmp_path, codec):
     }
 
 
+def test_a_short_file_in_an_east_asian_legacy_encoding_is_read() -> None:
+    """Too short for detection to be the first guess, and no Windows-1252 text: detection is asked after all."""
+    story = "東京で新しい地下鉄路線が開業\n\n東京で新しい地下鉄路線が月曜日に開業し、多くの乗客が利用した。\n"
+    assert decode_bytes(story.encode("shift_jis")) == story
+    assert decode_bytes("Café owners said the déjà vu was real.".encode("cp1252")).startswith("Café")
+
+
 def test_a_byte_order_mark_on_binary_is_still_refused():
     with pytest.raises(SkipSource, match="binary"):
         decode_bytes(codecs.BOM_UTF16_LE + b"\x00\xd8\x41\x00")  # a high surrogate with no partner

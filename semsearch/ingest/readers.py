@@ -120,13 +120,17 @@ def decode_bytes(data: bytes) -> str:
 def _refuse_non_text(text: str) -> None:
     """Refuse decoded bytes that are no text: random or binary data decodes to controls, or to few letters."""
     sample = _sample(text)
-    non_text = sum(1 for ch in sample if _is_non_text(ch))
-    if non_text > len(sample) * _MAX_NON_TEXT_SHARE:
+    if _non_text_share(sample) > _MAX_NON_TEXT_SHARE:
         raise SkipSource("binary file (control, unassigned or undecodable characters)")
     # ASCII punctuation is left out: JSON, CSV and markup are full of it and still text.
     visible = [ch for ch in sample if not ch.isspace() and ch not in string.punctuation]
     if sum(1 for ch in visible if ch.isalpha()) < len(visible) * _MIN_LETTER_SHARE:
         raise SkipSource("binary file (too few letters to be text)")
+
+
+def _non_text_share(text: str) -> float:
+    """The share of a text's characters no written text holds."""
+    return sum(1 for ch in text if _is_non_text(ch)) / max(len(text), 1)
 
 
 def _is_non_text(ch: str) -> bool:
@@ -167,10 +171,17 @@ def _decode_unmarked(data: bytes) -> str:
             return data.decode(declared)
         except (LookupError, UnicodeDecodeError):  # mislabelled, or a name that is no text codec
             pass
-    # Detection needs a few KB to be reliable; a short legacy file is most often Windows-1252.
-    best = None if len(data) < 2048 else from_bytes(data).best()
-    if best is not None:
-        return str(best)
+    # Detection needs a few KB to be reliable; a short legacy file is most often Windows-1252, unless that
+    # reading is no text (a short Shift-JIS or GBK file), when detection is the better guess after all.
+    western = _western(data)
+    if len(data) < 2048 and _non_text_share(western) <= _MAX_NON_TEXT_SHARE:
+        return western
+    best = from_bytes(data).best()
+    return western if best is None else str(best)
+
+
+def _western(data: bytes) -> str:
+    """Bytes read as Windows-1252, or as Latin-1 where a byte has no Windows-1252 character."""
     try:
         return data.decode("cp1252")
     except UnicodeDecodeError:
