@@ -176,7 +176,7 @@ class Settings(BaseSettings):
         description="Share of an answer sentence's claim words its cited evidence must state for it to be kept.",
     )
     llm_synonym_similarity: float = Field(
-        1.0,
+        0.7,
         ge=0.0,
         le=1.0,
         description="Cosine of the model's in-context word vectors at which an answer word counts as stated by a "

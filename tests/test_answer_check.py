@@ -366,6 +366,7 @@ def test_on_the_held_out_half_no_changed_number_or_name_is_kept():
     assert [j.item.kind for j in details_kept(judged) if j.item.kind != "date"] == []
 
 
+@pytest.mark.model  # the default check reads synonyms with the packaged model
 def test_eval_answer_prints_the_kind_table_of_any_labelled_file(tmp_path, runner):
     from semsearch.cli import main
 

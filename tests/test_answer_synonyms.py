@@ -9,9 +9,13 @@ import pytest
 
 from semsearch.answer import SupportCheck
 from semsearch.answer.related import ContextVectors, Synonyms
+from semsearch.config import Settings
 from semsearch.embedding import get_embedder
+from semsearch.evaluation.answer import judge_labelled, load_labelled
 
-MEASURED = 0.6  # the tune half's best threshold (docs/quality.md)
+from .test_answer_check import LABELLED
+
+DEFAULT = Settings.model_fields["llm_synonym_similarity"].default  # chosen on the tune half (docs/quality.md)
 INJURED = "Four climbers were injured when the ice bridge gave way."
 HURT = "Four climbers were hurt when the ice bridge collapsed."
 
@@ -25,7 +29,7 @@ class SameVectorForEveryWord:
 
 @pytest.fixture(scope="module")
 def synonyms() -> Synonyms:
-    return Synonyms(ContextVectors(get_embedder()), MEASURED)
+    return Synonyms(ContextVectors(get_embedder()), DEFAULT)
 
 
 @pytest.mark.model
@@ -69,3 +73,15 @@ def test_the_guards_hold_even_where_every_word_looks_alike():
     assert alike.restated(["not"], "prices did not move", "prices did move") == set()
     assert alike.restated(["olav"], "Olav spoke", "Olaf spoke") == set()
     assert alike.restated(["grew"], "they grew", "they rose") == {"grew"}
+
+
+@pytest.mark.model
+def test_on_the_tune_half_the_default_synonyms_keep_more_and_drop_as_many(synonyms):
+    items = [i for i in load_labelled(LABELLED) if i.half == "tune"]
+
+    def kept(check: SupportCheck, supported: bool) -> int:
+        return sum(j.kept for j in judge_labelled(check, items) if j.item.supported == supported)
+
+    plain, similar = SupportCheck(0.8), SupportCheck(0.8, synonyms)
+    assert kept(similar, True) > kept(plain, True)
+    assert kept(similar, False) <= kept(plain, False)

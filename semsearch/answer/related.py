@@ -1,6 +1,6 @@
 """Words of like meaning for the writer check: an answer word the evidence does not use counts as stated
 when the packaged model, read over the answer and over the evidence, places it close to a word the evidence
-does use ("hurt" and "injured"). Off by default (SEMSEARCH_LLM_SYNONYM_SIMILARITY 1): see docs/quality.md.
+does use ("hurt" and "injured"), at SEMSEARCH_LLM_SYNONYM_SIMILARITY (1 turns it off): see docs/quality.md.
 
 Similarity never decides what the rules decide: names and figures are checked before coverage, only
 lower-case words are matched, negations and hedges are never matched, and a word is never matched to one
