@@ -86,6 +86,15 @@ def test_index_dir_comes_from_the_environment(runner, tmp_path):
 
 
 @pytest.mark.model
+def test_an_unwritable_cache_folder_is_named_as_the_cache_not_the_index(runner, tmp_path, monkeypatch):
+    (tmp_path / "a-file").write_text("not a folder")
+    monkeypatch.setenv("SEMSEARCH_CACHE_DIR", str(tmp_path / "a-file" / "cache"))
+    failed = runner.invoke(main, ["build", str(CORPUS / "rates.csv"), "--index", str(tmp_path / "i")])
+    assert failed.exit_code == 1 and "Traceback" not in failed.output
+    assert "could not write the embedding cache at" in failed.output and "SEMSEARCH_CACHE_DIR" in failed.output
+
+
+@pytest.mark.model
 def test_errors_are_messages_not_tracebacks(runner, tmp_path):
     missing = runner.invoke(main, ["search", "anything", "--index", str(tmp_path / "none")])
     assert missing.exit_code == 1 and "semsearch build" in missing.output and "Traceback" not in missing.output

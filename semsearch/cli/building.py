@@ -37,9 +37,7 @@ def run_build(
     except (NothingToBuild, BuildLocked, RayBuildError) as exc:
         _build_failed(f"{exc}; the served index is unchanged", getattr(exc, "skipped", []), as_json)
     except OSError as exc:
-        _build_failed(
-            f"could not write the index at {settings.index_dir}: {exc}; the served index is unchanged", [], as_json
-        )
+        _build_failed(f"could not write {_written(settings, exc)}: {exc}; the served index is unchanged", [], as_json)
     if as_json:
         click.echo(json.dumps(report.to_dict(), indent=2))
         return
@@ -57,6 +55,18 @@ def run_build(
         for skip in report.skipped:
             click.echo(f"  {skip.source}: {skip.reason}")
     click.echo(f"Index home: {report.index_dir}")
+
+
+def _written(settings: Settings, exc: OSError) -> str:
+    """What a build failed to write: the embedding cache when the error names a path in its folder, or a
+    missing or unwritable folder above it that is not also above the index home."""
+    home, cache = Path(settings.index_dir), settings.cache_dir
+    if cache is None or not exc.filename:
+        return f"the index at {home}"
+    failed = Path(str(exc.filename))
+    if failed.is_relative_to(cache) or (cache.is_relative_to(failed) and not home.is_relative_to(failed)):
+        return f"the embedding cache at {cache} (SEMSEARCH_CACHE_DIR)"
+    return f"the index at {home}"
 
 
 def _build_failed(message: str, skipped: list, as_json: bool) -> None:
