@@ -218,6 +218,23 @@ def test_dates():
     assert parse_date("12/03/2025") == "2025-03-12" and parse_date("2025.08.19") == "2025-08-19"
 
 
+def test_a_file_s_dates_in_figures_are_read_the_way_round_its_unambiguous_ones_show(tmp_path, caplog):
+    header = "title,text,date\n"
+    row = "Story {n},The council met on Monday and agreed the budget for next year in full.,{date}\n"
+
+    def dates(name: str, *written: str) -> list[str | None]:
+        path = tmp_path / name
+        path.write_text(header + "".join(row.format(n=n, date=d) for n, d in enumerate(written)))
+        docs, _ = read_raw([path], Settings())
+        return [parse_date(d.published) for d in docs]
+
+    assert dates("us.csv", "12/03/2025", "03/14/2025") == ["2025-12-03", "2025-03-14"]
+    assert dates("eu.csv", "12/03/2025", "14/03/2025") == ["2025-03-12", "2025-03-14"]
+    with caplog.at_level("WARNING", logger="semsearch.ingest"):
+        assert dates("unsure.csv", "12/03/2025", "04/05/2025") == ["2025-03-12", "2025-05-04"]
+    assert "unsure.csv: 2 date(s) such as 12/03/2025 could be day or month first" in caplog.text
+
+
 def reasons_by_name(skipped) -> dict[str, str]:
     return {Path(s.source).name: s.reason for s in skipped}
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from ..config import Settings
 from ..records import Article, Skipped, article_id_for
-from .cleaning import Cleaner, complete_year, date_in_path, parse_date
+from .cleaning import Cleaner, complete_year, date_in_path, is_ambiguous_date, parse_date, writes_month_first
 from .fetch import FEED_SCHEMES, FeedLimits, fetch, unsupported_scheme
 from .markup import strip_markup, strip_title
 from .readers import READERS, RawDoc, SkipSource, decode_bytes, printable, read_feed, without_bidi_controls
@@ -179,13 +179,15 @@ def _read_item(item: Path | str, settings: Settings, feeds: FeedLimits, read: So
     try:
         data = fetch(item, feeds) if isinstance(item, str) else item.read_bytes()
         reader = read_feed if isinstance(item, str) else READERS[item.suffix.lower()]
+        docs: list[RawDoc] = []
         for piece in reader(source, decode_bytes(data)):
             if isinstance(piece, RawDoc) and (too_large := over_limits(piece, settings)):
                 piece = Skipped(source, too_large)
             if isinstance(piece, Skipped):
                 read.skipped.append(piece)
             else:
-                read.docs.append(_without_bidi(piece))
+                docs.append(_without_bidi(piece))
+        read.docs.extend(_dates_in_file_order(source, docs))
     except SkipSource as exc:
         return Skipped(source, printable(str(exc)))
     except OSError as exc:
@@ -215,6 +217,23 @@ def _without_bidi(doc: RawDoc) -> RawDoc:
     doc.body = without_bidi_controls(doc.body)
     doc.outlet = doc.outlet and without_bidi_controls(doc.outlet)
     return doc
+
+
+def _dates_in_file_order(source: str, docs: list[RawDoc]) -> list[RawDoc]:
+    """One file's documents with their dates in figures read the way round the file writes them, which its
+    unambiguous dates show ("13/03/2025" day first, "03/13/2025" month first); day first when none does."""
+    month_first = writes_month_first(d.published for d in docs)
+    if month_first:
+        for doc in docs:
+            doc.published = parse_date(doc.published, month_first=True) or doc.published
+    elif month_first is None and (ambiguous := [d.published for d in docs if is_ambiguous_date(d.published)]):
+        log.warning(
+            "%s: %d date(s) such as %s could be day or month first and no date of the file tells; read day first",
+            source,
+            len(ambiguous),
+            printable(str(ambiguous[0])[:40]),
+        )
+    return docs
 
 
 def default_outlet(source: str, outlets: dict[str, str]) -> str | None:

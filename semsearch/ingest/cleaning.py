@@ -377,6 +377,8 @@ _DATE_LINE = re.compile(
     re.I,
 )
 _WEEKDAY = re.compile(r"^(?:mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun)[a-z]*\.?,?\s+(?=\w)", re.IGNORECASE)
+# A date in figures whose first two fields may be day and month either way round.
+_SLASHED_DATE = re.compile(r"\s*(?P<first>\d{1,2})/(?P<second>\d{1,2})/\d{4}\b")
 _ORDINAL_DAY = re.compile(r"\b(\d{1,2})(?:st|nd|rd|th)\b", re.IGNORECASE)
 
 
@@ -390,8 +392,10 @@ def dateline_date(text: str) -> str | None:
     return f"{year}-{month:02d}-{day:02d}" if year else f"--{month:02d}-{day:02d}"
 
 
-def parse_date(value: str | None) -> str | None:
-    """Normalise ISO 8601, RFC 822 and "Month D, YYYY" dates to YYYY-MM-DD; None if unparseable."""
+def parse_date(value: str | None, month_first: bool = False) -> str | None:
+    """Normalise ISO 8601, RFC 822 and "Month D, YYYY" dates to YYYY-MM-DD; None if unparseable. A date in
+    figures with slashes is read day first ("12/03/2025" is 12 March) unless month_first says its file
+    writes the month first, or no day-first reading exists ("12/31/2025")."""
     if not value:
         return None
     value = _ORDINAL_DAY.sub(r"\1", value.strip())  # "March 3rd, 2025", "3rd March 2025"
@@ -408,14 +412,36 @@ def parse_date(value: str | None) -> str | None:
         return parsedate_to_datetime(value).date().isoformat()
     except (TypeError, ValueError, IndexError):
         pass
-    # Day first where both readings are possible ("12/03/2025"); month first only where no day-first one is.
-    formats = ("%B %d, %Y", "%b %d, %Y", "%d %B %Y", "%d %b %Y", "%Y/%m/%d", "%Y.%m.%d", "%d/%m/%Y", "%d.%m.%Y")
-    for fmt in (*formats, "%m/%d/%Y"):
+    slashed = ("%m/%d/%Y", "%d/%m/%Y") if month_first else ("%d/%m/%Y", "%m/%d/%Y")
+    formats = ("%B %d, %Y", "%b %d, %Y", "%d %B %Y", "%d %b %Y", "%Y/%m/%d", "%Y.%m.%d", "%d.%m.%Y")
+    for fmt in (*formats, *slashed):
         try:
             return datetime.strptime(value, fmt).date().isoformat()
         except ValueError:
             pass
     return dateline_date(value)
+
+
+def writes_month_first(values: Iterable[str | None]) -> bool | None:
+    """Whether one file's dates in figures ("03/12/2025") put the month first (True) or the day first
+    (False), as its unambiguous ones show: a field above 12 is the day. None when none of them tells, or
+    they disagree."""
+    day_first = month_first = False
+    for value in values:
+        match = _SLASHED_DATE.match(value or "")
+        if match:
+            day_first |= int(match["first"]) > 12
+            month_first |= int(match["second"]) > 12
+    return month_first if day_first != month_first else None
+
+
+def is_ambiguous_date(value: str | None) -> bool:
+    """Whether a date in figures reads as two different days ("12/03/2025", not "12/12/2025" or "13/03/2025")."""
+    match = _SLASHED_DATE.match(value or "")
+    if not match:
+        return False
+    first, second = int(match["first"]), int(match["second"])
+    return first != second and max(first, second) <= 12
 
 
 def date_in_path(path: str | None) -> str | None:
