@@ -94,6 +94,13 @@ def test_an_unwritable_cache_folder_is_named_as_the_cache_not_the_index(runner, 
     assert "could not write the embedding cache at" in failed.output and "SEMSEARCH_CACHE_DIR" in failed.output
 
 
+def test_eval_answer_without_an_index_says_so(runner, tmp_path):
+    args = ["eval", "answer", "--index", str(tmp_path / "none"), "--llm-url", "http://127.0.0.1:9/v1"]
+    failed = runner.invoke(main, [*args, "--llm-model", "any"])
+    assert failed.exit_code == 1 and isinstance(failed.exception, SystemExit)
+    assert "run `semsearch build` first" in failed.output
+
+
 @pytest.mark.model
 def test_errors_are_messages_not_tracebacks(runner, tmp_path):
     missing = runner.invoke(main, ["search", "anything", "--index", str(tmp_path / "none")])

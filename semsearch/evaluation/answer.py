@@ -102,6 +102,8 @@ def run(settings, models: list[str], url: str, timeout: float, questions: list[s
     from ..service import SearchService
 
     service = SearchService(settings)
+    if not service.ready:
+        raise click.ClickException(service.last_error or "no index: run `semsearch build` first")
     key = settings.llm_api_key.get_secret_value() if settings.llm_api_key else None
     responses = [service.search(SearchRequest(q=q, k=10, summary=True)) for q in questions]
     rows = []
