@@ -125,6 +125,8 @@ class Index:
         # changes, so recent answers are kept.
         self.filtered_chunk_ids = lru_cache(maxsize=8)(self._filtered_chunk_ids)
         self.stored_names = lru_cache(maxsize=256)(self._stored_names)
+        # A search reads its stories twice (the hits' other outlets, then the brief's disagreements).
+        self._story = lru_cache(maxsize=1024)(self._read_story)
         try:
             # Memory-mapped: a cold start reads only the pages a search touches.
             self.sentence_vectors = self._matrix(self.manifest.sentence_vectors)
@@ -296,24 +298,20 @@ class Index:
     @_guarded
     def stories_of(self, ids: Sequence[str]) -> dict[str, list[ArticleMeta]]:
         """Every article of the given articles' stories (themselves included), by story id, oldest first."""
-        # One read for what took three (the articles, their stories' member ids, the members' metadata).
-        stories: dict[str, dict[str, ArticleMeta]] = {}
-        for r in select_in(
-            self.db,
-            f"SELECT {META_COLUMNS} FROM articles WHERE story_id IN "
-            "(SELECT story_id FROM articles WHERE id IN ({})) ORDER BY published, id",
-            list(ids),
-        ):
-            stories.setdefault(r[9], {}).setdefault(r[0], meta_of(r))
-        return {story: list(members.values()) for story, members in stories.items()}
+        found = select_in(self.db, "SELECT DISTINCT story_id FROM articles WHERE id IN ({})", list(ids))
+        return {story: list(self._story(story)) for story in sorted({r[0] for r in found})}
 
     @_guarded
     def story_articles(self, story_id: str) -> list[ArticleMeta]:
         """Every article of one story, oldest first (empty when no story has that id)."""
+        return list(self._story(story_id))
+
+    def _read_story(self, story_id: str) -> tuple[ArticleMeta, ...]:
+        """Every article of one story, oldest first, as stored."""
         rows = self.db.execute(
             f"SELECT {META_COLUMNS} FROM articles WHERE story_id = ? ORDER BY published, id", (story_id,)
         )
-        return [meta_of(r) for r in rows]
+        return tuple(meta_of(r) for r in rows)
 
     @_guarded
     def lead_chunks(self, article_ids: Sequence[str]) -> list[int]:
