@@ -187,6 +187,16 @@ SUNMERE_DOCTOR = (
             "The builders preserved the station's Victorian canopy.",
             "says 'replac' where the evidence says 'preserv'",
         ),
+        (
+            "Ticket sales slumped during the summer as the new line opened.",
+            "Ticket sales staged a recovery during the summer as the new line opened.",
+            "says 'slump' where the evidence says 'recoveri'",
+        ),
+        (
+            "The mayor called the budget a straightforward matter.",
+            "The mayor admitted that the budget was not an easy issue.",
+            "drops the evidence's negation (not)",
+        ),
     ],
 )
 def test_each_rule_drops_what_it_is_for(sentence: str, evidence: str, problem: str | None):
@@ -308,6 +318,15 @@ def test_each_rule_drops_what_it_is_for(sentence: str, evidence: str, problem: s
         (
             "Forecasters predict the river will probably stay high.",
             "Forecasters expect the river is likely to remain high.",
+        ),
+        # a plural possessive of a name the evidence uses in the singular
+        (
+            "The Greens' transport spokeswoman called the levy unfair.",
+            "Green transport spokeswoman Ada Voss called the levy unfair.",
+        ),
+        (
+            "The firm currently depends on a single supplier, and the merger is meant to change that.",
+            "The firm now relies on a single supplier, and the merger is intended to change that.",
         ),
     ],
 )

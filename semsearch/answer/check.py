@@ -60,11 +60,17 @@ def _initials(text: str) -> set[str]:
     return {run[i:j] for run in letters for i in range(len(run)) for j in range(i + 2, len(run) + 1)}
 
 
+def _unpossessed(word: str) -> str:
+    """A word in lower case without its possessive: "Europe's" → "europe", "Dems'" → "dems"."""
+    return re.sub(r"['’]s?$", "", word).lower()
+
+
 def _names(text: str) -> list[str]:
-    """Capitalised words after the first, lower-cased, without 's; the first too when it is no common word."""
+    """Capitalised words after the first, lower-cased, without a possessive; the first too when it is no
+    common word."""
     found = _WORD.findall(text)
-    names = [re.sub(r"['’]s$", "", w).lower() for w in found[1:] if w[0].isupper() and w != "I"]
-    first = re.sub(r"['’]s$", "", found[0]).lower() if found else ""
+    names = [_unpossessed(w) for w in found[1:] if w[0].isupper() and w != "I"]
+    first = _unpossessed(found[0]) if found else ""
     # A sentence's first word is capitalised whatever it is, so it counts as a name only when its stem is
     # not a word the evidence uses (checked by the caller) and it is no English word ("People", "Poor"):
     # function, number, attribution and rounding words, words of a common form and words of the model's
@@ -94,7 +100,7 @@ def unsupported_details(sentence: str, evidence: str) -> list[str]:
     """Numbers, shares, scale, date and ordinal words and names in the sentence that the evidence does not state."""
     missing = unstated_quantities(sentence, evidence)
     evidence_words = set(words(evidence))
-    vocabulary = {re.sub(r"['’]s$", "", w).lower() for w in _WORD.findall(evidence)}
+    vocabulary = {_unpossessed(w) for w in _WORD.findall(evidence)}
     stems, acronyms = {_STEMS.stem(w) for w in evidence_words}, _initials(evidence)
     missing += [
         w

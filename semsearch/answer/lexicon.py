@@ -25,7 +25,9 @@ def stem_set(text: str) -> frozenset[str]:
 # reverses it ("rejected" for "accepted", "rose" for "slowed", "westerly" for "easterly").
 OPPOSITES = [
     (
-        stem_set("rise rose risen increase climb jump grew grow higher highest gain boost soar up hire"),
+        stem_set(
+            "rise rose risen increase climb jump grew grow higher highest gain boost soar up hire recover recovery"
+        ),
         stem_set("fall fell fallen drop decline decrease slow ease cut lower lowest slump reduce shrank down"),
     ),
     (
@@ -34,7 +36,7 @@ OPPOSITES = [
     ),
     (stem_set("help benefit"), stem_set("hurt harm damage")),
     (stem_set("open reopen"), stem_set("close shut")),
-    (stem_set("easy simple possible"), stem_set("impossible difficult hard")),
+    (stem_set("easy simple straightforward possible"), stem_set("impossible difficult hard")),
     (stem_set("win won victory triumph succeed success"), stem_set("fail failure")),
     (stem_set("profit surplus"), stem_set("loss deficit")),
     (stem_set("enough sufficient adequate"), stem_set("little insufficient inadequate shortage")),
@@ -135,7 +137,7 @@ ask urge call request
 warn caution cautioned
 storage hold store capacity
 break beat top surpass exceed
-some part portion share
+some part portion share slice
 expect predict forecast anticipate
 likely probable probably
 stay remain
@@ -146,6 +148,15 @@ need require demand
 government administration
 should ought
 enough sufficient adequate
+easy simple straightforward
+issue matter
+think believe reckon
+rely reliance depend dependence dependent
+aimed meant intended designed
+give gave provide supply donate
+judge deem regard view
+step move measure
+currently now presently
 """
 EQUIVALENTS = [stem_set(line) for line in _EQUIVALENT.strip().splitlines()]
 # Verbs news prose uses lightly ("saw a rise", "comes with", "going back") claim nothing by themselves.
