@@ -109,11 +109,12 @@ def _grams(text: str) -> set[str]:
 
 
 def is_copy(first: str, second: str) -> bool:
-    """True when one sentence is the other's words, exactly or nearly (word 3-gram Jaccard)."""
+    """True when one sentence is the other's words, exactly or nearly (word 3-gram Jaccard), and gives no figure,
+    date or name differently: a copy with the figure changed reports something else."""
     if first == second:
         return True
     a, b = _grams(first), _grams(second)
-    return len(a & b) >= COPY_JACCARD * max(len(a | b), 1)
+    return len(a & b) >= COPY_JACCARD * max(len(a | b), 1) and difference(first, second) is None
 
 
 def date_key(meta: ArticleMeta) -> tuple[bool, str, str]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from .brief import FIGURE_TWIN_COSINE
-from .discrepancies import Sentences, date_key, is_copy, outlet_key
+from .discrepancies import Sentences, date_key, difference, is_copy, outlet_key
 from .index import ArticleMeta, Index
 from .records import Development, Discrepancy, RelatedStory, StoryArticle, StoryTimeline
 from .stories import StoryRules, minhash
@@ -65,16 +65,17 @@ def _developments(pool: Sentences, redundancy: float) -> list[tuple[int, list[in
 
 
 def _same_fact(pool: Sentences, sims: np.ndarray, row: int, firsts: list[int], redundancy: float) -> int | None:
-    """Which earlier development a row restates (vector twin, or a shared figure at a moderate cosine), if any."""
+    """Which earlier development a row restates (vector twin, or a shared figure at a moderate cosine), if any;
+    one whose figure, date or name it gives differently it does not restate but disputes."""
     if not firsts:
         return None
     close = sims[row, firsts]
-    best = int(np.argmax(close))
-    if close[best] >= redundancy:
-        return best
     figures = set(pool.traits[row].figures)
     twins = [
-        n for n in np.flatnonzero(close >= FIGURE_TWIN_COSINE).tolist() if figures & set(pool.traits[firsts[n]].figures)
+        n
+        for n in np.flatnonzero(close >= min(redundancy, FIGURE_TWIN_COSINE)).tolist()
+        if (close[n] >= redundancy or figures & set(pool.traits[firsts[n]].figures))
+        and difference(pool.text(firsts[n]), pool.text(row)) is None
     ]
     return max(twins, key=lambda n: close[n]) if twins else None
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from ..discrepancies import difference
 from ..index import ArticleMeta, Index
 from ..records import Brief, BriefSentence, Citation, Source
 from .pool import _Pool
@@ -52,7 +53,8 @@ def _cite(pool: _Pool, chosen: list[int], twins: dict[int, list[int]], text: dic
     sentences = []
     for i in sorted(chosen, key=reading_order):
         same = [j for j in twins.get(i, []) if text[j] == text[i]]
-        # One corroboration per other article: its sentence closest to the quoted one.
+        # One corroboration per other article: its sentence closest to the quoted one. A sentence giving the
+        # fact another figure, date or name contradicts the quote, however close its words.
         closest: dict[str, int] = {}
         for j in twins.get(i, []):
             article = pool.traits[j].sentence.article_id
@@ -60,6 +62,7 @@ def _cite(pool: _Pool, chosen: list[int], twins: dict[int, list[int]], text: dic
                 text[j] != text[i]
                 and article != pool.traits[i].sentence.article_id
                 and (article not in closest or pool.similarity[i, j] > pool.similarity[i, closest[article]])
+                and difference(text[i], text[j]) is None
             ):
                 closest[article] = j
         other = sorted(closest.values())
