@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 from semsearch.ingest.boilerplate import Kind, article_lines, card_runs, classify, settle
@@ -206,6 +207,21 @@ def test_a_trail_of_links_is_navigation_even_when_it_ends_like_a_sentence():
 
     assert is_link_like("Home » Local news » Tram depot to become a…")
     assert not is_link_like("The depot, he said, is ready.")
+
+
+def test_an_export_s_one_paragraph_story_holding_separators_is_kept(tmp_path):
+    """A JSON story is one line; separators inside its prose make no menu of it (and lose no article)."""
+    from semsearch.ingest import ingest
+    from semsearch.ingest.boilerplate import is_link_like
+
+    story = (
+        "Ferry crews at Brindle Quay stopped work on Monday over night-shift pay. They say the operator has ignored "
+        "their letters for a year. Their placards read Pay | Safety | Respect."
+    )
+    (tmp_path / "crews.jsonl").write_text(json.dumps({"title": "Ferry crews stop work", "text": story}) + "\n")
+    result = ingest([tmp_path])
+    assert [a.text for a in result.articles] == [story] and result.skipped == []
+    assert is_link_like("Home | News | Sport | Weather | Terms of use")
 
 
 def test_a_long_paragraph_without_a_final_stop_that_follows_prose_is_kept():

@@ -24,6 +24,8 @@ _WIDE_CHAR = re.compile(r"[\u1100-\u11ff\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff\
 _LINK_LIKE = re.compile(r"https?://|www\.|\S+@\S+\.\w|\s[|›»•·]\s|^[|›»•·>]|[|›»]$")
 # A separator between navigation items; a line holding two of them is a trail of links, whatever its ending.
 _NAV_SEPARATOR = re.compile(r"\s[|›»•·]\s")
+# The most words a menu item or breadcrumb step has ("Terms of use", "Local elections 2025").
+_MENU_ITEM_WORDS = 8
 _WORD = re.compile(r"\w+")
 # An item of a numbered list: "1) Name", "2. Name", "(3) Name".
 _ENUMERATOR = re.compile(r"^\(?(\d{1,3})[.)]\s+\S")
@@ -96,7 +98,9 @@ def title_case_share(line: str) -> float:
 
 def is_link_like(line: str) -> bool:
     """A URL, an e-mail address or a breadcrumb ("Home » News") outside a sentence: navigation, not text."""
-    if len(_NAV_SEPARATOR.findall(line)) >= 2:
+    items = _NAV_SEPARATOR.split(line)
+    # A menu's items are a few words each; prose may hold separators too ("their banner read Pay | Respect.").
+    if len(items) >= 3 and max(len(item.split()) for item in items) <= _MENU_ITEM_WORDS:
         return True
     return bool(_LINK_LIKE.search(line)) and not is_sentence(line)
 
