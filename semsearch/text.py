@@ -137,3 +137,15 @@ def checked_day(name: str, value: str) -> str:
 
 # The query side's stems; each index writer has its own, so a build's words do not stay in memory.
 QUERY_STEMS = Stems()
+
+
+_UNITS = (
+    "two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
+    "seventeen eighteen nineteen".split()
+)
+_TENS = "twenty thirty forty fifty sixty seventy eighty ninety".split()
+_ONES = ["one", *_UNITS[:8]]
+# Spelled-out numbers from two up ("one" is too often not a quantity), as their values.
+NUMBER_WORDS = {w: float(i + 2) for i, w in enumerate(_UNITS)} | {
+    f"{t}-{o}" if o else t: float(10 * (i + 2) + j) for i, t in enumerate(_TENS) for j, o in enumerate(["", *_ONES])
+}

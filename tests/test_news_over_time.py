@@ -35,6 +35,12 @@ def test_figures_dates_and_names_that_differ() -> None:
         ("2,300", "2,000"),
     )
     assert difference("About 2,300 dockworkers walked off.", "About 2300 dockworkers walked off on Monday.") is None
+    # a figure written out is a figure, and "twelve" is 12
+    assert difference("Twelve people were hurt on the span.", "Fifteen people were hurt on the span.") == (
+        "figure",
+        ("Twelve", "Fifteen"),
+    )
+    assert difference("Twelve people were hurt on the span.", "12 people were hurt on the span on Monday.") is None
     # A time of day is no figure: only the head counts differ.
     assert difference(
         "About 2,300 dockworkers walked off the job at 6 a.m. on Monday.",

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from ..index import Index
 from ..records import Brief, Citation
-from ..text import FUNCTION_WORDS, WORD, Stems, content_words, words
+from ..text import FUNCTION_WORDS, NUMBER_WORDS, WORD, Stems, content_words, words
 from .lexicon import (
     APPROXIMATE,
     DENIALS,
@@ -27,7 +27,7 @@ from .lexicon import (
     past_form,
 )
 from .llm import parse_citations
-from .quantities import NUMBER_WORDS, unstated_quantities, without_fractions
+from .quantities import unstated_quantities, without_fractions
 from .related import Synonyms
 from .result import AnswerSentence
 from .scope import free_stems, inner_hedges, parities, scopes, sentences

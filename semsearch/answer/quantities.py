@@ -5,19 +5,9 @@ from __future__ import annotations
 
 import re
 
-from ..text import FUNCTION_WORDS, WORD, Stems
+from ..text import FUNCTION_WORDS, NUMBER_WORDS, WORD, Stems
 
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
-_UNITS = (
-    "two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
-    "seventeen eighteen nineteen".split()
-)
-_TENS = "twenty thirty forty fifty sixty seventy eighty ninety".split()
-_ONES = ["one", *_UNITS[:8]]
-# Spelled-out numbers from two up ("one" is too often not a quantity), as their values.
-NUMBER_WORDS = {w: float(i + 2) for i, w in enumerate(_UNITS)} | {
-    f"{t}-{o}" if o else t: float(10 * (i + 2) + j) for i, t in enumerate(_TENS) for j, o in enumerate(["", *_ONES])
-}
 # A rank before a superlative ("second-busiest"): the superlative alone claims first place.
 _RANKED = re.compile(r"\b(second|third|fourth|fifth)[\s-]+(\w+est)\b", re.IGNORECASE)
 _SCALES = ("hundred", "thousand", "million", "billion", "trillion", "dozen")
