@@ -5,7 +5,8 @@ compared with the earlier reports a reader may already have seen: the sentences 
 articles among the question's own candidates, and of every earlier article in the new articles' stories. A
 sentence whose stored vector is as close to an earlier one as the brief's redundancy threshold, or that shares
 a figure with an earlier sentence of its story at a moderate cosine (outlets reword a fact freely but keep its
-numbers), states a fact already reported and is never quoted, however relevant.
+numbers), states a fact already reported and is never quoted, however relevant; unless it gives that fact
+another figure, date or name than every earlier sentence it is close to, which makes it a revision, and news.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from datetime import date
 import numpy as np
 
 from .brief import FIGURE_TWIN_COSINE
+from .discrepancies import difference
 from .index import Index, SentenceTraits
 from .records import Filters
 from .text import calendar_day
@@ -56,6 +58,8 @@ class EarlierReports:
     vectors: np.ndarray  # one row per earlier sentence
     stories: np.ndarray  # each earlier sentence's story number
     figures: list[frozenset[int]]
+    texts: list[str]  # each earlier sentence's text
+    read_texts: Callable[[list[str]], dict[str, str]]  # article texts by id
     articles: int  # earlier articles compared against
     story_of: np.ndarray  # story number by article row of the layout
     sentence_article: Callable[[np.ndarray], np.ndarray]  # article rows of sentence ids
@@ -73,19 +77,29 @@ class EarlierReports:
             return np.zeros(n, dtype=bool), np.zeros(n)
         sims = vectors @ self.vectors.T
         closest = sims.max(axis=1)
-        reported = closest >= self.redundancy
         ids = np.fromiter((f.sentence.id for f in traits), dtype=np.int64, count=n)
         stories = self.story_of[self.sentence_article(ids)]
-        for row in np.flatnonzero(~reported & (closest >= FIGURE_TWIN_COSINE)).tolist():
-            if traits[row].figures:
-                reported[row] = self._figure_twin(set(traits[row].figures), stories[row], sims[row])
+        twins = {
+            row: self._twins(set(traits[row].figures), stories[row], sims[row])
+            for row in np.flatnonzero(closest >= min(self.redundancy, FIGURE_TWIN_COSINE)).tolist()
+        }
+        texts = self.read_texts(list({traits[row].sentence.article_id for row, found in twins.items() if found}))
+        reported = np.zeros(n, dtype=bool)
+        for row, found in twins.items():
+            s = traits[row].sentence
+            said = texts[s.article_id][s.start : s.end] if found else ""
+            # A sentence giving a reported fact another figure, date or name revises it: that is news.
+            reported[row] = any(difference(said, self.texts[j]) is None for j in found)
         self.left_out = int(sum(reported[r] for r, f in enumerate(traits) if f.usable))
         return reported, NOVELTY_WEIGHT * np.clip(closest - NOVELTY_FLOOR, 0.0, None)
 
-    def _figure_twin(self, figures: set[int], story: int, sims: np.ndarray) -> bool:
-        """True when an earlier sentence of the same story shares a figure at a moderate cosine."""
-        near = np.flatnonzero((self.stories == story) & (sims >= FIGURE_TWIN_COSINE)).tolist()
-        return any(figures & self.figures[i] for i in near)
+    def _twins(self, figures: set[int], story: int, sims: np.ndarray) -> list[int]:
+        """The earlier sentences a candidate restates: as close as the redundancy threshold, or of its story
+        sharing a figure with it at a moderate cosine."""
+        near = np.flatnonzero(sims >= min(self.redundancy, FIGURE_TWIN_COSINE)).tolist()
+        return [
+            j for j in near if sims[j] >= self.redundancy or (self.stories[j] == story and figures & self.figures[j])
+        ]
 
 
 def earlier_reports(
@@ -103,6 +117,7 @@ def earlier_reports(
     ids.update(index.sentence_ids_of([m.id for m in story_members if m.id in earlier]))
     order = sorted(ids)
     traits = index.sentence_traits(order)
+    texts = index.texts(list({traits[i].sentence.article_id for i in order}))
     vectors = index.vectors_of(order) if order else np.zeros((0, 0), np.float32)
     rows = layout.sentence_articles(np.asarray(order, dtype=np.int64))
     return EarlierReports(
@@ -110,6 +125,8 @@ def earlier_reports(
         vectors=vectors,
         stories=layout.article_stories[rows],
         figures=[frozenset(traits[i].figures) for i in order],
+        texts=[texts[(s := traits[i].sentence).article_id][s.start : s.end] for i in order],
+        read_texts=index.texts,
         articles=len(earlier),
         story_of=layout.article_stories,
         sentence_article=layout.sentence_articles,

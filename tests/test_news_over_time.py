@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import httpx
 import pytest
 
@@ -84,6 +86,37 @@ def test_articles_of_unknown_outlet_are_not_counted_as_outlets() -> None:
     named = BriefSentence(texts["a"], [Citation(1, "a", 0, 33)], [Citation(2, "b", 0, 34), Citation(3, "c", 0, 40)])
     _confirmations(named, pool)
     assert (named.outlets, named.independent) == (1, 1)
+
+
+def test_new_since_keeps_a_revised_figure_as_news() -> None:
+    """A later sentence as close as a restatement but giving the fact another figure or day is news, not repeat."""
+    import numpy as np
+
+    from semsearch.index.rows import SentenceTraits, StoredSentence
+    from semsearch.novelty import EarlierReports
+
+    later = (
+        "About 2,000 dockworkers walked off the job on Monday. About 2,300 dockworkers walked off the job on Monday."
+    )
+    earlier = EarlierReports(
+        day=date(2025, 3, 4),
+        vectors=np.asarray([[1.0, 0.0]], np.float32),
+        stories=np.asarray([0]),
+        figures=[frozenset()],
+        texts=["About 2,300 dockworkers walked off the job on Monday."],
+        read_texts=lambda ids: {"later": later},
+        articles=1,
+        story_of=np.asarray([0]),
+        sentence_article=lambda ids: np.zeros(len(ids), dtype=np.int64),
+        redundancy=0.9,
+    )
+    spans = [(0, 53), (54, len(later))]
+    traits = [
+        SentenceTraits(StoredSentence(n, "later", n, a, b), 9, True, False, "", np.zeros(0, np.uint32), ())
+        for n, (a, b) in enumerate(spans)
+    ]
+    reported, _ = earlier.judge(traits, np.asarray([[1.0, 0.0], [1.0, 0.0]], np.float32))
+    assert reported.tolist() == [False, True]
 
 
 @pytest.mark.model
