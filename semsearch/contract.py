@@ -13,7 +13,7 @@ from functools import cache
 from typing import Annotated, Literal, get_origin
 
 import annotated_types
-from pydantic import AfterValidator, BaseModel, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, Field, ValidationError, ValidationInfo, field_validator
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticCustomError
 
@@ -63,6 +63,17 @@ class SearchRequest(BaseModel):
     )
     offset: int = Field(0, ge=0, le=MAX_OFFSET, description="Skip this many results first (paging)")
     debug: bool = Field(False, description="Add per-stage `timings` in milliseconds")
+
+    @field_validator("until")
+    @classmethod
+    def _not_before_since(cls, until: date | None, info: ValidationInfo) -> date | None:
+        """A range that ends before it starts is a mistake to name, not a question with no answer."""
+        since = info.data.get("since")
+        if until is not None and since is not None and until < since:
+            raise PydanticCustomError(
+                "range", "until ({until}) is before since ({since})", {"until": until, "since": since}
+            )
+        return until
 
     def filters(self) -> Filters:
         """The engine's metadata conditions; Filters itself drops a blank outlet or place (a form's empty choice)."""

@@ -99,13 +99,18 @@ def difference(first: str, second: str) -> tuple[str, tuple[str, str]] | None:
         return "figure", (", ".join(only_a), ", ".join(only_b))
     da, db = one.dates, other.dates
     if da - db and db - da:
-        return "date", (", ".join(sorted(da - db)), ", ".join(sorted(db - da)))
+        return "date", (_named(da - db), _named(db - da))
     na, nb = one.names, other.names
     if na - nb and nb - na:
         rest_a, rest_b = one.content - na - nb, other.content - na - nb
         if len(rest_a & rest_b) >= NAME_CONTEXT * max(len(rest_a | rest_b), 1):
             return "name", (", ".join(sorted(na - nb)), ", ".join(sorted(nb - na)))
     return None
+
+
+def _named(days_and_months: set[str]) -> str:
+    """Weekdays and months as English writes them: "March, Tuesday"."""
+    return ", ".join(sorted(w.capitalize() for w in days_and_months))
 
 
 def _grams(text: str) -> set[str]:

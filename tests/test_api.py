@@ -62,6 +62,7 @@ def test_search_returns_the_documented_json(app):
         ({}, "q"),
         ({"q": "port", "k": "ten"}, "k"),
         ({"q": "x" * 1001}, "q"),
+        ({"q": "port", "since": "2025-03-10", "until": "2025-03-01"}, "until"),
     ],
 )
 def test_bad_input_is_a_readable_422(app, params, field):
@@ -143,6 +144,11 @@ def test_empty_search_page_and_bad_query_page(app):
     assert 'name="q"' in app.get("/").text
     bad = app.get("/", params={"q": "   "})
     assert bad.status_code == 422 and "empty" in bad.text
+
+
+def test_a_search_with_no_results_promises_no_articles(app):
+    html = app.get("/", params={"q": "harbour pilots", "since": "2090-01-01"}).text
+    assert 'class="abstain"' in html and "listed below" not in html
 
 
 def test_markup_in_articles_is_escaped(app):

@@ -50,7 +50,7 @@ def test_figures_dates_and_names_that_differ() -> None:
     ) == ("figure", ("2,300", "2,000"))
     # A detail one outlet adds is no disagreement.
     assert difference("14 cranes would cost 400 jobs.", "The 14 cranes would cost jobs.") is None
-    assert difference("The strike began on Monday.", "The strike began on Tuesday.") == ("date", ("monday", "tuesday"))
+    assert difference("The strike began on Monday.", "The strike began on Tuesday.") == ("date", ("Monday", "Tuesday"))
     assert difference(
         "Mediator Helena Brask led the talks for nine days.", "Mediator Helena Lund led the talks for nine days."
     ) == ("name", ("brask", "lund"))
