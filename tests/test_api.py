@@ -93,7 +93,7 @@ def test_a_page_that_does_not_exist_says_so_once(app):
         ("GET", "/api/nothing-here", None, 404, "not_found", None),
         ("GET", "/api/articles/..%2F..", None, 404, "not_found", None),
         ("DELETE", "/api/search", None, 405, "method_not_allowed", None),
-        ("POST", "/api/search", b'{"q": "strike", ', 422, "invalid_request", None),
+        ("POST", "/api/search", b'{"q": "strike", ', 400, "bad_request", None),
         ("POST", "/api/search", b'{"q": "strike", "outlet": [null]}', 422, "invalid_request", "outlet"),
         ("POST", "/api/search", b'{"q": "\xff"}', 400, "bad_request", None),
     ],

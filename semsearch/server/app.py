@@ -310,6 +310,8 @@ def create_app(settings: Settings | None = None, service: SearchService | None =
         message = f"{field}: {first.get('msg', 'invalid value')}" if field else first.get("msg", "invalid request")
         if _wants_html(request):
             return pages.error_page(request, 422, message)
+        if first.get("type") == "json_invalid":  # no request at all, rather than a request with a bad value
+            return _error(400, "bad_request", "the request body is not valid JSON")
         return _error(422, "invalid_request", message, field)
 
     # Starlette's own: the router's 404 and 405 and an unreadable body's 400 raise it too, not only our routes.
