@@ -26,6 +26,11 @@ WIDTHS = (1280, 768, 375)
 # ---- the page's own logic, no browser -------------------------------------------------------------------
 
 
+def test_a_month_bar_names_its_month_and_year() -> None:
+    assert pages.month_label("2026-11") == "Nov ’26" and pages.month_label("1987-02") == "Feb ’87"
+    assert pages.month_label("no month") == "no month"
+
+
 def test_a_preset_sets_since_from_today_and_a_typed_date_means_custom() -> None:
     sent: dict = {"since": "2020-01-01", "until": "2020-02-01"}
     assert pages.apply_preset(sent, "week", date(2025, 3, 10)) == "week"

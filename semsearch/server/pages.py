@@ -86,6 +86,17 @@ def readable_date(value: str | None) -> str:
 templates.env.filters["date"] = readable_date
 
 
+def month_label(value: str) -> str:
+    """ "2026-11" → "Nov ’26": a month bar's label, which "26-11" made read like a day."""
+    match = re.fullmatch(r"\d\d(\d\d)-(\d\d)", value)
+    if not match or not 1 <= int(match.group(2)) <= 12:
+        return value
+    return f"{calendar.month_abbr[int(match.group(2))]} ’{match.group(1)}"
+
+
+templates.env.filters["month"] = month_label
+
+
 def web_link(url: str | None) -> str | None:
     """The url when it is an http(s) address, else None: a source's javascript: or data: url is never a link."""
     try:
