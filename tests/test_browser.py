@@ -161,3 +161,17 @@ def test_brief_length_control_changes_the_brief(page):
     assert "words=40" in page.url
     short = len(page.locator("section.brief .brief-text").inner_text().split())
     assert short < long
+
+
+def test_back_shows_the_choices_of_the_page_it_returns_to(page):
+    page.goto("/?q=Port+Calder+dock+strike")
+    page.get_by_text("Refine", exact=True).click()
+    page.get_by_role("radio", name=re.compile(r"^Short")).click()
+    page.get_by_role("button", name="Apply").click()
+    page.wait_for_load_state()
+    assert "words=40" in page.url
+    page.go_back()
+    page.wait_for_load_state()
+    # The page answers with the default length, so its form must say so, or the next search uses Short.
+    assert "words=" not in page.url
+    assert page.locator("input[name=words]:checked").get_attribute("value") != "40"

@@ -53,4 +53,11 @@
       if (event.key === "Enter") { event.preventDefault(); }
     });
   }
+
+  // Back to a page the browser kept: its form shows what the reader last clicked, not what the page
+  // answers; reset it to the choices its address holds, or the next search would silently use the others.
+  var ask = document.querySelector("form.ask");
+  window.addEventListener("pageshow", function (event) {
+    if (event.persisted && ask) { ask.reset(); }
+  });
 })();
