@@ -182,12 +182,12 @@ def xml_text(value: str | None) -> str:
     return _NOT_XML.sub("", value or "")
 
 
-def day_time(published: str | None, fallback: datetime) -> datetime:
-    """A YYYY-MM-DD day as midnight UTC; an unknown or yearless date takes the fallback."""
+def day_time(published: str | None) -> datetime | None:
+    """A YYYY-MM-DD day as midnight UTC; None for an unknown or yearless date."""
     try:
         return datetime.strptime(published or "", "%Y-%m-%d").replace(tzinfo=UTC)
     except ValueError:
-        return fallback
+        return None
 
 
 def new_feed(feed_id: str, title: str, self_url: str, alternate: str, updated: datetime) -> FeedGenerator:
@@ -204,16 +204,21 @@ def new_feed(feed_id: str, title: str, self_url: str, alternate: str, updated: d
 
 def search_atom(response: SearchResponse, base: str, self_url: str, page_url: str, built: datetime) -> bytes:
     """The matching articles, newest first, as an Atom feed; each entry links to the article page."""
-    hits = sorted(response.results, key=lambda h: day_time(h.published, built), reverse=True)
-    updated = max((day_time(h.published, built) for h in hits), default=built)
+    days = [day_time(h.published) for h in response.results]
+    # Atom dates every entry: an undated article takes the oldest day of the dated ones and goes last, since
+    # the build time would make it look like the newest news of all.
+    oldest = min((d for d in days if d is not None), default=built)
+    dated = [(day or oldest, day is not None, hit) for day, hit in zip(days, response.results, strict=True)]
+    dated.sort(key=lambda entry: entry[:2], reverse=True)
+    updated = max((day for day, _, _ in dated), default=built)
     feed = new_feed(self_url, f"semsearch: {response.query}", self_url, page_url, updated)
     # feedgen writes entries in reverse order of adding them: add oldest first so the feed reads newest first.
-    for hit in reversed(hits):
+    for day, _, hit in reversed(dated):
         entry = feed.add_entry()
         entry.id(f"{base.rstrip('/')}/articles/{hit.article_id}")
         entry.title(xml_text(hit.title))
         entry.link(href=f"{base.rstrip('/')}/articles/{hit.article_id}", rel="alternate")
-        entry.updated(day_time(hit.published, built))
+        entry.updated(day)
         entry.summary(xml_text(hit.snippet))
         if hit.outlet:
             entry.author({"name": xml_text(hit.outlet)})

@@ -144,3 +144,16 @@ def test_the_search_page_links_to_both_exports_of_its_question(client):
     assert rows and len(rows) <= 3 and {r["outlet"] for r in rows} == {"Harbor Ledger"}
     md = client.get(links["Copy as Markdown"])
     assert md.status_code == 200 and md.text.startswith("# dock strike")
+
+
+def test_atom_never_dates_an_undated_article_as_the_newest():
+    from dataclasses import replace
+
+    dated = hostile_response().results[0]
+    undated = replace(dated, article_id="fedcba9876543210", published=None)
+    older = replace(dated, article_id="00000000000000aa", published="2024-11-30")
+    response = SearchResponse(query="q", took_ms=1.0, results=[undated, dated, older], summary=None)
+    built = datetime(2026, 12, 1, tzinfo=UTC)
+    feed = feedparser.parse(search_atom(response, "http://h", "http://h/s.atom", "http://h/", built))
+    assert [e.link.rsplit("/", 1)[1] for e in feed.entries] == [dated.article_id, older.article_id, undated.article_id]
+    assert [e.updated[:10] for e in feed.entries] == ["2025-01-02", "2024-11-30", "2024-11-30"]
