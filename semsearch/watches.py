@@ -163,8 +163,10 @@ def sentence_key(article_id: str, start: int, end: int) -> str:
 
 
 def new_findings(watch: Watch, response: SearchResponse) -> tuple[list[dict], list[dict]]:
-    """The brief sentences none of whose spans was reported before, and the results not reported before."""
+    """The brief sentences none of whose spans was reported before, and the results not reported before that
+    the brief quotes: a result the brief leaves out may only be the nearest of the new articles, not an answer."""
     seen_sentences, seen_articles = set(watch.seen_sentences), set(watch.seen_articles)
+    quoted = {source.article_id for source in response.summary.sources} if response.summary else set()
     sentences = [
         s
         for s in _quoted(response.summary)
@@ -173,7 +175,7 @@ def new_findings(watch: Watch, response: SearchResponse) -> tuple[list[dict], li
     articles = [
         {"article_id": h.article_id, "title": h.title, "outlet": h.outlet, "published": h.published, "url": h.url}
         for h in response.results
-        if h.article_id not in seen_articles
+        if h.article_id not in seen_articles and h.article_id in quoted
     ]
     return sentences, articles
 

@@ -91,6 +91,25 @@ def test_an_update_records_exactly_the_new_sentences_and_the_feed_carries_them(h
     assert missing.status_code == 404 and missing.json()["error"]["code"] == "not_found"
 
 
+@pytest.mark.model
+def test_a_new_article_that_does_not_answer_the_question_is_not_recorded(home: Settings, tmp_path: Path):
+    index_home = Path(home.index_dir)
+    watches.add(index_home, "calder-strike", SearchRequest(q="cost of the Port Calder dock strike"), home.max_watches)
+    update([], home)
+    orchard = {
+        "title": "Orchard growers sue packers over apple prices",
+        "outlet": "Valley Wire",
+        "published": datetime.now(UTC).date().isoformat(),
+        "text": "Apple growers in the upper valley filed a lawsuit against two packing houses on Tuesday. "
+        "They say the packers kept prices low by agreement for three harvests.",
+    }
+    (tmp_path / "news" / "orchard.json").write_text(json.dumps(orchard), "utf-8")
+    assert update([], home).added == 1
+    # The only article new since the last run is the nearest to the question, but it answers nothing.
+    recorded = [a["title"] for e in watches.get(index_home, "calder-strike").entries for a in e["articles"]]
+    assert orchard["title"] not in recorded
+
+
 def _app(settings: Settings):
     from semsearch.server.app import create_app
 
