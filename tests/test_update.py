@@ -95,6 +95,25 @@ def assert_layout_matches_sqlite(index: Index) -> None:
 
 
 @pytest.mark.model
+def test_a_record_deleted_from_an_export_of_many_is_counted_removed(tmp_path):
+    import json
+
+    def story(n: int, figure: int) -> dict:
+        text = f"The ferry on route {n} carried {figure} passengers in May."
+        return {"title": f"Ferry route {n} report", "text": text}
+
+    export = tmp_path / "news" / "export.json"
+    export.parent.mkdir()
+    export.write_text(json.dumps([story(1, 900), story(2, 1200), story(3, 450)]))
+    settings = Settings(index_dir=tmp_path / "idx")
+    build([export.parent], settings)
+    # route 1 edited, route 2 deleted (route 3 moves up a place)
+    export.write_text(json.dumps([story(1, 950), story(3, 450)]))
+    report = update([], settings)
+    assert (report.added, report.changed, report.removed, report.unchanged) == (0, 1, 1, 1)
+
+
+@pytest.mark.model
 def test_update_keeps_the_sources_of_an_index_it_cannot_reuse(folder, tmp_path):
     import json
 
