@@ -8,8 +8,8 @@ rebuilding an unchanged corpus does no model work.
 from __future__ import annotations
 
 import logging
-import re
 import time
+from collections import Counter
 from collections.abc import Sequence
 from contextlib import AbstractContextManager, nullcontext
 from datetime import UTC, datetime
@@ -35,6 +35,7 @@ from .index import (
     recorded_sources,
 )
 from .ingest import ingest, recorded_form, source_problem
+from .ingest.readers import record_file
 from .records import Article, BuildReport, Chunk, Skipped, Span
 from .stories import StoryRules, group_stories
 
@@ -311,34 +312,29 @@ def _metadata(article: Article | ArticleMeta) -> tuple:
     return article.outlet, article.published, article.url, article.place
 
 
-def _file_of(source_path: str) -> str:
-    """The file or feed an article came from: an export's or feed's record number ("#3") left off."""
-    return re.sub(r"#\d+$", "", source_path)
-
-
 def _count_changes(report: BuildReport, articles: Sequence[Article], previous: Index | None) -> None:
     """Added, changed, removed and unchanged article counts against the served version."""
     old = previous.sources() if previous else {}
     old_ids = {i for ids in old.values() for i in ids}
     # The id covers title and text only, so a corrected outlet or date keeps it: compare those fields too.
     kept = previous.articles([a.id for a in articles if a.id in old_ids]) if previous else {}
-    fresh: dict[str, int] = {}  # new ids per source file
     for article in articles:
         if article.id not in old_ids:
-            fresh[_file_of(article.source_path)] = fresh.get(_file_of(article.source_path), 0) + 1
-        elif (meta := kept.get(article.id)) is None or _metadata(meta) == _metadata(article):
+            continue
+        if (meta := kept.get(article.id)) is None or _metadata(meta) == _metadata(article):
             report.unchanged += 1
         else:
             report.changed += 1
+    fresh = Counter(record_file(a.source_path) for a in articles if a.id not in old_ids)  # new ids per file
     # Per file: a new id where an old one went is that article edited; the rest were added or removed
     # (one record deleted from an export of many is a removal, though the file is still there).
     new_ids = {a.id for a in articles}
     before: dict[str, set[str]] = {}
     for path, ids in old.items():
-        before.setdefault(_file_of(path), set()).update(ids)
+        before.setdefault(record_file(path), set()).update(ids)
     for path in before.keys() | fresh.keys():
         gone = sum(1 for i in before.get(path, ()) if i not in new_ids)
-        edited = min(gone, fresh.get(path, 0))
+        edited = min(gone, fresh[path])
         report.changed += edited
-        report.added += fresh.get(path, 0) - edited
+        report.added += fresh[path] - edited
         report.removed += gone - edited

@@ -323,6 +323,16 @@ def _without_site_name(title: str, sitename: str | None) -> tuple[str, str | Non
     return match["title"], match["site"]
 
 
+# Where one record of a file stands, as the readers below name it: "export.json#3", "wire.jsonl:12",
+# "rows.csv:7", "feed.xml#item2".
+_RECORD_PLACE = re.compile(r"(?:#(?:item)?\d+|:\d+)$")
+
+
+def record_file(where: str) -> str:
+    """The file or feed a record came from: its source with the record's place left off."""
+    return _RECORD_PLACE.sub("", where)
+
+
 def read_json(source: str, text: str) -> Iterator[RawDoc | Skipped]:
     """A JSON object, a list of objects, or an object holding them under one of LIST_KEYS, nested or not."""
     try:
