@@ -19,7 +19,7 @@ import numpy as np
 
 from .brief import FIGURE_TWIN_COSINE
 from .discrepancies import difference
-from .index import Index, SentenceTraits
+from .index import Index, SentenceTraits, StoredSentence
 from .records import Filters
 from .text import calendar_day
 
@@ -58,7 +58,7 @@ class EarlierReports:
     vectors: np.ndarray  # one row per earlier sentence
     stories: np.ndarray  # each earlier sentence's story number
     figures: list[frozenset[int]]
-    texts: list[str]  # each earlier sentence's text
+    sentences: list[StoredSentence]  # each earlier sentence's place, its text read only when a candidate is near
     read_texts: Callable[[list[str]], dict[str, str]]  # article texts by id
     articles: int  # earlier articles compared against
     story_of: np.ndarray  # story number by article row of the layout
@@ -83,13 +83,16 @@ class EarlierReports:
             row: self._twins(set(traits[row].figures), stories[row], sims[row])
             for row in np.flatnonzero(closest >= min(self.redundancy, FIGURE_TWIN_COSINE)).tolist()
         }
-        texts = self.read_texts(list({traits[row].sentence.article_id for row, found in twins.items() if found}))
+        compared = [(traits[row].sentence, [self.sentences[j] for j in found]) for row, found in twins.items()]
+        texts = self.read_texts(list({s.article_id for said, near in compared if near for s in [said, *near]}))
+
+        def text(s: StoredSentence) -> str:
+            return texts[s.article_id][s.start : s.end]
+
         reported = np.zeros(n, dtype=bool)
-        for row, found in twins.items():
-            s = traits[row].sentence
-            said = texts[s.article_id][s.start : s.end] if found else ""
+        for row, (said, near) in zip(twins, compared, strict=True):
             # A sentence giving a reported fact another figure, date or name revises it: that is news.
-            reported[row] = any(difference(said, self.texts[j]) is None for j in found)
+            reported[row] = any(difference(text(said), text(e)) is None for e in near)
         self.left_out = int(sum(reported[r] for r, f in enumerate(traits) if f.usable))
         return reported, NOVELTY_WEIGHT * np.clip(closest - NOVELTY_FLOOR, 0.0, None)
 
@@ -117,7 +120,6 @@ def earlier_reports(
     ids.update(index.sentence_ids_of([m.id for m in story_members if m.id in earlier]))
     order = sorted(ids)
     traits = index.sentence_traits(order)
-    texts = index.texts(list({traits[i].sentence.article_id for i in order}))
     vectors = index.vectors_of(order) if order else np.zeros((0, 0), np.float32)
     rows = layout.sentence_articles(np.asarray(order, dtype=np.int64))
     return EarlierReports(
@@ -125,7 +127,7 @@ def earlier_reports(
         vectors=vectors,
         stories=layout.article_stories[rows],
         figures=[frozenset(traits[i].figures) for i in order],
-        texts=[texts[(s := traits[i].sentence).article_id][s.start : s.end] for i in order],
+        sentences=[traits[i].sentence for i in order],
         read_texts=index.texts,
         articles=len(earlier),
         story_of=layout.article_stories,

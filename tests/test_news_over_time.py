@@ -95,6 +95,8 @@ def test_new_since_keeps_a_revised_figure_as_news() -> None:
     from semsearch.index.rows import SentenceTraits, StoredSentence
     from semsearch.novelty import EarlierReports
 
+    first_report = "About 2,300 dockworkers walked off the job on Monday."
+
     later = (
         "About 2,000 dockworkers walked off the job on Monday. About 2,300 dockworkers walked off the job on Monday."
     )
@@ -103,8 +105,8 @@ def test_new_since_keeps_a_revised_figure_as_news() -> None:
         vectors=np.asarray([[1.0, 0.0]], np.float32),
         stories=np.asarray([0]),
         figures=[frozenset()],
-        texts=["About 2,300 dockworkers walked off the job on Monday."],
-        read_texts=lambda ids: {"later": later},
+        sentences=[StoredSentence(9, "earlier", 0, 0, len(first_report))],
+        read_texts=lambda ids: {"later": later, "earlier": first_report},
         articles=1,
         story_of=np.asarray([0]),
         sentence_article=lambda ids: np.zeros(len(ids), dtype=np.int64),
