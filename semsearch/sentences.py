@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 import re
-from collections.abc import Sequence
+import types
+from collections.abc import Callable, Sequence
 from functools import lru_cache
 
 from .records import Span
@@ -17,6 +20,7 @@ _FALLBACK = re.compile(r"(?<=[.!?])[\"'”’)\]]*\s+(?=[\"'“‘(\[]?[A-Z0-9])
 # straight " or ’ when a space follows (an opening quote is followed by its first word).
 _LEADING_CLOSE = re.compile(r"(''|”|[\"’](?=\s))")
 MAX_QUOTED_SENTENCES = 4  # sentences a quotation may run over and still be kept whole
+PATTERNS_KEPT = 8192  # pysbd's patterns compiled once; its abbreviations make a few thousand at most
 
 
 @lru_cache(maxsize=1)
@@ -24,7 +28,42 @@ def _segmenter():
     """pysbd handles abbreviations and initials well; built once per process."""
     import pysbd
 
+    _keep_compiled_patterns(pysbd)
     return pysbd.Segmenter(language="en", clean=False)
+
+
+class _CompiledPatterns(types.SimpleNamespace):
+    """The ``re`` module as pysbd's modules see it, with every pattern compiled once per process.
+
+    pysbd builds a pattern per abbreviation it meets and hands it to ``re.sub``/``re.findall``; those
+    are more patterns than ``re``'s own cache holds, so most were compiled again for every paragraph,
+    which was most of the time sentence splitting took (benchmarks/sentence_split.py).
+    """
+
+    def __init__(self) -> None:
+        super().__init__(**{name: getattr(re, name) for name in dir(re) if not name.startswith("__")})
+        compiled = lru_cache(maxsize=PATTERNS_KEPT)(re.compile)
+        self.compile = compiled
+        for method in ("search", "match", "fullmatch", "sub", "subn", "split", "findall", "finditer"):
+            setattr(self, method, _through(compiled, method))
+
+
+def _through(compiled: Callable[..., re.Pattern], method: str) -> Callable[..., object]:
+    """re.<method>(pattern, ..., flags=) as the compiled pattern's own method."""
+
+    def call(pattern, *args, flags: int = 0, **kwargs):
+        return getattr(compiled(pattern, flags), method)(*args, **kwargs)
+
+    return call
+
+
+def _keep_compiled_patterns(package: types.ModuleType) -> None:
+    """Give every module of the package that uses ``re`` the compiling-once stand-in."""
+    patterns = _CompiledPatterns()
+    for info in pkgutil.walk_packages(package.__path__, package.__name__ + "."):
+        module = importlib.import_module(info.name)
+        if getattr(module, "re", None) is re:
+            module.re = patterns  # type: ignore[attr-defined]
 
 
 def _locate(paragraph: str, pieces: Sequence[str], base: int) -> list[Span] | None:

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import itertools
+import re
+import sys
+from pathlib import Path
 
 from semsearch.chunking import make_chunks
 from semsearch.records import Span
@@ -64,3 +67,16 @@ def test_an_oversized_sentence_is_its_own_chunk():
     spans = [Span(0, 5), Span(6, 10), Span(11, 20)]
     chunks = make_chunks("a", spans, [10, 500, 10], max_tokens=100)
     assert [(c.first_sentence, c.last_sentence) for c in chunks] == [(0, 0), (1, 1), (2, 2)]
+
+
+def test_pysbd_splits_the_same_with_its_patterns_compiled_once(monkeypatch):
+    sample = Path(__file__).parent.parent / "index" / "sample"
+    texts = [TEXT] + [p.read_text(encoding="utf-8") for p in sorted(sample.rglob("*.txt"))]
+    assert len(texts) > 5
+    _segmenter()
+    stand_ins = [m for name, m in sys.modules.items() if name.startswith("pysbd") and getattr(m, "re", re) is not re]
+    assert stand_ins, "the splitter no longer gives pysbd its compiling-once patterns"
+    compiled_once = [split_sentences(text) for text in texts]
+    for module in stand_ins:
+        monkeypatch.setattr(module, "re", re)
+    assert [split_sentences(text) for text in texts] == compiled_once
