@@ -28,7 +28,7 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 from semsearch.build import build, chunk_text_for_embedding
 from semsearch.config import Settings, get_settings
-from semsearch.embedding import MODEL_NAME, get_embedder, int8_model, onnx_model
+from semsearch.embedding import MODEL_NAME, get_embedder
 from semsearch.index import Index
 from semsearch.ingest import ingest
 
@@ -39,7 +39,8 @@ def parse_variant(text: str) -> dict[str, str]:
 
 
 def semsearch_run(sources: list[str], settings: Settings) -> Callable[[], float]:
-    """A full build from scratch into a throwaway home; returns its seconds."""
+    """A full build from scratch into a throwaway home; returns its seconds. Its model is loaded now."""
+    get_embedder(settings=settings).encode(["warm up"])
 
     def run() -> float:
         with tempfile.TemporaryDirectory() as tmp:
@@ -87,33 +88,25 @@ def levers(settings: Settings, sources: list[str]) -> None:
             for a, s, e in index.db.execute("SELECT article_id, start, end FROM chunks ORDER BY id")
         ]
         sentences = [texts[a][s:e] for a, s, e in index.db.execute("SELECT article_id, start, end FROM sentences")]
-    embedder = get_embedder("onnx")
-    import onnxruntime
-
-    fp32 = embedder._onnx_session(True)
-    int8 = onnxruntime.InferenceSession(
-        str(int8_model(onnx_model(embedder.path))), fp32.get_session_options(), providers=["CPUExecutionProvider"]
-    )
+    fp32, int8 = (get_embedder("onnx", vector_precision=p) for p in ("fp32", "int8"))
     size = settings.embed_batch_size
 
     def in_file_order(texts: list[str]) -> None:
         for start in range(0, len(texts), size):
-            embedder._onnx_batch(texts[start : start + size])
+            fp32.encode(texts[start : start + size], size)  # one batch per call: nothing sorted across batches
 
-    passes = {
-        "fp32, length-sorted batches": (fp32, lambda t: embedder.encode(t, size)),
-        "fp32, batches in file order": (fp32, in_file_order),
-        "int8, length-sorted batches": (int8, lambda t: embedder.encode(t, size)),
+    passes: dict[str, Callable[[list[str]], object]] = {
+        "fp32, length-sorted batches": lambda t: fp32.encode(t, size),
+        "fp32, batches in file order": in_file_order,
+        "int8, length-sorted batches": lambda t: int8.encode(t, size),
     }
     times: dict[str, dict[str, list[float]]] = {name: {"chunks": [], "sentences": []} for name in passes}
     for _ in range(3):
-        for name, (session, run) in passes.items():
-            embedder._sessions[True] = session
+        for name, run in passes.items():
             for kind, batch in (("chunks", chunks), ("sentences", sentences)):
                 started = time.perf_counter()
                 run(batch)
                 times[name][kind].append(time.perf_counter() - started)
-    embedder._sessions[True] = fp32
     print(
         f"\nmodel passes alone ({len(chunks)} chunks, {len(sentences)} sentences; median of 3, [min-max]); "
         f"loadavg {os.getloadavg()[0]:.2f}"
@@ -137,7 +130,6 @@ def main() -> None:
     parser.add_argument("--levers", action="store_true", help="also time the model passes alone, per pass setting")
     args = parser.parse_args()
     base = get_settings()
-    get_embedder().encode(["warm up"])
     articles = len(ingest(args.sources, base).articles)
     systems: dict[str, Callable[[], float]] = {"semsearch (settings as given)": semsearch_run(args.sources, base)}
     for text in args.variant:

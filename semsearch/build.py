@@ -128,8 +128,8 @@ def update(
     return build(recorded, settings, progress, embed_on, ray_address)
 
 
-def _previous(settings: Settings, method: str) -> Index | None:
-    """The served version, if it can be reused by this build (same chunking, sentence vectors made the same way)."""
+def _previous(settings: Settings, method: str, precision: str) -> Index | None:
+    """The served version, if this build can reuse it: same chunking, vectors made the same way by the same weights."""
     try:
         index = Index(Path(settings.index_dir), MODEL_NAME, vectors=VectorConfig.from_settings(settings))
     except (IndexMissing, IndexIncompatible) as exc:
@@ -138,6 +138,8 @@ def _previous(settings: Settings, method: str) -> Index | None:
     if index.manifest.chunk_tokens != settings.chunk_tokens:
         return None
     if index.manifest.notes.get("sentence_vectors", "separate") != method:
+        return None
+    if index.manifest.notes.get("vector_precision", "fp32") != precision:
         return None
     return index
 
@@ -201,7 +203,7 @@ def build_articles(
         late = settings.sentence_vectors == "late" and isinstance(bulk, Embedder)
         method = "late" if late else "separate"
         log.info("stage: split (%d articles)", len(articles))
-        previous = _previous(settings, method)
+        previous = _previous(settings, method, embedder.vector_precision)
         reused = previous.layouts([a.id for a in articles]) if previous else {}
         layouts: list[ArticleLayout] = []
         kept: list[Article] = []
@@ -226,7 +228,8 @@ def build_articles(
             kept.append(article)
 
         log.info("stage: embed (%d chunks, %d sentences not seen before)", len(chunk_texts), len(sentence_texts))
-        cache = EmbeddingCache(Path(settings.cache_dir or home / "cache") / "embeddings.sqlite")
+        cache_file = Path(settings.cache_dir or home / "cache") / "embeddings.sqlite"
+        cache = EmbeddingCache(cache_file, embedder.vector_precision)
         try:
             if progress and (chunk_texts or sentence_texts):
                 print(f"embedding {len(chunk_texts)} new chunks and {len(sentence_texts)} new sentences")
@@ -267,7 +270,8 @@ def build_articles(
             sentence_vectors,
             story_ids,
         )
-        writer.finish(sources, settings.chunk_tokens, notes={"sentence_vectors": method})
+        notes = {"sentence_vectors": method, "vector_precision": embedder.vector_precision}
+        writer.finish(sources, settings.chunk_tokens, notes=notes)
         log.info("stage: publish %s", writer.name)
         writer.publish()
     report.seconds = round(time.perf_counter() - started, 2)
@@ -282,7 +286,7 @@ def _bulk_embedder(
 ) -> AbstractContextManager[Embedder | RayEmbedder]:
     """What embeds the build's new texts: the local model, or a pool of model workers on Ray."""
     if embed_on == "ray":
-        return RayEmbedder(ray_address, settings.embed_backend)
+        return RayEmbedder(ray_address, settings.embed_backend, precision=embedder.vector_precision)
     return nullcontext(embedder)
 
 

@@ -49,8 +49,12 @@ class Settings(BaseSettings):
     )
     query_precision: Literal["fp32", "int8"] = Field(
         "int8",
-        description="Weights of the onnx query pass: int8 (faster, same SciFact quality) or fp32; stored "
-        "vectors are always fp32.",
+        description="Weights of the onnx query pass: int8 (faster, same SciFact quality) or fp32.",
+    )
+    vector_precision: Literal["fp32", "int8"] = Field(
+        "fp32",
+        description="Weights of the onnx bulk passes that make a build's stored vectors: fp32, or int8 "
+        "(faster builds); an index is rebuilt in full when this changes.",
     )
     query_cache_size: int = Field(
         256, ge=0, le=100_000, description="Query vectors kept for questions asked again (paging, filters); 0 = off."

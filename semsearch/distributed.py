@@ -56,10 +56,12 @@ def import_ray() -> ModuleType:
 class EmbedBatch:
     """Ray Data actor: loads the packaged model once per worker, then embeds the batches it is sent."""
 
-    def __init__(self, backend: str) -> None:
+    def __init__(self, backend: str, precision: str) -> None:
         import ray
 
-        self.embedder = get_embedder(backend)
+        self.embedder = get_embedder(backend, vector_precision=precision)
+        if self.embedder.vector_precision != precision:  # the driver records this precision for every vector
+            raise RuntimeError(f"this worker cannot run the {precision} weights the build asked for")
         self.node = ray.get_runtime_context().get_node_id()
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -80,9 +82,12 @@ class RayEmbedder:
     process already connected to Ray keeps its connection.
     """
 
-    def __init__(self, address: str | None = None, backend: str = "torch", num_cpus: int | None = None) -> None:
+    def __init__(
+        self, address: str | None = None, backend: str = "torch", num_cpus: int | None = None, precision: str = "fp32"
+    ) -> None:
         self.ray = import_ray()
         self.backend = backend
+        self.precision = precision
         self._ready: dict[str, np.ndarray] = {}
         self._owned = not self.ray.is_initialized()
         if not self._owned:
@@ -146,7 +151,7 @@ class RayEmbedder:
         dataset = data.from_items([{"position": i, "text": texts[i]} for i in order], override_num_blocks=blocks)
         embedded = dataset.map_batches(
             EmbedBatch,
-            fn_constructor_kwargs={"backend": self.backend},
+            fn_constructor_kwargs={"backend": self.backend, "precision": self.precision},
             batch_size=batch_size,
             batch_format="numpy",
             compute=data.ActorPoolStrategy(size=min(self.workers, blocks)),

@@ -29,6 +29,12 @@ LATE_MODEL_NAME = f"{MODEL_NAME}#late-chunked"
 Occurrence = tuple[int, int, int]  # a sentence in a chunk: (chunk number, start, end in that chunk's text)
 
 
+def cached_as(precision: str, late: bool = False) -> str:
+    """The name an embedding cache keeps vectors under: the weights that made them and how they were pooled."""
+    name = LATE_MODEL_NAME if late else MODEL_NAME
+    return name if precision == "fp32" else f"{name}#{precision}"
+
+
 class ModelUnavailable(RuntimeError):
     """The packaged model files are missing; the message says how to install them."""
 
@@ -51,12 +57,19 @@ class Encoder(Protocol):
 class Embedder:
     """The model behind one interface: unit-length float32 vectors and token counts.
 
-    Two backends give the same vectors (cosine 1.0 in docs/benchmarks.md): ``torch`` runs the
+    Two backends give the same vectors (cosine ≥ 0.9999, tested): ``torch`` runs the
     packaged sentence-transformers model; ``onnx`` runs an ONNX export of the same weights in
-    ONNX Runtime, made once from the packaged files, and is several times faster per query.
+    ONNX Runtime, made once from the packaged files, and is several times faster per query. The
+    export can also run int8 weights quantized from it, for queries and for bulk passes apart.
     """
 
-    def __init__(self, backend: str = "torch", path: Path | None = None, query_precision: str = "fp32") -> None:
+    def __init__(
+        self,
+        backend: str = "torch",
+        path: Path | None = None,
+        query_precision: str = "fp32",
+        vector_precision: str = "fp32",
+    ) -> None:
         # Set before any import so no library even tries to reach a model hub.
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -64,16 +77,23 @@ class Embedder:
 
         self.path = path or model_path()
         self.backend = backend
-        # Stored vectors always come from the fp32 weights; only the one-text query pass may use int8 ones.
-        self.query_precision = query_precision if backend == "onnx" else "fp32"
+        # Only the ONNX export has int8 weights; torch always runs the packaged fp32 ones.
+        self.query_precision = self.vector_precision = "fp32"
         # The packaged tokenizer.json pads and truncates at 128; the model reads up to 256 tokens.
         self.tokenizer = Tokenizer.from_file(str(self.path / "tokenizer.json"))
         self.tokenizer.no_padding()
         self.tokenizer.enable_truncation(MAX_TOKENS)
         self._lock = threading.Lock()
         self._sessions: dict[bool, object] = {}  # ONNX Runtime sessions, for bulk batches or single queries
+        self._weights: dict[bool, Path] = {}  # the ONNX files those sessions run
         if backend == "onnx":
+            self._weights[False], self.query_precision = _onnx_weights(self.path, query_precision)
             self._onnx_session(bulk=False)  # now, so an export that cannot run here falls back to torch at load
+            self._weights[True], self.vector_precision = _onnx_weights(self.path, vector_precision)
+            if self.vector_precision == "int8" and self.query_precision != "int8":
+                # Settled now (the query session has loaded any other file), so the precision a build
+                # records for its vectors is the one its bulk passes run.
+                self._onnx_session(bulk=True)
         else:
             from sentence_transformers import SentenceTransformer
 
@@ -167,15 +187,18 @@ class Embedder:
             # spin waiting for the next query burnt 1.5x the CPU of the query itself; in a batch spinning pays.
             options.intra_op_num_threads = 1
             options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        weights = onnx_model(self.path)
-        if not bulk and self.query_precision == "int8":
+        fp32, cpu = onnx_model(self.path), ["CPUExecutionProvider"]
+        if self._weights[bulk] != fp32:
             try:
-                return onnxruntime.InferenceSession(
-                    str(int8_model(weights)), options, providers=["CPUExecutionProvider"]
-                )
+                return onnxruntime.InferenceSession(str(self._weights[bulk]), options, providers=cpu)
             except Exception as exc:  # noqa: BLE001 - ONNX Runtime's own errors derive from Exception alone
-                log.warning("int8 query weights cannot be made or loaded here (%s); queries use the fp32 weights", exc)
-        return onnxruntime.InferenceSession(str(weights), options, providers=["CPUExecutionProvider"])
+                log.warning("the int8 weights cannot be loaded here (%s); the fp32 weights are used instead", exc)
+            self._weights[bulk] = fp32
+            if bulk:
+                self.vector_precision = "fp32"
+            else:
+                self.query_precision = "fp32"
+        return onnxruntime.InferenceSession(str(fp32), options, providers=cpu)
 
     def _onnx_batch(self, texts: list[str], bulk: bool = True) -> np.ndarray:
         """One ONNX Runtime forward pass with mean pooling and normalization, as the model was trained."""
@@ -219,6 +242,17 @@ def _span_means(states: np.ndarray, encoding, spans: Sequence[tuple[int, int]]) 
         if inside.any():
             out[row] = states[inside].mean(axis=0)
     return out
+
+
+def _onnx_weights(path: Path, precision: str) -> tuple[Path, str]:
+    """The ONNX file of the packaged model at a precision, and that precision; fp32 where int8 cannot be made."""
+    weights = onnx_model(path)
+    if precision == "int8":
+        try:
+            return int8_model(weights), "int8"
+        except Exception as exc:  # noqa: BLE001 - the quantizer's and ONNX's own errors derive from Exception alone
+            log.warning("int8 weights cannot be made here (%s); the fp32 weights are used instead", exc)
+    return weights, "fp32"
 
 
 def onnx_model(path: Path) -> Path:
@@ -270,7 +304,7 @@ def int8_model(source: Path) -> Path:
     quiet = _Silence(str(Path(quantize_dynamic.__code__.co_filename).parent))
     logging.getLogger().addFilter(quiet)
     try:
-        # Per-tensor int8 moved query vectors to cosine 0.96 of fp32; per channel keeps 0.99 (docs/benchmarks.md).
+        # Per-tensor int8 moved query vectors to cosine 0.96 of fp32; per channel keeps 0.99 (docs/quality.md).
         quantize_dynamic(str(source), str(partial), weight_type=QuantType.QInt8, per_channel=True)
     finally:
         logging.getLogger().removeFilter(quiet)
@@ -303,21 +337,29 @@ def _export(torch, encoder, dummy, names: list[str], axes: dict[str, int], parti
     )
 
 
-def get_embedder(backend: str | None = None, settings: Settings | None = None) -> Embedder:
-    """The process-wide model for a backend (default: the settings' embed_backend), loaded on first use."""
+def get_embedder(
+    backend: str | None = None, settings: Settings | None = None, vector_precision: str | None = None
+) -> Embedder:
+    """The process-wide model for a backend (default: the settings' embed_backend), loaded on first use.
+
+    ``vector_precision`` overrides the settings' weights for bulk passes, for a caller whose thresholds
+    were calibrated on one kind of vector.
+    """
     from .config import get_settings
 
     settings = settings or get_settings()
-    return _load(backend or settings.embed_backend, settings.query_precision)
+    return _load(
+        backend or settings.embed_backend, settings.query_precision, vector_precision or settings.vector_precision
+    )
 
 
 @lru_cache(maxsize=4)
-def _load(backend: str, query_precision: str = "fp32") -> Embedder:
+def _load(backend: str, query_precision: str = "fp32", vector_precision: str = "fp32") -> Embedder:
     """Load a backend once per process; if the ONNX export cannot be made or run here, torch gives the same vectors."""
-    log.info("loading embedding model %s (%s, %s queries)", MODEL_NAME, backend, query_precision)
+    log.info("loading %s (%s; %s queries, %s vectors)", MODEL_NAME, backend, query_precision, vector_precision)
     if backend == "onnx":
         try:
-            return Embedder("onnx", query_precision=query_precision)
+            return Embedder("onnx", query_precision=query_precision, vector_precision=vector_precision)
         except Exception as exc:  # noqa: BLE001 - ONNX Runtime's own errors derive from Exception alone
             log.warning("ONNX backend unavailable (%s); using torch, which gives the same vectors more slowly", exc)
             return _load("torch")

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from .embedding import CACHE_SLICE, DIMENSION, LATE_MODEL_NAME, MODEL_NAME, Embedder, Encoder, Occurrence
+from .embedding import CACHE_SLICE, DIMENSION, Embedder, Encoder, Occurrence, cached_as
 from .sqlite import select_in
 
 
@@ -20,20 +20,35 @@ def text_key(text: str) -> bytes:
 
 
 class EmbeddingCache:
-    """Vectors of texts embedded before, keyed by content hash, so rebuilds skip unchanged text."""
+    """Vectors of texts embedded before, keyed by content hash, so rebuilds skip unchanged text.
 
-    def __init__(self, path: Path) -> None:
+    Vectors are kept under the name of the weights (``precision``) and pooling that made them, so one
+    cache serves builds of either precision and never answers one with the other's vectors.
+    """
+
+    def __init__(self, path: Path, precision: str = "fp32") -> None:
+        self.model = cached_as(precision)
+        self.late_model = cached_as(precision, late=True)
         path.parent.mkdir(parents=True, exist_ok=True)
-        self.db = sqlite3.connect(path)
+        # A cache made before vectors of one text could differ by model name is copied over once; a
+        # build waiting on another's copy waits for it rather than failing.
+        self.db = sqlite3.connect(path, timeout=600)
         self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("CREATE TABLE IF NOT EXISTS vec (key BLOB PRIMARY KEY, model TEXT, v BLOB)")
+        with self.db:
+            self.db.execute("BEGIN IMMEDIATE")
+            self.db.execute(
+                "CREATE TABLE IF NOT EXISTS vectors (key BLOB, model TEXT, v BLOB, PRIMARY KEY (key, model))"
+            )
+            if self.db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'vec'").fetchone():
+                self.db.execute("INSERT OR IGNORE INTO vectors SELECT key, model, v FROM vec")
+                self.db.execute("DROP TABLE vec")
 
     def embed(
         self, embedder: Encoder, texts: Sequence[str], batch_size: int, progress: bool = False
     ) -> tuple[np.ndarray, int]:
         """Vectors for texts from the cache where present, from the model otherwise; also the count embedded."""
         keys = [text_key(t) for t in texts]
-        found = self._found(keys, MODEL_NAME)
+        found = self._found(keys, self.model)
         missing = sorted({k: i for i, k in enumerate(keys) if k not in found}.values())
         # Stored slice by slice, so a build that is killed keeps what it already paid for.
         for start in tqdm(
@@ -44,7 +59,7 @@ class EmbeddingCache:
         ):
             part = missing[start : start + CACHE_SLICE]
             fresh = embedder.encode([texts[i] for i in part], batch_size=batch_size)
-            self._store({keys[i]: fresh[j] for j, i in enumerate(part)}, MODEL_NAME)
+            self._store({keys[i]: fresh[j] for j, i in enumerate(part)}, self.model)
             found.update({keys[i]: fresh[j] for j, i in enumerate(part)})
         return _stack(found, keys), len(missing)
 
@@ -65,7 +80,7 @@ class EmbeddingCache:
         """
         chunk_keys = [text_key(t) for t in chunks]
         late_keys = [late_key(chunks, where) for where in sentences]
-        found = self._found(chunk_keys, MODEL_NAME) | self._found(late_keys, LATE_MODEL_NAME)
+        found = self._found(chunk_keys, self.model) | self._found(late_keys, self.late_model)
         spans_of: dict[int, list[Occurrence]] = {i: [] for i, k in enumerate(chunk_keys) if k not in found}
         for s, key in enumerate(late_keys):
             if key not in found:
@@ -79,29 +94,29 @@ class EmbeddingCache:
             )
             fresh_chunks = {chunk_keys[c]: vectors[j] for j, c in enumerate(part)}
             fresh_sentences = _late_vectors(embedder, texts, [spans_of[c] for c in part], pooled, late_keys)
-            self._store(fresh_chunks, MODEL_NAME)
-            self._store(fresh_sentences, LATE_MODEL_NAME)
+            self._store(fresh_chunks, self.model)
+            self._store(fresh_sentences, self.late_model)
             found.update(fresh_chunks)
             found.update(fresh_sentences)
         return _stack(found, chunk_keys), _stack(found, late_keys), len(spans_of)
 
     def _found(self, keys: list[bytes], model: str) -> dict[bytes, np.ndarray]:
         """The vectors this cache holds for keys under a model name."""
-        rows = select_in(self.db, "SELECT key, v FROM vec WHERE model = ? AND key IN ({})", keys, [model])
+        rows = select_in(self.db, "SELECT key, v FROM vectors WHERE model = ? AND key IN ({})", keys, [model])
         return {k: np.frombuffer(v, dtype=np.float32) for k, v in rows}
 
     def _store(self, vectors: dict[bytes, np.ndarray], model: str) -> None:
         """Keep vectors under a model name, in one transaction."""
         with self.db:
             self.db.executemany(
-                "INSERT OR REPLACE INTO vec VALUES (?, ?, ?)", [(k, model, v.tobytes()) for k, v in vectors.items()]
+                "INSERT OR REPLACE INTO vectors VALUES (?, ?, ?)", [(k, model, v.tobytes()) for k, v in vectors.items()]
             )
 
     def missing(self, texts: Sequence[str]) -> list[str]:
         """The distinct texts this cache holds no vector for, in first-seen order."""
         wanted = {text_key(t): t for t in texts}
         for (key,) in select_in(
-            self.db, "SELECT key FROM vec WHERE model = ? AND key IN ({})", list(wanted), [MODEL_NAME]
+            self.db, "SELECT key FROM vectors WHERE model = ? AND key IN ({})", list(wanted), [self.model]
         ):
             del wanted[key]
         return list(wanted.values())

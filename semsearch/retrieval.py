@@ -35,7 +35,7 @@ _PHRASE = re.compile(r'"([^"]+)"')
 
 # A query's model pass and vector search run here while the asking thread runs the BM25 leg. Both release
 # the GIL, so on two cores a query waits for the longer leg, not the sum: at a million chunks the two legs
-# took 9.4 ms instead of 12.8 (p50 over 200 questions, docs/benchmarks.md).
+# took 9.4 ms instead of 12.8 (p50 over 200 questions, docs/performance.md).
 def _dense_leg_pool() -> ThreadPoolExecutor:
     """As many threads as searches may be in flight (a leg queued behind another's model pass would wait)."""
     return ThreadPoolExecutor(64, thread_name_prefix="semsearch-dense")

@@ -9,7 +9,7 @@ import pytest
 
 from semsearch.build import build
 from semsearch.config import Settings
-from semsearch.embedding import LATE_MODEL_NAME, MODEL_NAME, get_embedder
+from semsearch.embedding import LATE_MODEL_NAME, MODEL_NAME, cached_as, get_embedder
 from semsearch.embedding_cache import EmbeddingCache, late_key
 from semsearch.index import Index
 
@@ -79,7 +79,7 @@ def test_late_vectors_have_their_own_cache_entries(tmp_path):
     # ... but a separately embedded sentence never gets a late vector, nor the reverse
     alone, fresh = cache.embed(embedder, SENTENCES, batch_size=8)
     assert fresh == 3 and float((alone * late).sum(axis=1).max()) < 0.999
-    stored = dict(cache.db.execute("SELECT key, model FROM vec"))
+    stored = dict(cache.db.execute("SELECT key, model FROM vectors"))
     assert [stored[late_key([CHUNK], w)] for w in where] == [LATE_MODEL_NAME] * 3
     # a second late request is served whole; the same sentence in another chunk is a new key
     _, late_again, passes = cache.embed_late(embedder, [CHUNK], where, batch_size=8)
@@ -127,3 +127,28 @@ def test_a_late_build_keeps_the_layout_and_is_reused_only_by_late_builds(tmp_pat
     c = Index(late.index_dir, MODEL_NAME)
     assert c.manifest.notes["sentence_vectors"] == "separate"
     assert np.allclose(c.vectors_of(rows), a.vectors_of(rows), atol=1e-3)
+
+
+def test_int8_vectors_are_cached_apart_and_a_switch_rebuilds_in_full(tmp_path):
+    src = tmp_path / "news"
+    src.mkdir()
+    shutil.copy(CORPUS / "harbor_strike_ledger.txt", src)
+    fp32 = Settings(index_dir=tmp_path / "home", cache_dir=tmp_path / "cache")
+    int8 = fp32.model_copy(update={"vector_precision": "int8"})
+    first = build([src], fp32)
+    before = Index(fp32.index_dir, MODEL_NAME)
+    rows = np.arange(first.sentences)
+    exact = before.vectors_of(rows)
+    switched = build([src], int8)
+    # nothing of the fp32 version is reused, and the fp32 cache entries do not answer for int8 ones
+    assert switched.embedded_texts == first.embedded_texts > 0
+    after = Index(fp32.index_dir, MODEL_NAME)
+    assert after.manifest.notes["vector_precision"] == "int8"
+    quick = after.vectors_of(rows)
+    assert not np.array_equal(exact, quick) and float((exact * quick).sum(axis=1).min()) > 0.95
+    cache = EmbeddingCache(tmp_path / "cache" / "embeddings.sqlite")
+    models = {m for (m,) in cache.db.execute("SELECT model FROM vectors")}
+    assert models == {cached_as("fp32"), cached_as("int8")} == {MODEL_NAME, MODEL_NAME + "#int8"}
+    assert build([src], int8).embedded_texts == 0  # unchanged: the int8 version is reused
+    assert build([src], fp32).embedded_texts == 0  # back to fp32: all from the cache, under fp32's name
+    assert np.allclose(Index(fp32.index_dir, MODEL_NAME).vectors_of(rows), exact, atol=1e-3)

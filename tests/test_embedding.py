@@ -54,6 +54,26 @@ def test_cache_returns_stored_vectors_without_the_model(tmp_path):
     assert np.array_equal(first[::-1], again)
 
 
+def test_a_cache_of_the_earlier_layout_keeps_its_vectors(tmp_path):
+    import sqlite3
+
+    from semsearch.embedding import MODEL_NAME
+    from semsearch.embedding_cache import text_key
+
+    old = sqlite3.connect(tmp_path / "cache.sqlite")  # one text, one row: the layout before model names told apart
+    old.execute("CREATE TABLE vec (key BLOB PRIMARY KEY, model TEXT, v BLOB)")
+    stored = np.arange(384, dtype=np.float32)
+    with old:
+        old.execute("INSERT INTO vec VALUES (?, ?, ?)", (text_key(TEXTS[0]), MODEL_NAME, stored.tobytes()))
+    old.close()
+    cache = EmbeddingCache(tmp_path / "cache.sqlite")
+    vectors, fresh = cache.embed(None, TEXTS[:1], batch_size=8)  # type: ignore[arg-type]  # nothing to embed
+    assert fresh == 0 and np.array_equal(vectors[0], stored)
+    assert cache.missing(TEXTS) == TEXTS[1:]
+    cache.close()
+    assert EmbeddingCache(tmp_path / "cache.sqlite").missing(TEXTS[:1]) == []  # opened again: nothing lost
+
+
 @pytest.mark.model
 def test_onnx_is_the_default_and_falls_back_to_torch_when_it_cannot_load(monkeypatch, caplog):
     from semsearch import embedding
@@ -100,8 +120,26 @@ def test_unloadable_int8_weights_fall_back_to_fp32_queries(tmp_path, monkeypatch
     (cache / "minilm-l6-v2-int8.onnx").write_bytes(b"not a model")  # as a broken or foreign file would be
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     fallback = Embedder("onnx", query_precision="int8")
-    assert "queries use the fp32 weights" in caplog.text
+    assert fallback.query_precision == "fp32" and "the fp32 weights are used instead" in caplog.text
     assert np.array_equal(fallback.encode_query(TEXTS[0]), Embedder("onnx").encode_query(TEXTS[0]))
+    # a build asking for int8 vectors is told, before it embeds anything, that they will be fp32 ones
+    bulk = Embedder("onnx", vector_precision="int8")
+    assert bulk.vector_precision == "fp32"
+    assert np.array_equal(bulk.encode(TEXTS), Embedder("onnx").encode(TEXTS))
+
+
+@pytest.mark.model
+def test_int8_vectors_run_the_int8_weights_in_every_bulk_pass():
+    from semsearch.embedding import Embedder
+
+    fp32, int8 = Embedder("onnx"), Embedder("onnx", vector_precision="int8")
+    assert (int8.vector_precision, int8.query_precision) == ("int8", "fp32")
+    exact, quick = fp32.encode(TEXTS), int8.encode(TEXTS)
+    assert not np.array_equal(exact, quick)
+    assert float((exact * quick).sum(axis=1).min()) > 0.97
+    spans = [[(0, 10)] for _ in TEXTS]
+    assert not np.array_equal(fp32.encode_spans(TEXTS, spans)[0], int8.encode_spans(TEXTS, spans)[0])
+    assert np.array_equal(fp32.encode_query(TEXTS[0]), int8.encode_query(TEXTS[0]))  # queries keep their own
 
 
 def test_float16_vectors_become_float32_exactly_without_the_onnx_package():

@@ -54,7 +54,8 @@ def synonyms(threshold: float) -> Synonyms | None:
     """The process's synonyms at a threshold, loaded once; None when the threshold turns them off."""
     from ..embedding import get_embedder
 
-    return Synonyms(ContextVectors(get_embedder()), threshold) if threshold < 1.0 else None
+    # fp32 whatever the build's weights: the threshold was calibrated on fp32 token states.
+    return Synonyms(ContextVectors(get_embedder(vector_precision="fp32")), threshold) if threshold < 1.0 else None
 
 
 class Synonyms:

@@ -20,7 +20,7 @@ _ANCHOR_REACH = 6
 
 @dataclass(frozen=True, slots=True)
 class BriefOptions:
-    """How the brief selects sentences; the weights are tuned on half of BBC (docs/benchmarks.md)."""
+    """How the brief selects sentences; the weights are tuned on half of BBC (docs/quality.md)."""
 
     words: int = 120
     candidates: int = 30
@@ -58,7 +58,7 @@ BEFORE_COVERAGE = BriefOptions(article_penalty=0.0, w_names=0.0, intra_article=1
 # A generic brief of given articles (no real question: "summarize this story"): what the articles keep
 # repeating comes first, not closeness to a headline. Chosen on the BBC tune half (700 articles), where it
 # scores 0.724 ROUGE-2 F1 against 0.687 with the query-focused weights; those keep relevance first because
-# coverage cost the query-focused checks (docs/benchmarks.md, "## Brief").
+# coverage cost the query-focused checks (docs/quality.md, "## Brief").
 GENERIC = BriefOptions(w_coverage=16.0, w_word_centrality=2.0, w_lead=0.3, diversity=0.0, worth_by_words=True)
 
 
