@@ -13,7 +13,7 @@ from functools import cache
 from typing import Annotated, Literal, get_origin
 
 import annotated_types
-from pydantic import AfterValidator, BaseModel, Field, ValidationError, ValidationInfo, field_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, Field, ValidationError, ValidationInfo, field_validator
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticCustomError
 
@@ -36,19 +36,30 @@ def clean_question(q: str) -> str:
 Question = Annotated[str, Field(max_length=MAX_QUERY_CHARS), AfterValidator(clean_question)]
 
 
+def not_a_flag(value: object) -> object:
+    """A value unless it is true or false, which pydantic would otherwise read as the numbers 1 and 0."""
+    if isinstance(value, bool):
+        raise PydanticCustomError("flag_for_number", "a number is wanted here, not true or false")
+    return value
+
+
+Whole = Annotated[int, BeforeValidator(not_a_flag)]
+Fraction = Annotated[float, BeforeValidator(not_a_flag)]
+
+
 class SearchRequest(BaseModel):
     """A question, how many articles to return, the filters, and what to compute besides the ranking."""
 
     q: Question = Field(description="The question or keywords")
-    k: int = Field(10, ge=1, le=100, description="How many articles to return")
+    k: Whole = Field(10, ge=1, le=100, description="How many articles to return")
     mode: Mode = Field(
         "hybrid", description="hybrid: meaning and words; dense: meaning only (vectors); lexical: words only (BM25)"
     )
     summary: bool = Field(True, description="Also compute the brief")
-    words: int | None = Field(
+    words: Whole | None = Field(
         None, ge=20, le=400, description="Word budget of the brief (default: SEMSEARCH_BRIEF_WORDS)"
     )
-    sources: int | None = Field(None, ge=1, le=50, description="Most articles the brief draws on (default: no limit)")
+    sources: Whole | None = Field(None, ge=1, le=50, description="Most articles the brief draws on (default: no limit)")
     outlet: list[str] = Field(default_factory=list, description="Only these outlets, any case (repeat for several)")
     place: list[str] = Field(default_factory=list, description="Only these datelined places (repeat for several)")
     since: date | None = Field(None, description="Published on or after this day (YYYY-MM-DD)")
@@ -58,10 +69,10 @@ class SearchRequest(BaseModel):
         description="What is new since this day (YYYY-MM-DD): results and brief only from articles dated on "
         "or after it, leaving out facts an earlier or undated article had already reported",
     )
-    recency: float = Field(
+    recency: Fraction = Field(
         0.0, ge=0.0, le=1.0, description="Preference for newer articles: 0 ignores dates, 1 ranks by date alone"
     )
-    offset: int = Field(0, ge=0, le=MAX_OFFSET, description="Skip this many results first (paging)")
+    offset: Whole = Field(0, ge=0, le=MAX_OFFSET, description="Skip this many results first (paging)")
     debug: bool = Field(False, description="Add per-stage `timings` in milliseconds")
 
     @field_validator("until")

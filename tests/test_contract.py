@@ -36,6 +36,15 @@ def test_every_bound_is_enforced_and_named():
     assert SearchRequest(q="port", k=100, offset=MAX_OFFSET, recency=1.0, words=400, sources=50).k == 100
 
 
+def test_true_and_false_are_not_numbers():
+    for field in ("k", "words", "sources", "recency", "offset"):
+        with pytest.raises(ValidationError) as caught:
+            SearchRequest.model_validate_json(f'{{"q": "port", "{field}": true}}')
+        assert problems(caught.value) == [(field, "a number is wanted here, not true or false")]
+    assert SearchRequest.model_validate_json('{"q": "port", "k": 3, "recency": 1, "words": null}').k == 3
+    assert SearchRequest.model_validate({"q": "port", "k": "3", "recency": "0.5"}).recency == 0.5  # query strings
+
+
 def test_filters_are_built_from_the_request_alone():
     asked = SearchRequest(q="port", outlet=["Harbor Ledger", ""], place=["Calder"], since=date(2025, 1, 2))
     assert asked.filters() == Filters(outlets=("Harbor Ledger",), places=("Calder",), since="2025-01-02")
