@@ -78,6 +78,33 @@ def test_filters_change_results_and_url(page):
     shot(page, "04-filtered")
 
 
+def test_a_search_address_holds_only_what_the_reader_chose(page):
+    from urllib.parse import parse_qsl, urlsplit
+
+    def sent() -> list[tuple[str, str]]:
+        return parse_qsl(urlsplit(page.url).query, keep_blank_values=True)
+
+    page.goto("/")
+    page.fill("#q", "strike")
+    page.press("#q", "Enter")
+    page.wait_for_selector("ol.hits")
+    assert sent() == [("q", "strike")]  # no blank boxes, no length or matching left at its default
+    page.get_by_text("Refine", exact=True).click()
+    page.get_by_role("checkbox", name=re.compile(r"^Valley Wire")).click()
+    page.get_by_role("button", name="Apply").click()
+    page.wait_for_load_state()
+    assert sorted(sent()) == [("outlet", "Valley Wire"), ("q", "strike")]
+    # the default typed as the exact length still overrides a chosen preset, so both are sent
+    page.get_by_text("Refine", exact=True).click()
+    page.get_by_role("radio", name=re.compile(r"^Short")).click()
+    page.get_by_text("For experts").click()
+    page.fill("#words", "120")
+    page.get_by_role("button", name="Apply").click()
+    page.wait_for_load_state()
+    assert [v for k, v in sent() if k == "words"] == ["40", "120"]
+    assert page.locator("input[name=words]:checked").get_attribute("value") == "120"
+
+
 def test_keyboard_only(page):
     page.goto("/")
     page.keyboard.type("Who scored in the cup final?")

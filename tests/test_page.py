@@ -143,6 +143,7 @@ def _render(**context: object) -> str:
         "when": "any",
         "lengths": pages.lengths(None, 120),
         "refined": [],
+        "form_defaults": {"mode": "hybrid", "words": "120"},
     }
     return pages.templates.get_template("search.html").render({**base, **context})
 

@@ -331,6 +331,11 @@ def search_page(
         "when": when,
         "presets": list(PRESETS),
         "lengths": lengths(_single(sent.get("words")), service.settings.brief_words),
+        # What app.js leaves out of a search's address when the reader keeps it: the defaults in force.
+        "form_defaults": {
+            "mode": SearchRequest.model_fields["mode"].default,
+            "words": str(service.settings.brief_words),
+        },
     }
     context["refined"] = refine_summary(context)
     context["sources_line"] = sources_line(service, datetime.now(UTC))

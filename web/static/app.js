@@ -54,9 +54,29 @@
     });
   }
 
+  // The address a search gets holds only what the reader chose: blank boxes and a field left at its default
+  // (data-defaults on the form) are not sent, so the address stays short enough to read and share.
+  var ask = document.querySelector("form.ask");
+  var defaults = ask ? JSON.parse(ask.dataset.defaults || "{}") : {};
+  if (ask) {
+    ask.addEventListener("formdata", function (event) {
+      var sent = {};
+      var order = [];
+      event.formData.forEach(function (value, name) {
+        if (!sent[name]) { sent[name] = []; order.push(name); }
+        if (value !== "") { sent[name].push(value); }
+      });
+      order.forEach(function (name) { event.formData.delete(name); });
+      order.forEach(function (name) {
+        var values = sent[name];
+        if (values.length === 1 && defaults[name] === values[0]) { return; }
+        values.forEach(function (value) { event.formData.append(name, value); });
+      });
+    });
+  }
+
   // Back to a page the browser kept: its form shows what the reader last clicked, not what the page
   // answers; reset it to the choices its address holds, or the next search would silently use the others.
-  var ask = document.querySelector("form.ask");
   window.addEventListener("pageshow", function (event) {
     if (event.persisted && ask) { ask.reset(); }
   });
