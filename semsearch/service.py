@@ -40,7 +40,7 @@ from .index import (
     version_names,
 )
 from .novelty import earlier_reports, new_filters
-from .records import Brief, NewSince, SearchResponse, StoryTimeline
+from .records import Brief, Filters, NewSince, SearchResponse, StoryTimeline
 from .retrieval import Retrieval, Retriever
 from .timeline import story_timeline
 
@@ -388,9 +388,9 @@ class SearchService:
         found = self.source_statuses()
         return {**asdict(source_health.summary(found)), "sources": [s.public() for s in found]}
 
-    def outlets(self) -> list[tuple[str, int]]:
-        """Outlets of the served index with their article counts, most first."""
-        return self.index.outlets()
+    def outlets(self, filters: Filters | None = None) -> list[tuple[str, int]]:
+        """Outlets of the served index with their counts of articles in the filters' dates and places, most first."""
+        return self.index.outlets(self.index.resolve(filters or Filters()))
 
     def health(self) -> Health:
         """Status (ok, degraded: serving another version than CURRENT's, no_index), the public reason, and the

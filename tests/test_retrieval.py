@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import re
 import time
+from datetime import date
 
 import numpy as np
 import pytest
@@ -58,6 +59,18 @@ def test_bad_filter_dates_are_rejected():
 
 def _outlet_counts(service) -> list[tuple[str, int]]:
     return service.index.outlets()
+
+
+def test_outlet_counts_are_what_ticking_the_outlet_finds_within_the_dates(service):
+    window = {"since": date(2025, 3, 1), "until": date(2025, 3, 31)}
+    counts = service.outlets(SearchRequest(q="x", outlet=["Valley Wire"], **window).filters())
+    assert [name for name, _ in counts] == sorted((name for name, _ in counts), key=dict(counts).get, reverse=True)
+    assert {name for name, _ in counts} == {name for name, _ in service.outlets()}  # none left out, even at 0
+    kept = sum(dict(counts).values())
+    assert 0 in dict(counts).values() and 0 < kept < sum(dict(service.outlets()).values())
+    for outlet, count in counts:  # the ticked outlet is counted too: a facet does not filter by itself
+        asked = SearchRequest(q="news port strike rates", k=100, mode="dense", summary=False, outlet=[outlet], **window)
+        assert len(service.search(asked).results) == count
 
 
 @pytest.mark.parametrize("mode", ["hybrid", "dense", "lexical"])

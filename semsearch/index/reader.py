@@ -392,11 +392,17 @@ class Index:
         return {r[0]: (article_of(r), r[10]) for r in rows}
 
     @_guarded
-    def outlets(self) -> list[tuple[str, int]]:
-        """Outlets with their article counts, most first."""
+    def outlets(self, filters: Filters | None = None) -> list[tuple[str, int]]:
+        """Every outlet with its count of articles the filters' dates and places keep, most first.
+
+        The filters' own outlets are left out of the count, as a facet does: ticking one outlet must not
+        turn the others' counts to zero.
+        """
+        kept, params = filter_sql(dataclasses.replace(filters or Filters(), outlets=()))
         return list(
             self.db.execute(
-                "SELECT outlet, COUNT(*) FROM articles WHERE outlet IS NOT NULL GROUP BY outlet ORDER BY 2 DESC, 1"
+                f"SELECT outlet, SUM({kept}) FROM articles a WHERE outlet IS NOT NULL GROUP BY outlet ORDER BY 2 DESC, 1",
+                params,
             )
         )
 

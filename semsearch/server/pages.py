@@ -339,17 +339,19 @@ def search_page(
     }
     context["refined"] = refine_summary(context)
     context["sources_line"] = sources_line(service, datetime.now(UTC))
-    if context["ready"]:
+    if context["ready"] and "q" not in request.query_params:
         context["outlets"] = service.outlets()
-        if "q" not in request.query_params:
-            context["examples"] = service.examples()
+        context["examples"] = service.examples()
     if "q" in request.query_params:
         try:
             asked = (AnswerRequest if answering else SearchRequest).model_validate(sent)
         except ValidationError as exc:
             context["error"] = "; ".join(f"{name}: {message}" for name, message in problems(exc))
-        else:
-            if context["ready"]:
+            asked = None
+        if context["ready"]:
+            # Counted within the page's dates and places, so an outlet's number is what ticking it can find.
+            context["outlets"] = service.outlets(asked.filters() if asked else None)
+            if asked:
                 _answer_page(request, service, asked, stream, context)
     status = 422 if context["error"] else 200
     return templates.TemplateResponse(request, "search.html", context, status_code=status)
