@@ -194,7 +194,9 @@ class BriefSentence:
     """
 
     text: str
-    citations: list[Citation] = field(metadata=about("Spans whose text is exactly this sentence"))
+    citations: list[Citation] = field(
+        metadata=about("Spans whose text is exactly this sentence, the earliest published first")
+    )
     corroborations: list[Citation] = field(
         default_factory=list, metadata=about("Other outlets' own sentences stating the same fact")
     )

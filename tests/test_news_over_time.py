@@ -173,6 +173,10 @@ def test_brief_counts_independent_outlets_and_shows_discrepancies(overtime_servi
     assert not citation_problems(brief, overtime_service.index.article_text)
     copied = [s for s in brief.sentences if s.copies]
     assert copied and all(s.independent < s.outlets for s in copied)
+    published = {source.n: source.published or "9999" for source in brief.sources}
+    for sentence in copied:  # a copied sentence is cited from its original first, then its copies by date
+        assert [published[c.n] for c in sentence.citations] == sorted(published[c.n] for c in sentence.citations)
+        assert sentence.citations[0].n not in {note.n for note in sentence.copies}
     found = [d for s in brief.sentences for d in s.discrepancies]
     assert found and all(d.first.outlet != d.second.outlet for d in found)
     assert {d.differs for d in found} & {("14", "12"), ("2,300", "2,000")}

@@ -30,17 +30,14 @@ def _cite(pool: _Pool, chosen: list[int], twins: dict[int, list[int]], text: dic
         key = _story(metas[pool.traits[i].sentence.article_id])
         story_weight[key] = max(story_weight.get(key, -1e9), float(pool.scores[i]))
 
-    def reading_order(i: int) -> tuple:
+    def first_reported(i: int) -> tuple:
         s = pool.traits[i].sentence
         meta = metas[s.article_id]
-        # Undated articles sort after dated ones of the same story; '--MM-DD' sorts before full dates.
-        return (
-            -story_weight[_story(meta)],
-            meta.published is None,
-            meta.published or "",
-            pool.rank[s.article_id],
-            s.ordinal,
-        )
+        # Undated articles sort after dated ones; '--MM-DD' sorts before full dates.
+        return (meta.published is None, meta.published or "", pool.rank[s.article_id], s.ordinal)
+
+    def reading_order(i: int) -> tuple:
+        return (-story_weight[_story(metas[pool.traits[i].sentence.article_id])], *first_reported(i))
 
     numbers: dict[str, int] = {}
 
@@ -66,10 +63,11 @@ def _cite(pool: _Pool, chosen: list[int], twins: dict[int, list[int]], text: dic
             ):
                 closest[article] = j
         other = sorted(closest.values())
+        # Word-for-word copies are cited in the order they were published: the original first, whichever
+        # of them the selection happened to pick.
+        quoted = sorted([i, *same], key=first_reported)
         sentences.append(
-            BriefSentence(
-                text=text[i], citations=[cite(i)] + [cite(j) for j in same], corroborations=[cite(j) for j in other]
-            )
+            BriefSentence(text=text[i], citations=[cite(j) for j in quoted], corroborations=[cite(j) for j in other])
         )
     sources = [
         Source(
