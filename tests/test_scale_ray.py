@@ -139,6 +139,21 @@ def test_ray_build_on_two_nodes_equals_the_local_build(ray_cluster, local_build,
 
 
 @pytest.mark.scale
+def test_ray_workers_run_the_weights_the_build_records(ray_cluster, tmp_path):
+    source = CORPUS / "rates.csv"
+    local, remote = (
+        Settings(index_dir=tmp_path / name / "index", cache_dir=tmp_path / name / "cache", vector_precision="int8")
+        for name in ("local", "ray")
+    )
+    build([source], local)
+    build([source], remote, embed_on="ray", ray_address=ray_cluster.address)
+    here, there = Index(local.index_dir, MODEL_NAME), Index(remote.index_dir, MODEL_NAME)
+    assert here.manifest.notes["vector_precision"] == there.manifest.notes["vector_precision"] == "int8"
+    ids = [i for (i,) in _rows(here, "SELECT id FROM chunks ORDER BY id")]
+    assert np.abs(here.chunk_vectors(ids) - there.chunk_vectors(ids)).max() < 1e-4
+
+
+@pytest.mark.scale
 def test_cli_builds_on_the_cluster(ray_cluster, runner, tmp_path):
     index = tmp_path / "cli-index"
     out = runner.invoke(
