@@ -21,7 +21,8 @@ FEED_SCHEMES = ("http", "https")
 _REDIRECTS = frozenset((301, 302, 303, 307, 308))
 _MAX_REDIRECTS = 5
 # One reason for refused, reset, timed out, unresolvable and HTTP errors alike, so a build's skip list
-# cannot be used to scan which hosts and ports answer; the cause is logged at debug level.
+# (which the public source list and admin rebuilds show) cannot be used to scan which hosts and ports
+# answer; the cause goes to the operator's log only (_unreachable).
 UNREACHABLE = "feed could not be fetched"
 # Query parameters whose values are credentials: never shown, whatever the URL.
 SECRET_PARAMS = ("apikey", "api_key", "token", "key", "password", "passwd", "secret", "sig", "signature", "auth")
@@ -81,8 +82,7 @@ def _checked_target(url: str, allow_private: bool) -> _Target:
             raise ValueError("no host in the URL")
         found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (ValueError, OSError) as exc:  # a malformed URL or port; a name that does not resolve
-        log.debug("feed %s: %s", url, exc)
-        raise SkipSource(UNREACHABLE) from None
+        raise _unreachable(url, exc) from None
     if not allow_private and not all(_is_public_sockaddr(sockaddr) for *_, sockaddr in found):
         raise SkipSource(NOT_PUBLIC)
     family, _, _, _, sockaddr = found[0]
@@ -117,20 +117,23 @@ def _get(url: str, target: _Target, deadline: float, max_bytes: int) -> tuple[in
         body = response.read(max_bytes + 1) if 200 <= response.status < 300 else b""
         status, location = response.status, response.getheader("Location") or ""
     except (OSError, http.client.HTTPException, ValueError) as exc:
-        log.debug("feed %s: %s", url, exc)
-        raise SkipSource(UNREACHABLE) from None
+        raise _unreachable(url, exc) from None
     finally:
         watchdog.cancel()
         connection.close()
     if time.monotonic() >= deadline:  # a cut connection can look like a short, complete answer
-        log.debug("feed %s: deadline passed", url)
-        raise SkipSource(UNREACHABLE)
+        raise _unreachable(url, "no complete answer within SEMSEARCH_FEED_TIMEOUT")
     if not (200 <= status < 300 or (status in _REDIRECTS and location)):
-        log.debug("feed %s: HTTP %d", url, status)
-        raise SkipSource(UNREACHABLE)
+        raise _unreachable(url, f"HTTP {status}")
     if len(body) > max_bytes:
         raise SkipSource(f"feed larger than {max_bytes / 1e6:.1f} MB")
     return status, location, body
+
+
+def _unreachable(url: str, cause: object) -> SkipSource:
+    """The skip of a feed that could not be fetched, its cause logged for the operator (credentials hidden)."""
+    log.warning("feed %s could not be fetched: %s", redacted(url), cause)
+    return SkipSource(UNREACHABLE)
 
 
 def _remaining(deadline: float) -> float:
