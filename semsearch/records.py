@@ -198,7 +198,8 @@ class BriefSentence:
         metadata=about("Spans whose text is exactly this sentence, the earliest published first")
     )
     corroborations: list[Citation] = field(
-        default_factory=list, metadata=about("Other outlets' own sentences stating the same fact")
+        default_factory=list,
+        metadata=about("Other outlets' own sentences stating the same fact, the earliest published first"),
     )
     outlets: int = field(default=1, metadata=about("Named outlets among the citations and corroborations (at least 1)"))
     independent: int = field(

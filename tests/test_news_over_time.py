@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import shutil
 from datetime import date
+from pathlib import Path
 
 import httpx
 import pytest
 
 from semsearch.brief import citation_problems
+from semsearch.build import build
+from semsearch.config import Settings
 from semsearch.contract import SearchRequest
 from semsearch.discrepancies import Sentences, _confirmations, difference, is_copy
 from semsearch.index.rows import ArticleMeta
 from semsearch.novelty import is_earlier
 from semsearch.records import BriefSentence, Citation
+from semsearch.service import SearchService
 
 from .overtime_fixtures import overtime_server, overtime_service, overtime_settings  # noqa: F401 - fixtures
 
@@ -223,3 +228,22 @@ def test_unknown_story_is_a_404_in_the_one_error_shape(api) -> None:
         assert response.status_code == 404
         assert set(response.json()["error"]) == {"code", "message", "field"}
     assert api.get("/stories/0123456789abcdef").status_code == 404
+
+
+@pytest.mark.model
+def test_other_outlets_wordings_are_cited_oldest_first(tmp_path) -> None:
+    """Three outlets' reports of one flood, each stating its facts in its own words."""
+    sample = Path(__file__).parent.parent / "index" / "sample"
+    for name in (
+        "riverside-herald/2025-02-15-lisk-river-breaks-record.txt",
+        "northgate-tribune/2025-02-16-emergency-funds-marrowfield-flood.html",
+        "meridian-post/2025-02-17-marrowfield-counts-the-cost-scraped.txt",
+    ):
+        (tmp_path / "news" / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(sample / name, tmp_path / "news" / name)
+    settings = Settings(index_dir=tmp_path / "index", cache_dir=tmp_path / "cache")
+    build([tmp_path / "news"], settings)
+    brief = SearchService(settings).search(SearchRequest(q="How many residents left their homes in the flood?")).summary
+    published = {source.n: source.published for source in brief.sources}
+    corroborated = [[published[c.n] for c in s.corroborations] for s in brief.sentences if len(s.corroborations) > 1]
+    assert corroborated and all(days == sorted(days) for days in corroborated)

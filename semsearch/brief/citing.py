@@ -62,10 +62,10 @@ def _cite(pool: _Pool, chosen: list[int], twins: dict[int, list[int]], text: dic
                 and difference(text[i], text[j]) is None
             ):
                 closest[article] = j
-        other = sorted(closest.values())
         # Word-for-word copies are cited in the order they were published: the original first, whichever
-        # of them the selection happened to pick.
+        # of them the selection happened to pick; other outlets' wordings follow in that order too.
         quoted = sorted([i, *same], key=first_reported)
+        other = sorted(closest.values(), key=first_reported)
         sentences.append(
             BriefSentence(text=text[i], citations=[cite(j) for j in quoted], corroborations=[cite(j) for j in other])
         )
