@@ -43,10 +43,19 @@ def is_earlier(published: str | None, day: date) -> bool:
 
 
 def nothing_new(day: date) -> str:
-    """The abstention of a "new since" brief with nothing new to say."""
+    """The abstention of a "new since" brief whose every answering passage repeats an earlier report."""
     return (
         f"Nothing new since {day.isoformat()}: every passage that answers this question had already been "
         "reported before that day."
+    )
+
+
+def nothing_since(day: date) -> str:
+    """The abstention of a "new since" brief when no article of the period answers the question: whether
+    earlier ones do is not known here, so nothing is said of them."""
+    return (
+        f"Nothing new since {day.isoformat()}: no article dated on or after that day answers this question "
+        "closely enough to quote."
     )
 
 
@@ -65,10 +74,12 @@ class EarlierReports:
     sentence_article: Callable[[np.ndarray], np.ndarray]  # article rows of sentence ids
     redundancy: float
     nothing_new: str = ""
+    nothing_since: str = ""
     left_out: int = 0
 
     def __post_init__(self) -> None:
         self.nothing_new = nothing_new(self.day)
+        self.nothing_since = nothing_since(self.day)
 
     def judge(self, traits: Sequence[SentenceTraits], vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Per candidate: already reported (vector twin, or figure twin within its story), and its penalty."""

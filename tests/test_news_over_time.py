@@ -154,7 +154,11 @@ def test_new_since_with_nothing_new_says_so(api) -> None:
     body = api.get("/api/search", params={"q": QUESTION, "new_since": "2025-12-01"}).json()
     assert body["results"] == []
     assert body["summary"]["sentences"] == []
-    assert body["summary"]["abstained"].startswith("Nothing new since 2025-12-01")
+    # Nothing of the period matches: the reader is not told that earlier reports answered it.
+    assert body["summary"]["abstained"] == (
+        "Nothing new since 2025-12-01: no article dated on or after that day answers this question closely "
+        "enough to quote."
+    )
     # Before every dated article: everything is new except the undated report, which counts as earlier.
     early = api.get("/api/search", params={"q": QUESTION, "new_since": "2020-01-01"}).json()
     assert early["new_since"]["earlier_articles"] == 1

@@ -47,6 +47,7 @@ class Novelty(Protocol):
     """What a "new since" brief must leave out (semsearch.novelty): a separate step, kept out of the scoring."""
 
     nothing_new: str  # the abstention when every relevant candidate had been reported before
+    nothing_since: str  # the abstention when no article of the period answers the question
 
     def judge(self, traits: Sequence[SentenceTraits], vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Per candidate row: already reported (never quoted), and what to take off its score."""
@@ -99,7 +100,7 @@ def _brief(
     """Score, select, order and cite."""
     pool = _pool(index, ids, rank)
     if not pool.units:
-        return Brief(abstained=novelty.nothing_new if novelty else NOTHING_RETRIEVED)
+        return Brief(abstained=novelty.nothing_since if novelty else NOTHING_RETRIEVED)
     _score(pool, query_vector, terms, options)
     if options.w_names and names:
         pool.scores -= options.w_names * (1.0 - _names_held(pool, names))
@@ -107,7 +108,7 @@ def _brief(
         return Brief(abstained=novelty.nothing_new)
     best = float(pool.relevance[pool.members()].max())
     if best < options.min_similarity:
-        return Brief(abstained=NOTHING_RELEVANT)
+        return Brief(abstained=novelty.nothing_since if novelty else NOTHING_RELEVANT)
     chosen, twins = _select(pool, max(options.min_similarity, options.relevance_floor * best), options)
     if not chosen:
         return Brief(abstained=f"No relevant sentence fits in {options.words} words; allow more words.")
