@@ -129,19 +129,25 @@ def update(
 
 
 def _previous(settings: Settings, method: str, precision: str) -> Index | None:
-    """The served version, if this build can reuse it: same chunking, vectors made the same way by the same weights."""
+    """The served version, if this build can reuse it."""
     try:
         index = Index(Path(settings.index_dir), MODEL_NAME, vectors=VectorConfig.from_settings(settings))
     except (IndexMissing, IndexIncompatible) as exc:
         log.debug("not reusing the previous index: %s", exc)
         return None
-    if index.manifest.chunk_tokens != settings.chunk_tokens:
-        return None
-    if index.manifest.notes.get("sentence_vectors", "separate") != method:
-        return None
-    if index.manifest.notes.get("vector_precision", "fp32") != precision:
-        return None
-    return index
+    return index if built_alike(index, settings.chunk_tokens, method, precision) else None
+
+
+def built_alike(index: Index, chunk_tokens: int, method: str, precision: str) -> bool:
+    """Whether a version was made as a build of these settings makes one: the same chunk size, and sentence
+    vectors made the same way (``method``) by the same weights (``precision``). A version whose manifest
+    has no note of them was made before they could differ: separate passes, fp32."""
+    notes = index.manifest.notes
+    return (
+        index.manifest.chunk_tokens == chunk_tokens
+        and notes.get("sentence_vectors", "separate") == method
+        and notes.get("vector_precision", "fp32") == precision
+    )
 
 
 def _occurrences(

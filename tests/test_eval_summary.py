@@ -10,7 +10,10 @@ import pytest
 
 from semsearch.brief import BriefOptions
 from semsearch.cli import main
+from semsearch.config import get_settings
+from semsearch.embedding import MODEL_NAME
 from semsearch.evaluation.summary import QUERY_SIMILARITY, fill, fix_reference, load_pairs, sumy_ranking
+from semsearch.index import Index
 
 STORIES = {
     "business": [
@@ -96,7 +99,7 @@ def test_load_pairs_split_and_limit(tmp_path: Path):
 
 
 @pytest.mark.model
-def test_eval_summary_command_on_a_tiny_folder(runner, tmp_path: Path):
+def test_eval_summary_command_on_a_tiny_folder(runner, tmp_path: Path, monkeypatch):
     data = tmp_path / "data"
     _write(data)
     work = tmp_path / "work"
@@ -111,3 +114,10 @@ def test_eval_summary_command_on_a_tiny_folder(runner, tmp_path: Path):
     assert report.read_text("utf-8").count("| semsearch brief |") >= 2
     again = runner.invoke(main, ["eval", "summary", str(data), "--work", str(work), "--mode", "single"])
     assert again.exit_code == 0 and "Built index" not in again.output  # the index is reused
+    # ... but not by an eval whose settings make vectors another way: it gets an index of its own making.
+    single = ["eval", "summary", str(data), "--work", str(work), "--mode", "single"]
+    monkeypatch.setenv("SEMSEARCH_VECTOR_PRECISION", "int8")
+    get_settings.cache_clear()
+    int8 = runner.invoke(main, single)
+    assert int8.exit_code == 0, int8.output
+    assert Index(work, MODEL_NAME).manifest.notes["vector_precision"] == "int8"

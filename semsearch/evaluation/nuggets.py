@@ -277,7 +277,7 @@ def run_nuggets(
     type=click.Path(path_type=Path, file_okay=False),
     default=None,
     help="Where the evaluation index is built (default: beside the embedding cache); reused when it "
-    "holds the same articles.",
+    "holds the same articles made the same way (chunk size, sentence vectors, precision).",
 )
 @click.option("--missed", is_flag=True, help="Also list, per question, the facts the brief did not cover.")
 @click.option(

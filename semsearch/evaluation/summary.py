@@ -106,15 +106,18 @@ def load_pairs(folder: Path, limit: int | None = None, split: str = "all") -> li
 
 
 def open_index(articles: Sequence[Article], settings: Settings, home: Path) -> Index:
-    """An index of exactly these articles at home: reused when it already holds them, else built."""
-    from ..build import build_articles
-    from ..embedding import MODEL_NAME
+    """An index of exactly these articles at home, made as these settings make one: reused when it is, else built."""
+    from ..build import build_articles, built_alike
+    from ..embedding import MODEL_NAME, get_embedder
     from ..index import IndexMissing
 
     wanted = {a.id for a in articles}
+    precision = get_embedder(settings=settings).vector_precision  # what a build here would really run
     try:
         index = Index(home, MODEL_NAME)
-        if set(index.article_ids()) == wanted:
+        if set(index.article_ids()) == wanted and built_alike(
+            index, settings.chunk_tokens, settings.sentence_vectors, precision
+        ):
             return index
         index.close()
     except IndexMissing:
@@ -447,7 +450,7 @@ def run_topics(
     type=click.Path(path_type=Path, file_okay=False),
     default=None,
     help="Where the evaluation index is built (default: a folder beside the embedding cache); reused "
-    "when it holds the same articles.",
+    "when it holds the same articles made the same way (chunk size, sentence vectors, precision).",
 )
 @click.option(
     "--output",
