@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -41,8 +42,11 @@ class ArticleLayout:
     sentence_vectors: list[np.ndarray]
 
 
-@dataclass(frozen=True, slots=True)
-class StoredChunk:
+# The rows below are named tuples: a question builds hundreds of them, and a frozen dataclass's __init__
+# (one object.__setattr__ per field) took three times as long.
+
+
+class StoredChunk(NamedTuple):
     """A chunk row: its FAISS id, article and sentence range."""
 
     id: int
@@ -53,8 +57,7 @@ class StoredChunk:
     last_sentence: int
 
 
-@dataclass(frozen=True, slots=True)
-class StoredSentence:
+class StoredSentence(NamedTuple):
     """A sentence row: its vector row, article and offsets."""
 
     id: int
@@ -64,8 +67,7 @@ class StoredSentence:
     end: int
 
 
-@dataclass(frozen=True, slots=True)
-class SentenceTraits:
+class SentenceTraits(NamedTuple):
     """A stored sentence with what the brief needs of it, as found at build time (semsearch.sentences)."""
 
     sentence: StoredSentence
