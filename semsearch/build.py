@@ -37,6 +37,7 @@ from .index import (
 from .ingest import ingest, recorded_form, source_problem
 from .ingest.readers import record_file
 from .records import Article, BuildReport, Chunk, Skipped, Span
+from .revisions import current_ids, successors
 from .stories import StoryRules, group_stories
 
 log = logging.getLogger(__name__)
@@ -128,14 +129,13 @@ def update(
     return build(recorded, settings, progress, embed_on, ray_address)
 
 
-def _previous(settings: Settings, method: str, precision: str) -> Index | None:
-    """The served version, if this build can reuse it."""
+def _served(settings: Settings) -> Index | None:
+    """The served version, when there is one this semsearch reads."""
     try:
-        index = Index(Path(settings.index_dir), MODEL_NAME, vectors=VectorConfig.from_settings(settings))
+        return Index(Path(settings.index_dir), MODEL_NAME, vectors=VectorConfig.from_settings(settings))
     except (IndexMissing, IndexIncompatible) as exc:
-        log.debug("not reusing the previous index: %s", exc)
+        log.debug("no served version to build on: %s", exc)
         return None
-    return index if built_alike(index, settings.chunk_tokens, method, precision) else None
 
 
 def built_alike(index: Index, chunk_tokens: int, method: str, precision: str) -> bool:
@@ -209,7 +209,9 @@ def build_articles(
         late = settings.sentence_vectors == "late" and isinstance(bulk, Embedder)
         method = "late" if late else "separate"
         log.info("stage: split (%d articles)", len(articles))
-        previous = _previous(settings, method, embedder.vector_precision)
+        served = _served(settings)
+        alike = served is not None and built_alike(served, settings.chunk_tokens, method, embedder.vector_precision)
+        previous = served if alike else None  # whose sentences, chunks and vectors this build may reuse
         reused = previous.layouts([a.id for a in articles]) if previous else {}
         layouts: list[ArticleLayout] = []
         kept: list[Article] = []
@@ -276,6 +278,7 @@ def build_articles(
             sentence_vectors,
             story_ids,
         )
+        writer.replaced(_current_ids(served, kept) if served else {})
         notes = {"sentence_vectors": method, "vector_precision": embedder.vector_precision}
         writer.finish(sources, settings.chunk_tokens, notes=notes)
         log.info("stage: publish %s", writer.name)
@@ -315,6 +318,16 @@ def _assemble(layouts: list[ArticleLayout], new_chunks: np.ndarray, new_sentence
         np.stack(chunk_rows).astype(np.float32) if chunk_rows else empty,
         np.stack(sentence_rows).astype(np.float32) if sentence_rows else empty,
     )
+
+
+def _current_ids(served: Index, articles: Sequence[Article]) -> dict[str, str]:
+    """Earlier ids of edited articles with their current ids: the served version's, carried through this build's
+    edits, and this build's own."""
+    old_ids = {i for ids in served.sources().values() for i in ids}
+    new_ids = {a.id for a in articles}
+    gone = list(served.articles(sorted(old_ids - new_ids)).values())
+    edits = successors(gone, [a for a in articles if a.id not in old_ids])
+    return current_ids(served.replaced(), edits, new_ids)
 
 
 def _metadata(article: Article | ArticleMeta) -> tuple:

@@ -98,6 +98,7 @@ class ArticleView:
     text: str
     sentences: list[tuple[int, int]]
     same_story: list[ArticleMeta]
+    previous_id: str | None = None  # the id asked for, when it names an earlier version of this article
 
 
 _RECHECK = object()  # stands for "look at CURRENT again" where a version name or None is expected
@@ -319,7 +320,21 @@ class SearchService:
         return response, writer.stream(response.query, _evidence(response), self.index)
 
     def article(self, article_id: str) -> ArticleView | None:
-        """One article with its full cleaned text, or None."""
+        """One article with its full cleaned text, or None; an id an article had before it was edited gives
+        the article as it is now."""
+        view = self._article(article_id)
+        if view is None and (current := self.index.current_id(article_id)):
+            view = self._article(current)
+            if view is not None:
+                view.previous_id = article_id
+        return view
+
+    def replaced_ids(self) -> dict[str, str]:
+        """Every id an edited article had before, with the id of its current version."""
+        return self.index.replaced()
+
+    def _article(self, article_id: str) -> ArticleView | None:
+        """One article of the served version by its id, or None."""
         index = self.index
         story: list[ArticleMeta] = next(iter(index.stories_of([article_id]).values()), [])
         meta = next((m for m in story if m.id == article_id), None)

@@ -8,10 +8,11 @@ renamed into place, so a reader sees the old or the new file, never half of one.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import logging
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -157,21 +158,20 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def sentence_key(article_id: str, start: int, end: int) -> str:
-    """How a quoted span is remembered as reported."""
-    return f"{article_id}:{start}:{end}"
+def sentence_key(text: str) -> str:
+    """How a reported sentence is remembered: by its words, which an edit elsewhere in its article leaves
+    alone while it changes the article's id and moves the sentence's offsets."""
+    return hashlib.sha256(" ".join(text.split()).encode()).hexdigest()[:24]
 
 
-def new_findings(watch: Watch, response: SearchResponse) -> tuple[list[dict], list[dict]]:
-    """The brief sentences none of whose spans was reported before, and the results not reported before that
-    the brief quotes: a result the brief leaves out may only be the nearest of the new articles, not an answer."""
+def new_findings(watch: Watch, response: SearchResponse, replaced: Mapping[str, str]) -> tuple[list[dict], list[dict]]:
+    """The brief sentences not reported before, and the results not reported before that the brief quotes: a
+    result the brief leaves out may only be the nearest of the new articles, not an answer. An article reported
+    before it was edited (``replaced``: earlier ids with current ones) is not new."""
     seen_sentences, seen_articles = set(watch.seen_sentences), set(watch.seen_articles)
+    seen_articles |= {current for earlier, current in replaced.items() if earlier in seen_articles}
     quoted = {source.article_id for source in response.summary.sources} if response.summary else set()
-    sentences = [
-        s
-        for s in _quoted(response.summary)
-        if not any(sentence_key(c["article_id"], c["start"], c["end"]) in seen_sentences for c in s["citations"])
-    ]
+    sentences = [s for s in _quoted(response.summary) if sentence_key(s["text"]) not in seen_sentences]
     articles = [
         {"article_id": h.article_id, "title": h.title, "outlet": h.outlet, "published": h.published, "url": h.url}
         for h in response.results
@@ -205,15 +205,17 @@ def _quoted(brief: Brief | None) -> list[dict]:
     ]
 
 
-def record(watch: Watch, response: SearchResponse, version: str, at: datetime, max_entries: int) -> dict | None:
+def record(
+    watch: Watch, response: SearchResponse, replaced: Mapping[str, str], version: str, at: datetime, max_entries: int
+) -> dict | None:
     """Note a run in the watch: its new findings as an entry (none when nothing is new), the run time, what was seen."""
-    sentences, articles = new_findings(watch, response)
+    sentences, articles = new_findings(watch, response, replaced)
     watch.last_run = at.isoformat()
     if not (sentences or articles):
         return None
     entry = {"version": version, "at": at.isoformat(), "sentences": sentences, "articles": articles}
     watch.entries = ([entry, *watch.entries])[:max_entries]  # newest first, the oldest dropped past the bound
-    keys = [sentence_key(c["article_id"], c["start"], c["end"]) for s in sentences for c in s["citations"]]
+    keys = [sentence_key(s["text"]) for s in sentences]
     watch.seen_sentences = (watch.seen_sentences + keys)[-SEEN_LIMIT:]
     watch.seen_articles = (watch.seen_articles + [a["article_id"] for a in articles])[-SEEN_LIMIT:]
     return entry
@@ -229,13 +231,14 @@ def run_all(settings: Settings, version: str) -> int:
 
     service = SearchService(settings)
     failed = 0
+    replaced = service.replaced_ids()
     with changing(home) as watches:
         for watch in watches.values():
-            failed += not _run_one(service, watch, version, settings.max_watch_entries)
+            failed += not _run_one(service, watch, replaced, version, settings.max_watch_entries)
     return failed
 
 
-def _run_one(service, watch: Watch, version: str, max_entries: int) -> bool:
+def _run_one(service, watch: Watch, replaced: Mapping[str, str], version: str, max_entries: int) -> bool:
     """One saved question's run; False (logged) when it failed."""
     at = _now()
     previous = datetime.fromisoformat(watch.last_run) if watch.last_run else None
@@ -244,7 +247,7 @@ def _run_one(service, watch: Watch, version: str, max_entries: int) -> bool:
     except Exception:  # whatever one question hits, the others and the build go on
         log.exception("saved question %s failed on version %s", watch.name, version)
         return False
-    entry = record(watch, response, version, at, max_entries)
+    entry = record(watch, response, replaced, version, at, max_entries)
     found = (len(entry["sentences"]), len(entry["articles"])) if entry else (0, 0)
     log.info("saved question %s on version %s: %d new sentences, %d new articles", watch.name, version, *found)
     return True

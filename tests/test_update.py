@@ -256,3 +256,49 @@ def test_an_approximate_index_above_the_threshold_finds_what_exact_search_finds(
             a = SearchService(exact).search(asked).results
             b = SearchService(approx).search(asked).results
             assert [h.article_id for h in a] == [h.article_id for h in b]
+
+
+@pytest.mark.model
+def test_an_edited_article_is_found_by_every_id_it_had(folder, tmp_path):
+    from fastapi.testclient import TestClient
+
+    from semsearch.server.app import create_app
+    from semsearch.service import SearchService
+
+    settings = Settings(index_dir=tmp_path / "idx")
+    feed = folder / "rail_feed.xml"
+
+    def heatwave_id() -> str:
+        index = Index(settings.index_dir, MODEL_NAME)
+        return index.db.execute("SELECT id FROM articles WHERE title LIKE 'Heatwave%'").fetchone()[0]
+
+    build([folder], settings)
+    first = heatwave_id()
+    feed.write_text(feed.read_text().replace("8.2 gigawatts", "8.4 gigawatts"))
+    update([], settings)
+    second = heatwave_id()
+    feed.write_text(feed.read_text().replace("8.4 gigawatts", "8.6 gigawatts"))
+    update([], settings)
+    third = heatwave_id()
+    assert len({first, second, third}) == 3
+
+    first_sentence = Index(settings.index_dir, MODEL_NAME).article_sentences(third)[0]
+    hl = {"hl": f"{first_sentence.start}-{first_sentence.end}"}
+    with TestClient(create_app(settings, SearchService(settings)), base_url="http://127.0.0.1") as app:
+        assert 'class="s marked"' in app.get(f"/articles/{third}", params=hl).text
+        for old in (first, second):
+            body = app.get(f"/api/articles/{old}").json()
+            assert (body["article_id"], body["previous_id"]) == (third, old)
+            assert "8.6 gigawatts" in body["text"]
+            page = app.get(f"/articles/{old}", params=hl)
+            assert page.status_code == 200 and "has been edited since the link" in page.text
+            assert f'<link rel="canonical" href="/articles/{third}">' in page.text
+            assert 'class="s marked"' not in page.text  # the old offsets are not laid over the new text
+        current = app.get(f"/api/articles/{third}").json()
+        assert current["previous_id"] is None
+        assert "has been edited" not in app.get(f"/articles/{third}").text
+
+    feed.unlink()  # deleted, not edited: no id leads anywhere
+    update([], settings)
+    with TestClient(create_app(settings, SearchService(settings)), base_url="http://127.0.0.1") as app:
+        assert [app.get(f"/api/articles/{i}").status_code for i in (first, second, third)] == [404] * 3

@@ -110,6 +110,25 @@ def test_a_new_article_that_does_not_answer_the_question_is_not_recorded(home: S
     assert orchard["title"] not in recorded
 
 
+@pytest.mark.model
+def test_an_edited_article_reports_only_its_revised_sentence(home: Settings, tmp_path: Path):
+    index_home = Path(home.index_dir)
+    watches.add(index_home, "calder-strike", SearchRequest(q="cost of the Port Calder dock strike"), home.max_watches)
+    update([], home)
+    add_article(tmp_path / "news")
+    update([], home)
+    before = watches.get(index_home, "calder-strike")
+    assert {s["text"] for s in before.entries[0]["sentences"]} == {NEW_SENTENCE, SECOND_SENTENCE}
+    export = tmp_path / "news" / "calder-cost.json"
+    revised = NEW_SENTENCE.replace("40 million", "45 million")
+    export.write_text(export.read_text("utf-8").replace(NEW_SENTENCE, revised), "utf-8")
+    assert update([], home).changed == 1  # a new id for the article, the second sentence word for word as it was
+    after = watches.get(index_home, "calder-strike")
+    assert len(after.entries) == len(before.entries) + 1
+    assert [s["text"] for s in after.entries[0]["sentences"]] == [revised]
+    assert after.entries[0]["articles"] == []  # reported before its edit
+
+
 def _app(settings: Settings):
     from semsearch.server.app import create_app
 

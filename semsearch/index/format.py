@@ -56,6 +56,9 @@ CREATE TABLE chunks (
 CREATE INDEX sentences_by_article ON sentences(article_id, ordinal);
 CREATE INDEX chunks_by_article ON chunks(article_id, ordinal);
 CREATE INDEX articles_by_outlet ON articles(outlet);
+CREATE TABLE replaced (  -- ids of articles edited since (an id comes from title and text), with their current id
+    id TEXT PRIMARY KEY, current_id TEXT NOT NULL
+);
 """
 
 

@@ -13,7 +13,7 @@ import logging
 import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Sequence
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -363,6 +363,25 @@ class Index:
             layouts[article_id].chunks.append(Chunk(article_id, ordinal, start, end, first - base, last - base))
             layouts[article_id].chunk_vectors.append(chunk_vectors[row_no])
         return layouts
+
+    @cached_property
+    def _keeps_replaced(self) -> bool:
+        """Whether this version lists the earlier ids of edited articles (versions built before it did do not)."""
+        found = self.db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'replaced'")
+        return found.fetchone() is not None
+
+    @_guarded
+    def replaced(self) -> dict[str, str]:
+        """Every earlier id of an edited article, with the id of its current version."""
+        return dict(self.db.execute("SELECT id, current_id FROM replaced")) if self._keeps_replaced else {}
+
+    @_guarded
+    def current_id(self, article_id: str) -> str | None:
+        """The id of an edited article's current version, when article_id names an earlier one."""
+        if not self._keeps_replaced:
+            return None
+        row = self.db.execute("SELECT current_id FROM replaced WHERE id = ?", (article_id,)).fetchone()
+        return row[0] if row else None
 
     @_guarded
     def article_text(self, article_id: str) -> str | None:

@@ -11,7 +11,7 @@ import os
 import shutil
 import sqlite3
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TextIO
 
@@ -217,6 +217,11 @@ class IndexWriter:
                 fh.write(np.ascontiguousarray(chunk_vectors, dtype=np.float32).tobytes())
         self._chunks, self._sentences = chunk_base, sentence_base
         self._articles += len(articles)
+
+    def replaced(self, current_ids: Mapping[str, str]) -> None:
+        """Record the earlier ids of edited articles with the id of each one's current version."""
+        with self._open_db() as db:
+            db.executemany("INSERT INTO replaced VALUES (?, ?)", sorted(current_ids.items()))
 
     def finish(self, sources: Sequence[str], chunk_tokens: int | None, notes: dict | None = None) -> None:
         """Compact the metadata, build the vector index and write the manifest."""

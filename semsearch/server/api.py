@@ -142,7 +142,7 @@ def _events(response: SearchResponse, stream: Iterator[AnswerSentence | Answer],
 
 @router.get("/articles/{article_id}", response_model=ArticleOut, responses={404: {"model": ErrorOut}})
 def article(service: ServiceDep, article_id: str) -> dict:
-    """One article with its full cleaned text."""
+    """One article with its full cleaned text; asked for by an id it had before it was edited, as it is now."""
     view = service.article(article_id) if _valid_id(article_id) else None
     if view is None:
         raise HTTPException(404, "no article with that id")
@@ -157,6 +157,7 @@ def article(service: ServiceDep, article_id: str) -> dict:
         "place": meta.place,
         "from_rail": meta.extracted_from is not None,
         "text": view.text,
+        "previous_id": view.previous_id,
     }
 
 

@@ -451,6 +451,8 @@ def article_page(
     view = service.article(article_id) if _valid_id(article_id) else None
     if view is None:
         return error_page(request, 404, "There is no article with that id in this index.")
+    if view.previous_id:  # the highlights name places in the text as it was before the edit
+        hl = []
     marked = {(int(m.group(1)), int(m.group(2))) for m in map(_HL.match, hl) if m}
     anchor = min(marked)[0] if marked else None
     shown = article_part(view.text, service.settings.article_part_chars, None if part is None else part - 1, anchor)
@@ -461,6 +463,7 @@ def article_page(
         "article.html",
         {
             "article": view.meta,
+            "edited": view.previous_id is not None,
             "paragraphs": paragraphs,
             "same_story": view.same_story,
             "part": shown,

@@ -90,6 +90,11 @@ class ArticleOut(BaseModel):
     place: str | None
     from_rail: bool = Field(description="Found in another article's related-articles list")
     text: str
+    previous_id: str | None = Field(
+        None,
+        description="The id asked for, when it is one this article had before it was edited (offsets quoted "
+        "from that version may no longer fit this text); null when asked for by its current id",
+    )
 
 
 class HealthOut(BaseModel):
