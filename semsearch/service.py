@@ -304,8 +304,15 @@ class SearchService:
         return brief, NewSince(day=day.isoformat(), earlier_articles=earlier.articles, left_out=earlier.left_out)
 
     def story(self, story_id: str) -> StoryTimeline | None:
-        """A story's articles by date, its developments, discrepancies and related stories; None when unknown."""
-        return story_timeline(self.index, story_id, self.settings.brief_redundancy)
+        """A story's articles by date, its developments, discrepancies and related stories; None when unknown.
+
+        A story is named after the smallest id among its articles, so its id changes when an article with a
+        smaller one joins it or that article is edited: asked for by an id it had before, the story of that
+        article as it is now."""
+        found = story_timeline(self.index, story_id, self.settings.brief_redundancy)
+        if found is None and (named_after := self.article(story_id)) is not None:
+            found = story_timeline(self.index, named_after.meta.story_id, self.settings.brief_redundancy)
+        return found
 
     def answer(self, request: AnswerRequest) -> AnswerResponse:
         """The search and brief for a question, plus the configured model's answer checked against the brief."""

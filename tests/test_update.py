@@ -294,6 +294,9 @@ def test_an_edited_article_is_found_by_every_id_it_had(folder, tmp_path):
             assert page.status_code == 200 and "has been edited since the link" in page.text
             assert f'<link rel="canonical" href="/articles/{third}">' in page.text
             assert 'class="s marked"' not in page.text  # the old offsets are not laid over the new text
+        story = app.get(f"/api/stories/{third}").json()  # named after its only article
+        assert story["story_id"] == third and app.get(f"/api/stories/{first}").json() == story
+        assert app.get(f"/stories/{first}").status_code == 200
         current = app.get(f"/api/articles/{third}").json()
         assert current["previous_id"] is None
         assert "has been edited" not in app.get(f"/articles/{third}").text
