@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import time
-from collections import Counter
 from collections.abc import Sequence
 from contextlib import AbstractContextManager, nullcontext
 from datetime import UTC, datetime
@@ -35,9 +34,8 @@ from .index import (
     recorded_sources,
 )
 from .ingest import ingest, recorded_form, source_problem
-from .ingest.readers import record_file
 from .records import Article, BuildReport, Chunk, Skipped, Span
-from .revisions import current_ids, successors
+from .revisions import Version, current_ids, shared, successors
 from .stories import StoryRules, group_stories
 
 log = logging.getLogger(__name__)
@@ -267,7 +265,7 @@ def build_articles(
         report.chunks = len(chunk_vectors)
         report.sentences = len(sentence_vectors)
         report.stories = len(set(story_ids))
-        _count_changes(report, kept, previous)
+        replaced = _revise(report, served, kept)
 
         log.info("stage: write")
         writer.add(
@@ -278,7 +276,7 @@ def build_articles(
             sentence_vectors,
             story_ids,
         )
-        writer.replaced(_current_ids(served, kept) if served else {})
+        writer.replaced(replaced)
         notes = {"sentence_vectors": method, "vector_precision": embedder.vector_precision}
         writer.finish(sources, settings.chunk_tokens, notes=notes)
         log.info("stage: publish %s", writer.name)
@@ -320,44 +318,45 @@ def _assemble(layouts: list[ArticleLayout], new_chunks: np.ndarray, new_sentence
     )
 
 
-def _current_ids(served: Index, articles: Sequence[Article]) -> dict[str, str]:
-    """Earlier ids of edited articles with their current ids: the served version's, carried through this build's
-    edits, and this build's own."""
-    old_ids = {i for ids in served.sources().values() for i in ids}
+def _revise(report: BuildReport, served: Index | None, articles: Sequence[Article]) -> dict[str, str]:
+    """Count the articles added, changed, removed and unchanged against the served version, and give every
+    earlier id of an edited article with the id of its current version (an edit changes an article's id)."""
+    if served is None:
+        report.added = len(articles)
+        return {}
+    stored = served.locators()
     new_ids = {a.id for a in articles}
-    gone = list(served.articles(sorted(old_ids - new_ids)).values())
-    edits = successors(gone, [a for a in articles if a.id not in old_ids])
+    fresh = [a for a in articles if a.id not in stored]
+    gone = [i for i in stored if i not in new_ids]
+    shared_urls = shared(url for url, _ in stored.values()) | shared(a.url for a in articles)
+    edits = successors(_stored_versions(served, gone), [_version(a) for a in fresh], shared_urls)
+    # The id covers title and text only, so a corrected outlet or date keeps it: compare those fields too.
+    metas = served.articles([a.id for a in articles if a.id in stored])
+    for article in articles:
+        if (meta := metas.get(article.id)) is not None:
+            if _metadata(meta) == _metadata(article):
+                report.unchanged += 1
+            else:
+                report.changed += 1
+    report.changed += len(edits)
+    report.added += len(fresh) - len(edits)
+    report.removed += len(gone) - len(edits)
     return current_ids(served.replaced(), edits, new_ids)
+
+
+def _version(article: Article) -> Version:
+    return Version(article.id, article.title, article.text, article.url, article.source_path, article.extracted_from)
+
+
+def _stored_versions(served: Index, ids: Sequence[str]) -> list[Version]:
+    """The served version's articles of the given ids, as pairing reads them."""
+    texts = served.texts(ids)
+    return [
+        Version(m.id, m.title, texts[m.id], m.url, m.source_path, m.extracted_from)
+        for m in served.articles(ids).values()
+    ]
 
 
 def _metadata(article: Article | ArticleMeta) -> tuple:
     """The metadata a source may correct without changing an article's id."""
     return article.outlet, article.published, article.url, article.place
-
-
-def _count_changes(report: BuildReport, articles: Sequence[Article], previous: Index | None) -> None:
-    """Added, changed, removed and unchanged article counts against the served version."""
-    old = previous.sources() if previous else {}
-    old_ids = {i for ids in old.values() for i in ids}
-    # The id covers title and text only, so a corrected outlet or date keeps it: compare those fields too.
-    kept = previous.articles([a.id for a in articles if a.id in old_ids]) if previous else {}
-    for article in articles:
-        if article.id not in old_ids:
-            continue
-        if (meta := kept.get(article.id)) is None or _metadata(meta) == _metadata(article):
-            report.unchanged += 1
-        else:
-            report.changed += 1
-    fresh = Counter(record_file(a.source_path) for a in articles if a.id not in old_ids)  # new ids per file
-    # Per file: a new id where an old one went is that article edited; the rest were added or removed
-    # (one record deleted from an export of many is a removal, though the file is still there).
-    new_ids = {a.id for a in articles}
-    before: dict[str, set[str]] = {}
-    for path, ids in old.items():
-        before.setdefault(record_file(path), set()).update(ids)
-    for path in before.keys() | fresh.keys():
-        gone = sum(1 for i in before.get(path, ()) if i not in new_ids)
-        edited = min(gone, fresh[path])
-        report.changed += edited
-        report.added += fresh[path] - edited
-        report.removed += gone - edited

@@ -47,7 +47,9 @@ ASK_ABOUT = (
 ARTICLE_ABOUT = (
     "The full cleaned text of one article by its `article_id` (16 hex digits, from a search or ask "
     "result), with title, outlet, date and url. text[start:end] is exactly the sentence a citation "
-    "quotes: read it for context before relying on a quote."
+    "quotes: read it for context before relying on a quote. When `previous_id` is set, the id asked for "
+    "belonged to an earlier version of the article, since edited: offsets quoted from that version may "
+    "not fit this text."
 )
 ARTICLE_SCHEMA = {
     "type": "object",

@@ -8,67 +8,112 @@ new articles that replaced them, and the index keeps every earlier id with the i
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Callable, Collection, Mapping, Sequence
-from typing import Protocol
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
 
 from .ingest.readers import record_file
+from .stories import shingles
+from .text import words
+
+# An edited text keeps at least this share of the shorter version's word 3-grams: a feed that drops one item
+# and adds another, or a recurring headline ("Morning briefing"), shares far less.
+ALIKE = 0.5
+_ENDS = 12  # words at each end of a text that an edit in its middle leaves alone
 
 
-class Version(Protocol):
+@dataclass(frozen=True)
+class Version:
     """What pairing reads of an article, stored or new."""
 
-    @property
-    def id(self) -> str: ...
-    @property
-    def title(self) -> str: ...
-    @property
-    def url(self) -> str | None: ...
-    @property
-    def source_path(self) -> str: ...
+    id: str
+    title: str
+    text: str
+    url: str | None
+    source_path: str
+    extracted_from: str | None
+
+    @cached_property
+    def grams(self) -> np.ndarray:
+        return np.unique(shingles(self.text, 3))
+
+    def anchors(self) -> list[str]:
+        """What an edit seldom changes all of at once: the title, the opening words, the closing words."""
+        tokens = words(self.text)
+        return [f"t:{self.title}", f"a:{' '.join(tokens[:_ENDS])}", f"z:{' '.join(tokens[-_ENDS:])}"]
+
+    def may_become(self, other: Version) -> bool:
+        """Whether other can be this article edited: from the same list of another page or not, and without a
+        url of its own that differs."""
+        return self.extracted_from == other.extracted_from and (not self.url or not other.url or self.url == other.url)
 
 
-def successors(gone: Sequence[Version], fresh: Sequence[Version]) -> dict[str, str]:
-    """The new article each gone one became, one to one: the one with the same url; else, from the same file,
-    the one with the same title; else the only one left on each side of that file. Nothing is paired when a
-    key names several articles on either side (which of them was edited cannot be told)."""
-    pairs = _by_key(gone, fresh, lambda v: v.url or None)
-    gone = [v for v in gone if v.id not in pairs]
-    taken = set(pairs.values())
-    fresh = [v for v in fresh if v.id not in taken]
+def overlap(a: Version, b: Version) -> float:
+    """The share of the shorter text's word 3-grams the other text also has."""
+    shorter = min(len(a.grams), len(b.grams))
+    return len(np.intersect1d(a.grams, b.grams, assume_unique=True)) / shorter if shorter else 0.0
+
+
+def successors(gone: Sequence[Version], fresh: Sequence[Version], shared_urls: Collection[str]) -> dict[str, str]:
+    """The new article each gone one became, one to one: the one with the same url (unless that url names
+    several articles, ``shared_urls``); else, from the same file, the one sharing its title, opening or closing
+    words whose text is most alike; else the only one left on each side of that file, if alike or if the file
+    holds that one article alone."""
+    by_url = {v.url: v for v in fresh if v.url and v.url not in shared_urls}
+    pairs = {
+        old.id: new.id for old in gone if old.url and (new := by_url.get(old.url)) is not None and old.may_become(new)
+    }
     files: dict[str, tuple[list[Version], list[Version]]] = defaultdict(lambda: ([], []))
+    taken = set(pairs.values())
     for side, versions in enumerate((gone, fresh)):
         for v in versions:
-            files[record_file(v.source_path)][side].append(v)
-    for old, new in files.values():
-        found = _by_key(old, new, lambda v: v.title)
-        pairs |= found
-        left = [v for v in old if v.id not in found], [v for v in new if v.id not in found.values()]
-        if len(left[0]) == 1 and len(left[1]) == 1:
-            pairs[left[0][0].id] = left[1][0].id
+            if v.id not in pairs and v.id not in taken:
+                files[record_file(v.source_path)][side].append(v)
+    for before, after in files.values():
+        pairs |= _within_file(before, after)
     return pairs
 
 
-def _by_key(old: Sequence[Version], new: Sequence[Version], key: Callable[[Version], str | None]) -> dict[str, str]:
-    """Pairs whose key (not None) names exactly one article on each side."""
-    old_counts = Counter(k for v in old if (k := key(v)) is not None)
-    new_by_key: dict[str, list[Version]] = defaultdict(list)
-    for v in new:
-        if (k := key(v)) is not None:
-            new_by_key[k].append(v)
-    return {
-        v.id: new_by_key[k][0].id
-        for v in old
-        if (k := key(v)) is not None and old_counts[k] == 1 and len(new_by_key[k]) == 1
-    }
+def _within_file(old: Sequence[Version], new: Sequence[Version]) -> dict[str, str]:
+    """Pairs of one file's gone and new articles, most alike first."""
+    keyed: dict[str, list[int]] = defaultdict(list)
+    for j, v in enumerate(new):
+        for key in v.anchors():
+            keyed[key].append(j)
+    scored = [
+        (overlap(o, new[j]), i, j)
+        for i, o in enumerate(old)
+        for j in {j for key in o.anchors() for j in keyed[key]}
+        if o.may_become(new[j])
+    ]
+    if len(old) == len(new) == 1 and old[0].may_become(new[0]):
+        # A file read as one article both times (no record place in its path) holds that article, edited.
+        whole = old[0].source_path == new[0].source_path == record_file(new[0].source_path)
+        if whole or not scored:
+            scored = [(1.0 if whole else overlap(old[0], new[0]), 0, 0)]
+    pairs: dict[str, str] = {}
+    used: set[int] = set()
+    for score, i, j in sorted(scored, reverse=True):
+        if score >= ALIKE and old[i].id not in pairs and j not in used:
+            pairs[old[i].id] = new[j].id
+            used.add(j)
+    return pairs
+
+
+def shared(urls: Iterable[str | None]) -> set[str]:
+    """The urls given for more than one article."""
+    return {url for url, n in Counter(u for u in urls if u).items() if n > 1}
 
 
 def current_ids(earlier: Mapping[str, str], edits: Mapping[str, str], present: Collection[str]) -> dict[str, str]:
     """Every earlier id with the id of its current version: the served version's pairs carried through this
     build's edits, and the edits themselves. An id that is in the index again (an edit undone) is its own
-    current version, and an article whose current version is gone altogether has none."""
+    current version. A pair whose current version is missing is kept: a source absent from one build (a
+    feed down, a folder unmounted) brings its articles back under the same ids."""
     out = {}
     for old, current in (*earlier.items(), *edits.items()):
-        current = edits.get(current, current)
-        if current in present and old not in present:
-            out[old] = current
+        if old not in present:
+            out[old] = edits.get(current, current)
     return out

@@ -171,13 +171,20 @@ def new_findings(watch: Watch, response: SearchResponse, replaced: Mapping[str, 
     seen_sentences, seen_articles = set(watch.seen_sentences), set(watch.seen_articles)
     seen_articles |= {current for earlier, current in replaced.items() if earlier in seen_articles}
     quoted = {source.article_id for source in response.summary.sources} if response.summary else set()
-    sentences = [s for s in _quoted(response.summary) if sentence_key(s["text"]) not in seen_sentences]
+    sentences = [s for s in _quoted(response.summary) if not _reported(s, seen_sentences)]
     articles = [
         {"article_id": h.article_id, "title": h.title, "outlet": h.outlet, "published": h.published, "url": h.url}
         for h in response.results
         if h.article_id not in seen_articles and h.article_id in quoted
     ]
     return sentences, articles
+
+
+def _reported(sentence: dict, seen: set[str]) -> bool:
+    """Whether a brief sentence was reported before: by its words, or by a span it is quoted from (how a watch
+    file written before sentences were remembered by their words holds them)."""
+    spans = (f"{c['article_id']}:{c['start']}:{c['end']}" for c in sentence["citations"])
+    return sentence_key(sentence["text"]) in seen or any(span in seen for span in spans)
 
 
 def _quoted(brief: Brief | None) -> list[dict]:

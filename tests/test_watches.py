@@ -129,6 +129,21 @@ def test_an_edited_article_reports_only_its_revised_sentence(home: Settings, tmp
     assert after.entries[0]["articles"] == []  # reported before its edit
 
 
+@pytest.mark.model
+def test_a_watch_file_remembering_spans_does_not_report_them_again(home: Settings, tmp_path: Path):
+    index_home = Path(home.index_dir)
+    watches.add(index_home, "calder-strike", SearchRequest(q="cost of the Port Calder dock strike"), home.max_watches)
+    update([], home)
+    add_article(tmp_path / "news")
+    update([], home)
+    with watches.changing(index_home) as saved:  # as a watch file written before sentences were kept by words
+        watch = saved["calder-strike"]
+        cited = [c for entry in watch.entries for s in entry["sentences"] for c in s["citations"]]
+        watch.seen_sentences = [f"{c['article_id']}:{c['start']}:{c['end']}" for c in cited]
+    update([], home)  # nothing new: the new article is still the one dated on or after the last run's day
+    assert len(watches.get(index_home, "calder-strike").entries) == 2
+
+
 def _app(settings: Settings):
     from semsearch.server.app import create_app
 

@@ -322,12 +322,9 @@ class Index:
         return self.layout.article_chunks[rows].tolist()
 
     @_guarded
-    def sources(self) -> dict[str, set[str]]:
-        """Article ids by the source path they were read from."""
-        out: dict[str, set[str]] = {}
-        for path, article_id in self.db.execute("SELECT source_path, id FROM articles"):
-            out.setdefault(path, set()).add(article_id)
-        return out
+    def locators(self) -> dict[str, tuple[str | None, str]]:
+        """Every article's url and the source path it was read from, by id."""
+        return {i: (url, path) for i, url, path in self.db.execute("SELECT id, url, source_path FROM articles")}
 
     @_guarded
     def layouts(self, article_ids: Sequence[str]) -> dict[str, ArticleLayout]:
