@@ -33,7 +33,8 @@ from .index import (
     VectorConfig,
     recorded_sources,
 )
-from .ingest import ingest, recorded_form, source_problem
+from .ingest import IngestResult, ingest, recorded_form, source_problem, url_scheme
+from .ingest.readers import record_file
 from .records import Article, BuildReport, Chunk, Skipped, Span
 from .revisions import Version, current_ids, shared, successors
 from .stories import StoryRules, group_stories
@@ -84,8 +85,11 @@ def build(
     with source_health.recording(Path(settings.index_dir), reads, read_at) as run:
         if not result.articles:
             raise NothingToBuild(f"no usable article found ({len(result.skipped)} sources skipped)", result.skipped)
+        kept = _still_archived(settings, result)
+        if kept:
+            log.info("keeping %d articles of feeds and of sources not read this time", len(kept))
         report = build_articles(
-            result.articles,
+            result.articles + kept,
             settings,
             progress,
             sources=[s for s, _ in reads],
@@ -98,6 +102,32 @@ def build(
     report.seconds = round(time.perf_counter() - started, 2)
     run_saved_questions(settings, report.version)
     return report
+
+
+def _still_archived(settings: Settings, result: IngestResult) -> list[Article]:
+    """The served version's articles that a feed no longer lists (a feed shows its latest items; the archive keeps
+    every one it carried) or that came from a source that could not be read this time (a feed down, a folder
+    unmounted), unless read again: the same id, the same url, or from the same place under the same title."""
+    keep = [recorded_form(o.source) for o in result.outcomes if o.error or url_scheme(o.source)]
+    served = _served(settings) if keep else None
+    if served is None:
+        return []
+    prefixes = tuple(source.rstrip("/") + "/" for source in keep)
+    ids = [
+        article_id
+        for article_id, (_, path) in served.locators().items()
+        if (place := record_file(path)) in keep or place.startswith(prefixes)
+    ]
+    read = {a.id for a in result.articles}
+    urls = {a.url for a in result.articles if a.url}
+    titled = {(record_file(a.source_path), a.title) for a in result.articles}
+    return [
+        article
+        for article, _ in served.stored_articles(ids).values()
+        if article.id not in read
+        and article.url not in urls
+        and (record_file(article.source_path), article.title) not in titled
+    ]
 
 
 def run_saved_questions(settings: Settings, version: str) -> None:

@@ -305,3 +305,59 @@ def test_an_edited_article_is_found_by_every_id_it_had(folder, tmp_path):
     update([], settings)
     with TestClient(create_app(settings, SearchService(settings)), base_url="http://127.0.0.1") as app:
         assert [app.get(f"/api/articles/{i}").status_code for i in (first, second, third)] == [404] * 3
+
+
+FERRY_ITEMS = {
+    "fares": ("Ferry fares to rise in August", "Fares on the Dunmore crossing will rise by six percent in August."),
+    "crane": ("Harbour crane collapses in storm", "A container crane at Dunmore harbour collapsed in Tuesday's storm."),
+    "pier": ("New pier opens at Dunmore", "The town opened its new passenger pier on Friday after two years of work."),
+}
+
+
+class RotatingFeed(http.server.BaseHTTPRequestHandler):
+    """Serves /feed.xml listing the items named in `showing` (none: a 503, as a feed that is down)."""
+
+    showing: tuple[str, ...] = ()
+
+    def do_GET(self) -> None:
+        if not self.showing:
+            self.send_error(503)
+            return
+        items = "".join(
+            f"<item><title>{FERRY_ITEMS[k][0]}</title><link>https://wire.example/{k}</link>"
+            f"<description>{FERRY_ITEMS[k][1]} The council confirmed it on Monday.</description></item>"
+            for k in self.showing
+        )
+        body = f'<?xml version="1.0"?><rss version="2.0"><channel><title>Dunmore Wire</title>{items}</channel></rss>'
+        self.send_response(200)
+        self.send_header("Content-Type", "application/rss+xml")
+        self.send_header("Content-Length", str(len(body.encode())))
+        self.end_headers()
+        self.wfile.write(body.encode())
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+@pytest.mark.model
+def test_a_feed_archive_keeps_items_that_drop_off_and_survives_a_feed_that_is_down(folder, tmp_path):
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), RotatingFeed)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    settings = Settings(index_dir=tmp_path / "idx", feed_timeout=5, feed_allow_private=True)
+    try:
+        RotatingFeed.showing = ("fares", "crane", "pier")
+        build([f"http://127.0.0.1:{httpd.server_address[1]}/feed.xml", folder], settings)
+        RotatingFeed.showing = ("pier",)  # the two older items scrolled off the feed
+        report = update([], settings)
+        assert (report.added, report.removed) == (0, 0)
+        RotatingFeed.showing = ()  # the feed is down for a run
+        report = update([], settings)
+        assert (report.added, report.removed) == (0, 0)
+        assert any("feed.xml" in s.source for s in report.skipped)
+    finally:
+        httpd.shutdown()
+    assert {title for title, _ in FERRY_ITEMS.values()} <= titles(settings)
+    # a file deleted from a folder that was read is still a removal
+    (folder / "rates.csv").unlink()
+    RotatingFeed.showing = ()
+    assert update([], settings).removed == 1
