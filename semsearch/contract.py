@@ -25,9 +25,15 @@ MAX_QUERY_CHARS = 1000
 MAX_OFFSET = 500
 
 
+def printable(text: str) -> str:
+    """A text without control characters, its line breaks, tabs and runs of blanks one space each: a line
+    break between two words separates them, as a space would."""
+    return " ".join("".join(ch for ch in text if ch.isprintable() or ch.isspace()).split())
+
+
 def clean_question(q: str) -> str:
-    """The question without control characters and outer blanks; an error when nothing is left of it."""
-    cleaned = "".join(ch for ch in q if ch.isprintable() or ch in " \t").strip()
+    """The question as printable() leaves it; an error when nothing is left of it."""
+    cleaned = printable(q)
     if not cleaned:
         raise PydanticCustomError("empty_question", "the question is empty: type a few words")
     return cleaned

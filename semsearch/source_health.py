@@ -25,7 +25,7 @@ from .config import Settings
 from .homefile import locked, write_json
 from .index import served_article_ids
 from .ingest import SourceOutcome, url_scheme
-from .ingest.fetch import FEED_SCHEMES, redacted
+from .ingest.fetch import FEED_SCHEMES, UNREACHABLE, redacted
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +77,8 @@ class SourceStatus:
     def public(self) -> dict:
         """For the API and the page: a feed by its URL with credentials masked, a file or folder by its name only."""
         error = self.health.last_error
+        if error and self.health.kind == "feed":  # whatever the cause, lest the list map which hosts answer
+            error = UNREACHABLE
         return {"source": public_label(self.health), **self._shown(error and public_reason(error))}
 
     def _shown(self, error: str | None) -> dict:

@@ -279,3 +279,18 @@ def test_search_page_reads_the_contract_and_takes_its_bounds(app):
     ):
         page = app.get("/", params=bad)
         assert page.status_code == 422 and f"{field}: " in page.text and 'name="q"' in page.text, bad
+
+
+def test_the_page_exports_its_preset_dates_and_shows_a_question_as_read(app):
+    from datetime import date, timedelta
+
+    from semsearch.server.pages import PRESETS
+
+    page = app.get("/", params={"q": "strike", "when": "year", "outlet": ""}).text
+    since = (date.today() - timedelta(days=PRESETS["year"])).isoformat()
+    for route in ("search.md", "search.csv"):
+        assert f"/{route}?q=strike&amp;since={since}" in page  # the export lists what the page lists
+    empty = app.get("/", params={"q": ""})
+    assert empty.status_code == 422 and "the question is empty" in empty.text
+    glued = app.get("/", params={"q": "port\x00\nstrike"})
+    assert "\x00" not in glued.text and "<title>port strike · semsearch</title>" in glued.text

@@ -13,6 +13,7 @@ from semsearch.records import Filters
 
 def test_the_question_is_cleaned_and_must_hold_words():
     assert SearchRequest(q="  why\x00 did\x07 it flood?\n").q == "why did it flood?"
+    assert SearchRequest(q="dockworkers\nstrike\r\nnow\tat  Port Alder").q == "dockworkers strike now at Port Alder"
     for bad in ("", " \t\n", "\x00\x1b"):
         with pytest.raises(ValidationError) as caught:
             SearchRequest(q=bad)

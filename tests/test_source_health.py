@@ -25,6 +25,7 @@ from semsearch.source_health import (
     HEALTH_FILE,
     MIN_ARRIVALS,
     SourceHealth,
+    SourceStatus,
     judge,
     load,
     observe,
@@ -335,3 +336,13 @@ def test_the_status_line_says_how_long_ago_in_the_largest_unit():
     assert pages.time_ago((now - timedelta(hours=2, minutes=59)).isoformat(), now) == "2 h ago"
     assert pages.time_ago((now - timedelta(days=1, hours=3)).isoformat(), now) == "1 day ago"
     assert pages.time_ago(T0.isoformat(), now) == "3 days ago"
+
+
+def test_a_feed_failing_for_any_cause_is_shown_publicly_as_not_fetched():
+    from semsearch.ingest.fetch import NOT_PUBLIC
+
+    for cause in (NOT_PUBLIC, "feed redirected too many times", "could not be parsed: not a feed"):
+        feed = SourceHealth("https://feeds.example/rss", "feed", last_error=cause)
+        status = SourceStatus(feed, "failing", None)
+        assert status.public()["last_error"] == UNREACHABLE
+        assert status.local()["last_error"] == cause  # the operator still sees why

@@ -19,7 +19,7 @@ from fastapi.templating import Jinja2Templates
 from pydantic import ValidationError
 
 from ..answer import LLMConfig
-from ..contract import MAX_OFFSET, AnswerRequest, Mode, SearchRequest, problems
+from ..contract import MAX_OFFSET, AnswerRequest, Mode, SearchRequest, printable, problems
 from ..records import Brief, BriefSentence, Hit, SearchResponse, Source
 from ..retrieval import SNIPPET_JOINER
 from ..service import SearchService
@@ -302,6 +302,8 @@ def search_page(
     here when the browser runs no script, or streamed by answer.js from /api/answer/stream (stream=true).
     """
     sent = SearchRequest.form_values(request.query_params.multi_items())
+    if "q" in request.query_params:
+        sent.setdefault("q", "")  # a blank box is still a question asked: it gets the empty question's message
     when = apply_preset(sent, when, date.today())
     writer = LLMConfig.from_settings(service.settings)
     answering = answer and writer is not None
@@ -326,8 +328,8 @@ def search_page(
         "coverage": None,
         "more": None,
         "back": None,
-        # The page's question and filters for the export links; blank form fields are left out as the page does.
-        "export_query": urlencode([(k, v) for k, v in request.query_params.multi_items() if v]),
+        # The page's question and filters for the export links, a date preset as the dates it stands for.
+        "export_query": urlencode({k: v for k, v in sent.items() if v}, doseq=True),
         "when": when,
         "presets": list(PRESETS),
         "lengths": lengths(_single(sent.get("words")), service.settings.brief_words),
@@ -348,6 +350,8 @@ def search_page(
         except ValidationError as exc:
             context["error"] = "; ".join(f"{name}: {message}" for name, message in problems(exc))
             asked = None
+        # Shown back in its box and the title as it was read: no control characters.
+        context["q"] = asked.q if asked else printable(str(context["q"]))
         if context["ready"]:
             # Counted within the page's dates and places, so an outlet's number is what ticking it can find.
             context["outlets"] = service.outlets(asked.filters() if asked else None)
