@@ -482,6 +482,24 @@ def test_a_scrape_that_opens_with_its_menu_or_outlet_keeps_its_headline_byline_o
     )
     assert all(a.text.startswith("Ferry crews stopped work") for a in (menu, outlet, plain))
     assert found["sentence.txt"].text.startswith("By early 2005 the net")  # a sentence, no byline
+    # the outlet's name under the headline, above a byline naming someone else (a body of their own: copies of
+    # one text are read once)
+    body = "Island commuters faced a second day without the late boat on Saturday.\nTaxis ran a shuttle instead.\n"
+    (tmp_path / "under.txt").write_text(
+        f"Ferry unions halt island sailings\nBay Courier\nShare\n3 min read\nBy Lena Ostrova\n7 March 2025\n{body}"
+    )
+    # a name alone under the headline may be the author's: no outlet is guessed from it
+    (tmp_path / "author.txt").write_text(
+        f"Island ferry timetable loses its night runs\nLena Ostrova\n8 March 2025\n{body}"
+    )
+    found = {Path(a.source_path).name: a for a in ingest([tmp_path]).articles}
+    under, author = found["under.txt"], found["author.txt"]
+    assert (under.title, under.outlet, under.published) == (
+        "Ferry unions halt island sailings",
+        "Bay Courier",
+        "2025-03-07",
+    )
+    assert author.outlet is None and under.text.startswith("Island commuters faced")
     (tmp_path / "notes.md").write_text(
         "# Tram line approved\n\n_Published: 2025.08.19_\n\nSource: Tram Weekly\n\nThe assembly approved the line.\n"
     )

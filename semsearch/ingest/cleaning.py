@@ -155,6 +155,8 @@ class Cleaner:
             credit = _BYLINE.fullmatch(line) or _SOURCE_LINE.fullmatch(line)
             if credit and credit["outlet"]:
                 found.outlet = found.outlet or credit["outlet"].strip()
+        if guessed and found.outlet is None:
+            found.outlet = _outlet_under(title, [ln for ln in lines[:start][:_MASTHEAD_LINES] if ln])
         menu = title.count("|") >= 2 or self.is_marked_junk(title)
         if not guessed or not (menu or _MASTHEAD_NAME.fullmatch(title) or not title):
             return found
@@ -173,6 +175,17 @@ class Cleaner:
         marked = [self.is_marked_junk(block, title) for block in blocks]
         keep = article_lines(blocks, marked, title)
         return [strip_leading_caption(block) for block, kept in zip(blocks, keep, strict=True) if kept]
+
+
+def _outlet_under(title: str, head: list[str]) -> str | None:
+    """The outlet's name on the line under a scrape's headline ("Meridian Post"), when a byline below it names
+    someone else (a name alone there could be the author's). The head is the text's opening lines above its
+    prose: the headline was the file's first line, so the text opens under it unless it repeats it."""
+    at = head.index(title) + 1 if title in head else 0
+    if at >= len(head) or not _MASTHEAD_NAME.fullmatch(head[at]):
+        return None
+    authors = [credit["name"] for ln in head[at + 1 :] if (credit := _BYLINE.fullmatch(ln))]
+    return head[at] if authors and head[at] not in authors else None
 
 
 def _headline_like(line: str) -> bool:
