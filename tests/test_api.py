@@ -294,3 +294,8 @@ def test_the_page_exports_its_preset_dates_and_shows_a_question_as_read(app):
     assert empty.status_code == 422 and "the question is empty" in empty.text
     glued = app.get("/", params={"q": "port\x00\nstrike"})
     assert "\x00" not in glued.text and "<title>port strike · semsearch</title>" in glued.text
+
+
+def test_a_method_not_allowed_names_every_method_the_path_answers(app):
+    assert app.put("/api/search").headers["allow"] == "GET, POST"
+    assert app.delete("/api/stats").headers["allow"] == "GET"

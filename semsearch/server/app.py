@@ -16,6 +16,7 @@ from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.datastructures import Headers, MutableHeaders, QueryParams, State
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .. import __version__
@@ -48,6 +49,15 @@ SECURITY_HEADERS = {
 def _error(status: int, code: str, message: str, field: str | None = None) -> JSONResponse:
     """The one error body: {"error": {"code", "message", "field"}}."""
     return JSONResponse({"error": {"code": code, "message": message, "field": field}}, status_code=status)
+
+
+def _methods(request: Request) -> list[str]:
+    """Every method some route answers on the request's path."""
+    return [
+        method
+        for method in ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
+        if any(route.matches({**request.scope, "method": method})[0] == Match.FULL for route in request.app.routes)
+    ]
 
 
 def _page_message(exc: StarletteHTTPException) -> str:
@@ -320,7 +330,9 @@ def create_app(settings: Settings | None = None, service: SearchService | None =
         if _wants_html(request):
             return pages.error_page(request, exc.status_code, _page_message(exc))
         response = _error(exc.status_code, HTTP_CODES.get(exc.status_code, "http_error"), str(exc.detail))
-        response.headers.update(exc.headers or {})  # a 405's Allow
+        response.headers.update(exc.headers or {})
+        if exc.status_code == 405:  # Starlette names the methods of the first route on the path, not of all
+            response.headers["Allow"] = ", ".join(_methods(request))
         return response
 
     # The exception names the index folder and FAISS's own words: those go to the log, not to the public.
