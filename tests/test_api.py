@@ -96,6 +96,9 @@ def test_a_page_that_does_not_exist_says_so_once(app):
         ("POST", "/api/search", b'{"q": "strike", ', 400, "bad_request", None),
         ("POST", "/api/search", b'{"q": "strike", "outlet": [null]}', 422, "invalid_request", "outlet"),
         ("POST", "/api/search", b'{"q": "\xff"}', 400, "bad_request", None),
+        ("POST", "/api/search", b"", 400, "bad_request", None),
+        ("POST", "/api/search", b'["strike"]', 400, "bad_request", None),
+        ("POST", "/api/search", b'{"k": 3}', 422, "invalid_request", "q"),
     ],
 )
 def test_every_api_error_has_the_one_error_shape(app, method, path, body, status, code, field):

@@ -322,6 +322,8 @@ def create_app(settings: Settings | None = None, service: SearchService | None =
             return pages.error_page(request, 422, message)
         if first.get("type") == "json_invalid":  # no request at all, rather than a request with a bad value
             return _error(400, "bad_request", "the request body is not valid JSON")
+        if tuple(first.get("loc", ())) == ("body",):  # no body, or one that is not a JSON object
+            return _error(400, "bad_request", 'the request body must be a JSON object, such as {"q": "..."}')
         return _error(422, "invalid_request", message, field)
 
     # Starlette's own: the router's 404 and 405 and an unreadable body's 400 raise it too, not only our routes.
