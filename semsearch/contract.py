@@ -49,8 +49,20 @@ def not_a_flag(value: object) -> object:
     return value
 
 
+def blank_is_none(value: object) -> object:
+    """A blank value (a form's empty box, "since=") as not given, as a blank outlet or place is no condition."""
+    return None if isinstance(value, str) and not value.strip() else value
+
+
+def trimmed(values: object) -> object:
+    """Names with their outer blanks taken off, as the question's are ("  Harbor Ledger " is Harbor Ledger)."""
+    return [v.strip() if isinstance(v, str) else v for v in values] if isinstance(values, list) else values
+
+
 Whole = Annotated[int, BeforeValidator(not_a_flag)]
 Fraction = Annotated[float, BeforeValidator(not_a_flag)]
+Day = Annotated[date | None, BeforeValidator(blank_is_none)]
+Names = Annotated[list[str], BeforeValidator(trimmed)]
 
 
 class SearchRequest(BaseModel):
@@ -66,11 +78,11 @@ class SearchRequest(BaseModel):
         None, ge=20, le=400, description="Word budget of the brief (default: SEMSEARCH_BRIEF_WORDS)"
     )
     sources: Whole | None = Field(None, ge=1, le=50, description="Most articles the brief draws on (default: no limit)")
-    outlet: list[str] = Field(default_factory=list, description="Only these outlets, any case (repeat for several)")
-    place: list[str] = Field(default_factory=list, description="Only these datelined places (repeat for several)")
-    since: date | None = Field(None, description="Published on or after this day (YYYY-MM-DD)")
-    until: date | None = Field(None, description="Published on or before this day (YYYY-MM-DD)")
-    new_since: date | None = Field(
+    outlet: Names = Field(default_factory=list, description="Only these outlets, any case (repeat for several)")
+    place: Names = Field(default_factory=list, description="Only these datelined places (repeat for several)")
+    since: Day = Field(None, description="Published on or after this day (YYYY-MM-DD)")
+    until: Day = Field(None, description="Published on or before this day (YYYY-MM-DD)")
+    new_since: Day = Field(
         None,
         description="What is new since this day (YYYY-MM-DD): results and brief only from articles dated on "
         "or after it, leaving out facts an earlier or undated article had already reported",

@@ -11,6 +11,13 @@ from semsearch.contract import MAX_OFFSET, AnswerRequest, SearchRequest, problem
 from semsearch.records import Filters
 
 
+def test_blank_days_are_not_given_and_names_are_trimmed_as_every_front_door_sends_them():
+    # GET ?since=&outlet=%20Harbor%20Ledger%20 and POST {"since": "", "outlet": [" Harbor Ledger "]} alike
+    request = SearchRequest(q="strike", since=" ", new_since="", outlet=["  Harbor Ledger ", ""], place=[" Lowgate"])
+    assert (request.since, request.new_since) == (None, None)
+    assert request.filters() == Filters(outlets=("Harbor Ledger",), places=("Lowgate",))
+
+
 def test_the_question_is_cleaned_and_must_hold_words():
     assert SearchRequest(q="  why\x00 did\x07 it flood?\n").q == "why did it flood?"
     assert SearchRequest(q="dockworkers\nstrike\r\nnow\tat  Port Alder").q == "dockworkers strike now at Port Alder"
