@@ -696,3 +696,19 @@ def test_links_and_special_files_get_accurate_reasons(tmp_path):
     }
     _, [named] = read_raw([src / "gone.txt"], Settings())  # a broken link given by name exists as a link
     assert named.reason == "broken symlink: its target does not exist"
+
+
+def test_an_outlet_spelt_in_several_cases_is_one_outlet(tmp_path):
+    import json
+
+    stories = [
+        ("VALLEY WIRE", "Ferry fares rise", "Fares on the crossing rose by six percent on Monday."),
+        ("Valley Wire", "Pier reopens", "The town pier reopened on Friday after repairs."),
+        ("valley wire", "Pier reopens again", "The town pier reopened on Friday after repairs."),  # a copy
+        ("Valley Wire", "Storm warning", "Forecasters warned of gales along the coast."),
+    ]
+    records = [{"outlet": o, "title": t, "text": x} for o, t, x in stories]
+    (tmp_path / "wire.json").write_text(json.dumps(records))
+    found = ingest([tmp_path])
+    assert {a.outlet for a in found.articles} == {"Valley Wire"}
+    assert len(found.articles) == 3 and found.duplicates == 1  # the copy is the same outlet's, stored once

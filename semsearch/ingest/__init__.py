@@ -6,6 +6,7 @@ import hashlib
 import logging
 import os
 import re
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -275,7 +276,7 @@ def to_articles(docs: list[RawDoc], cleaner: Cleaner, outlets: dict[str, str] | 
             text_key = hashlib.sha256(" ".join(article.text.split()).encode()).hexdigest()
             # Another outlet's word-for-word copy (a wire story run as is) is that outlet's article too, or
             # the outlet would vanish from filters and from "also reported by": kept, under an id of its own.
-            key = (text_key, article.outlet)
+            key = (text_key, article.outlet.casefold() if article.outlet else None)
             if key in by_text:
                 by_text[key].duplicate_paths.append(doc.source)
                 result.duplicates += 1
@@ -285,7 +286,25 @@ def to_articles(docs: list[RawDoc], cleaner: Cleaner, outlets: dict[str, str] | 
             texts_seen.add(text_key)
             by_text[key] = article
             result.articles.append(article)
+    result.articles = one_spelling_per_outlet(result.articles)
     return result
+
+
+def one_spelling_per_outlet(articles: list[Article]) -> list[Article]:
+    """Articles whose outlet is spelt in several cases ("Valley Wire", "VALLEY WIRE") under its most used
+    spelling (on a tie, one in mixed case, then the first met): filters already ignore case, and counts,
+    facets and "how many outlets" must too."""
+    used = Counter(a.outlet for a in articles if a.outlet)
+    best: dict[str, str] = {}
+    for name in used:  # in the order first met
+        rank = (used[name], name not in (name.lower(), name.upper()))
+        held = best.get(key := name.casefold())
+        if held is None or rank > (used[held], held not in (held.lower(), held.upper())):
+            best[key] = name
+    return [
+        replace(a, outlet=best[a.outlet.casefold()]) if a.outlet and best[a.outlet.casefold()] != a.outlet else a
+        for a in articles
+    ]
 
 
 def ingest(sources: Iterable[str | Path], settings: Settings | None = None) -> IngestResult:
