@@ -91,11 +91,12 @@ def checked_request(values: dict) -> SearchRequest:
 
 
 def run_request(watch: Watch, previous: datetime | None) -> SearchRequest:
-    """The request a run asks: the saved question, limited to what is new since the day of the previous run."""
+    """The request a run asks: the saved question, limited to what is new since the day of the previous run
+    (or since its own new_since, when that is later)."""
     request = watch.search_request().model_copy(update={"summary": True})
     if previous is None:
         return request
-    return request.model_copy(update={"new_since": previous.date()})
+    return request.model_copy(update={"new_since": max(previous.date(), request.new_since or previous.date())})
 
 
 def _path(home: Path) -> Path:

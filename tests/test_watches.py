@@ -236,6 +236,10 @@ def test_watch_commands_validate_names_filters_and_the_limit(runner, tmp_path, m
     assert [w["name"] for w in listed] == ["port", "two"]
     assert listed[0]["request"] == {"q": "port strike", "outlet": ["Harbor Ledger"], "since": "2025-01-01"}
     assert runner.invoke(main, ["watch", "remove", "two", "--index", index]).exit_code == 0
+    ended = runner.invoke(main, ["watch", "add", "x", "--name", "ended", "--until", "2020-01-01", "--index", index])
+    assert ended.exit_code == 0 and "finds nothing new" in ended.output
+    assert "finds nothing new" not in ok.output
+    assert runner.invoke(main, ["watch", "remove", "ended", "--index", index]).exit_code == 0
     gone = runner.invoke(main, ["watch", "remove", "two", "--index", index])
     assert gone.exit_code == 1 and "no saved question named 'two'" in gone.output
     assert not list(Path(index).glob(".watches.json.*.tmp"))  # written atomically, nothing left behind
@@ -248,3 +252,11 @@ def test_a_run_asks_for_what_is_new_since_the_previous_run():
     later = watches.run_request(watch, datetime(2026, 3, 4, 5, 6, tzinfo=UTC))
     assert later.new_since.isoformat() == "2026-03-04" and later.since.isoformat() == "2020-01-01"
     assert later.q == "floods" and later.summary
+
+
+def test_a_saved_new_since_later_than_the_previous_run_still_holds():
+    watch = watches.Watch("w", {"q": "floods", "new_since": "2030-01-01"}, "2026-01-01T00:00:00+00:00")
+    later = watches.run_request(watch, datetime(2026, 3, 4, 5, 6, tzinfo=UTC))
+    assert later.new_since.isoformat() == "2030-01-01"  # it was replaced by the run's day, 2026-03-04
+    earlier = watches.Watch("w", {"q": "floods", "new_since": "2020-01-01"}, "2026-01-01T00:00:00+00:00")
+    assert watches.run_request(earlier, datetime(2026, 3, 4, tzinfo=UTC)).new_since.isoformat() == "2026-03-04"

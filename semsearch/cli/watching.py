@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 from pathlib import Path
 
 import click
@@ -30,6 +31,8 @@ def watch_add(request: SearchRequest, name: str, index: Path | None) -> None:
     except watches.WatchError as exc:
         _fail(exc.message, status=2 if exc.status == 422 else 1)
     click.echo(f"Saved {name!r}; it runs after the next build or update (feed: /watches/{name}.atom).")
+    if request.until is not None and request.until < date.today():
+        click.echo(f"Note: it asks for articles until {request.until}, so after its first run it finds nothing new.")
 
 
 @watch_group.command("list")
