@@ -712,3 +712,23 @@ def test_an_outlet_spelt_in_several_cases_is_one_outlet(tmp_path):
     found = ingest([tmp_path])
     assert {a.outlet for a in found.articles} == {"Valley Wire"}
     assert len(found.articles) == 3 and found.duplicates == 1  # the copy is the same outlet's, stored once
+
+
+def test_a_text_field_holding_html_is_read_as_html(tmp_path):
+    import json
+
+    rendered = (
+        '<p>Dockworkers walked out on <b>Monday</b> over automation plans, the <a href="https://u.example">union'
+        '</a> said.</p><script>var tracker = "x";</script><p>The strike shut three terminals.</p>'
+        '<img src="crane.jpg" alt="A crane">'
+    )
+    records = [
+        {"title": "Port strike", "content": {"rendered": rendered}},
+        {"title": "Prices", "text": "Prices rose 3% <in> May as a<b ratio fell, the council said on Monday."},
+    ]
+    (tmp_path / "export.json").write_text(json.dumps(records))
+    texts = {a.title: a.text for a in ingest([tmp_path]).articles}
+    assert texts["Port strike"] == (
+        "Dockworkers walked out on Monday over automation plans, the union said.\n\nThe strike shut three terminals."
+    )
+    assert texts["Prices"].startswith("Prices rose 3% <in> May as a<b ratio fell")  # angle brackets in prose stay

@@ -205,9 +205,10 @@ def _declared_charset(head: bytes) -> str | None:
 
 
 def _as_text(value: object, joiner: str) -> str | None:
-    """A field value as text: a string, strings of a list joined, or a {"name": ...} object's name."""
+    """A field value as text: a string, strings of a list joined, or a {"name": ...} object's name (a
+    {"rendered": ...} object's text, as WordPress exports title and content)."""
     if isinstance(value, dict):  # e.g. {"source": {"name": "Outlet"}}
-        value = value.get("name") or value.get("title")
+        value = value.get("name") or value.get("title") or value.get("rendered")
     if isinstance(value, list):
         value = joiner.join(v.strip() for v in value if isinstance(v, str) and v.strip())
     if not isinstance(value, str) or not value.strip():
@@ -224,12 +225,22 @@ def _first(record: dict, names: tuple[str, ...], joiner: str = " ") -> str | Non
     return None
 
 
+# Tags of HTML a text field may hold (WordPress's rendered content, a CMS's body): a text with one is read as
+# HTML. News SGML's own (<TEXT>, <P> in capitals of an archive) is markup.py's.
+_HTML_TAG = re.compile(
+    r"</?(?:p|br|div|span|a|img|b|i|em|strong|h[1-6]|li|ul|ol|figure|figcaption|blockquote|script|style|iframe)"
+    r"(?:\s[^<>]*)?/?>"
+)
+
+
 def doc_from_record(record: object, source: str) -> RawDoc:
     """Map a JSON object or CSV row with the documented field names to a raw document."""
     if not isinstance(record, dict):
         raise SkipSource(f"expected an object, found {type(record).__name__}")
     lowered = _fields(record)
     body = _first(lowered, TEXT_FIELDS, joiner="\n\n")
+    if body and _HTML_TAG.search(body):  # a CMS export's rendered content: paragraphs, links, images
+        body = html_fragment_to_text(body)
     if not body:
         found = ", ".join(sorted(lowered)[:8]) or "none"
         raise SkipSource(f"no text in a text field (text, body, content, articleBody, bodyText); fields: {found}")
@@ -430,6 +441,8 @@ def html_fragment_to_text(fragment: str) -> str:
     if "<" not in fragment and "&" not in fragment:  # entities left in CDATA still need decoding
         return fragment
     root = lxml.html.fragment_fromstring(fragment, create_parent="div")
+    for hidden in list(root.iter("script", "style", "noscript", "template")):  # never shown as text
+        hidden.drop_tree()
     for br in root.iter("br"):
         br.tail = "\n" + (br.tail or "")
     for block in root.iter("p", "div", "li", "h1", "h2", "h3", "h4"):
