@@ -36,7 +36,7 @@ from .index import (
 from .ingest import IngestResult, ingest, recorded_form, source_problem, url_scheme
 from .ingest.readers import record_file
 from .records import Article, BuildReport, Chunk, Skipped, Span
-from .revisions import Version, current_ids, shared, successors
+from .revisions import ALIKE, Version, current_ids, overlap, shared, successors
 from .stories import StoryRules, group_stories
 
 log = logging.getLogger(__name__)
@@ -106,9 +106,11 @@ def build(
 
 def _still_archived(settings: Settings, result: IngestResult) -> list[Article]:
     """The served version's articles that a feed no longer lists (a feed shows its latest items; the archive keeps
-    every one it carried) or that came from a source that could not be read this time (a feed down, a folder
-    unmounted), unless read again: the same id, the same url, or from the same place under the same title."""
+    every one it carried) or that came from a source or file that could not be read this time (a feed down, a
+    folder unmounted, an export half written), unless read again: the same id or url, or, for an article
+    without a url, an article from the same place under the same title whose text is alike (it, edited)."""
     keep = [recorded_form(o.source) for o in result.outcomes if o.error or url_scheme(o.source)]
+    keep += [s.source for s in result.skipped if record_file(s.source) == s.source]  # whole files, not records
     served = _served(settings) if keep else None
     if served is None:
         return []
@@ -120,14 +122,19 @@ def _still_archived(settings: Settings, result: IngestResult) -> list[Article]:
     ]
     read = {a.id for a in result.articles}
     urls = {a.url for a in result.articles if a.url}
-    titled = {(record_file(a.source_path), a.title) for a in result.articles}
-    return [
-        article
-        for article, _ in served.stored_articles(ids).values()
-        if article.id not in read
-        and article.url not in urls
-        and (record_file(article.source_path), article.title) not in titled
-    ]
+    titled: dict[tuple[str, str], list[Version]] = {}
+    for a in result.articles:
+        titled.setdefault((record_file(a.source_path), a.title), []).append(_version(a))
+
+    def read_again(article: Article) -> bool:
+        if article.id in read or article.url in urls:
+            return True
+        if article.url:  # another url is another item, whatever its title
+            return False
+        same = titled.get((record_file(article.source_path), article.title), [])
+        return any(overlap(_version(article), new) >= ALIKE for new in same)
+
+    return [article for article, _ in served.stored_articles(ids).values() if not read_again(article)]
 
 
 def run_saved_questions(settings: Settings, version: str) -> None:

@@ -56,7 +56,7 @@ def blank_is_none(value: object) -> object:
 
 def trimmed(values: object) -> object:
     """Names with their outer blanks taken off, as the question's are ("  Harbor Ledger " is Harbor Ledger)."""
-    return [v.strip() if isinstance(v, str) else v for v in values] if isinstance(values, list) else values
+    return [v.strip() if isinstance(v, str) else v for v in values] if isinstance(values, list | tuple) else values
 
 
 Whole = Annotated[int, BeforeValidator(not_a_flag)]

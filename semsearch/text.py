@@ -46,6 +46,7 @@ QUESTION_STOPWORDS = frozenset(
 )
 
 _ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+_WORDING = re.compile(r"[^\W_]+(?:[.,'’-][^\W_]+)*|[$£€¥%]")
 _MEMO_LIMIT = 200_000  # stems remembered, each of a word of at most _MEMO_WORD characters
 _MEMO_WORD = 40
 
@@ -54,6 +55,12 @@ def words(text: str) -> list[str]:
     """The words of a text, lower-cased, in order."""
     # Found before lower-casing, which can change a word's letters ("İ" → "i" + a dot).
     return [w.lower() for w in WORD.findall(text)]
+
+
+def wording(text: str) -> list[str]:
+    """A text's words and figures as two wordings of one statement are compared: case and the punctuation
+    between words ignored, a figure's own separators ("2,300", "4.5") and its currency or percent sign kept."""
+    return [w.lower() for w in _WORDING.findall(text)]
 
 
 def content_words(text: str) -> set[str]:

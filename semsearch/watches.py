@@ -23,6 +23,7 @@ from .config import Settings
 from .contract import SearchRequest, problems
 from .homefile import locked, write_json
 from .records import Brief, SearchResponse
+from .text import wording
 
 log = logging.getLogger(__name__)
 
@@ -160,9 +161,9 @@ def _now() -> datetime:
 
 
 def sentence_key(text: str) -> str:
-    """How a reported sentence is remembered: by its words, which an edit elsewhere in its article leaves
-    alone while it changes the article's id and moves the sentence's offsets."""
-    return hashlib.sha256(" ".join(text.split()).encode()).hexdigest()[:24]
+    """How a reported sentence is remembered: by its wording (not its case or punctuation), which an edit
+    elsewhere in its article leaves alone while it changes the article's id and moves the sentence's offsets."""
+    return hashlib.sha256(" ".join(wording(text)).encode()).hexdigest()[:24]
 
 
 def new_findings(watch: Watch, response: SearchResponse, replaced: Mapping[str, str]) -> tuple[list[dict], list[dict]]:

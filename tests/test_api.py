@@ -300,5 +300,7 @@ def test_the_page_exports_its_preset_dates_and_shows_a_question_as_read(app):
 
 
 def test_a_method_not_allowed_names_every_method_the_path_answers(app):
-    assert app.put("/api/search").headers["allow"] == "GET, POST"
-    assert app.delete("/api/stats").headers["allow"] == "GET"
+    assert app.put("/api/search").headers["allow"] == "GET, HEAD, POST"
+    assert app.delete("/api/stats").headers["allow"] == "GET, HEAD"
+    page = app.post("/articles/0000000000000000", headers={"accept": "text/html"})
+    assert page.status_code == 405 and page.headers["allow"] == "GET, HEAD"

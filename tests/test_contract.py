@@ -16,6 +16,8 @@ def test_blank_days_are_not_given_and_names_are_trimmed_as_every_front_door_send
     request = SearchRequest(q="strike", since=" ", new_since="", outlet=["  Harbor Ledger ", ""], place=[" Lowgate"])
     assert (request.since, request.new_since) == (None, None)
     assert request.filters() == Filters(outlets=("Harbor Ledger",), places=("Lowgate",))
+    from_cli = SearchRequest(q="strike", outlet=(" Harbor Ledger ", " "))  # click gives repeated options as tuples
+    assert from_cli.filters().outlets == ("Harbor Ledger",)
 
 
 def test_the_question_is_cleaned_and_must_hold_words():

@@ -723,12 +723,12 @@ def test_a_text_field_holding_html_is_read_as_html(tmp_path):
         '<img src="crane.jpg" alt="A crane">'
     )
     records = [
-        {"title": "Port strike", "content": {"rendered": rendered}},
+        {"title": {"rendered": "Port strike <em>widens</em> &#8216;again&#8217;"}, "content": {"rendered": rendered}},
         {"title": "Prices", "text": "Prices rose 3% <in> May as a<b ratio fell, the council said on Monday."},
     ]
     (tmp_path / "export.json").write_text(json.dumps(records))
     texts = {a.title: a.text for a in ingest([tmp_path]).articles}
-    assert texts["Port strike"] == (
+    assert texts["Port strike widens ‘again’"] == (
         "Dockworkers walked out on Monday over automation plans, the union said.\n\nThe strike shut three terminals."
     )
     assert texts["Prices"].startswith("Prices rose 3% <in> May as a<b ratio fell")  # angle brackets in prose stay

@@ -311,6 +311,8 @@ FERRY_ITEMS = {
     "fares": ("Ferry fares to rise in August", "Fares on the Dunmore crossing will rise by six percent in August."),
     "crane": ("Harbour crane collapses in storm", "A container crane at Dunmore harbour collapsed in Tuesday's storm."),
     "pier": ("New pier opens at Dunmore", "The town opened its new passenger pier on Friday after two years of work."),
+    "letters-1": ("Letters to the editor", "A reader asks why the harbour car park closes at six every evening."),
+    "letters-2": ("Letters to the editor", "Two readers thank the lifeboat crew for a rescue off the point."),
 }
 
 
@@ -347,9 +349,12 @@ def test_a_feed_archive_keeps_items_that_drop_off_and_survives_a_feed_that_is_do
     try:
         RotatingFeed.showing = ("fares", "crane", "pier")
         build([f"http://127.0.0.1:{httpd.server_address[1]}/feed.xml", folder], settings)
-        RotatingFeed.showing = ("pier",)  # the two older items scrolled off the feed
+        RotatingFeed.showing = ("pier", "letters-1")  # the two older items scrolled off the feed
         report = update([], settings)
-        assert (report.added, report.removed) == (0, 0)
+        assert (report.added, report.removed) == (1, 0)
+        RotatingFeed.showing = ("letters-2",)  # a new letter under the same title is another item
+        report = update([], settings)
+        assert (report.added, report.removed) == (1, 0)
         RotatingFeed.showing = ()  # the feed is down for a run
         report = update([], settings)
         assert (report.added, report.removed) == (0, 0)
@@ -357,7 +362,11 @@ def test_a_feed_archive_keeps_items_that_drop_off_and_survives_a_feed_that_is_do
     finally:
         httpd.shutdown()
     assert {title for title, _ in FERRY_ITEMS.values()} <= titles(settings)
-    # a file deleted from a folder that was read is still a removal
+    index = Index(settings.index_dir, MODEL_NAME)
+    assert index.db.execute("SELECT count(*) FROM articles WHERE title = 'Letters to the editor'").fetchone() == (2,)
+    # a file half written (unreadable) keeps its articles; a file deleted from a folder that was read is removed
+    (folder / "harbor_strike_wire.json").write_text('{"title": "Port strike", "text": "cut sh')
+    report = update([], settings)
+    assert report.removed == 0 and any("harbor_strike_wire.json" in s.source for s in report.skipped)
     (folder / "rates.csv").unlink()
-    RotatingFeed.showing = ()
     assert update([], settings).removed == 1

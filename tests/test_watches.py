@@ -260,3 +260,17 @@ def test_a_saved_new_since_later_than_the_previous_run_still_holds():
     assert later.new_since.isoformat() == "2030-01-01"  # it was replaced by the run's day, 2026-03-04
     earlier = watches.Watch("w", {"q": "floods", "new_since": "2020-01-01"}, "2026-01-01T00:00:00+00:00")
     assert watches.run_request(earlier, datetime(2026, 3, 4, tzinfo=UTC)).new_since.isoformat() == "2026-03-04"
+
+
+def test_a_sentence_is_remembered_by_its_wording_not_its_punctuation():
+    said = "Isle Link will cut its sailings between Pellham and Orsk to four, the operator said on Friday."
+    for edit in (
+        said.replace("four,", "four --"),
+        said.replace("four,", "four;"),
+        said.replace(" between", ", between"),
+    ):
+        assert watches.sentence_key(edit) == watches.sentence_key(said)
+    for revised in (said.replace("four", "three"), said.replace("Friday", "Monday")):
+        assert watches.sentence_key(revised) != watches.sentence_key(said)
+    assert watches.sentence_key("It cost $5m.") != watches.sentence_key("It cost £5m.")
+    assert watches.sentence_key("2,300 members") != watches.sentence_key("2,400 members")

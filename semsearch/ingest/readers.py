@@ -225,11 +225,14 @@ def _first(record: dict, names: tuple[str, ...], joiner: str = " ") -> str | Non
     return None
 
 
-# Tags of HTML a text field may hold (WordPress's rendered content, a CMS's body): a text with one is read as
-# HTML. News SGML's own (<TEXT>, <P> in capitals of an archive) is markup.py's.
+# HTML a text field may hold (WordPress's rendered content, a CMS's body): a closing tag of text markup, a
+# line break or image, or such a tag with a quoted attribute. Plain text's "a<b", "<Private Road>" or an
+# article quoting "<script>alert(1)</script>" is none of these, and news SGML's own tags (<TEXT>, <P> in an
+# archive's capitals) are markup.py's.
 _HTML_TAG = re.compile(
-    r"</?(?:p|br|div|span|a|img|b|i|em|strong|h[1-6]|li|ul|ol|figure|figcaption|blockquote|script|style|iframe)"
-    r"(?:\s[^<>]*)?/?>"
+    r"</(?:p|div|span|a|b|i|em|strong|h[1-6]|li|ul|ol|figure|figcaption|blockquote)>"
+    r"|<(?:br|hr|img)\b[^<>]*>"
+    r"|<(?:p|div|span|a|figure|iframe)\s[^<>]*=\s*[\"'][^<>]*>"
 )
 
 
@@ -244,8 +247,9 @@ def doc_from_record(record: object, source: str) -> RawDoc:
     if not body:
         found = ", ".join(sorted(lowered)[:8]) or "none"
         raise SkipSource(f"no text in a text field (text, body, content, articleBody, bodyText); fields: {found}")
+    title = _first(lowered, TITLE_FIELDS) or ""
     return RawDoc(
-        title=_first(lowered, TITLE_FIELDS) or "",
+        title=html_fragment_to_text(title) if _HTML_TAG.search(title) else title,
         body=body,
         source=source,
         outlet=_first(lowered, OUTLET_FIELDS),

@@ -52,12 +52,13 @@ def _error(status: int, code: str, message: str, field: str | None = None) -> JS
 
 
 def _methods(request: Request) -> list[str]:
-    """Every method some route answers on the request's path."""
-    return [
+    """Every method some route answers on the request's path (HEAD wherever GET is: the Guard answers it)."""
+    found = [
         method
-        for method in ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
+        for method in ("GET", "POST", "PUT", "PATCH", "DELETE")
         if any(route.matches({**request.scope, "method": method})[0] == Match.FULL for route in request.app.routes)
     ]
+    return [*found[:1], "HEAD", *found[1:]] if "GET" in found else found
 
 
 def _page_message(exc: StarletteHTTPException) -> str:
@@ -323,16 +324,20 @@ def create_app(settings: Settings | None = None, service: SearchService | None =
         if first.get("type") == "json_invalid":  # no request at all, rather than a request with a bad value
             return _error(400, "bad_request", "the request body is not valid JSON")
         if tuple(first.get("loc", ())) == ("body",):  # no body, or one that is not a JSON object
-            return _error(400, "bad_request", 'the request body must be a JSON object, such as {"q": "..."}')
+            return _error(
+                400, "bad_request", 'the request body must be a JSON object sent as application/json: {"q": "..."}'
+            )
         return _error(422, "invalid_request", message, field)
 
     # Starlette's own: the router's 404 and 405 and an unreadable body's 400 raise it too, not only our routes.
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        response: Response
         if _wants_html(request):
-            return pages.error_page(request, exc.status_code, _page_message(exc))
-        response = _error(exc.status_code, HTTP_CODES.get(exc.status_code, "http_error"), str(exc.detail))
-        response.headers.update(exc.headers or {})
+            response = pages.error_page(request, exc.status_code, _page_message(exc))
+        else:
+            response = _error(exc.status_code, HTTP_CODES.get(exc.status_code, "http_error"), str(exc.detail))
+            response.headers.update(exc.headers or {})
         if exc.status_code == 405:  # Starlette names the methods of the first route on the path, not of all
             response.headers["Allow"] = ", ".join(_methods(request))
         return response
