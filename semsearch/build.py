@@ -108,7 +108,8 @@ def _still_archived(settings: Settings, result: IngestResult) -> list[Article]:
     """The served version's articles that a feed no longer lists (a feed shows its latest items; the archive keeps
     every one it carried) or that came from a source or file that could not be read this time (a feed down, a
     folder unmounted, an export half written), unless read again: the same id or url, or, for an article
-    without a url, an article from the same place under the same title whose text is alike (it, edited)."""
+    without a url, an article from the same place sharing its title, opening or closing words whose text is
+    alike (it, edited)."""
     keep = [recorded_form(o.source) for o in result.outcomes if o.error or url_scheme(o.source)]
     keep += [s.source for s in result.skipped if record_file(s.source) == s.source]  # whole files, not records
     served = _served(settings) if keep else None
@@ -122,17 +123,20 @@ def _still_archived(settings: Settings, result: IngestResult) -> list[Article]:
     ]
     read = {a.id for a in result.articles}
     urls = {a.url for a in result.articles if a.url}
-    titled: dict[tuple[str, str], list[Version]] = {}
+    anchored: dict[tuple[str, str], list[Version]] = {}
     for a in result.articles:
-        titled.setdefault((record_file(a.source_path), a.title), []).append(_version(a))
+        version = _version(a)
+        for anchor in version.anchors():
+            anchored.setdefault((record_file(a.source_path), anchor), []).append(version)
 
     def read_again(article: Article) -> bool:
         if article.id in read or article.url in urls:
             return True
         if article.url:  # another url is another item, whatever its title
             return False
-        same = titled.get((record_file(article.source_path), article.title), [])
-        return any(overlap(_version(article), new) >= ALIKE for new in same)
+        old, place = _version(article), record_file(article.source_path)
+        same = {new.id: new for anchor in old.anchors() for new in anchored.get((place, anchor), [])}
+        return any(overlap(old, new) >= ALIKE for new in same.values())
 
     return [article for article, _ in served.stored_articles(ids).values() if not read_again(article)]
 

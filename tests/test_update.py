@@ -313,6 +313,10 @@ FERRY_ITEMS = {
     "pier": ("New pier opens at Dunmore", "The town opened its new passenger pier on Friday after two years of work."),
     "letters-1": ("Letters to the editor", "A reader asks why the harbour car park closes at six every evening."),
     "letters-2": ("Letters to the editor", "Two readers thank the lifeboat crew for a rescue off the point."),
+    # items without a link: told apart by their text alone
+    "nolink-1": ("Traffic update", "Roadworks close the ring road at night for the rest of this week."),
+    "nolink-2": ("Traffic update", "The harbour bridge reopens to lorries on Monday after repairs."),
+    "nolink-1b": ("Traffic update: ring road", "Roadworks close the ring road at night for the rest of this week."),
 }
 
 
@@ -326,8 +330,9 @@ class RotatingFeed(http.server.BaseHTTPRequestHandler):
             self.send_error(503)
             return
         items = "".join(
-            f"<item><title>{FERRY_ITEMS[k][0]}</title><link>https://wire.example/{k}</link>"
-            f"<description>{FERRY_ITEMS[k][1]} The council confirmed it on Monday.</description></item>"
+            f"<item><title>{FERRY_ITEMS[k][0]}</title>"
+            + ("" if k.startswith("nolink") else f"<link>https://wire.example/{k}</link>")
+            + f"<description>{FERRY_ITEMS[k][1]} The council confirmed it on Monday.</description></item>"
             for k in self.showing
         )
         body = f'<?xml version="1.0"?><rss version="2.0"><channel><title>Dunmore Wire</title>{items}</channel></rss>'
@@ -361,7 +366,7 @@ def test_a_feed_archive_keeps_items_that_drop_off_and_survives_a_feed_that_is_do
         assert any("feed.xml" in s.source for s in report.skipped)
     finally:
         httpd.shutdown()
-    assert {title for title, _ in FERRY_ITEMS.values()} <= titles(settings)
+    assert {title for key, (title, _) in FERRY_ITEMS.items() if not key.startswith("nolink")} <= titles(settings)
     index = Index(settings.index_dir, MODEL_NAME)
     assert index.db.execute("SELECT count(*) FROM articles WHERE title = 'Letters to the editor'").fetchone() == (2,)
     # a file half written (unreadable) keeps its articles; a file deleted from a folder that was read is removed
@@ -370,3 +375,21 @@ def test_a_feed_archive_keeps_items_that_drop_off_and_survives_a_feed_that_is_do
     assert report.removed == 0 and any("harbor_strike_wire.json" in s.source for s in report.skipped)
     (folder / "rates.csv").unlink()
     assert update([], settings).removed == 1
+
+
+@pytest.mark.model
+def test_a_feed_without_links_keeps_each_item_once(tmp_path):
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), RotatingFeed)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    settings = Settings(index_dir=tmp_path / "idx", feed_timeout=5, feed_allow_private=True)
+    try:
+        RotatingFeed.showing = ("nolink-1",)
+        build([f"http://127.0.0.1:{httpd.server_address[1]}/feed.xml"], settings)
+        RotatingFeed.showing = ("nolink-2",)  # another update under the same title: both are kept
+        assert (update([], settings).added, Index(settings.index_dir, MODEL_NAME).manifest.counts.articles) == (1, 2)
+        RotatingFeed.showing = ("nolink-1b",)  # the first one, its title edited: read again, not a third item
+        report = update([], settings)
+    finally:
+        httpd.shutdown()
+    assert (report.added, report.changed, report.removed) == (0, 1, 0)
+    assert titles(settings) == {"Traffic update", "Traffic update: ring road"}
