@@ -732,3 +732,10 @@ def test_a_text_field_holding_html_is_read_as_html(tmp_path):
         "Dockworkers walked out on Monday over automation plans, the union said.\n\nThe strike shut three terminals."
     )
     assert texts["Prices"].startswith("Prices rose 3% <in> May as a<b ratio fell")  # angle brackets in prose stay
+
+
+def test_a_file_given_alone_and_inside_a_given_folder_is_skipped_once(tmp_path):
+    (tmp_path / "broken.json").write_text("{bad")
+    (tmp_path / "ok.txt").write_text("Ferry fares rise\n\nFares on the crossing rose by six percent on Monday.\n")
+    found = ingest([tmp_path, tmp_path / "broken.json"])
+    assert [s.source for s in found.skipped] == [str(tmp_path / "broken.json")]

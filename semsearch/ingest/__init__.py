@@ -316,7 +316,8 @@ def ingest(sources: Iterable[str | Path], settings: Settings | None = None) -> I
         (d.body for d in docs), keep_rails=settings.rails == "split", phrases_file=settings.junk_phrases_file
     )
     result = to_articles(docs, cleaner, settings.source_outlets)
-    result.skipped[:0] = [s for r in reads for s in r.skipped]
+    # A file given both alone and inside a given folder is read twice, and would be listed twice.
+    result.skipped[:0] = list(dict.fromkeys(s for r in reads for s in r.skipped))
     result.outcomes = _outcomes(reads, result.articles)
     return result
 
