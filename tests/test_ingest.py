@@ -492,8 +492,14 @@ def test_a_scrape_that_opens_with_its_menu_or_outlet_keeps_its_headline_byline_o
     (tmp_path / "author.txt").write_text(
         f"Island ferry timetable loses its night runs\nLena Ostrova\n8 March 2025\n{body}"
     )
+    # or a byline naming the outlet itself
+    (tmp_path / "staff.txt").write_text(
+        "Night boat returns to the island\nBay Courier\nBy Bay Courier staff\n"
+        "The late boat to the island ran again on Sunday after a week off.\nCommuters welcomed it at the pier.\n"
+    )
     found = {Path(a.source_path).name: a for a in ingest([tmp_path]).articles}
     under, author = found["under.txt"], found["author.txt"]
+    assert found["staff.txt"].outlet == "Bay Courier"
     assert (under.title, under.outlet, under.published) == (
         "Ferry unions halt island sailings",
         "Bay Courier",

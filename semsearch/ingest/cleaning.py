@@ -179,13 +179,16 @@ class Cleaner:
 
 def _outlet_under(title: str, head: list[str]) -> str | None:
     """The outlet's name on the line under a scrape's headline ("Meridian Post"), when a byline below it names
-    someone else (a name alone there could be the author's). The head is the text's opening lines above its
-    prose: the headline was the file's first line, so the text opens under it unless it repeats it."""
+    someone else or the outlet itself ("By Meridian Post staff"); a name alone there could be the author's.
+    The head is the text's opening lines above its prose: the headline was the file's first line, so the text
+    opens under it unless it repeats it."""
     at = head.index(title) + 1 if title in head else 0
-    if at >= len(head) or not _MASTHEAD_NAME.fullmatch(head[at]):
+    if at >= len(head) or not _MASTHEAD_NAME.fullmatch(name := head[at]):
         return None
-    authors = [credit["name"] for ln in head[at + 1 :] if (credit := _BYLINE.fullmatch(ln))]
-    return head[at] if authors and head[at] not in authors else None
+    below = head[at + 1 :]
+    authors = [credit["name"] for ln in below if (credit := _BYLINE.fullmatch(ln))]
+    by_outlet = any(ln.casefold().startswith(f"by {name.casefold()}") for ln in below)
+    return name if by_outlet or (authors and name not in authors) else None
 
 
 def _headline_like(line: str) -> bool:
