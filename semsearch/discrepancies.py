@@ -206,7 +206,11 @@ class Sentences:
                 article = self.traits[j].sentence.article_id
                 if article != self.traits[row].sentence.article_id and line[col] > closest.get(article, (-1.0, 0))[0]:
                     closest[article] = (float(line[col]), j)
-            found = [d for _, j in closest.values() if (d := self.discrepancy(row, j)) is not None]
+            said = self.text(row)
+            # A copy word for word (a wire story run as is, most of a story's near copies) cannot disagree.
+            found = [
+                d for _, j in closest.values() if self.text(j) != said and (d := self.discrepancy(row, j)) is not None
+            ]
             if found:
                 out[row] = found
         return out
