@@ -18,6 +18,7 @@ from pydantic.fields import FieldInfo
 from pydantic_core import PydanticCustomError
 
 from .records import Filters
+from .text import one_line
 
 # Retrieval modes, stated here so a client of the contract need not import the retrieval code.
 Mode = Literal["hybrid", "dense", "lexical"]
@@ -25,15 +26,9 @@ MAX_QUERY_CHARS = 1000
 MAX_OFFSET = 500
 
 
-def printable(text: str) -> str:
-    """A text without control characters, its line breaks, tabs and runs of blanks one space each: a line
-    break between two words separates them, as a space would."""
-    return " ".join("".join(ch for ch in text if ch.isprintable() or ch.isspace()).split())
-
-
 def clean_question(q: str) -> str:
-    """The question as printable() leaves it; an error when nothing is left of it."""
-    cleaned = printable(q)
+    """The question on one line; an error when nothing is left of it."""
+    cleaned = one_line(q)
     if not cleaned:
         raise PydanticCustomError("empty_question", "the question is empty: type a few words")
     return cleaned

@@ -57,6 +57,12 @@ def words(text: str) -> list[str]:
     return [w.lower() for w in WORD.findall(text)]
 
 
+def one_line(text: str) -> str:
+    """A text without control characters, its line breaks, tabs and runs of blanks one space each: a line
+    break between two words separates them, as a space would."""
+    return " ".join("".join(ch for ch in text if ch.isprintable() or ch.isspace()).split())
+
+
 def wording(text: str) -> list[str]:
     """A text's words and figures as two wordings of one statement are compared: case and the punctuation
     between words ignored, a figure's own separators ("2,300", "4.5") and its currency or percent sign kept."""

@@ -19,11 +19,12 @@ from fastapi.templating import Jinja2Templates
 from pydantic import ValidationError
 
 from ..answer import LLMConfig
-from ..contract import MAX_OFFSET, AnswerRequest, Mode, SearchRequest, printable, problems
+from ..contract import MAX_OFFSET, AnswerRequest, Mode, SearchRequest, problems
 from ..records import Brief, BriefSentence, Hit, SearchResponse, Source
 from ..retrieval import SNIPPET_JOINER
 from ..service import SearchService
 from ..source_health import summary
+from ..text import one_line
 from .api import ServiceDep, _valid_id
 
 router = APIRouter(include_in_schema=False)
@@ -351,7 +352,7 @@ def search_page(
             context["error"] = "; ".join(f"{name}: {message}" for name, message in problems(exc))
             asked = None
         # Shown back in its box and the title as it was read: no control characters.
-        context["q"] = asked.q if asked else printable(str(context["q"]))
+        context["q"] = asked.q if asked else one_line(str(context["q"]))
         if context["ready"]:
             # Counted within the page's dates and places, so an outlet's number is what ticking it can find.
             context["outlets"] = service.outlets(asked.filters() if asked else None)
