@@ -7,6 +7,7 @@ becomes the engine's Filters record. The service trusts what it is handed: a req
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from datetime import date
 from functools import cache
@@ -24,6 +25,7 @@ from .text import one_line
 Mode = Literal["hybrid", "dense", "lexical"]
 MAX_QUERY_CHARS = 1000
 MAX_OFFSET = 500
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 def clean_question(q: str) -> str:
@@ -44,9 +46,14 @@ def not_a_flag(value: object) -> object:
     return value
 
 
-def blank_is_none(value: object) -> object:
-    """A blank value (a form's empty box, "since=") as not given, as a blank outlet or place is no condition."""
-    return None if isinstance(value, str) and not value.strip() else value
+def a_day(value: object) -> object:
+    """A day as written YYYY-MM-DD (a number or "20250301" would be read as seconds since 1970); a blank one
+    (a form's empty box, "since=") is not given, as a blank outlet or place is no condition."""
+    if isinstance(value, str) and not value.strip():
+        return None
+    if isinstance(value, int | float | str) and not (isinstance(value, str) and _ISO_DAY.fullmatch(value.strip())):
+        raise PydanticCustomError("day_format", "a day is written YYYY-MM-DD, such as 2025-03-04")
+    return value.strip() if isinstance(value, str) else value
 
 
 def trimmed(values: object) -> object:
@@ -56,7 +63,7 @@ def trimmed(values: object) -> object:
 
 Whole = Annotated[int, BeforeValidator(not_a_flag)]
 Fraction = Annotated[float, BeforeValidator(not_a_flag)]
-Day = Annotated[date | None, BeforeValidator(blank_is_none)]
+Day = Annotated[date | None, BeforeValidator(a_day)]
 Names = Annotated[list[str], BeforeValidator(trimmed)]
 
 
@@ -83,7 +90,11 @@ class SearchRequest(BaseModel):
         "or after it, leaving out facts an earlier or undated article had already reported",
     )
     recency: Fraction = Field(
-        0.0, ge=0.0, le=1.0, description="Preference for newer articles: 0 ignores dates, 1 ranks by date alone"
+        0.0,
+        ge=0.0,
+        le=1.0,
+        allow_inf_nan=False,
+        description="Preference for newer articles: 0 ignores dates, 1 ranks by date alone",
     )
     offset: Whole = Field(0, ge=0, le=MAX_OFFSET, description="Skip this many results first (paging)")
     debug: bool = Field(False, description="Add per-stage `timings` in milliseconds")

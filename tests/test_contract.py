@@ -88,3 +88,15 @@ def test_an_answer_always_makes_the_brief():
     assert AnswerRequest(q="port").summary is True
     with pytest.raises(ValidationError):
         AnswerRequest(q="port", summary=False)
+
+
+def test_a_day_not_written_yyyy_mm_dd_and_a_recency_that_is_no_number_say_so():
+    for written in ("20250301", 20250301, "1 March 2025"):
+        with pytest.raises(ValidationError) as caught:
+            SearchRequest(q="strike", since=written)
+        assert problems(caught.value) == [("since", "a day is written YYYY-MM-DD, such as 2025-03-04")]
+    for odd in ("nan", float("inf")):
+        with pytest.raises(ValidationError) as caught:
+            SearchRequest(q="strike", recency=odd)
+        assert problems(caught.value) == [("recency", "Input should be a finite number")]
+    assert SearchRequest(q="strike", since=" 2025-03-01 ").since.isoformat() == "2025-03-01"
