@@ -36,7 +36,7 @@ from .index import (
 from .ingest import IngestResult, ingest, recorded_form, source_problem, url_scheme
 from .ingest.readers import record_file
 from .records import Article, BuildReport, Chunk, Skipped, Span
-from .revisions import ALIKE, Version, current_ids, overlap, shared, successors
+from .revisions import Version, current_ids, shared, still_archived, successors
 from .stories import StoryRules, group_stories
 
 log = logging.getLogger(__name__)
@@ -107,9 +107,7 @@ def build(
 def _still_archived(settings: Settings, result: IngestResult) -> list[Article]:
     """The served version's articles that a feed no longer lists (a feed shows its latest items; the archive keeps
     every one it carried) or that came from a source or file that could not be read this time (a feed down, a
-    folder unmounted, an export half written), unless read again: the same id or url, or, for an article
-    without a url, an article from the same place sharing its title, opening or closing words whose text is
-    alike (it, edited)."""
+    folder unmounted, an export half written), unless a new article stands for it (revisions.still_archived)."""
     keep = [recorded_form(o.source) for o in result.outcomes if o.error or url_scheme(o.source)]
     keep += [s.source for s in result.skipped if record_file(s.source) == s.source]  # whole files, not records
     served = _served(settings) if keep else None
@@ -121,24 +119,9 @@ def _still_archived(settings: Settings, result: IngestResult) -> list[Article]:
         for article_id, (_, path) in served.locators().items()
         if (place := record_file(path)) in keep or place.startswith(prefixes)
     ]
-    read = {a.id for a in result.articles}
-    urls = {a.url for a in result.articles if a.url}
-    anchored: dict[tuple[str, str], list[Version]] = {}
-    for a in result.articles:
-        version = _version(a)
-        for anchor in version.anchors():
-            anchored.setdefault((record_file(a.source_path), anchor), []).append(version)
-
-    def read_again(article: Article) -> bool:
-        if article.id in read or article.url in urls:
-            return True
-        if article.url:  # another url is another item, whatever its title
-            return False
-        old, place = _version(article), record_file(article.source_path)
-        same = {new.id: new for anchor in old.anchors() for new in anchored.get((place, anchor), [])}
-        return any(overlap(old, new) >= ALIKE for new in same.values())
-
-    return [article for article, _ in served.stored_articles(ids).values() if not read_again(article)]
+    stored = [article for article, _ in served.stored_articles(ids).values()]
+    kept = set(still_archived([_version(a) for a in stored], [_version(a) for a in result.articles]))
+    return [article for article in stored if article.id in kept]
 
 
 def run_saved_questions(settings: Settings, version: str) -> None:

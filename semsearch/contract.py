@@ -7,7 +7,6 @@ becomes the engine's Filters record. The service trusts what it is handed: a req
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from datetime import date
 from functools import cache
@@ -19,13 +18,12 @@ from pydantic.fields import FieldInfo
 from pydantic_core import PydanticCustomError
 
 from .records import Filters
-from .text import one_line
+from .text import is_written_day, one_line
 
 # Retrieval modes, stated here so a client of the contract need not import the retrieval code.
 Mode = Literal["hybrid", "dense", "lexical"]
 MAX_QUERY_CHARS = 1000
 MAX_OFFSET = 500
-_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 def clean_question(q: str) -> str:
@@ -49,11 +47,13 @@ def not_a_flag(value: object) -> object:
 def a_day(value: object) -> object:
     """A day as written YYYY-MM-DD (a number or "20250301" would be read as seconds since 1970); a blank one
     (a form's empty box, "since=") is not given, as a blank outlet or place is no condition."""
-    if isinstance(value, str) and not value.strip():
-        return None
-    if isinstance(value, int | float | str) and not (isinstance(value, str) and _ISO_DAY.fullmatch(value.strip())):
-        raise PydanticCustomError("day_format", "a day is written YYYY-MM-DD, such as 2025-03-04")
-    return value.strip() if isinstance(value, str) else value
+    if isinstance(value, str):
+        value = value.strip()
+        if not value or is_written_day(value):
+            return value or None
+    elif not isinstance(value, int | float):
+        return value  # a date already
+    raise PydanticCustomError("day_format", "a day is written YYYY-MM-DD, such as 2025-03-04")
 
 
 def trimmed(values: object) -> object:

@@ -76,18 +76,26 @@ def successors(gone: Sequence[Version], fresh: Sequence[Version], shared_urls: C
     return pairs
 
 
+class Anchored:
+    """New versions by file and anchor (Version.anchors), to find the ones an older version may have become
+    without comparing it with every new one."""
+
+    def __init__(self, versions: Sequence[Version]) -> None:
+        self._at: dict[tuple[str, str], list[int]] = defaultdict(list)
+        for j, v in enumerate(versions):
+            for anchor in v.anchors():
+                self._at[(record_file(v.source_path), anchor)].append(j)
+
+    def near(self, old: Version) -> list[int]:
+        """The new versions of old's file sharing an anchor with it."""
+        place = record_file(old.source_path)
+        return sorted({j for anchor in old.anchors() for j in self._at.get((place, anchor), ())})
+
+
 def _within_file(old: Sequence[Version], new: Sequence[Version]) -> dict[str, str]:
     """Pairs of one file's gone and new articles, most alike first."""
-    keyed: dict[str, list[int]] = defaultdict(list)
-    for j, v in enumerate(new):
-        for key in v.anchors():
-            keyed[key].append(j)
-    scored = [
-        (overlap(o, new[j]), i, j)
-        for i, o in enumerate(old)
-        for j in {j for key in o.anchors() for j in keyed[key]}
-        if o.may_become(new[j])
-    ]
+    anchored = Anchored(new)
+    scored = [(overlap(o, new[j]), i, j) for i, o in enumerate(old) for j in anchored.near(o) if o.may_become(new[j])]
     if len(old) == len(new) == 1 and old[0].may_become(new[0]):
         # A file read as one article both times (no record place in its path) holds that article, edited.
         whole = old[0].source_path == new[0].source_path == record_file(new[0].source_path)
@@ -100,6 +108,22 @@ def _within_file(old: Sequence[Version], new: Sequence[Version]) -> dict[str, st
             pairs[old[i].id] = new[j].id
             used.add(j)
     return pairs
+
+
+def still_archived(stored: Sequence[Version], fresh: Sequence[Version]) -> list[str]:
+    """Ids of the stored versions no fresh one stands for: not the same id or url, nor, for one without a url,
+    an alike article of its file sharing its title, opening or closing words (it, edited). Another url is
+    another item, whatever its title."""
+    read = {v.id for v in fresh}
+    urls = {v.url for v in fresh if v.url}
+    anchored = Anchored(fresh)
+
+    def read_again(old: Version) -> bool:
+        if old.id in read or old.url in urls:
+            return True
+        return not old.url and any(overlap(old, fresh[j]) >= ALIKE for j in anchored.near(old))
+
+    return [old.id for old in stored if not read_again(old)]
 
 
 def shared(urls: Iterable[str | None]) -> set[str]:

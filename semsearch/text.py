@@ -139,9 +139,14 @@ def day_number(value: str | None) -> int:
     return day.year * 10_000 + day.month * 100 + day.day if day else 0
 
 
+def is_written_day(value: str) -> bool:
+    """Whether a value is written YYYY-MM-DD (whether it names a day of the calendar is another question)."""
+    return bool(_ISO_DAY.fullmatch(value))
+
+
 def checked_day(name: str, value: str) -> str:
     """A 'YYYY-MM-DD' value as given, or a ValueError naming the field and what is wrong with it."""
-    if not _ISO_DAY.fullmatch(value):
+    if not is_written_day(value):
         raise ValueError(f"{name} must be a date YYYY-MM-DD")
     if calendar_day(value) is None:
         raise ValueError(f"{name} is not a day of the calendar: {value}")

@@ -183,8 +183,8 @@ def new_findings(watch: Watch, response: SearchResponse, replaced: Mapping[str, 
 
 
 def _reported(sentence: dict, seen: set[str]) -> bool:
-    """Whether a brief sentence was reported before: by its words, or by a span it is quoted from (how a watch
-    file written before sentences were remembered by their words holds them)."""
+    """Whether a brief sentence was reported before: by its wording, or by a span it is quoted from (how a watch
+    file written before sentences were remembered by their wording holds them)."""
     spans = (f"{c['article_id']}:{c['start']}:{c['end']}" for c in sentence["citations"])
     return sentence_key(sentence["text"]) in seen or any(span in seen for span in spans)
 

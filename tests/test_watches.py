@@ -110,13 +110,19 @@ def test_a_new_article_that_does_not_answer_the_question_is_not_recorded(home: S
     assert orchard["title"] not in recorded
 
 
-@pytest.mark.model
-def test_an_edited_article_reports_only_its_revised_sentence(home: Settings, tmp_path: Path):
+def _asked_before_and_after_a_new_article(home: Settings, tmp_path: Path) -> Path:
+    """The index home of a saved question that ran once, then again after a new article came; its runs done."""
     index_home = Path(home.index_dir)
     watches.add(index_home, "calder-strike", SearchRequest(q="cost of the Port Calder dock strike"), home.max_watches)
     update([], home)
     add_article(tmp_path / "news")
     update([], home)
+    return index_home
+
+
+@pytest.mark.model
+def test_an_edited_article_reports_only_its_revised_sentence(home: Settings, tmp_path: Path):
+    index_home = _asked_before_and_after_a_new_article(home, tmp_path)
     before = watches.get(index_home, "calder-strike")
     assert {s["text"] for s in before.entries[0]["sentences"]} == {NEW_SENTENCE, SECOND_SENTENCE}
     export = tmp_path / "news" / "calder-cost.json"
@@ -131,11 +137,7 @@ def test_an_edited_article_reports_only_its_revised_sentence(home: Settings, tmp
 
 @pytest.mark.model
 def test_a_watch_file_remembering_spans_does_not_report_them_again(home: Settings, tmp_path: Path):
-    index_home = Path(home.index_dir)
-    watches.add(index_home, "calder-strike", SearchRequest(q="cost of the Port Calder dock strike"), home.max_watches)
-    update([], home)
-    add_article(tmp_path / "news")
-    update([], home)
+    index_home = _asked_before_and_after_a_new_article(home, tmp_path)
     with watches.changing(index_home) as saved:  # as a watch file written before sentences were kept by words
         watch = saved["calder-strike"]
         cited = [c for entry in watch.entries for s in entry["sentences"] for c in s["citations"]]

@@ -295,11 +295,13 @@ def one_spelling_per_outlet(articles: list[Article]) -> list[Article]:
     spelling (on a tie, one in mixed case, then the first met): filters already ignore case, and counts,
     facets and "how many outlets" must too."""
     used = Counter(a.outlet for a in articles if a.outlet)
+
+    def preference(name: str) -> tuple[int, bool]:
+        return used[name], name not in (name.lower(), name.upper())
+
     best: dict[str, str] = {}
-    for name in used:  # in the order first met
-        rank = (used[name], name not in (name.lower(), name.upper()))
-        held = best.get(key := name.casefold())
-        if held is None or rank > (used[held], held not in (held.lower(), held.upper())):
+    for name in used:  # in the order first met, which a tie keeps
+        if (key := name.casefold()) not in best or preference(name) > preference(best[key]):
             best[key] = name
     return [
         replace(a, outlet=best[a.outlet.casefold()]) if a.outlet and best[a.outlet.casefold()] != a.outlet else a

@@ -236,20 +236,22 @@ _HTML_TAG = re.compile(
 )
 
 
+def _plain(field: str) -> str:
+    """A field's text; when it holds HTML (a CMS export's rendered content: paragraphs, links, images), its text."""
+    return html_fragment_to_text(field) if _HTML_TAG.search(field) else field
+
+
 def doc_from_record(record: object, source: str) -> RawDoc:
     """Map a JSON object or CSV row with the documented field names to a raw document."""
     if not isinstance(record, dict):
         raise SkipSource(f"expected an object, found {type(record).__name__}")
     lowered = _fields(record)
-    body = _first(lowered, TEXT_FIELDS, joiner="\n\n")
-    if body and _HTML_TAG.search(body):  # a CMS export's rendered content: paragraphs, links, images
-        body = html_fragment_to_text(body)
+    body = _plain(_first(lowered, TEXT_FIELDS, joiner="\n\n") or "")
     if not body:
         found = ", ".join(sorted(lowered)[:8]) or "none"
         raise SkipSource(f"no text in a text field (text, body, content, articleBody, bodyText); fields: {found}")
-    title = _first(lowered, TITLE_FIELDS) or ""
     return RawDoc(
-        title=html_fragment_to_text(title) if _HTML_TAG.search(title) else title,
+        title=_plain(_first(lowered, TITLE_FIELDS) or ""),
         body=body,
         source=source,
         outlet=_first(lowered, OUTLET_FIELDS),
