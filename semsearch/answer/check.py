@@ -27,6 +27,7 @@ from .lexicon import (
     past_form,
 )
 from .llm import parse_citations
+from .periods import unstated_periods
 from .quantities import unstated_quantities, without_fractions
 from .related import Synonyms
 from .result import AnswerSentence
@@ -98,7 +99,7 @@ def _english(word: str) -> bool:
 
 def unsupported_details(sentence: str, evidence: str) -> list[str]:
     """Numbers, shares, scale, date and ordinal words and names in the sentence that the evidence does not state."""
-    missing = unstated_quantities(sentence, evidence)
+    missing = unstated_quantities(sentence, evidence) + unstated_periods(sentence, evidence)
     evidence_words = set(words(evidence))
     vocabulary = {_unpossessed(w) for w in _WORD.findall(evidence)}
     stems, acronyms = {_STEMS.stem(w) for w in evidence_words}, _initials(evidence)
