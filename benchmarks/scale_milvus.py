@@ -54,7 +54,12 @@ def copy(source: Path, out: Path, uri: str, batch: int) -> dict:
                 [stored[i][1] for i in part],
             )
         inserted = time.perf_counter() - started
-        writer.finish(index.manifest.sources, index.manifest.chunk_tokens, notes={"copied_from": str(source)})
+        writer.finish(
+            index.manifest.sources,
+            index.manifest.chunk_tokens,
+            made=(index.manifest.sentence_method, index.manifest.vector_precision),
+            notes={"copied_from": str(source)},
+        )
         writer.publish()
     return {
         "chunks": index.manifest.counts.chunks,

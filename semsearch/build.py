@@ -160,18 +160,6 @@ def _served(settings: Settings) -> Index | None:
         return None
 
 
-def built_alike(index: Index, chunk_tokens: int, method: str, precision: str) -> bool:
-    """Whether a version was made as a build of these settings makes one: the same chunk size, and sentence
-    vectors made the same way (``method``) by the same weights (``precision``). A version whose manifest
-    has no note of them was made before they could differ: separate passes, fp32."""
-    notes = index.manifest.notes
-    return (
-        index.manifest.chunk_tokens == chunk_tokens
-        and notes.get("sentence_vectors", "separate") == method
-        and notes.get("vector_precision", "fp32") == precision
-    )
-
-
 def _occurrences(
     title: str, spans: Sequence[Span], chunks: Sequence[Chunk], first_chunk: int
 ) -> list[list[Occurrence]]:
@@ -232,7 +220,9 @@ def build_articles(
         method = "late" if late else "separate"
         log.info("stage: split (%d articles)", len(articles))
         served = _served(settings)
-        alike = served is not None and built_alike(served, settings.chunk_tokens, method, embedder.vector_precision)
+        alike = served is not None and served.manifest.made_like(
+            settings.chunk_tokens, method, embedder.vector_precision
+        )
         previous = served if alike else None  # whose sentences, chunks and vectors this build may reuse
         reused = previous.layouts([a.id for a in articles]) if previous else {}
         layouts: list[ArticleLayout] = []
@@ -301,8 +291,7 @@ def build_articles(
             story_ids,
         )
         writer.replaced(replaced)
-        notes = {"sentence_vectors": method, "vector_precision": embedder.vector_precision}
-        writer.finish(sources, settings.chunk_tokens, notes=notes)
+        writer.finish(sources, settings.chunk_tokens, made=(method, embedder.vector_precision))
         log.info("stage: publish %s", writer.name)
         writer.publish()
     report.seconds = round(time.perf_counter() - started, 2)

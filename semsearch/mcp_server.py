@@ -12,7 +12,6 @@ from collections.abc import Callable
 from typing import Any
 
 import anyio
-from fastapi import HTTPException
 from mcp import types
 from mcp.server.lowlevel import Server
 from mcp.server.stdio import stdio_server
@@ -22,8 +21,7 @@ from . import __version__
 from .config import Settings
 from .contract import SearchRequest, problems
 from .index import IndexIncompatible, IndexMissing
-from .server.api import article as article_json
-from .service import SearchService
+from .service import NO_ARTICLE, SearchService, public_reason
 
 log = logging.getLogger(__name__)
 
@@ -102,7 +100,10 @@ class Tools:
         return self.service.search(request).to_dict()
 
     def article(self, arguments: dict) -> dict:
-        return article_json(self.service, str(arguments.get("article_id", "")))
+        view = self.service.article(str(arguments.get("article_id", "")))
+        if view is None:
+            raise LookupError(NO_ARTICLE)
+        return view.to_dict()
 
     def call(self, name: str, arguments: dict) -> tuple[dict, bool]:
         """A tool's JSON and whether it is an error (in the API's error shape, never a traceback)."""
@@ -113,11 +114,11 @@ class Tools:
         except ValidationError as exc:
             where, message = problems(exc)[0]
             return error("invalid_request", f"{where}: {message}" if where else message, where or None), True
-        except HTTPException as exc:
-            return error("not_found", str(exc.detail), "article_id"), True
+        except LookupError as exc:
+            return error("not_found", str(exc), "article_id"), True
         except (IndexMissing, IndexIncompatible) as exc:
             log.warning("no index to serve: %s", exc)
-            return error("no_index", "no index is being served; the operator has to build one"), True
+            return error("no_index", public_reason(exc)), True
 
 
 def make_server(settings: Settings) -> Server:

@@ -131,18 +131,6 @@ class Skipped:
 
 
 @dataclass(slots=True)
-class SentenceHit:
-    """A stored sentence of an article with its similarity to the query."""
-
-    article_id: str
-    start: int
-    end: int
-    text: str
-    score: float
-    ordinal: int
-
-
-@dataclass(slots=True)
 class Hit:
     """One article in a result list, with its best-matching sentences."""
 

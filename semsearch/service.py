@@ -12,7 +12,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import numpy as np
@@ -25,6 +25,7 @@ from .config import Settings
 from .contract import AnswerRequest, SearchRequest
 from .discrepancies import annotate
 from .embedding import MODEL_NAME, Embedder, get_embedder
+from .export import Place, places_of
 from .index import (
     ArticleMeta,
     Index,
@@ -99,6 +100,39 @@ class ArticleView:
     sentences: list[tuple[int, int]]
     same_story: list[ArticleMeta]
     previous_id: str | None = None  # the id asked for, when it names an earlier version of this article
+
+    def to_dict(self) -> dict:
+        """The article as the API and the agent tools give it."""
+        meta = self.meta
+        # Where the server read it stays private (paths, internal hosts): readers get the article's own url.
+        return {
+            "article_id": meta.id,
+            "title": meta.title,
+            "outlet": meta.outlet,
+            "published": meta.published,
+            "url": meta.url,
+            "place": meta.place,
+            "from_rail": meta.extracted_from is not None,
+            "text": self.text,
+            "previous_id": self.previous_id,
+        }
+
+
+NO_ARTICLE = "no article with that id"
+NO_INDEX = "no index is being served yet; the operator has to build one"
+UNREADABLE_INDEX = "the index could not be read; the operator has to rebuild it or roll back"
+
+
+def public_reason(exc: IndexMissing | IndexIncompatible) -> str:
+    """Why no index answers, in words for anyone: a backend outage (worth retrying), none built, or unreadable."""
+    if isinstance(exc, IndexUnavailable):
+        return exc.public_message
+    return NO_INDEX if isinstance(exc, IndexMissing) else UNREADABLE_INDEX
+
+
+def _valid_id(name: str) -> bool:
+    """Article and story ids are 16 lower-case hex digits; anything else is not looked up."""
+    return len(name) == 16 and all(c in "0123456789abcdef" for c in name)
 
 
 _RECHECK = object()  # stands for "look at CURRENT again" where a version name or None is expected
@@ -309,6 +343,8 @@ class SearchService:
         A story is named after the smallest id among its articles, so its id changes when an article with a
         smaller one joins it or that article is edited: asked for by an id it had before, the story of that
         article as it is now."""
+        if not _valid_id(story_id):
+            return None
         found = story_timeline(self.index, story_id, self.settings.brief_redundancy)
         if found is None and (named_after := self.article(story_id)) is not None:
             found = story_timeline(self.index, named_after.meta.story_id, self.settings.brief_redundancy)
@@ -329,6 +365,8 @@ class SearchService:
     def article(self, article_id: str) -> ArticleView | None:
         """One article with its full cleaned text, or None; an id an article had before it was edited gives
         the article as it is now."""
+        if not _valid_id(article_id):
+            return None
         view = self._article(article_id)
         if view is None and (current := self.index.current_id(article_id)):
             view = self._article(current)
@@ -382,6 +420,14 @@ class SearchService:
             if len(found) == n:
                 break
         return found
+
+    def places(self, brief: Brief | None) -> dict[tuple[str, int], Place]:
+        """Where each sentence the brief quotes sits in its article, for an export's source list."""
+        return places_of(self.index, brief)
+
+    def built_at(self) -> datetime:
+        """When the served version was built."""
+        return datetime.fromisoformat(self.index.manifest.built_at)
 
     def stats(self) -> dict:
         """What the served index holds: its manifest, outlets and date range."""

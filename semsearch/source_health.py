@@ -13,7 +13,6 @@ import itertools
 import json
 import logging
 import re
-import sqlite3
 import statistics
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field, fields
@@ -23,7 +22,7 @@ from typing import Literal
 
 from .config import Settings
 from .homefile import locked, write_json
-from .index import served_article_ids
+from .index import IndexCorrupt, served_article_ids
 from .ingest import SourceOutcome, url_scheme
 from .ingest.fetch import FEED_SCHEMES, UNREACHABLE, redacted
 
@@ -217,7 +216,7 @@ def served_before(home: Path) -> set[str]:
     each source remembers of its last read counts as old."""
     try:
         return served_article_ids(home)
-    except (OSError, sqlite3.Error) as exc:
+    except (OSError, IndexCorrupt) as exc:
         log.warning("the served version's articles could not be read for source health: %s", exc)
         return set()
 

@@ -17,10 +17,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from pydantic import ValidationError
-
 from .config import Settings
-from .contract import SearchRequest, problems
+from .contract import SearchRequest
 from .homefile import locked, write_json
 from .records import Brief, SearchResponse
 from .text import wording
@@ -80,15 +78,6 @@ def checked_name(name: str) -> str:
     if not NAME.fullmatch(name):
         raise WatchError(f"invalid name {name!r}: {NAME_RULE}", field="name")
     return name
-
-
-def checked_request(values: dict) -> SearchRequest:
-    """A saved question's request validated by the contract, exactly as a search's is."""
-    try:
-        return SearchRequest.model_validate(values)
-    except ValidationError as exc:
-        where, message = problems(exc)[0]
-        raise WatchError(f"{where}: {message}" if where else message, field=where or None) from None
 
 
 def run_request(watch: Watch, previous: datetime | None) -> SearchRequest:

@@ -120,4 +120,4 @@ def test_eval_summary_command_on_a_tiny_folder(runner, tmp_path: Path, monkeypat
     get_settings.cache_clear()
     int8 = runner.invoke(main, single)
     assert int8.exit_code == 0, int8.output
-    assert Index(work, MODEL_NAME).manifest.notes["vector_precision"] == "int8"
+    assert Index(work, MODEL_NAME).manifest.vector_precision == "int8"

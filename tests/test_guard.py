@@ -18,7 +18,8 @@ import pytest
 from semsearch.build import build
 from semsearch.config import Settings
 from semsearch.index import IndexIncompatible, current_version
-from semsearch.server.app import NO_INDEX, SECURITY_HEADERS, UNREADABLE_INDEX, create_app
+from semsearch.server.app import SECURITY_HEADERS, create_app
+from semsearch.service import NO_INDEX, UNREADABLE_INDEX
 
 from .conftest import CORPUS, LiveServer, free_port, wait_until_healthy
 

@@ -148,7 +148,7 @@ def test_ray_workers_run_the_weights_the_build_records(ray_cluster, tmp_path):
     build([source], local)
     build([source], remote, embed_on="ray", ray_address=ray_cluster.address)
     here, there = Index(local.index_dir, MODEL_NAME), Index(remote.index_dir, MODEL_NAME)
-    assert here.manifest.notes["vector_precision"] == there.manifest.notes["vector_precision"] == "int8"
+    assert here.manifest.vector_precision == there.manifest.vector_precision == "int8"
     ids = [i for (i,) in _rows(here, "SELECT id FROM chunks ORDER BY id")]
     assert np.abs(here.chunk_vectors(ids) - there.chunk_vectors(ids)).max() < 1e-4
 

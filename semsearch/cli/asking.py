@@ -57,9 +57,9 @@ def ask(request: AnswerRequest, write: bool, output: str, index: Path | None, as
     if not write:
         response = service.search(request)
         if output == "markdown":
-            from ..export import markdown, places_of
+            from ..export import markdown
 
-            click.echo(markdown(response, places=places_of(service.index, response.summary)), nl=False)
+            click.echo(markdown(response, places=service.places(response.summary)), nl=False)
             return
         if as_json:
             click.echo(json.dumps(response.to_dict(), indent=2, ensure_ascii=False))

@@ -107,7 +107,7 @@ def load_pairs(folder: Path, limit: int | None = None, split: str = "all") -> li
 
 def open_index(articles: Sequence[Article], settings: Settings, home: Path) -> Index:
     """An index of exactly these articles at home, made as these settings make one: reused when it is, else built."""
-    from ..build import build_articles, built_alike
+    from ..build import build_articles
     from ..embedding import MODEL_NAME, get_embedder
     from ..index import IndexMissing
 
@@ -115,8 +115,8 @@ def open_index(articles: Sequence[Article], settings: Settings, home: Path) -> I
     precision = get_embedder(settings=settings).vector_precision  # what a build here would really run
     try:
         index = Index(home, MODEL_NAME)
-        if set(index.article_ids()) == wanted and built_alike(
-            index, settings.chunk_tokens, settings.sentence_vectors, precision
+        if set(index.article_ids()) == wanted and index.manifest.made_like(
+            settings.chunk_tokens, settings.sentence_vectors, precision
         ):
             return index
         index.close()

@@ -121,6 +121,10 @@ class MatrixFile:
     shape: tuple[int, int]
 
 
+# The manifest notes that record how a build made its vectors.
+SENTENCE_METHOD = "sentence_vectors"
+VECTOR_PRECISION = "vector_precision"
+
 @dataclass(frozen=True, slots=True)
 class Manifest:
     """A version's manifest.json: what it holds, how it was built, and the checksum of every file."""
@@ -149,6 +153,26 @@ class Manifest:
     def ann(self) -> str:
         """The vector index type (IndexFlatIP, IndexIVFFlat, IndexHNSWFlat, HNSW)."""
         return str(self.vectors.get("type", ""))
+
+    @property
+    def sentence_method(self) -> str:
+        """How the sentence vectors were made: "separate" model passes, or "late" (pooled from the chunk pass).
+        A version that does not say was made before the two could differ, by separate passes."""
+        return str(self.notes.get(SENTENCE_METHOD, "separate"))
+
+    @property
+    def vector_precision(self) -> str:
+        """The weights the build's model passes ran with (fp32 when the version does not say, as above)."""
+        return str(self.notes.get(VECTOR_PRECISION, "fp32"))
+
+    def made_like(self, chunk_tokens: int, sentence_method: str, vector_precision: str) -> bool:
+        """Whether a build of these settings makes the same chunks and vectors as this version's build made,
+        so its chunks and vectors may be reused."""
+        return (
+            self.chunk_tokens == chunk_tokens
+            and self.sentence_method == sentence_method
+            and self.vector_precision == vector_precision
+        )
 
     @classmethod
     def from_dict(cls, raw: dict[str, Any]) -> Manifest:

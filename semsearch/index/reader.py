@@ -83,15 +83,20 @@ def _guarded(method: Callable) -> Callable:
 
 
 def served_article_ids(home: Path) -> set[str]:
-    """Ids of the articles the served version holds, read from its metadata alone (none before the first build)."""
+    """Ids of the articles the served version holds, read from its metadata alone (none before the first build);
+    IndexCorrupt when that metadata cannot be read."""
     name = current_version(Path(home))
     if name is None:
         return set()
-    db = sqlite3.connect(f"file:{version_dir(home, name) / META_DB}?mode=ro&immutable=1", uri=True)
+    meta = version_dir(home, name) / META_DB
     try:
-        return {row[0] for row in db.execute("SELECT id FROM articles")}
-    finally:
-        db.close()
+        db = sqlite3.connect(f"file:{meta}?mode=ro&immutable=1", uri=True)
+        try:
+            return {row[0] for row in db.execute("SELECT id FROM articles")}
+        finally:
+            db.close()
+    except sqlite3.Error as exc:
+        raise IndexCorrupt(f"{meta} cannot be read: {exc}") from exc
 
 
 
@@ -494,15 +499,6 @@ class Index:
             f"SELECT MIN(substr(published, 1, 10)), MAX(substr(published, 1, 10)) FROM articles WHERE {FULL_DATE}"
         ).fetchone()
         return first, last
-
-    @_guarded
-    def most_covered_titles(self, n: int) -> list[str]:
-        """A title of each of the n stories with the most articles (newest first among equals)."""
-        rows = self.db.execute(
-            "SELECT MIN(title), COUNT(*) FROM articles GROUP BY story_id ORDER BY 2 DESC, MAX(published) DESC LIMIT ?",
-            (n,),
-        )
-        return [title for title, _ in rows]
 
     @_guarded
     def covered_story_titles(self, stories: int) -> list[list[str]]:

@@ -23,7 +23,9 @@ from .format import (
     FORMAT_VERSION,
     META_DB,
     SCHEMA,
+    SENTENCE_METHOD,
     SENTENCE_VECTORS,
+    VECTOR_PRECISION,
     BuildLocked,
     Counts,
     Manifest,
@@ -223,8 +225,15 @@ class IndexWriter:
         with self._open_db() as db:
             db.executemany("INSERT INTO replaced VALUES (?, ?)", sorted(current_ids.items()))
 
-    def finish(self, sources: Sequence[str], chunk_tokens: int | None, notes: dict | None = None) -> None:
-        """Compact the metadata, build the vector index and write the manifest."""
+    def finish(
+        self,
+        sources: Sequence[str],
+        chunk_tokens: int | None,
+        made: tuple[str, str] | None = None,
+        notes: dict | None = None,
+    ) -> None:
+        """Compact the metadata, build the vector index and write the manifest; `made` is how the build made its
+        vectors (sentence method and vector precision), `notes` anything else a tool records of the version."""
         db, store = self._open_db(), self._open_store()
         self._db = None
         db.commit()
@@ -264,7 +273,7 @@ class IndexWriter:
             files={name: sha256(self.partial / name) for name in files},
             sources=list(sources),
             chunk_tokens=chunk_tokens,
-            notes=notes or {},
+            notes=(notes or {}) | ({SENTENCE_METHOD: made[0], VECTOR_PRECISION: made[1]} if made else {}),
         )
         manifest.write(self.partial)
         write_stamp(self.partial, files)  # the checksums were just computed from these very files

@@ -146,12 +146,6 @@ def _unreadable_because(path: Path, root: Path, max_bytes: int) -> str | None:
     return None
 
 
-def read_raw(sources: Iterable[str | Path], settings: Settings) -> tuple[list[RawDoc], list[Skipped]]:
-    """Read every source into raw documents; unreadable ones are listed, never fatal."""
-    reads = read_sources(sources, settings)
-    return [d for r in reads for d in r.docs], [s for r in reads for s in r.skipped]
-
-
 def read_sources(sources: Iterable[str | Path], settings: Settings) -> list[SourceRead]:
     """Read each source into raw documents, keeping apart what each gave and whether it could be read at all."""
     max_bytes = int(settings.max_file_mb * 1e6)

@@ -86,18 +86,6 @@ class Cleaner:
         common = {line for line, count in df.items() if count >= threshold and _has_letter(line)}
         return cls(common_lines=common, keep_rails=keep_rails, phrases=_load_phrases(phrases_file))
 
-    def is_junk(self, line: str, title: str = "", edge: bool = True) -> bool:
-        """True for a line of page furniture rather than article prose.
-
-        ``edge`` says the line lies in page furniture: before the first or after the last prose
-        line, in a region that shows other signs of junk. Elsewhere a short unpunctuated line is
-        more often a list item, subheading or match statistic, so it is kept.
-        """
-        stripped = line.strip()
-        if not stripped or self.is_marked_junk(stripped, title):
-            return True
-        return edge and not is_prose(stripped)
-
     def is_marked_junk(self, line: str, title: str = "") -> bool:
         """Junk by a positive signal: the phrase list, corpus-wide repetition, the title again, a caption."""
         key = _key(line)

@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field
 from ..answer import Answer, AnswerSentence
 from ..contract import AnswerRequest, SearchRequest
 from ..records import SearchResponse, StoryTimeline
-from ..service import SearchService
+from ..service import NO_ARTICLE, SearchService
 from .schemas import ArticleOut, ErrorOut, HealthOut, OutletOut, StatsOut
 
 log = logging.getLogger(__name__)
@@ -143,29 +143,17 @@ def _events(response: SearchResponse, stream: Iterator[AnswerSentence | Answer],
 @router.get("/articles/{article_id}", response_model=ArticleOut, responses={404: {"model": ErrorOut}})
 def article(service: ServiceDep, article_id: str) -> dict:
     """One article with its full cleaned text; asked for by an id it had before it was edited, as it is now."""
-    view = service.article(article_id) if _valid_id(article_id) else None
+    view = service.article(article_id)
     if view is None:
-        raise HTTPException(404, "no article with that id")
-    meta = view.meta
-    # Where the server read it stays private (paths, internal hosts): readers get the article's own url.
-    return {
-        "article_id": meta.id,
-        "title": meta.title,
-        "outlet": meta.outlet,
-        "published": meta.published,
-        "url": meta.url,
-        "place": meta.place,
-        "from_rail": meta.extracted_from is not None,
-        "text": view.text,
-        "previous_id": view.previous_id,
-    }
+        raise HTTPException(404, NO_ARTICLE)
+    return view.to_dict()
 
 
 @router.get("/stories/{story_id}", response_model=StoryTimeline, responses={404: {"model": ErrorOut}})
 def story(service: ServiceDep, story_id: str) -> JSONResponse:
     """A story over time: its articles by date, its developments in date order (each fact quoted from whoever
     reported it first, with who carried it later), where outlets disagree, and related stories beyond its window."""
-    timeline = service.story(story_id) if _valid_id(story_id) else None
+    timeline = service.story(story_id)
     if timeline is None:
         raise HTTPException(404, "no story with that id")
     return FastJSONResponse(timeline.to_dict())
@@ -193,8 +181,3 @@ def health(service: ServiceDep) -> JSONResponse:
     counts = asdict(found.manifest.counts) if found.manifest else None
     body = {"status": found.status, "version": found.version, "counts": counts}
     return JSONResponse(body, status_code=200 if found.status == "ok" else 503)
-
-
-def _valid_id(article_id: str) -> bool:
-    """Article ids are 16 lower-case hex digits; anything else is not looked up."""
-    return len(article_id) == 16 and all(c in "0123456789abcdef" for c in article_id)

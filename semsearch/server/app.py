@@ -21,8 +21,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .. import __version__
 from ..config import Settings, get_settings
-from ..index import IndexIncompatible, IndexMissing, IndexUnavailable
-from ..service import SearchService
+from ..index import IndexIncompatible, IndexMissing
+from ..service import SearchService, public_reason
 from . import admin, api, docs_page, feeds, pages
 
 log = logging.getLogger(__name__)
@@ -34,8 +34,6 @@ SEARCH_PATHS = frozenset(
 )
 # Routes whose errors are JSON though they sit outside /api: a feed reader or script reads them, not a person.
 MACHINE_SUFFIXES = (".md", ".csv", ".atom")
-NO_INDEX = "no index is being served yet; the operator has to build one"
-UNREADABLE_INDEX = "the index could not be read; the operator has to rebuild it or roll back"
 HTTP_CODES = {400: "bad_request", 404: "not_found", 405: "method_not_allowed"}
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -345,9 +343,9 @@ def create_app(settings: Settings | None = None, service: SearchService | None =
     # The exception names the index folder and FAISS's own words: those go to the log, not to the public.
     @app.exception_handler(IndexMissing)
     @app.exception_handler(IndexIncompatible)
-    async def no_index(request: Request, exc: Exception) -> Response:
+    async def no_index(request: Request, exc: IndexMissing | IndexIncompatible) -> Response:
         log.warning("no index to serve: %s", exc)
-        message = _public_reason(exc)
+        message = public_reason(exc)
         if _wants_html(request):
             return pages.error_page(request, 503, message)
         return _error(503, "no_index", message)
@@ -363,10 +361,3 @@ def create_app(settings: Settings | None = None, service: SearchService | None =
         return response
 
     return app
-
-
-def _public_reason(exc: Exception) -> str:
-    """Why no index answers, in words for anyone: a backend outage (worth retrying), none built, or unreadable."""
-    if isinstance(exc, IndexUnavailable):
-        return exc.public_message
-    return NO_INDEX if isinstance(exc, IndexMissing) else UNREADABLE_INDEX

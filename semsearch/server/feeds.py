@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -12,7 +11,7 @@ from fastapi.responses import JSONResponse, Response
 
 from .. import watches
 from ..contract import SearchRequest
-from ..export import ATOM_TYPE, CSV_TYPE, MARKDOWN_TYPE, csv_text, markdown, places_of, search_atom, watch_atom
+from ..export import ATOM_TYPE, CSV_TYPE, MARKDOWN_TYPE, csv_text, markdown, search_atom, watch_atom
 from ..service import SearchService
 from .api import ServiceDep
 from .schemas import ErrorOut
@@ -36,7 +35,7 @@ def _base(request: Request) -> str:
 def search_markdown(service: ServiceDep, request: Request, asked: Annotated[SearchRequest, Query()]) -> Response:
     """The brief as Markdown with numbered citations and a source list (where each quote sits), then the results."""
     response = service.search(asked.model_copy(update={"summary": True}))
-    body = markdown(response, _base(request), places_of(service.index, response.summary))
+    body = markdown(response, _base(request), service.places(response.summary))
     return _text(body, MARKDOWN_TYPE)
 
 
@@ -52,8 +51,7 @@ def search_feed(service: ServiceDep, request: Request, asked: Annotated[SearchRe
     """The articles matching any question, newest first, as an Atom feed (nothing needs saving)."""
     response = service.search(asked.model_copy(update={"summary": False}))
     page = f"{_base(request)}/?{urlencode(request.query_params.multi_items())}"
-    built = datetime.fromisoformat(service.index.manifest.built_at)
-    return _text(search_atom(response, _base(request), str(request.url), page, built), ATOM_TYPE)
+    return _text(search_atom(response, _base(request), str(request.url), page, service.built_at()), ATOM_TYPE)
 
 
 def _watch(service: SearchService, name: str) -> watches.Watch | JSONResponse:

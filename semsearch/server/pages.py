@@ -25,7 +25,7 @@ from ..retrieval import SNIPPET_JOINER
 from ..service import SearchService
 from ..source_health import summary
 from ..text import one_line
-from .api import ServiceDep, _valid_id
+from .api import ServiceDep
 
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=str(resources.files("semsearch.web").joinpath("templates")))
@@ -453,7 +453,7 @@ def article_page(
     part: Annotated[int | None, Query(ge=1, le=1_000_000)] = None,
 ) -> HTMLResponse:
     """One article, with the cited sentence highlighted and scrolled to by its anchor; a long one in parts."""
-    view = service.article(article_id) if _valid_id(article_id) else None
+    view = service.article(article_id)
     if view is None:
         return error_page(request, 404, "There is no article with that id in this index.")
     if view.previous_id:  # the highlights name places in the text as it was before the edit
@@ -480,7 +480,7 @@ def article_page(
 @router.get("/stories/{story_id}", response_class=HTMLResponse)
 def story_page(request: Request, service: ServiceDep, story_id: str) -> HTMLResponse:
     """A story over time: articles by date, developments with who reported them first, disagreements, follow-ups."""
-    timeline = service.story(story_id) if _valid_id(story_id) else None
+    timeline = service.story(story_id)
     if timeline is None:
         return error_page(request, 404, "There is no story with that id in this index.")
     return templates.TemplateResponse(request, "story.html", {"story": timeline})
