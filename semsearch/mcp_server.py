@@ -21,7 +21,7 @@ from . import __version__
 from .config import Settings
 from .contract import SearchRequest, problems
 from .index import IndexIncompatible, IndexMissing
-from .service import NO_ARTICLE, SearchService, public_reason
+from .service import NO_ARTICLE, SearchService, no_index_reason
 
 log = logging.getLogger(__name__)
 
@@ -118,7 +118,7 @@ class Tools:
             return error("not_found", str(exc), "article_id"), True
         except (IndexMissing, IndexIncompatible) as exc:
             log.warning("no index to serve: %s", exc)
-            return error("no_index", public_reason(exc)), True
+            return error("no_index", no_index_reason(exc)), True
 
 
 def make_server(settings: Settings) -> Server:

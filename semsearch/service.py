@@ -123,7 +123,7 @@ NO_INDEX = "no index is being served yet; the operator has to build one"
 UNREADABLE_INDEX = "the index could not be read; the operator has to rebuild it or roll back"
 
 
-def public_reason(exc: IndexMissing | IndexIncompatible) -> str:
+def no_index_reason(exc: IndexMissing | IndexIncompatible) -> str:
     """Why no index answers, in words for anyone: a backend outage (worth retrying), none built, or unreadable."""
     if isinstance(exc, IndexUnavailable):
         return exc.public_message

@@ -22,7 +22,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from .. import __version__
 from ..config import Settings, get_settings
 from ..index import IndexIncompatible, IndexMissing
-from ..service import SearchService, public_reason
+from ..service import SearchService, no_index_reason
 from . import admin, api, docs_page, feeds, pages
 
 log = logging.getLogger(__name__)
@@ -345,7 +345,7 @@ def create_app(settings: Settings | None = None, service: SearchService | None =
     @app.exception_handler(IndexIncompatible)
     async def no_index(request: Request, exc: IndexMissing | IndexIncompatible) -> Response:
         log.warning("no index to serve: %s", exc)
-        message = public_reason(exc)
+        message = no_index_reason(exc)
         if _wants_html(request):
             return pages.error_page(request, 503, message)
         return _error(503, "no_index", message)
