@@ -13,7 +13,7 @@ import argparse
 from dataclasses import replace
 from pathlib import Path
 
-from semsearch.brief import BEFORE_COVERAGE, BriefOptions
+from semsearch.brief import SINGLE_ARTICLE, BriefOptions
 from semsearch.config import get_settings
 from semsearch.embedding import get_embedder
 from semsearch.evaluation.nuggets import MAIN, TABLE_HEAD, load_questions, reuters_articles, run_nuggets
@@ -26,7 +26,7 @@ def variants(words: int) -> dict[str, BriefOptions]:
     base = BriefOptions(words=words)
     return {
         "defaults": base,
-        "before #20": replace(BEFORE_COVERAGE, words=words),
+        "before #20": replace(SINGLE_ARTICLE, words=words),
         "no per-article penalty": replace(base, article_penalty=0.0),
         "per-article penalty 0.05": replace(base, article_penalty=0.05),
         "per-article penalty 0.3": replace(base, article_penalty=0.3),

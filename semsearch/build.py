@@ -57,15 +57,6 @@ def chunk_text_for_embedding(title: str, body: str) -> str:
     return f"{title}\n{body}" if title else body
 
 
-def story_rules(settings: Settings) -> StoryRules:
-    """Story grouping thresholds from settings."""
-    return StoryRules(
-        same_event_similarity=settings.story_similarity,
-        window_days=settings.story_window_days,
-        near_duplicate_jaccard=settings.near_duplicate_jaccard,
-    )
-
-
 def build(
     sources: Sequence[str | Path],
     settings: Settings,
@@ -251,8 +242,6 @@ def build_articles(
         cache_file = Path(settings.cache_dir or home / "cache") / "embeddings.sqlite"
         cache = EmbeddingCache(cache_file, embedder.vector_precision)
         try:
-            if progress and (chunk_texts or sentence_texts):
-                print(f"embedding {len(chunk_texts)} new chunks and {len(sentence_texts)} new sentences")
             if late:
                 new_chunks, new_sentences, embedded = cache.embed_late(
                     embedder, chunk_texts, occurrences, settings.embed_batch_size, progress
@@ -271,7 +260,7 @@ def build_articles(
             [a.text for a in kept],
             chunk_vectors[lead_rows],
             [a.published for a in kept],
-            story_rules(settings),
+            StoryRules.of(settings),
             outlets=[a.outlet for a in kept],
         )
         report.embedded_texts = embedded

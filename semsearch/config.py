@@ -45,7 +45,7 @@ class Settings(BaseSettings):
     port: int = Field(8000, ge=1, le=65535, description="Port `serve` listens on.")
     chunk_tokens: int = Field(200, ge=32, le=256, description="Target chunk size in model tokens.")
     embed_backend: Literal["torch", "onnx"] = Field(
-        "onnx", description="Model runtime: onnx (exported once from the packaged model; 3x faster queries), or torch."
+        "onnx", description="Model runtime: onnx (exported once from the packaged model; faster queries), or torch."
     )
     query_precision: Literal["fp32", "int8"] = Field(
         "int8",

@@ -182,9 +182,9 @@ class Embedder:
             # busy machine most build-sized batches ran slower with spinning than without (docs/performance.md).
             options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         else:
-            # One ~20-token query is too little work to split: over HTTP at 1M chunks one thread answered
-            # 1.2-2.9 ms sooner than two, which took the core the rest of the request needed. Threads that
-            # spin waiting for the next query burnt 1.5x the CPU of the query itself; in a batch spinning pays.
+            # One short query is too little work to split: a second thread takes the core the rest of the
+            # request needs, and threads spinning while they wait for the next query burn more CPU than the
+            # query itself (docs/performance.md).
             options.intra_op_num_threads = 1
             options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         fp32, cpu = onnx_model(self.path), ["CPUExecutionProvider"]

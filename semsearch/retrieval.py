@@ -34,8 +34,7 @@ _PHRASE = re.compile(r'"([^"]+)"')
 
 
 # A query's model pass and vector search run here while the asking thread runs the BM25 leg. Both release
-# the GIL, so on two cores a query waits for the longer leg, not the sum: at a million chunks the two legs
-# took 9.4 ms instead of 12.8 (p50 over 200 questions, docs/performance.md).
+# the GIL, so on two cores a query waits for the longer leg, not the sum (docs/performance.md).
 def _dense_leg_pool() -> ThreadPoolExecutor:
     """As many threads as searches may be in flight (a leg queued behind another's model pass would wait)."""
     return ThreadPoolExecutor(64, thread_name_prefix="semsearch-dense")
@@ -298,9 +297,9 @@ class Retriever:
         while depth < 2 * needed:
             depth *= 2
         evidence = self.evidence(query, vector, mode, filters, depth, base)
-        # One long article can fill a leg's depth alone (a 1,400-chunk scrape took nearly every seed, leaving
-        # 3 hits for k = 20), and a story's articles show as one hit: search deeper while fewer stories than
-        # needed are candidates and a leg had more.
+        # One long article can fill a leg's depth alone (a long scrape's chunks take nearly every seed), and a
+        # story's articles show as one hit: search deeper while fewer stories than needed are candidates and
+        # a leg had more.
         stories = self.index.layout.article_stories
         while len(np.unique(stories[evidence.article_rows])) < needed and evidence.deeper and depth < MAX_DEPTH:
             depth *= 4

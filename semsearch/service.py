@@ -43,6 +43,7 @@ from .index import (
 from .novelty import earlier_reports, new_filters
 from .records import Brief, Filters, NewSince, SearchResponse, StoryTimeline
 from .retrieval import Retrieval, Retriever
+from .stories import StoryRules
 from .timeline import story_timeline
 
 log = logging.getLogger(__name__)
@@ -345,9 +346,10 @@ class SearchService:
         article as it is now."""
         if not _valid_id(story_id):
             return None
-        found = story_timeline(self.index, story_id, self.settings.brief_redundancy)
+        rules = StoryRules.of(self.settings)
+        found = story_timeline(self.index, story_id, self.settings.brief_redundancy, rules)
         if found is None and (named_after := self.article(story_id)) is not None:
-            found = story_timeline(self.index, named_after.meta.story_id, self.settings.brief_redundancy)
+            found = story_timeline(self.index, named_after.meta.story_id, self.settings.brief_redundancy, rules)
         return found
 
     def answer(self, request: AnswerRequest) -> AnswerResponse:

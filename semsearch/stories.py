@@ -16,24 +16,37 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .config import Settings
 from .text import calendar_day, words
 
 _PRIME = (1 << 61) - 1
 
 
+_DEFAULTS = Settings.model_fields
+
+
 @dataclass(frozen=True, slots=True)
 class StoryRules:
-    """Thresholds for grouping; defaults measured on the sample corpus (docs/quality.md)."""
+    """Thresholds for grouping; the defaults, measured on the sample corpus (docs/quality.md), are the settings'."""
 
-    same_event_similarity: float = 0.75
-    window_days: int = 3
+    same_event_similarity: float = _DEFAULTS["story_similarity"].default
+    window_days: int = _DEFAULTS["story_window_days"].default
     # Without both dates the window cannot keep an outlet's follow-ups apart (on BBC tech, three undated blog
     # stories of one source became one), so one outlet's undated articles must be closer than that to group.
     undated_similarity: float = 0.85
-    near_duplicate_jaccard: float = 0.5
+    near_duplicate_jaccard: float = _DEFAULTS["near_duplicate_jaccard"].default
     shingle_words: int = 5
     permutations: int = 64
     bands: int = 16
+
+    @classmethod
+    def of(cls, settings: Settings) -> StoryRules:
+        """The thresholds these settings choose."""
+        return cls(
+            same_event_similarity=settings.story_similarity,
+            window_days=settings.story_window_days,
+            near_duplicate_jaccard=settings.near_duplicate_jaccard,
+        )
 
 
 def shingles(text: str, n: int) -> np.ndarray:

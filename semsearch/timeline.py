@@ -24,8 +24,8 @@ RELATED_SHOWN = 5
 RELATED_DEPTH = 50  # lead chunks searched for related stories
 
 
-def story_timeline(index: Index, story_id: str, redundancy: float) -> StoryTimeline | None:
-    """The timeline of one story, or None when no story has that id."""
+def story_timeline(index: Index, story_id: str, redundancy: float, rules: StoryRules) -> StoryTimeline | None:
+    """The timeline of one story, or None when no story has that id; `rules` tell a copy from its original."""
     metas = sorted(index.story_articles(story_id), key=date_key)
     if not metas:
         return None
@@ -37,7 +37,7 @@ def story_timeline(index: Index, story_id: str, redundancy: float) -> StoryTimel
     return StoryTimeline(
         story_id=story_id,
         title=metas[0].title,
-        articles=_articles(pool, metas),
+        articles=_articles(pool, metas, rules),
         developments=[_development(pool, first, later) for first, later in developments],
         discrepancies=_distinct(discrepancies),
         related=_related(index, metas),
@@ -90,9 +90,8 @@ def _development(pool: Sentences, first: int, later: list[int]) -> Development:
     return Development(first=pool.quote(first), later=[pool.quote(r) for r in later], copied=copied)
 
 
-def _articles(pool: Sentences, metas: list[ArticleMeta]) -> list[StoryArticle]:
+def _articles(pool: Sentences, metas: list[ArticleMeta], rules: StoryRules) -> list[StoryArticle]:
     """The story's articles by date, each near-duplicate of an earlier one from another outlet marked as its copy."""
-    rules = StoryRules()
     signatures = minhash([pool.texts[m.id] for m in metas], rules)
     out = []
     for i, meta in enumerate(metas):

@@ -106,7 +106,14 @@ def test_eval_summary_command_on_a_tiny_folder(runner, tmp_path: Path, monkeypat
     report = tmp_path / "report.md"
     result = runner.invoke(main, ["eval", "summary", str(data), "--work", str(work), "--output", str(report)])
     assert result.exit_code == 0, result.output
-    for row in ("semsearch brief", "Lead", "LexRank (sumy)", "TextRank (sumy)", "query similarity", "earlier preset"):
+    for row in (
+        "semsearch brief",
+        "Lead",
+        "LexRank (sumy)",
+        "TextRank (sumy)",
+        "query similarity",
+        "single-article preset",
+    ):
         assert row in result.output
     # Every brief the eval made was checked, and every citation in it is a verbatim span.
     checks = re.findall(r"(\d+) citations in (\d+) briefs .* (\d+) verbatim spans", result.output)

@@ -29,12 +29,12 @@ from ..retrieval import Retrieval, question_names
 from ..text import question_words
 from .citing import _cite, _quoted_texts, citation_problems
 from .options import (
-    BEFORE_COVERAGE,
     DEFAULT,
     FIGURE_TWIN_COSINE,
     GENERIC,
     NOTHING_RELEVANT,
     NOTHING_RETRIEVED,
+    SINGLE_ARTICLE,
     BriefOptions,
     brief_options,
 )
@@ -127,11 +127,11 @@ def _leave_out_reported(pool: _Pool, novelty: Novelty) -> bool:
 
 
 __all__ = [
-    "BEFORE_COVERAGE",
     "FIGURE_TWIN_COSINE",
     "GENERIC",
     "NOTHING_RELEVANT",
     "NOTHING_RETRIEVED",
+    "SINGLE_ARTICLE",
     "BriefOptions",
     "Novelty",
     "anchor",

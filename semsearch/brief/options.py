@@ -39,26 +39,26 @@ class BriefOptions:
     w_source: float = 0.3
     lead_decay: float = 0.5
     teleport: float = 0.15
-    # Multi-document briefs (issue #20; chosen on the tune half of benchmarks/data/nuggets_reuters.jsonl).
+    # Multi-document briefs (chosen on the tune half of benchmarks/data/nuggets_reuters.jsonl).
     # Each sentence already quoted from an article takes this off the gain of the article's other units: the
     # diminishing reward that spreads a brief over articles (on wire copy a facility-location coverage term
     # and fading the lead prior as relevant articles grow both measured no better or worse; docs/quality.md).
     article_penalty: float = 0.15
     w_names: float = 0.3  # taken off a sentence's score for the share of the question's names it lacks
     # The weight of a link between two sentences of one article in the centrality graphs (1: as any other
-    # link); see _link_weights. 0.5 ties 0.2 on the tune half but lets the car-safety test's long piece take
-    # five of nine sentences; 1.0 and 0.05 both score lower.
+    # link); see _link_weights. Heavier links let one long piece fill a brief, lighter ones score lower on
+    # the tune half (docs/quality.md).
     intra_article: float = 0.2
 
 
-# The brief as it was before issue #20 (no per-article penalty, no names, every link alike), to measure against.
+# The single-article brief (no per-article penalty, no names, every link alike), to measure against.
 DEFAULT = BriefOptions()  # frozen, so one instance serves as every default
-BEFORE_COVERAGE = BriefOptions(article_penalty=0.0, w_names=0.0, intra_article=1.0)
+SINGLE_ARTICLE = BriefOptions(article_penalty=0.0, w_names=0.0, intra_article=1.0)
 
 # A generic brief of given articles (no real question: "summarize this story"): what the articles keep
-# repeating comes first, not closeness to a headline. Chosen on the BBC tune half (700 articles), where it
-# scores 0.724 ROUGE-2 F1 against 0.687 with the query-focused weights; those keep relevance first because
-# coverage cost the query-focused checks (docs/quality.md, "## Brief").
+# repeating comes first, not closeness to a headline. Chosen on the BBC tune half, where it scores above the
+# query-focused weights; those keep relevance first because coverage cost the query-focused checks
+# (docs/quality.md, "## Brief").
 GENERIC = BriefOptions(w_coverage=16.0, w_word_centrality=2.0, w_lead=0.3, diversity=0.0, worth_by_words=True)
 
 

@@ -27,7 +27,7 @@ from pathlib import Path
 import click
 import numpy as np
 
-from ..brief import BEFORE_COVERAGE, BriefOptions, brief_options, citation_problems, summarize
+from ..brief import SINGLE_ARTICLE, BriefOptions, brief_options, citation_problems, summarize
 from ..config import Settings
 from ..index import Index
 from ..ingest import to_articles
@@ -222,7 +222,7 @@ class NuggetRun:
 
 
 MAIN = "semsearch brief"
-BEFORE = "brief before coverage (#20)"
+SINGLE = "brief, single-article preset"
 PLAIN = "plain selection (cosine, skip > 0.8)"
 LEAD = "lead of the newest article"
 
@@ -246,10 +246,10 @@ def run_nuggets(
         run.check(brief, texts.__getitem__)
         hits = run.score(MAIN, question, brief_summary(brief), scorer)
         run.missed[question.id] = [n.fact for n, hit in zip(question.nuggets, hits, strict=True) if not hit]
-        before = summarize(
-            index, retrieval, replace(BEFORE_COVERAGE, words=options.words, min_similarity=options.min_similarity)
+        single = summarize(
+            index, retrieval, replace(SINGLE_ARTICLE, words=options.words, min_similarity=options.min_similarity)
         )
-        run.score(BEFORE, question, brief_summary(before), scorer)
+        run.score(SINGLE, question, brief_summary(single), scorer)
         run.score(PLAIN, question, plain_selection(index, mine, embed(question.question), options.words), scorer)
         run.score(LEAD, question, newest_lead(index, mine, options.words), scorer)
     return run

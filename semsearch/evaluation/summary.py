@@ -18,8 +18,8 @@ import click
 import numpy as np
 
 from ..brief import (
-    BEFORE_COVERAGE,
     GENERIC,
+    SINGLE_ARTICLE,
     BriefOptions,
     citation_problems,
     summarize,
@@ -320,11 +320,11 @@ QUERY_SIMILARITY = BriefOptions(
     article_penalty=0.0,
     relevance_floor=-1.0,
 )
-# The presets the multi-document modes score beside the brief's own options. The earlier preset has no
+# The presets the multi-document modes score beside the brief's own options. The single-article preset has no
 # per-article penalty, question names or weaker same-article links; a BBC reference is one article's
 # extract, so the options that spread a brief over articles cost here what they gain on several stories.
 COMPARED = {
-    "brief, earlier preset (BEFORE_COVERAGE)": BEFORE_COVERAGE,
+    "brief, single-article preset (SINGLE_ARTICLE)": SINGLE_ARTICLE,
     "query similarity + redundancy skip": QUERY_SIMILARITY,
 }
 

@@ -57,7 +57,7 @@ ServiceDep = Annotated[SearchService, Depends(get_service)]
 
 
 class FastJSONResponse(JSONResponse):
-    """JSON encoded by orjson, several times faster than the json module on a search response."""
+    """JSON encoded by orjson, much faster than the json module on a search response."""
 
     def render(self, content: Any) -> bytes:
         return orjson.dumps(content)
@@ -78,8 +78,8 @@ def search_post(service: ServiceDep, request: SearchRequest) -> JSONResponse:
 def run_search(service: SearchService, request: SearchRequest) -> JSONResponse:
     """One search as the JSON response.
 
-    The body goes out as built: validating it again against its schema cost more than the brief at 20 kB
-    (SearchResponse stays the documented schema, and the tests hold every response to it).
+    The body goes out as built: validating it again against its schema cost more than the brief on a full
+    response (SearchResponse stays the documented schema, and the tests hold every response to it).
     """
     started = time.perf_counter()
     body = service.search(request).to_dict()
