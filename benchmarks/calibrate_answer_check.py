@@ -6,8 +6,8 @@ half is read here; `semsearch eval answer --labelled FILE` reports the held-out 
 the writer's targets: of the thresholds that keep at least KEEP_TARGET of the supported sentences, the
 one that drops the most unsupported ones (the stricter on a tie); with none, the one that keeps most.
 
-    python benchmarks/calibrate_answer_check.py tests/fixtures/answer_check.jsonl
-    python benchmarks/calibrate_answer_check.py tests/fixtures/answer_check.jsonl --synonyms
+    python benchmarks/calibrate_answer_check.py tests/fixtures/answer_check.jsonl --rounds 1-8
+    python benchmarks/calibrate_answer_check.py tests/fixtures/answer_check.jsonl --rounds 1-8 --synonyms
 
 The support grid runs at the default SEMSEARCH_LLM_SYNONYM_SIMILARITY; with --synonyms the grid is over
 the similarity at the default support instead. Both load the packaged model for the synonyms.
@@ -43,13 +43,21 @@ def rates(items: list, check: SupportCheck) -> tuple[float, float]:
     return float(kept), float(dropped)
 
 
+def rounds(text: str) -> range:
+    """A range of rounds written FIRST-LAST, or one round."""
+    first, _, last = text.partition("-")
+    return range(int(first), int(last or first) + 1)
+
+
 def main() -> None:
     """Print the tune half's grid and the chosen threshold."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("labelled", type=Path, help="labelled JSON-lines file")
     parser.add_argument("--synonyms", action="store_true", help="grid the synonym similarity, not the support")
+    parser.add_argument("--rounds", type=rounds, help="only these rounds, as FIRST-LAST (default: all)")
     args = parser.parse_args()
-    items = [i for i in load_labelled(args.labelled) if i.half == "tune"]
+    wanted = args.rounds or range(1, 1 << 30)
+    items = [i for i in load_labelled(args.labelled) if i.half == "tune" and i.round in wanted]
     print(f"tune half: {sum(i.supported for i in items)} supported, {sum(not i.supported for i in items)} unsupported")
     name = "SEMSEARCH_LLM_SYNONYM_SIMILARITY" if args.synonyms else "SEMSEARCH_LLM_MIN_SUPPORT"
     thresholds = [float(t) for t in (SIMILARITY_GRID if args.synonyms else SUPPORT_GRID)]

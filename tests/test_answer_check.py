@@ -351,6 +351,8 @@ _WHEN = "Container volumes at the Port Alder terminal rose sharply {} after the 
         ("the following day", "the same day", "following day"),
         ("a decade ago", "in 2015", "decade"),
         ("overnight", "on Tuesday", "overnight"),
+        ("by the middle of 2005", "by the end of 2005", "the middle of 2005"),
+        ("in the spring", "in April", "spring"),  # the evidence's month may date another fact
     ],
 )
 def test_a_changed_period_is_named_even_in_a_long_sentence(said: str, stated: str, named: str):

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 
 _MONTHS = "january february march april may june july august september october november december".split()
+_WEEKDAYS = "monday tuesday wednesday thursday friday saturday sunday".split()
 # "Fall" is left out: it is a verb far more often than a season. Half and quarter name a period only after
 # a word placing them ("the first half"); alone they are shares ("half the staff"), checked as shares.
 _PERIODS = (
@@ -31,14 +32,17 @@ _PLACING = {
     "fourth": "fourth final",
 }
 _PLACE_OF = {word: place for place, placing in _PLACING.items() for word in placing.split()}
+_EDGE_OF = {"start": "early", "beginning": "early", "middle": "mid", "end": "late"}
 _COUNT = r"(?:\d+|a|an|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|few|several|couple\s+of)"
-# A placing word, then perhaps a count ("the past two years"), then the period; or a placing word before a
-# year or a month ("early 2019", "mid-1990s", "late March"). A period after a hyphen is part of a figure's
-# compound ("a 40-year-old", "a five-year plan"), whose figure the number rules check.
+# A placing word, then perhaps a count ("the past two years"), then the period; or a placing word or phrase
+# before a year or a month ("early 2019", "mid-1990s", "late March", "the end of 2005"). A period after a
+# hyphen is part of a figure's compound ("a 40-year-old", "a five-year plan"), whose figure the number rules
+# check.
 _PERIOD = re.compile(
     rf"\b(?:(?P<place>{'|'.join(_PLACE_OF)})[\s-]+(?:{_COUNT}\s+)?|(?<!-))"
     rf"(?P<period>(?:{'|'.join(_PERIODS + list(_PLACED_ONLY))})(?:s|es)?|centuries)\b"
-    rf"|\b(?P<edge>early|mid|late)[\s-]+(?P<when>(?:1[89]|20)\d\ds?|{'|'.join(_MONTHS)})\b",
+    rf"|\b(?:(?P<edge>early|mid|late)[\s-]+|the\s+(?P<part>start|beginning|middle|end)\s+of\s+)"
+    rf"(?P<when>(?:1[89]|20)\d\ds?|{'|'.join(_MONTHS)})\b",
     re.IGNORECASE,
 )
 
@@ -76,8 +80,9 @@ def periods(text: str) -> list[tuple[str, str | None, str]]:
     """The periods a text names, each as (period, what places it or None, the words naming it)."""
     found = []
     for m in _PERIOD.finditer(text):
-        if m["edge"]:
-            found.append((m["when"].lower().rstrip("s"), m["edge"].lower(), m.group()))
+        if m["when"]:
+            edge = m["edge"].lower() if m["edge"] else _EDGE_OF[m["part"].lower()]
+            found.append((m["when"].lower().rstrip("s"), edge, m.group()))
             continue
         period = _singular(m["period"].lower())
         place = _PLACE_OF[m["place"].lower()] if m["place"] else None
@@ -94,10 +99,20 @@ def unstated_periods(sentence: str, evidence: str) -> list[str]:
     for pattern, period in _RESTATED:
         restated = pattern.sub(period, restated)
     stated = periods(evidence) + periods(restated)
-    named = {period for period, _, _ in stated}
+    named = {period for period, _, _ in stated} | _dated(evidence)
     placed = {(period, place) for period, place, _ in stated}
     return [
         words
         for period, place, words in periods(sentence)
         if period not in named or (place is not None and (period, place) not in placed)
     ]
+
+
+def _dated(text: str) -> set[str]:
+    """The periods a text's dates name without placing them: a year number names a year, a month a month, a
+    weekday a day. A month names no season: the evidence's April may date another fact than the sentence's
+    spring."""
+    words = set(re.findall(r"[a-z]+|\d{4}", text.lower()))
+    named = {"year"} if any(w.isdigit() and 1800 <= int(w) < 2100 for w in words) else set()
+    named |= {"month"} if words.intersection(_MONTHS) else set()
+    return named | ({"day"} if words.intersection(_WEEKDAYS) else set())
