@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import sqlite3
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -11,7 +10,7 @@ import numpy as np
 from tqdm import tqdm
 
 from .embedding import CACHE_SLICE, DIMENSION, Embedder, Encoder, Occurrence, cached_as
-from .sqlite import select_in
+from .index.vector_cache import VectorCacheFile
 
 
 def text_key(text: str) -> bytes:
@@ -29,26 +28,14 @@ class EmbeddingCache:
     def __init__(self, path: Path, precision: str = "fp32") -> None:
         self.model = cached_as(precision)
         self.late_model = cached_as(precision, late=True)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        # A cache made before vectors of one text could differ by model name is copied over once; a
-        # build waiting on another's copy waits for it rather than failing.
-        self.db = sqlite3.connect(path, timeout=600)
-        self.db.execute("PRAGMA journal_mode=WAL")
-        with self.db:
-            self.db.execute("BEGIN IMMEDIATE")
-            self.db.execute(
-                "CREATE TABLE IF NOT EXISTS vectors (key BLOB, model TEXT, v BLOB, PRIMARY KEY (key, model))"
-            )
-            if self.db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'vec'").fetchone():
-                self.db.execute("INSERT OR IGNORE INTO vectors SELECT key, model, v FROM vec")
-                self.db.execute("DROP TABLE vec")
+        self.file = VectorCacheFile(path)
 
     def embed(
         self, embedder: Encoder, texts: Sequence[str], batch_size: int, progress: bool = False
     ) -> tuple[np.ndarray, int]:
         """Vectors for texts from the cache where present, from the model otherwise; also the count embedded."""
         keys = [text_key(t) for t in texts]
-        found = self._found(keys, self.model)
+        found = self.file.found(keys, self.model)
         missing = sorted({k: i for i, k in enumerate(keys) if k not in found}.values())
         # Stored slice by slice, so a build that is killed keeps what it already paid for.
         for start in tqdm(
@@ -59,7 +46,7 @@ class EmbeddingCache:
         ):
             part = missing[start : start + CACHE_SLICE]
             fresh = embedder.encode([texts[i] for i in part], batch_size=batch_size)
-            self._store({keys[i]: fresh[j] for j, i in enumerate(part)}, self.model)
+            self.file.store({keys[i]: fresh[j] for j, i in enumerate(part)}, self.model)
             found.update({keys[i]: fresh[j] for j, i in enumerate(part)})
         return _stack(found, keys), len(missing)
 
@@ -80,7 +67,7 @@ class EmbeddingCache:
         """
         chunk_keys = [text_key(t) for t in chunks]
         late_keys = [late_key(chunks, where) for where in sentences]
-        found = self._found(chunk_keys, self.model) | self._found(late_keys, self.late_model)
+        found = self.file.found(chunk_keys, self.model) | self.file.found(late_keys, self.late_model)
         spans_of: dict[int, list[Occurrence]] = {i: [] for i, k in enumerate(chunk_keys) if k not in found}
         for s, key in enumerate(late_keys):
             if key not in found:
@@ -94,36 +81,21 @@ class EmbeddingCache:
             )
             fresh_chunks = {chunk_keys[c]: vectors[j] for j, c in enumerate(part)}
             fresh_sentences = _late_vectors(embedder, texts, [spans_of[c] for c in part], pooled, late_keys)
-            self._store(fresh_chunks, self.model)
-            self._store(fresh_sentences, self.late_model)
+            self.file.store(fresh_chunks, self.model)
+            self.file.store(fresh_sentences, self.late_model)
             found.update(fresh_chunks)
             found.update(fresh_sentences)
         return _stack(found, chunk_keys), _stack(found, late_keys), len(spans_of)
 
-    def _found(self, keys: list[bytes], model: str) -> dict[bytes, np.ndarray]:
-        """The vectors this cache holds for keys under a model name."""
-        rows = select_in(self.db, "SELECT key, v FROM vectors WHERE model = ? AND key IN ({})", keys, [model])
-        return {k: np.frombuffer(v, dtype=np.float32) for k, v in rows}
-
-    def _store(self, vectors: dict[bytes, np.ndarray], model: str) -> None:
-        """Keep vectors under a model name, in one transaction."""
-        with self.db:
-            self.db.executemany(
-                "INSERT OR REPLACE INTO vectors VALUES (?, ?, ?)", [(k, model, v.tobytes()) for k, v in vectors.items()]
-            )
-
     def missing(self, texts: Sequence[str]) -> list[str]:
         """The distinct texts this cache holds no vector for, in first-seen order."""
         wanted = {text_key(t): t for t in texts}
-        for (key,) in select_in(
-            self.db, "SELECT key FROM vectors WHERE model = ? AND key IN ({})", list(wanted), [self.model]
-        ):
-            del wanted[key]
-        return list(wanted.values())
+        held = self.file.held(list(wanted), self.model)
+        return [text for key, text in wanted.items() if key not in held]
 
     def close(self) -> None:
-        """Release the database."""
-        self.db.close()
+        """Release the cache's file."""
+        self.file.close()
 
 
 def late_key(chunks: Sequence[str], where: Sequence[Occurrence]) -> bytes:

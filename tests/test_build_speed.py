@@ -79,7 +79,7 @@ def test_late_vectors_have_their_own_cache_entries(tmp_path):
     # ... but a separately embedded sentence never gets a late vector, nor the reverse
     alone, fresh = cache.embed(embedder, SENTENCES, batch_size=8)
     assert fresh == 3 and float((alone * late).sum(axis=1).max()) < 0.999
-    stored = dict(cache.db.execute("SELECT key, model FROM vectors"))
+    stored = dict(cache.file.db.execute("SELECT key, model FROM vectors"))
     assert [stored[late_key([CHUNK], w)] for w in where] == [LATE_MODEL_NAME] * 3
     # a second late request is served whole; the same sentence in another chunk is a new key
     _, late_again, passes = cache.embed_late(embedder, [CHUNK], where, batch_size=8)
@@ -147,7 +147,7 @@ def test_int8_vectors_are_cached_apart_and_a_switch_rebuilds_in_full(tmp_path):
     quick = after.vectors_of(rows)
     assert not np.array_equal(exact, quick) and float((exact * quick).sum(axis=1).min()) > 0.95
     cache = EmbeddingCache(tmp_path / "cache" / "embeddings.sqlite")
-    models = {m for (m,) in cache.db.execute("SELECT model FROM vectors")}
+    models = {m for (m,) in cache.file.db.execute("SELECT model FROM vectors")}
     assert models == {cached_as("fp32"), cached_as("int8")} == {MODEL_NAME, MODEL_NAME + "#int8"}
     assert build([src], int8).embedded_texts == 0  # unchanged: the int8 version is reused
     assert build([src], fp32).embedded_texts == 0  # back to fp32: all from the cache, under fp32's name

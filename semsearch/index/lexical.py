@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..sqlite import thread_connection
+from .sqlite import thread_connection
 from ..text import Stems
 
 LEXICON_DB = "lexicon.sqlite"

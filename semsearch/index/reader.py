@@ -21,7 +21,7 @@ import numpy as np
 from ..embedding import cast_session, to_float32
 from ..records import Article, Chunk, Filters, Span
 from ..sentence_traits import LEANS, PRONOUN_SHIFT, PRONOUNS, USABLE
-from ..sqlite import select_in, thread_connection
+from .sqlite import select_in, thread_connection
 from .format import (
     META_DB,
     IndexCorrupt,
