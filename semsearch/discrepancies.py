@@ -10,7 +10,6 @@ outlets carrying one wire story count as one independent report.
 
 from __future__ import annotations
 
-import calendar
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -20,7 +19,7 @@ import numpy as np
 
 from .index import ArticleMeta, Index, SentenceTraits
 from .records import Brief, BriefSentence, CopyNote, Discrepancy, Quote
-from .text import FUNCTION_WORDS, NUMBER_WORDS, WORD, calendar_day, content_words, words
+from .text import CALENDAR_WORDS, FIGURE, FUNCTION_WORDS, NUMBER_WORDS, WORD, calendar_day, content_words, words
 
 # Chosen on the labelled pairs of docs/quality.md ("Where outlets disagree"): precision first.
 SAME_FACT_COSINE = 0.8
@@ -28,25 +27,23 @@ SAME_FACT_COSINE = 0.8
 NAME_CONTEXT = 0.5
 # Word 3-gram Jaccard at which one sentence is a near-duplicate copy of another.
 COPY_JACCARD = 0.6
-_FIGURE = re.compile(r"\d[\d,.]*\d|\d")
 # A time of day says when, not how many: "at 6 a.m." beside "2,300" is no second figure in dispute.
 _TIME_OF_DAY = re.compile(r"\b\d{1,2}(?:[:.]\d{2})?\s*(?:[ap]\.\s?m\.?|[ap]m\b)|\b\d{1,2}:\d{2}\b", re.IGNORECASE)
 _SPELLED = re.compile(r"[A-Za-z]+(?:-[A-Za-z]+)?")
-_DATE_WORDS = frozenset(w.lower() for w in (*calendar.month_name, *calendar.day_name) if w)
 
 
 def figures(text: str) -> dict[str, str]:
     """The figures a sentence states, in digits or words, by value ("2,300" and "2300" are one, "twelve" and
     "12" too), as written; times of day are none."""
     text = _TIME_OF_DAY.sub(" ", text)
-    found = {f.replace(",", "").rstrip("."): f for f in _FIGURE.findall(text)}
+    found = {f.replace(",", "").rstrip("."): f for f in FIGURE.findall(text)}
     spelled = (m.group() for m in _SPELLED.finditer(text))
     return found | {f"{NUMBER_WORDS[w.lower()]:g}": w for w in spelled if w.lower() in NUMBER_WORDS}
 
 
 def date_words(text: str) -> set[str]:
     """The weekdays and months a sentence names."""
-    return {w for w in words(text) if w in _DATE_WORDS}
+    return {w for w in words(text) if w in CALENDAR_WORDS}
 
 
 def names(text: str) -> set[str]:
@@ -55,7 +52,7 @@ def names(text: str) -> set[str]:
     for n, match in enumerate(WORD.finditer(text)):
         word = match.group()
         lower = word.lower()
-        if n and word[0].isupper() and lower not in FUNCTION_WORDS and lower not in _DATE_WORDS:
+        if n and word[0].isupper() and lower not in FUNCTION_WORDS and lower not in CALENDAR_WORDS:
             found.add(lower)
     return found
 

@@ -7,7 +7,6 @@ the best chunk cosine and the best sentence cosine — so fusion never sees a mi
 
 from __future__ import annotations
 
-import calendar
 import os
 import re
 import time
@@ -22,12 +21,19 @@ from .contract import Mode
 from .embedding import Embedder
 from .index import Index, ranges
 from .records import AlsoReported, Filters, Hit
-from .text import FUNCTION_WORDS, QUERY_STEMS, QUESTION_STOPWORDS, WORD, calendar_day, question_words, words
+from .text import (
+    CALENDAR_WORDS,
+    FUNCTION_WORDS,
+    QUESTION_STOPWORDS,
+    STEMS,
+    WORD,
+    calendar_day,
+    question_words,
+    words,
+)
 
 Fusion = Literal["weighted", "rrf"]
 SNIPPET_JOINER = " … "
-# Capitalised by convention, not named by the question: "the March earthquake" does not insist on "March".
-_CALENDAR_WORDS = frozenset(w.lower() for w in (*calendar.month_name, *calendar.day_name) if w)
 PHRASE_SCAN_LIMIT = 6400  # chunks holding a phrase's words checked for the phrase itself, at most
 MAX_DEPTH = 6400  # seeds a leg may be asked for when long articles crowd the first ask (see Retriever._ranked)
 _PHRASE = re.compile(r'"([^"]+)"')
@@ -115,7 +121,8 @@ def question_names(query: str) -> list[list[str]]:
     previous_end = -2
     for n, match in enumerate(WORD.finditer(query)):
         word = match.group()
-        if n == 0 or not word[0].isupper() or word.lower() in QUESTION_STOPWORDS | FUNCTION_WORDS | _CALENDAR_WORDS:
+        # A month or weekday is capitalised by convention: "the March earthquake" does not insist on March.
+        if n == 0 or not word[0].isupper() or word.lower() in QUESTION_STOPWORDS | FUNCTION_WORDS | CALENDAR_WORDS:
             continue
         # A run: capitalised words with only spaces (or a hyphen) between them.
         if names and query[previous_end : match.start()].strip(" -") == "":
@@ -149,11 +156,11 @@ class LexicalQuery:
 def lexical_query(query: str) -> LexicalQuery:
     """The BM25 side of a query: quoted phrases' words must all occur, other content words are OR-ed."""
     phrases = query_phrases(query)
-    required = list(dict.fromkeys(t for p in phrases for t in QUERY_STEMS.searchable(p)))
+    required = list(dict.fromkeys(t for p in phrases for t in STEMS.searchable(p)))
     loose = question_words(_PHRASE.sub(" ", query))
-    terms = list(dict.fromkeys(QUERY_STEMS.searchable(" ".join(loose))))
+    terms = list(dict.fromkeys(STEMS.searchable(" ".join(loose))))
     quoted = [w for p in phrases for w in question_words(p)]
-    marked = list(dict.fromkeys(terms + QUERY_STEMS.searchable(" ".join(quoted))))
+    marked = list(dict.fromkeys(terms + STEMS.searchable(" ".join(quoted))))
     return LexicalQuery(terms, required, phrases, marked)
 
 
@@ -462,7 +469,7 @@ class Retriever:
         for article_id, score in top:
             meta, text = metas[article_id], texts[article_id]
             spans = [spans_of[i] for i in best[article_id]]
-            marked = [(s + a, s + b) for s, e in spans for a, b in QUERY_STEMS.marks(text[s:e], evidence.marked)]
+            marked = [(s + a, s + b) for s, e in spans for a, b in STEMS.marks(text[s:e], evidence.marked)]
             hits.append(
                 Hit(
                     article_id=article_id,

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .text import content_words
+from .text import FIGURE, content_words
 
 # A sentence opening like this leans on the one before it ("He added ...", "But ...", "This ...").
 _ANTECEDENT_OPENER = re.compile(
@@ -70,8 +70,6 @@ _ENDS_LIKE_A_SENTENCE = re.compile(r"[.!]['\"”’)\]]*$")
 # Words are kept as 24-bit hashes (crc32, the same in every process): two of a brief's few thousand
 # words rarely share one.
 _WORD_MASK = (1 << 24) - 1
-
-_FIGURE = re.compile(r"\d[\d,.]*\d|\d")
 
 
 def words_of(text: str) -> int:
@@ -142,7 +140,7 @@ def trait_arrays(texts: Iterable[str]) -> TraitArrays:
         ids = word_ids(content_words(text))
         terms.append(ids)
         term_counts.append(len(ids))
-        found = {zlib.crc32(f.encode()) for f in _FIGURE.findall(text)}
+        found = {zlib.crc32(f.encode()) for f in FIGURE.findall(text)}
         figures.extend(sorted(found))
         figure_counts.append(len(found))
     return TraitArrays(

@@ -6,6 +6,7 @@ the terms stored at build time. So each primitive is defined once, here.
 
 from __future__ import annotations
 
+import calendar
 import re
 import threading
 import unicodedata
@@ -45,6 +46,10 @@ QUESTION_STOPWORDS = frozenset(
     "their them they this to was were what when where which who why will with would about after".split()
 )
 
+# Month and weekday names: capitalised by convention, so no name of a person, place or body.
+CALENDAR_WORDS = frozenset(w.lower() for w in (*calendar.month_name, *calendar.day_name) if w)
+# A figure as written in digits ("2,300", "2.6", "4").
+FIGURE = re.compile(r"\d[\d,.]*\d|\d")
 _ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 _WORDING = re.compile(r"[^\W_]+(?:[.,'’-][^\W_]+)*|[$£€¥%]")
 _MEMO_LIMIT = 200_000  # stems remembered, each of a word of at most _MEMO_WORD characters
@@ -153,8 +158,9 @@ def checked_day(name: str, value: str) -> str:
     return value
 
 
-# The query side's stems; each index writer has its own, so a build's words do not stay in memory.
-QUERY_STEMS = Stems()
+# The stems of the query side and the writer's check; each index writer has its own, so a build's words do not
+# stay in memory.
+STEMS = Stems()
 
 
 _UNITS = (

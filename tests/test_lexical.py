@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from semsearch.index.lexical import TOP_LIST, Lexicon, LexiconWriter
-from semsearch.text import QUERY_STEMS
+from semsearch.text import STEMS
 
 WORDS = (
     "harbor strike workers port crane union wages talks ship cargo flood river homes rain storm court "
@@ -52,7 +52,7 @@ def test_scores_equal_fts5_bm25(tmp_path):
         expected = dict(
             db.execute("SELECT rowid, -bm25(f) FROM f WHERE f MATCH ?", [" OR ".join(f'"{w}"' for w in query)])
         )
-        got = _every_score(lexicon, [QUERY_STEMS.stem(w) for w in query])
+        got = _every_score(lexicon, [STEMS.stem(w) for w in query])
         assert set(np.flatnonzero(got).tolist()) == set(expected)
         assert got[list(expected)] == pytest.approx(list(expected.values()), rel=1e-4)
 
@@ -68,7 +68,7 @@ def test_scores_equal_fts5_bm25(tmp_path):
 def test_top_k_is_exactly_the_best_k(tmp_path_factory, seed, k, n_terms, filtered, n):
     rng = random.Random(seed)
     lexicon = _lexicon(tmp_path_factory.mktemp("lex"), _corpus(seed, n))
-    terms = [QUERY_STEMS.stem(w) for w in rng.sample(WORDS, n_terms)]
+    terms = [STEMS.stem(w) for w in rng.sample(WORDS, n_terms)]
     allowed = np.sort(np.asarray(rng.sample(range(n), n // 3), np.int64)) if filtered else None
     ids, scores = lexicon.top(terms, k, allowed)
     every = _every_score(lexicon, terms)
@@ -88,7 +88,7 @@ def test_top_k_is_exactly_the_best_k(tmp_path_factory, seed, k, n_terms, filtere
 def test_frequent_terms_use_top_lists_and_stay_exact(tmp_path):
     texts = _corpus(7, 3 * TOP_LIST + 100, vocabulary=6)
     lexicon = _lexicon(tmp_path, texts)
-    terms = [QUERY_STEMS.stem(w) for w in ("harbor", "strike", "crane")]
+    terms = [STEMS.stem(w) for w in ("harbor", "strike", "crane")]
     assert len(lexicon.top_lists) > 0
     _ids, scores = lexicon.top(terms, 10)
     every = _every_score(lexicon, terms)
@@ -98,9 +98,7 @@ def test_frequent_terms_use_top_lists_and_stay_exact(tmp_path):
 def test_required_terms_must_all_occur(tmp_path):
     texts = ["crane operators walked out", "operators of the crane", "the crane fell", "operators met"]
     lexicon = _lexicon(tmp_path, texts)
-    ids, _ = lexicon.top(
-        [QUERY_STEMS.stem("walked")], 10, required=[QUERY_STEMS.stem("crane"), QUERY_STEMS.stem("operators")]
-    )
+    ids, _ = lexicon.top([STEMS.stem("walked")], 10, required=[STEMS.stem("crane"), STEMS.stem("operators")])
     assert sorted(ids.tolist()) == [0, 1]
     assert lexicon.top(["nowher"], 5, required=["nowher"])[0].tolist() == []
 
@@ -113,7 +111,7 @@ def test_remembered_terms_answer_as_a_fresh_read(tmp_path, monkeypatch):
     path.mkdir()
     lexicon = _lexicon(path, texts)
     queries = [["strike", "workers", "nowhere"], ["workers", "strike"], ["kidney", "rain", "strike"], ["zzz"]]
-    queries = [[QUERY_STEMS.stem(w) for w in q] for q in queries]
+    queries = [[STEMS.stem(w) for w in q] for q in queries]
     fresh = [(lexicon.top(q, 20), lexicon.scores(q, range(500))) for q in queries]
     # A memo holding fewer terms than a question has is cleared on every question; answers must not change.
     monkeypatch.setattr(lexical, "TERMS_REMEMBERED", 2)
@@ -136,16 +134,16 @@ TRICKY = (
 
 
 def test_analyzer_folds_accents_and_stems():
-    assert QUERY_STEMS.terms("Cafés RUNNING_fast") == ["cafe", "run", "fast"]
+    assert STEMS.terms("Cafés RUNNING_fast") == ["cafe", "run", "fast"]
 
 
 def test_marks_are_the_words_whose_term_is_wanted():
     text = "The mayor's strikes: Striking dockworkers' café in Zürich, a city's studies (STUDIED) of days."
-    assert "" in QUERY_STEMS.terms("the city's") and "" not in QUERY_STEMS.searchable("it's the city's")
-    wanted = QUERY_STEMS.searchable("mayor's strike cafe zurich study day")
-    marked = [text[a:b] for a, b in QUERY_STEMS.marks(text, wanted)]
+    assert "" in STEMS.terms("the city's") and "" not in STEMS.searchable("it's the city's")
+    wanted = STEMS.searchable("mayor's strike cafe zurich study day")
+    marked = [text[a:b] for a, b in STEMS.marks(text, wanted)]
     assert marked == ["mayor", "strikes", "Striking", "café", "Zürich", "studies", "STUDIED", "days"]
-    assert QUERY_STEMS.marks(text, ["", "mayor"]) == QUERY_STEMS.marks(text, ["mayor"])  # never the "s" of "'s"
+    assert STEMS.marks(text, ["", "mayor"]) == STEMS.marks(text, ["mayor"])  # never the "s" of "'s"
 
 
 def test_ties_go_to_the_lower_chunk_id(tmp_path):

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from ..index import Index
 from ..records import Brief, Citation
-from ..text import FUNCTION_WORDS, NUMBER_WORDS, WORD, Stems, content_words, words
+from ..text import FUNCTION_WORDS, NUMBER_WORDS, STEMS, WORD, content_words, words
 from .lexicon import (
     APPROXIMATE,
     DENIALS,
@@ -37,11 +37,11 @@ _WORD = re.compile(r"[A-Za-z][\w'’-]*")
 # Words formed like adverbs and participles ("nearly", "according", "retired") are neither names nor roles.
 _COMMON_FORM = re.compile(r"(?:ly|ing|ed)$")
 _UN = re.compile(r"\bun([a-z]{4,})\b")  # lower-case only: "United" is a name
-_STEMS = Stems()
+
 # "Up" and "down" say which way a figure moved only where one follows or the clause ends ("up by 40%",
 # "shares were down."); elsewhere they end a phrasal verb ("lined up", "set up") and oppose nothing.
 _PARTICLE = re.compile(r"\b(?:up|down)\b(?!\s+(?:by|from|to|on|in|sharply|slightly|\d)|\s*(?:[.,;:]|$))", re.I)
-_REPORTED = frozenset(_STEMS.stem(w) for w in REPORTING)
+_REPORTED = frozenset(STEMS.stem(w) for w in REPORTING)
 # A sentence restates what a hedge governs when it shares this many of those words: one alone is often a
 # topic word ("cranes") the sentence takes from another clause.
 _RESTATED = 2
@@ -102,12 +102,12 @@ def unsupported_details(sentence: str, evidence: str) -> list[str]:
     missing = unstated_quantities(sentence, evidence) + unstated_periods(sentence, evidence)
     evidence_words = set(words(evidence))
     vocabulary = {_unpossessed(w) for w in _WORD.findall(evidence)}
-    stems, acronyms = {_STEMS.stem(w) for w in evidence_words}, _initials(evidence)
+    stems, acronyms = {STEMS.stem(w) for w in evidence_words}, _initials(evidence)
     missing += [
         w
         for w in dict.fromkeys(_names(sentence))
         if w not in vocabulary
-        and _STEMS.stem(w) not in stems
+        and STEMS.stem(w) not in stems
         and w not in acronyms
         and not _compound(w, evidence_words)
         and not _demonym(w, vocabulary)
@@ -118,7 +118,7 @@ def unsupported_details(sentence: str, evidence: str) -> list[str]:
 def unstated_roles(sentence: str, evidence: str) -> list[str]:
     """Role words the sentence gives a name ("bus driver Ernst Dolan") where the evidence gives it another."""
     source = set(words(evidence))
-    stems = {_STEMS.stem(w) for w in source}
+    stems = {STEMS.stem(w) for w in source}
     given = {name for name, role, titled in _roles(evidence) if role or titled}
     return list(
         dict.fromkeys(
@@ -126,7 +126,7 @@ def unstated_roles(sentence: str, evidence: str) -> list[str]:
             for name, role, _ in _roles(sentence)
             if name in given
             for w in role
-            if not all(_STEMS.stem(part) in stems or _compound(part, source) for part in words(w))
+            if not all(STEMS.stem(part) in stems or _compound(part, source) for part in words(w))
         )
     )
 
@@ -206,7 +206,7 @@ def _role_word(word: str, head: str | None) -> bool:
 
 def _stems(text: str) -> set[str]:
     """The stems of a text's words."""
-    return set(_STEMS.terms(text))
+    return set(STEMS.terms(text))
 
 
 def _claim_words(text: str) -> list[str]:
@@ -240,10 +240,10 @@ def _reversal(sentence: str, evidence: str) -> str | None:
 def _unfolded(text: str, other: str) -> tuple[str, set[str]]:
     """The text with each word negated by the prefix un- written as "not" and the word where either text
     uses that word ("unaffected" → "not affected"), so the negation rules see it; and the stems unfolded."""
-    stems, unfolded = {_STEMS.stem(w) for w in content_words(f"{text} {other}")}, set()
+    stems, unfolded = {STEMS.stem(w) for w in content_words(f"{text} {other}")}, set()
 
     def unfold(match: re.Match[str]) -> str:
-        stem = _STEMS.stem(match[1].lower())
+        stem = STEMS.stem(match[1].lower())
         if stem not in stems:
             return match[0]
         unfolded.add(stem)
@@ -304,7 +304,7 @@ def _swapped(sentence: str, evidence: str) -> str | None:
 def _sides(text: str) -> tuple[set[str], set[str]] | None:
     """The capitalised words before and after a text's first word of winning, or None without one."""
     tokens = WORD.findall(text)
-    at = next((i for i, t in enumerate(tokens) if _STEMS.stem(t.lower()) in DIRECTED), None)
+    at = next((i for i, t in enumerate(tokens) if STEMS.stem(t.lower()) in DIRECTED), None)
     if at is None:
         return None
     names = [t.lower() if t[0].isupper() and t.lower() not in FUNCTION_WORDS else "" for t in tokens]

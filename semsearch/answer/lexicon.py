@@ -11,14 +11,12 @@ import re
 from functools import cache
 
 from ..embedding import model_path
-from ..text import Stems
-
-_STEMS = Stems()
+from ..text import STEMS
 
 
 def stem_set(text: str) -> frozenset[str]:
     """The stems of the words of a list written out as text."""
-    return frozenset(_STEMS.terms(text))
+    return frozenset(STEMS.terms(text))
 
 
 # Pairs of opposite meanings. A sentence that uses one side where its evidence uses only the other
@@ -203,7 +201,7 @@ def past_form(word: str) -> bool:
 def derived(word: str) -> set[str]:
     """The stems of the word, of the verb an irregular past form or a noun is formed from, by its ending."""
     forms = {word[: -len(end)] + verb for end, verb in _NOMINAL if word.endswith(end) and len(word) - len(end) >= 3}
-    return {_STEMS.stem(f) for f in {word, _IRREGULAR.get(word, word), *forms}}
+    return {STEMS.stem(f) for f in {word, _IRREGULAR.get(word, word), *forms}}
 
 
 @cache

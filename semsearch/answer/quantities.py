@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from ..text import FUNCTION_WORDS, NUMBER_WORDS, WORD, Stems
+from ..text import FUNCTION_WORDS, NUMBER_WORDS, STEMS, WORD
 
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 # A rank before a superlative ("second-busiest"): the superlative alone claims first place.
@@ -44,7 +44,7 @@ _CLAUSE = re.compile(r"[,;:.!?()]\s|\s[-–—]\s|\bbut\b|\n")
 # rather than counting it.
 _YEAR = re.compile(r"1[89]\d\d|20\d\d")
 
-_STEMS = Stems()
+
 # A name (a run of capitalised words) and a list of two or more joined by commas and a final "and" or "or".
 _NAME = re.compile(r"[A-Z][\w'’-]*(?: [A-Z][\w'’-]*)*")
 _NAME_LIST = re.compile(rf"{_NAME.pattern}(?:, {_NAME.pattern})*,? (?:and|or) {_NAME.pattern}")
@@ -159,7 +159,7 @@ def _places(text: str) -> list[tuple[str, float, set[str], str]]:
     for clause in _CLAUSE.split(text):
         # Shares are compared as shares; a figure after a capitalised word is part of a name ("Terminal 4").
         tokens = _TOKEN.findall(_PERCENT.sub(" ", without_fractions(clause)))
-        content = [_STEMS.stem(t.lower()) if _is_content(t) else "" for t in tokens]
+        content = [STEMS.stem(t.lower()) if _is_content(t) else "" for t in tokens]
         for i, token in enumerate(tokens):
             value = _token_value(token)
             if value is not None and not (i and _is_name(tokens[i - 1])) and not _YEAR.fullmatch(token):

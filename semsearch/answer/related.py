@@ -17,13 +17,13 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..text import FUNCTION_WORDS, Stems
+from ..text import FUNCTION_WORDS, STEMS
 from .lexicon import DIRECTED, HEDGES, NEGATIONS, OPPOSITES
 
 if TYPE_CHECKING:
     from ..embedding import Embedder
 
-_STEMS = Stems()
+
 # Words with a rule of their own: similarity must neither cover them nor let them cover another word.
 _RULED = NEGATIONS | HEDGES | DIRECTED
 _PAIRS = [*OPPOSITES, *((b, a) for a, b in OPPOSITES)]
@@ -88,11 +88,11 @@ def _closest(vector: np.ndarray, others: Sequence[np.ndarray]) -> float:
 
 def _open(word: str) -> bool:
     """Whether similarity may judge a word: a content word that no rule of the check already judges."""
-    return word not in FUNCTION_WORDS and _STEMS.stem(word) not in _RULED
+    return word not in FUNCTION_WORDS and STEMS.stem(word) not in _RULED
 
 
 def _not_opposite(word: str, others: Iterable[str]) -> list[str]:
     """The other words that are not on the other side of a pair of opposites from the word."""
-    stem = _STEMS.stem(word)
+    stem = STEMS.stem(word)
     across = frozenset().union(*(b for a, b in _PAIRS if stem in a))
-    return [o for o in others if _STEMS.stem(o) not in across]
+    return [o for o in others if STEMS.stem(o) not in across]

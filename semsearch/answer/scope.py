@@ -6,12 +6,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ..text import FUNCTION_WORDS, WORD, Stems
+from ..text import FUNCTION_WORDS, STEMS, WORD
 from .lexicon import CONDITIONS, HEDGES, NEGATIONS, joined_phrases
 
 _REACH = 3  # content words after a negation or hedge that it governs
 _CLAUSE = re.compile(r"[,;:]\s|\s[-–—]\s")
-_STEMS = Stems()
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,7 +48,7 @@ def scopes(text: str, cues: frozenset[str]) -> list[Scope]:
 def scopes_in(sentence: str, cues: frozenset[str]) -> list[Scope]:
     """scopes within one sentence."""
     parsed = _parse(sentence, cues)
-    return [Scope(cue, _STEMS.stem(cue.lower()), frozenset(parsed.content[p] for p in at)) for cue, at in parsed.scopes]
+    return [Scope(cue, STEMS.stem(cue.lower()), frozenset(parsed.content[p] for p in at)) for cue, at in parsed.scopes]
 
 
 def free_stems(text: str, cues: frozenset[str]) -> set[str]:
@@ -88,7 +87,7 @@ def _parse(sentence: str, cues: frozenset[str], qualify: bool = True) -> _Senten
     """One sentence's content stems and the positions each of its cues governs (with qualify, a condition's
     clause too)."""
     tokens = WORD.findall(sentence)
-    terms = [_STEMS.stem(t.lower()) for t in tokens]
+    terms = [STEMS.stem(t.lower()) for t in tokens]
     content = [term if t.lower() not in FUNCTION_WORDS else "" for t, term in zip(tokens, terms, strict=True)]
     starts = _clause_starts(sentence)
     # A capitalised hedge is a name or a date ("May 24"), not a modal, unless it opens the sentence; a

@@ -35,7 +35,7 @@ from ..ingest.cleaning import Cleaner
 from ..ingest.readers import RawDoc
 from ..records import Article, Brief
 from ..sentence_traits import words_of
-from ..text import QUERY_STEMS
+from ..text import STEMS
 from .summary import fill, make_scorer, open_index
 
 OUTLET = "Reuters"
@@ -84,7 +84,7 @@ def load_questions(path: Path, split: str = "all") -> list[Question]:
 
 def _group(key: str) -> tuple[tuple[str, ...], ...]:
     """A key's alternatives as stem runs ("40,000" is the run 40, 000)."""
-    return tuple(tuple(QUERY_STEMS.searchable(alt)) for alt in key.split("|"))
+    return tuple(tuple(STEMS.searchable(alt)) for alt in key.split("|"))
 
 
 def reuters_articles(folder: Path, wanted: set[str]) -> dict[str, Article]:
@@ -145,7 +145,7 @@ class Summary:
 
 def covered(nuggets: Sequence[Nugget], sentences: Sequence[str]) -> list[bool]:
     """Per nugget, whether some sentence states it."""
-    terms = [set(QUERY_STEMS.searchable(s)) for s in sentences]
+    terms = [set(STEMS.searchable(s)) for s in sentences]
     return [any(n.covered_by(t) for t in terms) for n in nuggets]
 
 
