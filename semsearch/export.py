@@ -19,6 +19,7 @@ from feedgen.feed import FeedGenerator
 
 from .index import Index
 from .records import Brief, Citation, Hit, SearchResponse
+from .text import calendar_day
 from .watches import Watch
 
 # Every character that opens a Markdown or HTML construct anywhere in a line (CommonMark lets a backslash
@@ -183,11 +184,9 @@ def xml_text(value: str | None) -> str:
 
 
 def day_time(published: str | None) -> datetime | None:
-    """A YYYY-MM-DD day as midnight UTC; None for an unknown or yearless date."""
-    try:
-        return datetime.strptime(published or "", "%Y-%m-%d").replace(tzinfo=UTC)
-    except ValueError:
-        return None
+    """A publication day as midnight UTC; None for an unknown or yearless date."""
+    day = calendar_day(published)
+    return datetime(day.year, day.month, day.day, tzinfo=UTC) if day else None
 
 
 def new_feed(feed_id: str, title: str, self_url: str, alternate: str, updated: datetime) -> FeedGenerator:

@@ -51,6 +51,8 @@ CALENDAR_WORDS = frozenset(w.lower() for w in (*calendar.month_name, *calendar.d
 # A figure as written in digits ("2,300", "2.6", "4").
 FIGURE = re.compile(r"\d[\d,.]*\d|\d")
 _ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+_YEARLESS_DAY = re.compile(r"--\d{2}-\d{2}")
+_DAY_PARTS = re.compile(r"(?:(?P<year>\d{4})|-)-(?P<month>\d{2})-(?P<day>\d{2})")
 _WORDING = re.compile(r"[^\W_]+(?:[.,'’-][^\W_]+)*|[$£€¥%]")
 _MEMO_LIMIT = 200_000  # stems remembered, each of a word of at most _MEMO_WORD characters
 _MEMO_WORD = 40
@@ -142,6 +144,20 @@ def day_number(value: str | None) -> int:
     """A full date as the integer YYYYMMDD (comparable, storable in an int column), or 0 when there is none."""
     day = calendar_day(value)
     return day.year * 10_000 + day.month * 100 + day.day if day else 0
+
+
+def day_parts(value: str | None) -> tuple[int | None, int, int] | None:
+    """(year, month, day) of a 'YYYY-MM-DD…' value, or (None, month, day) of a year-less '--MM-DD'; None for
+    anything else (the month is checked, the day of the month not)."""
+    match = _DAY_PARTS.fullmatch(value[:10] if value and value[0].isdigit() else value or "")
+    if not match or not 1 <= int(match["month"]) <= 12:
+        return None
+    return (int(match["year"]) if match["year"] else None), int(match["month"]), int(match["day"])
+
+
+def is_yearless_day(value: str) -> bool:
+    """Whether a value is a day without its year, written '--MM-DD' (ISO 8601's month-day form)."""
+    return bool(_YEARLESS_DAY.fullmatch(value))
 
 
 def is_written_day(value: str) -> bool:

@@ -11,6 +11,7 @@ from semsearch.text import (
     checked_day,
     content_words,
     day_number,
+    day_parts,
     question_words,
     words,
 )
@@ -49,3 +50,10 @@ def test_checked_day_names_the_field():
         checked_day("since", "2024-2-29")
     with pytest.raises(ValueError, match="until is not a day of the calendar"):
         checked_day("until", "2023-02-29")
+
+
+def test_day_parts_reads_a_full_day_or_a_yearless_one_and_nothing_else():
+    assert day_parts("2025-03-04") == (2025, 3, 4)
+    assert day_parts("2025-03-04T10:00:00Z") == (2025, 3, 4)
+    assert day_parts("--03-04") == (None, 3, 4)
+    assert [day_parts(v) for v in ("2025-13-01", "--13-01", "4 March 2025", "", None)] == [None] * 5

@@ -17,6 +17,7 @@ from importlib import resources
 from pathlib import Path
 
 from ..sentences import split_sentences
+from ..text import is_written_day, is_yearless_day
 from .boilerplate import article_lines
 
 _TERMINAL = ".!?:;\"'”’)…"
@@ -404,7 +405,7 @@ def parse_date(value: str | None, month_first: bool = False) -> str | None:
         return None
     value = _ORDINAL_DAY.sub(r"\1", value.strip())  # "March 3rd, 2025", "3rd March 2025"
     value = _WEEKDAY.sub("", value)  # "Tuesday, March 4, 2025"
-    if re.fullmatch(r"--\d\d-\d\d", value):
+    if is_yearless_day(value):
         return value
     iso = value.replace("Z", "+00:00")
     for candidate in (iso, iso[:10]):
@@ -463,7 +464,7 @@ def complete_year(published: str | None, *evidence: str | None) -> str | None:
     for item in evidence:
         if not item:
             continue
-        if re.fullmatch(r"\d{4}-\d\d-\d\d", item):
+        if is_written_day(item):
             return f"{item[:4]}{published[1:]}"
         match = _URL_DATE.search(item)
         if match:

@@ -24,7 +24,7 @@ from ..records import Brief, BriefSentence, Hit, SearchResponse, Source
 from ..retrieval import SNIPPET_JOINER
 from ..service import SearchService
 from ..source_health import summary
-from ..text import one_line
+from ..text import day_parts, one_line
 from .api import ServiceDep
 
 router = APIRouter(include_in_schema=False)
@@ -75,13 +75,11 @@ templates.env.globals["hit_pieces"] = snippet_pieces
 
 def readable_date(value: str | None) -> str:
     """ "2025-03-04" → "4 Mar 2025"; a day without a year ("--03-04") → "4 Mar"."""
-    if not value:
-        return ""
-    match = re.fullmatch(r"(\d{4}|-)-(\d\d)-(\d\d)", value[:10] if value[0].isdigit() else value)
-    if not match or not 1 <= int(match.group(2)) <= 12:
-        return value
-    day, month = int(match.group(3)), calendar.month_abbr[int(match.group(2))]
-    return f"{day} {month}" + (f" {match.group(1)}" if match.group(1) != "-" else "")
+    parts = day_parts(value)
+    if parts is None:
+        return value or ""
+    year, month, day = parts
+    return f"{day} {calendar.month_abbr[month]}" + (f" {year}" if year else "")
 
 
 templates.env.filters["date"] = readable_date
