@@ -8,16 +8,15 @@ import httpx
 from pydantic import TypeAdapter
 from pydantic_core import to_jsonable_python
 
-from .records import SearchResponse
+from .records import Refusal, SearchResponse
 from .server.schemas import ArticleOut
 
 
-class ApiError(RuntimeError):
-    """An error answer from the server, with its code, message and the field at fault."""
+class ApiError(Refusal, RuntimeError):
+    """An error answer from the server, with its status, code, message and the field at fault."""
 
-    def __init__(self, status: int, code: str, message: str, field: str | None = None) -> None:
-        super().__init__(f"{status} {code}: {message}")
-        self.status, self.code, self.message, self.field = status, code, message, field
+    def __str__(self) -> str:
+        return f"{self.status} {self.code}: {self.message}"
 
 
 # The API's JSON read back into the very dataclasses the service returns (lists become the tuples they were).

@@ -21,6 +21,7 @@ from . import __version__
 from .config import Settings
 from .contract import SearchRequest, problems
 from .index import IndexIncompatible, IndexMissing
+from .records import error_body
 from .service import NO_ARTICLE, SearchService, no_index_reason
 
 log = logging.getLogger(__name__)
@@ -80,11 +81,6 @@ def tools() -> list[types.Tool]:
     ]
 
 
-def error(code: str, message: str, field: str | None = None) -> dict:
-    """The API's one error shape."""
-    return {"error": {"code": code, "message": message, "field": field}}
-
-
 class Tools:
     """What each tool does, on one service (the model loads on the first call)."""
 
@@ -108,17 +104,17 @@ class Tools:
     def call(self, name: str, arguments: dict) -> tuple[dict, bool]:
         """A tool's JSON and whether it is an error (in the API's error shape, never a traceback)."""
         if name not in self.run:
-            return error("not_found", f"no tool named {name!r}; the tools are search, ask and article"), True
+            return error_body("not_found", f"no tool named {name!r}; the tools are search, ask and article"), True
         try:
             return self.run[name](arguments), False
         except ValidationError as exc:
             where, message = problems(exc)[0]
-            return error("invalid_request", f"{where}: {message}" if where else message, where or None), True
+            return error_body("invalid_request", f"{where}: {message}" if where else message, where or None), True
         except LookupError as exc:
-            return error("not_found", str(exc), "article_id"), True
+            return error_body("not_found", str(exc), "article_id"), True
         except (IndexMissing, IndexIncompatible) as exc:
             log.warning("no index to serve: %s", exc)
-            return error("no_index", no_index_reason(exc)), True
+            return error_body("no_index", no_index_reason(exc)), True
 
 
 def make_server(settings: Settings) -> Server:

@@ -10,6 +10,23 @@ from typing import Any
 from .text import checked_day, day_number
 
 
+def error_body(code: str, message: str, field: str | None = None) -> dict:
+    """The one error shape of every JSON answer and agent tool: {"error": {"code", "message", "field"}}."""
+    return {"error": {"code": code, "message": message, "field": field}}
+
+
+class Refusal(Exception):
+    """A request refused, with what answers it: the HTTP status, an error code, a message and the field at fault."""
+
+    def __init__(self, status: int, code: str, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message, self.field = status, code, message, field
+
+    def body(self) -> dict:
+        """The refusal in the one error shape."""
+        return error_body(self.code, self.message, self.field)
+
+
 def about(description: str) -> dict[str, str]:
     """A dataclass field's metadata holding its description, which pydantic reads into the API's OpenAPI schema."""
     return {"description": description}

@@ -20,7 +20,7 @@ from pathlib import Path
 from .config import Settings
 from .contract import SearchRequest
 from .homefile import locked, write_json
-from .records import Brief, SearchResponse
+from .records import Brief, Refusal, SearchResponse
 from .text import wording
 
 log = logging.getLogger(__name__)
@@ -33,12 +33,11 @@ NAME_RULE = "1-64 characters: lower-case letters, digits, - and _, starting with
 SEEN_LIMIT = 5000
 
 
-class WatchError(ValueError):
-    """A watch operation refused; `status` and `code` are what the API answers with, `field` the input at fault."""
+class WatchError(Refusal, ValueError):
+    """A watch operation refused (by default an invalid watch, 422)."""
 
     def __init__(self, message: str, code: str = "invalid_watch", field: str | None = None, status: int = 422) -> None:
-        super().__init__(message)
-        self.message, self.code, self.field, self.status = message, code, field, status
+        super().__init__(status, code, message, field)
 
 
 def unknown(name: str) -> WatchError:

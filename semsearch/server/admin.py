@@ -24,18 +24,15 @@ from pydantic import BaseModel, Field
 from ..config import Settings
 from ..ingest import url_scheme
 from ..ingest.fetch import redacted
+from ..records import Refusal
 from .api import ServiceDep
 
 log = logging.getLogger(__name__)
 MAX_JOBS = 50  # finished jobs remembered; older ones are forgotten so the history cannot grow without bound
 
 
-class AdminError(Exception):
+class AdminError(Refusal):
     """An admin request refused, answered in the one error shape."""
-
-    def __init__(self, status: int, code: str, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.status, self.code, self.message, self.field = status, code, message, field
 
 
 class AdminRoute(APIRoute):
@@ -48,9 +45,8 @@ class AdminRoute(APIRoute):
             try:
                 return await handler(request)
             except AdminError as exc:
-                body = {"error": {"code": exc.code, "message": exc.message, "field": exc.field}}
                 headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
-                return JSONResponse(body, status_code=exc.status, headers=headers)
+                return JSONResponse(exc.body(), status_code=exc.status, headers=headers)
 
         return guarded
 

@@ -22,6 +22,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from .. import __version__
 from ..config import Settings, get_settings
 from ..index import IndexIncompatible, IndexMissing
+from ..records import error_body
 from ..service import SearchService, no_index_reason
 from . import admin, api, docs_page, feeds, pages
 
@@ -45,8 +46,8 @@ SECURITY_HEADERS = {
 
 
 def _error(status: int, code: str, message: str, field: str | None = None) -> JSONResponse:
-    """The one error body: {"error": {"code", "message", "field"}}."""
-    return JSONResponse({"error": {"code": code, "message": message, "field": field}}, status_code=status)
+    """The one error body as a response."""
+    return JSONResponse(error_body(code, message, field), status_code=status)
 
 
 def _methods(request: Request) -> list[str]:

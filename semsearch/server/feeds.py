@@ -59,9 +59,7 @@ def _watch(service: SearchService, name: str) -> watches.Watch | JSONResponse:
     try:
         return watches.get(Path(service.settings.index_dir), name)
     except watches.WatchError as exc:
-        return JSONResponse(
-            {"error": {"code": exc.code, "message": exc.message, "field": exc.field}}, status_code=exc.status
-        )
+        return JSONResponse(exc.body(), status_code=exc.status)
 
 
 @router.get("/api/watches", tags=["api"])
