@@ -751,3 +751,18 @@ def test_a_file_given_alone_and_inside_a_given_folder_is_skipped_once(tmp_path):
     (tmp_path / "ok.txt").write_text("Ferry fares rise\n\nFares on the crossing rose by six percent on Monday.\n")
     found = ingest([tmp_path, tmp_path / "broken.json"])
     assert [s.source for s in found.skipped] == [str(tmp_path / "broken.json")]
+
+
+def test_a_scrape_titled_headline_then_menu_takes_the_headline_line_not_the_last_line_above_its_prose(tmp_path):
+    # The page title opens with the headline, then the site's menu; a line of the table above the first prose
+    # reads like a headline too, but only the repeated headline is the title, and the table keeps its first row.
+    (tmp_path / "fixtures.txt").write_text(
+        "Harbour League fixtures 2026 | Bay Sport | Football | Rugby | Sailing\nHome\nFootball\nRugby\n"
+        "Harbour League fixtures 2026\nPublished 4 March 2026\n"
+        "Round 1: 14 March – Saltmere v Lowgate\nRound 2: 21 March – Port Alder v Greyfell\n"
+        "Round 3: 28 March – Northgate v Port Alder\n"
+        "The league said every date may still move if the harbour works run late into the spring.\n"
+    )
+    [article] = ingest([tmp_path]).articles
+    assert article.title == "Harbour League fixtures 2026"
+    assert article.text.startswith("Round 1: 14 March")

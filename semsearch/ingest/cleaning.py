@@ -18,7 +18,7 @@ from pathlib import Path
 
 from ..sentences import split_sentences
 from ..text import is_written_day, is_yearless_day
-from .boilerplate import article_lines
+from .boilerplate import article_lines, headline_lines
 
 _TERMINAL = ".!?:;\"'”’)…"
 _SPACE_RUN = re.compile(r"[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
@@ -130,7 +130,8 @@ class Cleaner:
 
         A scraped page may open with its menu or its outlet's name ("Home | World | Sport", "Coastal
         Times") where its first line, taken for the title, should be the headline: then the last headline-
-        like line above the prose is the title, and a short name the page opened with is its outlet. Only a
+        like line above the prose is the title (the one repeating the first line's headline, if one does), and a
+        short name the page opened with is its outlet. Only a
         title the reader `guessed` (a text file's first line) is replaced; an export's own title stands.
         """
         # The head: the lines above the first prose, whether cleaning kept them (a page with no other
@@ -155,7 +156,9 @@ class Cleaner:
         if candidates:
             if _MASTHEAD_NAME.fullmatch(title):
                 found.outlet = found.outlet or title
-            found.title = candidates[-1]
+            # A page title that opens with the headline before its menu names which line it is.
+            repeated = headline_lines(candidates, title)
+            found.title = candidates[repeated[-1] if repeated else -1]
         return found
 
     def _paragraphs(self, lines: list[str], title: str) -> list[str]:
