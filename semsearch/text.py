@@ -38,6 +38,22 @@ FUNCTION_WORDS = frozenset(
     "y yet you your yours yourself yourselves z two three four five six seven eight nine ten".split()
 )
 
+# Function words of common news languages: prose is full of them, labels and headlines are not (the page
+# furniture test of any article, whatever its language; FUNCTION_WORDS are the English ones claims are read by).
+_FUNCTION_WORDS_BY_LANGUAGE = (
+    "a an the and or but of in on at to for from by with as is are was were be been has have had it its",
+    "this that these those he she they we you his her their our not no will would can could said says who",
+    "which when where than then there into after before about over also more most one two",
+    "der die das und ist ein eine nicht mit von zu den dem des im sich auf für sie es",
+    "de le la les et est un une des du au aux en dans pour pas que qui sur par avec il elle ce",
+    "el los las y es un una del al en por con para que se su lo como",
+    "il lo gli e è di da che per non con una sono",
+    "o os as e é um uma do da dos das em no na por com que para",
+    "en het een van is dat op te zijn met voor niet",
+    "и в не на что с по как это он она они а но из за к у от до так же бы то или если уже",
+)
+ANY_FUNCTION_WORDS = frozenset(word for words in _FUNCTION_WORDS_BY_LANGUAGE for word in words.split())
+
 # The glue of a question, dropped before its words become BM25 terms. Short on purpose: BM25's idf already
 # discounts common words, and a longer list (FUNCTION_WORDS) drops words like "last" or "one" that questions
 # mean. Reporting verbs are here, unlike in FUNCTION_WORDS: "what did X say" asks about X, not about saying.

@@ -16,6 +16,8 @@ from collections import Counter
 from dataclasses import dataclass
 from enum import Enum
 
+from ..text import ANY_FUNCTION_WORDS, WORD
+
 # Sentence-final punctuation, Latin and CJK; a line ending in a closing quote or bracket counts too.
 _SENTENCE_END = re.compile(r"[.!?…。！？][\"'”’)\]»]*$")
 _SENTENCE_INSIDE = re.compile(r"[.!?。！？][\"'”’)»]*\s+\S")
@@ -26,7 +28,6 @@ _LINK_LIKE = re.compile(r"https?://|www\.|\S+@\S+\.\w|\s[|›»•·]\s|^[|›»
 _NAV_SEPARATOR = re.compile(r"\s[|›»•·]\s")
 # The most words a menu item or breadcrumb step has ("Terms of use", "Local elections 2025").
 _MENU_ITEM_WORDS = 8
-_WORD = re.compile(r"\w+")
 # An item of a numbered list: "1) Name", "2. Name", "(3) Name".
 _ENUMERATOR = re.compile(r"^\(?(\d{1,3})[.)]\s+\S")
 # Items of a numbered list lie at most this many lines apart (an item and a line or two of its own).
@@ -38,20 +39,6 @@ MIN_CARDS = 3
 CARD_SIZES = (2, 3, 4)
 # A line repeats the headline when it holds at least this share of the headline's content words.
 HEADLINE_COVER = 0.6
-# Function words of common news languages: prose is full of them, labels and headlines are not.
-_FUNCTION_WORDS_BY_LANGUAGE = (
-    "a an the and or but of in on at to for from by with as is are was were be been has have had it its",
-    "this that these those he she they we you his her their our not no will would can could said says who",
-    "which when where than then there into after before about over also more most one two",
-    "der die das und ist ein eine nicht mit von zu den dem des im sich auf für sie es",
-    "de le la les et est un une des du au aux en dans pour pas que qui sur par avec il elle ce",
-    "el los las y es un una del al en por con para que se su lo como",
-    "il lo gli e è di da che per non con una sono",
-    "o os as e é um uma do da dos das em no na por com que para",
-    "en het een van is dat op te zijn met voor niet",
-    "и в не на что с по как это он она они а но из за к у от до так же бы то или если уже",
-)
-_FUNCTION_WORDS = frozenset(word for words in _FUNCTION_WORDS_BY_LANGUAGE for word in words.split())
 
 
 class Kind(Enum):
@@ -86,8 +73,8 @@ def weight(line: str) -> int:
 
 def function_share(line: str) -> float:
     """Share of a line's words that are function words (0 for scripts written without spaces)."""
-    words = _WORD.findall(line.lower())
-    return sum(w in _FUNCTION_WORDS for w in words) / len(words) if words else 0.0
+    words = WORD.findall(line.lower())
+    return sum(w in ANY_FUNCTION_WORDS for w in words) / len(words) if words else 0.0
 
 
 def title_case_share(line: str) -> float:
@@ -217,15 +204,15 @@ def _gain(line: str, raw: Kind, settled: Kind, limits: Thresholds) -> int:
     return -min(max(weight(line), limits.neutral_toll), limits.bad_penalty)
 
 
-def content_words(text: str) -> set[str]:
-    """Lower-cased words that carry meaning: no function words, no single characters."""
-    return {w for w in _WORD.findall(text.lower()) if len(w) > 1 and w not in _FUNCTION_WORDS}
+def telling_words(text: str) -> set[str]:
+    """Lower-cased words that tell one line from another: no function words of any language, no single characters."""
+    return {w for w in WORD.findall(text.lower()) if len(w) > 1 and w not in ANY_FUNCTION_WORDS}
 
 
 def headline(title: str) -> set[str]:
     """The content words of a page title's headline: its longest part once the site name is split off."""
     parts = _TITLE_SEPARATOR.split(title)
-    return content_words(max(parts, key=weight)) if parts else set()
+    return telling_words(max(parts, key=weight)) if parts else set()
 
 
 def headline_lines(lines: list[str], title: str) -> list[int]:
@@ -233,7 +220,7 @@ def headline_lines(lines: list[str], title: str) -> list[int]:
     words = headline(title)
     if not words:
         return []
-    cover = [_cover(words, content_words(line)) for line in lines]
+    cover = [_cover(words, telling_words(line)) for line in lines]
     best = max(cover, default=0.0)
     return [i for i, c in enumerate(cover) if c == best] if best >= HEADLINE_COVER else []
 
@@ -258,7 +245,7 @@ def anchor(lines: list[str], raw: list[Kind], span: tuple[int, int], title: str)
         return span
     head = heads[-1]
     words = headline(title)
-    if not any(words & content_words(lines[i]) for i in range(start, end)):
+    if not any(words & telling_words(lines[i]) for i in range(start, end)):
         return head + 1, _wall(raw, head + 1)
     if Kind.GOOD not in raw:
         return head + 1, end  # a table under the headline, with notes below it
@@ -322,7 +309,7 @@ def drop_cards(raw: list[Kind], lines: list[str], title: str) -> list[Kind]:
         return raw
     kinds = list(raw)
     for run in card_runs(raw):
-        if not any(words & content_words(lines[i]) for i in run if raw[i] is Kind.GOOD):
+        if not any(words & telling_words(lines[i]) for i in run if raw[i] is Kind.GOOD):
             kinds[run.start : run.stop] = [Kind.BAD] * len(run)
     return kinds
 
