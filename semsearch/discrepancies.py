@@ -19,7 +19,17 @@ import numpy as np
 
 from .index import ArticleMeta, Index, SentenceTraits
 from .records import Brief, BriefSentence, CopyNote, Discrepancy, Quote
-from .text import CALENDAR_WORDS, FIGURE, FUNCTION_WORDS, NUMBER_WORDS, WORD, calendar_day, content_words, words
+from .text import (
+    CALENDAR_WORDS,
+    FIGURE,
+    FUNCTION_WORDS,
+    NUMBER_WORDS,
+    WORD,
+    calendar_day,
+    content_words,
+    word_ngrams,
+    words,
+)
 
 # Chosen on the labelled pairs of docs/quality.md ("Where outlets disagree"): precision first.
 SAME_FACT_COSINE = 0.8
@@ -110,17 +120,12 @@ def _named(days_and_months: set[str]) -> str:
     return ", ".join(sorted(w.capitalize() for w in days_and_months))
 
 
-def _grams(text: str) -> set[str]:
-    tokens = words(text)
-    return {" ".join(tokens[i : i + 3]) for i in range(max(1, len(tokens) - 2))}
-
-
 def is_copy(first: str, second: str) -> bool:
     """True when one sentence is the other's words, exactly or nearly (word 3-gram Jaccard), and gives no figure,
     date or name differently: a copy with the figure changed reports something else."""
     if first == second:
         return True
-    a, b = _grams(first), _grams(second)
+    a, b = word_ngrams(first, 3), word_ngrams(second, 3)
     return len(a & b) >= COPY_JACCARD * max(len(a | b), 1) and difference(first, second) is None
 
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .config import Settings
-from .text import calendar_day, words
+from .text import calendar_day, word_ngrams
 
 _PRIME = (1 << 61) - 1
 
@@ -51,8 +51,7 @@ class StoryRules:
 
 def shingles(text: str, n: int) -> np.ndarray:
     """Hashes of the word n-grams of a text."""
-    tokens = words(text)
-    grams = {" ".join(tokens[i : i + n]) for i in range(max(1, len(tokens) - n + 1))}
+    grams = word_ngrams(text, n)
     return np.array(
         [int.from_bytes(hashlib.blake2b(g.encode(), digest_size=8).digest(), "little") >> 3 for g in grams],
         dtype=np.uint64,
@@ -85,7 +84,12 @@ def near_duplicate_pairs(signatures: np.ndarray, rules: StoryRules) -> set[tuple
             for x in range(len(members)):
                 for y in range(x + 1, len(members)):
                     pairs.add((members[x], members[y]))
-    return {(i, j) for i, j in pairs if float(np.mean(signatures[i] == signatures[j])) >= rules.near_duplicate_jaccard}
+    return {(i, j) for i, j in pairs if near_duplicates(signatures[i], signatures[j], rules)}
+
+
+def near_duplicates(first: np.ndarray, second: np.ndarray, rules: StoryRules) -> bool:
+    """Whether two texts' MinHash signatures estimate a Jaccard similarity that makes them near-duplicates."""
+    return float(np.mean(first == second)) >= rules.near_duplicate_jaccard
 
 
 def same_event_pairs(

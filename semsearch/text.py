@@ -80,6 +80,12 @@ def words(text: str) -> list[str]:
     return [w.lower() for w in WORD.findall(text)]
 
 
+def word_ngrams(text: str, n: int) -> set[str]:
+    """The runs of n words of a text (its one run when it is shorter), each joined by spaces."""
+    tokens = words(text)
+    return {" ".join(tokens[i : i + n]) for i in range(max(1, len(tokens) - n + 1))}
+
+
 def one_line(text: str) -> str:
     """A text without control characters, its line breaks, tabs and runs of blanks one space each: a line
     break between two words separates them, as a space would."""

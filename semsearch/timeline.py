@@ -15,7 +15,7 @@ from .brief import FIGURE_TWIN_COSINE
 from .discrepancies import Sentences, date_key, difference, is_copy, outlet_key
 from .index import ArticleMeta, Index
 from .records import Development, Discrepancy, RelatedStory, StoryArticle, StoryTimeline
-from .stories import StoryRules, minhash
+from .stories import StoryRules, minhash, near_duplicates
 
 # Lead cosine at which another story is shown as related: looser than same-event grouping (0.75) and with no
 # window, so a follow-up days or weeks later is found; checked on the sample's strike and its end.
@@ -99,8 +99,7 @@ def _articles(pool: Sentences, metas: list[ArticleMeta], rules: StoryRules) -> l
             (
                 metas[j].id
                 for j in range(i)
-                if outlet_key(metas[j]) != outlet_key(meta)
-                and float(np.mean(signatures[i] == signatures[j])) >= rules.near_duplicate_jaccard
+                if outlet_key(metas[j]) != outlet_key(meta) and near_duplicates(signatures[i], signatures[j], rules)
             ),
             None,
         )
