@@ -11,6 +11,7 @@ import logging
 import time
 from collections.abc import Sequence
 from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -216,53 +217,11 @@ def build_articles(
         )
         previous = served if alike else None  # whose sentences, chunks and vectors this build may reuse
         reused = previous.layouts([a.id for a in articles]) if previous else {}
-        layouts: list[ArticleLayout] = []
-        kept: list[Article] = []
-        chunk_texts: list[str] = []
-        sentence_texts: list[str] = []
-        occurrences: list[list[Occurrence]] = []
-        for article in tqdm(articles, desc="splitting", unit="article", disable=not progress):
-            layout = reused.get(article.id)
-            if layout is None:
-                budget = settings.chunk_tokens - embedder.count_tokens([article.title])[0]
-                spans, chunks = chunk_article(article.id, article.text, embedder.count_tokens, max(budget, 32))
-                if not spans:
-                    report.skipped.append(Skipped(article.source_path, "no sentences in the cleaned text"))
-                    continue
-                layout = ArticleLayout(spans, chunks, [], [])
-                sentence_texts.extend(article.text[s.start : s.end] for s in spans)
-                occurrences.extend(_occurrences(article.title, spans, chunks, len(chunk_texts)))
-                chunk_texts.extend(
-                    chunk_text_for_embedding(article.title, article.text[c.start : c.end]) for c in chunks
-                )
-            layouts.append(layout)
-            kept.append(article)
+        split = _split(articles, reused, embedder, settings, report, progress)
+        layouts, kept = split.layouts, split.kept
 
-        log.info("stage: embed (%d chunks, %d sentences not seen before)", len(chunk_texts), len(sentence_texts))
-        cache_file = Path(settings.cache_dir or home / "cache") / "embeddings.sqlite"
-        cache = EmbeddingCache(cache_file, embedder.vector_precision)
-        try:
-            if late:
-                new_chunks, new_sentences, embedded = cache.embed_late(
-                    embedder, chunk_texts, occurrences, settings.embed_batch_size, progress
-                )
-            else:
-                new_chunks, new_sentences, embedded = _embed_separately(
-                    cache, bulk, chunk_texts, sentence_texts, settings, progress
-                )
-        finally:
-            cache.close()
-        chunk_vectors, sentence_vectors = _assemble(layouts, new_chunks, new_sentences)
-
-        lead_rows = np.cumsum([0] + [len(layout.chunks) for layout in layouts[:-1]])
-        story_ids = group_stories(
-            [a.id for a in kept],
-            [a.text for a in kept],
-            chunk_vectors[lead_rows],
-            [a.published for a in kept],
-            StoryRules.of(settings),
-            outlets=[a.outlet for a in kept],
-        )
+        chunk_vectors, sentence_vectors, embedded = _embed(split, embedder, None if late else bulk, settings, progress)
+        story_ids = _stories(kept, layouts, chunk_vectors, settings)
         report.embedded_texts = embedded
         report.articles = len(kept)
         report.chunks = len(chunk_vectors)
@@ -288,6 +247,87 @@ def build_articles(
         "built %s: %d articles, %d chunks in %.1fs", report.version, report.articles, report.chunks, report.seconds
     )
     return report
+
+
+@dataclass(slots=True)
+class _Split:
+    """The articles a build keeps, each one's sentences and chunks, and the texts of those not reused to embed."""
+
+    layouts: list[ArticleLayout] = field(default_factory=list)
+    kept: list[Article] = field(default_factory=list)
+    chunk_texts: list[str] = field(default_factory=list)
+    sentence_texts: list[str] = field(default_factory=list)
+    occurrences: list[list[Occurrence]] = field(default_factory=list)
+
+
+def _split(
+    articles: Sequence[Article],
+    reused: dict[str, ArticleLayout],
+    embedder: Embedder,
+    settings: Settings,
+    report: BuildReport,
+    progress: bool,
+) -> _Split:
+    """Split each article not reused from the served version into sentences and chunks (an article without a
+    sentence is skipped with its reason)."""
+    split = _Split()
+    for article in tqdm(articles, desc="splitting", unit="article", disable=not progress):
+        layout = reused.get(article.id)
+        if layout is None:
+            budget = settings.chunk_tokens - embedder.count_tokens([article.title])[0]
+            spans, chunks = chunk_article(article.id, article.text, embedder.count_tokens, max(budget, 32))
+            if not spans:
+                report.skipped.append(Skipped(article.source_path, "no sentences in the cleaned text"))
+                continue
+            layout = ArticleLayout(spans, chunks, [], [])
+            split.sentence_texts.extend(article.text[s.start : s.end] for s in spans)
+            split.occurrences.extend(_occurrences(article.title, spans, chunks, len(split.chunk_texts)))
+            split.chunk_texts.extend(
+                chunk_text_for_embedding(article.title, article.text[c.start : c.end]) for c in chunks
+            )
+        split.layouts.append(layout)
+        split.kept.append(article)
+    return split
+
+
+def _embed(
+    split: _Split, embedder: Embedder, bulk: Embedder | RayEmbedder | None, settings: Settings, progress: bool
+) -> tuple[np.ndarray, np.ndarray, int]:
+    """Every kept article's chunk and sentence vectors (reused, cached or embedded now) and how many texts were
+    embedded now: by `bulk` in separate passes or, without one, sentence vectors pooled from the chunk pass."""
+    log.info(
+        "stage: embed (%d chunks, %d sentences not seen before)", len(split.chunk_texts), len(split.sentence_texts)
+    )
+    cache_file = Path(settings.cache_dir or Path(settings.index_dir) / "cache") / "embeddings.sqlite"
+    cache = EmbeddingCache(cache_file, embedder.vector_precision)
+    try:
+        if bulk is None:
+            new_chunks, new_sentences, embedded = cache.embed_late(
+                embedder, split.chunk_texts, split.occurrences, settings.embed_batch_size, progress
+            )
+        else:
+            new_chunks, new_sentences, embedded = _embed_separately(
+                cache, bulk, split.chunk_texts, split.sentence_texts, settings, progress
+            )
+    finally:
+        cache.close()
+    chunk_vectors, sentence_vectors = _assemble(split.layouts, new_chunks, new_sentences)
+    return chunk_vectors, sentence_vectors, embedded
+
+
+def _stories(
+    kept: list[Article], layouts: list[ArticleLayout], chunk_vectors: np.ndarray, settings: Settings
+) -> list[str]:
+    """Each kept article's story id, from its text, date, outlet and the vector of its first chunk."""
+    lead_rows = np.cumsum([0] + [len(layout.chunks) for layout in layouts[:-1]])
+    return group_stories(
+        [a.id for a in kept],
+        [a.text for a in kept],
+        chunk_vectors[lead_rows],
+        [a.published for a in kept],
+        StoryRules.of(settings),
+        outlets=[a.outlet for a in kept],
+    )
 
 
 def _bulk_embedder(
