@@ -766,3 +766,20 @@ def test_a_scrape_titled_headline_then_menu_takes_the_headline_line_not_the_last
     [article] = ingest([tmp_path]).articles
     assert article.title == "Harbour League fixtures 2026"
     assert article.text.startswith("Round 1: 14 March")
+
+
+@pytest.mark.parametrize("marker", ["ADVERTISEMENT", "Advertisement", "Story continues below advertisement"])
+def test_an_advertisement_marker_inside_an_article_is_dropped_and_the_article_goes_on(tmp_path, marker):
+    (tmp_path / "bus.txt").write_text(
+        "Bus routes cut\nBy Maria Chen, Lakeside Tribune\n12 March 2025\n"
+        "The Lakeside school district will cut 14 bus routes next month because it cannot hire enough drivers, "
+        "the superintendent said on Tuesday.\n"
+        "About 900 students will be affected and families will be offered a $300 monthly transport stipend.\n"
+        "The district has 22 driver vacancies, up from nine a year ago.\n"
+        f"{marker}\n"
+        "Parents criticised the decision at a board meeting on Monday evening.\n"
+        "The board will vote on a new pay scale for drivers in April.\n"
+    )
+    [article] = ingest([tmp_path]).articles
+    assert marker not in article.text
+    assert article.text.endswith("The board will vote on a new pay scale for drivers in April.")

@@ -28,6 +28,13 @@ _LINK_LIKE = re.compile(r"https?://|www\.|\S+@\S+\.\w|\s[|›»•·]\s|^[|›»
 _NAV_SEPARATOR = re.compile(r"\s[|›»•·]\s")
 # The most words a menu item or breadcrumb step has ("Terms of use", "Local elections 2025").
 _MENU_ITEM_WORDS = 8
+# A line that interrupts an article's text where an advertisement sat: furniture, yet the article goes on after it.
+_INTERRUPTION = re.compile(
+    r"^\W*(?:advertisements?|advert|ad|skip advertisement|"
+    r"(?:the )?(?:story|article) continues (?:below|after)(?: (?:this|the))?(?: advertisement| ad)?|"
+    r"continue reading(?: below| the main story)?)\W*$",
+    re.IGNORECASE,
+)
 # An item of a numbered list: "1) Name", "2. Name", "(3) Name".
 _ENUMERATOR = re.compile(r"^\(?(\d{1,3})[.)]\s+\S")
 # Items of a numbered list lie at most this many lines apart (an item and a line or two of its own).
@@ -94,7 +101,7 @@ def is_link_like(line: str) -> bool:
 
 def classify(line: str, marked: bool, limits: Thresholds = DEFAULT) -> Kind:
     """A line's class by its own shape: furniture, too short to tell, some text, or prose."""
-    if marked or is_link_like(line):
+    if marked or is_link_like(line) or is_interruption(line):
         return Kind.BAD
     heavy = weight(line)
     if heavy < limits.short:
@@ -122,7 +129,8 @@ def settle(lines: list[str], kinds: list[Kind], limits: Thresholds = DEFAULT) ->
     settled = [Kind.GOOD if kind is Kind.GOOD else Kind.BAD for kind in kinds]
     for start, end in _gaps(kinds):
         inner = start > 0 and end < len(kinds)
-        if inner and end - start <= limits.max_gap and Kind.BAD not in kinds[start:end]:
+        stops = [kinds[i] is Kind.BAD and not is_interruption(lines[i]) for i in range(start, end)]
+        if inner and end - start <= limits.max_gap and not any(stops):
             settled[start:end] = [Kind.GOOD] * (end - start)
             continue
         if start > 0:
@@ -155,10 +163,18 @@ def _promote_sentences(
     """
     for i in walk:
         line = lines[i]
+        if is_interruption(line):  # left out, but the article goes on past it
+            continue
         wordy = weight(line) >= limits.good and function_share(line) >= limits.function_share
         if kinds[i] is Kind.BAD or not (wordy or is_sentence(line)):
             return
         settled[i] = Kind.GOOD
+
+
+def is_interruption(line: str) -> bool:
+    """Whether a line only marks where an advertisement interrupts the article ("Advertisement", "Story
+    continues below advertisement")."""
+    return bool(_INTERRUPTION.match(line))
 
 
 def is_sentence(line: str) -> bool:
@@ -196,6 +212,8 @@ def _gain(line: str, raw: Kind, settled: Kind, limits: Thresholds) -> int:
     """
     if settled is Kind.GOOD:
         return weight(line)
+    if is_interruption(line):
+        return -limits.neutral_toll
     if raw is Kind.BAD:
         return -max(weight(line), limits.bad_penalty)
     if is_sentence(line):
@@ -262,7 +280,7 @@ def _wall(raw: list[Kind], i: int) -> int:
 
 def article_lines(lines: list[str], marked: list[bool], title: str = "", limits: Thresholds = DEFAULT) -> list[bool]:
     """For each line, whether it belongs to the article: in the article's span and not furniture itself."""
-    if not any(flag or is_link_like(line) for line, flag in zip(lines, marked, strict=True)):
+    if not any(flag or is_link_like(line) or is_interruption(line) for line, flag in zip(lines, marked, strict=True)):
         # Nothing on the page is furniture (a clean article, a feed item): no line is cut for its shape alone,
         # since a list of names or titles in a clean article looks much like a menu.
         return [True] * len(lines)
