@@ -10,7 +10,7 @@ import csv
 import html
 import io
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import quote, urlencode, urlsplit
@@ -18,7 +18,7 @@ from urllib.parse import quote, urlencode, urlsplit
 from feedgen.feed import FeedGenerator
 
 from .index import Index
-from .records import Brief, Citation, Hit, SearchResponse
+from .records import Brief, BriefSentence, Citation, Hit, SearchResponse
 from .text import calendar_day
 from .watches import Watch
 
@@ -110,27 +110,38 @@ def _brief_lines(brief: Brief | None) -> list[str]:
         return ["_No brief was asked for._"]
     if not brief.sentences:
         return [f"_No brief: {md_text(brief.abstained or 'nothing to quote')}_"]
-    return [f"{md_text(s.text)} {_marks(s.citations + s.corroborations)}" for s in brief.sentences]
+    return [f"{md_text(s.text)} {sentence_marks(s, _md_mark)}" for s in brief.sentences]
 
 
-def _marks(citations: Iterable[Citation]) -> str:
-    """[1][3]: the numbers of a sentence's sources, each once, in order."""
-    return "".join(f"\\[{n}\\]" for n in dict.fromkeys(c.n for c in citations))
+def _md_mark(n: int) -> str:
+    """A source number as Markdown shows it: [n], its brackets escaped so they make no link."""
+    return f"\\[{n}\\]"
+
+
+def sentence_marks(sentence: BriefSentence, mark: Callable[[int], str]) -> str:
+    """A brief sentence's source numbers, each once: those it is quoted from ("[1][3]"), then those reporting the
+    same fact in their own words ("(same fact in other words: [2])"), whose sentences are not this one."""
+    quoted = dict.fromkeys(c.n for c in sentence.citations)
+    others = [n for n in dict.fromkeys(c.n for c in sentence.corroborations) if n not in quoted]
+    marks = "".join(mark(n) for n in quoted)
+    return marks + (f" (same fact in other words: {''.join(mark(n) for n in others)})" if others else "")
 
 
 def _source_lines(brief: Brief, base: str | None, places: Mapping[tuple[str, int], Place]) -> list[str]:
     """One numbered entry per source: title, outlet, date, url, then where each sentence quoted from it sits."""
-    quoted: dict[int, list[Citation]] = {}
+    quoted: dict[int, list[tuple[str, Citation]]] = {}
     for sentence in brief.sentences:
-        for citation in sentence.citations + sentence.corroborations:
-            quoted.setdefault(citation.n, []).append(citation)
+        for citation in sentence.citations:
+            quoted.setdefault(citation.n, []).append(("quoted", citation))
+        for citation in sentence.corroborations:
+            quoted.setdefault(citation.n, []).append(("same fact in its own words", citation))
     lines = []
     for src in brief.sources:
         meta = ", ".join(md_text(x) for x in (src.outlet, src.published) if x)
         link = web_url(src.url)
         head = f"{src.n}. {md_text(src.title)}" + (f" — {meta}" if meta else "")
         lines.append(head + (f" — <{link}>" if link else ""))
-        lines += [f"   - {_where(c, base, places)}" for c in quoted.get(src.n, [])]
+        lines += [f"   - {how}: {_where(c, base, places)}" for how, c in quoted.get(src.n, [])]
     return lines
 
 

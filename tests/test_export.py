@@ -39,14 +39,22 @@ def test_markdown_brief_matches_the_api(client):
     shown = visible(html_text)
     sources = api["summary"]["sources"]
     assert api["summary"]["sentences"]
+    listed = visible(html_text.split("<h2>Sources</h2>")[1].split("<h2>Results</h2>")[0])
     for sentence in api["summary"]["sentences"]:
-        numbers = "".join(
-            f"[{n}]" for n in dict.fromkeys(c["n"] for c in sentence["citations"] + sentence["corroborations"])
-        )
-        assert f"{sentence['text']} {numbers}" in shown
+        quoted = dict.fromkeys(c["n"] for c in sentence["citations"])
+        others = [n for n in dict.fromkeys(c["n"] for c in sentence["corroborations"]) if n not in quoted]
+        numbers = "".join(f"[{n}]" for n in quoted)
+        also = f" (same fact in other words: {''.join(f'[{n}]' for n in others)})" if others else ""
+        assert f"{sentence['text']} {numbers}{also}" in shown
         for c in sentence["citations"]:
             assert f"/articles/{c['article_id']}?hl={c['start']}-{c['end']}#s{c['start']}" in html_text
-    listed = visible(html_text.split("<h2>Sources</h2>")[1].split("<h2>Results</h2>")[0])
+        # another outlet's own sentence is listed as such, never as where this sentence is quoted from
+        for c in sentence["corroborations"]:
+            where = f"characters {c['start']}–{c['end']} of article {c['article_id']}"
+            assert any(
+                line.startswith("   - same fact in its own words:") for line in md.text.splitlines() if where in line
+            )
+            assert not any(line.startswith("   - quoted:") for line in md.text.splitlines() if where in line)
     assert all(src["title"] in listed and (src["outlet"] or "") in listed for src in sources)
     titles = [hit["title"] for hit in api["results"]]
     assert all(title in shown for title in titles)

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from ..contract import AnswerRequest, SearchRequest
+from ..export import sentence_marks
 from .common import _service, index_option, json_option, main, request_options
 
 
@@ -100,8 +101,7 @@ def _print_brief(brief) -> None:
         click.echo(brief.abstained if brief else "No brief.")
         return
     for sentence in brief.sentences:
-        marks = "".join(f"[{c.n}]" for c in sentence.citations + sentence.corroborations)
-        click.echo(f"{sentence.text} {marks}")
+        click.echo(f"{sentence.text} {sentence_marks(sentence, lambda n: f'[{n}]')}")
     click.echo("\nSources:")
     for src in brief.sources:
         meta = ", ".join(x for x in (src.outlet, src.published) if x)
