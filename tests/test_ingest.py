@@ -783,3 +783,25 @@ def test_an_advertisement_marker_inside_an_article_is_dropped_and_the_article_go
     [article] = ingest([tmp_path]).articles
     assert marker not in article.text
     assert article.text.endswith("The board will vote on a new pay scale for drivers in April.")
+
+
+def test_atom_xhtml_content_and_titles_are_read_as_markup(tmp_path):
+    xhtml = 'xmlns="http://www.w3.org/1999/xhtml"'
+    (tmp_path / "observer.atom").write_text(
+        '<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom">'
+        "<title>Northern Observer</title>"
+        '<entry><title type="xhtml"><div ' + xhtml + ">Glacier <b>retreats</b> 40 metres</div></title>"
+        "<id>tag:observer.example,2025:glacier</id><updated>2025-03-10T12:00:00Z</updated>"
+        f'<content type="xhtml"><div {xhtml}><p>The Sorrel glacier retreated 40 metres last year, researchers said.</p>'
+        "<p>It was the largest retreat on record.</p></div></content></entry>"
+        f'<entry><title>Glacier summary only</title><id>tag:g2</id><summary type="xhtml"><div {xhtml}><p>The Brenn '
+        "glacier lost a tenth of its ice over the past decade.</p></div></summary></entry></feed>"
+    )
+    result = ingest([tmp_path])
+    found = {a.title: a.text for a in result.articles}
+    assert result.skipped == []
+    assert found == {
+        "Glacier retreats 40 metres": "The Sorrel glacier retreated 40 metres last year, researchers said.\n\n"
+        "It was the largest retreat on record.",
+        "Glacier summary only": "The Brenn glacier lost a tenth of its ice over the past decade.",
+    }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import codecs
+import copy
 import csv
 import io
 import json
@@ -421,9 +422,19 @@ def _child_text(elem: ElementTree.Element, *names: str) -> str | None:
                 continue
             if name == "link" and child.get("href"):
                 return child.get("href")
+            if child.get("type") == "xhtml" and len(child):
+                return _inner_xhtml(child)
             if child.text and child.text.strip():
                 return child.text.strip()
     return None
+
+
+def _inner_xhtml(elem: ElementTree.Element) -> str:
+    """The markup inside an Atom `type="xhtml"` element (its XHTML `div`), as HTML without namespaces."""
+    inner = copy.deepcopy(elem)
+    for node in inner.iter():
+        node.tag = _local(node.tag)
+    return "".join(ElementTree.tostring(node, encoding="unicode") for node in inner)
 
 
 def _plain_title(title: str) -> str:
