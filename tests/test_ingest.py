@@ -17,22 +17,17 @@ from semsearch.build import build, update
 from semsearch.config import Settings
 from semsearch.embedding import MODEL_NAME
 from semsearch.index import Index
-from semsearch.ingest import ingest, read_sources
+from semsearch.ingest import ingest
 from semsearch.ingest.cleaning import Cleaner, dateline_date, is_prose, parse_date
 from semsearch.ingest.readers import SkipSource, decode_bytes
 
 from .conftest import CORPUS
+from .reading import read_raw
 
 
 @pytest.fixture(scope="module")
 def result():
     return ingest([CORPUS])
-
-
-def read_raw(sources, settings):
-    """Every source's raw documents and skips, run together."""
-    reads = read_sources(sources, settings)
-    return [d for r in reads for d in r.docs], [s for r in reads for s in r.skipped]
 
 
 def by_title(result, fragment: str):
@@ -804,4 +799,16 @@ def test_atom_xhtml_content_and_titles_are_read_as_markup(tmp_path):
         "Glacier retreats 40 metres": "The Sorrel glacier retreated 40 metres last year, researchers said.\n\n"
         "It was the largest retreat on record.",
         "Glacier summary only": "The Brenn glacier lost a tenth of its ice over the past decade.",
+    }
+
+
+def test_a_page_that_leaves_only_a_label_is_skipped_but_a_short_sentence_is_an_article(tmp_path):
+    (tmp_path / "nav.html").write_text("<html><head><title>Nothing</title></head><body><nav>Home</nav></body></html>")
+    (tmp_path / "home.txt").write_text("Home\n")
+    (tmp_path / "brief.json").write_text('[{"title": "Closures", "text": "Schools closed."}]')
+    result = ingest([tmp_path])
+    assert [a.text for a in result.articles] == ["Schools closed."]
+    assert {Path(s.source).name: s.reason for s in result.skipped} == {
+        "nav.html": "no article text left after cleaning",
+        "home.txt": "no article text left after cleaning",
     }

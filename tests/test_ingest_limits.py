@@ -14,7 +14,9 @@ from contextlib import contextmanager
 import pytest
 
 from semsearch.config import Settings
-from semsearch.ingest import ingest, read_raw
+from semsearch.ingest import ingest
+
+from .reading import read_raw
 
 ARTICLE = "Dock strike\n\nDockworkers walked out on Monday over pay. The port said talks would resume on Friday.\n"
 FEED_ITEM = (

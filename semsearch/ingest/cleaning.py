@@ -115,13 +115,13 @@ class Cleaner:
         found.text = "\n\n".join(main)
         if found.text and not found.title:
             found.title = title_from_text(found.text)
-        out = [found] if found.text else []
+        out = [found] if says_something(found.text) else []
         if self.keep_rails:
             for story in parse_rail(rail_lines):
                 paragraphs = _take_dateline([strip_leading_caption(p) for p in story.paragraphs], story.cleaned)
                 story.cleaned.text = "\n\n".join(p for p in paragraphs if p)
                 story.cleaned.extracted_from = source
-                if story.cleaned.text:
+                if says_something(story.cleaned.text):
                     out.append(story.cleaned)
         return out
 
@@ -167,6 +167,12 @@ class Cleaner:
         marked = [self.is_marked_junk(block, title) for block in blocks]
         keep = article_lines(blocks, marked, title)
         return [strip_leading_caption(block) for block, kept in zip(blocks, keep, strict=True) if kept]
+
+
+def says_something(text: str) -> bool:
+    """Whether cleaned text can be an article: a few words, or a sentence however short ("Schools closed."). A
+    lone label ("Home", "Copyright 2025") is what a page without an article leaves."""
+    return len(text.split()) >= _LEAST_WORDS or (text[-1:] in ".!?" and _has_letter(text))
 
 
 def _outlet_under(title: str, head: list[str]) -> str | None:
@@ -363,6 +369,7 @@ def _take_dateline(paragraphs: list[str], into: Cleaned) -> list[str]:
 
 # The lines above a scrape's first prose that may hold its headline, byline and date.
 _MASTHEAD_LINES = 12
+_LEAST_WORDS = 3  # of an article that does not end like a sentence
 # An outlet's name where a byline or source line gives one: up to six capitalised words ("Harbor Ledger").
 _OUTLET = r"(?P<outlet>[A-Z][\w&'’.-]*(?: [A-Z&][\w&'’.-]*){0,5})"
 # "By Mira Castell, Harbor Ledger": a byline is names alone ("By early 2005 the net..." is a sentence).
