@@ -812,3 +812,25 @@ def test_a_page_that_leaves_only_a_label_is_skipped_but_a_short_sentence_is_an_a
         "nav.html": "no article text left after cleaning",
         "home.txt": "no article text left after cleaning",
     }
+
+
+def test_a_section_label_above_the_headline_a_byline_with_a_role_and_trailing_appeals_are_read_as_furniture(tmp_path):
+    (tmp_path / "quake.txt").write_text(
+        "World\nEarthquake of magnitude 6.1 strikes off coast of Java\nReuters\nMar 9, 2025 3:14 AM GMT\n"
+        "JAKARTA (Reuters) - An earthquake of magnitude 6.1 struck off the coast of Java on Sunday, the agency said.\n"
+        "There were no immediate reports of damage or casualties.\n"
+        "Reporting by Ana Pereda; Editing by Tom Hasek\nOur Standards: The Trust Principles.\n"
+    )
+    (tmp_path / "trees.txt").write_text(
+        "Opinion: Why our city needs more trees\nMarch 3rd, 2025\nBy Dr. Sam Okafor, contributor, Greenfield Herald\n"
+        "Last summer, the temperature on Main Street reached 41C while the park two blocks away stayed cooler.\n"
+        "I urge the council to fund 5,000 new trees by 2030.\n"
+        "Tags: trees, heat, council\nRead more: Council delays park budget\n"
+        "Did you enjoy this article? Support independent journalism with a donation today.\nComments are closed.\n"
+    )
+    found = {Path(a.source_path).name: a for a in ingest([tmp_path]).articles}
+    quake, trees = found["quake.txt"], found["trees.txt"]
+    assert quake.title == "Earthquake of magnitude 6.1 strikes off coast of Java"
+    assert quake.text.endswith("There were no immediate reports of damage or casualties.")
+    assert (trees.outlet, trees.published) == ("Greenfield Herald", "2025-03-03")
+    assert trees.text.startswith("Last summer") and trees.text.endswith("5,000 new trees by 2030.")

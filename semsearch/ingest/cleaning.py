@@ -147,7 +147,8 @@ class Cleaner:
                 found.outlet = found.outlet or credit["outlet"].strip()
         if guessed and found.outlet is None:
             found.outlet = _outlet_under(title, [ln for ln in lines[:start][:_MASTHEAD_LINES] if ln])
-        menu = title.count("|") >= 2 or self.is_marked_junk(title)
+        # A one-word first line is a section's label ("World", "Menu"), not a headline.
+        menu = title.count("|") >= 2 or self.is_marked_junk(title) or (bool(title) and len(title.split()) == 1)
         if not guessed or not (menu or _MASTHEAD_NAME.fullmatch(title) or not title):
             return found
         candidates = [
@@ -375,6 +376,7 @@ _OUTLET = r"(?P<outlet>[A-Z][\w&'’.-]*(?: [A-Z&][\w&'’.-]*){0,5})"
 # "By Mira Castell, Harbor Ledger": a byline is names alone ("By early 2005 the net..." is a sentence).
 _BYLINE = re.compile(
     r"[Bb][Yy]\s+(?P<name>[A-Z][\w'’.-]*(?:\s+(?:[A-Z][\w'’.-]*|and|van|von|de|da|der|du|la|le|al|bin)){0,6})"
+    r"(?:\s*,\s*(?P<role>[a-z][a-z'’ -]{1,40}?))?"  # "By Dr. Sam Okafor, contributor, Greenfield Herald"
     rf"(?:\s*[,|·•–—]\s*{_OUTLET})?\s*"
 )
 # "Source: Tram Weekly" above a story names its outlet.
