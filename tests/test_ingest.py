@@ -834,3 +834,31 @@ def test_a_section_label_above_the_headline_a_byline_with_a_role_and_trailing_ap
     assert quake.text.endswith("There were no immediate reports of damage or casualties.")
     assert (trees.outlet, trees.published) == ("Greenfield Herald", "2025-03-03")
     assert trees.text.startswith("Last summer") and trees.text.endswith("5,000 new trees by 2030.")
+
+
+def test_a_markdown_file_is_read_as_the_text_it_shows(tmp_path):
+    (tmp_path / "layoffs.md").write_text(
+        "# Tech firm lays off 1,500 workers\n\n*Posted by Newsroom Staff on 2025-02-27 in [Business](/business)*\n\n"
+        "**SAN JOSE, Calif.** — Chipmaker Nexon said on Thursday it would cut 1,500 jobs, about 8% of its "
+        "workforce.\n\nThe company said the cuts would save $400 million a year, a `saving` of _note_.\n\n"
+        '> "This was a difficult decision," chief executive Rita Vance said in a memo to staff.\n\n'
+        "![chart](chart.png)\n\nShares rose 3% in [after-hours trading](https://example.test/shares).\n"
+    )
+    [article] = ingest([tmp_path]).articles
+    assert (article.title, article.published, article.place) == (
+        "Tech firm lays off 1,500 workers",
+        "2025-02-27",
+        "San Jose",
+    )
+    assert article.text == (
+        "Chipmaker Nexon said on Thursday it would cut 1,500 jobs, about 8% of its workforce.\n\n"
+        "The company said the cuts would save $400 million a year, a saving of note.\n\n"
+        '"This was a difficult decision," chief executive Rita Vance said in a memo to staff.\n\n'
+        "Shares rose 3% in after-hours trading."
+    )
+
+
+def test_a_one_sentence_item_under_a_date_line_keeps_its_sentence(tmp_path):
+    (tmp_path / "tram.txt").write_text("Tram line approved\nPublished: 2025-08-19\nThe assembly approved the line.\n")
+    [article] = ingest([tmp_path]).articles
+    assert (article.text, article.published) == ("The assembly approved the line.", "2025-08-19")

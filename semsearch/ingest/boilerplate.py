@@ -124,8 +124,12 @@ def settle(lines: list[str], kinds: list[Kind], limits: Thresholds = DEFAULT) ->
     list of labels (tags, bylines, a box of other stories). Sentences that touch prose are prose.
     """
     if Kind.GOOD not in kinds:
-        # A page without prose (a results table, a list of dates): its fullest lines are the article.
-        kinds = [Kind.GOOD if kind is Kind.MEDIUM else kind for kind in kinds]
+        # A page without prose (a results table, a list of dates, a one-sentence item): its fullest lines and
+        # its sentences are the article.
+        kinds = [
+            Kind.GOOD if kind is Kind.MEDIUM or (kind is Kind.SHORT and is_sentence(line)) else kind
+            for kind, line in zip(kinds, lines, strict=True)
+        ]
     settled = [Kind.GOOD if kind is Kind.GOOD else Kind.BAD for kind in kinds]
     for start, end in _gaps(kinds):
         inner = start > 0 and end < len(kinds)

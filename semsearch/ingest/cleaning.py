@@ -38,6 +38,7 @@ _PAREN = re.compile(r"\(([^()]{1,80})\)")
 _MONTHS = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
 _DATELINE = re.compile(
     r"^(?P<place>[A-Z][A-Z.'\-]*(?: [A-Z][A-Z.'\-]*){0,3})"
+    r"(?:,\s*(?:[A-Z][a-z]{1,5}\.|[A-Z]\.[A-Z]\.|[A-Z]{2})(?=\s*[(:—–-]))?"  # a state: "SAN JOSE, Calif. —"
     r"(?:,\s*(?P<date>(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?\s+\d{1,2}(?:,\s*\d{4})?))?"
     r"\s*(?:\((?P<outlet>[^()]{2,60})\))?\s*(?::|—|–|--?)\s+(?=\S)"
 )
@@ -389,8 +390,9 @@ _GUESSED_TITLE = re.compile(r"\.(?:txt|text|md)$", re.IGNORECASE)
 # An outlet's name as a page's first line: two to four capitalised words ("Coastal Times", "The Daily Post").
 _MASTHEAD_NAME = re.compile(r"(?:The )?[A-Z][\w&'’.-]*(?: [A-Z][\w&'’.-]*){1,3}")
 _DATE_LINE = re.compile(
-    r"(?:(?:first )?(?:published|updated|posted)(?: on)?:?\s+)?(?P<date>.+?)"
-    r"(?:,?\s+(?:at\s+)?\d{1,2}[:.]\d{2}(?:\s*[ap]\.?m\.?)?(?:\s+[A-Z]{2,4})?)?",
+    r"(?:(?:first )?(?:published|updated|posted)(?: by [^,:]{1,40}? on| on)?:?\s+)?(?P<date>.+?)"
+    r"(?:,?\s+(?:at\s+)?\d{1,2}[:.]\d{2}(?:\s*[ap]\.?m\.?)?(?:\s+[A-Z]{2,4})?)?"
+    r"(?:\s+in\s+[\w&' -]{1,30})?",  # "Posted by Newsroom Staff on 2025-02-27 in Business"
     re.I,
 )
 _WEEKDAY = re.compile(r"^(?:mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun)[a-z]*\.?,?\s+(?=\w)", re.IGNORECASE)

@@ -52,3 +52,28 @@ def _decoded(match: re.Match[str]) -> str:
     # Two or more capitals unknown to HTML: a newspaper archive's own entity (&HT; &QL; &UR; &LR;). One
     # letter is more likely a company's name cut by a semicolon ("AT&T;").
     return _SGML_CHARACTERS.get(name, "") if name.isupper() and len(name) > 1 else match.group()
+
+
+# Markdown, as a saved page or a notes export writes it: what each mark leaves of its text.
+_MD_IMAGE = re.compile(r"!\[([^\]]*)\]\([^)\s]*(?:\s+\"[^\"]*\")?\)")
+_MD_LINK = re.compile(r"\[([^\]]+)\]\([^)\s]*(?:\s+\"[^\"]*\")?\)")
+_MD_STRONG = re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1")
+_MD_EMPHASIS = re.compile(r"(?<![\w*])([*_])(?=\S)([^*_\n]+?)(?<=\S)\1(?![\w*])")
+_MD_CODE = re.compile(r"`([^`\n]+)`")
+_MD_LINE_MARK = re.compile(r"^\s{0,3}(?:#{1,6}\s+|(?:>\s?)+|[-*+]\s+(?!\s))")
+_MD_RULE = re.compile(r"^\s{0,3}(?:[-*_]\s*){3,}$")
+
+
+def plain_markdown(text: str) -> str:
+    """Markdown as the text it shows: headings, quotes and list items without their marks, links as their words,
+    images gone, bold, italics and code as plain words, rules as blank lines."""
+    lines = []
+    for line in text.splitlines():
+        if _MD_RULE.match(line):
+            lines.append("")
+            continue
+        line = _MD_LINE_MARK.sub("", line)
+        line = _MD_LINK.sub(r"\1", _MD_IMAGE.sub("", line))
+        line = _MD_CODE.sub(r"\1", _MD_EMPHASIS.sub(r"\2", _MD_STRONG.sub(r"\2", line)))
+        lines.append(line)
+    return "\n".join(lines)

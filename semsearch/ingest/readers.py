@@ -23,6 +23,7 @@ from defusedxml import DefusedXmlException, DTDForbidden
 from defusedxml.ElementTree import DefusedXMLParser
 
 from ..records import Skipped
+from .markup import plain_markdown
 
 log = logging.getLogger(__name__)
 
@@ -300,6 +301,11 @@ def read_text(source: str, text: str) -> Iterator[RawDoc]:
     raise SkipSource("empty file")
 
 
+def read_markdown(source: str, text: str) -> Iterator[RawDoc]:
+    """Markdown: read as plain text once its marks are gone (a quote's "> ", bold's "**", a link's url)."""
+    return read_text(source, plain_markdown(text))
+
+
 # A first line that ends a sentence and is longer than most headlines is prose, not a title.
 _SENTENCE_LINE = re.compile(r"[.!?][\"'”’)]?$")
 _TITLE_WORDS = 12
@@ -530,7 +536,7 @@ def read_feed(source: str, text: str) -> Iterator[RawDoc | Skipped]:
 
 READERS = {
     ".txt": read_text,
-    ".md": read_text,
+    ".md": read_markdown,
     ".text": read_text,
     ".html": read_html,
     ".htm": read_html,
