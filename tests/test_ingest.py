@@ -862,3 +862,20 @@ def test_a_one_sentence_item_under_a_date_line_keeps_its_sentence(tmp_path):
     (tmp_path / "tram.txt").write_text("Tram line approved\nPublished: 2025-08-19\nThe assembly approved the line.\n")
     [article] = ingest([tmp_path]).articles
     assert (article.text, article.published) == ("The assembly approved the line.", "2025-08-19")
+
+
+def test_a_json_export_finds_its_records_inside_wrappers_of_any_name(tmp_path):
+    record = {"Headline": "Dam approved", "Body": "Plans for a hydro dam on the Kell River were approved on Monday."}
+    (tmp_path / "payload.json").write_text(json.dumps({"payload": {"items": [record]}}))
+    (tmp_path / "deep.json").write_text(
+        json.dumps({"meta": {"count": 1, "tags": ["dams"]}, "payload": {"data": {"items": [record]}}})
+    )
+    result = ingest([tmp_path])
+    assert result.skipped == []
+    assert {Path(a.source_path).name for a in result.articles} | {
+        Path(p).name for a in result.articles for p in a.duplicate_paths
+    } == {
+        "payload.json",
+        "deep.json",
+    }
+    assert all(a.title == "Dam approved" for a in result.articles)

@@ -274,15 +274,29 @@ def _fields(record: dict) -> dict[str, object]:
 
 
 def _records(data: object) -> object:
-    """The list of records an export holds, under one of LIST_KEYS a few levels down, else the data itself."""
-    for _ in range(_LIST_DEPTH):
-        if not isinstance(data, dict):
-            break
-        inner = next((data[k] for k in LIST_KEYS if isinstance(data.get(k), (list, dict))), None)
-        if inner is None:
-            break
-        data = inner
+    """What an export holds: the data itself when it is a list or a record, else the first list of objects or
+    record found a few levels down its wrappers ({"payload": {"items": [...]}}), LIST_KEYS first; else the data."""
+    level = [data]
+    for _ in range(_LIST_DEPTH + 1):
+        found = next((node for node in level if _holds_records(node)), None)
+        if found is not None:
+            return found
+        level = [child for node in level if isinstance(node, dict) for child in _wrapped(node)]
     return data
+
+
+def _holds_records(node: object) -> bool:
+    """Whether a JSON value is a list of objects or an object with a text field."""
+    if isinstance(node, list):
+        return any(isinstance(item, dict) for item in node)
+    return isinstance(node, dict) and _first(_fields(node), TEXT_FIELDS) is not None
+
+
+def _wrapped(node: dict) -> list[object]:
+    """The lists and objects a JSON object holds, those under LIST_KEYS first."""
+    by_name: dict[str, object] = {str(k).lower(): v for k, v in node.items() if isinstance(v, (list, dict))}
+    listed = [by_name[k] for k in LIST_KEYS if k in by_name]
+    return listed + [v for k, v in by_name.items() if k not in LIST_KEYS]
 
 
 def read_text(source: str, text: str) -> Iterator[RawDoc]:
@@ -358,7 +372,7 @@ def record_file(where: str) -> str:
 
 
 def read_json(source: str, text: str) -> Iterator[RawDoc | Skipped]:
-    """A JSON object, a list of objects, or an object holding them under one of LIST_KEYS, nested or not."""
+    """A JSON object, a list of objects, or an object holding them in wrappers a few levels down."""
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
