@@ -377,3 +377,30 @@ def test_pages_are_slices_of_one_ranking(service, mode):
             hits = retriever.retrieve(question, k=2, mode=mode, offset=offset).hits
             assert [h.article_id for h in hits[offset:]] == deepest[offset : offset + 2]
             assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
+
+
+@pytest.mark.model
+def test_a_date_in_the_future_does_not_make_every_real_article_old(tmp_path):
+    from semsearch.build import build_articles
+    from semsearch.config import Settings
+    from semsearch.embedding import MODEL_NAME
+    from semsearch.index import Index
+    from semsearch.records import Article
+    from semsearch.service import SearchService
+
+    dated = [
+        Article.create(
+            title=f"Harbour report {day}",
+            source_path=f"report-{day}",
+            text=f"The harbour board published its weekly traffic report on {day}, with ferry numbers steady.",
+            published=day,
+        )
+        for day in ("2025-03-01", "2025-03-20", "2099-01-01")
+    ]
+    settings = Settings(index_dir=tmp_path)
+    build_articles(dated, settings)
+    assert Index(tmp_path, MODEL_NAME).newest_published() == "2025-03-20"
+    request = SearchRequest(q="harbour traffic report", k=3, mode="dense", summary=False, recency=1.0)
+    ranked = [hit.published for hit in SearchService(settings).search(request).results]
+    # the placeholder date counts as new (it is not older than the newest real one), and 20 March beats 1 March
+    assert ranked.index("2025-03-20") < ranked.index("2025-03-01")

@@ -12,6 +12,7 @@ import itertools
 import logging
 import sqlite3
 import threading
+from datetime import date
 from collections.abc import Callable, Iterable, Sequence
 from functools import cached_property, lru_cache
 from pathlib import Path
@@ -489,8 +490,11 @@ class Index:
 
     @_guarded
     def newest_published(self) -> str | None:
-        """The latest full YYYY-MM-DD publication date in the index."""
-        return self.db.execute(f"SELECT MAX(substr(published, 1, 10)) FROM articles WHERE {FULL_DATE}").fetchone()[0]
+        """The latest full YYYY-MM-DD publication date in the index that is not after today: a date in the future
+        (a typo, a placeholder such as 2099-01-01) would make every real article look old."""
+        today = date.today().isoformat()
+        sql = f"SELECT MAX(substr(published, 1, 10)) FROM articles WHERE {FULL_DATE} AND substr(published, 1, 10) <= ?"
+        return self.db.execute(sql, (today,)).fetchone()[0]
 
     @_guarded
     def date_range(self) -> tuple[str | None, str | None]:
