@@ -35,6 +35,7 @@ from .index import (
     recorded_sources,
 )
 from .ingest import IngestResult, ingest, recorded_form, source_problem, url_scheme
+from .ingest.fetch import redacted
 from .ingest.readers import record_file
 from .records import Article, BuildReport, Chunk, Skipped, Span
 from .revisions import Version, current_ids, shared, still_archived, successors
@@ -76,7 +77,7 @@ def build(
     # A run that fails still read its sources, and their health says so.
     with source_health.recording(Path(settings.index_dir), reads, read_at) as run:
         if not result.articles:
-            raise NothingToBuild(f"no usable article found ({len(result.skipped)} sources skipped)", result.skipped)
+            raise NothingToBuild(_nothing_found(result), result.skipped)
         kept = _still_archived(settings, result)
         if kept:
             log.info("keeping %d articles of feeds and of sources not read this time", len(kept))
@@ -94,6 +95,13 @@ def build(
     report.seconds = round(time.perf_counter() - started, 2)
     run_saved_questions(settings, report.version)
     return report
+
+
+def _nothing_found(result: IngestResult) -> str:
+    """Why a build has nothing to index: how many files or records were skipped, and which sources gave no article."""
+    silent = [redacted(str(o.source)) for o in result.outcomes if not o.error and not o.article_ids]
+    named = f"; no article from {', '.join(silent[:3])}" + (" and more" if len(silent) > 3 else "") if silent else ""
+    return f"no usable article found ({len(result.skipped)} files or records skipped{named})"
 
 
 def _still_archived(settings: Settings, result: IngestResult) -> list[Article]:

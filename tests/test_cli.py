@@ -113,6 +113,9 @@ def test_errors_are_messages_not_tracebacks(runner, tmp_path):
     failed = json.loads(as_json.stdout)
     assert as_json.exit_code == 1 and "no usable article" in failed["error"]
     assert [s["reason"] for s in failed["skipped"]] == ["empty file"]
+    (tmp_path / "nothing here").mkdir()
+    empty = runner.invoke(main, ["build", str(tmp_path / "nothing here"), "--index", str(tmp_path / "e")])
+    assert empty.exit_code == 1 and f"no article from {tmp_path / 'nothing here'}" in empty.output
     assert runner.invoke(main, ["build", str(CORPUS / "rates.csv"), "--index", str(tmp_path / "e")]).exit_code == 0
     # Bad input is refused by the request contract: one line naming the option, exit 2 (click's usage status).
     empty_q = runner.invoke(main, ["ask", "  ", "--index", str(tmp_path / "e")])
