@@ -875,3 +875,21 @@ def test_a_json_export_finds_its_records_inside_wrappers_of_any_name(tmp_path):
     places = {Path(p).name for a in result.articles for p in [a.source_path, *a.duplicate_paths]}
     assert places == {"payload.json", "deep.json"}
     assert all(a.title == "Dam approved" for a in result.articles)
+
+
+def test_an_html_page_names_its_outlet_by_json_ld_in_a_list_or_by_its_title_suffix(tmp_path):
+    body = "<p>The Corran ferry sank in calm water on Tuesday night and all 40 passengers were rescued.</p>" * 2
+    article = {"@type": "NewsArticle", "headline": "Ferry sinks", "publisher": {"name": "Coast News"}}
+    ld = json.dumps([{"@type": "BreadcrumbList"}, article])
+    (tmp_path / "amp.html").write_text(
+        f'<html><head><title>Ferry sinks</title><script type="application/ld+json">{ld}</script></head>'
+        f"<body><article><h1>Ferry sinks near Corran</h1>{body}</article></body></html>"
+    )
+    (tmp_path / "gazette.html").write_text(
+        "<html><head><title>Hospital strike averted - Northfield Gazette</title></head><body><article>"
+        "<h1>Hospital strike averted after last-minute pay offer</h1><p>Nurses at Northfield General called off "
+        "their strike on Monday after the health board raised its pay offer to five percent.</p>"
+        "</article></body></html>"
+    )
+    found = {Path(a.source_path).name: a.outlet for a in ingest([tmp_path]).articles}
+    assert found == {"amp.html": "Coast News", "gazette.html": "Northfield Gazette"}

@@ -345,7 +345,10 @@ def read_html(source: str, text: str) -> Iterator[RawDoc]:
     first, _, rest = body.partition("\n")
     if title and first.strip() == title:  # trafilatura repeats the <h1> as the first line
         body = rest
-    yield RawDoc(title=title, body=body, source=source, outlet=doc.sitename or site, published=doc.date, url=doc.url)
+    # trafilatura falls back to the host name when a page declares no site name: a name the page gives is better.
+    declared = doc.sitename if doc.sitename and not _HOST_NAME.fullmatch(doc.sitename) else None
+    outlet = declared or site or _publisher(text) or _page_title_site(text) or doc.sitename
+    yield RawDoc(title=title, body=body, source=source, outlet=outlet, published=doc.date, url=doc.url)
 
 
 # "Ferry timetable changes | Bay News": a page title often ends with its site's name after a separator.
@@ -359,6 +362,48 @@ def _without_site_name(title: str, sitename: str | None) -> tuple[str, str | Non
     if not match or (sitename and match["site"].casefold() != sitename.casefold()):
         return title, None
     return match["title"], match["site"]
+
+
+_JSON_LD = re.compile(r'<script[^>]*type=["\']application/ld\+json["\'][^>]*>(.*?)</script>', re.IGNORECASE | re.DOTALL)
+_PAGE_TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
+_HOST_NAME = re.compile(r"[\w-]+(?:\.[\w-]+)+")
+_ARTICLE_TYPES = {"newsarticle", "article", "reportagenewsarticle", "analysisnewsarticle", "blogposting", "report"}
+
+
+def _publisher(page: str) -> str | None:
+    """The publisher's name an article's schema.org JSON-LD gives (in an object, a list or an @graph)."""
+    names = (_publisher_name(node) for block in _JSON_LD.findall(page) for node in _ld_nodes(block))
+    return next((name for name in names if name), None)
+
+
+def _ld_nodes(block: str) -> list[object]:
+    """The objects of one JSON-LD block: itself, the items of its list, or those of its @graph."""
+    try:
+        data = json.loads(block)
+    except (json.JSONDecodeError, RecursionError):
+        return []
+    if isinstance(data, list):
+        return data
+    graph = data.get("@graph") if isinstance(data, dict) else None
+    return [data, *(graph if isinstance(graph, list) else [])]
+
+
+def _publisher_name(node: object) -> str | None:
+    """The publisher name of a JSON-LD article object, else None."""
+    if not isinstance(node, dict):
+        return None
+    kinds = node.get("@type")
+    if not {str(k).lower() for k in (kinds if isinstance(kinds, list) else [kinds])} & _ARTICLE_TYPES:
+        return None
+    publisher = node.get("publisher")
+    name = publisher.get("name") if isinstance(publisher, dict) else None
+    return " ".join(name.split()) if isinstance(name, str) and name.strip() else None
+
+
+def _page_title_site(page: str) -> str | None:
+    """The site name a page's <title> ends with ("Hospital strike averted - Northfield Gazette")."""
+    match = _PAGE_TITLE.search(page)
+    return _without_site_name(" ".join(html_fragment_to_text(match[1]).split()), None)[1] if match else None
 
 
 # Where one record of a file stands, as the readers below name it: "export.json#3", "wire.jsonl:12",
