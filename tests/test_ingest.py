@@ -893,3 +893,23 @@ def test_an_html_page_names_its_outlet_by_json_ld_in_a_list_or_by_its_title_suff
     )
     found = {Path(a.source_path).name: a.outlet for a in ingest([tmp_path]).articles}
     assert found == {"amp.html": "Coast News", "gazette.html": "Northfield Gazette"}
+
+
+def test_articles_in_other_languages_keep_their_byline_outlet_date_and_text(tmp_path):
+    (tmp_path / "de.txt").write_text(
+        "Streik im Hafen von Hamburg legt Containerverkehr lahm\nVon Klara Becker, Nordkurier\n5. März 2025\n"
+        "Rund 2.000 Hafenarbeiter in Hamburg haben am Mittwoch die Arbeit niedergelegt.\n"
+    )
+    (tmp_path / "fr.txt").write_text(
+        "Grève des dockers au port de Marseille\nPar Luc Martin, Le Midi\n1er mars 2025\n"
+        "Les dockers du port de Marseille ont cessé le travail mardi pour protester contre les grues.\n"
+    )
+    (tmp_path / "ja.txt").write_text(
+        "東京で大雪、交通機関に乱れ\n2025年2月8日\n東京都心で8日、大雪が降り、鉄道や航空便に大きな乱れが出た。\n"
+    )
+    found = {Path(a.source_path).stem: (a.outlet, a.published, a.text[:12]) for a in ingest([tmp_path]).articles}
+    assert found == {
+        "de": ("Nordkurier", "2025-03-05", "Rund 2.000 H"),
+        "fr": ("Le Midi", "2025-03-01", "Les dockers "),
+        "ja": (None, "2025-02-08", "東京都心で8日、大雪が降"),
+    }

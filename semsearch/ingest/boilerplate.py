@@ -78,6 +78,11 @@ def weight(line: str) -> int:
     return len(line) + 2 * len(_WIDE_CHAR.findall(line))
 
 
+def word_count(line: str) -> int:
+    """Words a line holds, two wide script characters counting as one (Chinese and Japanese have no spaces)."""
+    return len(line.split()) + len(_WIDE_CHAR.findall(line)) // 2
+
+
 def function_share(line: str) -> float:
     """Share of a line's words that are function words (0 for scripts written without spaces)."""
     words = WORD.findall(line.lower())

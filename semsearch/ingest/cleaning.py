@@ -18,7 +18,7 @@ from pathlib import Path
 
 from ..sentences import split_sentences
 from ..text import is_written_day, is_yearless_day
-from .boilerplate import article_lines, headline_lines
+from .boilerplate import article_lines, headline_lines, word_count
 
 _TERMINAL = ".!?:;\"'”’)…"
 _SPACE_RUN = re.compile(r"[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
@@ -108,7 +108,10 @@ class Cleaner:
         if found.title != title:
             title = found.title
             main = self._paragraphs(main_lines, title)
-        main = list(itertools.dropwhile(_masthead_line, main))
+        lead = list(itertools.takewhile(_masthead_line, main))
+        main = main[len(lead) :]
+        # The masthead search needs a line of prose to find; a date line opening the text dates it all the same.
+        found.published = found.published or next((day for line in lead if (day := _date_line(line))), None)
         if not title and len(main) > 1 and main[0][-1] not in _TERMINAL:
             title, main = main[0], main[1:]  # an untitled document that opens with its headline
         found.title = title
@@ -174,7 +177,7 @@ class Cleaner:
 def says_something(text: str) -> bool:
     """Whether cleaned text can be an article: a few words, or a sentence however short ("Schools closed."). A
     lone label ("Home", "Copyright 2025") is what a page without an article leaves."""
-    return len(text.split()) >= _LEAST_WORDS or (text[-1:] in ".!?" and _has_letter(text))
+    return word_count(text) >= _LEAST_WORDS or (text[-1:] in ".!?。！？" and _has_letter(text))
 
 
 def _outlet_under(title: str, head: list[str]) -> str | None:
@@ -374,9 +377,10 @@ _MASTHEAD_LINES = 12
 _LEAST_WORDS = 3  # of an article that does not end like a sentence
 # An outlet's name where a byline or source line gives one: up to six capitalised words ("Harbor Ledger").
 _OUTLET = r"(?P<outlet>[A-Z][\w&'’.-]*(?: [A-Z&][\w&'’.-]*){0,5})"
-# "By Mira Castell, Harbor Ledger": a byline is names alone ("By early 2005 the net..." is a sentence).
+# "By Mira Castell, Harbor Ledger" (or "Von", "Par", "Por", "Di", "Door"): a byline is names alone ("By early
+# 2005 the net..." is a sentence).
 _BYLINE = re.compile(
-    r"[Bb][Yy]\s+(?P<name>[A-Z][\w'’.-]*(?:\s+(?:[A-Z][\w'’.-]*|and|van|von|de|da|der|du|la|le|al|bin)){0,6})"
+    r"(?:[Bb][Yy]|[Vv]on|[Pp]ar|[Pp]or|[Dd]i|[Dd]oor)\s+(?P<name>[A-Z][\w'’.-]*(?:\s+(?:[A-Z][\w'’.-]*|and|van|von|de|da|der|du|la|le|al|bin)){0,6})"
     r"(?:\s*,\s*(?P<role>[a-z][a-z'’ -]{1,40}?))?"  # "By Dr. Sam Okafor, contributor, Greenfield Herald"
     rf"(?:\s*[,|·•–—]\s*{_OUTLET})?\s*"
 )
@@ -398,7 +402,29 @@ _DATE_LINE = re.compile(
 _WEEKDAY = re.compile(r"^(?:mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun)[a-z]*\.?,?\s+(?=\w)", re.IGNORECASE)
 # A date in figures whose first two fields may be day and month either way round.
 _SLASHED_DATE = re.compile(r"\s*(?P<first>\d{1,2})/(?P<second>\d{1,2})/\d{4}\b")
-_ORDINAL_DAY = re.compile(r"\b(\d{1,2})(?:st|nd|rd|th)\b", re.IGNORECASE)
+# Month names of other languages news archives are often in (German, French, Spanish, Italian, Portuguese,
+# Dutch), each with the English name the date formats read; English-looking ones ("april") need none.
+_FOREIGN_MONTHS = {
+    name: english
+    for english, names in {
+        "January": "januar jänner janvier enero gennaio janeiro januari",
+        "February": "februar février fevrier febrero febbraio fevereiro februari",
+        "March": "märz maerz mars marzo março maart",
+        "April": "avril abril aprile",
+        "May": "mai mayo maggio maio mei",
+        "June": "juni juin junio giugno junho",
+        "July": "juli juillet julio luglio julho",
+        "August": "août aout agosto augustus",
+        "September": "septembre septiembre settembre setembro",
+        "October": "oktober octobre octubre ottobre outubro",
+        "November": "novembre noviembre novembro",
+        "December": "dezember décembre decembre diciembre dicembre dezembro",
+    }.items()
+    for name in names.split()
+}
+_FOREIGN_DAY_MONTH = re.compile(r"(?P<day>\d{1,2})\.?\s+(?:de\s+)?(?P<month>[^\W\d_]+)\s+(?:de\s+)?(?P<year>\d{4})")
+_CJK_DATE = re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日")
+_ORDINAL_DAY = re.compile(r"\b(\d{1,2})(?:st|nd|rd|th|er)\b", re.IGNORECASE)
 
 
 def dateline_date(text: str) -> str | None:
@@ -419,6 +445,7 @@ def parse_date(value: str | None, month_first: bool = False) -> str | None:
         return None
     value = _ORDINAL_DAY.sub(r"\1", value.strip())  # "March 3rd, 2025", "3rd March 2025"
     value = _WEEKDAY.sub("", value)  # "Tuesday, March 4, 2025"
+    value = _in_english(value)  # "5. März 2025", "4 mars 2025", "2025年2月8日"
     if is_yearless_day(value):
         return value
     iso = value.replace("Z", "+00:00")
@@ -439,6 +466,18 @@ def parse_date(value: str | None, month_first: bool = False) -> str | None:
         except ValueError:
             pass
     return dateline_date(value)
+
+
+def _in_english(value: str) -> str:
+    """A date written with another language's month name or in CJK figures, in the English form the formats
+    below read: "5. März 2025" → "5 March 2025", "2025年2月8日" → "2025-02-08"."""
+    cjk = _CJK_DATE.fullmatch(value)
+    if cjk:
+        return f"{cjk[1]}-{int(cjk[2]):02d}-{int(cjk[3]):02d}"
+    day_month = _FOREIGN_DAY_MONTH.fullmatch(value)
+    if day_month and day_month["month"].casefold() in _FOREIGN_MONTHS:
+        return f"{day_month['day']} {_FOREIGN_MONTHS[day_month['month'].casefold()]} {day_month['year']}"
+    return value
 
 
 def writes_month_first(values: Iterable[str | None]) -> bool | None:
