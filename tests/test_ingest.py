@@ -875,6 +875,13 @@ def test_a_json_export_finds_its_records_inside_wrappers_of_any_name(tmp_path):
     places = {Path(p).name for a in result.articles for p in [a.source_path, *a.duplicate_paths]}
     assert places == {"payload.json", "deep.json"}
     assert all(a.title == "Dam approved" for a in result.articles)
+    # beside lists of tags and authors (objects too, one with a text field), the stories are the list read
+    tags = [{"name": "dams", "text": "Dams"}, {"name": "rivers", "text": "Rivers"}]
+    authors = [{"name": "Jane Doe", "bio": "Jane Doe covers energy."}]
+    story = {"title": "Weir closed", "text": "The old weir closed on Friday for repairs that will take a month."}
+    (tmp_path / "beside.json").write_text(json.dumps({"tags": tags, "authors": authors, "stories": [record, story]}))
+    beside = ingest([tmp_path / "beside.json"])
+    assert beside.skipped == [] and [a.title for a in beside.articles] == ["Dam approved", "Weir closed"]
 
 
 def test_an_html_page_names_its_outlet_by_json_ld_in_a_list_or_by_its_title_suffix(tmp_path):

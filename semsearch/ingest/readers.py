@@ -44,7 +44,6 @@ DATE_FIELDS = (
 )
 URL_FIELDS = ("url", "link", "weburl", "permalink")
 # Keys under which an export holds its list of records, looked for a few levels down ({"data": {"items": [...]}}).
-LIST_KEYS = ("articles", "items", "data", "results", "response", "docs", "hits", "entries", "posts")
 _LIST_DEPTH = 3
 
 
@@ -274,13 +273,14 @@ def _fields(record: dict) -> dict[str, object]:
 
 
 def _records(data: object) -> object:
-    """What an export holds: the data itself when it is a list or a record, else the first list of objects or
-    record found a few levels down its wrappers ({"payload": {"items": [...]}}), LIST_KEYS first; else the data."""
+    """What an export holds: the data itself when it is a list or a record, else, of the lists of objects and the
+    records found a few levels down its wrappers ({"payload": {"items": [...]}}), the one holding the most text
+    (the stories, not a list of tags or authors beside them); else the data."""
     level = [data]
     for _ in range(_LIST_DEPTH + 1):
-        found = next((node for node in level if _holds_records(node)), None)
-        if found is not None:
-            return found
+        found = [node for node in level if _holds_records(node)]
+        if found:
+            return max(found, key=_text_size)
         level = [child for node in level if isinstance(node, dict) for child in _wrapped(node)]
     return data
 
@@ -289,14 +289,18 @@ def _holds_records(node: object) -> bool:
     """Whether a JSON value is a list of objects or an object with a text field."""
     if isinstance(node, list):
         return any(isinstance(item, dict) for item in node)
-    return isinstance(node, dict) and _first(_fields(node), TEXT_FIELDS) is not None
+    return isinstance(node, dict) and _text_size(node) > 0
+
+
+def _text_size(node: object) -> int:
+    """How much text the records of a JSON value (an object or a list of them) hold in their text fields."""
+    records = node if isinstance(node, list) else [node]
+    return sum(len(_first(_fields(r), TEXT_FIELDS) or "") for r in records if isinstance(r, dict))
 
 
 def _wrapped(node: dict) -> list[object]:
-    """The lists and objects a JSON object holds, those under LIST_KEYS first."""
-    by_name: dict[str, object] = {str(k).lower(): v for k, v in node.items() if isinstance(v, (list, dict))}
-    listed = [by_name[k] for k in LIST_KEYS if k in by_name]
-    return listed + [v for k, v in by_name.items() if k not in LIST_KEYS]
+    """The lists and objects a JSON object holds."""
+    return [value for value in node.values() if isinstance(value, (list, dict))]
 
 
 def read_text(source: str, text: str) -> Iterator[RawDoc]:
