@@ -920,3 +920,49 @@ def test_articles_in_other_languages_keep_their_byline_outlet_date_and_text(tmp_
         "fr": ("Le Midi", "2025-03-01", "Les dockers "),
         "ja": (None, "2025-02-08", "東京都心で8日、大雪が降"),
     }
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        'Tags: the word appeared in a quote from the mayor, who said "Tags: those are what I remember."',
+        "Read more: the council published a 40-page report on Monday, which the mayor disputed.",
+        "Topics: housing, transport and schools dominated the debate on Tuesday evening.",
+        "Support independent journalism is what the mayor claimed the grant was for.",
+    ],
+)
+def test_prose_that_opens_like_closing_furniture_is_kept_with_its_neighbours(tmp_path, line):
+    (tmp_path / "mayor.txt").write_text(
+        f"Mayor resigns\nBy Jane Doe\nThe mayor will leave office on Friday, officials said.\n{line}\n"
+        "The council meets again next week to choose a successor.\n"
+    )
+    [article] = ingest([tmp_path]).articles
+    assert article.text.split("\n\n") == [
+        "The mayor will leave office on Friday, officials said.",
+        line,
+        "The council meets again next week to choose a successor.",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("opening", "title"),
+    [
+        ("World\nFloods kill four\nBy Jane Doe\n", "Floods kill four"),
+        (
+            "World\nFloods kill dozens across Valencia region as rivers burst\n",
+            "Floods kill dozens across Valencia region as rivers burst",
+        ),
+        (
+            "News\nJohn Smith, founder of the town library, dies at 94\nBy Jane Doe\n",
+            "John Smith, founder of the town library, dies at 94",
+        ),
+        (
+            "Council approves budget | Greenfield Herald | Menu | Sections\nCouncil approves budget\n",
+            "Council approves budget",
+        ),
+    ],
+)
+def test_the_headline_under_a_section_label_or_menu_is_the_title_and_the_body_stays(tmp_path, opening, title):
+    (tmp_path / "floods.txt").write_text(f"{opening}Flash floods swept through the region on Tuesday night.\n")
+    [article] = ingest([tmp_path]).articles
+    assert (article.title, article.text) == (title, "Flash floods swept through the region on Tuesday night.")

@@ -108,10 +108,8 @@ class Cleaner:
         if found.title != title:
             title = found.title
             main = self._paragraphs(main_lines, title)
-        lead = list(itertools.takewhile(_masthead_line, main))
-        main = main[len(lead) :]
-        # The masthead search needs a line of prose to find; a date line opening the text dates it all the same.
-        found.published = found.published or next((day for line in lead if (day := _date_line(line))), None)
+        # The masthead search needs a line of prose to find; a date line above the text dates it all the same.
+        found.published = found.published or _opening_date(main_lines, main)
         if not title and len(main) > 1 and main[0][-1] not in _TERMINAL:
             title, main = main[0], main[1:]  # an untitled document that opens with its headline
         found.title = title
@@ -140,7 +138,8 @@ class Cleaner:
         """
         # The head: the lines above the first prose, whether cleaning kept them (a page with no other
         # furniture keeps its menu) or not.
-        prose = next((p for p in main if is_prose(p) and not _masthead_line(p)), "")
+        # (A headline long enough to read as prose does not end like a sentence.)
+        prose = next((p for p in main if is_prose(p) and p[-1] in _TERMINAL and not _masthead_line(p)), "")
         start = next((i for i, ln in enumerate(lines) if prose and ln and prose.startswith(ln[:40])), 0)
         head = [ln for ln in lines[:start][-_MASTHEAD_LINES:] if ln]
         found = Cleaned(title=title, text="")
@@ -169,9 +168,20 @@ class Cleaner:
     def _paragraphs(self, lines: list[str], title: str) -> list[str]:
         """The article's lines as paragraphs: hard-wrapped lines joined first, then page furniture dropped."""
         blocks = unwrap(lines) if is_hard_wrapped(lines) else rejoin([ln for ln in lines if ln])
-        marked = [self.is_marked_junk(block, title) for block in blocks]
+        # A byline or date line is the article's own metadata: it leaves the text, but as no furniture that
+        # ends the article (a byline under a standfirst would cut the paragraphs after it).
+        metadata = [_masthead_line(block) for block in blocks]
+        marked = [self.is_marked_junk(block, title) and not meta for block, meta in zip(blocks, metadata, strict=True)]
         keep = article_lines(blocks, marked, title)
-        return [strip_leading_caption(block) for block, kept in zip(blocks, keep, strict=True) if kept]
+        kept = [block for block, k, meta in zip(blocks, keep, metadata, strict=True) if k and not meta]
+        return [strip_leading_caption(block) for block in kept]
+
+
+def _opening_date(lines: list[str], kept: list[str]) -> str | None:
+    """The date of the first date line above the first paragraph kept."""
+    first = kept[0][:40] if kept else None
+    opening = itertools.takewhile(lambda line: first is None or not line.startswith(first), lines)
+    return next((day for line in opening if line and (day := _date_line(line))), None)
 
 
 def says_something(text: str) -> bool:
@@ -197,7 +207,7 @@ def _outlet_under(title: str, head: list[str]) -> str | None:
 def _headline_like(line: str) -> bool:
     """A line that reads as a headline: a few words or more, not a sentence's end or a clause cut off, no
     menu of items."""
-    return 4 <= len(line.split()) <= 30 and line[-1] not in ".!?:;,-" and line.count("|") < 2 and _has_letter(line)
+    return 3 <= len(line.split()) <= 30 and line[-1] not in ".!?:;,-" and line.count("|") < 2 and _has_letter(line)
 
 
 def _masthead_line(line: str) -> bool:
