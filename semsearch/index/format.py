@@ -125,6 +125,7 @@ class MatrixFile:
 SENTENCE_METHOD = "sentence_vectors"
 VECTOR_PRECISION = "vector_precision"
 
+
 @dataclass(frozen=True, slots=True)
 class Manifest:
     """A version's manifest.json: what it holds, how it was built, and the checksum of every file."""

@@ -26,8 +26,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .sqlite import thread_connection
 from ..text import Stems
+from .sqlite import thread_connection
 
 LEXICON_DB = "lexicon.sqlite"
 POSTINGS = "postings.i32"

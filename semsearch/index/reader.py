@@ -12,8 +12,8 @@ import itertools
 import logging
 import sqlite3
 import threading
-from datetime import date
 from collections.abc import Callable, Iterable, Sequence
+from datetime import date
 from functools import cached_property, lru_cache
 from pathlib import Path
 
@@ -22,7 +22,6 @@ import numpy as np
 from ..embedding import cast_session, to_float32
 from ..records import Article, Chunk, Filters, Span
 from ..sentence_traits import LEANS, PRONOUN_SHIFT, PRONOUNS, USABLE
-from .sqlite import select_in, thread_connection
 from .format import (
     META_DB,
     IndexCorrupt,
@@ -46,6 +45,7 @@ from .rows import (
     filter_sql,
     meta_of,
 )
+from .sqlite import select_in, thread_connection
 from .vectors import VectorConfig, VectorStoreUnavailable, open_store
 from .versions import current_version, is_version, mark_bad, no_index, verify, version_dir
 
@@ -98,7 +98,6 @@ def served_article_ids(home: Path) -> set[str]:
             db.close()
     except sqlite3.Error as exc:
         raise IndexCorrupt(f"{meta} cannot be read: {exc}") from exc
-
 
 
 class Index:
@@ -421,12 +420,8 @@ class Index:
         turn the others' counts to zero.
         """
         kept, params = filter_sql(dataclasses.replace(filters or Filters(), outlets=()))
-        return list(
-            self.db.execute(
-                f"SELECT outlet, SUM({kept}) FROM articles a WHERE outlet IS NOT NULL GROUP BY outlet ORDER BY 2 DESC, 1",
-                params,
-            )
-        )
+        sql = f"SELECT outlet, SUM({kept}) FROM articles a WHERE outlet IS NOT NULL GROUP BY outlet ORDER BY 2 DESC, 1"
+        return list(self.db.execute(sql, params))
 
     def resolve(self, filters: Filters) -> Filters:
         """The filters with each outlet and place spelled as the archive stores it ("valley wire" is "Valley
