@@ -21,7 +21,7 @@ from . import __version__
 from .config import Settings
 from .contract import SearchRequest, problems
 from .index import IndexIncompatible, IndexMissing
-from .records import error_body
+from .records import Refusal, error_body
 from .service import NO_ARTICLE, SearchService, no_index_reason
 
 log = logging.getLogger(__name__)
@@ -98,7 +98,7 @@ class Tools:
     def article(self, arguments: dict) -> dict:
         view = self.service.article(str(arguments.get("article_id", "")))
         if view is None:
-            raise LookupError(NO_ARTICLE)
+            raise Refusal(404, "not_found", NO_ARTICLE, "article_id")
         return view.to_dict()
 
     def call(self, name: str, arguments: dict) -> tuple[dict, bool]:
@@ -110,8 +110,8 @@ class Tools:
         except ValidationError as exc:
             where, message = problems(exc)[0]
             return error_body("invalid_request", f"{where}: {message}" if where else message, where or None), True
-        except LookupError as exc:
-            return error_body("not_found", str(exc), "article_id"), True
+        except Refusal as exc:
+            return exc.body(), True
         except (IndexMissing, IndexIncompatible) as exc:
             log.warning("no index to serve: %s", exc)
             return error_body("no_index", no_index_reason(exc)), True

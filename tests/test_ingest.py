@@ -882,6 +882,12 @@ def test_a_json_export_finds_its_records_inside_wrappers_of_any_name(tmp_path):
     (tmp_path / "beside.json").write_text(json.dumps({"tags": tags, "authors": authors, "stories": [record, story]}))
     beside = ingest([tmp_path / "beside.json"])
     assert beside.skipped == [] and [a.title for a in beside.articles] == ["Dam approved", "Weir closed"]
+    # a JSON Feed's own title and description, or a wrapper's metadata, are no story beside its items
+    feed = {"title": "Harbor News", "description": "Latest stories", "items": [record, story]}
+    cms = {"meta": {"title": "CMS", "summary": "2 items"}, "payload": {"items": [record, story]}}
+    for name, data in (("feed.json", feed), ("cms.json", cms)):
+        (tmp_path / name).write_text(json.dumps(data))
+        assert [a.title for a in ingest([tmp_path / name]).articles] == ["Dam approved", "Weir closed"], name
 
 
 def test_an_html_page_names_its_outlet_by_json_ld_in_a_list_or_by_its_title_suffix(tmp_path):

@@ -43,7 +43,7 @@ DATE_FIELDS = (
     "datetime",
 )
 URL_FIELDS = ("url", "link", "weburl", "permalink")
-# Keys under which an export holds its list of records, looked for a few levels down ({"data": {"items": [...]}}).
+# How many levels of wrapper objects an export may hold its records under ({"data": {"items": [...]}}).
 _LIST_DEPTH = 3
 
 
@@ -273,16 +273,14 @@ def _fields(record: dict) -> dict[str, object]:
 
 
 def _records(data: object) -> object:
-    """What an export holds: the data itself when it is a list or a record, else, of the lists of objects and the
-    records found a few levels down its wrappers ({"payload": {"items": [...]}}), the one holding the most text
-    (the stories, not a list of tags or authors beside them); else the data."""
-    level = [data]
+    """What an export holds: of the data itself and the lists of objects and records found a few levels down its
+    wrappers ({"payload": {"items": [...]}}), the one holding the most text, so the stories win over a feed's
+    own description or a list of tags or authors beside them; the data when none holds text."""
+    found, level = [], [data]
     for _ in range(_LIST_DEPTH + 1):
-        found = [node for node in level if _holds_records(node)]
-        if found:
-            return max(found, key=_text_size)
+        found += [node for node in level if _holds_records(node)]
         level = [child for node in level if isinstance(node, dict) for child in _wrapped(node)]
-    return data
+    return max(found, key=_text_size, default=data)
 
 
 def _holds_records(node: object) -> bool:
