@@ -63,7 +63,9 @@ QUESTION_STOPWORDS = frozenset(
 )
 
 # Month and weekday names: capitalised by convention, so no name of a person, place or body.
-CALENDAR_WORDS = frozenset(w.lower() for w in (*calendar.month_name, *calendar.day_name) if w)
+MONTHS = tuple(m.lower() for m in calendar.month_name if m)
+WEEKDAYS = tuple(d.lower() for d in calendar.day_name)
+CALENDAR_WORDS = frozenset(MONTHS + WEEKDAYS)
 # A figure as written in digits ("2,300", "2.6", "4").
 FIGURE = re.compile(r"\d[\d,.]*\d|\d")
 _ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")

@@ -353,6 +353,8 @@ _WHEN = "Container volumes at the Port Alder terminal rose sharply {} after the 
         ("overnight", "on Tuesday", "overnight"),
         ("by the middle of 2005", "by the end of 2005", "the middle of 2005"),
         ("in the spring", "in April", "spring"),  # the evidence's month may date another fact
+        ("on the final day", "on the fourth day", "final day"),  # only a quarter's fourth part is its last
+        ("within months", "as soon as it may", "months"),  # "may" in lower case names no month
     ],
 )
 def test_a_changed_period_is_named_even_in_a_long_sentence(said: str, stated: str, named: str):
@@ -376,10 +378,12 @@ def test_a_period_the_evidence_names_in_other_words_is_kept(said: str, stated: s
     assert CHECK.judge(_WHEN.format(said), _WHEN.format(stated)).problem is None
 
 
-def test_a_figure_compound_and_a_share_are_no_period():
+def test_a_figure_compound_an_age_and_a_share_are_no_period():
     evidence = "Half the staff of the 40-year-old plant will join a five-year training scheme."
     sentence = "A 40-year-old plant will put half its staff through a five-year training scheme."
     assert CHECK.judge(sentence, evidence).problem is None
+    aged = CHECK.judge("The driver, who is 40 years old, was unhurt.", "The 40-year-old driver was unhurt.")
+    assert "years" not in (aged.problem or "")
 
 
 def _sample_sentences() -> list[list[str]]:

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import re
 
-_MONTHS = "january february march april may june july august september october november december".split()
-_WEEKDAYS = "monday tuesday wednesday thursday friday saturday sunday".split()
+from ..text import MONTHS, WEEKDAYS
+
 # "Fall" is left out: it is a verb far more often than a season. Half and quarter name a period only after
 # a word placing them ("the first half"); alone they are shares ("half the staff"), checked as shares.
 _PERIODS = (
@@ -29,7 +29,8 @@ _PLACING = {
     "first": "first opening",
     "second": "second",
     "third": "third",
-    "fourth": "fourth final",
+    "fourth": "fourth",
+    "final": "final",
 }
 _PLACE_OF = {word: place for place, placing in _PLACING.items() for word in placing.split()}
 _EDGE_OF = {"start": "early", "beginning": "early", "middle": "mid", "end": "late"}
@@ -40,9 +41,9 @@ _COUNT = r"(?:\d+|a|an|two|three|four|five|six|seven|eight|nine|ten|eleven|twelv
 # check.
 _PERIOD = re.compile(
     rf"\b(?:(?P<place>{'|'.join(_PLACE_OF)})[\s-]+(?:{_COUNT}\s+)?|(?<!-))"
-    rf"(?P<period>(?:{'|'.join(_PERIODS + list(_PLACED_ONLY))})(?:s|es)?|centuries)\b"
-    rf"|\b(?:(?P<edge>early|mid|late)[\s-]+|the\s+(?P<part>start|beginning|middle|end)\s+of\s+)"
-    rf"(?P<when>(?:1[89]|20)\d\ds?|{'|'.join(_MONTHS)})\b",
+    rf"(?P<period>(?:{'|'.join(_PERIODS + list(_PLACED_ONLY))})(?:s|es)?|centuries)\b(?![\s-]+old\b)"
+    rf"|\b(?:(?P<edge>early|mid|late)[\s-]+|the\s+(?P<part>start|beginning|middle|end)\s+of\s+(?:the\s+)?)"
+    rf"(?P<when>(?:1[89]|20)\d\ds?|{'|'.join(MONTHS)})\b",
     re.IGNORECASE,
 )
 
@@ -109,10 +110,14 @@ def unstated_periods(sentence: str, evidence: str) -> list[str]:
 
 
 def _dated(text: str) -> set[str]:
-    """The periods a text's dates name without placing them: a year number names a year, a month a month, a
-    weekday a day. A month names no season: the evidence's April may date another fact than the sentence's
-    spring."""
-    words = set(re.findall(r"[a-z]+|\d{4}", text.lower()))
-    named = {"year"} if any(w.isdigit() and 1800 <= int(w) < 2100 for w in words) else set()
-    named |= {"month"} if words.intersection(_MONTHS) else set()
-    return named | ({"day"} if words.intersection(_WEEKDAYS) else set())
+    """The periods a text's dates name without placing them: a year names a year, a month a month, a weekday a
+    day. A month names no season: the evidence's April may date another fact than the sentence's spring."""
+    named = {"year"} if _A_YEAR.search(text) else set()
+    names = {w.lower() for w in _CAPITALISED.findall(text)}  # "may" and "march" in lower case are verbs
+    named |= {"month"} if names.intersection(MONTHS) else set()
+    return named | ({"day"} if names.intersection(WEEKDAYS) else set())
+
+
+# A year: four digits from 1800 to 2099 that count nothing ("in 2019", not "1850 jobs").
+_A_YEAR = re.compile(r"\b(?:1[89]|20)\d\d\b(?!\s+[a-z])")
+_CAPITALISED = re.compile(r"\b[A-Z][a-z]+\b")
