@@ -972,3 +972,38 @@ def test_the_headline_under_a_section_label_or_menu_is_the_title_and_the_body_st
     (tmp_path / "floods.txt").write_text(f"{opening}Flash floods swept through the region on Tuesday night.\n")
     [article] = ingest([tmp_path]).articles
     assert (article.title, article.text) == (title, "Flash floods swept through the region on Tuesday night.")
+
+
+def test_markdown_tables_code_escapes_and_linked_images_read_as_shown(tmp_path):
+    (tmp_path / "award.md").write_text(
+        "# Maths teacher wins national award\n\n"
+        "The teacher was honoured at a ceremony in London on Tuesday evening.\n\n"
+        "| Year | Pupils |\n|------|--------|\n| 2023 | 120 |\n| 2024 | 135 |\n\n"
+        "Her club writes `__init__` methods and \\_private\\_ names; see [the report](https://x.test/a_(b)).\n\n"
+        "[![badge](b.png)](https://x.test)\n\n```\nprint(2 * 3)\n```\n\n"
+        "She will retire next year after thirty years in the classroom.\n"
+    )
+    [article] = ingest([tmp_path]).articles
+    assert article.text.split("\n\n") == [
+        "The teacher was honoured at a ceremony in London on Tuesday evening.",
+        "Year, Pupils",
+        "2023, 120",
+        "2024, 135",
+        "Her club writes __init__ methods and _private_ names; see the report.",
+        "print(2 * 3)",
+        "She will retire next year after thirty years in the classroom.",
+    ]
+
+
+def test_a_dateline_with_a_state_and_a_date_and_a_foreign_byline_or_headline(tmp_path):
+    (tmp_path / "portland.txt").write_text(
+        "Bridge reopens after repairs\nPORTLAND, Ore., Jan. 5 — The Hawthorne Bridge reopened on Monday.\n"
+    )
+    (tmp_path / "leyen.txt").write_text(
+        "Home | World | Politics\nVon Der Leyen Wins Second Term\n"
+        "Ursula von der Leyen won a second term as Commission president on Thursday.\n"
+    )
+    found = {Path(a.source_path).stem: a for a in ingest([tmp_path]).articles}
+    assert found["portland"].place == "Portland"
+    assert found["portland"].text == "The Hawthorne Bridge reopened on Monday."
+    assert found["leyen"].title == "Von Der Leyen Wins Second Term"

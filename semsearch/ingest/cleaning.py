@@ -38,7 +38,8 @@ _PAREN = re.compile(r"\(([^()]{1,80})\)")
 _MONTHS = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
 _DATELINE = re.compile(
     r"^(?P<place>[A-Z][A-Z.'\-]*(?: [A-Z][A-Z.'\-]*){0,3})"
-    r"(?:,\s*(?:[A-Z][a-z]{1,5}\.|[A-Z]\.[A-Z]\.|[A-Z]{2})(?=\s*[(:—–-]))?"  # a state: "SAN JOSE, Calif. —"
+    # a state: "SAN JOSE, Calif. —", "PORTLAND, Ore., Jan. 5 —"
+    r"(?:,\s*(?:[A-Z][a-z]{1,5}\.|[A-Z]\.[A-Z]\.|[A-Z]{2})(?=\s*[(:—–-]|,\s*[A-Z][a-z]{2}))?"
     r"(?:,\s*(?P<date>(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?\s+\d{1,2}(?:,\s*\d{4})?))?"
     r"\s*(?:\((?P<outlet>[^()]{2,60})\))?\s*(?::|—|–|--?)\s+(?=\S)"
 )
@@ -390,7 +391,8 @@ _OUTLET = r"(?P<outlet>[A-Z][\w&'’.-]*(?: [A-Z&][\w&'’.-]*){0,5})"
 # "By Mira Castell, Harbor Ledger" (or "Von", "Par", "Por", "Di", "Door"): a byline is names alone ("By early
 # 2005 the net..." is a sentence).
 _BYLINE = re.compile(
-    r"(?:[Bb][Yy]|[Vv]on|[Pp]ar|[Pp]or|[Dd]i|[Dd]oor)\s+(?P<name>[A-Z][\w'’.-]*(?:\s+(?:[A-Z][\w'’.-]*|and|van|von|de|da|der|du|la|le|al|bin)){0,6})"
+    # another language's opener only before a name and an outlet: "Von Der Leyen Wins Second Term" is a headline
+    r"(?:[Bb][Yy]|(?:[Vv]on|[Pp]ar|[Pp]or|[Dd]i|[Dd]oor)(?=\s[^,]{2,60},\s*[A-Z]))\s+(?P<name>[A-Z][\w'’.-]*(?:\s+(?:[A-Z][\w'’.-]*|and|van|von|de|da|der|du|la|le|al|bin)){0,6})"
     r"(?:\s*,\s*(?P<role>[a-z][a-z'’ -]{1,40}?))?"  # "By Dr. Sam Okafor, contributor, Greenfield Herald"
     rf"(?:\s*[,|·•–—]\s*{_OUTLET})?\s*"
 )

@@ -8,6 +8,7 @@ show in titles, split words and count as words in the brief, so every reader's o
 
 from __future__ import annotations
 
+import itertools
 import re
 from html.entities import html5
 
@@ -55,25 +56,60 @@ def _decoded(match: re.Match[str]) -> str:
 
 
 # Markdown, as a saved page or a notes export writes it: what each mark leaves of its text.
-_MD_IMAGE = re.compile(r"!\[([^\]]*)\]\([^)\s]*(?:\s+\"[^\"]*\")?\)")
-_MD_LINK = re.compile(r"\[([^\]]+)\]\([^)\s]*(?:\s+\"[^\"]*\")?\)")
+# A link's target: a url (which may hold one level of brackets, as Wikipedia's do) and an optional "title".
+_MD_TARGET = r"\((?:[^()\s]|\([^()\s]*\))*(?:\s+\"[^\"]*\")?\)"
+_MD_IMAGE = re.compile(rf"!\[([^\]]*)\]{_MD_TARGET}")
+_MD_LINK = re.compile(rf"\[([^\]]*)\]{_MD_TARGET}")
+_MD_ESCAPE = re.compile(r"\\([!-/:-@\[-`{-~])")
+# Escaped characters stand aside in the private-use area while the marks are read (ASCII punctuation only).
+_HIDDEN = 0xE000
+_HIDDEN_CHAR = re.compile("[\ue000-\ue07f]")
 _MD_STRONG = re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1")
 _MD_EMPHASIS = re.compile(r"(?<![\w*])([*_])(?=\S)([^*_\n]+?)(?<=\S)\1(?![\w*])")
 _MD_CODE = re.compile(r"`([^`\n]+)`")
 _MD_LINE_MARK = re.compile(r"^\s{0,3}(?:#{1,6}\s+|(?:>\s?)+|[-*+]\s+(?!\s))")
 _MD_RULE = re.compile(r"^\s{0,3}(?:[-*_]\s*){3,}$")
+_MD_FENCE = re.compile(r"^\s{0,3}(?:```|~~~)")
+_MD_TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{3,}:?\s*(?:\|\s*:?-{3,}:?\s*)+\|?\s*$")
+
+
+def _plain_inline(line: str) -> str:
+    """A line's bold, italics and code marks gone; a code span's text is kept as written ("`__init__`")."""
+    pieces = _MD_CODE.split(line)  # odd pieces are the text inside code spans
+    return "".join(piece if n % 2 else _unemphasised(piece) for n, piece in enumerate(pieces))
+
+
+def _unemphasised(text: str) -> str:
+    """Text without bold and italic marks; an escaped character ("\\_") is the character itself, never a mark."""
+    hidden = _MD_ESCAPE.sub(lambda m: chr(_HIDDEN + ord(m[1])), text)
+    plain = _MD_EMPHASIS.sub(r"\2", _MD_STRONG.sub(r"\2", hidden))
+    return _HIDDEN_CHAR.sub(lambda m: chr(ord(m[0]) - _HIDDEN), plain)
 
 
 def plain_markdown(text: str) -> str:
     """Markdown as the text it shows: headings, quotes and list items without their marks, links as their words,
-    images gone, bold, italics and code as plain words, rules as blank lines."""
+    images gone, bold, italics and code as plain words, a table's rows as their cells, rules and code fences as
+    blank lines."""
+    raw = text.splitlines()
+    tabled = _table_rows(raw)
     lines = []
-    for line in text.splitlines():
-        if _MD_RULE.match(line):
+    for n, line in enumerate(raw):
+        if _MD_RULE.match(line) or _MD_FENCE.match(line) or _MD_TABLE_RULE.match(line):
             lines.append("")
             continue
+        if n in tabled:
+            line = ", ".join(cell.strip() for cell in line.strip().strip("|").split("|"))
         line = _MD_LINE_MARK.sub("", line)
-        line = _MD_LINK.sub(r"\1", _MD_IMAGE.sub("", line))
-        line = _MD_CODE.sub(r"\1", _MD_EMPHASIS.sub(r"\2", _MD_STRONG.sub(r"\2", line)))
-        lines.append(line)
+        line = _MD_LINK.sub(r"\1", _MD_IMAGE.sub("", line))  # images first: a linked image leaves no link text
+        lines.append(_plain_inline(line))
     return "\n".join(lines)
+
+
+def _table_rows(lines: list[str]) -> set[int]:
+    """The lines of a text that are rows of a Markdown table: those next to its header rule, and on from it."""
+    rows: set[int] = set()
+    for n, line in enumerate(lines):
+        if _MD_TABLE_RULE.match(line) and n and "|" in lines[n - 1]:
+            rows.add(n - 1)
+            rows.update(itertools.takewhile(lambda i: "|" in lines[i], range(n + 1, len(lines))))
+    return rows
