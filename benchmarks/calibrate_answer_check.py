@@ -32,7 +32,7 @@ SUPPORT_GRID = np.round(np.arange(0.40, 0.96, 0.05), 2)
 SIMILARITY_GRID = np.round(np.arange(0.40, 1.01, 0.05), 2)
 SUPPORT = Settings.model_fields["llm_min_support"].default
 SIMILARITY = Settings.model_fields["llm_synonym_similarity"].default
-KEEP_TARGET = 0.90  # the share of honest sentences the writer must keep (the target)
+KEEP_TARGET = 0.90  # the share of honest sentences the writer must keep
 
 
 def rates(items: list, check: SupportCheck) -> tuple[float, float]:

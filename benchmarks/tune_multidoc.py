@@ -22,11 +22,11 @@ from semsearch.retrieval import Retriever
 
 
 def variants(words: int) -> dict[str, BriefOptions]:
-    """The defaults, the brief before #20, and the defaults with one part changed."""
+    """The defaults, the single-article preset, and the defaults with one part changed."""
     base = BriefOptions(words=words)
     return {
         "defaults": base,
-        "before #20": replace(SINGLE_ARTICLE, words=words),
+        "single-article preset": replace(SINGLE_ARTICLE, words=words),
         "no per-article penalty": replace(base, article_penalty=0.0),
         "per-article penalty 0.05": replace(base, article_penalty=0.05),
         "per-article penalty 0.3": replace(base, article_penalty=0.3),

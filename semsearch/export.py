@@ -11,14 +11,12 @@ import html
 import io
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import quote, urlencode, urlsplit
 
 from feedgen.feed import FeedGenerator
 
-from .index import Index
-from .records import Brief, BriefSentence, Citation, Hit, SearchResponse
+from .records import Brief, BriefSentence, Citation, Hit, Place, SearchResponse
 from .text import calendar_day
 from .watches import Watch
 
@@ -67,26 +65,6 @@ def article_url(base: str | None, citation: Citation) -> str | None:
         return None
     start, end = citation.start, citation.end
     return f"{base.rstrip('/')}/articles/{citation.article_id}?hl={start}-{end}#s{start}"
-
-
-@dataclass(frozen=True, slots=True)
-class Place:
-    """Where a quoted sentence sits in its article: its number among the article's sentences, and of how many."""
-
-    sentence: int
-    of: int
-
-
-def places_of(index: Index, brief: Brief | None) -> dict[tuple[str, int], Place]:
-    """Where each sentence the brief quotes sits in its article, by (article id, start)."""
-    if brief is None:
-        return {}
-    cited = {c.article_id for s in brief.sentences for c in s.citations + s.corroborations}
-    found: dict[tuple[str, int], Place] = {}
-    for article_id in cited:
-        spans = index.article_sentences(article_id)
-        found.update({(article_id, s.start): Place(n, len(spans)) for n, s in enumerate(spans, start=1)})
-    return found
 
 
 def markdown(

@@ -395,3 +395,11 @@ class BuildReport:
     def to_dict(self) -> dict:
         """JSON-ready form of the report."""
         return plain(self)
+
+
+@dataclass(frozen=True, slots=True)
+class Place:
+    """Where a quoted sentence sits in its article: its number among the article's sentences, and of how many."""
+
+    sentence: int
+    of: int

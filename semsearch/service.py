@@ -25,7 +25,6 @@ from .config import Settings
 from .contract import AnswerRequest, SearchRequest
 from .discrepancies import annotate
 from .embedding import MODEL_NAME, Embedder, get_embedder
-from .export import Place, places_of
 from .index import (
     ArticleMeta,
     Index,
@@ -41,7 +40,7 @@ from .index import (
     version_names,
 )
 from .novelty import earlier_reports, new_filters
-from .records import Brief, Filters, NewSince, SearchResponse, StoryTimeline
+from .records import Brief, Filters, NewSince, Place, SearchResponse, StoryTimeline
 from .retrieval import Retrieval, Retriever
 from .stories import StoryRules
 from .timeline import story_timeline
@@ -148,6 +147,18 @@ class Health:
     detail: str | None
     version: str | None = None
     manifest: Manifest | None = None
+
+
+def places_of(index: Index, brief: Brief | None) -> dict[tuple[str, int], Place]:
+    """Where each sentence the brief quotes sits in its article, by (article id, start)."""
+    if brief is None:
+        return {}
+    cited = {c.article_id for s in brief.sentences for c in s.citations + s.corroborations}
+    found: dict[tuple[str, int], Place] = {}
+    for article_id in cited:
+        spans = index.article_sentences(article_id)
+        found.update({(article_id, s.start): Place(n, len(spans)) for n, s in enumerate(spans, start=1)})
+    return found
 
 
 class SearchService:

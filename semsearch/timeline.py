@@ -17,7 +17,7 @@ from .index import ArticleMeta, Index
 from .records import Development, Discrepancy, RelatedStory, StoryArticle, StoryTimeline
 from .stories import StoryRules, minhash, near_duplicates
 
-# Lead cosine at which another story is shown as related: looser than same-event grouping (0.75) and with no
+# Lead cosine at which another story is shown as related: looser than same-event grouping and with no
 # window, so a follow-up days or weeks later is found; checked on the sample's strike and its end.
 RELATED_SIMILARITY = 0.6
 RELATED_SHOWN = 5

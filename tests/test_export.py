@@ -39,6 +39,7 @@ def test_markdown_brief_matches_the_api(client):
     shown = visible(html_text)
     sources = api["summary"]["sources"]
     assert api["summary"]["sentences"]
+    assert any(s["corroborations"] for s in api["summary"]["sentences"])  # so the checks below have one to check
     listed = visible(html_text.split("<h2>Sources</h2>")[1].split("<h2>Results</h2>")[0])
     for sentence in api["summary"]["sentences"]:
         quoted = dict.fromkeys(c["n"] for c in sentence["citations"])

@@ -200,6 +200,9 @@ def test_short_label_lines_are_junk_but_sentences_are_not():
     assert cleaner.is_marked_junk("Share on Facebook")
     assert cleaner.is_marked_junk("Try Our AI Features")
     assert not is_prose("Top stories")  # a label at the page's edge: dropped there as no prose
+    prose = "The mayor said the bridge would reopen on Friday, weeks ahead of schedule, after repairs to its deck."
+    [page] = cleaner.clean("Bridge reopens", f"Share on Facebook\n{prose}\nTop stories\n", "page.txt")
+    assert page.text == prose
     assert not cleaner.is_marked_junk("Prices rose.") and is_prose("Prices rose.")
     assert not cleaner.is_marked_junk("The mayor said the bridge would reopen on Friday, weeks ahead of schedule.")
 
