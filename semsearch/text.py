@@ -68,6 +68,28 @@ WEEKDAYS = tuple(d.lower() for d in calendar.day_name)
 CALENDAR_WORDS = frozenset(MONTHS + WEEKDAYS)
 # A figure as written in digits ("2,300", "2.6", "4").
 FIGURE = re.compile(r"\d[\d,.]*\d|\d")
+# Month names of other languages news archives are often in (German, French, Spanish, Italian, Portuguese,
+# Dutch), each with the English name the date formats read; English-looking ones ("april") need none.
+_FOREIGN_MONTHS = {
+    name: english
+    for english, names in {
+        "January": "januar jänner janvier enero gennaio janeiro januari",
+        "February": "februar février fevrier febrero febbraio fevereiro februari",
+        "March": "märz maerz mars marzo março maart",
+        "April": "avril abril aprile",
+        "May": "mai mayo maggio maio mei",
+        "June": "juni juin junio giugno junho",
+        "July": "juli juillet julio luglio julho",
+        "August": "août aout agosto augustus",
+        "September": "septembre septiembre settembre setembro",
+        "October": "oktober octobre octubre ottobre outubro",
+        "November": "novembre noviembre novembro",
+        "December": "dezember décembre decembre diciembre dicembre dezembro",
+    }.items()
+    for name in names.split()
+}
+_FOREIGN_DAY_MONTH = re.compile(r"(?P<day>\d{1,2})\.?\s+(?:de\s+)?(?P<month>[^\W\d_]+)\s+(?:de\s+)?(?P<year>\d{4})")
+_CJK_DATE = re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日")
 _ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 _YEARLESS_DAY = re.compile(r"--\d{2}-\d{2}")
 _DAY_PARTS = re.compile(r"(?:(?P<year>\d{4})|-)-(?P<month>\d{2})-(?P<day>\d{2})")
@@ -182,6 +204,18 @@ def day_parts(value: str | None) -> tuple[int | None, int, int] | None:
 def is_yearless_day(value: str) -> bool:
     """Whether a value is a day without its year, written '--MM-DD' (ISO 8601's month-day form)."""
     return bool(_YEARLESS_DAY.fullmatch(value))
+
+
+def english_date(value: str) -> str:
+    """A date written with another language's month name or in CJK figures, in an English form a date parser
+    reads: "5. März 2025" → "5 March 2025", "2025年2月8日" → "2025-02-08"; any other value as it is."""
+    cjk = _CJK_DATE.fullmatch(value)
+    if cjk:
+        return f"{cjk[1]}-{int(cjk[2]):02d}-{int(cjk[3]):02d}"
+    day_month = _FOREIGN_DAY_MONTH.fullmatch(value)
+    if day_month and day_month["month"].casefold() in _FOREIGN_MONTHS:
+        return f"{day_month['day']} {_FOREIGN_MONTHS[day_month['month'].casefold()]} {day_month['year']}"
+    return value
 
 
 def is_written_day(value: str) -> bool:

@@ -17,7 +17,7 @@ from importlib import resources
 from pathlib import Path
 
 from ..sentences import split_sentences
-from ..text import is_written_day, is_yearless_day
+from ..text import english_date, is_written_day, is_yearless_day
 from .boilerplate import article_lines, headline_lines, word_count
 
 _TERMINAL = ".!?:;\"'”’)…"
@@ -414,28 +414,6 @@ _DATE_LINE = re.compile(
 _WEEKDAY = re.compile(r"^(?:mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun)[a-z]*\.?,?\s+(?=\w)", re.IGNORECASE)
 # A date in figures whose first two fields may be day and month either way round.
 _SLASHED_DATE = re.compile(r"\s*(?P<first>\d{1,2})/(?P<second>\d{1,2})/\d{4}\b")
-# Month names of other languages news archives are often in (German, French, Spanish, Italian, Portuguese,
-# Dutch), each with the English name the date formats read; English-looking ones ("april") need none.
-_FOREIGN_MONTHS = {
-    name: english
-    for english, names in {
-        "January": "januar jänner janvier enero gennaio janeiro januari",
-        "February": "februar février fevrier febrero febbraio fevereiro februari",
-        "March": "märz maerz mars marzo março maart",
-        "April": "avril abril aprile",
-        "May": "mai mayo maggio maio mei",
-        "June": "juni juin junio giugno junho",
-        "July": "juli juillet julio luglio julho",
-        "August": "août aout agosto augustus",
-        "September": "septembre septiembre settembre setembro",
-        "October": "oktober octobre octubre ottobre outubro",
-        "November": "novembre noviembre novembro",
-        "December": "dezember décembre decembre diciembre dicembre dezembro",
-    }.items()
-    for name in names.split()
-}
-_FOREIGN_DAY_MONTH = re.compile(r"(?P<day>\d{1,2})\.?\s+(?:de\s+)?(?P<month>[^\W\d_]+)\s+(?:de\s+)?(?P<year>\d{4})")
-_CJK_DATE = re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日")
 _ORDINAL_DAY = re.compile(r"\b(\d{1,2})(?:st|nd|rd|th|er)\b", re.IGNORECASE)
 
 
@@ -457,7 +435,7 @@ def parse_date(value: str | None, month_first: bool = False) -> str | None:
         return None
     value = _ORDINAL_DAY.sub(r"\1", value.strip())  # "March 3rd, 2025", "3rd March 2025"
     value = _WEEKDAY.sub("", value)  # "Tuesday, March 4, 2025"
-    value = _in_english(value)  # "5. März 2025", "4 mars 2025", "2025年2月8日"
+    value = english_date(value)  # "5. März 2025", "4 mars 2025", "2025年2月8日"
     if is_yearless_day(value):
         return value
     iso = value.replace("Z", "+00:00")
@@ -478,18 +456,6 @@ def parse_date(value: str | None, month_first: bool = False) -> str | None:
         except ValueError:
             pass
     return dateline_date(value)
-
-
-def _in_english(value: str) -> str:
-    """A date written with another language's month name or in CJK figures, in the English form the formats
-    below read: "5. März 2025" → "5 March 2025", "2025年2月8日" → "2025-02-08"."""
-    cjk = _CJK_DATE.fullmatch(value)
-    if cjk:
-        return f"{cjk[1]}-{int(cjk[2]):02d}-{int(cjk[3]):02d}"
-    day_month = _FOREIGN_DAY_MONTH.fullmatch(value)
-    if day_month and day_month["month"].casefold() in _FOREIGN_MONTHS:
-        return f"{day_month['day']} {_FOREIGN_MONTHS[day_month['month'].casefold()]} {day_month['year']}"
-    return value
 
 
 def writes_month_first(values: Iterable[str | None]) -> bool | None:
