@@ -1010,3 +1010,17 @@ def test_a_dateline_with_a_state_and_a_date_and_a_foreign_byline_or_headline(tmp
     assert found["portland"].place == "Portland"
     assert found["portland"].text == "The Hawthorne Bridge reopened on Monday."
     assert found["leyen"].title == "Von Der Leyen Wins Second Term"
+
+
+def test_a_section_suffix_is_no_outlet_and_a_publisher_list_or_a_titled_role_names_one(tmp_path):
+    body = "<p>The council voted on Tuesday to approve the budget after a long debate over bus fares.</p>"
+    page = "<html><head>{}</head><body><article><h1>{}</h1>" + body + "</article></body></html>"
+    (tmp_path / "opinion.html").write_text(page.format("<title>Why fares must fall - Opinion</title>", "Why fares"))
+    ld = json.dumps({"@type": "NewsArticle", "publisher": [{"@type": "Organization", "name": "Northfield Gazette"}]})
+    (tmp_path / "list.html").write_text(page.format(f'<script type="application/ld+json">{ld}</script>', "Budget"))
+    (tmp_path / "role.txt").write_text(
+        "Budget passes\nBy Sam Okafor, Senior Political Correspondent, The Northfield Gazette\n"
+        "The council voted on Tuesday to approve the budget after a long debate over bus fares.\n"
+    )
+    found = {Path(a.source_path).name: a.outlet for a in ingest([tmp_path]).articles}
+    assert found == {"opinion.html": None, "list.html": "Northfield Gazette", "role.txt": "The Northfield Gazette"}

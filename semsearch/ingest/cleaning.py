@@ -393,7 +393,8 @@ _OUTLET = r"(?P<outlet>[A-Z][\w&'’.-]*(?: [A-Z&][\w&'’.-]*){0,5})"
 _BYLINE = re.compile(
     # another language's opener only before a name and an outlet: "Von Der Leyen Wins Second Term" is a headline
     r"(?:[Bb][Yy]|(?:[Vv]on|[Pp]ar|[Pp]or|[Dd]i|[Dd]oor)(?=\s[^,]{2,60},\s*[A-Z]))\s+(?P<name>[A-Z][\w'’.-]*(?:\s+(?:[A-Z][\w'’.-]*|and|van|von|de|da|der|du|la|le|al|bin)){0,6})"
-    r"(?:\s*,\s*(?P<role>[a-z][a-z'’ -]{1,40}?))?"  # "By Dr. Sam Okafor, contributor, Greenfield Herald"
+    # a role before the outlet: "By Dr. Sam Okafor, contributor, Greenfield Herald", "..., Senior Correspondent, ..."
+    r"(?:\s*,\s*(?P<role>[a-z][a-z'’ -]{1,40}?|[A-Z][A-Za-z'’ -]{1,40}?(?=\s*,\s*[A-Z])))?"
     rf"(?:\s*[,|·•–—]\s*{_OUTLET})?\s*"
 )
 # "Source: Tram Weekly" above a story names its outlet.
@@ -408,7 +409,7 @@ _MASTHEAD_NAME = re.compile(r"(?:The )?[A-Z][\w&'’.-]*(?: [A-Z][\w&'’.-]*){1
 _DATE_LINE = re.compile(
     r"(?:(?:first )?(?:published|updated|posted)(?: by [^,:]{1,40}? on| on)?:?\s+)?(?P<date>.+?)"
     r"(?:,?\s+(?:at\s+)?\d{1,2}[:.]\d{2}(?:\s*[ap]\.?m\.?)?(?:\s+[A-Z]{2,4})?)?"
-    r"(?:\s+in\s+[\w&' -]{1,30})?",  # "Posted by Newsroom Staff on 2025-02-27 in Business"
+    r"(?:\s+in\s+[\w&' ,-]{1,40})?",  # "Posted by Newsroom Staff on 2025-02-27 in Business, Politics"
     re.I,
 )
 _WEEKDAY = re.compile(r"^(?:mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun)[a-z]*\.?,?\s+(?=\w)", re.IGNORECASE)

@@ -368,6 +368,13 @@ def _without_site_name(title: str, sitename: str | None) -> tuple[str, str | Non
 
 _JSON_LD = re.compile(r'<script[^>]*type=["\']application/ld\+json["\'][^>]*>(.*?)</script>', re.IGNORECASE | re.DOTALL)
 _PAGE_TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
+# Sections a page title may end with in place of its site's name.
+_SECTIONS = frozenset(
+    "news|local news|world|world news|uk|us|politics|business|money|sport|sports|opinion|comment|editorial|letters|"
+    "analysis|culture|arts|entertainment|lifestyle|health|science|technology|tech|travel|video|live|obituaries".split(
+        "|"
+    )
+)
 _HOST_NAME = re.compile(r"[\w-]+(?:\.[\w-]+)+")
 _ARTICLE_TYPES = {"newsarticle", "article", "reportagenewsarticle", "analysisnewsarticle", "blogposting", "report"}
 
@@ -398,14 +405,18 @@ def _publisher_name(node: object) -> str | None:
     if not {str(k).lower() for k in (kinds if isinstance(kinds, list) else [kinds])} & _ARTICLE_TYPES:
         return None
     publisher = node.get("publisher")
-    name = publisher.get("name") if isinstance(publisher, dict) else None
+    if isinstance(publisher, list):  # several publishers: the first names the outlet
+        publisher = publisher[0] if publisher else None
+    name = publisher.get("name") if isinstance(publisher, dict) else publisher
     return " ".join(name.split()) if isinstance(name, str) and name.strip() else None
 
 
 def _page_title_site(page: str) -> str | None:
-    """The site name a page's <title> ends with ("Hospital strike averted - Northfield Gazette")."""
+    """The site name a page's <title> ends with ("Hospital strike averted - Northfield Gazette"), unless it is
+    a section's name ("... - Opinion")."""
     match = _PAGE_TITLE.search(page)
-    return _without_site_name(" ".join(html_fragment_to_text(match[1]).split()), None)[1] if match else None
+    site = _without_site_name(" ".join(html_fragment_to_text(match[1]).split()), None)[1] if match else None
+    return None if site is None or site.casefold() in _SECTIONS else site
 
 
 # Where one record of a file stands, as the readers below name it: "export.json#3", "wire.jsonl:12",
