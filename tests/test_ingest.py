@@ -805,12 +805,16 @@ def test_atom_xhtml_content_and_titles_are_read_as_markup(tmp_path):
     }
 
 
-def test_a_page_that_leaves_only_a_label_is_skipped_but_a_short_sentence_is_an_article(tmp_path):
+def test_a_page_that_leaves_only_a_label_is_skipped_but_a_records_short_text_is_an_article(tmp_path):
     (tmp_path / "nav.html").write_text("<html><head><title>Nothing</title></head><body><nav>Home</nav></body></html>")
     (tmp_path / "home.txt").write_text("Home\n")
-    (tmp_path / "brief.json").write_text('[{"title": "Closures", "text": "Schools closed."}]')
+    records = [
+        {"title": "Closures", "text": "Schools closed."},
+        {"title": "Match postponed", "text": "Match postponed"},  # no stop, and the text repeats the title
+    ]
+    (tmp_path / "brief.json").write_text(json.dumps(records))
     result = ingest([tmp_path])
-    assert [a.text for a in result.articles] == ["Schools closed."]
+    assert sorted(a.text for a in result.articles) == ["Match postponed", "Schools closed."]
     assert {Path(s.source).name: s.reason for s in result.skipped} == {
         "nav.html": "no article text left after cleaning",
         "home.txt": "no article text left after cleaning",

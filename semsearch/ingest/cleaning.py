@@ -116,9 +116,12 @@ class Cleaner:
         found.title = title
         main = _take_dateline(main, found)
         found.text = "\n\n".join(main)
+        if not found.text and not _PAGE_SOURCE.search(source):
+            # A record whose whole text its headline repeats ("Schools closed.") is still what its export says.
+            found.text = "\n\n".join(line for line in main_lines if line)
         if found.text and not found.title:
             found.title = title_from_text(found.text)
-        out = [found] if says_something(found.text) else []
+        out = [found] if _is_article(found.text, source) else []
         if self.keep_rails:
             for story in parse_rail(rail_lines):
                 paragraphs = _take_dateline([strip_leading_caption(p) for p in story.paragraphs], story.cleaned)
@@ -183,6 +186,12 @@ def _opening_date(lines: list[str], kept: list[str]) -> str | None:
     first = kept[0][:40] if kept else None
     opening = itertools.takewhile(lambda line: first is None or not line.startswith(first), lines)
     return next((day for line in opening if line and (day := _date_line(line))), None)
+
+
+def _is_article(text: str, source: str) -> bool:
+    """Whether cleaned text is an article: whatever text an export's record or a feed item holds (it was written
+    as one), and from a page, more than a lone label."""
+    return bool(text) and (not _PAGE_SOURCE.search(source) or says_something(text))
 
 
 def says_something(text: str) -> bool:
@@ -404,6 +413,7 @@ _BROKEN_WORDS = 4
 _LABELLED = re.compile(r"^(?:\S+\s+){0,3}?\S+:\s")
 # Sources whose reader took the first line for the title (text files), which a masthead may correct.
 _GUESSED_TITLE = re.compile(r"\.(?:txt|text|md)$", re.IGNORECASE)
+_PAGE_SOURCE = re.compile(r"\.(?:txt|text|md|html?)$", re.IGNORECASE)
 # An outlet's name as a page's first line: two to four capitalised words ("Coastal Times", "The Daily Post").
 _MASTHEAD_NAME = re.compile(r"(?:The )?[A-Z][\w&'’.-]*(?: [A-Z][\w&'’.-]*){1,3}")
 _DATE_LINE = re.compile(
