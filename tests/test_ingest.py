@@ -1028,3 +1028,18 @@ def test_a_section_suffix_is_no_outlet_and_a_publisher_list_or_a_titled_role_nam
     )
     found = {Path(a.source_path).name: a.outlet for a in ingest([tmp_path]).articles}
     assert found == {"opinion.html": None, "list.html": "Northfield Gazette", "role.txt": "The Northfield Gazette"}
+
+
+def test_a_byline_that_ends_with_its_date_gives_outlet_and_date_and_a_sentence_like_it_stays(tmp_path):
+    body = "The council voted on Tuesday to approve the budget after a long debate.\n"
+    (tmp_path / "dated.txt").write_text(
+        f"Council approves budget\nBy Jane Doe, Greenfield Herald — March 3, 2024\n{body}"
+    )
+    (tmp_path / "friday.txt").write_text(f"Talks collapse\n{body}By Friday — the talks had collapsed.\n")
+    found = {Path(a.source_path).stem: a for a in ingest([tmp_path]).articles}
+    assert (found["dated"].outlet, found["dated"].published, found["dated"].text) == (
+        "Greenfield Herald",
+        "2024-03-03",
+        body.strip(),
+    )
+    assert found["friday"].text.endswith("By Friday — the talks had collapsed.")

@@ -148,7 +148,7 @@ class Cleaner:
         head = [ln for ln in lines[:start][-_MASTHEAD_LINES:] if ln]
         found = Cleaned(title=title, text="")
         for line in head:  # page furniture by its phrases ("Published ...") still dates the page
-            found.published = found.published or _date_line(line)
+            found.published = found.published or _date_line(line) or _byline_date(line)
             credit = _BYLINE.fullmatch(line) or _SOURCE_LINE.fullmatch(line)
             if credit and credit["outlet"]:
                 found.outlet = found.outlet or credit["outlet"].strip()
@@ -179,6 +179,13 @@ class Cleaner:
         keep = article_lines(blocks, marked, title)
         kept = [block for block, k, meta in zip(blocks, keep, metadata, strict=True) if k and not meta]
         return [strip_leading_caption(block) for block in kept]
+
+
+def _byline_date(line: str) -> str | None:
+    """The full date a byline ends with ("By Jane Doe, Greenfield Herald — March 3, 2024"), or None."""
+    credit = _BYLINE.fullmatch(line)
+    found = parse_date(credit["when"]) if credit and credit["when"] else None
+    return found if found and not found.startswith("--") else None
 
 
 def _opening_date(lines: list[str], kept: list[str]) -> str | None:
@@ -404,7 +411,9 @@ _BYLINE = re.compile(
     r"(?:[Bb][Yy]|(?:[Vv]on|[Pp]ar|[Pp]or|[Dd]i|[Dd]oor)(?=\s[^,]{2,60},\s*[A-Z]))\s+(?P<name>[A-Z][\w'’.-]*(?:\s+(?:[A-Z][\w'’.-]*|and|van|von|de|da|der|du|la|le|al|bin)){0,6})"
     # a role before the outlet: "By Dr. Sam Okafor, contributor, Greenfield Herald", "..., Senior Correspondent, ..."
     r"(?:\s*,\s*(?P<role>[a-z][a-z'’ -]{1,40}?|[A-Z][A-Za-z'’ -]{1,40}?(?=\s*,\s*[A-Z])))?"
-    rf"(?:\s*[,|·•–—]\s*{_OUTLET})?\s*"
+    rf"(?:\s*[,|·•–—]\s*{_OUTLET})?"
+    # and a date with its year: "By Jane Doe, Greenfield Herald — March 3, 2024"
+    r"(?:\s*[|·•–—]\s*(?P<when>[^|·•–—]{0,30}\b(?:19|20)\d\d\b[^|·•–—]{0,12}))?\s*"
 )
 # "Source: Tram Weekly" above a story names its outlet.
 _SOURCE_LINE = re.compile(rf"(?:source|publisher)\s*:\s*{_OUTLET}\s*", re.I)
