@@ -981,6 +981,22 @@ def test_the_headline_under_a_section_label_or_menu_is_the_title_and_the_body_st
     assert (article.title, article.text) == (title, "Flash floods swept through the region on Tuesday night.")
 
 
+def test_a_pipe_table_in_a_text_file_is_rows_of_cells_not_a_menu(tmp_path):
+    (tmp_path / "award.txt").write_text(
+        "Maths teacher wins national award\nThe teacher was honoured at a ceremony in London on Tuesday evening.\n"
+        "| Year | Pupils |\n|------|--------|\n| 2023 | 120 |\n| 2024 | 135 |\n"
+        "She will retire next year after thirty years in the classroom.\n"
+    )
+    [article] = ingest([tmp_path]).articles
+    assert article.text.split("\n\n") == [
+        "The teacher was honoured at a ceremony in London on Tuesday evening.",
+        "Year, Pupils",
+        "2023, 120",
+        "2024, 135",
+        "She will retire next year after thirty years in the classroom.",
+    ]
+
+
 def test_markdown_tables_code_escapes_and_linked_images_read_as_shown(tmp_path):
     (tmp_path / "award.md").write_text(
         "# Maths teacher wins national award\n\n"

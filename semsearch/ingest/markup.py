@@ -90,19 +90,30 @@ def plain_markdown(text: str) -> str:
     """Markdown as the text it shows: headings, quotes and list items without their marks, links as their words,
     images gone, bold, italics and code as plain words, a table's rows as their cells, rules and code fences as
     blank lines."""
-    raw = text.splitlines()
-    tabled = _table_rows(raw)
     lines = []
-    for n, line in enumerate(raw):
-        if _MD_RULE.match(line) or _MD_FENCE.match(line) or _MD_TABLE_RULE.match(line):
+    for line in plain_tables(text).splitlines():
+        if _MD_RULE.match(line) or _MD_FENCE.match(line):
             lines.append("")
             continue
-        if n in tabled:
-            line = ", ".join(cell.strip() for cell in line.strip().strip("|").split("|"))
         line = _MD_LINE_MARK.sub("", line)
         line = _MD_LINK.sub(r"\1", _MD_IMAGE.sub("", line))  # images first: a linked image leaves no link text
         lines.append(_plain_inline(line))
     return "\n".join(lines)
+
+
+def plain_tables(text: str) -> str:
+    """A text whose pipe tables (a header row, a rule of dashes, rows) are read as their rows of cells joined by
+    commas, the rule as a blank line: a row of pipes is otherwise taken for a menu."""
+    lines = text.splitlines()
+    rows = _table_rows(lines)
+    if not rows:
+        return text
+    return "\n".join(_cells(line) if n in rows else line for n, line in enumerate(lines))
+
+
+def _cells(row: str) -> str:
+    """A table row as its cells joined by commas; the rule under the header as a blank line."""
+    return "" if _MD_TABLE_RULE.match(row) else ", ".join(cell.strip() for cell in row.strip().strip("|").split("|"))
 
 
 def _table_rows(lines: list[str]) -> set[int]:
@@ -110,6 +121,6 @@ def _table_rows(lines: list[str]) -> set[int]:
     rows: set[int] = set()
     for n, line in enumerate(lines):
         if _MD_TABLE_RULE.match(line) and n and "|" in lines[n - 1]:
-            rows.add(n - 1)
+            rows.update((n - 1, n))
             rows.update(itertools.takewhile(lambda i: "|" in lines[i], range(n + 1, len(lines))))
     return rows

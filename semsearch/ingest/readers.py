@@ -23,7 +23,7 @@ from defusedxml import DefusedXmlException, DTDForbidden
 from defusedxml.ElementTree import DefusedXMLParser
 
 from ..records import Skipped
-from .markup import plain_markdown
+from .markup import plain_markdown, plain_tables
 
 log = logging.getLogger(__name__)
 
@@ -303,8 +303,9 @@ def _wrapped(node: dict) -> list[object]:
 
 def read_text(source: str, text: str) -> Iterator[RawDoc]:
     """Plain text or Markdown: the first non-empty line is the title, unless it is a whole sentence of
-    prose (a wire item or a note with no headline), which is the text's start; cleaning then names it."""
-    lines = text.splitlines()
+    prose (a wire item or a note with no headline), which is the text's start; cleaning then names it. A pipe
+    table is read as rows of cells."""
+    lines = plain_tables(text).splitlines()
     for i, line in enumerate(lines):
         if line.strip():
             title = line.strip().lstrip("#").strip()
