@@ -981,8 +981,9 @@ def test_the_headline_under_a_section_label_or_menu_is_the_title_and_the_body_st
     assert (article.title, article.text) == (title, "Flash floods swept through the region on Tuesday night.")
 
 
-def test_a_pipe_table_in_a_text_file_is_rows_of_cells_not_a_menu(tmp_path):
-    (tmp_path / "award.txt").write_text(
+@pytest.mark.parametrize("suffix", [".txt", ".md"])
+def test_a_pipe_table_is_rows_of_cells_not_a_menu(tmp_path, suffix):
+    (tmp_path / f"award{suffix}").write_text(
         "Maths teacher wins national award\nThe teacher was honoured at a ceremony in London on Tuesday evening.\n"
         "| Year | Pupils |\n|------|--------|\n| 2023 | 120 |\n| 2024 | 135 |\n"
         "She will retire next year after thirty years in the classroom.\n"
@@ -997,11 +998,10 @@ def test_a_pipe_table_in_a_text_file_is_rows_of_cells_not_a_menu(tmp_path):
     ]
 
 
-def test_markdown_tables_code_escapes_and_linked_images_read_as_shown(tmp_path):
+def test_markdown_code_escapes_and_linked_images_read_as_shown(tmp_path):
     (tmp_path / "award.md").write_text(
         "# Maths teacher wins national award\n\n"
         "The teacher was honoured at a ceremony in London on Tuesday evening.\n\n"
-        "| Year | Pupils |\n|------|--------|\n| 2023 | 120 |\n| 2024 | 135 |\n\n"
         "Her club writes `__init__` methods and \\_private\\_ names; see [the report](https://x.test/a_(b)).\n\n"
         "[![badge](b.png)](https://x.test)\n\n```\nprint(2 * 3)\n```\n\n"
         "She will retire next year after thirty years in the classroom.\n"
@@ -1009,9 +1009,6 @@ def test_markdown_tables_code_escapes_and_linked_images_read_as_shown(tmp_path):
     [article] = ingest([tmp_path]).articles
     assert article.text.split("\n\n") == [
         "The teacher was honoured at a ceremony in London on Tuesday evening.",
-        "Year, Pupils",
-        "2023, 120",
-        "2024, 135",
         "Her club writes __init__ methods and _private_ names; see the report.",
         "print(2 * 3)",
         "She will retire next year after thirty years in the classroom.",
