@@ -68,6 +68,9 @@ _RESTATED = [
         (r"\b(?:yearly|annual|annually)\b", "year"),
     )
 ]
+# A year: four digits from 1800 to 2099 that count nothing ("in 2019", not "1850 jobs").
+_A_YEAR = re.compile(r"\b(?:1[89]|20)\d\d\b(?!\s+[a-z])")
+_CAPITALISED = re.compile(r"\b[A-Z][a-z]+\b")
 
 
 def _singular(word: str) -> str:
@@ -116,8 +119,3 @@ def _dated(text: str) -> set[str]:
     names = {w.lower() for w in _CAPITALISED.findall(text)}  # "may" and "march" in lower case are verbs
     named |= {"month"} if names.intersection(MONTHS) else set()
     return named | ({"day"} if names.intersection(WEEKDAYS) else set())
-
-
-# A year: four digits from 1800 to 2099 that count nothing ("in 2019", not "1850 jobs").
-_A_YEAR = re.compile(r"\b(?:1[89]|20)\d\d\b(?!\s+[a-z])")
-_CAPITALISED = re.compile(r"\b[A-Z][a-z]+\b")

@@ -371,10 +371,12 @@ _JSON_LD = re.compile(r'<script[^>]*type=["\']application/ld\+json["\'][^>]*>(.*
 _PAGE_TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
 # Sections a page title may end with in place of its site's name.
 _SECTIONS = frozenset(
-    "news|local news|world|world news|uk|us|politics|business|money|sport|sports|opinion|comment|editorial|letters|"
-    "analysis|culture|arts|entertainment|lifestyle|health|science|technology|tech|travel|video|live|obituaries".split(
-        "|"
-    )
+    {
+        *"news world uk us politics business money sport sports opinion comment editorial letters analysis".split(),
+        *"culture arts entertainment lifestyle health science technology tech travel video live obituaries".split(),
+        "local news",
+        "world news",
+    }
 )
 _HOST_NAME = re.compile(r"[\w-]+(?:\.[\w-]+)+")
 _ARTICLE_TYPES = {"newsarticle", "article", "reportagenewsarticle", "analysisnewsarticle", "blogposting", "report"}
