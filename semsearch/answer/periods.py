@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 
-from ..text import MONTHS, WEEKDAYS
+from ..text import MONTHS, NUMBER_WORDS, WEEKDAYS
 
 # "Fall" is left out: it is a verb far more often than a season. Half and quarter name a period only after
 # a word placing them ("the first half"); alone they are shares ("half the staff"), checked as shares.
@@ -34,7 +34,8 @@ _PLACING = {
 }
 _PLACE_OF = {word: place for place, placing in _PLACING.items() for word in placing.split()}
 _EDGE_OF = {"start": "early", "beginning": "early", "middle": "mid", "end": "late"}
-_COUNT = r"(?:\d+|a|an|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|few|several|couple\s+of)"
+# Longest first, so "twenty-one" is not read as "twenty".
+_COUNT = rf"(?:\d+|{'|'.join(sorted(NUMBER_WORDS, key=len, reverse=True))}|an?|few|several|couple\s+of)"
 # A placing word, then perhaps a count ("the past two years"), then the period; or a placing word or phrase
 # before a year or a month ("early 2019", "mid-1990s", "late March", "the end of 2005"). A period after a
 # hyphen is part of a figure's compound ("a 40-year-old", "a five-year plan"), whose figure the number rules

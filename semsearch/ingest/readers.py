@@ -276,6 +276,8 @@ def _records(data: object) -> object:
     """What an export holds: of the data itself and the lists of objects and records found a few levels down its
     wrappers ({"payload": {"items": [...]}}), the one holding the most text, so the stories win over a feed's
     own description or a list of tags or authors beside them; the data when none holds text."""
+    if isinstance(data, list):  # a list of records as it is: no need to weigh a large export's text
+        return data
     found, level = [], [data]
     for _ in range(_LIST_DEPTH + 1):
         found += [node for node in level if _holds_records(node)]
