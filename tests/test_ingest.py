@@ -1056,3 +1056,76 @@ def test_a_byline_that_ends_with_its_date_gives_outlet_and_date_and_a_sentence_l
         body.strip(),
     )
     assert found["friday"].text.endswith("By Friday — the talks had collapsed.")
+
+
+def _teaser(n: int, headline: str, text: str, day: str) -> str:
+    return (
+        f'<article><h2><a href="/news/{n}">{headline}</a></h2><time datetime="{day}">{day}</time>'
+        f"<p>{text}</p></article>"
+    )
+
+
+_TEASERS = [
+    (
+        1,
+        "Council adds evening ferries",
+        "The council voted on Tuesday to add two evening crossings from March.",
+        "2026-03-02",
+    ),
+    (
+        2,
+        "Dock strike enters second week",
+        "Talks between the union and the port operators broke down on Monday.",
+        "2026-03-01",
+    ),
+    (
+        3,
+        "Library reopens after flood",
+        "The central library reopened on Saturday, eight months after a flood.",
+        "2026-02-28",
+    ),
+]
+_STORY = "<p>The harbour board met on Thursday and agreed to dredge the outer channel before the summer season.</p>" * 6
+
+
+def test_a_listing_page_gives_one_article_per_teaser_with_its_own_headline_date_and_link(tmp_path):
+    (tmp_path / "front.html").write_text(
+        '<html><head><link rel="canonical" href="https://courier.example/latest">'
+        '<meta property="og:site_name" content="Harbour Courier"><title>Latest</title></head><body>'
+        "<nav><a href='/'>Home</a></nav><main><h1>Latest news</h1>"
+        + "".join(_teaser(*t) for t in _TEASERS)
+        + '<article><h2><a href="/news/4">Headline only</a></h2></article></main></body></html>'
+    )
+    result = ingest([tmp_path])
+    found = sorted((a.title, a.published, a.url, a.outlet, a.text) for a in result.articles)
+    assert found == sorted(
+        (headline, day, f"https://courier.example/news/{n}", "Harbour Courier", text)
+        for n, headline, text, day in _TEASERS
+    )
+    assert [(Path(s.source).name, s.reason) for s in result.skipped] == [
+        ("front.html#4", "a listing's teaser with a headline only")
+    ]
+
+
+@pytest.mark.parametrize(
+    "page",
+    [
+        # the story in an <article> of its own, teasers of other stories beneath it
+        f"<article><h1>Channel to be dredged</h1>{_STORY}</article>" + "".join(_teaser(*t) for t in _TEASERS[:2]),
+        # the story outside any <article>, the teasers in a section beside it
+        f"<div><h1>Channel to be dredged</h1>{_STORY}</div><section>"
+        + "".join(_teaser(*t) for t in _TEASERS)
+        + "</section>",
+        # the teasers in a rail
+        f"<article><h1>Channel to be dredged</h1>{_STORY}</article><aside>"
+        + "".join(_teaser(*t) for t in _TEASERS)
+        + "</aside>",
+    ],
+)
+def test_a_story_page_with_teasers_beside_it_is_one_article(tmp_path, page):
+    (tmp_path / "story.html").write_text(
+        f"<html><head><title>Channel to be dredged</title></head><body>{page}</body></html>"
+    )
+    articles = ingest([tmp_path]).articles
+    assert [a.title for a in articles] == ["Channel to be dredged"]
+    assert articles[0].text.startswith("The harbour board met on Thursday")

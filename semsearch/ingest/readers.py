@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from html.entities import html5
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urljoin
 from xml.etree import ElementTree
 
@@ -24,6 +25,9 @@ from defusedxml.ElementTree import DefusedXMLParser
 
 from ..records import Skipped
 from .markup import plain_markdown, plain_tables
+
+if TYPE_CHECKING:
+    import lxml.html
 
 log = logging.getLogger(__name__)
 
@@ -330,12 +334,20 @@ _SENTENCE_LINE = re.compile(r"[.!?][\"'”’)]?$")
 _TITLE_WORDS = 12
 
 
-def read_html(source: str, text: str) -> Iterator[RawDoc]:
-    """HTML page: main text and metadata by trafilatura, which never fetches anything."""
+def read_html(source: str, text: str) -> Iterator[RawDoc | Skipped]:
+    """HTML page: main text and metadata by trafilatura, which never fetches anything; a listing page gives
+    one document per teaser."""
     import trafilatura  # heavy import, only paid when HTML is present
 
+    root = _page_root(text)
+    teasers, listing = _teasers(root) if root is not None else ([], False)
+    if root is not None and listing:
+        yield from _read_teasers(source, text, root, teasers)
+        return
+    for teaser in teasers:  # other stories beside the page's own, which trafilatura would run into it
+        teaser.drop_tree()
     doc = trafilatura.bare_extraction(
-        text,
+        root if teasers else text,
         with_metadata=True,
         include_comments=False,
         include_tables=False,
@@ -354,6 +366,89 @@ def read_html(source: str, text: str) -> Iterator[RawDoc]:
     declared = doc.sitename if doc.sitename and not _HOST_NAME.fullmatch(doc.sitename) else None
     outlet = declared or site or _publisher(text) or _page_title_site(text) or doc.sitename
     yield RawDoc(title=title, body=body, source=source, outlet=outlet, published=doc.date, url=doc.url)
+
+
+# A listing page (a front page, a section, a search's results) holds several <article> teasers of like size,
+# each under its own headline. One <article> holding most of the text is a story with teasers beside it, and
+# teasers in a rail (<aside>, <nav>) or beside more text of the page's own are no listing either.
+_LISTING_LARGEST_SHARE = 2 / 3
+_HEADLINES = ("h1", "h2", "h3", "h4")
+_RAILS = {"aside", "nav", "header", "footer"}
+_SHOWN_TEXT = ".//text()[not(ancestor::script or ancestor::style or ancestor::noscript or ancestor::template)]"
+
+
+def _teasers(root: lxml.html.HtmlElement) -> tuple[list[lxml.html.HtmlElement], bool]:
+    """The page's headed <article> teasers outside its rails, and whether they are the page (a listing) rather
+    than other stories beside one outside them; none where an <article> holds the story."""
+    tops = [a for a in root.iter("article") if not any(p.tag == "article" for p in a.iterancestors())]
+    if len(tops) < 2 or any(_headline(a) is None for a in tops):
+        return [], False
+    if any(p.tag in _RAILS for a in tops for p in a.iterancestors()):
+        return [], False
+    sizes = [_words(a) for a in tops]
+    if max(sizes) > _LISTING_LARGEST_SHARE * sum(sizes):
+        return [], False
+    page_words = _words(root) - sum(_words(rail) for rail in root.iter(*_RAILS))
+    return tops, sum(sizes) >= page_words / 2
+
+
+def _words(element: lxml.html.HtmlElement) -> int:
+    """How many words an element shows (scripts and styles are not shown)."""
+    return sum(len(text.split()) for text in element.xpath(_SHOWN_TEXT))
+
+
+def _page_root(page: str) -> lxml.html.HtmlElement | None:
+    """The parsed page, or None where lxml cannot read it (trafilatura then tries on its own)."""
+    import lxml.etree
+    import lxml.html
+
+    try:
+        return lxml.html.document_fromstring(page)
+    except (ValueError, lxml.etree.ParserError):
+        return None
+
+
+def _headline(teaser: lxml.html.HtmlElement) -> lxml.html.HtmlElement | None:
+    """The first headline element inside a teaser."""
+    return next(teaser.iter(*_HEADLINES), None)
+
+
+def _read_teasers(
+    source: str, page: str, root: lxml.html.HtmlElement, teasers: list[lxml.html.HtmlElement]
+) -> Iterator[RawDoc | Skipped]:
+    """One document per teaser: its headline, its text, its own date and link, the page's outlet."""
+    import lxml.html
+
+    base = _meta(root, "canonical") or _meta(root, "og:url")
+    outlet = _meta(root, "og:site_name") or _publisher(page) or _page_title_site(page)
+    for n, teaser in enumerate(teasers, 1):
+        where = f"{source}#{n}"
+        headline = _headline(teaser)
+        assert headline is not None  # a listing's teasers all have one
+        title = " ".join(headline.text_content().split())
+        link = next(headline.iter("a"), next(teaser.iter("a"), None))
+        time = next(teaser.iter("time"), None)
+        published = (time.get("datetime") or time.text_content()).strip() if time is not None else None
+        for used in (headline, time):
+            if used is not None:
+                used.drop_tree()
+        body = html_fragment_to_text(lxml.html.tostring(teaser, encoding="unicode")).strip()
+        if not body:
+            yield Skipped(where, "a listing's teaser with a headline only")
+            continue
+        url = _absolute(link.get("href"), base) if link is not None else None
+        if url and not url.startswith(("http://", "https://")):  # a page's own path leads nowhere from here
+            url = None
+        yield RawDoc(title=title, body=body, source=where, outlet=outlet, published=published or None, url=url)
+
+
+def _meta(root: lxml.html.HtmlElement, name: str) -> str | None:
+    """A page's canonical link or a <meta property/name> value."""
+    if name == "canonical":
+        values = root.xpath('//link[@rel="canonical"]/@href')
+    else:
+        values = root.xpath(f'//meta[@property="{name}" or @name="{name}"]/@content')
+    return next((v.strip() for v in values if v.strip()), None)
 
 
 # "Ferry timetable changes | Bay News": a page title often ends with its site's name after a separator.
