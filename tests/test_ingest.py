@@ -843,6 +843,25 @@ def test_a_section_label_above_the_headline_a_byline_with_a_role_and_trailing_ap
     assert trees.text.startswith("Last summer") and trees.text.endswith("5,000 new trees by 2030.")
 
 
+@pytest.mark.parametrize(
+    ("credit", "outlet"),
+    [
+        ("By Tom Reed, Special to The Bay News", "The Bay News"),
+        ("By Tom Reed\nSpecial to the Bay News", "Bay News"),
+    ],
+)
+def test_a_contributor_s_byline_names_the_outlet_it_was_written_for(tmp_path, credit, outlet):
+    (tmp_path / "ferry.txt").write_text(
+        f"Ferry company adds evening crossings\n{credit}\n\n"
+        "The ferry company will add two evening crossings from April, it said on Monday.\n"
+    )
+    [article] = ingest([tmp_path]).articles
+    assert (article.outlet, article.text) == (
+        outlet,
+        "The ferry company will add two evening crossings from April, it said on Monday.",
+    )
+
+
 def test_a_markdown_file_is_read_as_the_text_it_shows(tmp_path):
     (tmp_path / "layoffs.md").write_text(
         "# Tech firm lays off 1,500 workers\n\n*Posted by Newsroom Staff on 2025-02-27 in [Business](/business)*\n\n"

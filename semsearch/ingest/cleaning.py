@@ -404,6 +404,7 @@ _MASTHEAD_LINES = 12
 _LEAST_WORDS = 3  # of an article that does not end like a sentence
 # An outlet's name where a byline or source line gives one: up to six capitalised words ("Harbor Ledger").
 _OUTLET = r"(?P<outlet>[A-Z][\w&'’.-]*(?: [A-Z&][\w&'’.-]*){0,5})"
+_SPECIAL_TO = r"(?:[Ss]pecial\s+to\s+(?:the\s+)?)"
 # "By Mira Castell, Harbor Ledger" (or "Von", "Par", "Por", "Di", "Door"): a byline is names alone ("By early
 # 2005 the net..." is a sentence).
 _BYLINE = re.compile(
@@ -411,12 +412,13 @@ _BYLINE = re.compile(
     r"(?:[Bb][Yy]|(?:[Vv]on|[Pp]ar|[Pp]or|[Dd]i|[Dd]oor)(?=\s[^,]{2,60},\s*[A-Z]))\s+(?P<name>[A-Z][\w'’.-]*(?:\s+(?:[A-Z][\w'’.-]*|and|van|von|de|da|der|du|la|le|al|bin)){0,6})"
     # a role before the outlet: "By Dr. Sam Okafor, contributor, Greenfield Herald", "..., Senior Correspondent, ..."
     r"(?:\s*,\s*(?P<role>[a-z][a-z'’ -]{1,40}?|[A-Z][A-Za-z'’ -]{1,40}?(?=\s*,\s*[A-Z])))?"
-    rf"(?:\s*[,|·•–—]\s*{_OUTLET})?"
+    # the outlet, or the one a contributor writes for: "By Tom Reed, Special to The Bay News"
+    rf"(?:\s*[,|·•–—]\s*{_SPECIAL_TO}?{_OUTLET})?"
     # and a date with its year: "By Jane Doe, Greenfield Herald — March 3, 2024"
     r"(?:\s*[|·•–—]\s*(?P<when>[^|·•–—]{0,30}\b(?:19|20)\d\d\b[^|·•–—]{0,12}))?\s*"
 )
-# "Source: Tram Weekly" above a story names its outlet.
-_SOURCE_LINE = re.compile(rf"(?:source|publisher)\s*:\s*{_OUTLET}\s*", re.I)
+# "Source: Tram Weekly" (or "Special to the Harbour Courier") above a story names its outlet.
+_SOURCE_LINE = re.compile(rf"(?:(?i:source|publisher)\s*:\s*|{_SPECIAL_TO}){_OUTLET}\s*")
 # A line of a sentence broken in two has at least this many words on each side of the break.
 _BROKEN_WORDS = 4
 _LABELLED = re.compile(r"^(?:\S+\s+){0,3}?\S+:\s")
