@@ -93,12 +93,28 @@ def _path(home: Path) -> Path:
 
 
 def load(home: Path) -> dict[str, Watch]:
-    """Every saved watch by name (none when the file does not exist yet)."""
+    """Every saved watch by name (none when the file does not exist yet); a 503 WatchError when the file
+    cannot be read as saved questions (edited by hand, or damaged)."""
     try:
         raw = json.loads(_path(home).read_text("utf-8"))
     except FileNotFoundError:
         return {}
-    return {name: Watch(**values) for name, values in raw.get("watches", {}).items()}
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise _unreadable(exc) from exc
+    try:
+        return {name: Watch(**values) for name, values in raw["watches"].items()}
+    except (TypeError, KeyError, AttributeError) as exc:
+        raise _unreadable(exc) from exc
+
+
+def _unreadable(exc: Exception) -> WatchError:
+    """The error for a watches file that is no file of saved questions; it names no path (a server says it)."""
+    log.error("%s cannot be read: %s", WATCHES_FILE, exc)
+    return WatchError(
+        f"the saved questions cannot be read: {WATCHES_FILE} in the index home is damaged; restore or remove it",
+        "watches_unreadable",
+        status=503,
+    )
 
 
 def _save(home: Path, watches: dict[str, Watch]) -> None:
@@ -254,5 +270,7 @@ def run_safely(settings: Settings, version: str) -> None:
     """run_all for the build: even a broken watches file is logged, never raised."""
     try:
         run_all(settings, version)
+    except WatchError as exc:  # the file could not be read: its log line says why
+        log.warning("saved questions did not run on version %s: %s", version, exc.message)
     except Exception:  # a version is published; saved questions must not turn that into a failure
         log.exception("saved questions could not run on version %s", version)

@@ -276,3 +276,25 @@ def test_a_sentence_is_remembered_by_its_wording_not_its_punctuation():
         assert watches.sentence_key(revised) != watches.sentence_key(said)
     assert watches.sentence_key("It cost $5m.") != watches.sentence_key("It cost £5m.")
     assert watches.sentence_key("2,300 members") != watches.sentence_key("2,400 members")
+
+
+@pytest.mark.parametrize("damaged", ['{"watches": [{"name": 5}', "", "[]", '{"watches": {"port": {"nope": 1}}}'])
+def test_a_damaged_watches_file_is_named_without_a_traceback_or_a_path(runner, tmp_path, damaged):
+    from fastapi.testclient import TestClient
+
+    from semsearch.server.app import create_app
+
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / watches.WATCHES_FILE).write_text(damaged, "utf-8")
+    for args in (["list"], ["add", "port strike", "--name", "port"], ["remove", "port"]):
+        failed = runner.invoke(main, ["watch", *args, "--index", str(home)])
+        assert failed.exit_code == 1, failed.output
+        assert failed.output.startswith("error: the saved questions cannot be read"), failed.output
+        assert "Traceback" not in failed.output and str(tmp_path) not in failed.output
+    with TestClient(create_app(Settings(index_dir=home)), base_url="http://127.0.0.1") as app:
+        for path in ("/api/watches", "/api/watches/port", "/watches/port.atom"):
+            answer = app.get(path)
+            assert answer.status_code == 503, (path, answer.text)
+            assert answer.json()["error"]["code"] == "watches_unreadable"
+            assert str(tmp_path) not in answer.text

@@ -42,7 +42,10 @@ def watch_list(index: Path | None, as_json: bool) -> None:
     """List the saved questions (with --json, each with the entries its runs recorded)."""
     from .. import watches
 
-    found = watches.load(Path(_settings(index).index_dir))
+    try:
+        found = watches.load(Path(_settings(index).index_dir))
+    except watches.WatchError as exc:
+        _fail(exc.message)
     if as_json:
         click.echo(json.dumps([w.public() for w in found.values()], indent=2, ensure_ascii=False))
         return

@@ -22,7 +22,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from .. import __version__
 from ..config import Settings, get_settings
 from ..index import IndexIncompatible, IndexMissing
-from ..records import error_body
+from ..records import Refusal, error_body
 from ..service import SearchService, no_index_reason
 from . import admin, api, docs_page, feeds, pages
 
@@ -340,6 +340,13 @@ def create_app(settings: Settings | None = None, service: SearchService | None =
         if exc.status_code == 405:  # Starlette names the methods of the first route on the path, not of all
             response.headers["Allow"] = ", ".join(_methods(request))
         return response
+
+    # A refusal raised below a route (a damaged watches file) answers in the one error shape, like a route's own.
+    @app.exception_handler(Refusal)
+    async def refused(request: Request, exc: Refusal) -> Response:
+        if _wants_html(request):
+            return pages.error_page(request, exc.status, exc.message)
+        return JSONResponse(exc.body(), status_code=exc.status)
 
     # The exception names the index folder and FAISS's own words: those go to the log, not to the public.
     @app.exception_handler(IndexMissing)
