@@ -1148,3 +1148,15 @@ def test_a_story_page_with_teasers_beside_it_is_one_article(tmp_path, page):
     articles = ingest([tmp_path]).articles
     assert [a.title for a in articles] == ["Channel to be dredged"]
     assert articles[0].text.startswith("The harbour board met on Thursday")
+
+
+def test_an_outlet_or_link_keeps_no_control_characters(tmp_path):
+    record = {
+        "title": "Ferry company adds evening crossings",
+        "outlet": "Esc\u001b[31mRED\u001b[0m  Wire\u0007",
+        "url": "https://wire.example/ferry?a=1&b=2\u001b[0m",
+        "text": "The ferry company will add two evening crossings from April, it said on Monday.",
+    }
+    (tmp_path / "wire.json").write_text(json.dumps(record), "utf-8")
+    [article] = ingest([tmp_path]).articles
+    assert (article.outlet, article.url) == ("Esc[31mRED[0m Wire", "https://wire.example/ferry?a=1&b=2[0m")

@@ -15,7 +15,7 @@ from ..config import Settings
 from ..records import Article, Skipped, article_id_for
 from .cleaning import Cleaner, complete_year, date_in_path, is_ambiguous_date, parse_date, writes_month_first
 from .fetch import FEED_SCHEMES, FeedLimits, fetch, unsupported_scheme
-from .markup import strip_markup, strip_title
+from .markup import strip_markup, strip_title, without_controls
 from .readers import READERS, RawDoc, SkipSource, decode_bytes, printable, read_feed, without_bidi_controls
 
 log = logging.getLogger(__name__)
@@ -181,7 +181,7 @@ def _read_item(item: Path | str, settings: Settings, feeds: FeedLimits, read: So
             if isinstance(piece, Skipped):
                 read.skipped.append(piece)
             else:
-                docs.append(_without_bidi(piece))
+                docs.append(_displayable(piece))
         read.docs.extend(_dates_in_file_order(source, docs))
     except SkipSource as exc:
         return Skipped(source, printable(str(exc)))
@@ -205,12 +205,14 @@ def over_limits(doc: RawDoc, settings: Settings) -> str | None:
     return None
 
 
-def _without_bidi(doc: RawDoc) -> RawDoc:
-    """A raw document whose title, text and outlet cannot be displayed reordered by direction controls."""
+def _displayable(doc: RawDoc) -> RawDoc:
+    """A raw document whose title, text and outlet cannot be displayed reordered by direction controls, and
+    whose outlet and link hold no control characters (a terminal would obey an escape in an exported outlet)."""
     # Stripped before cleaning, so every offset into the stored text is an offset into the stripped text.
     doc.title = without_bidi_controls(doc.title)
     doc.body = without_bidi_controls(doc.body)
-    doc.outlet = doc.outlet and without_bidi_controls(doc.outlet)
+    doc.outlet = doc.outlet and strip_title(without_bidi_controls(doc.outlet))
+    doc.url = doc.url and without_controls(doc.url)
     return doc
 
 

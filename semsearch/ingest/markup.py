@@ -36,6 +36,11 @@ def strip_markup(text: str) -> str:
     return _SPACES.sub(" ", _CONTROL.sub("", cleaned))
 
 
+def without_controls(text: str) -> str:
+    """Text without control characters (a link, which must keep its "&" as written)."""
+    return _CONTROL.sub("", text)
+
+
 def strip_title(title: str) -> str:
     """A title without markup, on one line."""
     return " ".join(strip_markup(title).split())
