@@ -63,7 +63,7 @@ class Settings(BaseSettings):
     sentence_vectors: Literal["separate", "late"] = Field(
         "separate",
         description="How a build makes sentence vectors: separate (one model pass per sentence) or late "
-        "(pooled from the chunk's own pass; no second pass, local builds only).",
+        "(pooled from the chunk's own pass, less half its mean state; no second pass, local builds only).",
     )
     brief_words: int = Field(120, ge=20, le=400, description="Default word budget of the brief.")
     brief_candidates: int = Field(30, ge=1, le=200, description="Top chunks whose sentences feed the brief.")

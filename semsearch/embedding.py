@@ -24,9 +24,19 @@ DIMENSION = 384
 MAX_TOKENS = 256
 CACHE_SLICE = 1024
 # Sentence vectors pooled from their chunks' token states are cached under this name, never under MODEL_NAME.
-LATE_MODEL_NAME = f"{MODEL_NAME}#late-chunked"
+LATE_MODEL_NAME = f"{MODEL_NAME}#late-centred"
+# Pooled alone, the sentences of one chunk all carry its context: three unrelated ones sit as close as
+# paraphrases, and the brief can no longer tell them apart. Each sentence's pooled state loses this share of
+# its chunk's mean state, which gives back their differences (chosen on BBC's tune half: docs/quality.md).
+LATE_CENTRING = 0.5
 
 Occurrence = tuple[int, int, int]  # a sentence in a chunk: (chunk number, start, end in that chunk's text)
+
+
+def sentence_method(setting: str) -> str:
+    """The name a version records for how its sentence vectors were made ("separate", or "late-centred" for
+    the `late` setting), so that no build reuses vectors another method made."""
+    return "late-centred" if setting == "late" else setting
 
 
 def cached_as(precision: str, late: bool = False) -> str:
@@ -127,7 +137,8 @@ class Embedder:
     ) -> tuple[np.ndarray, list[np.ndarray]]:
         """Unit vectors of texts and, from the same model pass, a vector per character span of each text.
 
-        A span's vector is its tokens' contextual states averaged (late chunking), left unnormalized so a
+        A span's vector is its tokens' contextual states averaged (late chunking) less LATE_CENTRING of the
+        text's mean state, left unnormalized so a
         caller can combine the spans of one sentence seen in two chunks. A span none of whose tokens is in
         the model's window (cut off after MAX_TOKENS) is NaN.
         """
@@ -141,7 +152,7 @@ class Embedder:
             for row, encoding, states in zip(rows, encodings, self._token_states(encodings, rows, texts), strict=True):
                 mean = states.mean(axis=0)
                 vectors[row] = mean / np.linalg.norm(mean)
-                pooled[row] = _span_means(states, encoding, spans[row])
+                pooled[row] = _span_means(states, encoding, spans[row]) - LATE_CENTRING * mean
         return vectors, pooled
 
     def _token_states(self, encodings: list, rows: list[int], texts: Sequence[str]) -> list[np.ndarray]:

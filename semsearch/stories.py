@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .config import Settings
-from .text import calendar_day, word_ngrams
+from .text import CALENDAR_WORDS, FIGURE, calendar_day, word_ngrams, words
 
 _PRIME = (1 << 61) - 1
 
@@ -92,6 +92,21 @@ def near_duplicates(first: np.ndarray, second: np.ndarray, rules: StoryRules) ->
     return float(np.mean(first == second)) >= rules.near_duplicate_jaccard
 
 
+def _one_telling(first: str, second: str, day_one: str | None, day_two: str | None, rules: StoryRules) -> bool:
+    """Whether two near-duplicate texts tell one story: dated within the window, or, farther apart, stating the
+    same figures and calendar words (a reprint). A recurring report written from one template ("the jobless
+    rate rose to 5.1 percent in January") differs in just those, and each month's is a story of its own."""
+    one, two = calendar_day(day_one), calendar_day(day_two)
+    if one is None or two is None or abs((one - two).days) <= rules.window_days:
+        return True
+    return _particulars(first) == _particulars(second)
+
+
+def _particulars(text: str) -> set[str]:
+    """The figures and calendar words a text states."""
+    return set(FIGURE.findall(text)) | {w for w in words(text) if w in CALENDAR_WORDS}
+
+
 def same_event_pairs(
     lead_vectors: np.ndarray,
     published: Sequence[str | None],
@@ -141,7 +156,11 @@ def group_stories(
             x = parent[x]
         return x
 
-    pairs = near_duplicate_pairs(minhash(texts, rules), rules)
+    pairs = {
+        (i, j)
+        for i, j in near_duplicate_pairs(minhash(texts, rules), rules)
+        if _one_telling(texts[i], texts[j], published[i], published[j], rules)
+    }
     pairs |= same_event_pairs(lead_vectors, published, rules, outlets=outlets)
     for i, j in pairs:
         parent[find(i)] = find(j)

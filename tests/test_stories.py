@@ -30,3 +30,25 @@ def test_one_outlets_undated_articles_must_be_closer_to_be_one_story():
     assert not grouped(0.8, [None, None], [None, None])
     assert grouped(0.9, [None, None], [None, None])
     assert grouped(0.8, ["2025-03-04", "2025-03-04"], ["Ledger", "Ledger"])  # dated, within the window
+
+
+REPORT = (
+    "The national unemployment rate rose to {rate} percent in {month}, the statistics office said on Friday. "
+    "Economists had expected the rate to hold steady, and the office said hiring in construction and retail "
+    "slowed for a third month while manufacturing payrolls were little changed over the period."
+)
+
+
+def stories_of_texts(texts: list[str], published: list[str]) -> list[str]:
+    apart = np.eye(len(texts), dtype=np.float32)  # leads far apart: only the texts can group them
+    return group_stories([f"a{i}" for i in range(len(texts))], texts, apart, published, StoryRules())
+
+
+def test_a_monthly_report_from_one_template_is_a_story_each_month_but_a_reprint_joins_its_story():
+    months = [("5.1", "January"), ("5.3", "February"), ("5.4", "March")]
+    texts = [REPORT.format(rate=rate, month=month) for rate, month in months]
+    monthly = stories_of_texts(texts, ["2025-02-07", "2025-03-07", "2025-04-04"])
+    assert len(set(monthly)) == 3
+    reprint = stories_of_texts([texts[0], texts[0], texts[1]], ["2025-02-07", "2025-09-01", "2025-02-08"])
+    assert reprint[0] == reprint[1]  # the same text months later: a reprint of that story
+    assert reprint[2] == reprint[0]  # another month's figures, but within the window: one story

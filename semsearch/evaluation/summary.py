@@ -108,7 +108,7 @@ def load_pairs(folder: Path, limit: int | None = None, split: str = "all") -> li
 def open_index(articles: Sequence[Article], settings: Settings, home: Path) -> Index:
     """An index of exactly these articles at home, made as these settings make one: reused when it is, else built."""
     from ..build import build_articles
-    from ..embedding import MODEL_NAME, get_embedder
+    from ..embedding import MODEL_NAME, get_embedder, sentence_method
     from ..index import IndexMissing
 
     wanted = {a.id for a in articles}
@@ -116,7 +116,7 @@ def open_index(articles: Sequence[Article], settings: Settings, home: Path) -> I
     try:
         index = Index(home, MODEL_NAME)
         if set(index.article_ids()) == wanted and index.manifest.made_like(
-            settings.chunk_tokens, settings.sentence_vectors, precision
+            settings.chunk_tokens, sentence_method(settings.sentence_vectors), precision
         ):
             return index
         index.close()
