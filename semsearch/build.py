@@ -7,22 +7,24 @@ rebuilding an unchanged corpus does no model work.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import time
 from collections.abc import Sequence
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
 from tqdm import tqdm
 
-from . import source_health
+from . import __version__, source_health
 from .chunking import chunk_article
 from .config import Settings
 from .distributed import RayEmbedder
-from .embedding import DIMENSION, MODEL_NAME, Embedder, Occurrence, get_embedder
+from .embedding import DIMENSION, MODEL_NAME, Embedder, Occurrence, get_embedder, sentence_method
 from .embedding_cache import EmbeddingCache
 from .index import (
     ArticleLayout,
@@ -93,6 +95,7 @@ def build(
     report.skipped = result.skipped + report.skipped
     report.duplicates = result.duplicates
     report.seconds = round(time.perf_counter() - started, 2)
+    # Also when nothing was published: a question saved since the last run is asked of the served version.
     run_saved_questions(settings, report.version)
     return report
 
@@ -207,6 +210,13 @@ def build_articles(
     started = time.perf_counter()
     home = Path(settings.index_dir)
     embedder = get_embedder(settings=settings)
+    # Late chunking needs the token states of the chunk pass, which only the local model hands back.
+    late = settings.sentence_vectors == "late" and embed_on == "local"
+    method = sentence_method("late" if late else "separate")
+    inputs = _inputs(articles, sources, settings, method, embedder.vector_precision)
+    served = _served(settings)
+    if served is not None and served.manifest.inputs == inputs:
+        return _unchanged(served, started)
     # Ray is reached before the new version is opened, so a cluster that is down costs nothing.
     with (
         _bulk_embedder(embed_on, ray_address, settings, embedder) as bulk,
@@ -215,11 +225,7 @@ def build_articles(
         ) as writer,
     ):
         report = BuildReport(index_dir=str(home), version=writer.name)
-        # Late chunking needs the token states of the chunk pass, which only the local model hands back.
-        late = settings.sentence_vectors == "late" and isinstance(bulk, Embedder)
-        method = "late" if late else "separate"
         log.info("stage: split (%d articles)", len(articles))
-        served = _served(settings)
         alike = served is not None and served.manifest.made_like(
             settings.chunk_tokens, method, embedder.vector_precision
         )
@@ -247,7 +253,7 @@ def build_articles(
             story_ids,
         )
         writer.replaced(replaced)
-        writer.finish(sources, settings.chunk_tokens, made=(method, embedder.vector_precision))
+        writer.finish(sources, settings.chunk_tokens, made=(method, embedder.vector_precision), inputs=inputs)
         log.info("stage: publish %s", writer.name)
         writer.publish()
     report.seconds = round(time.perf_counter() - started, 2)
@@ -255,6 +261,43 @@ def build_articles(
         "built %s: %d articles, %d chunks in %.1fs", report.version, report.articles, report.chunks, report.seconds
     )
     return report
+
+
+def _inputs(
+    articles: Sequence[Article], sources: Sequence[str], settings: Settings, method: str, precision: str
+) -> str:
+    """The digest of what a build makes a version from: its articles in order (every field), its sources, and
+    the code and settings that shape the version (the vector backend's token left out)."""
+    shape = {
+        "semsearch": __version__,
+        "sources": list(sources),
+        "chunk_tokens": settings.chunk_tokens,
+        "made": [method, precision],
+        "stories": asdict(StoryRules.of(settings)),
+        "vectors": asdict(replace(VectorConfig.from_settings(settings), milvus_token=None)),
+    }
+    digest = hashlib.sha256(json.dumps(shape, sort_keys=True).encode())
+    for article in articles:
+        digest.update(json.dumps(asdict(article), sort_keys=True).encode())
+    return digest.hexdigest()
+
+
+def _unchanged(served: Index, started: float) -> BuildReport:
+    """The report of a build whose inputs made the served version: nothing is published, so the versions kept
+    for rollback stay those that differ."""
+    counts = served.manifest.counts
+    log.info("unchanged: version %s was made from the same articles and settings; nothing published", served.version)
+    return BuildReport(
+        index_dir=str(served.home),
+        version=served.version,
+        articles=counts.articles,
+        chunks=counts.chunks,
+        sentences=counts.sentences,
+        stories=counts.stories,
+        unchanged=counts.articles,
+        published=False,
+        seconds=round(time.perf_counter() - started, 2),
+    )
 
 
 @dataclass(slots=True)

@@ -57,7 +57,10 @@ def a_day(value: object) -> object:
 
 
 def trimmed(values: object) -> object:
-    """Names with their outer blanks taken off, as the question's are ("  Harbor Ledger " is Harbor Ledger)."""
+    """Names with their outer blanks taken off, as the question's are ("  Harbor Ledger " is Harbor Ledger);
+    a JSON null is no name, as a blank one is."""
+    if values is None:
+        return []
     return [v.strip() if isinstance(v, str) else v for v in values] if isinstance(values, list | tuple) else values
 
 

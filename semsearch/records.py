@@ -391,6 +391,7 @@ class BuildReport:
     embedded_texts: int = 0
     skipped: list[Skipped] = field(default_factory=list)
     seconds: float = 0.0
+    published: bool = True  # False: the served version was made from the same inputs, and still serves
 
     def to_dict(self) -> dict:
         """JSON-ready form of the report."""

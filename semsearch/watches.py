@@ -171,17 +171,17 @@ def sentence_key(text: str) -> str:
 
 
 def new_findings(watch: Watch, response: SearchResponse, replaced: Mapping[str, str]) -> tuple[list[dict], list[dict]]:
-    """The brief sentences not reported before, and the results not reported before that the brief quotes: a
-    result the brief leaves out may only be the nearest of the new articles, not an answer. An article reported
-    before it was edited (``replaced``: earlier ids with current ones) is not new."""
+    """The brief sentences not reported before, and the articles not reported before that the brief quotes: a
+    result the brief leaves out may only be the nearest of the new articles, not an answer, and an article it
+    quotes may stand in the results only under its story's lead. An article reported before it was edited
+    (``replaced``: earlier ids with current ones) is not new."""
     seen_sentences, seen_articles = set(watch.seen_sentences), set(watch.seen_articles)
     seen_articles |= {current for earlier, current in replaced.items() if earlier in seen_articles}
-    quoted = {source.article_id for source in response.summary.sources} if response.summary else set()
     sentences = [s for s in _quoted(response.summary) if not _reported(s, seen_sentences)]
     articles = [
-        {"article_id": h.article_id, "title": h.title, "outlet": h.outlet, "published": h.published, "url": h.url}
-        for h in response.results
-        if h.article_id not in seen_articles and h.article_id in quoted
+        {"article_id": s.article_id, "title": s.title, "outlet": s.outlet, "published": s.published, "url": s.url}
+        for s in (response.summary.sources if response.summary else [])
+        if s.article_id not in seen_articles
     ]
     return sentences, articles
 

@@ -18,6 +18,7 @@ def test_blank_days_are_not_given_and_names_are_trimmed_as_every_front_door_send
     assert request.filters() == Filters(outlets=("Harbor Ledger",), places=("Lowgate",))
     from_cli = SearchRequest(q="strike", outlet=(" Harbor Ledger ", " "))  # click gives repeated options as tuples
     assert from_cli.filters().outlets == ("Harbor Ledger",)
+    assert not SearchRequest.model_validate({"q": "strike", "outlet": None, "place": None}).filters().active
 
 
 def test_the_question_is_cleaned_and_must_hold_words():

@@ -130,14 +130,23 @@ def test_build_with_nothing_usable_keeps_old_index(tmp_path):
 
 
 @pytest.mark.model
-def test_rebuild_of_unchanged_corpus_embeds_nothing(tmp_path):
+def test_a_rebuild_of_unchanged_inputs_publishes_nothing_so_rollback_still_reaches_the_last_change(tmp_path):
     settings = Settings(index_dir=tmp_path / "idx")
-    first = build([CORPUS / "wire.jsonl"], settings)
-    second = build([CORPUS / "wire.jsonl"], settings)
-    assert first.embedded_texts > 0 and second.embedded_texts == 0
-    assert second.version != first.version
-    versions = [p for p in (settings.index_dir / "versions").iterdir() if not p.name.startswith(".")]
-    assert len(versions) == settings.keep_versions
+    source = tmp_path / "news"
+    source.mkdir()
+    shutil.copy(CORPUS / "rates.csv", source / "rates.csv")
+    good = build([source], settings)
+    shutil.copy(CORPUS / "wire.jsonl", source / "wire.jsonl")
+    changed = build([source], settings)
+    again = build([source], settings)
+    assert (good.published, changed.published, again.published) == (True, True, False)
+    assert again.version == changed.version == current_version(settings.index_dir)
+    assert again.embedded_texts == 0 and again.articles == changed.articles
+    versions = sorted(p.name for p in (settings.index_dir / "versions").iterdir() if not p.name.startswith("."))
+    assert versions == sorted([good.version, changed.version])  # the unchanged run pushed none out
+    # a setting that shapes the version is a change
+    other = build([source], settings.model_copy(update={"chunk_tokens": 128}))
+    assert other.published and other.version != changed.version
 
 
 @pytest.mark.model

@@ -244,7 +244,7 @@ def test_old_collections_are_dropped_with_their_versions_and_verify_checks_the_c
     prefix = f"semsearch_{home_key(home)}_"
     build([CORPUS / "wire.jsonl"], ms)
     first = [c for c in client.list_collections() if c.startswith(prefix)]
-    build([CORPUS / "wire.jsonl"], ms)
+    build([CORPUS / "wire.jsonl", CORPUS / "rates.csv"], ms)  # other inputs: a version is published
     second = [c for c in client.list_collections() if c.startswith(prefix)]
     assert len(first) == len(second) == 1 and first != second
     assert second[0].endswith(current_version(home).replace("-", "_"))

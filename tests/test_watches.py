@@ -167,6 +167,7 @@ def test_a_failing_saved_question_never_fails_the_build(home: Settings, monkeypa
 
 @pytest.mark.model
 def test_update_every_runs_twice_and_stops_on_sigterm_without_a_partial_version(home: Settings):
+    before = version_names(Path(home.index_dir))
     env = {**os.environ, "SEMSEARCH_CACHE_DIR": str(home.cache_dir)}
     process = subprocess.Popen(
         [sys.executable, "-m", "semsearch", "update", "--every", "2s", "--index", str(home.index_dir)],
@@ -177,7 +178,7 @@ def test_update_every_runs_twice_and_stops_on_sigterm_without_a_partial_version(
     )
     built: list[str] = []
     reader = threading.Thread(
-        target=lambda: built.extend(line for line in process.stdout if line.startswith("Built index version")),
+        target=lambda: built.extend(line for line in process.stdout if line.startswith(("Built", "Unchanged"))),
         daemon=True,
     )
     reader.start()
@@ -190,6 +191,9 @@ def test_update_every_runs_twice_and_stops_on_sigterm_without_a_partial_version(
     versions = Path(home.index_dir) / "versions"
     assert not [p for p in versions.iterdir() if p.name.startswith(".partial")]
     assert current_version(Path(home.index_dir)) in version_names(Path(home.index_dir))
+    # nothing changed between runs: none published a version, so none pushed an older one out
+    assert all(line.startswith("Unchanged: index version") for line in built), built
+    assert version_names(Path(home.index_dir)) == before
 
 
 def test_durations():
@@ -298,3 +302,16 @@ def test_a_damaged_watches_file_is_named_without_a_traceback_or_a_path(runner, t
             assert answer.status_code == 503, (path, answer.text)
             assert answer.json()["error"]["code"] == "watches_unreadable"
             assert str(tmp_path) not in answer.text
+
+
+def test_a_run_reports_every_new_article_its_brief_quotes_not_only_story_leads():
+    # Only the selection is under test: the brief quotes two new articles, the results list just one story's lead.
+    from semsearch.records import Brief, SearchResponse, Source
+
+    def source(n: int, article_id: str) -> Source:
+        return Source(n, article_id, f"Bridge report {n}", "Harbor Ledger", "2026-01-12", None)
+
+    brief = Brief(sentences=[], sources=[source(1, "lead"), source(2, "follow-up"), source(3, "seen")])
+    watch = watches.Watch("bridge", {"q": "bridge"}, "2026-01-01T00:00:00+00:00", seen_articles=["seen"])
+    _, articles = watches.new_findings(watch, SearchResponse("bridge", 1.0, [], brief), {})
+    assert [a["article_id"] for a in articles] == ["lead", "follow-up"]

@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from ..config import Settings, sample_corpus_dir
+from ..records import BuildReport
 from .common import _fail, _settings, index_option, json_option, log, main
 
 
@@ -40,6 +41,9 @@ def run_build(
         _build_failed(f"could not write {_written(settings, exc)}: {exc}; the served index is unchanged", [], as_json)
     if as_json:
         click.echo(json.dumps(report.to_dict(), indent=2))
+        return
+    if not report.published:
+        click.echo(_unchanged(report))
         return
     click.echo(
         f"Built index version {report.version} in {report.seconds:.1f}s: {report.articles} articles, "
@@ -178,6 +182,16 @@ def _update_once(settings: Settings, sources: tuple[str, ...], embed_on: str, ra
         log.error("update failed: %s; the served index is unchanged", exc)
         return
     click.echo(
-        f"Built index version {report.version} in {report.seconds:.1f}s: {report.added} added, "
+        _unchanged(report)
+        if not report.published
+        else f"Built index version {report.version} in {report.seconds:.1f}s: {report.added} added, "
         f"{report.changed} changed, {report.removed} removed, {report.unchanged} unchanged."
+    )
+
+
+def _unchanged(report: BuildReport) -> str:
+    """The summary of a build that found the served version made from the same articles and settings."""
+    return (
+        f"Unchanged: index version {report.version} already holds these {report.articles} articles, made the "
+        f"same way; nothing published ({report.seconds:.1f}s)."
     )

@@ -124,6 +124,8 @@ class MatrixFile:
 # The manifest notes that record how a build made its vectors.
 SENTENCE_METHOD = "sentence_vectors"
 VECTOR_PRECISION = "vector_precision"
+# ... and the digest of what it was made from (see Manifest.inputs).
+INPUTS = "inputs"
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,6 +167,13 @@ class Manifest:
     def vector_precision(self) -> str:
         """The weights the build's model passes ran with (fp32 when the version does not say, as above)."""
         return str(self.notes.get(VECTOR_PRECISION, "fp32"))
+
+    @property
+    def inputs(self) -> str | None:
+        """The digest of everything the build made the version from (articles, sources, the settings that shape
+        it), when recorded: a build of the same inputs would make the same version, and publishes none."""
+        value = self.notes.get(INPUTS)
+        return value if isinstance(value, str) else None
 
     def made_like(self, chunk_tokens: int, sentence_method: str, vector_precision: str) -> bool:
         """Whether a build of these settings makes the same chunks and vectors as this version's build made,

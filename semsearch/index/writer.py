@@ -21,6 +21,7 @@ from ..records import Article, Chunk, Span
 from .format import (
     CHUNK_VECTORS,
     FORMAT_VERSION,
+    INPUTS,
     META_DB,
     SCHEMA,
     SENTENCE_METHOD,
@@ -231,9 +232,11 @@ class IndexWriter:
         chunk_tokens: int | None,
         made: tuple[str, str] | None = None,
         notes: dict | None = None,
+        inputs: str | None = None,
     ) -> None:
         """Compact the metadata, build the vector index and write the manifest; `made` is how the build made its
-        vectors (sentence method and vector precision), `notes` anything else a tool records of the version."""
+        vectors (sentence method and vector precision), `inputs` the digest of what it was made from, `notes`
+        anything else a tool records of the version."""
         db, store = self._open_db(), self._open_store()
         self._db = None
         db.commit()
@@ -273,7 +276,9 @@ class IndexWriter:
             files={name: sha256(self.partial / name) for name in files},
             sources=list(sources),
             chunk_tokens=chunk_tokens,
-            notes=(notes or {}) | ({SENTENCE_METHOD: made[0], VECTOR_PRECISION: made[1]} if made else {}),
+            notes=(notes or {})
+            | ({SENTENCE_METHOD: made[0], VECTOR_PRECISION: made[1]} if made else {})
+            | ({INPUTS: inputs} if inputs else {}),
         )
         manifest.write(self.partial)
         write_stamp(self.partial, files)  # the checksums were just computed from these very files
