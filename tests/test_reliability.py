@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import signal
@@ -241,6 +242,10 @@ def test_admin_api_needs_a_token_and_runs_one_build_at_a_time(tmp_path):
         assert job["status"] == "done", job
         assert job["report"]["articles"] == 12
         assert http.get("/api/health").json()["counts"]["articles"] == 12
+        with (tmp_path / "idx" / ".build.lock").open("a+") as cli_build:  # as `semsearch update` holds it
+            fcntl.flock(cli_build, fcntl.LOCK_EX)
+            refused = http.post("/api/index/rebuild", headers=auth)
+        assert refused.status_code == 409 and refused.json()["error"]["code"] == "rebuild_running"
     without = Settings(index_dir=tmp_path / "idx")
     with LiveServer(create_app(without)) as live, httpx.Client(base_url=live.url) as http:
         assert (

@@ -42,7 +42,7 @@ from .versions import (
     version_dir,
     version_names,
 )
-from .writer import IndexWriter
+from .writer import IndexWriter, build_running
 
 __all__ = [
     "ArticleLayout",
@@ -62,6 +62,7 @@ __all__ = [
     "VectorConfig",
     "VersionError",
     "bad_versions",
+    "build_running",
     "current_version",
     "no_index",
     "pointer_problem",

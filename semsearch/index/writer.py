@@ -57,6 +57,24 @@ from .versions import (
 log = logging.getLogger(__name__)
 
 
+BUILD_LOCK = ".build.lock"
+
+
+def build_running(home: Path) -> bool:
+    """Whether a build holds the home's build lock now (another may take it a moment later: a build checks
+    again when it starts)."""
+    path = Path(home) / BUILD_LOCK
+    if not path.exists():
+        return False
+    with path.open("a+") as lock_file:
+        try:
+            fcntl.flock(lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        fcntl.flock(lock_file, fcntl.LOCK_UN)
+    return False
+
+
 class IndexWriter:
     """Writes one new index version beside the served one and publishes it atomically.
 
@@ -86,7 +104,7 @@ class IndexWriter:
 
     def __enter__(self) -> IndexWriter:
         self.versions.mkdir(parents=True, exist_ok=True)
-        lock_file = (self.home / ".build.lock").open("a+")
+        lock_file = (self.home / BUILD_LOCK).open("a+")
         try:
             fcntl.flock(lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

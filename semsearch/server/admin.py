@@ -22,6 +22,7 @@ from fastapi.routing import APIRoute
 from pydantic import BaseModel, Field
 
 from ..config import Settings
+from ..index import build_running
 from ..ingest import url_scheme
 from ..ingest.fetch import redacted
 from ..records import Refusal
@@ -156,6 +157,8 @@ class Jobs:
         with self._lock:
             if any(job.status == "running" for job in self.jobs.values()):
                 raise AdminError(409, "rebuild_running", "a rebuild is already running")
+            if build_running(Path(self.settings.index_dir)):  # `semsearch build` or `update` from a shell or cron
+                raise AdminError(409, "rebuild_running", "another build is running on this index")
             job = Job(id=uuid.uuid4().hex[:12])
             self.jobs[job.id] = job
             self._forget_old()
