@@ -461,8 +461,14 @@ class SearchService:
         }
 
     def source_statuses(self) -> list[source_health.SourceStatus]:
-        """Every source of the index home with its health and state (silent, failing), as the last runs saw it."""
-        return source_health.statuses(self._source_health.load(), self.settings)
+        """Every source of the served version with its health and state (silent, failing), as the last runs saw
+        it (every source of the home when no version can be opened)."""
+        records = self._source_health.load()
+        try:
+            served = set(self.index.manifest.sources)
+        except (IndexMissing, IndexIncompatible):
+            return source_health.statuses(records, self.settings)
+        return source_health.statuses({s: h for s, h in records.items() if s in served}, self.settings)
 
     def source_health(self) -> dict:
         """The sources' health as the public may see it (no paths, no credentials), with the status line's counts."""

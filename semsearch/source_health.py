@@ -22,7 +22,7 @@ from typing import Literal
 
 from .config import Settings
 from .homefile import locked, write_json
-from .index import IndexCorrupt, served_article_ids
+from .index import IndexCorrupt, kept_sources, served_article_ids
 from .ingest import SourceOutcome, url_scheme
 from .ingest.fetch import FEED_SCHEMES, UNREACHABLE, redacted
 
@@ -167,13 +167,14 @@ def record_run(
     at: datetime,
     served: set[str] | None,
 ) -> None:
-    """Note one build run's reads (recorded source, outcome); a run that published (`served` given) follows
-    exactly its sources, so the health of sources no longer built is dropped."""
+    """Note one build run's reads (recorded source, outcome); a run that published (`served` given) keeps the
+    health of its sources and of those of the other kept versions (a rollback serves one), and drops the rest."""
     read = {source for source, _ in outcomes}
     with locked(home, LOCK_FILE):
         records = load(home)
         if served is not None:
-            records = {s: h for s, h in records.items() if s in read}
+            kept = read | kept_sources(home)
+            records = {s: h for s, h in records.items() if s in kept}
         for source, outcome in outcomes:
             kind = source_kind(source)
             health = records.setdefault(source, SourceHealth(source, kind))

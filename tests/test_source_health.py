@@ -347,3 +347,19 @@ def test_a_feed_failing_for_any_cause_is_shown_publicly_as_not_fetched():
         status = SourceStatus(feed, "failing", None)
         assert status.public()["last_error"] == UNREACHABLE
         assert status.local()["last_error"] == cause  # the operator still sees why
+
+
+@pytest.mark.model
+def test_after_a_rollback_source_health_describes_the_served_version_s_sources(tmp_path):
+    from semsearch.index import set_current
+
+    settings = Settings(index_dir=tmp_path / "home")
+    first, second = tmp_path / "first", tmp_path / "second"
+    for folder, name in ((first, "rates.csv"), (second, "wire.jsonl")):
+        folder.mkdir()
+        shutil.copy(CORPUS / name, folder / name)
+    old = build([first], settings)
+    build([second], settings)
+    assert [s.health.source for s in SearchService(settings).source_statuses()] == [str(second)]
+    set_current(settings.index_dir, old.version)  # what `semsearch rollback` does
+    assert [s.health.source for s in SearchService(settings).source_statuses()] == [str(first)]

@@ -152,6 +152,17 @@ def recorded_sources(home: Path) -> list[str]:
         return []
 
 
+def kept_sources(home: Path) -> set[str]:
+    """The sources any kept version was built from (a rollback may serve any of them)."""
+    found: set[str] = set()
+    for name in version_names(home):
+        try:
+            found.update(read_raw_manifest(version_dir(home, name)).get("sources", []))
+        except (OSError, ValueError):
+            continue
+    return found
+
+
 def served_manifest(home: Path) -> Manifest | None:
     """The served version's manifest without opening the version (None before the first build or if unreadable)."""
     name = current_version(Path(home))
