@@ -7,6 +7,7 @@ rebuilding an unchanged corpus does no model work.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -20,7 +21,7 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from . import __version__, source_health
+from . import source_health
 from .chunking import chunk_article
 from .config import Settings
 from .distributed import RayEmbedder
@@ -34,7 +35,10 @@ from .index import (
     IndexMissing,
     IndexWriter,
     VectorConfig,
+    bad_versions,
+    current_version,
     recorded_sources,
+    verify,
 )
 from .ingest import IngestResult, ingest, recorded_form, source_problem, url_scheme
 from .ingest.fetch import redacted
@@ -215,8 +219,6 @@ def build_articles(
     method = sentence_method("late" if late else "separate")
     inputs = _inputs(articles, sources, settings, method, embedder.vector_precision)
     served = _served(settings)
-    if served is not None and served.manifest.inputs == inputs:
-        return _unchanged(served, started)
     # Ray is reached before the new version is opened, so a cluster that is down costs nothing.
     with (
         _bulk_embedder(embed_on, ray_address, settings, embedder) as bulk,
@@ -224,6 +226,9 @@ def build_articles(
             home, MODEL_NAME, DIMENSION, settings.keep_versions, VectorConfig.from_settings(settings)
         ) as writer,
     ):
+        # Checked under the build lock, so a run beside another build is refused as any build is.
+        if served is not None and served.manifest.inputs == inputs and _intact(served, settings):
+            return _unchanged(served, started)
         report = BuildReport(index_dir=str(home), version=writer.name)
         log.info("stage: split (%d articles)", len(articles))
         alike = served is not None and served.manifest.made_like(
@@ -263,13 +268,25 @@ def build_articles(
     return report
 
 
+@functools.cache
+def _code_digest() -> str:
+    """The digest of this semsearch's own files: any change to how a version is made changes it."""
+    package = Path(__file__).parent
+    digest = hashlib.sha256()
+    for path in sorted(p for p in package.rglob("*") if p.is_file() and p.suffix != ".pyc"):
+        digest.update(path.relative_to(package).as_posix().encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
 def _inputs(
     articles: Sequence[Article], sources: Sequence[str], settings: Settings, method: str, precision: str
 ) -> str:
     """The digest of what a build makes a version from: its articles in order (every field), its sources, and
-    the code and settings that shape the version (the vector backend's token left out)."""
+    the code, model runtime and settings that shape the version (the vector backend's token left out)."""
     shape = {
-        "semsearch": __version__,
+        "code": _code_digest(),
+        "embed_backend": settings.embed_backend,
         "sources": list(sources),
         "chunk_tokens": settings.chunk_tokens,
         "made": [method, precision],
@@ -280,6 +297,15 @@ def _inputs(
     for article in articles:
         digest.update(json.dumps(asdict(article), sort_keys=True).encode())
     return digest.hexdigest()
+
+
+def _intact(served: Index, settings: Settings) -> bool:
+    """Whether the served version is the one CURRENT names, not marked damaged, and its files check out: a
+    rebuild of the same inputs must still replace a version that is not."""
+    home = Path(settings.index_dir)
+    if served.version != current_version(home) or served.version in bad_versions(home):
+        return False
+    return not verify(served.path, VectorConfig.from_settings(settings), trust_stamp=True)
 
 
 def _unchanged(served: Index, started: float) -> BuildReport:

@@ -23,20 +23,21 @@ MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
 DIMENSION = 384
 MAX_TOKENS = 256
 CACHE_SLICE = 1024
-# Sentence vectors pooled from their chunks' token states are cached under this name, never under MODEL_NAME.
-LATE_MODEL_NAME = f"{MODEL_NAME}#late-centred"
 # Pooled alone, the sentences of one chunk all carry its context: three unrelated ones sit as close as
 # paraphrases, and the brief can no longer tell them apart. Each sentence's pooled state loses this share of
 # its chunk's mean state, which gives back their differences (chosen on BBC's tune half: docs/quality.md).
 LATE_CENTRING = 0.5
+LATE_METHOD = f"late-centred-{LATE_CENTRING}"  # in cache and manifest names: another share is another method
+# Sentence vectors pooled from their chunks' token states are cached under this name, never under MODEL_NAME.
+LATE_MODEL_NAME = f"{MODEL_NAME}#{LATE_METHOD}"
 
 Occurrence = tuple[int, int, int]  # a sentence in a chunk: (chunk number, start, end in that chunk's text)
 
 
 def sentence_method(setting: str) -> str:
-    """The name a version records for how its sentence vectors were made ("separate", or "late-centred" for
-    the `late` setting), so that no build reuses vectors another method made."""
-    return "late-centred" if setting == "late" else setting
+    """The name a version records for how its sentence vectors were made ("separate", or LATE_METHOD for the
+    `late` setting), so that no build reuses vectors another method made."""
+    return LATE_METHOD if setting == "late" else setting
 
 
 def cached_as(precision: str, late: bool = False) -> str:

@@ -10,8 +10,9 @@ Groups are the connected components of either kind of pair.
 
 from __future__ import annotations
 
+import functools
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -92,14 +93,18 @@ def near_duplicates(first: np.ndarray, second: np.ndarray, rules: StoryRules) ->
     return float(np.mean(first == second)) >= rules.near_duplicate_jaccard
 
 
-def _one_telling(first: str, second: str, day_one: str | None, day_two: str | None, rules: StoryRules) -> bool:
-    """Whether two near-duplicate texts tell one story: dated within the window, or, farther apart, stating the
-    same figures and calendar words (a reprint). A recurring report written from one template ("the jobless
-    rate rose to 5.1 percent in January") differs in just those, and each month's is a story of its own."""
-    one, two = calendar_day(day_one), calendar_day(day_two)
+def _one_telling(
+    particulars: Callable[[int], set[str]], i: int, j: int, day_i: str | None, day_j: str | None, rules: StoryRules
+) -> bool:
+    """Whether two near-duplicate texts tell one story: dated within the window, or, farther apart, one stating
+    every figure and calendar word of the other (a reprint, maybe with a paragraph more or less). A recurring
+    report written from one template ("the jobless rate rose to 5.1 percent in January") differs in just those,
+    and each month's is a story of its own."""
+    one, two = calendar_day(day_i), calendar_day(day_j)
     if one is None or two is None or abs((one - two).days) <= rules.window_days:
         return True
-    return _particulars(first) == _particulars(second)
+    first, second = particulars(i), particulars(j)
+    return first <= second or second <= first
 
 
 def _particulars(text: str) -> set[str]:
@@ -156,10 +161,11 @@ def group_stories(
             x = parent[x]
         return x
 
+    particulars = functools.cache(lambda i: _particulars(texts[i]))
     pairs = {
         (i, j)
         for i, j in near_duplicate_pairs(minhash(texts, rules), rules)
-        if _one_telling(texts[i], texts[j], published[i], published[j], rules)
+        if _one_telling(particulars, i, j, published[i], published[j], rules)
     }
     pairs |= same_event_pairs(lead_vectors, published, rules, outlets=outlets)
     for i, j in pairs:

@@ -121,7 +121,7 @@ def test_a_late_build_keeps_the_layout_and_is_reused_only_by_late_builds(tmp_pat
     report_a, report_b = build([src], separate), build([src], late)
     a, b = Index(separate.index_dir, MODEL_NAME), Index(late.index_dir, MODEL_NAME)
     assert (report_a.chunks, report_a.sentences) == (report_b.chunks, report_b.sentences)
-    assert b.manifest.notes["sentence_vectors"] == "late-centred"
+    assert b.manifest.notes["sentence_vectors"] == "late-centred-0.5"
     rows = np.arange(report_a.sentences)
     similarity = (a.vectors_of(rows) * b.vectors_of(rows)).sum(axis=1)
     assert 0.5 < float(similarity.mean()) < 0.99  # the same sentences, made another way

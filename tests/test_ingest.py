@@ -1113,7 +1113,10 @@ def test_a_listing_page_gives_one_article_per_teaser_with_its_own_headline_date_
         '<meta property="og:site_name" content="Harbour Courier"><title>Latest</title></head><body>'
         "<nav><a href='/'>Home</a></nav><main><h1>Latest news</h1>"
         + "".join(_teaser(*t) for t in _TEASERS)
-        + '<article><h2><a href="/news/4">Headline only</a></h2></article></main></body></html>'
+        + '<article><h2><a href="/news/4">Headline only</a></h2></article>'
+        # markup never shown is no teaser, and text after a teaser is not its text
+        + "<template><article><h2>{{title}}</h2><p>{{summary}}</p></article></template>Page 1 of 9"
+        + "</main></body></html>"
     )
     result = ingest([tmp_path])
     found = sorted((a.title, a.published, a.url, a.outlet, a.text) for a in result.articles)
@@ -1139,6 +1142,12 @@ def test_a_listing_page_gives_one_article_per_teaser_with_its_own_headline_date_
         f"<article><h1>Channel to be dredged</h1>{_STORY}</article><aside>"
         + "".join(_teaser(*t) for t in _TEASERS)
         + "</aside>",
+        # the headline above the story's <article>, a kicker heading inside it, related teasers after it
+        f"<h1>Channel to be dredged</h1><article><h4>Politics</h4>{_STORY}</article>"
+        + "".join(_teaser(*t) for t in _TEASERS * 2),
+        # readers' comments as <article>s of their own, each under its author's name
+        f"<article><h1>Channel to be dredged</h1>{_STORY}</article>"
+        + "".join(f"<article><h4>Reader {n}</h4><p>I walk by the channel every day.</p></article>" for n in range(6)),
     ],
 )
 def test_a_story_page_with_teasers_beside_it_is_one_article(tmp_path, page):
@@ -1147,7 +1156,8 @@ def test_a_story_page_with_teasers_beside_it_is_one_article(tmp_path, page):
     )
     articles = ingest([tmp_path]).articles
     assert [a.title for a in articles] == ["Channel to be dredged"]
-    assert articles[0].text.startswith("The harbour board met on Thursday")
+    assert "The harbour board met on Thursday" in articles[0].text
+    assert not any(text in articles[0].text for _, _, text, _ in _TEASERS)  # nor other stories' text
 
 
 def test_an_outlet_or_link_keeps_no_control_characters(tmp_path):

@@ -147,6 +147,11 @@ def test_a_rebuild_of_unchanged_inputs_publishes_nothing_so_rollback_still_reach
     # a setting that shapes the version is a change
     other = build([source], settings.model_copy(update={"chunk_tokens": 128}))
     assert other.published and other.version != changed.version
+    # and a served version whose files no longer check out is replaced by the same inputs
+    with open(settings.index_dir / "versions" / other.version / "sentences.f16", "ab") as damaged:
+        damaged.write(b"\0")
+    repaired = build([source], settings.model_copy(update={"chunk_tokens": 128}))
+    assert repaired.published and current_version(settings.index_dir) == repaired.version != other.version
 
 
 @pytest.mark.model

@@ -49,6 +49,7 @@ def test_a_monthly_report_from_one_template_is_a_story_each_month_but_a_reprint_
     texts = [REPORT.format(rate=rate, month=month) for rate, month in months]
     monthly = stories_of_texts(texts, ["2025-02-07", "2025-03-07", "2025-04-04"])
     assert len(set(monthly)) == 3
-    reprint = stories_of_texts([texts[0], texts[0], texts[1]], ["2025-02-07", "2025-09-01", "2025-02-08"])
+    longer = texts[0] + " A survey in the autumn had put the rate at 4.9 percent."  # a reprint with a paragraph more
+    reprint = stories_of_texts([texts[0], longer, texts[1]], ["2025-02-07", "2025-09-01", "2025-02-08"])
     assert reprint[0] == reprint[1]  # the same text months later: a reprint of that story
     assert reprint[2] == reprint[0]  # another month's figures, but within the window: one story

@@ -44,16 +44,16 @@ def run_build(
         return
     if not report.published:
         click.echo(_unchanged(report))
-        return
-    click.echo(
-        f"Built index version {report.version} in {report.seconds:.1f}s: {report.articles} articles, "
-        f"{report.chunks} chunks, {report.sentences} sentences ({report.embedded_texts} texts embedded, "
-        f"{report.duplicates} exact duplicates merged, {report.stories} stories)."
-    )
-    click.echo(
-        f"Against the previous version: {report.added} added, {report.changed} changed, "
-        f"{report.removed} removed, {report.unchanged} unchanged."
-    )
+    else:
+        click.echo(
+            f"Built index version {report.version} in {report.seconds:.1f}s: {report.articles} articles, "
+            f"{report.chunks} chunks, {report.sentences} sentences ({report.embedded_texts} texts embedded, "
+            f"{report.duplicates} exact duplicates merged, {report.stories} stories)."
+        )
+        click.echo(
+            f"Against the previous version: {report.added} added, {report.changed} changed, "
+            f"{report.removed} removed, {report.unchanged} unchanged."
+        )
     if report.skipped:
         click.echo(f"Skipped {len(report.skipped)} source(s):")
         for skip in report.skipped:

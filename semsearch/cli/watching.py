@@ -14,7 +14,7 @@ from .common import _fail, _settings, index_option, json_option, main, request_o
 
 @main.group("watch")
 def watch_group() -> None:
-    """Saved questions: asked again after every published version, their new findings recorded and served as feeds."""
+    """Saved questions: asked again after every build or update, their new findings recorded and served as feeds."""
 
 
 @watch_group.command("add")

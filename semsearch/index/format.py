@@ -159,7 +159,8 @@ class Manifest:
 
     @property
     def sentence_method(self) -> str:
-        """How the sentence vectors were made: "separate" model passes, or "late" (pooled from the chunk pass).
+        """How the sentence vectors were made: "separate" model passes, or pooled from the chunk pass ("late-centred-
+        0.5": centred on the chunk by that share; "late": an older build's, not centred).
         A version that does not say was made before the two could differ, by separate passes."""
         return str(self.notes.get(SENTENCE_METHOD, "separate"))
 

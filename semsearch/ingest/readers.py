@@ -9,6 +9,7 @@ import io
 import json
 import logging
 import re
+import statistics
 import string
 import unicodedata
 from collections.abc import Iterator
@@ -369,27 +370,31 @@ def read_html(source: str, text: str) -> Iterator[RawDoc | Skipped]:
 
 
 # A listing page (a front page, a section, a search's results) holds several <article> teasers of like size,
-# each under its own headline. One <article> holding most of the text is a story with teasers beside it, and
-# teasers in a rail (<aside>, <nav>) or beside more text of the page's own are no listing either.
-_LISTING_LARGEST_SHARE = 2 / 3
+# each under a headline below the page's own <h1>, and little text besides. An <article> with an <h1>, or far
+# longer than the others, is a story (the others its related links or comments): trafilatura reads such a
+# page. Teasers in a rail (<aside>, <nav>) or in markup never shown (<template>, <noscript>) are no listing.
+_LIKE_SIZE = 3  # the longest teaser at most this many times the median one
 _HEADLINES = ("h1", "h2", "h3", "h4")
 _RAILS = {"aside", "nav", "header", "footer"}
+_NOT_SHOWN = {"script", "style", "noscript", "template"}
 _SHOWN_TEXT = ".//text()[not(ancestor::script or ancestor::style or ancestor::noscript or ancestor::template)]"
 
 
 def _teasers(root: lxml.html.HtmlElement) -> tuple[list[lxml.html.HtmlElement], bool]:
-    """The page's headed <article> teasers outside its rails, and whether they are the page (a listing) rather
-    than other stories beside one outside them; none where an <article> holds the story."""
-    tops = [a for a in root.iter("article") if not any(p.tag == "article" for p in a.iterancestors())]
-    if len(tops) < 2 or any(_headline(a) is None for a in tops):
+    """The page's teasers, and whether they are the page (a listing) rather than other stories beside a story
+    of the page's own outside them (at least twice their words); none where the page is a story's."""
+    tops = [a for a in root.iter("article") if not any(p.tag in _NOT_SHOWN | {"article"} for p in a.iterancestors())]
+    if len(tops) < 2 or any(p.tag in _RAILS for a in tops for p in a.iterancestors()):
         return [], False
-    if any(p.tag in _RAILS for a in tops for p in a.iterancestors()):
+    if any(_headline(a) is None or next(a.iter("h1"), None) is not None for a in tops):
         return [], False
     sizes = [_words(a) for a in tops]
-    if max(sizes) > _LISTING_LARGEST_SHARE * sum(sizes):
+    if max(sizes) > _LIKE_SIZE * statistics.median(sizes):
         return [], False
-    page_words = _words(root) - sum(_words(rail) for rail in root.iter(*_RAILS))
-    return tops, sum(sizes) >= page_words / 2
+    own = _words(root) - sum(_words(rail) for rail in root.iter(*_RAILS)) - sum(sizes)
+    if own <= max(sizes):
+        return tops, True
+    return (tops, False) if own >= 2 * sum(sizes) else ([], False)
 
 
 def _words(element: lxml.html.HtmlElement) -> int:
@@ -426,13 +431,14 @@ def _read_teasers(
         headline = _headline(teaser)
         assert headline is not None  # a listing's teasers all have one
         title = " ".join(headline.text_content().split())
-        link = next(headline.iter("a"), next(teaser.iter("a"), None))
+        # the headline's link (inside it, or around it), never one in the teaser's text
+        link = next(headline.iter("a"), next((p for p in headline.iterancestors("a")), None))
         time = next(teaser.iter("time"), None)
         published = (time.get("datetime") or time.text_content()).strip() if time is not None else None
         for used in (headline, time):
             if used is not None:
                 used.drop_tree()
-        body = html_fragment_to_text(lxml.html.tostring(teaser, encoding="unicode")).strip()
+        body = html_fragment_to_text(lxml.html.tostring(teaser, encoding="unicode", with_tail=False)).strip()
         if not body:
             yield Skipped(where, "a listing's teaser with a headline only")
             continue
