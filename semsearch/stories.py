@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import functools
 import hashlib
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 
 import numpy as np
 
@@ -93,17 +94,15 @@ def near_duplicates(first: np.ndarray, second: np.ndarray, rules: StoryRules) ->
     return float(np.mean(first == second)) >= rules.near_duplicate_jaccard
 
 
-def _one_telling(
-    particulars: Callable[[int], set[str]], i: int, j: int, day_i: str | None, day_j: str | None, rules: StoryRules
-) -> bool:
-    """Whether two near-duplicate texts tell one story: dated within the window, or, farther apart, one stating
-    every figure and calendar word of the other (a reprint, maybe with a paragraph more or less). A recurring
-    report written from one template ("the jobless rate rose to 5.1 percent in January") differs in just those,
-    and each month's is a story of its own."""
-    one, two = calendar_day(day_i), calendar_day(day_j)
-    if one is None or two is None or abs((one - two).days) <= rules.window_days:
-        return True
-    first, second = particulars(i), particulars(j)
+def _apart(one: date | None, two: date | None, rules: StoryRules) -> bool:
+    """Whether two days are both known and farther apart than the story window."""
+    return one is not None and two is not None and abs((one - two).days) > rules.window_days
+
+
+def _reprint(first: set[str], second: set[str]) -> bool:
+    """Whether one of two near-duplicate texts states every figure and calendar word of the other (a reprint,
+    maybe with a paragraph more or less). A recurring report written from one template ("the jobless rate
+    rose to 5.1 percent in January") differs in just those, and each month's is a story of its own."""
     return first <= second or second <= first
 
 
@@ -135,7 +134,7 @@ def same_event_pairs(
                 if j == i or sims[row, j] < rules.same_event_similarity:
                     continue
                 day_i, day_j = days[i], days[j]
-                if day_i and day_j and abs((day_i - day_j).days) > rules.window_days:
+                if _apart(day_i, day_j, rules):
                     continue
                 same_source = outlets is not None and outlets[i] == outlets[j]
                 if same_source and not (day_i and day_j) and sims[row, j] < rules.undated_similarity:
@@ -161,11 +160,13 @@ def group_stories(
             x = parent[x]
         return x
 
+    # Near-duplicates dated farther apart than the window are one story only as a reprint.
+    days = [calendar_day(p) for p in published]
     particulars = functools.cache(lambda i: _particulars(texts[i]))
     pairs = {
         (i, j)
         for i, j in near_duplicate_pairs(minhash(texts, rules), rules)
-        if _one_telling(particulars, i, j, published[i], published[j], rules)
+        if not _apart(days[i], days[j], rules) or _reprint(particulars(i), particulars(j))
     }
     pairs |= same_event_pairs(lead_vectors, published, rules, outlets=outlets)
     for i, j in pairs:

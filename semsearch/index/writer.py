@@ -63,16 +63,25 @@ BUILD_LOCK = ".build.lock"
 def build_running(home: Path) -> bool:
     """Whether a build holds the home's build lock now (another may take it a moment later: a build checks
     again when it starts)."""
-    path = Path(home) / BUILD_LOCK
-    if not path.exists():
+    if not (Path(home) / BUILD_LOCK).exists():
         return False
-    with path.open("a+") as lock_file:
-        try:
-            fcntl.flock(lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return True
-        fcntl.flock(lock_file, fcntl.LOCK_UN)
+    lock_file = _take_build_lock(Path(home))
+    if lock_file is None:
+        return True
+    fcntl.flock(lock_file, fcntl.LOCK_UN)
+    lock_file.close()
     return False
+
+
+def _take_build_lock(home: Path) -> TextIO | None:
+    """The home's build lock file, locked for this process; None when another build holds it."""
+    lock_file = (home / BUILD_LOCK).open("a+")
+    try:
+        fcntl.flock(lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        lock_file.close()
+        return None
+    return lock_file
 
 
 class IndexWriter:
@@ -104,12 +113,9 @@ class IndexWriter:
 
     def __enter__(self) -> IndexWriter:
         self.versions.mkdir(parents=True, exist_ok=True)
-        lock_file = (self.home / BUILD_LOCK).open("a+")
-        try:
-            fcntl.flock(lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            lock_file.close()
-            raise BuildLocked(f"another build is running on {self.home}") from None
+        lock_file = _take_build_lock(self.home)
+        if lock_file is None:
+            raise BuildLocked(f"another build is running on {self.home}")
         self._lock_file = lock_file
         for stale in self.versions.glob(".partial-*"):  # left by a crashed or killed build
             log.info("removing partial build %s", stale.name)
