@@ -27,10 +27,13 @@ MAX_OFFSET = 500
 
 
 def clean_question(q: str) -> str:
-    """The question on one line; an error when nothing is left of it."""
+    """The question on one line; an error when nothing is left of it, or no word (emoji and punctuation alone
+    match every article alike, so their answers would be noise)."""
     cleaned = one_line(q)
     if not cleaned:
         raise PydanticCustomError("empty_question", "the question is empty: type a few words")
+    if not any(c.isalnum() for c in cleaned):
+        raise PydanticCustomError("no_words", "the question has no words, only symbols: type a few words")
     return cleaned
 
 

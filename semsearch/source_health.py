@@ -147,9 +147,10 @@ def observe(health: SourceHealth, outcome: SourceOutcome, at: datetime, served: 
     """Note one read of a source at time `at`. `served` is the article ids of the version served before the
     run when the run published a version, else None: only published articles count as arrived."""
     health.last_read = at.isoformat()
-    health.read_ok = outcome.error is None
-    if outcome.error is not None:
-        health.last_error, health.last_error_at = outcome.error, at.isoformat()
+    failure = outcome.failure
+    health.read_ok = failure is None
+    if failure is not None:
+        health.last_error, health.last_error_at = failure, at.isoformat()
         return
     health.kind, health.last_ok = kind, at.isoformat()
     health.articles = len(outcome.article_ids)

@@ -295,6 +295,8 @@ def test_the_page_exports_its_preset_dates_and_shows_a_question_as_read(app):
         assert f"/{route}?q=strike&amp;since={since}" in page  # the export lists what the page lists
     empty = app.get("/", params={"q": ""})
     assert empty.status_code == 422 and "the question is empty" in empty.text
+    symbols = app.get("/", params={"q": "🔥🔥"})
+    assert symbols.status_code == 422 and "the question has no words" in symbols.text
     glued = app.get("/", params={"q": "port\x00\nstrike"})
     assert "\x00" not in glued.text and "<title>port strike · semsearch</title>" in glued.text
 

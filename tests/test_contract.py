@@ -28,6 +28,11 @@ def test_the_question_is_cleaned_and_must_hold_words():
         with pytest.raises(ValidationError) as caught:
             SearchRequest(q=bad)
         assert problems(caught.value) == [("q", "the question is empty: type a few words")]
+    for symbols in ("🔥🔥", "?!", "🚢 ⚓ …"):
+        with pytest.raises(ValidationError) as caught:
+            SearchRequest(q=symbols)
+        assert problems(caught.value) == [("q", "the question has no words, only symbols: type a few words")]
+    assert SearchRequest(q="地震 🔥").q == "地震 🔥" and SearchRequest(q="2025?").q == "2025?"  # any script's words
 
 
 def test_every_bound_is_enforced_and_named():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import time
@@ -259,6 +260,7 @@ def test_an_admin_rebuild_runs_in_a_child_process_and_keeps_its_report(tmp_path,
         assert done["report"]["articles"] == 12 and any(
             s["source"].endswith("broken.txt") for s in done["report"]["skipped"]
         )
+        assert str(settings.index_dir) not in json.dumps(done)  # the sources named are the caller's own
         health = http.get("/api/health").json()
         assert health["version"] != before and health["version"] == current_version(settings.index_dir)
         assert health["counts"]["articles"] == 12
@@ -268,6 +270,15 @@ def test_an_admin_rebuild_runs_in_a_child_process_and_keeps_its_report(tmp_path,
         assert [s["source"] for s in failed["report"]["skipped"]] == [str(junk / "empty.txt")]
         assert failed["report"]["skipped"][0]["reason"]
         assert http.get("/api/health").json()["version"] == health["version"]  # the served index is unchanged
+
+        (junk / "extra.txt").write_text(
+            "Ferry crews vote to strike\n\nFerry crews on the island routes voted on Friday to strike next week.\n"
+        )
+        added = _wait(
+            http, http.post("/api/index/rebuild", headers=AUTH, json={"sources": [str(junk)], "add": True}).json()["id"]
+        )
+        assert added["status"] == "done", added
+        assert http.get("/api/health").json()["counts"]["articles"] == 13  # the archive kept, one article added
 
 
 def test_admin_job_history_is_bounded():

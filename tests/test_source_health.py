@@ -330,6 +330,23 @@ def test_reading_tells_a_source_that_fails_from_one_with_a_bad_file(tmp_path):
     ]
 
 
+def test_a_folder_of_only_skipped_files_is_failing_and_one_good_file_makes_it_ok(tmp_path):
+    folder = tmp_path / "news"
+    folder.mkdir()
+    (folder / "notes.docx").write_bytes(b"PK")
+    (folder / "photo.png").write_bytes(b"\x89PNG")
+    with pytest.raises(NothingToBuild):
+        build([folder], Settings(index_dir=tmp_path / "idx"))
+    health = load(tmp_path / "idx")[str(folder)]
+    assert not health.read_ok and health.last_error == (
+        "nothing in it could be read (2 skipped; the first: unsupported file type '.docx')"
+    )
+    shutil.copy(CORPUS / "harbor_strike_ledger.txt", folder)
+    reads = read_sources([folder], Settings())
+    outcome = SourceOutcome(folder, reads[0].error, {"a" * 16}, reads[0].skipped)
+    assert outcome.failure is None  # some files skipped, one read: the source works
+
+
 def test_the_status_line_says_how_long_ago_in_the_largest_unit():
     now = T0 + timedelta(days=3, hours=5)
     assert pages.time_ago((now - timedelta(seconds=20)).isoformat(), now) == "just now"

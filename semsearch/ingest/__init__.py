@@ -35,12 +35,21 @@ class IngestResult:
 
 @dataclass(slots=True)
 class SourceOutcome:
-    """One source as a build read it: why it could not be read at all (None when it could) and the ids of the
-    articles it gave (an article read from two sources counts for both)."""
+    """One source as a build read it: why it could not be read at all (None when it could), the ids of the
+    articles it gave (an article read from two sources counts for both) and what in it was passed over."""
 
     source: str | Path
     error: str | None = None
     article_ids: set[str] = field(default_factory=set)
+    skipped: list[Skipped] = field(default_factory=list)
+
+    @property
+    def failure(self) -> str | None:
+        """Why the source gave nothing: it could not be read, or it held only files or records that were skipped
+        (a folder of unsupported files is not a working source)."""
+        if self.error is not None or self.article_ids or not self.skipped:
+            return self.error
+        return f"nothing in it could be read ({len(self.skipped)} skipped; the first: {self.skipped[0].reason})"
 
 
 @dataclass(slots=True)
@@ -322,7 +331,7 @@ def ingest(sources: Iterable[str | Path], settings: Settings | None = None) -> I
 
 def _outcomes(reads: list[SourceRead], articles: list[Article]) -> list[SourceOutcome]:
     """Each source's error and the articles it gave, found through the places its documents were read from."""
-    outcomes = [SourceOutcome(r.source, r.error) for r in reads]
+    outcomes = [SourceOutcome(r.source, r.error, skipped=r.skipped) for r in reads]
     origin = {doc.source: outcome for r, outcome in zip(reads, outcomes, strict=True) for doc in r.docs}
     for article in articles:
         for path in (article.source_path, *article.duplicate_paths):

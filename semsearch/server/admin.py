@@ -62,6 +62,12 @@ class RebuildIn(BaseModel):
         description="Absolute paths inside SEMSEARCH_ADMIN_SOURCE_ROOTS, or feed URLs when "
         "SEMSEARCH_ADMIN_FEEDS allows them",
     )
+    add: bool = Field(
+        False,
+        description="Keep the archive and read the given sources besides the recorded ones (as `semsearch "
+        "update SOURCES`); false: build from exactly the given sources, replacing the archive (as `semsearch "
+        "build SOURCES`)",
+    )
 
 
 class JobOut(BaseModel):
@@ -152,7 +158,7 @@ class Jobs:
         self.jobs: dict[str, Job] = {}
         self._lock = threading.Lock()
 
-    def start(self, sources: list[str]) -> Job:
+    def start(self, sources: list[str], add: bool = False) -> Job:
         """Start a rebuild, or refuse (409) when one is already running."""
         with self._lock:
             if any(job.status == "running" for job in self.jobs.values()):
@@ -162,7 +168,7 @@ class Jobs:
             job = Job(id=uuid.uuid4().hex[:12])
             self.jobs[job.id] = job
             self._forget_old()
-        threading.Thread(target=self._run, args=(job, sources), daemon=True, name=f"rebuild-{job.id}").start()
+        threading.Thread(target=self._run, args=(job, sources, add), daemon=True, name=f"rebuild-{job.id}").start()
         return job
 
     def _forget_old(self) -> None:
@@ -171,13 +177,13 @@ class Jobs:
         for job_id in finished[: max(len(self.jobs) - MAX_JOBS, 0)]:
             del self.jobs[job_id]
 
-    def _run(self, job: Job, sources: list[str]) -> None:
+    def _run(self, job: Job, sources: list[str], add: bool) -> None:
         """Run the build in a child process, so running out of memory there cannot take the server down."""
         command = [
             sys.executable,
             "-m",
             "semsearch",
-            "build" if sources else "update",
+            "build" if sources and not add else "update",
             "--json",
             "--index",
             str(self.settings.index_dir),
@@ -191,9 +197,9 @@ class Jobs:
             job.error, job.status = f"the build process could not start: {exc}", "failed"
         job.finished_at = time.time()
 
-    @staticmethod
-    def _finish(job: Job, returncode: int, stdout: str, stderr: str) -> None:
-        """Read the child's JSON report (or failure with its skip reasons) back into the job."""
+    def _finish(self, job: Job, returncode: int, stdout: str, stderr: str) -> None:
+        """Read the child's JSON report (or failure with its skip reasons) back into the job, without the paths
+        of this server's own files (a token holder learns of the build, not of the server's file system)."""
         try:
             body = json.loads(stdout)
         except ValueError:
@@ -203,14 +209,24 @@ class Jobs:
             return
         log.error("rebuild %s failed (exit code %s): %s", job.id, returncode, stderr.strip()[-2000:])
         job.report = _redacted_report({"skipped": body.get("skipped", [])})
-        job.error = body.get("error") or f"the build process ended with exit code {returncode}; see the server log"
+        error = body.get("error") or f"the build process ended with exit code {returncode}; see the server log"
+        job.error = self._without_own_paths(str(error))
         job.status = "failed"
+
+    def _without_own_paths(self, message: str) -> str:
+        """The message with the index home and the embedding cache named, not located."""
+        home = Path(self.settings.index_dir)
+        named = [(self.settings.cache_dir, "the embedding cache"), (home / "cache", "the embedding cache")]
+        for place, name in [*named, (home, "the index home")]:
+            if place is not None:
+                message = message.replace(str(Path(place).resolve()), name).replace(str(place), name)
+        return message
 
 
 def _redacted_report(report: dict) -> dict:
-    """A build report with credentials removed from the sources it names."""
+    """A build report with credentials removed from the sources it names and without the index home's path."""
     skipped = [{**s, "source": redacted(s["source"])} for s in report.get("skipped", [])]
-    return {**report, "skipped": skipped}
+    return {key: value for key, value in report.items() if key != "index_dir"} | {"skipped": skipped}
 
 
 def require_token(request: Request, authorization: Annotated[str | None, Header()] = None) -> None:
@@ -235,9 +251,9 @@ router = APIRouter(
 @router.post("/rebuild", response_model=JobOut, status_code=202)
 def rebuild(request: Request, body: RebuildIn | None = None) -> dict:
     """Start rebuilding the index in a child process; one build runs at a time."""
-    sources = (body or RebuildIn()).sources
-    check_sources(sources, request.app.state.settings)
-    return asdict(request.app.state.jobs.start(sources))
+    wanted = body or RebuildIn()
+    check_sources(wanted.sources, request.app.state.settings)
+    return asdict(request.app.state.jobs.start(wanted.sources, wanted.add))
 
 
 @router.get("/jobs/{job_id}", response_model=JobOut)
