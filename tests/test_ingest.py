@@ -862,6 +862,34 @@ def test_a_contributor_s_byline_names_the_outlet_it_was_written_for(tmp_path, cr
     )
 
 
+FERRY_POST = (
+    "Home | News | Local | Sport | Weather\n"
+    "Ferry fares to rise by 9 percent from May\n"
+    "By Anna Holm\n"
+    "The island ferry company will raise fares by 9 percent from 1 May, blaming higher fuel and insurance costs.\n"
+    "The islands' council said it would ask the transport ministry to review the increase.\n"
+    "A return ticket for a car and two adults will cost 84 crowns, up from 77.\n"
+    "{sign_off}\n"
+    "Share this: Facebook Twitter Email\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("sign_off", "published"),
+    [
+        ("Posted by Anna Holm on 14 March 2025 at 09:12 | 23 comments", "2025-03-14"),
+        ("Published 2025-03-14 · 1,204 comments", "2025-03-14"),
+        ("Related: Ferry timetable changes, 2 March 2025", None),  # a bare date below the text is not the post's
+        ("2 March 2025", None),
+    ],
+)
+def test_a_post_signed_below_its_text_is_dated_by_its_signature(tmp_path, sign_off, published):
+    (tmp_path / "ferry.txt").write_text(FERRY_POST.format(sign_off=sign_off))
+    [article] = ingest([tmp_path]).articles
+    assert article.published == published
+    assert article.text.endswith("up from 77.")
+
+
 def test_a_markdown_file_is_read_as_the_text_it_shows(tmp_path):
     (tmp_path / "layoffs.md").write_text(
         "# Tech firm lays off 1,500 workers\n\n*Posted by Newsroom Staff on 2025-02-27 in [Business](/business)*\n\n"

@@ -110,7 +110,7 @@ class Cleaner:
             title = found.title
             main = self._paragraphs(main_lines, title)
         # The masthead search needs a line of prose to find; a date line above the text dates it all the same.
-        found.published = found.published or _opening_date(main_lines, main)
+        found.published = found.published or _opening_date(main_lines, main) or _closing_date(main_lines, main)
         if not title and len(main) > 1 and main[0][-1] not in _TERMINAL:
             title, main = main[0], main[1:]  # an untitled document that opens with its headline
         found.title = title
@@ -193,6 +193,19 @@ def _opening_date(lines: list[str], kept: list[str]) -> str | None:
     first = kept[0][:40] if kept else None
     opening = itertools.takewhile(lambda line: first is None or not line.startswith(first), lines)
     return next((day for line in opening if line and (day := _date_line(line))), None)
+
+
+def _closing_date(lines: list[str], kept: list[str]) -> str | None:
+    """The date of a signed date line just below the last paragraph kept ("Posted by Jane Doe on 14 March
+    2025 | 23 comments", as blogs sign off). Only a line saying posted or published counts: below the text,
+    a bare date may be a related story's or a comment's."""
+    last = kept[-1][:40] if kept else None
+    end = next((i for i in range(len(lines) - 1, -1, -1) if last and lines[i].startswith(last)), None)
+    if end is None:
+        return None
+    below = [line for line in lines[end + 1 :] if line][:_SIGN_OFF_LINES]
+    signed = (_COMMENT_COUNT.sub("", line) for line in below if _SIGNED.match(line))
+    return next((day for line in signed if (day := _date_line(line))), None)
 
 
 def _is_article(text: str, source: str) -> bool:
@@ -433,6 +446,9 @@ _DATE_LINE = re.compile(
     r"(?:\s+in\s+[\w&' ,-]{1,40})?",  # "Posted by Newsroom Staff on 2025-02-27 in Business, Politics"
     re.I,
 )
+_SIGNED = re.compile(r"(?:posted|published)\b", re.IGNORECASE)
+_COMMENT_COUNT = re.compile(r"\s*[|·•]\s*\d[\d,]*\s+comments?\s*$", re.IGNORECASE)
+_SIGN_OFF_LINES = 3  # lines below the text where a post's signature stands, before its sharing links
 _WEEKDAY = re.compile(r"^(?:mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun)[a-z]*\.?,?\s+(?=\w)", re.IGNORECASE)
 # A date in figures whose first two fields may be day and month either way round.
 _SLASHED_DATE = re.compile(r"\s*(?P<first>\d{1,2})/(?P<second>\d{1,2})/\d{4}\b")
