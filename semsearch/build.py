@@ -12,7 +12,7 @@ import hashlib
 import json
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
@@ -100,7 +100,7 @@ def build(
     report.duplicates = result.duplicates
     report.seconds = round(time.perf_counter() - started, 2)
     # Also when nothing was published: a question saved since the last run is asked of the served version.
-    run_saved_questions(settings, report.version)
+    run_saved_questions(settings, report.version, report.arrivals)
     return report
 
 
@@ -131,11 +131,12 @@ def _still_archived(settings: Settings, result: IngestResult) -> list[Article]:
     return [article for article in stored if article.id in kept]
 
 
-def run_saved_questions(settings: Settings, version: str) -> None:
-    """Ask every saved question of the index home once against the version just published (never raises)."""
+def run_saved_questions(settings: Settings, version: str, arrivals: Mapping[str, str | None]) -> None:
+    """Ask every saved question of the index home once against the version just published, which brought the
+    `arrivals` (never raises)."""
     from .watches import run_safely  # the query side loads only where a build publishes
 
-    run_safely(settings, version)
+    run_safely(settings, version, arrivals)
 
 
 def update(
@@ -442,10 +443,12 @@ def _revise(report: BuildReport, served: Index | None, articles: Sequence[Articl
     earlier id of an edited article with the id of its current version (an edit changes an article's id)."""
     if served is None:
         report.added = len(articles)
+        report.arrivals = {a.id: a.published for a in articles}
         return {}
     stored = served.locators()
     new_ids = {a.id for a in articles}
     fresh = [a for a in articles if a.id not in stored]
+    report.arrivals = {a.id: a.published for a in fresh}
     gone = [i for i in stored if i not in new_ids]
     shared_urls = shared(url for url, _ in stored.values()) | shared(a.url for a in articles)
     edits = successors(_stored_versions(served, gone), [_version(a) for a in fresh], shared_urls)

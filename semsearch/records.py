@@ -392,10 +392,15 @@ class BuildReport:
     skipped: list[Skipped] = field(default_factory=list)
     seconds: float = 0.0
     published: bool = True  # False: the served version was made from the same inputs, and still serves
+    # The articles new or edited against the version served before, with their published dates, for the saved
+    # questions; not reported (a first build's would list the whole archive).
+    arrivals: dict[str, str | None] = field(default_factory=dict, repr=False)
 
     def to_dict(self) -> dict:
         """JSON-ready form of the report."""
-        return plain(self)
+        out = plain(self)
+        del out["arrivals"]
+        return out
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,14 +14,15 @@ import logging
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
+from types import MappingProxyType
 
 from .config import Settings
 from .contract import SearchRequest
 from .homefile import locked, write_json
 from .records import Brief, Refusal, SearchResponse
-from .text import wording
+from .text import is_written_day, wording
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +32,11 @@ NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
 NAME_RULE = "1-64 characters: lower-case letters, digits, - and _, starting with a letter or digit"
 # How many sentence and article keys a watch remembers as already reported (oldest forgotten first).
 SEEN_LIMIT = 5000
+
+# The articles a version brought that the one served before it did not hold (new or edited), by id, with
+# their published dates.
+Arrivals = Mapping[str, str | None]
+NO_ARRIVALS: Arrivals = MappingProxyType({})
 
 
 class WatchError(Refusal, ValueError):
@@ -79,13 +85,21 @@ def checked_name(name: str) -> str:
     return name
 
 
-def run_request(watch: Watch, previous: datetime | None) -> SearchRequest:
-    """The request a run asks: the saved question, limited to what is new since the day of the previous run
-    (or since its own new_since, when that is later)."""
+def run_request(watch: Watch, previous: datetime | None, arrivals: Arrivals | None = None) -> SearchRequest:
+    """The request a run asks: the saved question, limited to what is new since the day of the previous run,
+    or since the earliest date of an article that arrived since then, when earlier (a late feed, a back-filled
+    folder: a watch asks by date, and would pass them over); its own new_since stands when later."""
     request = watch.search_request().model_copy(update={"summary": True})
     if previous is None:
         return request
-    return request.model_copy(update={"new_since": max(previous.date(), request.new_since or previous.date())})
+    day = window_start(previous, arrivals or NO_ARRIVALS)
+    return request.model_copy(update={"new_since": max(day, request.new_since or day)})
+
+
+def window_start(previous: datetime, arrivals: Arrivals) -> date:
+    """The first day a run asks about: the previous run's, or an arrival's earlier date."""
+    dated = (published[:10] for published in arrivals.values() if published and is_written_day(published[:10]))
+    return min([previous.date(), *(date.fromisoformat(day) for day in dated)])
 
 
 def _path(home: Path) -> Path:
@@ -170,18 +184,34 @@ def sentence_key(text: str) -> str:
     return hashlib.sha256(" ".join(wording(text)).encode()).hexdigest()[:24]
 
 
-def new_findings(watch: Watch, response: SearchResponse, replaced: Mapping[str, str]) -> tuple[list[dict], list[dict]]:
+def new_findings(
+    watch: Watch,
+    response: SearchResponse,
+    replaced: Mapping[str, str],
+    since: date | None = None,
+    arrivals: Arrivals = NO_ARRIVALS,
+) -> tuple[list[dict], list[dict]]:
     """The brief sentences not reported before, and the articles not reported before that the brief quotes: a
     result the brief leaves out may only be the nearest of the new articles, not an answer, and an article it
     quotes may stand in the results only under its story's lead. An article reported before it was edited
-    (``replaced``: earlier ids with current ones) is not new."""
+    (``replaced``: earlier ids with current ones) is not new. With ``since`` (the previous run's day), an
+    article dated before it counts only when it arrived since (``arrivals``): the question asked back to
+    its date, and the archive's older articles of those days are not news."""
     seen_sentences, seen_articles = set(watch.seen_sentences), set(watch.seen_articles)
     seen_articles |= {current for earlier, current in replaced.items() if earlier in seen_articles}
-    sentences = [s for s in _quoted(response.summary) if not _reported(s, seen_sentences)]
+
+    def news(article_id: str, published: str | None) -> bool:
+        return since is None or article_id in arrivals or (published or "")[:10] >= since.isoformat()
+
+    sentences = [
+        s
+        for s in _quoted(response.summary)
+        if not _reported(s, seen_sentences) and any(news(c["article_id"], c["published"]) for c in s["citations"])
+    ]
     articles = [
         {"article_id": s.article_id, "title": s.title, "outlet": s.outlet, "published": s.published, "url": s.url}
         for s in (response.summary.sources if response.summary else [])
-        if s.article_id not in seen_articles
+        if s.article_id not in seen_articles and news(s.article_id, s.published)
     ]
     return sentences, articles
 
@@ -219,10 +249,17 @@ def _quoted(brief: Brief | None) -> list[dict]:
 
 
 def record(
-    watch: Watch, response: SearchResponse, replaced: Mapping[str, str], version: str, at: datetime, max_entries: int
+    watch: Watch,
+    response: SearchResponse,
+    replaced: Mapping[str, str],
+    version: str,
+    at: datetime,
+    max_entries: int,
+    arrivals: Arrivals = NO_ARRIVALS,
 ) -> dict | None:
     """Note a run in the watch: its new findings as an entry (none when nothing is new), the run time, what was seen."""
-    sentences, articles = new_findings(watch, response, replaced)
+    previous = datetime.fromisoformat(watch.last_run).date() if watch.last_run else None
+    sentences, articles = new_findings(watch, response, replaced, previous, arrivals)
     watch.last_run = at.isoformat()
     if not (sentences or articles):
         return None
@@ -234,9 +271,9 @@ def record(
     return entry
 
 
-def run_all(settings: Settings, version: str) -> int:
-    """Run every saved question once against the served version; how many failed. Never raises: a failing
-    saved question is logged, and the build that published the version stands."""
+def run_all(settings: Settings, version: str, arrivals: Arrivals = NO_ARRIVALS) -> int:
+    """Run every saved question once against the served version (which brought the `arrivals`); how many
+    failed. Never raises: a failing saved question is logged, and the build that published the version stands."""
     home = Path(settings.index_dir)
     if not _path(home).exists():
         return 0
@@ -247,29 +284,31 @@ def run_all(settings: Settings, version: str) -> int:
     replaced = service.replaced_ids()
     with changing(home) as watches:
         for watch in watches.values():
-            failed += not _run_one(service, watch, replaced, version, settings.max_watch_entries)
+            failed += not _run_one(service, watch, replaced, version, settings.max_watch_entries, arrivals)
     return failed
 
 
-def _run_one(service, watch: Watch, replaced: Mapping[str, str], version: str, max_entries: int) -> bool:
+def _run_one(
+    service, watch: Watch, replaced: Mapping[str, str], version: str, max_entries: int, arrivals: Arrivals
+) -> bool:
     """One saved question's run; False (logged) when it failed."""
     at = _now()
     previous = datetime.fromisoformat(watch.last_run) if watch.last_run else None
     try:
-        response = service.search(run_request(watch, previous))
+        response = service.search(run_request(watch, previous, arrivals))
     except Exception:  # whatever one question hits, the others and the build go on
         log.exception("saved question %s failed on version %s", watch.name, version)
         return False
-    entry = record(watch, response, replaced, version, at, max_entries)
+    entry = record(watch, response, replaced, version, at, max_entries, arrivals)
     found = (len(entry["sentences"]), len(entry["articles"])) if entry else (0, 0)
     log.info("saved question %s on version %s: %d new sentences, %d new articles", watch.name, version, *found)
     return True
 
 
-def run_safely(settings: Settings, version: str) -> None:
+def run_safely(settings: Settings, version: str, arrivals: Arrivals = NO_ARRIVALS) -> None:
     """run_all for the build: even a broken watches file is logged, never raised."""
     try:
-        run_all(settings, version)
+        run_all(settings, version, arrivals)
     except WatchError as exc:  # the file could not be read: its log line says why
         log.warning("saved questions did not run on version %s: %s", version, exc.message)
     except Exception:  # a version is published; saved questions must not turn that into a failure

@@ -43,16 +43,42 @@ def home(tmp_path: Path, settings: Settings) -> Settings:
     return own
 
 
-def add_article(folder: Path) -> None:
-    """A new article, dated today (a saved question asks for what is new since its last run's day)."""
+def add_article(folder: Path, published: str | None = None) -> None:
+    """A new article, dated today unless another day is given."""
     article = {
         "title": "Port Calder strike costs shippers 40 million crowns",
         "outlet": "Valley Wire",
-        "published": datetime.now(UTC).date().isoformat(),
+        "published": published or datetime.now(UTC).date().isoformat(),
         "url": "https://wire.example/calder-cost",
         "text": f"{NEW_SENTENCE}\n\n{SECOND_SENTENCE}",
     }
     (folder / "calder-cost.json").write_text(json.dumps(article), "utf-8")
+
+
+@pytest.mark.model
+def test_an_article_that_arrives_dated_before_the_last_run_is_reported_and_no_older_one_with_it(home, tmp_path):
+    index_home = Path(home.index_dir)
+    watches.add(index_home, "calder-strike", SearchRequest(q="Port Calder dock strike"), home.max_watches)
+    update([], home)  # the first run records what exists, the archive's articles dated 2025-03-03 to 05
+    first = watches.get(index_home, "calder-strike").entries[0]
+    add_article(tmp_path / "news", published="2025-03-01")  # a back-filled report, older than all of them
+    report = update([], home)
+    entries = watches.get(index_home, "calder-strike").entries
+    new = entries[0]
+    assert len(entries) == 2 and new["version"] == report.version and entries[1] == first
+    cited = {c["published"][:10] for s in new["sentences"] for c in s["citations"]}
+    assert NEW_SENTENCE in {s["text"] for s in new["sentences"]} and cited == {"2025-03-01"}
+    assert [a["published"] for a in new["articles"]] == ["2025-03-01"]
+    update([tmp_path / "news"], home)  # nothing arrives: nothing more is reported
+    assert watches.get(index_home, "calder-strike").entries[0] == new
+
+
+def test_a_run_asks_back_to_the_earliest_date_that_arrived():
+    watch = watches.Watch(name="w", request={"q": "strike"}, created="2026-03-01T00:00:00+00:00")
+    previous = datetime(2026, 3, 4, 5, 6, tzinfo=UTC)
+    asked = watches.run_request(watch, previous, {"a" * 16: "2025-03-01T09:00:00Z", "b" * 16: None})
+    assert asked.new_since.isoformat() == "2025-03-01"
+    assert watches.run_request(watch, previous, {"a" * 16: "2026-05-01"}).new_since.isoformat() == "2026-03-04"
 
 
 @pytest.mark.model
