@@ -862,6 +862,26 @@ def test_a_contributor_s_byline_names_the_outlet_it_was_written_for(tmp_path, cr
     )
 
 
+def test_an_image_caption_in_an_export_s_rendered_body_is_not_its_text(tmp_path):
+    post = {
+        "date": "2025-06-11T14:05:00",
+        "link": "https://valley.example/2025/06/11/bridge/",
+        "title": {"rendered": "Old bridge to close for &#8220;urgent&#8221; repairs"},
+        "content": {
+            "rendered": "<p>The old river bridge will close from Monday after inspectors found corroded steel.</p>"
+            '<figure><img src="b.jpg"><figcaption>The bridge opened in 1931. Photo: County Roads</figcaption>'
+            "</figure><p>The repairs are expected to take eight weeks and cost 2.4 million euros.</p>"
+        },
+    }
+    (tmp_path / "posts.json").write_text(json.dumps([post]))
+    [article] = ingest([tmp_path]).articles
+    assert (article.title, article.published) == ("Old bridge to close for “urgent” repairs", "2025-06-11")
+    assert article.text == (
+        "The old river bridge will close from Monday after inspectors found corroded steel.\n\n"
+        "The repairs are expected to take eight weeks and cost 2.4 million euros."
+    )
+
+
 FERRY_POST = (
     "Home | News | Local | Sport | Weather\n"
     "Ferry fares to rise by 9 percent from May\n"

@@ -636,13 +636,14 @@ def _absolute(url: str | None, base: str | None) -> str | None:
 
 
 def html_fragment_to_text(fragment: str) -> str:
-    """Text of an HTML fragment (feed descriptions), paragraphs kept apart."""
+    """Text of an HTML fragment (feed descriptions, an export's rendered body), paragraphs kept apart; an
+    image's caption is no part of the story's text, as on a page."""
     import lxml.html
 
     if "<" not in fragment and "&" not in fragment:  # entities left in CDATA still need decoding
         return fragment
     root = lxml.html.fragment_fromstring(fragment, create_parent="div")
-    for hidden in list(root.iter("script", "style", "noscript", "template")):  # never shown as text
+    for hidden in list(root.iter("script", "style", "noscript", "template", "figcaption")):  # not the story's text
         hidden.drop_tree()
     for br in root.iter("br"):
         br.tail = "\n" + (br.tail or "")
