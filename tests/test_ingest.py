@@ -882,6 +882,37 @@ def test_an_image_caption_in_an_export_s_rendered_body_is_not_its_text(tmp_path)
     )
 
 
+def test_a_news_api_export_loses_its_outlet_suffix_and_truncation_count(tmp_path):
+    export = {
+        "status": "ok",
+        "articles": [
+            {
+                "source": {"id": None, "name": "Harbour Gazette"},
+                "title": "Ferry strike ends after pay deal - Harbour Gazette",
+                "description": "Crews returned to work.",
+                "url": "https://gazette.example/ferry-deal",
+                "publishedAt": "2025-07-04T16:20:00Z",
+                "content": "Ferry crews returned to work on Friday after accepting a 6 percent pay rise, ending a "
+                "nine-day strike.\r\nThe union said members voted 412 to 88 in favour… [+1834 chars]",
+            },
+            {
+                "source": {"name": "Coast Radio"},
+                "title": "Ferries back after walkout - Island Post",  # another name than the outlet's: it stands
+                "publishedAt": "2025-07-04T17:05:00Z",
+                "content": "Island ferry services resumed on Friday after crews accepted a pay offer. [+920 chars]",
+            },
+        ],
+    }
+    (tmp_path / "top.json").write_text(json.dumps(export))
+    gazette, radio = ingest([tmp_path]).articles
+    assert (gazette.title, gazette.outlet) == ("Ferry strike ends after pay deal", "Harbour Gazette")
+    assert gazette.text.endswith("voted 412 to 88 in favour…")
+    assert (radio.title, radio.text) == (
+        "Ferries back after walkout - Island Post",
+        "Island ferry services resumed on Friday after crews accepted a pay offer.",
+    )
+
+
 FERRY_POST = (
     "Home | News | Local | Sport | Weather\n"
     "Ferry fares to rise by 9 percent from May\n"

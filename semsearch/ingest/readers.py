@@ -252,18 +252,24 @@ def doc_from_record(record: object, source: str) -> RawDoc:
     if not isinstance(record, dict):
         raise SkipSource(f"expected an object, found {type(record).__name__}")
     lowered = _fields(record)
-    body = _plain(_first(lowered, TEXT_FIELDS, joiner="\n\n") or "")
+    body = _TRUNCATION.sub("", _plain(_first(lowered, TEXT_FIELDS, joiner="\n\n") or ""))
     if not body:
         found = ", ".join(sorted(lowered)[:8]) or "none"
         raise SkipSource(f"no text in a text field (text, body, content, articleBody, bodyText); fields: {found}")
+    outlet = _first(lowered, OUTLET_FIELDS)
+    title = _plain(_first(lowered, TITLE_FIELDS) or "")
     return RawDoc(
-        title=_plain(_first(lowered, TITLE_FIELDS) or ""),
+        title=_without_site_name(title, outlet)[0] if outlet else title,
         body=body,
         source=source,
-        outlet=_first(lowered, OUTLET_FIELDS),
+        outlet=outlet,
         published=_first(lowered, DATE_FIELDS),
         url=_first(lowered, URL_FIELDS),
     )
+
+
+# News APIs cut a story's text and say how much is left: "… [+1834 chars]". The cut text stays; the count goes.
+_TRUNCATION = re.compile(r"\s*\[\+\d+ chars\]\s*$")
 
 
 def _fields(record: dict) -> dict[str, object]:
