@@ -19,7 +19,7 @@ from semsearch.embedding import MODEL_NAME
 from semsearch.index import Index
 from semsearch.ingest import ingest
 from semsearch.ingest.cleaning import Cleaner, dateline_date, is_prose, parse_date
-from semsearch.ingest.readers import SkipSource, decode_bytes
+from semsearch.ingest.readers import SkipSource, decode_bytes, html_fragment_to_text
 
 from .conftest import CORPUS
 from .reading import read_raw
@@ -910,6 +910,45 @@ def test_a_news_api_export_loses_its_outlet_suffix_and_truncation_count(tmp_path
     assert (radio.title, radio.text) == (
         "Ferries back after walkout - Island Post",
         "Island ferry services resumed on Friday after crews accepted a pay offer.",
+    )
+
+
+AGGREGATOR_FEED = """<?xml version="1.0" encoding="UTF-8"?>
+<rss version="2.0"><channel><title>Top stories - Aggregator</title><link>https://agg.example/</link>
+<item><title>Tram line reopens after repairs - Coast Courier</title><link>https://agg.example/r/1</link>
+<source url="https://coastcourier.example">Coast Courier</source><pubDate>Wed, 02 Apr 2025 08:00:00 GMT</pubDate>
+<description><![CDATA[<p>The harbour tram line reopened on Saturday after six weeks of track repairs.</p>
+<p>Engineers replaced 1.2 kilometres of rail. Continue reading &rarr;</p>
+<p>The post <a href="https://coastcourier.example/tram">Tram line reopens</a> appeared first on
+<a href="https://coastcourier.example">Coast Courier</a>.</p>]]></description></item>
+<item><title>Council backs cycle lanes - Valley Wire</title><link>https://agg.example/r/2</link>
+<pubDate>Thu, 03 Apr 2025 10:30:00 +0200</pubDate>
+<description>Councillors voted 31 to 14 to build cycle lanes. Children who cycle read more [&#8230;]
+</description></item>
+</channel></rss>"""
+
+
+def test_an_aggregator_s_items_name_their_own_outlet_and_lose_the_links_on(tmp_path):
+    (tmp_path / "top.xml").write_text(AGGREGATOR_FEED)
+    tram, council = ingest([tmp_path]).articles
+    assert (tram.title, tram.outlet) == ("Tram line reopens after repairs", "Coast Courier")
+    assert tram.text == (
+        "The harbour tram line reopened on Saturday after six weeks of track repairs.\n\n"
+        "Engineers replaced 1.2 kilometres of rail."
+    )
+    # No <source>: the channel is the outlet, and a title's ending is not taken for another's name.
+    assert (council.title, council.outlet) == ("Council backs cycle lanes - Valley Wire", "Top stories - Aggregator")
+    assert council.text == "Councillors voted 31 to 14 to build cycle lanes. Children who cycle read more"
+
+
+def test_html_in_a_feed_reads_as_a_browser_shows_it():
+    shown = html_fragment_to_text(
+        "<p>The ferry company\n   will add two crossings.</p>Late boats run<blockquote>“Finally,” said one "
+        "commuter.</blockquote><pre>Dep  18:40\nArr  19:25</pre>First plain paragraph.\n\nSecond &amp; last."
+    )
+    assert shown == (
+        "The ferry company will add two crossings.\n\nLate boats run\n\n“Finally,” said one commuter."
+        "\n\n\n\nDep  18:40\nArr  19:25\n\nFirst plain paragraph.\n\nSecond & last."
     )
 
 

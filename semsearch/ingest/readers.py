@@ -252,7 +252,7 @@ def doc_from_record(record: object, source: str) -> RawDoc:
     if not isinstance(record, dict):
         raise SkipSource(f"expected an object, found {type(record).__name__}")
     lowered = _fields(record)
-    body = _TRUNCATION.sub("", _plain(_first(lowered, TEXT_FIELDS, joiner="\n\n") or ""))
+    body = without_cut_marks(_plain(_first(lowered, TEXT_FIELDS, joiner="\n\n") or ""))
     if not body:
         found = ", ".join(sorted(lowered)[:8]) or "none"
         raise SkipSource(f"no text in a text field (text, body, content, articleBody, bodyText); fields: {found}")
@@ -268,8 +268,21 @@ def doc_from_record(record: object, source: str) -> RawDoc:
     )
 
 
-# News APIs cut a story's text and say how much is left: "… [+1834 chars]". The cut text stays; the count goes.
-_TRUNCATION = re.compile(r"\s*\[\+\d+ chars\]\s*$")
+# How a feed or an API marks a story cut short, after its last words: a news API's count of what is left
+# ("… [+1834 chars]"), an excerpt's "[…]", a link on to the rest ("Read more…", "Continue reading →") after
+# a sentence's end (so "children who read more" stays). The cut text stays.
+_CUT_MARK = re.compile(
+    r"[ \t]*\[\+\d+ chars\][ \t]*$"
+    r"|[ \t]*\[(?:…|\.\.\.)\][ \t]*$"
+    r"|(?<=[.!?…\"”’)])[ \t]+(?:read more|continue reading|read the full (?:story|article))\b[^.!?\n]{0,80}?"
+    r"(?:\.\.\.|…|»|→|>>)?[ \t]*$",
+    re.IGNORECASE | re.MULTILINE,  # a paragraph's end: a feed's sign-off may follow
+)
+
+
+def without_cut_marks(text: str) -> str:
+    """A story's text without the marks saying it was cut short."""
+    return _CUT_MARK.sub("", text)
 
 
 def _fields(record: dict) -> dict[str, object]:
@@ -651,11 +664,30 @@ def html_fragment_to_text(fragment: str) -> str:
     root = lxml.html.fragment_fromstring(fragment, create_parent="div")
     for hidden in list(root.iter("script", "style", "noscript", "template", "figcaption")):  # not the story's text
         hidden.drop_tree()
+    preformatted = {node for pre in root.iter("pre") for node in pre.iter()}
+    for node in root.iter():  # markup wrapped over lines ("<p>The post ...\nappeared first on ...</p>")
+        if node not in preformatted:
+            node.text = node.text and _unwrapped(node.text)
+        if node.getparent() not in preformatted:
+            node.tail = node.tail and _unwrapped(node.tail)
     for br in root.iter("br"):
         br.tail = "\n" + (br.tail or "")
-    for block in root.iter("p", "div", "li", "h1", "h2", "h3", "h4"):
+    for block in root.iter(*_BLOCKS):
+        block.text = "\n\n" + (block.text or "")
         block.tail = "\n\n" + (block.tail or "")
-    return root.text_content()
+    return root.text_content().strip()
+
+
+def _unwrapped(text: str) -> str:
+    """Markup's text with a line break inside a paragraph read as the space it shows as; a blank line between
+    paragraphs of plain text stays."""
+    return _LONE_NEWLINE.sub(" ", _BLANKS_AT_BREAK.sub("\n", text))
+
+
+# Elements that stand as paragraphs of their own: text after one starts a new paragraph.
+_BLOCKS = ("p", "div", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre", "table", "tr")
+_BLANKS_AT_BREAK = re.compile(r"[ \t]*\n[ \t]*")
+_LONE_NEWLINE = re.compile(r"(?<!\n)\n(?!\n)")
 
 
 def _numeric_entities(text: str) -> str:
@@ -709,11 +741,14 @@ def read_feed(source: str, text: str) -> Iterator[RawDoc | Skipped]:
         if not body:
             yield Skipped(where, f"feed item {i + 1}: no text")
             continue
+        # RSS's <source>: the outlet an aggregator's item came from, whose name the item's title may end with.
+        origin = _child_text(item, "source")
+        title = _plain_title(_child_text(item, "title") or "")
         yield RawDoc(
-            title=_plain_title(_child_text(item, "title") or ""),
-            body=html_fragment_to_text(body),
+            title=_without_site_name(title, origin)[0] if origin else title,
+            body=without_cut_marks(html_fragment_to_text(body)),
             source=where,
-            outlet=outlet,
+            outlet=origin or outlet,
             published=_child_text(item, "pubdate", "published", "updated", "date"),
             url=_absolute(_child_text(item, "link"), home or source) or _child_text(item, "guid"),
         )
