@@ -862,6 +862,25 @@ def test_a_contributor_s_byline_names_the_outlet_it_was_written_for(tmp_path, cr
     )
 
 
+def test_field_names_are_matched_in_any_case_and_spacing(tmp_path):
+    (tmp_path / "export.csv").write_text(
+        "Headline,Article Body,Publish Date,Publication,Article-URL\n"
+        '"Water rates to rise in July","The water board approved a 4 percent rise on Tuesday.\n\n'
+        '""We have no choice,"" chair Ines Moll said.",13/06/2025,Valley Wire,https://valleywire.example/water\n'
+    )
+    [article] = ingest([tmp_path]).articles
+    assert (article.title, article.published, article.outlet, article.url) == (
+        "Water rates to rise in July",
+        "2025-06-13",
+        "Valley Wire",
+        "https://valleywire.example/water",
+    )
+    assert (
+        article.text
+        == 'The water board approved a 4 percent rise on Tuesday.\n\n"We have no choice," chair Ines Moll said.'
+    )
+
+
 def test_an_image_caption_in_an_export_s_rendered_body_is_not_its_text(tmp_path):
     post = {
         "date": "2025-06-11T14:05:00",

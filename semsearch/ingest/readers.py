@@ -34,20 +34,41 @@ log = logging.getLogger(__name__)
 
 # Field names of a JSON record or CSV header, any case, the earlier first; they cover the common export
 # shapes (schema.org's articleBody and datePublished, news APIs' publishedAt, webTitle and bodyText).
-TEXT_FIELDS = ("text", "body", "content", "articlebody", "bodytext", "full_text", "description", "summary")
+# Field names as field_key gives them: in any case, with or without spaces, "_" or "-" ("Article Body",
+# "publish_date", "Publish-Date" are articlebody, publishdate).
+TEXT_FIELDS = (
+    "text",
+    "body",
+    "content",
+    "articlebody",
+    "bodytext",
+    "fulltext",
+    "articletext",
+    "description",
+    "summary",
+)
 TITLE_FIELDS = ("title", "headline", "webtitle")
-OUTLET_FIELDS = ("outlet", "source", "publisher", "site_name", "sitename")
+OUTLET_FIELDS = ("outlet", "source", "publisher", "sitename", "sourcename", "publication", "newspaper")
 DATE_FIELDS = (
     "published",
     "date",
-    "published_at",
     "publishedat",
     "datepublished",
+    "publishdate",
+    "publicationdate",
     "webpublicationdate",
     "pubdate",
     "datetime",
 )
-URL_FIELDS = ("url", "link", "weburl", "permalink")
+URL_FIELDS = ("url", "link", "weburl", "permalink", "articleurl", "canonicalurl")
+
+
+def field_key(name: object) -> str:
+    """A field's name as the lists above spell it: lower case, without spaces, "_" or "-"."""
+    return _NAME_JOINERS.sub("", str(name).lower())
+
+
+_NAME_JOINERS = re.compile(r"[\s_-]+")
 # How many levels of wrapper objects an export may hold its records under ({"data": {"items": [...]}}).
 _LIST_DEPTH = 3
 
@@ -288,11 +309,11 @@ def without_cut_marks(text: str) -> str:
 def _fields(record: dict) -> dict[str, object]:
     """A record's fields by lower-cased name, with those of the objects it nests ({"fields": {"bodyText": ...}},
     Elasticsearch's "_source") where the record itself has no field of that name."""
-    lowered = {str(k).lower(): v for k, v in record.items()}
+    lowered = {field_key(k): v for k, v in record.items()}
     for value in list(lowered.values()):
         if isinstance(value, dict):
             for key, inner in value.items():
-                lowered.setdefault(str(key).lower(), inner)
+                lowered.setdefault(field_key(key), inner)
     return lowered
 
 
