@@ -971,6 +971,26 @@ def test_html_in_a_feed_reads_as_a_browser_shows_it():
     )
 
 
+def test_a_labelled_picture_caption_takes_neither_the_title_nor_the_story(tmp_path):
+    (tmp_path / "tram.txt").write_text(
+        "Home\nNews\nTram line to reopen after six-week closure\nPublished\n2 April 2025\n"
+        "Image source, Coast Council\nImage caption,\nEngineers replaced track near the ferry terminal\n"
+        "The harbour tram line will reopen on Saturday after six weeks of track repairs, the office said.\n"
+        "Engineers replaced 1.2km of rail where subsidence had cracked the track bed.\n"
+        "Image source, Getty Images\nImage caption,\nCafe owners on Quay Street say trade fell by a third\n"
+        "Trams will run every eight minutes at first, rising to every six minutes later in the spring.\n"
+        '"It has been a hard spring," said cafe owner Tomas Ek.\nRelated topics\nTransport\n'
+    )
+    [article] = ingest([tmp_path]).articles
+    assert (article.title, article.published) == ("Tram line to reopen after six-week closure", "2025-04-02")
+    assert article.text.split("\n\n") == [
+        "The harbour tram line will reopen on Saturday after six weeks of track repairs, the office said.",
+        "Engineers replaced 1.2km of rail where subsidence had cracked the track bed.",
+        "Trams will run every eight minutes at first, rising to every six minutes later in the spring.",
+        '"It has been a hard spring," said cafe owner Tomas Ek.',
+    ]
+
+
 FERRY_POST = (
     "Home | News | Local | Sport | Weather\n"
     "Ferry fares to rise by 9 percent from May\n"

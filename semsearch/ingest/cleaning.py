@@ -102,7 +102,7 @@ class Cleaner:
     def clean(self, title: str, body: str, source: str) -> list[Cleaned]:
         """Clean one document into its main article and, when it carries a rail, the rail's stories."""
         title = normalize_line(title)
-        lines = [normalize_line(ln) for ln in normalize_text(body).split("\n")]
+        lines = without_labelled_captions([normalize_line(ln) for ln in normalize_text(body).split("\n")])
         main_lines, rail_lines = split_rail(lines)
         main = self._paragraphs(main_lines, title)
         found = self._masthead(title, main_lines, main, guessed=bool(_GUESSED_TITLE.search(source)))
@@ -320,6 +320,24 @@ def rejoin(lines: list[str]) -> list[str]:
     return out
 
 
+def without_labelled_captions(lines: list[str]) -> list[str]:
+    """The lines without a picture's labelled credit and caption, as a page's screen-reader labels put them in
+    a scrape ("Image source, Getty Images" / "Image caption," / the caption): a caption standing among the
+    paragraphs or above the first reads as a headline and would take the title or split the story."""
+    kept: list[str] = []
+    caption_next = False
+    for line in lines:
+        if caption_next and line:
+            caption_next = False
+            if len(line.split()) <= _CAPTION_WORDS:
+                continue
+        if _CAPTION_LABEL.fullmatch(line):
+            caption_next = True
+        elif not _CREDIT_LABEL.fullmatch(line):
+            kept.append(line)
+    return kept
+
+
 def unwrap(lines: list[str]) -> list[str]:
     """Join hard-wrapped lines into paragraphs separated by blank lines."""
     paragraphs: list[str] = []
@@ -434,6 +452,9 @@ _BYLINE = re.compile(
 _SOURCE_LINE = re.compile(rf"(?:(?i:source|publisher)\s*:\s*|{_SPECIAL_TO}){_OUTLET}\s*")
 # A line of a sentence broken in two has at least this many words on each side of the break.
 _BROKEN_WORDS = 4
+_CAPTION_LABEL = re.compile(r"(?:(?:image|media|video|photo|picture) )?caption\s*[,:]?", re.IGNORECASE)
+_CREDIT_LABEL = re.compile(r"(?:image|media|video|photo|picture) (?:source|credit)s?\s*[,:]\s*.{1,60}", re.IGNORECASE)
+_CAPTION_WORDS = 60
 _LABELLED = re.compile(r"^(?:\S+\s+){0,3}?\S+:\s")
 # Sources whose reader took the first line for the title (text files), which a masthead may correct.
 _GUESSED_TITLE = re.compile(r"\.(?:txt|text|md)$", re.IGNORECASE)
