@@ -398,9 +398,7 @@ class BuildReport:
 
     def to_dict(self) -> dict:
         """JSON-ready form of the report."""
-        out = plain(self)
-        del out["arrivals"]
-        return out
+        return {f.name: plain(getattr(self, f.name)) for f in fields(self) if f.name != "arrivals"}
 
 
 @dataclass(frozen=True, slots=True)

@@ -32,10 +32,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-# Field names of a JSON record or CSV header, any case, the earlier first; they cover the common export
-# shapes (schema.org's articleBody and datePublished, news APIs' publishedAt, webTitle and bodyText).
-# Field names as field_key gives them: in any case, with or without spaces, "_" or "-" ("Article Body",
-# "publish_date", "Publish-Date" are articlebody, publishdate).
+# Field names of a JSON record or CSV header, the earlier first, as field_key spells them (any case, with or
+# without spaces, "_" or "-": "Article Body" and "publish_date" are articlebody and publishdate); they cover
+# the common export shapes (schema.org's articleBody and datePublished, news APIs' publishedAt, webTitle).
 TEXT_FIELDS = (
     "text",
     "body",
@@ -275,7 +274,7 @@ def doc_from_record(record: object, source: str) -> RawDoc:
     lowered = _fields(record)
     body = without_cut_marks(_plain(_first(lowered, TEXT_FIELDS, joiner="\n\n") or ""))
     if not body:
-        found = ", ".join(sorted(lowered)[:8]) or "none"
+        found = ", ".join(sorted(map(str, record))[:8]) or "none"
         raise SkipSource(f"no text in a text field (text, body, content, articleBody, bodyText); fields: {found}")
     outlet = _first(lowered, OUTLET_FIELDS)
     title = _plain(_first(lowered, TITLE_FIELDS) or "")
