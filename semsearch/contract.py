@@ -112,7 +112,7 @@ class SearchRequest(BaseModel):
         since = info.data.get("since")
         if until is not None and since is not None and until < since:
             raise PydanticCustomError(
-                "range", "until ({until}) is before since ({since})", {"until": until, "since": since}
+                "range", "the last day ({until}) is before the first ({since})", {"until": until, "since": since}
             )
         return until
 

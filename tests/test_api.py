@@ -274,14 +274,14 @@ def test_search_page_reads_the_contract_and_takes_its_bounds(app):
     assert 'id="words" name="words" type="number" min="20" max="400"' in empty.text
     blank_boxes = app.get("/", params={"q": "flood", "words": "", "sources": "", "since": "", "outlet": ""})
     assert blank_boxes.status_code == 200 and 'class="hits"' in blank_boxes.text
-    for bad, field in (
+    for bad, label in (  # named as the form names its box; k, which no box sends, by its parameter
         ({"q": "flood", "k": "0"}, "k"),
-        ({"q": "flood", "words": "5"}, "words"),
-        ({"q": "flood", "since": "May"}, "since"),
-        ({"q": "flood", "mode": "fuzzy"}, "mode"),
+        ({"q": "flood", "words": "5"}, "Exact brief length"),
+        ({"q": "flood", "since": "May"}, "From"),
+        ({"q": "flood", "mode": "fuzzy"}, "Matching"),
     ):
         page = app.get("/", params=bad)
-        assert page.status_code == 422 and f"{field}: " in page.text and 'name="q"' in page.text, bad
+        assert page.status_code == 422 and f"{label}: " in page.text and 'name="q"' in page.text, bad
 
 
 def test_the_page_exports_its_preset_dates_and_shows_a_question_as_read(app):
@@ -294,9 +294,9 @@ def test_the_page_exports_its_preset_dates_and_shows_a_question_as_read(app):
     for route in ("search.md", "search.csv"):
         assert f"/{route}?q=strike&amp;since={since}" in page  # the export lists what the page lists
     empty = app.get("/", params={"q": ""})
-    assert empty.status_code == 422 and "the question is empty" in empty.text
+    assert empty.status_code == 422 and "The question is empty: type a few words" in empty.text
     symbols = app.get("/", params={"q": "🔥🔥"})
-    assert symbols.status_code == 422 and "the question has no words" in symbols.text
+    assert symbols.status_code == 422 and '"alert">The question has no words, only symbols' in symbols.text
     glued = app.get("/", params={"q": "port\x00\nstrike"})
     assert "\x00" not in glued.text and "<title>port strike · semsearch</title>" in glued.text
 

@@ -280,6 +280,26 @@ def sources_line(service: SearchService, now: datetime) -> dict | None:
     return {"found": found, "ago": time_ago(found.updated, now)}
 
 
+# The form's own words for the request fields it sends: a reader sees "From", not "since". The question's
+# error stands under its box, so it needs no name.
+_FORM_LABELS = {
+    "q": "",
+    "since": "From",
+    "until": "To",
+    "new_since": "New since",
+    "words": "Exact brief length",
+    "sources": "Brief draws on at most",
+    "mode": "Matching",
+    "outlet": "Outlets",
+}
+
+
+def _shown_problem(name: str, message: str) -> str:
+    """One request problem as the page words it."""
+    label = _FORM_LABELS.get(name, name)
+    return f"{label}: {message}" if label else message[:1].upper() + message[1:]
+
+
 def error_page(request: Request, status: int, message: str) -> HTMLResponse:
     """A friendly error page; details stay in the log."""
     return templates.TemplateResponse(request, "error.html", {"status": status, "message": message}, status_code=status)
@@ -347,7 +367,7 @@ def search_page(
         try:
             asked = (AnswerRequest if answering else SearchRequest).model_validate(sent)
         except ValidationError as exc:
-            context["error"] = "; ".join(f"{name}: {message}" for name, message in problems(exc))
+            context["error"] = "; ".join(_shown_problem(name, message) for name, message in problems(exc))
             asked = None
         # Shown back in its box and the title as it was read: no control characters.
         context["q"] = asked.q if asked else one_line(str(context["q"]))
