@@ -991,6 +991,28 @@ def test_a_labelled_picture_caption_takes_neither_the_title_nor_the_story(tmp_pa
     ]
 
 
+def test_a_byline_and_date_under_the_standfirst_are_the_page_s_own(tmp_path):
+    (tmp_path / "quotas.txt").write_text(
+        "Coast Courier\nMenu\nFishing quotas cut by a fifth for next season\n"
+        "Fishing fleets in the northern zone will be allowed to land 20 percent less cod next season.\n"
+        "Mira Lund\nLast updated: 14:05 BST, 2 April 2025\n"
+        "The agency said stocks had fallen for a third year running and the cut would let them recover.\n"
+        "Updated 3 hours ago\n"
+        'Skippers called the decision "a blow to every harbour on the coast" and said they would appeal.\n'
+    )
+    [article] = ingest([tmp_path]).articles
+    assert (article.title, article.published, article.outlet) == (
+        "Fishing quotas cut by a fifth for next season",
+        "2025-04-02",
+        "Coast Courier",
+    )
+    assert article.text.split("\n\n") == [
+        "Fishing fleets in the northern zone will be allowed to land 20 percent less cod next season.",
+        "The agency said stocks had fallen for a third year running and the cut would let them recover.",
+        'Skippers called the decision "a blow to every harbour on the coast" and said they would appeal.',
+    ]
+
+
 FERRY_POST = (
     "Home | News | Local | Sport | Weather\n"
     "Ferry fares to rise by 9 percent from May\n"

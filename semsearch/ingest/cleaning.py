@@ -174,11 +174,18 @@ class Cleaner:
         blocks = unwrap(lines) if is_hard_wrapped(lines) else rejoin([ln for ln in lines if ln])
         # A byline or date line is the article's own metadata: it leaves the text, but as no furniture that
         # ends the article (a byline under a standfirst would cut the paragraphs after it).
-        metadata = [_masthead_line(block) for block in blocks]
+        metadata = [_masthead_line(block) or _bare_byline(blocks, i) for i, block in enumerate(blocks)]
         marked = [self.is_marked_junk(block, title) and not meta for block, meta in zip(blocks, metadata, strict=True)]
         keep = article_lines(blocks, marked, title)
         kept = [block for block, k, meta in zip(blocks, keep, metadata, strict=True) if k and not meta]
         return [strip_leading_caption(block) for block in kept]
+
+
+def _bare_byline(blocks: list[str], i: int) -> bool:
+    """A writer's name alone on its line ("Mira Lund", no "By") next to the page's date line: a byline."""
+    if not _NAME_LINE.fullmatch(blocks[i]):
+        return False
+    return any(0 <= j < len(blocks) and _date_line(blocks[j]) is not None for j in (i - 1, i + 1))
 
 
 def _byline_date(line: str) -> str | None:
@@ -189,9 +196,10 @@ def _byline_date(line: str) -> str | None:
 
 
 def _opening_date(lines: list[str], kept: list[str]) -> str | None:
-    """The date of the first date line above the first paragraph kept."""
-    first = kept[0][:40] if kept else None
-    opening = itertools.takewhile(lambda line: first is None or not line.startswith(first), lines)
+    """The date of the first date line above the third paragraph kept: a standfirst, and a byline with the
+    date under it, may come before the story's first paragraph."""
+    stop = kept[min(_DATED_PARAGRAPHS, len(kept) - 1)][:40] if kept else None
+    opening = itertools.takewhile(lambda line: stop is None or not line.startswith(stop), lines)
     return next((day for line in opening if line and (day := _date_line(line))), None)
 
 
@@ -461,12 +469,17 @@ _GUESSED_TITLE = re.compile(r"\.(?:txt|text|md)$", re.IGNORECASE)
 _PAGE_SOURCE = re.compile(r"\.(?:txt|text|md|html?)$", re.IGNORECASE)
 # An outlet's name as a page's first line: two to four capitalised words ("Coastal Times", "The Daily Post").
 _MASTHEAD_NAME = re.compile(r"(?:The )?[A-Z][\w&'’.-]*(?: [A-Z][\w&'’.-]*){1,3}")
+_CLOCK = r"\d{1,2}[:.]\d{2}(?:\s*[ap]\.?m\.?)?(?:\s+[A-Z]{2,4})?"
 _DATE_LINE = re.compile(
-    r"(?:(?:first )?(?:published|updated|posted)(?: by [^,:]{1,40}? on| on)?:?\s+)?(?P<date>.+?)"
-    r"(?:,?\s+(?:at\s+)?\d{1,2}[:.]\d{2}(?:\s*[ap]\.?m\.?)?(?:\s+[A-Z]{2,4})?)?"
+    r"(?:(?:(?:first|last) )?(?:published|updated|posted)(?: by [^,:]{1,40}? on| on)?:?\s+)?"
+    rf"(?:{_CLOCK},?\s+)?(?P<date>.+?)"  # "Last updated: 14:05 BST, 2 April 2025"
+    rf"(?:,?\s+(?:at\s+)?{_CLOCK})?"
     r"(?:\s+in\s+[\w&' ,-]{1,40})?",  # "Posted by Newsroom Staff on 2025-02-27 in Business, Politics"
     re.I,
 )
+# A person's name as a line of its own: two to four capitalised words ("Mira Lund", "Ana de la Cruz").
+_NAME_LINE = re.compile(r"[A-Z][\w'’.-]+(?: (?:[A-Z][\w'’.-]+|van|von|de|da|der|la|le)){1,3}")
+_DATED_PARAGRAPHS = 2  # paragraphs kept that a page's own date line may stand below
 _SIGNED = re.compile(r"(?:posted|published)\b", re.IGNORECASE)
 _COMMENT_COUNT = re.compile(r"\s*[|·•]\s*\d[\d,]*\s+comments?\s*$", re.IGNORECASE)
 _SIGN_OFF_LINES = 3  # lines below the text where a post's signature stands, before its sharing links
