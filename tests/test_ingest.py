@@ -1013,6 +1013,33 @@ def test_a_byline_and_date_under_the_standfirst_are_the_page_s_own(tmp_path):
     ]
 
 
+def test_a_cms_story_of_content_blocks_is_one_article(tmp_path):
+    def story(headline: str, day: str, *blocks: dict) -> dict:
+        return {"type": "story", "headlines": {"basic": headline}, "display_date": day, "content_elements": blocks}
+
+    lighthouse = story(
+        "Lighthouse keeper retires after 41 years",
+        "2025-08-19T06:00:00Z",
+        {"type": "text", "content": "The last keeper of the Skarv Point lighthouse retired on Monday after 41 years."},
+        {"type": "image", "caption": "The lighthouse in 1962. Photo: Coast Archive", "url": "x.jpg"},
+        {"type": "raw_html", "content": '<div class="ad">Advertisement</div>'},
+        {"type": "text", "content": "The light has been automatic since 2003, but she stayed on to keep the station."},
+    )
+    ferry = story("Ferry timetable changes", "2025-08-20", {"type": "text", "content": "Evening boats leave later."})
+    (tmp_path / "story.json").write_text(json.dumps(lighthouse))
+    (tmp_path / "results.json").write_text(json.dumps({"type": "results", "content_elements": [lighthouse, ferry]}))
+    found = ingest([tmp_path / "story.json"]).articles + ingest([tmp_path / "results.json"]).articles
+    assert [(a.title, a.published) for a in found] == [
+        ("Lighthouse keeper retires after 41 years", "2025-08-19"),
+        ("Lighthouse keeper retires after 41 years", "2025-08-19"),
+        ("Ferry timetable changes", "2025-08-20"),
+    ]
+    assert found[0].text == (
+        "The last keeper of the Skarv Point lighthouse retired on Monday after 41 years.\n\n"
+        "The light has been automatic since 2003, but she stayed on to keep the station."
+    )
+
+
 FERRY_POST = (
     "Home | News | Local | Sport | Weather\n"
     "Ferry fares to rise by 9 percent from May\n"

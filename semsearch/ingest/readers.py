@@ -43,10 +43,12 @@ TEXT_FIELDS = (
     "bodytext",
     "fulltext",
     "articletext",
+    "contentelements",
+    "paragraphs",
     "description",
     "summary",
 )
-TITLE_FIELDS = ("title", "headline", "webtitle")
+TITLE_FIELDS = ("title", "headline", "headlines", "webtitle")
 OUTLET_FIELDS = ("outlet", "source", "publisher", "sitename", "sourcename", "publication", "newspaper")
 DATE_FIELDS = (
     "published",
@@ -58,6 +60,8 @@ DATE_FIELDS = (
     "webpublicationdate",
     "pubdate",
     "datetime",
+    "displaydate",
+    "firstpublishdate",
 )
 URL_FIELDS = ("url", "link", "weburl", "permalink", "articleurl", "canonicalurl")
 
@@ -232,14 +236,29 @@ def _declared_charset(head: bytes) -> str | None:
 
 def _as_text(value: object, joiner: str) -> str | None:
     """A field value as text: a string, strings of a list joined, or a {"name": ...} object's name (a
-    {"rendered": ...} object's text, as WordPress exports title and content)."""
+    {"rendered": ...} object's text, as WordPress exports title and content, a {"basic": ...} headline as
+    Arc exports it); a list of a CMS's content blocks gives its text blocks' text, joined."""
     if isinstance(value, dict):  # e.g. {"source": {"name": "Outlet"}}
-        value = value.get("name") or value.get("title") or value.get("rendered")
+        value = value.get("name") or value.get("title") or value.get("rendered") or value.get("basic")
     if isinstance(value, list):
-        value = joiner.join(v.strip() for v in value if isinstance(v, str) and v.strip())
+        value = joiner.join(t.strip() for v in value if isinstance(t := _block_text(v), str) and t.strip())
     if not isinstance(value, str) or not value.strip():
         return None  # a number or other value says nothing a reader could show
     return printable(value.strip())  # JSON can escape half a surrogate pair ("\ud800")
+
+
+def _block_text(item: object) -> object:
+    """A list item's text: a string, or a content block's ({"type": "text", "content": ...}); a block of
+    another type (an image, an advertisement's raw HTML) has none."""
+    if not isinstance(item, dict):
+        return item
+    if str(item.get("type", "text")).lower() not in _TEXT_BLOCKS:
+        return None
+    return item.get("content", item.get("text"))
+
+
+# Content blocks whose text is the story's: Arc's "text", other CMSs' "paragraph".
+_TEXT_BLOCKS = {"text", "paragraph", "p"}
 
 
 def _first(record: dict, names: tuple[str, ...], joiner: str = " ") -> str | None:
@@ -326,7 +345,15 @@ def _records(data: object) -> object:
     for _ in range(_LIST_DEPTH + 1):
         found += [node for node in level if _holds_records(node)]
         level = [child for node in level if isinstance(node, dict) for child in _wrapped(node)]
-    return max(found, key=_text_size, default=data)
+    # A story's own content blocks ({"content_elements": [...]}) are its text, not records beside it.
+    bodies = {id(value) for node in found if isinstance(node, dict) for value in _text_values(node)}
+    return max((node for node in found if id(node) not in bodies), key=_text_size, default=data)
+
+
+def _text_values(record: dict) -> list[object]:
+    """The values of a record's text fields."""
+    fields = _fields(record)
+    return [fields[name] for name in TEXT_FIELDS if name in fields]
 
 
 def _holds_records(node: object) -> bool:
