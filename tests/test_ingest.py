@@ -1040,6 +1040,29 @@ def test_a_cms_story_of_content_blocks_is_one_article(tmp_path):
     )
 
 
+WATER_STORY = (
+    "Water board approves 4% rate rise\nBy Jonas Prell\nJune 11, 2025\n"
+    "The regional water board approved a 4 percent rise in household rates on Tuesday.\n"
+    "The board said the money would pay for replacing lead pipes in the oldest districts.\n"
+    "{end}\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("end", "kept"),
+    [
+        ("Jonas Prell covers local government for the Valley Wire. Reach him at jp@wire.example or on X @jprell.", 2),
+        ("Follow her on X @mlund for updates from the council chamber.", 2),
+        ("Residents can comment on the plan until June 30. Contact the board at water@board.example.", 3),
+        ("Anyone affected can email them at help@board.example, the board said.", 3),
+    ],
+)
+def test_a_note_on_the_writer_at_the_end_is_not_the_story(tmp_path, end, kept):
+    (tmp_path / "water.txt").write_text(WATER_STORY.format(end=end))
+    [article] = ingest([tmp_path]).articles
+    assert len(article.text.split("\n\n")) == kept and article.text.startswith("The regional water board")
+
+
 FERRY_POST = (
     "Home | News | Local | Sport | Weather\n"
     "Ferry fares to rise by 9 percent from May\n"

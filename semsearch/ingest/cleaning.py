@@ -114,7 +114,7 @@ class Cleaner:
         if not title and len(main) > 1 and main[0][-1] not in _TERMINAL:
             title, main = main[0], main[1:]  # an untitled document that opens with its headline
         found.title = title
-        main = _take_dateline(main, found)
+        main = _without_author_note(_take_dateline(main, found))
         found.text = "\n\n".join(main)
         if not found.text and not _PAGE_SOURCE.search(source):
             # A record whose whole text its headline repeats ("Schools closed.") is still what its export says.
@@ -179,6 +179,15 @@ class Cleaner:
         keep = article_lines(blocks, marked, title)
         kept = [block for block, k, meta in zip(blocks, keep, metadata, strict=True) if k and not meta]
         return [strip_leading_caption(block) for block in kept]
+
+
+def _without_author_note(paragraphs: list[str]) -> list[str]:
+    """The paragraphs without a note on the writer at their end ("Jonas Prell covers local government. Reach
+    him at jp@wire.example or @jprell."): an address or handle and an invitation to write to the writer."""
+    end = len(paragraphs)
+    while end and len(paragraphs) - end < _NOTE_PARAGRAPHS and _AUTHOR_NOTE.search(paragraphs[end - 1]):
+        end -= 1
+    return paragraphs[:end]
 
 
 def _bare_byline(blocks: list[str], i: int) -> bool:
@@ -479,7 +488,15 @@ _DATE_LINE = re.compile(
 )
 # A person's name as a line of its own: two to four capitalised words ("Mira Lund", "Ana de la Cruz").
 _NAME_LINE = re.compile(r"[A-Z][\w'’.-]+(?: (?:[A-Z][\w'’.-]+|van|von|de|da|der|la|le)){1,3}")
-_DATED_PARAGRAPHS = 2  # paragraphs kept that a page's own date line may stand below
+_DATED_PARAGRAPHS = 2
+# "Reach him at ...@..." / "Follow her on X @...": him or her, so a reader told to contact the police or the
+# organisers at an address is news, not a note on the writer.
+_AUTHOR_NOTE = re.compile(
+    r"\b(?:reach|contact|email|e-mail|follow|write to)\s+(?:him|her|the (?:author|writer|reporter))\b"
+    r"[^.!?]{0,80}?(?:[\w.+-]+@[\w-]+\.[\w.-]+|@\w{2,})",
+    re.IGNORECASE,
+)
+_NOTE_PARAGRAPHS = 2  # paragraphs kept that a page's own date line may stand below
 _SIGNED = re.compile(r"(?:posted|published)\b", re.IGNORECASE)
 _COMMENT_COUNT = re.compile(r"\s*[|·•]\s*\d[\d,]*\s+comments?\s*$", re.IGNORECASE)
 _SIGN_OFF_LINES = 3  # lines below the text where a post's signature stands, before its sharing links
