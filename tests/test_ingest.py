@@ -1040,6 +1040,23 @@ def test_a_cms_story_of_content_blocks_is_one_article(tmp_path):
     )
 
 
+def test_a_link_to_another_story_inside_the_text_leaves_it_and_the_story_goes_on(tmp_path):
+    (tmp_path / "library.txt").write_text(
+        "Library reopens after two-year refit\n\n"
+        "The central library reopened on Saturday after a two-year refit that added a children's floor.\n\n"
+        "Related: Council approves library budget\n\n"
+        "The refit cost 14 million crowns, two million more than planned, after asbestos was found.\n\n"
+        "See also: Five things to see in the new library\n\n"
+        '"It was worth every crown," head librarian Petra Holm said on the first day.\n'
+    )
+    [article] = ingest([tmp_path]).articles
+    assert article.text.split("\n\n") == [
+        "The central library reopened on Saturday after a two-year refit that added a children's floor.",
+        "The refit cost 14 million crowns, two million more than planned, after asbestos was found.",
+        '"It was worth every crown," head librarian Petra Holm said on the first day.',
+    ]
+
+
 WATER_STORY = (
     "Water board approves 4% rate rise\nBy Jonas Prell\nJune 11, 2025\n"
     "The regional water board approved a 4 percent rise in household rates on Tuesday.\n"
