@@ -1057,6 +1057,21 @@ def test_a_link_to_another_story_inside_the_text_leaves_it_and_the_story_goes_on
     ]
 
 
+def test_a_paywall_s_notices_are_not_the_story(tmp_path):
+    (tmp_path / "rail.txt").write_text(
+        "Rail operator fined over late trains\nMarch 12, 2025\nYou have 2 free articles left this month.\n"
+        "The regulator fined the rail operator 3.5 million crowns on Tuesday after one in five trains ran late.\n"
+        "The operator said it would not appeal and blamed ageing signals on the coastal line.\n"
+        "This article is for subscribers only. Subscribe now to continue reading.\n"
+        "Already a subscriber? Log in\n"
+    )
+    [article] = ingest([tmp_path]).articles
+    assert article.text.split("\n\n") == [
+        "The regulator fined the rail operator 3.5 million crowns on Tuesday after one in five trains ran late.",
+        "The operator said it would not appeal and blamed ageing signals on the coastal line.",
+    ]
+
+
 WATER_STORY = (
     "Water board approves 4% rate rise\nBy Jonas Prell\nJune 11, 2025\n"
     "The regional water board approved a 4 percent rise in household rates on Tuesday.\n"
