@@ -157,7 +157,23 @@ class AnswerRequest(SearchRequest):
 
 def problems(error: ValidationError) -> list[tuple[str, str]]:
     """Each problem of a request as (field, message), the message in words meant for whoever sent it."""
-    return [(str(e["loc"][0]) if e["loc"] else "", e["msg"]) for e in error.errors()]
+    return [
+        (str(e["loc"][0]) if e["loc"] else "", _worded(e["type"], e["msg"], e.get("ctx") or {})) for e in error.errors()
+    ]
+
+
+# Pydantic's words for a day that is no day ("Input should be a valid date or datetime, day value is outside
+# expected range") and a text too long, said as a reader would.
+_NO_DAY = {"date_parsing", "date_from_datetime_parsing", "date_from_datetime_inexact", "date_type"}
+
+
+def _worded(kind: str, message: str, context: dict) -> str:
+    """A validation message in the contract's own words where pydantic's are a parser's."""
+    if kind in _NO_DAY:
+        return "not a day of the calendar: a day is written YYYY-MM-DD, such as 2025-03-04"
+    if kind == "string_too_long":
+        return f"too long: at most {context['max_length']:,} characters"
+    return message
 
 
 def bounds(info: FieldInfo) -> dict[str, float]:

@@ -284,6 +284,15 @@ def test_search_page_reads_the_contract_and_takes_its_bounds(app):
         assert page.status_code == 422 and f"{label}: " in page.text and 'name="q"' in page.text, bad
 
 
+def test_a_source_in_other_words_is_marked_apart_from_the_quoted_one(app):
+    import re
+
+    page = app.get("/", params={"q": "Why did the dockworkers strike at Port Alder?"}).text
+    marks = re.findall(r'<a class="cite( same)?"[^>]*>\[(≈?)\d+\]</a>', page)
+    assert ("", "") in marks and (" same", "≈") in marks and all(bool(a) == bool(b) for a, b in marks)
+    assert "[≈n]: another source reporting the same fact in its own words" in page
+
+
 def test_the_page_exports_its_preset_dates_and_shows_a_question_as_read(app):
     from datetime import date, timedelta
 

@@ -105,4 +105,10 @@ def test_a_day_not_written_yyyy_mm_dd_and_a_recency_that_is_no_number_say_so():
         with pytest.raises(ValidationError) as caught:
             SearchRequest(q="strike", recency=odd)
         assert problems(caught.value) == [("recency", "Input should be a finite number")]
+    with pytest.raises(ValidationError) as caught:
+        SearchRequest(q="x" * 1001, since="2025-02-30")
+    assert problems(caught.value) == [
+        ("q", "too long: at most 1,000 characters"),
+        ("since", "not a day of the calendar: a day is written YYYY-MM-DD, such as 2025-03-04"),
+    ]
     assert SearchRequest(q="strike", since=" 2025-03-01 ").since.isoformat() == "2025-03-01"

@@ -142,17 +142,20 @@ def test_atom_escapes_markup_and_drops_what_xml_cannot_carry():
     assert feed.entries[0].link == "http://h/articles/0123456789abcdef"
 
 
-def test_the_search_page_links_to_both_exports_of_its_question(client):
+def test_the_search_page_links_to_every_export_of_its_question(client):
     import html
 
     page = client.get("/", params=[("q", "dock strike"), ("since", ""), ("outlet", "Harbor Ledger"), ("k", "3")])
-    found = re.findall(r'<a href="(/search\.(?:md|csv)\?[^"]*)"[^>]*>([^<]+)', page.text)
+    found = re.findall(r'<a href="(/search\.(?:md|csv|atom)\?[^"]*)"[^>]*>([^<]+)', page.text)
     links = {text: html.unescape(href) for href, text in found}
-    assert set(links) == {"Copy as Markdown", "Download CSV"}
+    assert set(links) == {"View as Markdown", "Download CSV", "Atom feed"}
     rows = list(csv.DictReader(io.StringIO(client.get(links["Download CSV"]).text)))
     assert rows and len(rows) <= 3 and {r["outlet"] for r in rows} == {"Harbor Ledger"}
-    md = client.get(links["Copy as Markdown"])
+    md = client.get(links["View as Markdown"])
     assert md.status_code == 200 and md.text.startswith("# dock strike")
+    feed = feedparser.parse(client.get(links["Atom feed"]).content)
+    assert not feed.bozo and {e.link.rsplit("/", 1)[1] for e in feed.entries} == {r["article_id"] for r in rows}
+    assert f'<link rel="alternate" type="application/atom+xml" href="{html.escape(links["Atom feed"])}"' in page.text
 
 
 def test_atom_never_dates_an_undated_article_as_the_newest():

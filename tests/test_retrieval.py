@@ -61,6 +61,11 @@ def _outlet_counts(service) -> list[tuple[str, int]]:
     return service.index.outlets()
 
 
+def test_outlet_counts_under_a_place_are_numbers_where_an_outlet_names_no_place(service):
+    counts = dict(service.outlets(SearchRequest(q="x", place=["Port Alder"]).filters()))
+    assert counts and all(isinstance(n, int) for n in counts.values()) and 0 in counts.values()
+
+
 def test_outlet_counts_are_what_ticking_the_outlet_finds_within_the_dates(service):
     window = {"since": date(2025, 3, 1), "until": date(2025, 3, 31)}
     counts = service.outlets(SearchRequest(q="x", outlet=["Valley Wire"], **window).filters())

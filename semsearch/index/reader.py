@@ -420,7 +420,11 @@ class Index:
         turn the others' counts to zero.
         """
         kept, params = filter_sql(dataclasses.replace(filters or Filters(), outlets=()))
-        sql = f"SELECT outlet, SUM({kept}) FROM articles a WHERE outlet IS NOT NULL GROUP BY outlet ORDER BY 2 DESC, 1"
+        # CASE, not SUM of the condition: a condition on a NULL place is NULL, and a sum of NULLs is no count.
+        sql = (
+            f"SELECT outlet, SUM(CASE WHEN {kept} THEN 1 ELSE 0 END) FROM articles a WHERE outlet IS NOT NULL "
+            "GROUP BY outlet ORDER BY 2 DESC, 1"
+        )
         return list(self.db.execute(sql, params))
 
     def resolve(self, filters: Filters) -> Filters:
