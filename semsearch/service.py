@@ -20,7 +20,7 @@ from threadpoolctl import threadpool_limits
 
 from . import source_health
 from .answer import Answer, AnswerResponse, AnswerSentence, AnswerWriter
-from .brief import BriefOptions, brief_options, summarize
+from .brief import NOTHING_RETRIEVED, NOTHING_WITHIN_FILTERS, BriefOptions, brief_options, summarize
 from .config import Settings
 from .contract import AnswerRequest, SearchRequest
 from .discrepancies import annotate
@@ -311,6 +311,8 @@ class SearchService:
                 brief, since = self._new_since_brief(index, request, retrieval, options, request.new_since)
             else:
                 brief = summarize(index, retrieval, options)
+            if brief.abstained == NOTHING_RETRIEVED and request.filters().active:  # the filters left nothing
+                brief.abstained = NOTHING_WITHIN_FILTERS
             annotate(index, brief)
         done = time.perf_counter()
         if self._unread is index:

@@ -284,6 +284,15 @@ def test_search_page_reads_the_contract_and_takes_its_bounds(app):
         assert page.status_code == 422 and f"{label}: " in page.text and 'name="q"' in page.text, bad
 
 
+def test_a_brief_says_when_the_filters_left_nothing_to_search(app):
+    from semsearch.brief import NOTHING_WITHIN_FILTERS
+
+    body = app.get("/api/search", params={"q": "dock strike", "since": "2030-01-01"}).json()
+    assert body["results"] == [] and body["summary"]["abstained"] == NOTHING_WITHIN_FILTERS
+    page = app.get("/", params={"q": "dock strike", "since": "2030-01-01"}).text
+    assert "no article within the chosen dates, outlets or places matches this question" in page
+
+
 def test_a_source_in_other_words_is_marked_apart_from_the_quoted_one(app):
     import re
 

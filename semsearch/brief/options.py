@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from ..config import Settings
 
 NOTHING_RETRIEVED = "Nothing in the archive matches this question closely enough to summarize."
+NOTHING_WITHIN_FILTERS = "No article within the chosen dates, outlets or places matches this question."
 NOTHING_RELEVANT = "No passage in the archive answers this question closely enough to quote."
 
 # Redundancy across outlets of one story (see _repeat_similarity); chosen on the sample's same-story pairs.
