@@ -291,6 +291,8 @@ def test_a_brief_says_when_the_filters_left_nothing_to_search(app):
     assert body["results"] == [] and body["summary"]["abstained"] == NOTHING_WITHIN_FILTERS
     page = app.get("/", params={"q": "dock strike", "since": "2030-01-01"}).text
     assert "no article within the chosen dates, outlets or places matches this question" in page
+    first, last = app.get("/api/stats").json()["published_from"], app.get("/api/stats").json()["published_until"]
+    assert first and last and "The archive's articles are dated" in page  # so a reader can pick dates that hold some
 
 
 def test_a_source_in_other_words_is_marked_apart_from_the_quoted_one(app):

@@ -389,6 +389,10 @@ def _answer_page(request: Request, service: SearchService, asked: SearchRequest,
         response = service.search(asked)
     context["response"], context["offset"] = response, asked.offset
     context["coverage"] = coverage(request, response)
+    if not response.results and (asked.since or asked.until or asked.new_since):
+        # Presets count back from today; an archive of past years holds nothing in "the past week".
+        stats = service.stats()
+        context["archive_dates"] = (stats["published_from"], stats["published_until"])
     if len(response.results) == asked.k and asked.offset + asked.k <= MAX_OFFSET:
         context["more"] = url_with(request, offset=str(asked.offset + asked.k))
     if asked.offset:
