@@ -1095,6 +1095,18 @@ def test_a_note_on_the_writer_at_the_end_is_not_the_story(tmp_path, end, kept):
     assert len(article.text.split("\n\n")) == kept and article.text.startswith("The regional water board")
 
 
+def test_an_atom_entry_copied_from_another_feed_names_that_feed_s_outlet(tmp_path):
+    (tmp_path / "planet.atom").write_text(
+        '<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom"><title>Planet Coast</title>'
+        "<entry><title>Tram line reopens - Coast Courier</title><updated>2025-04-02T08:00:00Z</updated>"
+        "<source><title>Coast Courier</title></source><content>The tram line reopened on Saturday.</content></entry>"
+        "<entry><title>Council backs lanes</title><updated>2025-04-03T08:00:00Z</updated>"
+        "<content>Councillors voted 31 to 14 to build cycle lanes.</content></entry></feed>"
+    )
+    tram, lanes = ingest([tmp_path]).articles
+    assert (tram.title, tram.outlet, lanes.outlet) == ("Tram line reopens", "Coast Courier", "Planet Coast")
+
+
 FERRY_POST = (
     "Home | News | Local | Sport | Weather\n"
     "Ferry fares to rise by 9 percent from May\n"

@@ -788,8 +788,7 @@ def read_feed(source: str, text: str) -> Iterator[RawDoc | Skipped]:
         if not body:
             yield Skipped(where, f"feed item {i + 1}: no text")
             continue
-        # RSS's <source>: the outlet an aggregator's item came from, whose name the item's title may end with.
-        origin = _child_text(item, "source")
+        origin = _origin(item)
         title = _plain_title(_child_text(item, "title") or "")
         yield RawDoc(
             title=_without_site_name(title, origin)[0] if origin else title,
@@ -799,6 +798,15 @@ def read_feed(source: str, text: str) -> Iterator[RawDoc | Skipped]:
             published=_child_text(item, "pubdate", "published", "updated", "date"),
             url=_absolute(_child_text(item, "link"), home or source) or _child_text(item, "guid"),
         )
+
+
+def _origin(item: ElementTree.Element) -> str | None:
+    """The outlet an aggregator's item came from, whose name the item's title may end with: RSS's
+    `<source>` names it, Atom's `<source>` holds the original feed's `<title>`."""
+    source = next((child for child in item if _local(child.tag) == "source"), None)
+    if source is None:
+        return None
+    return _child_text(item, "source") or _plain_title(_child_text(source, "title") or "") or None
 
 
 READERS = {
