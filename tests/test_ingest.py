@@ -1107,6 +1107,50 @@ def test_an_atom_entry_copied_from_another_feed_names_that_feed_s_outlet(tmp_pat
     assert (tram.title, tram.outlet, lanes.outlet) == ("Tram line reopens", "Coast Courier", "Planet Coast")
 
 
+def test_wire_copy_that_five_outlets_carry_is_their_story_not_furniture(tmp_path):
+    shared = (
+        "A wildfire that began on Sunday has burned more than 3,000 hectares of heath, firefighters said.\n"
+        "About 150 firefighters and four helicopters were tackling the blaze on Monday.\n"
+        "The park authority closed all car parks and asked visitors to stay away.\n"
+    )
+    for outlet in ("Bay Courier", "Coastal Times", "Harbour Gazette", "Metro Daily", "Valley Wire"):
+        (tmp_path / f"{outlet}.txt").write_text(
+            f"{outlet}\nWildfire closes national park\nBy {outlet} staff\nAugust 12, 2025\n{shared}"
+            f"{outlet} understands that farms on the park's edge were evacuated overnight.\n"
+        )
+    articles = ingest([tmp_path]).articles
+    assert len(articles) == 5 and all(len(a.text.split("\n\n")) == 4 for a in articles)
+
+
+@pytest.mark.parametrize(
+    "interruption",
+    [
+        "Share this article:\nFacebook\nTwitter\nWhatsApp\nEmail",
+        "You have 2 free articles left this month.",
+        "Related: Harbour plan draws record objections",
+        "Read more: Council delays marina decision",
+    ],
+)
+def test_an_interruption_inside_the_text_loses_no_paragraph_on_either_side(tmp_path, interruption):
+    (tmp_path / "harbour.txt").write_text(
+        "Council delays vote on harbour plan\nBy Ann Lee, Harbour Gazette\nMarch 4, 2025\n"
+        "The district council has postponed a vote on the harbour redevelopment plan until April.\n"
+        "Councillors said they needed more time to study the costs.\n"
+        f"{interruption}\n"
+        "The plan includes 300 new homes and a marina.\n"
+        "Residents have submitted more than 900 objections to the harbour plan.\n"
+        "A public meeting will be held at the town hall on March 20.\n"
+    )
+    [article] = ingest([tmp_path]).articles
+    assert article.text.split("\n\n") == [
+        "The district council has postponed a vote on the harbour redevelopment plan until April.",
+        "Councillors said they needed more time to study the costs.",
+        "The plan includes 300 new homes and a marina.",
+        "Residents have submitted more than 900 objections to the harbour plan.",
+        "A public meeting will be held at the town hall on March 20.",
+    ]
+
+
 FERRY_POST = (
     "Home | News | Local | Sport | Weather\n"
     "Ferry fares to rise by 9 percent from May\n"

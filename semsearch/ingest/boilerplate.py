@@ -32,7 +32,14 @@ _MENU_ITEM_WORDS = 8
 _INTERRUPTION = re.compile(
     r"^\W*(?:advertisements?|advert|ad|skip advertisement|"
     r"(?:the )?(?:story|article) continues (?:below|after)(?: (?:this|the))?(?: advertisement| ad)?|"
-    r"continue reading(?: below| the main story)?)\W*$",
+    r"continue reading(?: below| the main story)?|"
+    # a paywall's count, a link to another story ("Related: Textile exports hit five-year high"), a share bar
+    # set out a line a button
+    r"you have (?:\d+|one|two|three|no) free (?:articles?|stories|reads?) (?:left|remaining)"
+    r"(?: this (?:month|week))?|"
+    r"(?:related|see also|also read|read also|read more|more on this story)\s*:\s*(?-i:[A-Z0-9\"“‘'])[^.!?]{0,100}|"
+    r"share(?: this)?(?: article| story| page)?|facebook|twitter|x|whatsapp|e-?mail|linkedin|reddit|pinterest|"
+    r"telegram|messenger|copy link)\W*$",
     re.IGNORECASE,
 )
 # An item of a numbered list: "1) Name", "2. Name", "(3) Name".

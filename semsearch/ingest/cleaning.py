@@ -18,7 +18,7 @@ from pathlib import Path
 
 from ..sentences import split_sentences
 from ..text import english_date, is_written_day, is_yearless_day
-from .boilerplate import article_lines, headline_lines, word_count
+from .boilerplate import article_lines, headline_lines, is_sentence, word_count
 
 _TERMINAL = ".!?:;\"'”’)…"
 _SPACE_RUN = re.compile(r"[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
@@ -83,7 +83,7 @@ class Cleaner:
         n = 0
         for body in bodies:
             n += 1
-            df.update({_key(ln) for ln in body.splitlines() if 0 < len(ln.split()) <= 12})
+            df.update({_key(ln) for ln in body.splitlines() if _furniture_sized(ln)})
         threshold = max(5, int(0.05 * n))
         # A number repeated across pages ("0", "2019") is a table cell or a date, not site furniture.
         common = {line for line, count in df.items() if count >= threshold and _has_letter(line)}
@@ -195,6 +195,13 @@ def _bare_byline(blocks: list[str], i: int) -> bool:
     if not _NAME_LINE.fullmatch(blocks[i]):
         return False
     return any(0 <= j < len(blocks) and _date_line(blocks[j]) is not None for j in (i - 1, i + 1))
+
+
+def _furniture_sized(line: str) -> bool:
+    """A line that may be a site's furniture when many pages repeat it: short, and no sentence of a story. Wire
+    copy that five outlets carry repeats its sentences too, and they are the story."""
+    words = len(line.split())
+    return 0 < words <= _FURNITURE_WORDS and not (words >= _STORY_SENTENCE_WORDS and is_sentence(line))
 
 
 def _byline_date(line: str) -> str | None:
@@ -489,6 +496,8 @@ _DATE_LINE = re.compile(
 # A person's name as a line of its own: two to four capitalised words ("Mira Lund", "Ana de la Cruz").
 _NAME_LINE = re.compile(r"[A-Z][\w'’.-]+(?: (?:[A-Z][\w'’.-]+|van|von|de|da|der|la|le)){1,3}")
 _DATED_PARAGRAPHS = 2
+_FURNITURE_WORDS = 12  # the longest line learnt as furniture from its repetition across pages
+_STORY_SENTENCE_WORDS = 6  # a sentence of this many words is a story's, however many pages repeat it
 # "Reach him at ...@..." / "Follow her on X @...": him or her, so a reader told to contact the police or the
 # organisers at an address is news, not a note on the writer.
 _AUTHOR_NOTE = re.compile(
