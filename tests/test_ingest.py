@@ -1151,6 +1151,26 @@ def test_an_interruption_inside_the_text_loses_no_paragraph_on_either_side(tmp_p
     ]
 
 
+def test_a_caption_credited_after_its_sentence_and_a_commented_post_line_take_no_title(tmp_path):
+    (tmp_path / "frost.txt").write_text(
+        "Valley Wire\nMenu\nSearch\nOrchard growers warn of late frost damage\n"
+        "Posted by Jane Holloway on 14 April 2025 | 12 comments\n"
+        "Apple growers in the upper valley say a late frost on Saturday night destroyed early blossom.\n"
+        "The growers' co-operative estimates losses of at least £2m if temperatures stay low this week.\n"
+    )
+    (tmp_path / "volcano.txt").write_text(
+        "Skip to main content\nWorld\nVolcano eruption forces evacuation of three villages\n"
+        "Lava flows down the slopes of Mount Tereo on Sunday. Photo: Ana Ruiz/Reuters\n"
+        "Authorities evacuated three villages on the slopes of Mount Tereo on Sunday after the volcano began erupting "
+        "for the first time in 40 years.\n"
+        "About 2,300 people were moved to shelters in the nearby town, the civil protection agency said.\n"
+    )
+    frost, volcano = ingest([tmp_path]).articles
+    assert (frost.title, frost.published) == ("Orchard growers warn of late frost damage", "2025-04-14")
+    assert volcano.title == "Volcano eruption forces evacuation of three villages"
+    assert volcano.text.startswith("Authorities evacuated") and "Photo:" not in volcano.text
+
+
 FERRY_POST = (
     "Home | News | Local | Sport | Weather\n"
     "Ferry fares to rise by 9 percent from May\n"

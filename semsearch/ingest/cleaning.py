@@ -228,8 +228,7 @@ def _closing_date(lines: list[str], kept: list[str]) -> str | None:
     if end is None:
         return None
     below = [line for line in lines[end + 1 :] if line][:_SIGN_OFF_LINES]
-    signed = (_COMMENT_COUNT.sub("", line) for line in below if _SIGNED.match(line))
-    return next((day for line in signed if (day := _date_line(line))), None)
+    return next((day for line in below if _SIGNED.match(line) and (day := _date_line(line))), None)
 
 
 def _is_article(text: str, source: str) -> bool:
@@ -270,8 +269,9 @@ def _masthead_line(line: str) -> bool:
 
 
 def _date_line(line: str) -> str | None:
-    """The full date a line consists of ("March 4, 2025", "Published 2025-03-05 09:30"), or None."""
-    match = _DATE_LINE.fullmatch(line.strip("_*"))  # Markdown's "_Published: 2025-08-19_"
+    """The full date a line consists of ("March 4, 2025", "Published 2025-03-05 09:30"), or None; a count of
+    comments after it ("Posted by NAME on DATE | 12 comments") is no part of it."""
+    match = _DATE_LINE.fullmatch(_COMMENT_COUNT.sub("", line).strip("_*"))  # Markdown's "_Published: 2025-08-19_"
     found = parse_date(match["date"]) if match else None
     return found if found and not found.startswith("--") else None
 
@@ -384,10 +384,18 @@ def _credit(inner: str) -> bool:
 
 
 def is_caption_line(line: str) -> bool:
-    """A whole line that ends with a photo credit is an image caption."""
+    """A whole line that ends with a photo credit is an image caption: "(AP Photo/Luis Ortega)", or
+    "Photo: Ana Ruiz/Reuters" after the caption's own sentence."""
+    if _CREDIT_TAIL.search(line):
+        return True
     matches = list(_PAREN.finditer(line))
     match = matches[-1] if matches else None
     return bool(match and match.end() >= len(line.rstrip(" .")) and _credit(match.group(1)))
+
+
+_CREDIT_TAIL = re.compile(
+    r"[.!?]\s+(?i:photo(?:graph)?|picture|image|credit)s?\s*:\s*[A-Z][\w'’. -]{1,40}(?:/[\w'’. -]{1,40})?\.?$"
+)
 
 
 def strip_leading_caption(paragraph: str) -> str:
