@@ -1171,6 +1171,17 @@ def test_a_caption_credited_after_its_sentence_and_a_commented_post_line_take_no
     assert volcano.text.startswith("Authorities evacuated") and "Photo:" not in volcano.text
 
 
+def test_an_empty_export_and_a_row_shifted_by_an_open_quote_are_skipped_with_reasons(tmp_path):
+    (tmp_path / "none.json").write_text("[]")
+    (tmp_path / "shifted.csv").write_text('title,body,date\n"Unclosed quote,"Body text that never closes.,2025-03-01\n')
+    result = ingest([tmp_path])
+    assert result.articles == []
+    assert sorted((Path(s.source).name, s.reason) for s in result.skipped) == [
+        ("none.json", "no records: the JSON holds an empty list"),
+        ("shifted.csv:2", "row 2: its text field holds no words: '2025-03-01'"),
+    ]
+
+
 FERRY_POST = (
     "Home | News | Local | Sport | Weather\n"
     "Ferry fares to rise by 9 percent from May\n"

@@ -295,6 +295,8 @@ def doc_from_record(record: object, source: str) -> RawDoc:
     if not body:
         found = ", ".join(sorted(map(str, record))[:8]) or "none"
         raise SkipSource(f"no text in a text field (text, body, content, articleBody, bodyText); fields: {found}")
+    if not any(c.isalpha() for c in body):  # a date or a number where the story should be: a row out of line
+        raise SkipSource(f"its text field holds no words: {body[:40]!r}")
     outlet = _first(lowered, OUTLET_FIELDS)
     title = _plain(_first(lowered, TITLE_FIELDS) or "")
     return RawDoc(
@@ -611,6 +613,8 @@ def read_json(source: str, text: str) -> Iterator[RawDoc | Skipped]:
         raise SkipSource("JSON nested too deeply to read") from None
     data = _records(data)
     records = data if isinstance(data, list) else [data]
+    if not records:
+        raise SkipSource("no records: the JSON holds an empty list")
     for i, record in enumerate(records):
         where = f"{source}#{i}" if len(records) > 1 else source
         try:
