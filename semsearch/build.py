@@ -442,8 +442,7 @@ def _revise(report: BuildReport, served: Index | None, articles: Sequence[Articl
     """Count the articles added, changed, removed and unchanged against the served version, and give every
     earlier id of an edited article with the id of its current version (an edit changes an article's id)."""
     if served is None:
-        report.added = len(articles)
-        report.arrivals = {a.id: a.published for a in articles}
+        report.added = len(articles)  # no arrivals: with nothing served to compare, none can be told apart
         return {}
     stored = served.locators()
     new_ids = {a.id for a in articles}

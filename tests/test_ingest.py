@@ -1182,6 +1182,36 @@ def test_an_empty_export_and_a_row_shifted_by_an_open_quote_are_skipped_with_rea
     ]
 
 
+def test_review_cases_a_records_page_long_blanks_and_look_alikes_of_furniture(tmp_path):
+    import time
+
+    page = {
+        "content": [
+            {"title": "Council approves budget", "content": "The city council approved the budget on Monday."},
+            {"title": "Harbour reopens", "content": "The harbour reopened to shipping on Tuesday."},
+        ],
+        "totalPages": 1,
+    }
+    (tmp_path / "page.json").write_text(json.dumps(page))  # records under "content" are records, not blocks
+    assert [a.title for a in ingest([tmp_path / "page.json"]).articles] == [
+        "Council approves budget",
+        "Harbour reopens",
+    ]
+    started = time.perf_counter()
+    html_fragment_to_text("<p>a. " + " " * 60_000 + "b</p>")
+    from semsearch.ingest.readers import without_cut_marks
+
+    without_cut_marks("The council met. " + " \t" * 80_000 + "It agreed.")
+    assert time.perf_counter() - started < 1.0  # linear in a run of blanks (it took seconds)
+    (tmp_path / "post.txt").write_text(
+        "Post office sale\n\nThe post office appeared first on the council's list of buildings to be sold, "
+        "the leader said on Tuesday evening.\n\nThe sale would raise about 2 million crowns for the town.\n\n"
+        "2 comments\n\nPosted by Harbour Fan on 2 June 2026\n"
+    )
+    [post] = ingest([tmp_path / "post.txt"]).articles
+    assert post.text.startswith("The post office appeared first") and post.published is None  # a comment's date
+
+
 FERRY_POST = (
     "Home | News | Local | Sport | Weather\n"
     "Ferry fares to rise by 9 percent from May\n"

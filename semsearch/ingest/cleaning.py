@@ -191,8 +191,9 @@ def _without_author_note(paragraphs: list[str]) -> list[str]:
 
 
 def _bare_byline(blocks: list[str], i: int) -> bool:
-    """A writer's name alone on its line ("Mira Lund", no "By") next to the page's date line: a byline."""
-    if not _NAME_LINE.fullmatch(blocks[i]):
+    """A writer's name alone on its line ("Mira Lund", no "By") next to the page's date line near the top, below
+    the first block (an untitled text's headline or a timeline's subheads stand beside dates too): a byline."""
+    if not 0 < i <= _BYLINE_BLOCKS or not _NAME_LINE.fullmatch(blocks[i]):
         return False
     return any(0 <= j < len(blocks) and _date_line(blocks[j]) is not None for j in (i - 1, i + 1))
 
@@ -227,8 +228,11 @@ def _closing_date(lines: list[str], kept: list[str]) -> str | None:
     end = next((i for i in range(len(lines) - 1, -1, -1) if last and lines[i].startswith(last)), None)
     if end is None:
         return None
-    below = [line for line in lines[end + 1 :] if line][:_SIGN_OFF_LINES]
-    return next((day for line in below if _SIGNED.match(line) and (day := _date_line(line))), None)
+    # Only the line right under the text, and only a post's own signature: a date further down, or a bare
+    # "Published" line, may be a comment's or a related story's.
+    below = next((line for line in lines[end + 1 :] if line), "")
+    signed = _POSTED_BY.match(below) or (_SIGNED.match(below) and _COMMENT_COUNT.search(below))
+    return _date_line(below) if signed else None
 
 
 def _is_article(text: str, source: str) -> bool:
@@ -486,7 +490,7 @@ _SOURCE_LINE = re.compile(rf"(?:(?i:source|publisher)\s*:\s*|{_SPECIAL_TO}){_OUT
 _BROKEN_WORDS = 4
 _CAPTION_LABEL = re.compile(r"(?:(?:image|media|video|photo|picture) )?caption\s*[,:]?", re.IGNORECASE)
 _CREDIT_LABEL = re.compile(r"(?:image|media|video|photo|picture) (?:source|credit)s?\s*[,:]\s*.{1,60}", re.IGNORECASE)
-_CAPTION_WORDS = 60
+_CAPTION_WORDS = 30
 _LABELLED = re.compile(r"^(?:\S+\s+){0,3}?\S+:\s")
 # Sources whose reader took the first line for the title (text files), which a masthead may correct.
 _GUESSED_TITLE = re.compile(r"\.(?:txt|text|md)$", re.IGNORECASE)
@@ -504,6 +508,7 @@ _DATE_LINE = re.compile(
 # A person's name as a line of its own: two to four capitalised words ("Mira Lund", "Ana de la Cruz").
 _NAME_LINE = re.compile(r"[A-Z][\w'’.-]+(?: (?:[A-Z][\w'’.-]+|van|von|de|da|der|la|le)){1,3}")
 _DATED_PARAGRAPHS = 2
+_BYLINE_BLOCKS = 4  # how far down a page's name-and-date lines may stand
 _FURNITURE_WORDS = 12  # the longest line learnt as furniture from its repetition across pages
 _STORY_SENTENCE_WORDS = 6  # a sentence of this many words is a story's, however many pages repeat it
 # "Reach him at ...@..." / "Follow her on X @...": him or her, so a reader told to contact the police or the
@@ -516,7 +521,7 @@ _AUTHOR_NOTE = re.compile(
 _NOTE_PARAGRAPHS = 2  # paragraphs kept that a page's own date line may stand below
 _SIGNED = re.compile(r"(?:posted|published)\b", re.IGNORECASE)
 _COMMENT_COUNT = re.compile(r"\s*[|·•]\s*\d[\d,]*\s+comments?\s*$", re.IGNORECASE)
-_SIGN_OFF_LINES = 3  # lines below the text where a post's signature stands, before its sharing links
+_POSTED_BY = re.compile(r"(?:posted|published) by ", re.IGNORECASE)
 _WEEKDAY = re.compile(r"^(?:mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun)[a-z]*\.?,?\s+(?=\w)", re.IGNORECASE)
 # A date in figures whose first two fields may be day and month either way round.
 _SLASHED_DATE = re.compile(r"\s*(?P<first>\d{1,2})/(?P<second>\d{1,2})/\d{4}\b")

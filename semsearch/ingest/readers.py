@@ -249,10 +249,11 @@ def _as_text(value: object, joiner: str) -> str | None:
 
 def _block_text(item: object) -> object:
     """A list item's text: a string, or a content block's ({"type": "text", "content": ...}); a block of
-    another type (an image, an advertisement's raw HTML) has none."""
+    another type (an image, an advertisement's raw HTML) has none, nor has an object without a type (a
+    record of its own, as a page of an API's results holds under "content")."""
     if not isinstance(item, dict):
         return item
-    if str(item.get("type", "text")).lower() not in _TEXT_BLOCKS:
+    if str(item.get("type", "")).lower() not in _TEXT_BLOCKS:
         return None
     return item.get("content", item.get("text"))
 
@@ -313,8 +314,8 @@ def doc_from_record(record: object, source: str) -> RawDoc:
 # ("… [+1834 chars]"), an excerpt's "[…]", a link on to the rest ("Read more…", "Continue reading →") after
 # a sentence's end (so "children who read more" stays). The cut text stays.
 _CUT_MARK = re.compile(
-    r"[ \t]*\[\+\d+ chars\][ \t]*$"
-    r"|[ \t]*\[(?:…|\.\.\.)\][ \t]*$"
+    r"(?<![ \t])[ \t]*\[\+\d+ chars\][ \t]*$"  # the lookbehinds: a run of blanks is tried once, not from each
+    r"|(?<![ \t])[ \t]*\[(?:…|\.\.\.)\][ \t]*$"
     r"|(?<=[.!?…\"”’)])[ \t]+(?:read more|continue reading|read the full (?:story|article))\b[^.!?\n]{0,80}?"
     r"(?:\.\.\.|…|»|→|>>)?[ \t]*$",
     re.IGNORECASE | re.MULTILINE,  # a paragraph's end: a feed's sign-off may follow
@@ -737,7 +738,7 @@ def _unwrapped(text: str) -> str:
 
 # Elements that stand as paragraphs of their own: text after one starts a new paragraph.
 _BLOCKS = ("p", "div", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre", "table", "tr")
-_BLANKS_AT_BREAK = re.compile(r"[ \t]*\n[ \t]*")
+_BLANKS_AT_BREAK = re.compile(r"(?<![ \t])[ \t]*\n[ \t]*")
 _LONE_NEWLINE = re.compile(r"(?<!\n)\n(?!\n)")
 
 
@@ -804,13 +805,17 @@ def read_feed(source: str, text: str) -> Iterator[RawDoc | Skipped]:
         )
 
 
+_SOURCE_TAGS = {"source", "{http://www.w3.org/2005/Atom}source"}
+
+
 def _origin(item: ElementTree.Element) -> str | None:
     """The outlet an aggregator's item came from, whose name the item's title may end with: RSS's
     `<source>` names it, Atom's `<source>` holds the original feed's `<title>`."""
-    source = next((child for child in item if _local(child.tag) == "source"), None)
+    source = next((child for child in item if child.tag in _SOURCE_TAGS), None)  # not Dublin Core's dc:source
     if source is None:
         return None
-    return _child_text(item, "source") or _plain_title(_child_text(source, "title") or "") or None
+    text = source.text.strip() if source.text else ""
+    return text or _plain_title(_child_text(source, "title") or "") or None
 
 
 READERS = {

@@ -6,6 +6,7 @@ import hmac
 import json
 import logging
 import os
+import re
 import subprocess
 import sys
 import threading
@@ -192,9 +193,9 @@ class Jobs:
         try:
             done = subprocess.run(command, capture_output=True, text=True, env=child_env(self.settings), check=False)
             self._finish(job, done.returncode, done.stdout, done.stderr)
-        except OSError as exc:  # reported through the job, never lost in a thread
+        except OSError:  # reported through the job, never lost in a thread
             log.exception("rebuild %s could not start", job.id)
-            job.error, job.status = f"the build process could not start: {exc}", "failed"
+            job.error, job.status = "the build process could not start; see the server log", "failed"
         job.finished_at = time.time()
 
     def _finish(self, job: Job, returncode: int, stdout: str, stderr: str) -> None:
@@ -218,8 +219,9 @@ class Jobs:
         home = Path(self.settings.index_dir)
         named = [(self.settings.cache_dir, "the embedding cache"), (home / "cache", "the embedding cache")]
         for place, name in [*named, (home, "the index home")]:
-            if place is not None:
-                message = message.replace(str(Path(place).resolve()), name).replace(str(place), name)
+            for form in {str(Path(place).resolve()), str(place)} if place is not None else ():
+                if Path(form).is_absolute():  # a relative name ("index") is a word of many messages
+                    message = re.sub(re.escape(form) + r"(?![\w.-])", name, message)
         return message
 
 
