@@ -85,14 +85,14 @@ def checked_name(name: str) -> str:
     return name
 
 
-def run_request(watch: Watch, previous: datetime | None, arrivals: Arrivals | None = None) -> SearchRequest:
+def run_request(watch: Watch, previous: datetime | None, arrivals: Arrivals = NO_ARRIVALS) -> SearchRequest:
     """The request a run asks: the saved question, limited to what is new since the day of the previous run,
     or since the earliest date of an article that arrived since then, when earlier (a late feed, a back-filled
     folder: a watch asks by date, and would pass them over); its own new_since stands when later."""
     request = watch.search_request().model_copy(update={"summary": True})
     if previous is None:
         return request
-    day = window_start(previous, arrivals or NO_ARRIVALS)
+    day = window_start(previous, arrivals)
     return request.model_copy(update={"new_since": max(day, request.new_since or day)})
 
 
