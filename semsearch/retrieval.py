@@ -109,6 +109,7 @@ class Retrieval:
     terms: list[str] = field(default_factory=list)
     embed_ms: float = 0.0  # the query's model pass (it runs beside the BM25 leg)
     names: list[list[str]] = field(default_factory=list)  # the names the question insists on (question_names)
+    question: str = ""  # as asked
 
 
 def question_names(query: str) -> list[list[str]]:
@@ -131,6 +132,12 @@ def question_names(query: str) -> list[list[str]]:
             names.append([word.lower()])
         previous_end = match.end()
     return names
+
+
+def as_written(query: str, name: Sequence[str]) -> str:
+    """A name of question_names as the question spells it ("NASA", not "nasa")."""
+    found = re.search(r"\W+".join(re.escape(word) for word in name), query, re.IGNORECASE)
+    return found.group() if found else " ".join(name)
 
 
 def query_phrases(query: str) -> list[str]:
@@ -255,6 +262,7 @@ class Retriever:
             question_words(query),
             evidence.embed_ms,
             question_names(query),
+            query,
         )
 
     def _one_per_story(

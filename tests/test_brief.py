@@ -14,6 +14,7 @@ from semsearch.contract import SearchRequest
 from semsearch.embedding import MODEL_NAME, get_embedder
 from semsearch.index import Index
 from semsearch.records import Article
+from semsearch.retrieval import as_written
 from semsearch.sentence_traits import leading_pronoun, needs_antecedent, usable
 from semsearch.service import SearchService
 from semsearch.text import content_words
@@ -103,6 +104,28 @@ def test_abstains_on_an_unrelated_question(service: SearchService):
     brief = service.search(SearchRequest(q="best recipe for sourdough bread starter")).summary
     assert brief.sentences == [] and brief.sources == []
     assert "No passage" in brief.abstained or "Nothing" in brief.abstained
+
+
+def test_abstains_naming_what_the_archive_never_mentions(service: SearchService):
+    """A strike at Port Calder is in the archive; one at Port Calder in Norway is not, and its nearest sentences
+    (the Port Calder strike) would answer another question."""
+    asked = service.search(SearchRequest(q="Why did dockworkers strike at Port Calder?")).summary
+    assert asked.sentences and asked.abstained is None
+    elsewhere = service.search(SearchRequest(q="Why did dockworkers strike at Port Calder in NORWAY?"))
+    assert elsewhere.summary.sentences == []
+    assert elsewhere.summary.abstained == "Nothing in the archive mentions “NORWAY”."
+    assert elsewhere.results  # the closest articles are still listed
+
+
+def test_a_name_counts_as_mentioned_in_any_of_its_forms(service: SearchService):
+    """"Calder's" and "Calderans" are forms of Calder; only a name with no form in the archive abstains."""
+    for question in ("What did Calderans say about the strike?", "Why did the Calder's dockworkers strike?"):
+        assert service.search(SearchRequest(q=question)).summary.abstained is None, question
+
+
+def test_a_name_is_given_as_the_question_spells_it():
+    assert as_written("What did NASA's James  Webb telescope see?", ["james", "webb"]) == "James  Webb"
+    assert as_written("What did NASA's telescope see?", ["nasa"]) == "NASA"
 
 
 @pytest.mark.parametrize(

@@ -25,7 +25,7 @@ import numpy as np
 
 from ..index import Index, SentenceTraits
 from ..records import Brief
-from ..retrieval import Retrieval, question_names
+from ..retrieval import Retrieval, as_written, question_names
 from ..text import question_words
 from .citing import _cite, _quoted_texts, citation_problems
 from .options import (
@@ -38,9 +38,10 @@ from .options import (
     SINGLE_ARTICLE,
     BriefOptions,
     brief_options,
+    nothing_mentions,
 )
 from .pool import _Pool, _pool, anchor
-from .scoring import _names_held, _score, name_forms
+from .scoring import _names_held, _score, absent_names, name_forms
 from .selection import _select
 
 
@@ -59,6 +60,8 @@ def summarize(
     index: Index, retrieval: Retrieval, options: BriefOptions = DEFAULT, novelty: Novelty | None = None
 ) -> Brief:
     """A brief of the sentences of the top retrieved chunks."""
+    if absent := absent_names(index, retrieval.names):
+        return Brief(abstained=nothing_mentions([as_written(retrieval.question, name) for name in absent]))
     ranked = retrieval.chunks[: options.candidates].tolist()
     stored = index.chunks(ranked)
     rank: dict[str, int] = {}

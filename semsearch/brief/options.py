@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ..config import Settings
@@ -9,6 +10,11 @@ from ..config import Settings
 NOTHING_RETRIEVED = "Nothing in the archive matches this question closely enough to summarize."
 NOTHING_WITHIN_FILTERS = "No article within the chosen dates, outlets or places matches this question."
 NOTHING_RELEVANT = "No passage in the archive answers this question closely enough to quote."
+
+
+def nothing_mentions(names: Sequence[str]) -> str:
+    """The abstention when a name the question insists on occurs nowhere in the archive."""
+    return f"Nothing in the archive mentions {' or '.join(f'“{n}”' for n in names)}."
 
 # Redundancy across outlets of one story (see _repeat_similarity); chosen on the sample's same-story pairs.
 STORY_BONUS = 0.1

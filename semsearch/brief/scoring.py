@@ -6,8 +6,9 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from ..index import Index
 from ..sentence_traits import word_ids
-from ..text import FUNCTION_WORDS
+from ..text import FUNCTION_WORDS, STEMS
 from .citing import _story
 from .options import FIGURE_TWIN_COSINE, STORY_BONUS, BriefOptions
 from .pool import _Pool
@@ -106,24 +107,38 @@ def _link_weights(pool: _Pool, intra_article: float) -> np.ndarray:
     return np.where(article[:, None] == article[None, :], np.float32(intra_article), np.float32(1.0))
 
 
+# The endings news gives a name ("russia": "russias", "russian"; "japan": "japanese"): added to the word itself,
+# or to its stem (the word without a final "a" or "e").
+_WORD_ENDINGS = ("s", "n", "ns", "i", "is")
+_STEM_ENDINGS = ("an", "ans", "ian", "ians", "ese", "ean", "eans")
+
+
 def name_forms(word: str) -> list[str]:
     """A name and the words news writes for it ("russia": "russian", "russians"; "japan": "japanese")."""
     stem = word[:-1] if word.endswith(("a", "e")) else word
-    return [
-        word,
-        word + "s",
-        word + "n",
-        word + "ns",
-        word + "i",
-        word + "is",
-        stem + "an",
-        stem + "ans",
-        stem + "ian",
-        stem + "ians",
-        stem + "ese",
-        stem + "ean",
-        stem + "eans",
-    ]
+    return [word, *(word + ending for ending in _WORD_ENDINGS), *(stem + ending for ending in _STEM_ENDINGS)]
+
+
+def absent_names(index: Index, names: Sequence[Sequence[str]]) -> list[Sequence[str]]:
+    """The question's names that occur nowhere in the archive in any of their forms.
+
+    No sentence can answer a question about them, and the closest ones are about something else: a
+    wildfire elsewhere for "the wildfire in California", a local cup for "the Champions League". A name
+    of several words is there when any of its words is, and a word when any form of it or of what it may be
+    formed from is ("Calderans" is there when "Calder" is).
+    """
+    return [name for name in names if not index.knows_any(STEMS.searchable(" ".join(_kin(name))))]
+
+
+def _kin(name: Sequence[str]) -> list[str]:
+    """Every form of every word of a name and of the words it may be formed from (name_forms undone)."""
+    bases = set(name)
+    for word in name:
+        for ending in (*_WORD_ENDINGS, *_STEM_ENDINGS):
+            if word.endswith(ending) and len(word) > len(ending) + 2:
+                stem = word[: -len(ending)]
+                bases.update((stem, stem + "a", stem + "e"))
+    return [form for base in sorted(bases) for form in name_forms(base)]
 
 
 def _names_held(pool: _Pool, names: Sequence[Sequence[str]]) -> np.ndarray:

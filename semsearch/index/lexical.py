@@ -287,6 +287,10 @@ class Lexicon:
         starts = np.flatnonzero(np.r_[True, docs[1:] != docs[:-1]])
         return docs[starts], np.add.reduceat(impacts, starts)
 
+    def knows_any(self, terms: Sequence[str]) -> bool:
+        """Whether any of the index terms occurs in some chunk."""
+        return bool(self._lists(terms))
+
     def scores(self, terms: Sequence[str], chunk_ids: Sequence[int]) -> np.ndarray:
         """BM25 of the given chunks for the terms (0 where none occurs), in the order given."""
         ids = np.asarray(chunk_ids, np.int32)

@@ -474,6 +474,11 @@ class Index:
         return self.lexicon.top(terms, n, allowed, required)
 
     @_guarded
+    def knows_any(self, terms: Sequence[str]) -> bool:
+        """Whether any of the index terms (semsearch.text.STEMS) occurs anywhere in the archive."""
+        return self.lexicon.knows_any(terms)
+
+    @_guarded
     def lexical_scores(self, terms: Sequence[str], chunk_ids: Sequence[int]) -> np.ndarray:
         """BM25 of the given chunks for the OR of the index terms (0 where none occurs), in the order given."""
         return self.lexicon.scores(terms, chunk_ids)
