@@ -21,6 +21,7 @@ from . import __version__
 from .config import Settings
 from .contract import SearchRequest, problems
 from .index import IndexIncompatible, IndexMissing
+from .mcp_stdio import answering
 from .records import Refusal, error_body
 from .service import NO_ARTICLE, SearchService, no_index_reason
 
@@ -136,11 +137,13 @@ def make_server(settings: Settings) -> Server:
 
 
 def serve_stdio(settings: Settings) -> None:
-    """Run the MCP server on this process's stdin and stdout until the client closes them."""
+    """Run the MCP server on this process's stdin and stdout until the client closes stdin and every request
+    read has its reply."""
     server = make_server(settings)
 
     async def run() -> None:
         async with stdio_server() as (read, write):
-            await server.run(read, write, server.create_initialization_options())
+            reader, writer = answering(read, write)
+            await server.run(reader, writer, server.create_initialization_options())
 
     anyio.run(run)
