@@ -113,23 +113,29 @@ class Retrieval:
 
 
 def question_names(query: str) -> list[list[str]]:
-    """The names a question insists on: runs of capitalised words past its first word, lower-cased.
+    """The names a question insists on: runs of capitalised words, lower-cased; its first word only when the
+    next one continues the run (one capitalised first word is how any sentence starts).
 
     "What did Amnesty International say about Russia?" names [amnesty, international] and [russia]; an
-    answer about Amnesty's report on Turkey misses one of them.
+    answer about Amnesty's report on Turkey misses one of them. "Port Alder dock strike" names [port, alder].
     """
     names: list[list[str]] = []
     previous_end = -2
+    opening: list[str] = []  # the first word, while it may start a run
     for n, match in enumerate(WORD.finditer(query)):
         word = match.group()
         # A month or weekday is capitalised by convention: "the March earthquake" does not insist on March.
-        if n == 0 or not word[0].isupper() or word.lower() in QUESTION_STOPWORDS | FUNCTION_WORDS | CALENDAR_WORDS:
+        if not word[0].isupper() or word.lower() in QUESTION_STOPWORDS | FUNCTION_WORDS | CALENDAR_WORDS:
             continue
         # A run: capitalised words with only spaces (or a hyphen) between them.
-        if names and query[previous_end : match.start()].strip(" -") == "":
+        in_run = query[previous_end : match.start()].strip(" -") == ""
+        if in_run and opening:
+            names.append([*opening, word.lower()])
+        elif in_run and names:
             names[-1].append(word.lower())
-        else:
+        elif n > 0:
             names.append([word.lower()])
+        opening = [word.lower()] if n == 0 else []
         previous_end = match.end()
     return names
 

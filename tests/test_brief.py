@@ -118,7 +118,7 @@ def test_abstains_naming_what_the_archive_never_mentions(service: SearchService)
 
 
 def test_a_name_counts_as_mentioned_in_any_of_its_forms(service: SearchService):
-    """"Calder's" and "Calderans" are forms of Calder; only a name with no form in the archive abstains."""
+    """ "Calder's" and "Calderans" are forms of Calder; only a name with no form in the archive abstains."""
     for question in ("What did Calderans say about the strike?", "Why did the Calder's dockworkers strike?"):
         assert service.search(SearchRequest(q=question)).summary.abstained is None, question
 

@@ -162,6 +162,10 @@ def test_a_sentence_missing_a_name_the_question_insists_on_loses(index: Index):
         ("What did Amnesty International say about Russia?", [["amnesty", "international"], ["russia"]]),
         ("How did the March earthquake affect Ecuador's oil exports?", [["ecuador"]]),
         ("What devices improve automobile safety?", []),
+        ("Port Alder dock strike", [["port", "alder"]]),  # a first word that opens a run
+        ("Bitcoin price crash", []),  # one capitalised first word is how any sentence starts
+        ("Ad sales boost Time Warner profit", [["time", "warner"]]),
+        ("Strike At Port Alder", [["port", "alder"]]),
     ],
 )
 def test_question_names(question: str, names: list[list[str]]):

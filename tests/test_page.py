@@ -361,3 +361,9 @@ def test_the_outlet_filter_box_narrows_a_long_list(browser) -> None:
     page.keyboard.press("Enter")  # filters only: the search is not sent
     assert page.url == "about:blank"
     page.close()
+
+
+def test_an_abstention_keeps_the_names_as_spelt(app) -> None:
+    """The page lowers the message's first letter to fit its sentence, never the name it gives."""
+    page = app.get("/", params={"q": "Why did dockworkers strike at Port Calder in NORWAY?"}).text
+    assert "No brief this time: nothing in the archive mentions “NORWAY”." in page
