@@ -481,6 +481,10 @@ class SearchService:
         """Outlets of the served index with their counts of articles in the filters' dates and places, most first."""
         return self.index.outlets(self.index.resolve(filters or Filters()))
 
+    def dateline_places(self, filters: Filters | None = None) -> list[tuple[str, int]]:
+        """Dateline places of the served index with their counts of articles in the filters' dates and outlets."""
+        return self.index.dateline_places(self.index.resolve(filters or Filters()))
+
     def health(self) -> Health:
         """Status (ok, degraded: serving another version than CURRENT's, no_index), the public reason, and the
         manifest of the served version."""

@@ -128,6 +128,7 @@ def _render(**context: object) -> str:
         "modes": ("hybrid", "dense", "lexical"),
         "limits": {"q": {"maxlength": 1000}, "words": {"min": 20, "max": 400}, "sources": {"min": 1, "max": 50}},
         "outlets": [],
+        "places": [],
         "response": None,
         "error": None,
         "ready": True,
@@ -161,9 +162,27 @@ def test_also_reported_by_shows_three_outlets_and_and_n_more() -> None:
 def test_many_outlets_get_a_filter_box_and_every_checkbox_without_script() -> None:
     outlets = [(f"Outlet {i}", 20 - i) for i in range(12)]
     html = _render(outlets=outlets, outlet=["Outlet 3"])
-    assert 'class="outlet-filter"' in html and html.count('type="checkbox" name="outlet"') == 12
+    assert 'class="facet-filter"' in html and html.count('type="checkbox" name="outlet"') == 12
     assert re.search(r'value="Outlet 3" checked', html)
-    assert 'class="outlet-filter"' not in _render(outlets=outlets[:5])
+    assert 'class="facet-filter"' not in _render(outlets=outlets[:5])
+
+
+def test_places_are_a_facet_like_outlets_and_a_ticked_place_stays_ticked() -> None:
+    html = _render(places=[("Port Alder", 6), ("Northgate", 5)], place=["Port Alder", "Atlantis"])
+    places = html[html.index('class="facet places"') :]
+    assert re.search(r'name="place" value="Port Alder" checked', places)
+    assert re.search(r'name="place" value="Northgate">', places)
+    assert re.search(r'name="place" value="Atlantis" checked', places)  # not in the archive: kept, at 0
+    assert 'type="hidden" name="place"' not in html  # the checkboxes carry the places now
+    bare = _render(place=["Port Alder"])  # an archive without places still keeps one asked for
+    assert 'type="hidden" name="place" value="Port Alder"' in bare
+
+
+def test_place_counts_come_within_the_other_filters(service: SearchService) -> None:
+    everything = dict(service.dateline_places())
+    assert everything and all(n > 0 for n in everything.values())
+    within = dict(service.dateline_places(SearchRequest(q="x", since="2099-01-01").filters()))
+    assert within.keys() == everything.keys() and set(within.values()) == {0}
 
 
 # ---- in a real browser ------------------------------------------------------------------------------------
@@ -354,9 +373,9 @@ def test_the_outlet_filter_box_narrows_a_long_list(browser) -> None:
     page.set_content(_render(outlets=outlets, outlet=["Saltmere Echo"]))
     page.add_script_tag(path=str(APP_JS))
     page.locator("details.refine > summary").click()
-    page.locator("input.outlet-filter").click()
+    page.locator("input.facet-filter").click()
     page.keyboard.type("ledg")
-    visible = [n.strip() for n in page.locator(".outlet-list li:visible .name").all_inner_texts()]
+    visible = [n.strip() for n in page.locator(".outlets .facet-list li:visible .name").all_inner_texts()]
     assert visible == ["Harbor Ledger", "Saltmere Echo"]
     page.keyboard.press("Enter")  # filters only: the search is not sent
     assert page.url == "about:blank"

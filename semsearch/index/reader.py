@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import date
 from functools import cached_property, lru_cache
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 
@@ -419,11 +420,21 @@ class Index:
         The filters' own outlets are left out of the count, as a facet does: ticking one outlet must not
         turn the others' counts to zero.
         """
-        kept, params = filter_sql(dataclasses.replace(filters or Filters(), outlets=()))
+        return self._facet("outlet", dataclasses.replace(filters or Filters(), outlets=()))
+
+    @_guarded
+    def dateline_places(self, filters: Filters | None = None) -> list[tuple[str, int]]:
+        """Every dateline place with its count of articles the filters' dates and outlets keep, most first (the
+        filters' own places left out of the count, as for outlets)."""
+        return self._facet("place", dataclasses.replace(filters or Filters(), places=()))
+
+    def _facet(self, column: Literal["outlet", "place"], kept_by: Filters) -> list[tuple[str, int]]:
+        """Each value of an article column with its count of the articles the filters keep, most first."""
+        kept, params = filter_sql(kept_by)
         # CASE, not SUM of the condition: a condition on a NULL place is NULL, and a sum of NULLs is no count.
         sql = (
-            f"SELECT outlet, SUM(CASE WHEN {kept} THEN 1 ELSE 0 END) FROM articles a WHERE outlet IS NOT NULL "
-            "GROUP BY outlet ORDER BY 2 DESC, 1"
+            f"SELECT {column}, SUM(CASE WHEN {kept} THEN 1 ELSE 0 END) FROM articles a WHERE {column} IS NOT NULL "
+            f"GROUP BY {column} ORDER BY 2 DESC, 1"
         )
         return list(self.db.execute(sql, params))
 

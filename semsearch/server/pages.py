@@ -335,6 +335,7 @@ def search_page(
         "modes": get_args(Mode),
         "limits": SearchRequest.limits(),
         "outlets": [],
+        "places": [],
         "response": None,
         "error": None,
         "ready": service.ready,
@@ -362,6 +363,7 @@ def search_page(
     context["sources_line"] = sources_line(service, datetime.now(UTC))
     if context["ready"] and "q" not in request.query_params:
         context["outlets"] = service.outlets()
+        context["places"] = service.dateline_places()
         context["examples"] = service.examples()
     if "q" in request.query_params:
         try:
@@ -372,8 +374,9 @@ def search_page(
         # Shown back in its box and the title as it was read: no control characters.
         context["q"] = asked.q if asked else one_line(str(context["q"]))
         if context["ready"]:
-            # Counted within the page's dates and places, so an outlet's number is what ticking it can find.
+            # Counted within the page's other filters, so a number is what ticking its box can find.
             context["outlets"] = service.outlets(asked.filters() if asked else None)
+            context["places"] = service.dateline_places(asked.filters() if asked else None)
             if asked:
                 _answer_page(request, service, asked, stream, context)
     status = 422 if context["error"] else 200

@@ -35,11 +35,11 @@
     });
   });
 
-  // A long outlet list gets a filter box: typing narrows the checkboxes by name (ticked ones stay shown).
-  var filter = document.querySelector("input.outlet-filter");
-  if (filter) {
+  // A long list of outlets or places gets a filter box: typing narrows its checkboxes by name (ticked ones
+  // stay shown).
+  document.querySelectorAll("input.facet-filter").forEach(function (filter) {
     filter.hidden = false;
-    var items = document.querySelectorAll(".outlet-list li");
+    var items = filter.parentElement.querySelectorAll(".facet-list li");
     filter.addEventListener("input", function () {
       var wanted = filter.value.trim().toLowerCase();
       items.forEach(function (item) {
@@ -52,7 +52,7 @@
     filter.addEventListener("keydown", function (event) {
       if (event.key === "Enter") { event.preventDefault(); }
     });
-  }
+  });
 
   // The address a search gets holds only what the reader chose: blank boxes and a field left at its default
   // (data-defaults on the form) are not sent, so the address stays short enough to read and share.
