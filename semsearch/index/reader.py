@@ -33,6 +33,7 @@ from .format import (
 )
 from .layout import Layout, ranges
 from .lexical import Lexicon
+from .memo import Recent
 from .pagecache import read_ahead
 from .rows import (
     FULL_DATE,
@@ -132,7 +133,7 @@ class Index:
         self.filtered_chunk_ids = lru_cache(maxsize=8)(self._filtered_chunk_ids)
         self.stored_names = lru_cache(maxsize=256)(self._stored_names)
         # A search reads its stories twice (the hits' other outlets, then the brief's disagreements).
-        self._story = lru_cache(maxsize=1024)(self._read_story)
+        self._recent_stories: Recent[str, tuple[ArticleMeta, ...]] = Recent(1024)
         try:
             # Memory-mapped: a cold start reads only the pages a search touches.
             self.sentence_vectors = self._matrix(self.manifest.sentence_vectors)
@@ -305,19 +306,27 @@ class Index:
     def stories_of(self, ids: Sequence[str]) -> dict[str, list[ArticleMeta]]:
         """Every article of the given articles' stories (themselves included), by story id, oldest first."""
         found = select_in(self.db, "SELECT DISTINCT story_id FROM articles WHERE id IN ({})", list(ids))
-        return {story: list(self._story(story)) for story in sorted({r[0] for r in found})}
+        return self._stories(sorted({r[0] for r in found}))
 
     @_guarded
     def story_articles(self, story_id: str) -> list[ArticleMeta]:
         """Every article of one story, oldest first (empty when no story has that id)."""
-        return list(self._story(story_id))
+        return self._stories([story_id])[story_id]
 
-    def _read_story(self, story_id: str) -> tuple[ArticleMeta, ...]:
-        """Every article of one story, oldest first, as stored."""
-        rows = self.db.execute(
-            f"SELECT {META_COLUMNS} FROM articles WHERE story_id = ? ORDER BY published, id", (story_id,)
-        )
-        return tuple(meta_of(r) for r in rows)
+    def _stories(self, story_ids: Sequence[str]) -> dict[str, list[ArticleMeta]]:
+        """Every article of each story, oldest first: the recently read from memory, the others in one query."""
+        known = self._recent_stories.get(story_ids)
+        missing = [s for s in story_ids if s not in known]
+        if missing:
+            read: dict[str, list[ArticleMeta]] = {s: [] for s in missing}
+            sql = f"SELECT {META_COLUMNS} FROM articles WHERE story_id IN ({{}}) ORDER BY published, id"
+            for row in select_in(self.db, sql, missing):
+                meta = meta_of(row)
+                read[meta.story_id or ""].append(meta)
+            fresh = {s: tuple(members) for s, members in read.items()}
+            self._recent_stories.put(fresh)
+            known.update(fresh)
+        return {s: list(known[s]) for s in story_ids}
 
     @_guarded
     def lead_chunks(self, article_ids: Sequence[str]) -> list[int]:
