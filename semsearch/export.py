@@ -7,6 +7,7 @@ a spreadsheet formula, and a snippet may hold characters XML forbids. Each rende
 from __future__ import annotations
 
 import csv
+import hashlib
 import html
 import io
 import re
@@ -190,6 +191,14 @@ def new_feed(feed_id: str, title: str, self_url: str, alternate: str, updated: d
     return feed
 
 
+def entry_id(hit: Hit, base: str) -> str:
+    """An Atom entry's id: its source's address where it has one, so an edited article (a new article id) stays
+    the entry a feed reader already holds; hashed, since a source's address need not be a valid IRI."""
+    if hit.url:
+        return f"urn:sha256:{hashlib.sha256(hit.url.encode()).hexdigest()}"
+    return f"{base.rstrip('/')}/articles/{hit.article_id}"
+
+
 def search_atom(response: SearchResponse, base: str, self_url: str, page_url: str, built: datetime) -> bytes:
     """The matching articles, newest first, as an Atom feed; each entry links to the article page."""
     days = [day_time(h.published) for h in response.results]
@@ -203,7 +212,7 @@ def search_atom(response: SearchResponse, base: str, self_url: str, page_url: st
     # feedgen writes entries in reverse order of adding them: add oldest first so the feed reads newest first.
     for day, _, hit in reversed(dated):
         entry = feed.add_entry()
-        entry.id(f"{base.rstrip('/')}/articles/{hit.article_id}")
+        entry.id(entry_id(hit, base))
         entry.title(xml_text(hit.title))
         entry.link(href=f"{base.rstrip('/')}/articles/{hit.article_id}", rel="alternate")
         entry.updated(day)

@@ -4,6 +4,7 @@ wrote becomes live markup, a formula or broken XML."""
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import re
 from datetime import UTC, datetime
@@ -12,7 +13,7 @@ import feedparser
 import pytest
 from markdown_it import MarkdownIt
 
-from semsearch.export import csv_text, markdown, md_text, search_atom
+from semsearch.export import csv_text, entry_id, markdown, md_text, search_atom
 from semsearch.records import Brief, BriefSentence, Citation, Hit, SearchResponse, Source
 
 QUESTION = {"q": "dockworkers strike automation", "k": 5}
@@ -169,3 +170,13 @@ def test_atom_never_dates_an_undated_article_as_the_newest():
     feed = feedparser.parse(search_atom(response, "http://h", "http://h/s.atom", "http://h/", built))
     assert [e.link.rsplit("/", 1)[1] for e in feed.entries] == [dated.article_id, older.article_id, undated.article_id]
     assert [e.updated[:10] for e in feed.entries] == ["2025-01-02", "2024-11-30", "2024-11-30"]
+
+
+def test_an_atom_entry_keeps_its_id_when_its_article_is_edited():
+    """An edit gives the article a new id; its entry keeps the id its source's address gives it."""
+    first = Hit("a1", "Strike ends", "Wire", "2025-03-19", "https://example.test/strike", 1.0, "s", [], [], "s1", [])
+    edited = dataclasses.replace(first, article_id="b2", title="Strike ends after 16 days")
+    unsourced = dataclasses.replace(first, url=None)
+    assert entry_id(first, "http://h/") == entry_id(edited, "http://h/")
+    assert entry_id(first, "http://h/").startswith("urn:sha256:")
+    assert entry_id(unsourced, "http://h/") == "http://h/articles/a1"
