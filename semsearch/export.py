@@ -210,9 +210,13 @@ def search_atom(response: SearchResponse, base: str, self_url: str, page_url: st
     updated = max((day for day, _, _ in dated), default=built)
     feed = new_feed(self_url, f"semsearch: {response.query}", self_url, page_url, updated)
     # feedgen writes entries in reverse order of adding them: add oldest first so the feed reads newest first.
+    ids: set[str] = set()
     for day, _, hit in reversed(dated):
         entry = feed.add_entry()
-        entry.id(entry_id(hit, base))
+        # Two articles from one address (a page scraped twice) must still be two entries.
+        chosen = entry_id(hit, base)
+        entry.id(chosen if chosen not in ids else f"{base.rstrip('/')}/articles/{hit.article_id}")
+        ids.add(chosen)
         entry.title(xml_text(hit.title))
         entry.link(href=f"{base.rstrip('/')}/articles/{hit.article_id}", rel="alternate")
         entry.updated(day)

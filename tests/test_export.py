@@ -180,3 +180,11 @@ def test_an_atom_entry_keeps_its_id_when_its_article_is_edited():
     assert entry_id(first, "http://h/") == entry_id(edited, "http://h/")
     assert entry_id(first, "http://h/").startswith("urn:sha256:")
     assert entry_id(unsourced, "http://h/") == "http://h/articles/a1"
+
+
+def test_two_articles_from_one_address_are_two_entries():
+    one = Hit("a1", "Strike ends", "Wire", "2025-03-19", "https://example.test/strike", 1.0, "s", [], [], "s1", [])
+    other = dataclasses.replace(one, article_id="b2", outlet="Ledger", story_id="s2")
+    response = SearchResponse("strike", 1.0, [one, other], None)
+    feed = feedparser.parse(search_atom(response, "http://h/", "u", "p", datetime(2025, 6, 1, tzinfo=UTC)))
+    assert len({e.id for e in feed.entries}) == 2
