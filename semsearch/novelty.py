@@ -107,10 +107,6 @@ class EarlierReports:
         self.left_out = int(sum(reported[r] for r, f in enumerate(traits) if f.usable))
         return reported, NOVELTY_WEIGHT * np.clip(closest - NOVELTY_FLOOR, 0.0, None)
 
-    def closest_before(self, query_vector: np.ndarray) -> float:
-        """How close the earlier reports come to the question (0 when there are none)."""
-        return float((self.vectors @ query_vector).max()) if len(self.vectors) else 0.0
-
     def _twins(self, figures: set[int], story: int, sims: np.ndarray) -> list[int]:
         """The earlier sentences a candidate restates: as close as the redundancy threshold, or of its story
         sharing a figure with it at a moderate cosine."""

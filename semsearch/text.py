@@ -127,27 +127,6 @@ def content_words(text: str) -> set[str]:
     return {w for w in words(text) if w not in FUNCTION_WORDS}
 
 
-def inflections(word: str) -> set[str]:
-    """A word and the forms English inflects it into ("strike": "strikes", "striking", "striker"), for
-    comparing words as written where no stems are at hand. Generous: the forms that are no words match
-    nothing."""
-    bases = {word}
-    if word.endswith("ies") and len(word) > 4:
-        bases.add(word[:-3] + "y")
-    elif word.endswith(("es", "s")) and not word.endswith("ss") and len(word) > 3:
-        bases.update((word[:-1], word[:-2] if word.endswith("es") else word[:-1]))
-    for ending in ("ing", "ed", "er", "ers"):
-        if word.endswith(ending) and len(word) > len(ending) + 2:
-            bases.update((word[: -len(ending)], word[: -len(ending)] + "e"))
-    forms: set[str] = set()
-    for base in bases:
-        stem = base[:-1] if base.endswith("e") else base
-        forms.update((base, base + "s", base + "es", stem + "ed", stem + "ing", stem + "er", stem + "ers"))
-        if base.endswith("y"):
-            forms.update((base[:-1] + "ies", base[:-1] + "ied"))
-    return forms
-
-
 def question_words(question: str) -> list[str]:
     """The words of a question that carry its meaning, lower-cased, in order."""
     return [w for w in words(question) if w not in QUESTION_STOPWORDS]

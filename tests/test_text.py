@@ -12,7 +12,6 @@ from semsearch.text import (
     content_words,
     day_number,
     day_parts,
-    inflections,
     question_words,
     words,
 )
@@ -58,17 +57,3 @@ def test_day_parts_reads_a_full_day_or_a_yearless_one_and_nothing_else():
     assert day_parts("2025-03-04T10:00:00Z") == (2025, 3, 4)
     assert day_parts("--03-04") == (None, 3, 4)
     assert [day_parts(v) for v in ("2025-13-01", "--13-01", "4 March 2025", "", None)] == [None] * 5
-
-
-@pytest.mark.parametrize(
-    ("word", "forms"),
-    [
-        ("strike", {"strikes", "striking", "striker"}),
-        ("strikes", {"strike", "striking"}),
-        ("company", {"companies"}),
-        ("companies", {"company"}),
-        ("dock", {"docks", "docked", "dockers"}),
-    ],
-)
-def test_inflections_reach_the_forms_news_writes(word: str, forms: set[str]):
-    assert forms <= inflections(word) and word in inflections(word)

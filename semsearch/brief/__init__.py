@@ -41,7 +41,7 @@ from .options import (
     nothing_mentions,
 )
 from .pool import _Pool, _pool, anchor
-from .scoring import _names_held, _off_topic, _score, absent_names, name_forms
+from .scoring import _names_held, _score, absent_names, name_forms
 from .selection import _select
 
 
@@ -53,10 +53,6 @@ class Novelty(Protocol):
 
     def judge(self, traits: Sequence[SentenceTraits], vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Per candidate row: already reported (never quoted), and what to take off its score."""
-        ...
-
-    def closest_before(self, query_vector: np.ndarray) -> float:
-        """How close the earlier reports come to the question (0 when there are none)."""
         ...
 
 
@@ -117,14 +113,7 @@ def _brief(
     best = float(pool.relevance[pool.members()].max())
     if best < options.min_similarity:
         return Brief(abstained=novelty.nothing_since if novelty else NOTHING_RELEVANT)
-    floor = max(options.min_similarity, options.relevance_floor * best)
-    floors = np.full(len(pool.traits), floor)
-    if novelty is not None and options.off_topic_floor:
-        # A period with little on the question must not fill its brief with what merely shares the question's
-        # names: a sentence without its other words must come about as close as the earlier reports did.
-        reference = max(best, novelty.closest_before(query_vector))
-        floors[_off_topic(pool, terms, names)] = max(floor, options.off_topic_floor * reference)
-    chosen, twins = _select(pool, floors, options)
+    chosen, twins = _select(pool, max(options.min_similarity, options.relevance_floor * best), options)
     if not chosen:
         return Brief(abstained=f"No relevant sentence fits in {options.words} words; allow more words.")
     return _cite(pool, chosen, twins, _quoted_texts(index, pool, chosen, twins))

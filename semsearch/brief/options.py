@@ -35,11 +35,6 @@ class BriefOptions:
     max_sources: int | None = None
     min_similarity: float = 0.35
     relevance_floor: float = 0.5
-    # In a "new since" brief, a sentence holding none of the question's words but its names (in any inflection)
-    # must reach this share of the best relevance before or since the day: "Port Alder dock strike" took Port
-    # Alder's holiday-lets dispute and a cup parade when the period held little of the strike (0: no such
-    # floor; docs/quality.md).
-    off_topic_floor: float = 0.8
     redundancy: float = 0.8
     diversity: float = 0.1
     w_relevance: float = 1.0

@@ -8,7 +8,7 @@ import numpy as np
 
 from ..index import Index
 from ..sentence_traits import word_ids
-from ..text import FUNCTION_WORDS, STEMS, inflections
+from ..text import FUNCTION_WORDS, STEMS
 from .citing import _story
 from .options import FIGURE_TWIN_COSINE, STORY_BONUS, BriefOptions
 from .pool import _Pool
@@ -139,18 +139,6 @@ def _kin(name: Sequence[str]) -> list[str]:
                 stem = word[: -len(ending)]
                 bases.update((stem, stem + "a", stem + "e"))
     return [form for base in sorted(bases) for form in name_forms(base)]
-
-
-def _off_topic(pool: _Pool, terms: Sequence[str], names: Sequence[Sequence[str]]) -> np.ndarray:
-    """Per sentence, whether it holds none of the question's words that are no function word or name (in any
-    inflection); all False when the question has no such word."""
-    named = {word for name in names for word in name}
-    topic = [w for w in terms if w not in FUNCTION_WORDS and w not in named]
-    if not topic:
-        return np.zeros(len(pool.traits), dtype=bool)
-    flat, rows = _bags(pool)
-    wanted = word_ids(form for word in topic for form in inflections(word))
-    return np.bincount(rows, weights=np.isin(flat, wanted), minlength=len(pool.traits)) == 0
 
 
 def _names_held(pool: _Pool, names: Sequence[Sequence[str]]) -> np.ndarray:

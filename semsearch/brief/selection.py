@@ -9,15 +9,14 @@ from .pool import _Pool
 from .scoring import _codes
 
 
-def _select(pool: _Pool, floors: np.ndarray, options: BriefOptions) -> tuple[list[int], dict[int, list[int]]]:
-    """Greedy MMR over the units with a sentence at or above its relevance floor (per row), under the word
-    budget; returns chosen sentence rows and each one's repeats."""
+def _select(pool: _Pool, floor: float, options: BriefOptions) -> tuple[list[int], dict[int, list[int]]]:
+    """Greedy MMR over units under the word budget; returns chosen sentence rows and each one's repeats."""
     members = np.full((len(pool.units), MAX_LEAN + 1), -1)
     for n, unit in enumerate(pool.units):
         members[n, : len(unit)] = unit
     present = members >= 0
     members = np.where(present, members, 0)
-    keep = np.where(present, pool.relevance[members] - floors[members], -np.inf).max(axis=1) >= 0
+    keep = np.where(present, pool.relevance[members], -np.inf).max(axis=1) >= floor
     members, present = members[keep], present[keep]
     anchors = np.asarray(pool.anchors, dtype=np.int64)[keep]
     anchored = anchors >= 0
