@@ -60,11 +60,15 @@ def a_day(value: object) -> object:
 
 
 def trimmed(values: object) -> object:
-    """Names with their outer blanks taken off, as the question's are ("  Harbor Ledger " is Harbor Ledger);
-    a JSON null is no name, as a blank one is."""
+    """Names with their blanks as a name has them ("  Harbor  Ledger " is Harbor Ledger); a JSON null is no
+    name, as a blank one is."""
     if values is None:
         return []
-    return [v.strip() if isinstance(v, str) else v for v in values] if isinstance(values, list | tuple) else values
+    return (
+        [" ".join(v.split()) if isinstance(v, str) else v for v in values]
+        if isinstance(values, list | tuple)
+        else values
+    )
 
 
 Whole = Annotated[int, BeforeValidator(not_a_flag)]

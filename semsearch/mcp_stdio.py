@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 NOT_JSON = "Parse error"
 NOT_A_MESSAGE = "Invalid Request"
 MESSAGE_RULE = "each line must be one JSON-RPC 2.0 request, notification or response object"
+ID_RULE = "a request's id must be a string or an integer"
 
 
 class Incoming(Protocol):
@@ -67,10 +68,28 @@ def line_error(exc: Exception) -> SessionMessage:
     """The JSON-RPC error answering a line the transport could not read as a message."""
     errors = exc.errors() if isinstance(exc, ValidationError) else []
     if errors and errors[0]["type"] == "json_invalid":
-        error = types.ErrorData(code=types.PARSE_ERROR, message=NOT_JSON, data=errors[0]["msg"])
-    else:
-        error = types.ErrorData(code=types.INVALID_REQUEST, message=NOT_A_MESSAGE, data=MESSAGE_RULE)
+        return _error(types.PARSE_ERROR, NOT_JSON, errors[0]["msg"])
+    return _error(types.INVALID_REQUEST, NOT_A_MESSAGE, MESSAGE_RULE)
+
+
+def _error(code: int, message: str, data: str) -> SessionMessage:
+    """A JSON-RPC error with id null: the line's own id could not be read."""
+    error = types.ErrorData(code=code, message=message, data=data)
     return SessionMessage(types.JSONRPCError(jsonrpc="2.0", id=None, error=error))
+
+
+def _blank(exc: Exception) -> bool:
+    """Whether a line the transport could not read held nothing but blanks."""
+    errors = exc.errors() if isinstance(exc, ValidationError) else []
+    return bool(errors) and isinstance(errors[0].get("input"), str) and not errors[0]["input"].strip()
+
+
+def _request_without_id(item: SessionMessage) -> bool:
+    """A request method sent as a notification: its id was missing, null or no string or integer, which the
+    transport reads as a notification (and the loop would drop, the client waiting on it for ever). Every MCP
+    notification's method starts "notifications/"."""
+    message = item.message
+    return isinstance(message, types.JSONRPCNotification) and not message.method.startswith("notifications/")
 
 
 class Reader(ObjectReceiveStream[SessionMessage]):
@@ -88,8 +107,13 @@ class Reader(ObjectReceiveStream[SessionMessage]):
                 await self.unanswered.drained()
                 raise
             if not isinstance(item, Exception):
-                return self.counted(item)
-            reply = line_error(item)
+                if not _request_without_id(item):
+                    return self.counted(item)
+                reply = _error(types.INVALID_REQUEST, NOT_A_MESSAGE, ID_RULE)
+            elif _blank(item):
+                continue  # a blank line between messages is no message, and nobody waits on it
+            else:
+                reply = line_error(item)
             log.warning("a stdin line is no JSON-RPC message: answered %s", reply.message.model_dump_json())
             await self.write.send(reply)
 

@@ -118,17 +118,23 @@ def question_names(query: str) -> list[list[str]]:
 
     "What did Amnesty International say about Russia?" names [amnesty, international] and [russia]; an
     answer about Amnesty's report on Turkey misses one of them. "Port Alder dock strike" names [port, alder].
+    A question in title case ("Did We Miss The Strike Vote?") names nothing: its capitals say nothing.
     """
+    # Title case capitalises every word but short function words ("Bank of England Raises Rates").
+    long_words = [w for w in WORD.findall(query) if len(w) >= 4 and w[0].isalpha()]
+    if len(long_words) >= 3 and all(w[0].isupper() for w in long_words):
+        return []
+    ignored = QUESTION_STOPWORDS | FUNCTION_WORDS | CALENDAR_WORDS
     names: list[list[str]] = []
     previous_end = -2
     opening: list[str] = []  # the first word, while it may start a run
     for n, match in enumerate(WORD.finditer(query)):
         word = match.group()
         # A month or weekday is capitalised by convention: "the March earthquake" does not insist on March.
-        if not word[0].isupper() or word.lower() in QUESTION_STOPWORDS | FUNCTION_WORDS | CALENDAR_WORDS:
+        if not word[0].isupper() or word.lower() in ignored:
             continue
-        # A run: capitalised words with only spaces (or a hyphen) between them.
-        in_run = query[previous_end : match.start()].strip(" -") == ""
+        # A run: capitalised words with only spaces, a hyphen or an apostrophe (O'Brien) between them.
+        in_run = query[previous_end : match.start()].strip(" -'’") == ""
         if in_run and opening:
             names.append([*opening, word.lower()])
         elif in_run and names:
@@ -141,8 +147,8 @@ def question_names(query: str) -> list[list[str]]:
 
 
 def as_written(query: str, name: Sequence[str]) -> str:
-    """A name of question_names as the question spells it ("NASA", not "nasa")."""
-    found = re.search(r"\W+".join(re.escape(word) for word in name), query, re.IGNORECASE)
+    """A name of question_names as the question spells it ("NASA", not "nasa"; "O'Brien", not "Brien")."""
+    found = re.search(r"(?:\b\w['’])?" + r"\W+".join(re.escape(word) for word in name), query, re.IGNORECASE)
     return found.group() if found else " ".join(name)
 
 

@@ -288,9 +288,7 @@ class SearchService:
         started = time.perf_counter()
         index = self.index
         known = self.query_vectors.get(request.q)
-        filters = request.filters()
-        if request.new_since:
-            filters = new_filters(filters, request.new_since)
+        filters = self.search_filters(request)
         retrieval = Retriever(index, embedder).retrieve(
             request.q,
             k=request.k,
@@ -476,6 +474,11 @@ class SearchService:
         """The sources' health as the public may see it (no paths, no credentials), with the status line's counts."""
         found = self.source_statuses()
         return {**asdict(source_health.summary(found)), "sources": [s.public() for s in found]}
+
+    def search_filters(self, request: SearchRequest) -> Filters:
+        """What a search's articles must be: its filters, from its "new since" day on when it has one."""
+        filters = request.filters()
+        return new_filters(filters, request.new_since) if request.new_since else filters
 
     def outlets(self, filters: Filters | None = None) -> list[tuple[str, int]]:
         """Outlets of the served index with their counts of articles in the filters' dates and places, most first."""

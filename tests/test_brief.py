@@ -123,9 +123,17 @@ def test_a_name_counts_as_mentioned_in_any_of_its_forms(service: SearchService):
         assert service.search(SearchRequest(q=question)).summary.abstained is None, question
 
 
+def test_an_outlet_or_dateline_place_is_mentioned_though_no_text_holds_it(service: SearchService):
+    """Outlets and places are the archive's own names: asking what one reported never abstains for its name."""
+    for outlet, _ in service.outlets():
+        brief = service.search(SearchRequest(q=f"What did the {outlet} report about the strike?")).summary
+        assert not (brief.abstained or "").startswith("Nothing in the archive mentions"), outlet
+
+
 def test_a_name_is_given_as_the_question_spells_it():
     assert as_written("What did NASA's James  Webb telescope see?", ["james", "webb"]) == "James  Webb"
     assert as_written("What did NASA's telescope see?", ["nasa"]) == "NASA"
+    assert as_written("What did O’Brien say?", ["brien"]) == "O’Brien"  # "O" alone is no name of its own
 
 
 @pytest.mark.parametrize(

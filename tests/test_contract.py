@@ -12,8 +12,9 @@ from semsearch.records import Filters
 
 
 def test_blank_days_are_not_given_and_names_are_trimmed_as_every_front_door_sends_them():
+    # Inner runs of blanks are one space, as in a name the archive stores.
     # GET ?since=&outlet=%20Harbor%20Ledger%20 and POST {"since": "", "outlet": [" Harbor Ledger "]} alike
-    request = SearchRequest(q="strike", since=" ", new_since="", outlet=["  Harbor Ledger ", ""], place=[" Lowgate"])
+    request = SearchRequest(q="strike", since=" ", new_since="", outlet=["  Harbor  Ledger ", ""], place=[" Lowgate"])
     assert (request.since, request.new_since) == (None, None)
     assert request.filters() == Filters(outlets=("Harbor Ledger",), places=("Lowgate",))
     from_cli = SearchRequest(q="strike", outlet=(" Harbor Ledger ", " "))  # click gives repeated options as tuples

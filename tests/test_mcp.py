@@ -97,11 +97,15 @@ def test_lines_that_are_no_message_are_answered_and_serving_goes_on(settings: Se
         '{"jsonrpc": "2.0", "id": 3, "method": "tools/list"',
         "[1, 2]",
         '{"jsonrpc": "2.0", "id": 4}',
+        "",  # blank lines between messages are no message and get no answer
+        "   ",
+        '{"jsonrpc": "2.0", "id": null, "method": "tools/list"}',  # a request whose id cannot be one
+        '{"jsonrpc": "2.0", "id": 1.5, "method": "tools/list"}',
     ]
     # One before the handshake too: the SDK reads the lines up to the first request apart from the rest.
     lines = exchange(settings, ["{oops", *HANDSHAKE, *bad, request(5, "tools/list"), SEARCH])
     errors = [line for line in lines if "id" in line and line["id"] is None]
-    assert [error["error"]["code"] for error in errors] == [-32700, -32700, -32700, -32600, -32600]
+    assert [error["error"]["code"] for error in errors] == [-32700, -32700, -32700, -32600, -32600, -32600, -32600]
     assert all(error["jsonrpc"] == "2.0" and error["error"]["message"] for error in errors)
     answered = replies(lines)
     assert set(answered) == {1, 5, 7}

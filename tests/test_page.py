@@ -178,11 +178,23 @@ def test_places_are_a_facet_like_outlets_and_a_ticked_place_stays_ticked() -> No
     assert 'type="hidden" name="place" value="Port Alder"' in bare
 
 
+def test_a_name_ticked_in_another_case_is_the_listed_one_once() -> None:
+    listed = [("Port Alder", 6), ("Northgate", 5)]
+    assert pages.as_listed(["port alder", "PORT ALDER", "Port Alder", "Atlantis"], listed) == ["Port Alder", "Atlantis"]
+    html = _render(places=listed, place=pages.as_listed(["port alder"], listed))
+    assert html.count('name="place" value="Port Alder" checked') == 1 and "port alder" not in html
+    assert (
+        '5<span class="vh"> articles</span>' in html and _render(places=[("Sunmere", 1)]).count("> article</span>") == 1
+    )
+
+
 def test_place_counts_come_within_the_other_filters(service: SearchService) -> None:
     everything = dict(service.dateline_places())
     assert everything and all(n > 0 for n in everything.values())
     within = dict(service.dateline_places(SearchRequest(q="x", since="2099-01-01").filters()))
     assert within.keys() == everything.keys() and set(within.values()) == {0}
+    new = dict(service.dateline_places(service.search_filters(SearchRequest(q="x", new_since="2099-01-01"))))
+    assert set(new.values()) == {0}  # "new since" narrows the counts as the search's articles
 
 
 # ---- in a real browser ------------------------------------------------------------------------------------

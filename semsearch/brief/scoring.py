@@ -127,7 +127,13 @@ def absent_names(index: Index, names: Sequence[Sequence[str]]) -> list[Sequence[
     of several words is there when any of its words is, and a word when any form of it or of what it may be
     formed from is ("Calderans" is there when "Calder" is).
     """
-    return [name for name in names if not index.knows_any(STEMS.searchable(" ".join(_kin(name))))]
+    # A letter alone ("O" of O'Brien) is in any archive: it tells nothing of the name.
+    words = [[w for w in name if len(w) > 1] or list(name) for name in names]
+    return [
+        name
+        for name, kept in zip(names, words, strict=True)
+        if not index.knows_any(STEMS.searchable(" ".join(_kin(kept))))
+    ]
 
 
 def _kin(name: Sequence[str]) -> list[str]:

@@ -23,6 +23,7 @@ import numpy as np
 from ..embedding import cast_session, to_float32
 from ..records import Article, Chunk, Filters, Span
 from ..sentence_traits import LEANS, PRONOUN_SHIFT, PRONOUNS, USABLE
+from ..text import STEMS
 from .format import (
     META_DB,
     IndexCorrupt,
@@ -495,8 +496,18 @@ class Index:
 
     @_guarded
     def knows_any(self, terms: Sequence[str]) -> bool:
-        """Whether any of the index terms (semsearch.text.STEMS) occurs anywhere in the archive."""
-        return self.lexicon.knows_any(terms)
+        """Whether any of the index terms (semsearch.text.STEMS) occurs anywhere in the archive: in its texts,
+        or in the names of its outlets and dateline places, which no text need hold."""
+        return self.lexicon.knows_any(terms) or not self._name_terms.isdisjoint(terms)
+
+    @cached_property
+    def _name_terms(self) -> frozenset[str]:
+        """The index terms of every outlet's and dateline place's name."""
+        rows = self.db.execute(
+            "SELECT outlet FROM articles WHERE outlet IS NOT NULL "
+            "UNION SELECT place FROM articles WHERE place IS NOT NULL"
+        )
+        return frozenset(term for (name,) in rows for term in STEMS.searchable(name))
 
     @_guarded
     def lexical_scores(self, terms: Sequence[str], chunk_ids: Sequence[int]) -> np.ndarray:

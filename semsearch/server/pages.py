@@ -300,6 +300,13 @@ def _shown_problem(name: str, message: str) -> str:
     return f"{label}: {message}" if label else message[:1].upper() + message[1:]
 
 
+def as_listed(ticked: list[str], listed: list[tuple[str, int]]) -> list[str]:
+    """Ticked names as the list spells them ("port alder" is the listed "Port Alder"), each once; the search
+    matches them so too (SearchService.outlets, dateline_places)."""
+    spelled = {name.casefold(): name for name, _ in listed}
+    return list(dict.fromkeys(spelled.get(t.casefold(), t) for t in ticked))
+
+
 def error_page(request: Request, status: int, message: str) -> HTMLResponse:
     """A friendly error page; details stay in the log."""
     return templates.TemplateResponse(request, "error.html", {"status": status, "message": message}, status_code=status)
@@ -359,7 +366,6 @@ def search_page(
             "words": str(service.settings.brief_words),
         },
     }
-    context["refined"] = refine_summary(context)
     context["sources_line"] = sources_line(service, datetime.now(UTC))
     if context["ready"] and "q" not in request.query_params:
         context["outlets"] = service.outlets()
@@ -375,10 +381,14 @@ def search_page(
         context["q"] = asked.q if asked else one_line(str(context["q"]))
         if context["ready"]:
             # Counted within the page's other filters, so a number is what ticking its box can find.
-            context["outlets"] = service.outlets(asked.filters() if asked else None)
-            context["places"] = service.dateline_places(asked.filters() if asked else None)
+            kept = service.search_filters(asked) if asked else None
+            context["outlets"] = service.outlets(kept)
+            context["places"] = service.dateline_places(kept)
             if asked:
                 _answer_page(request, service, asked, stream, context)
+    context["outlet"] = as_listed(context["outlet"], context["outlets"])
+    context["place"] = as_listed(context["place"], context["places"])
+    context["refined"] = refine_summary(context)
     status = 422 if context["error"] else 200
     return templates.TemplateResponse(request, "search.html", context, status_code=status)
 
