@@ -69,26 +69,40 @@ CALENDAR_WORDS = frozenset(MONTHS + WEEKDAYS)
 # A figure as written in digits ("2,300", "2.6", "4").
 FIGURE = re.compile(r"\d[\d,.]*\d|\d")
 # Month names of other languages news archives are often in (German, French, Spanish, Italian, Portuguese,
-# Dutch), each with the English name the date formats read; English-looking ones ("april") need none.
+# Dutch), each with the English name the date formats read; English-looking ones ("april") need none. The short
+# forms pages print in date lines ("3 avr. 2025", "5. Okt. 2025", "3 nov. 2025") are read too, whatever their
+# language: the English-looking ones with their stop.
 _FOREIGN_MONTHS = {
     name: english
     for english, names in {
-        "January": "januar jänner janvier enero gennaio janeiro januari",
-        "February": "februar février fevrier febrero febbraio fevereiro februari",
-        "March": "märz maerz mars marzo março maart",
-        "April": "avril abril aprile",
-        "May": "mai mayo maggio maio mei",
-        "June": "juni juin junio giugno junho",
-        "July": "juli juillet julio luglio julho",
-        "August": "août aout agosto augustus",
-        "September": "septembre septiembre settembre setembro",
-        "October": "oktober octobre octubre ottobre outubro",
-        "November": "novembre noviembre novembro",
-        "December": "dezember décembre decembre diciembre dicembre dezembro",
+        "January": "januar jänner janvier enero gennaio janeiro januari jan janv ene gen",
+        "February": "februar février fevrier febrero febbraio fevereiro februari feb févr fevr fév fev",
+        "March": "märz maerz mars marzo março maart mar mär",
+        "April": "avril abril aprile apr avr abr",
+        "May": "mai mayo maggio maio mei mag",
+        "June": "juni juin junio giugno junho jun giu",
+        "July": "juli juillet julio luglio julho jul juil lug",
+        "August": "août aout agosto augustus aug ago",
+        "September": "septembre septiembre settembre setembro sep sept set",
+        "October": "oktober octobre octubre ottobre outubro oct okt ott out",
+        "November": "novembre noviembre novembro nov",
+        "December": "dezember décembre decembre diciembre dicembre dezembro dec déc dez dic",
     }.items()
     for name in names.split()
 }
-_FOREIGN_DAY_MONTH = re.compile(r"(?P<day>\d{1,2})\.?\s+(?:de\s+)?(?P<month>[^\W\d_]+)\s+(?:de\s+)?(?P<year>\d{4})")
+# Weekday names of the same languages, which a date line may open with ("jeudi 3 avril 2025", "Donnerstag,
+# 3. April 2025", "quinta-feira, 3 de abril de 2025"); the date parser reads the date without them.
+_FOREIGN_WEEKDAYS = frozenset(
+    "lundi mardi mercredi jeudi vendredi samedi dimanche "
+    "montag dienstag mittwoch donnerstag freitag samstag sonnabend sonntag "
+    "lunes martes miércoles miercoles jueves viernes sábado sabado domingo "
+    "lunedì martedì mercoledì giovedì venerdì sabato domenica "
+    "segunda-feira terça-feira quarta-feira quinta-feira sexta-feira".split()
+)
+_FOREIGN_DAY_MONTH = re.compile(
+    r"(?:(?P<weekday>[^\W\d_]+(?:-feira)?),?\s+)?"
+    r"(?P<day>\d{1,2})\.?\s+(?:de\s+)?(?P<month>[^\W\d_]+)\.?\s+(?:de\s+)?(?P<year>\d{4})"
+)
 _CJK_DATE = re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日")
 _ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 _YEARLESS_DAY = re.compile(r"--\d{2}-\d{2}")
@@ -207,15 +221,18 @@ def is_yearless_day(value: str) -> bool:
 
 
 def english_date(value: str) -> str:
-    """A date written with another language's month name or in CJK figures, in an English form a date parser
-    reads: "5. März 2025" → "5 March 2025", "2025年2月8日" → "2025-02-08"; any other value as it is."""
+    """A date written as another language writes it (its month's name, full or short, a weekday before it, a
+    German day's stop) or in CJK figures, in an English form a date parser reads: "5. März 2025" → "5 March 2025",
+    "jeudi 3 avr. 2025" → "3 April 2025", "2025年2月8日" → "2025-02-08"; any other value as it is."""
     cjk = _CJK_DATE.fullmatch(value)
     if cjk:
         return f"{cjk[1]}-{int(cjk[2]):02d}-{int(cjk[3]):02d}"
     day_month = _FOREIGN_DAY_MONTH.fullmatch(value)
-    if day_month and day_month["month"].casefold() in _FOREIGN_MONTHS:
-        return f"{day_month['day']} {_FOREIGN_MONTHS[day_month['month'].casefold()]} {day_month['year']}"
-    return value
+    if not day_month or (day_month["weekday"] and day_month["weekday"].casefold() not in _FOREIGN_WEEKDAYS):
+        return value
+    # A German day keeps its stop and may name an English-looking month ("5. April 2025"): both are rewritten.
+    month = _FOREIGN_MONTHS.get(day_month["month"].casefold(), day_month["month"])
+    return f"{day_month['day']} {month} {day_month['year']}"
 
 
 def is_written_day(value: str) -> bool:

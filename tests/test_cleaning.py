@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import re
 
+import pytest
+
 from semsearch.ingest.boilerplate import Kind, article_lines, card_runs, classify, settle
 from semsearch.ingest.cleaning import Cleaner
 
@@ -256,3 +258,317 @@ def test_on_a_page_without_prose_the_table_under_the_headline_is_the_article():
 
 
 CALENDAR = [("10 March", "airfield"), ("7 April", "coast road"), ("21 April", "airfield"), ("5 May", "quarry lane")]
+
+
+# Pages in other languages, written for these tests: the same furniture as English pages in their own words.
+FRENCH_PARAGRAPHS = [
+    "Le conseil de la métropole de Valmont a voté jeudi soir le prolongement de la ligne 2 du tramway jusqu'à "
+    "l'aéroport, un chantier estimé à 480 millions d'euros.",
+    "Les travaux doivent commencer au printemps 2026 et durer deux ans, selon le calendrier présenté par le "
+    "vice-président chargé des transports, Bernard Olivier.",
+    "Par ailleurs, le maire a annoncé que trois nouvelles stations seraient construites dans les quartiers nord, où "
+    "aucune ligne ne passe aujourd'hui.",
+    "Les associations d'usagers saluent un projet attendu depuis longtemps, mais regrettent que la fréquence des "
+    "rames reste inchangée le dimanche.",
+    "« Il faudra lire aussi les petites lignes du contrat avant de crier victoire », a prévenu Hélène Roux, "
+    "présidente du collectif Valmont en commun.",
+]
+FRENCH_SCRAPE = [
+    *("Accueil", "Actualités", "International", "Politique", "Économie", "Culture", "Se connecter"),
+    "Le tramway de Valmont prolongé jusqu'à l'aéroport d'ici 2028",
+    "Par Jeanne Martin",
+    "Publié le 3 avril 2025 à 14h05, mis à jour le 4 avril 2025 à 09h12",
+    *("Partager cet article", "Facebook", "Twitter", "E-mail", "Copier le lien"),
+    *FRENCH_PARAGRAPHS[:2],
+    "Lire aussi : À Valmont, les bus de nuit reviennent après dix ans d'absence",
+    FRENCH_PARAGRAPHS[2],
+    "Publicité",
+    *FRENCH_PARAGRAPHS[3:],
+    "Abonnez-vous pour lire la suite",
+    "Déjà abonné ? Se connecter",
+    "Inscrivez-vous à notre newsletter",
+    "Recevez chaque matin l'essentiel de l'actualité de Valmont.",
+    *("Les plus lus", "Mentions légales", "Politique de confidentialité", "Tous droits réservés"),
+]
+
+
+def ingested(tmp_path, name: str, lines: list[str]):
+    from semsearch.ingest import ingest
+
+    (tmp_path / name).write_text("\n".join(lines) + "\n", "utf-8")
+    [article] = ingest([tmp_path / name]).articles
+    return article
+
+
+def test_a_french_scrape_loses_its_furniture_and_keeps_its_headline_date_and_every_paragraph(tmp_path):
+    """Menu, byline, date line, share bar, a link to another story, an advertisement's marker, the paywall's and the
+    newsletter's prompts go; a paragraph opening "Par ailleurs" and a quote holding "lire aussi" stay."""
+    article = ingested(tmp_path, "tramway.txt", FRENCH_SCRAPE)
+    assert (article.title, article.published) == (
+        "Le tramway de Valmont prolongé jusqu'à l'aéroport d'ici 2028",
+        "2025-04-03",
+    )
+    assert article.text.split("\n\n") == FRENCH_PARAGRAPHS
+
+
+GERMAN_PARAGRAPHS = [
+    "Die Fährverbindung zwischen dem Hafen von Nordstadt und der Insel Lindholm wird ab dem 1. Juni wieder täglich "
+    "bedient, wie die Reederei am Mittwoch mitteilte.",
+    "Im vergangenen Winter waren wegen Personalmangels an drei Tagen der Woche keine Schiffe gefahren, was auf der "
+    "Insel für großen Ärger gesorgt hatte.",
+    "Von Mai an sollen zwei zusätzliche Kapitäne eingestellt werden, sagte Geschäftsführerin Petra Lang auf einer "
+    "Pressekonferenz im Rathaus.",
+    "Die Inselbewohner begrüßten die Entscheidung, fordern aber zusätzlich eine späte Abfahrt am Freitagabend.",
+]
+SPANISH_PARAGRAPHS = [
+    "El pleno del ayuntamiento de Villaseca aprobó el jueves convertir la antigua estación de tren en una "
+    "biblioteca municipal con sala de estudio.",
+    "Las obras costarán 2,3 millones de euros y comenzarán en septiembre, según explicó la concejala de Cultura, "
+    "Lucía Ferrer.",
+    "Por primera vez, el edificio tendrá un ascensor y una rampa de acceso para personas con movilidad reducida.",
+    "Los vecinos podrán proponer el nombre de la biblioteca hasta el 30 de mayo.",
+]
+
+
+@pytest.mark.parametrize(
+    ("lines", "title", "published", "paragraphs"),
+    [
+        (
+            [
+                *("Startseite", "Politik", "Wirtschaft", "Sport"),
+                "Hafenfähre nach Lindholm fährt ab Juni wieder täglich",
+                "Von Klara Becker und Jonas Roth",
+                "Veröffentlicht am 5. März 2025, 14:05 Uhr",
+                "Artikel teilen",
+                *GERMAN_PARAGRAPHS[:2],
+                "Anzeige",
+                GERMAN_PARAGRAPHS[2],
+                "Lesen Sie auch: Inselschule bekommt ein neues Dach",
+                GERMAN_PARAGRAPHS[3],
+                *("Jetzt abonnieren und weiterlesen", "Meistgelesen", "Impressum", "Datenschutz"),
+            ],
+            "Hafenfähre nach Lindholm fährt ab Juni wieder täglich",
+            "2025-03-05",
+            GERMAN_PARAGRAPHS,
+        ),
+        (
+            [
+                *("Portada", "Nacional", "Deportes"),
+                "El ayuntamiento de Villaseca abrirá una biblioteca en la antigua estación",
+                "Por María José Ruiz",
+                "Publicado el 3 de abril de 2025 a las 14:05 h",
+                "Compartir",
+                *SPANISH_PARAGRAPHS[:2],
+                "Publicidad",
+                SPANISH_PARAGRAPHS[2],
+                "Lea también: Villaseca recupera el mercado de los sábados",
+                SPANISH_PARAGRAPHS[3],
+                *("Suscríbete para seguir leyendo", "¿Ya eres suscriptor? Inicia sesión", "Lo más leído"),
+            ],
+            "El ayuntamiento de Villaseca abrirá una biblioteca en la antigua estación",
+            "2025-04-03",
+            SPANISH_PARAGRAPHS,
+        ),
+    ],
+    ids=["de", "es"],
+)
+def test_german_and_spanish_scrapes_lose_their_furniture(tmp_path, lines, title, published, paragraphs):
+    article = ingested(tmp_path, "page.txt", lines)
+    assert (article.title, article.published, article.text.split("\n\n")) == (title, published, paragraphs)
+
+
+def test_paragraphs_with_advertisement_marks_and_story_links_between_them_are_no_list_of_cards():
+    """Three paragraphs each followed by an advertisement's marker or a link read like cards of other stories when
+    none of them names the headline's subject; those lines stand between an article's paragraphs."""
+    page = [
+        FRENCH_PARAGRAPHS[0],
+        FRENCH_PARAGRAPHS[1],
+        "Publicité",
+        FRENCH_PARAGRAPHS[2],
+        "Lire aussi | Les bus de nuit reviennent après dix ans d'absence",
+        FRENCH_PARAGRAPHS[3],
+        "Publicité",
+    ]
+    [article] = Cleaner().clean("Le tramway de Valmont prolongé jusqu'à l'aéroport", "\n".join(page), "page.html")
+    assert article.text.split("\n\n") == FRENCH_PARAGRAPHS[:4]
+
+
+HEADLINES = {
+    "fr": "La piscine de Valmont fermée six mois",
+    "de": "Stadtbad Nordstadt schließt für sechs Monate",
+    "es": "La piscina de Villaseca cierra seis meses",
+    "it": "La piscina di Valfonda chiude per sei mesi",
+    "pt": "Piscina de Vila Serena fecha por seis meses",
+}
+STORIES = {
+    "fr": [
+        "La mairie de Valmont a annoncé lundi la fermeture de la piscine municipale pendant six mois pour travaux.",
+        "Le bassin olympique, construit en 1974, perd chaque jour plusieurs milliers de litres d'eau.",
+        "Les clubs de natation seront accueillis dans la piscine de la commune voisine jusqu'à la réouverture.",
+        "La facture des travaux atteint 3,2 millions d'euros, dont la moitié sera payée par la région.",
+    ],
+    "de": [
+        "Das Stadtbad von Nordstadt bleibt wegen einer Sanierung ab Montag für sechs Monate geschlossen.",
+        "Das Becken aus dem Jahr 1974 verliert nach Angaben der Stadtwerke täglich mehrere tausend Liter Wasser.",
+        "Die Schwimmvereine dürfen bis zur Wiedereröffnung das Hallenbad der Nachbargemeinde nutzen.",
+        "Die Arbeiten kosten 3,2 Millionen Euro, die Hälfte davon zahlt das Land.",
+    ],
+    "es": [
+        "El ayuntamiento de Villaseca cerrará la piscina municipal durante seis meses a partir del lunes por obras.",
+        "El vaso olímpico, construido en 1974, pierde cada día varios miles de litros de agua.",
+        "Los clubes de natación entrenarán en la piscina del municipio vecino hasta la reapertura.",
+        "Las obras costarán 3,2 millones de euros, la mitad de los cuales pagará la comunidad autónoma.",
+    ],
+    "it": [
+        "Il comune di Valfonda chiuderà la piscina comunale per sei mesi a partire da lunedì per lavori.",
+        "La vasca olimpionica, costruita nel 1974, perde ogni giorno diverse migliaia di litri d'acqua.",
+        "Le società di nuoto si alleneranno nella piscina del comune vicino fino alla riapertura.",
+        "I lavori costeranno 3,2 milioni di euro, metà dei quali pagati dalla regione.",
+    ],
+    "pt": [
+        "A prefeitura de Vila Serena vai fechar a piscina municipal por seis meses a partir de segunda-feira.",
+        "A piscina olímpica, construída em 1974, perde todos os dias vários milhares de litros de água.",
+        "Os clubes de natação vão treinar na piscina do município vizinho até a reabertura.",
+        "As obras vão custar 3,2 milhões de reais, metade deles pagos pelo governo do estado.",
+    ],
+}
+
+
+@pytest.mark.parametrize(
+    ("language", "interruption"),
+    [
+        ("fr", "Publicité"),
+        ("fr", "La suite après la publicité"),
+        ("fr", "Lire aussi : Le club de natation cherche un nouveau bassin"),
+        ("fr", "Partager cet article\nFacebook\nTwitter\nCopier le lien"),
+        ("de", "Anzeige"),
+        ("de", "Lesen Sie auch: Neues Hallenbad kostet mehr als geplant"),
+        ("de", "Artikel teilen\nFacebook\nLink kopieren"),
+        ("es", "Publicidad"),
+        ("es", "Lea también: El club de natación busca una nueva piscina"),
+        ("es", "Compartir\nFacebook\nCopiar enlace"),
+        ("it", "Pubblicità"),
+        ("it", "Leggi anche: La società di nuoto cerca una nuova vasca"),
+        ("it", "Condividi\nFacebook\nCopia link"),
+        ("pt", "Publicidade"),
+        ("pt", "Leia também: Clube de natação procura nova piscina"),
+        ("pt", "Compartilhe\nFacebook\nCopiar link"),
+    ],
+)
+def test_an_interruption_in_another_language_loses_no_paragraph_on_either_side(tmp_path, language, interruption):
+    story = STORIES[language]
+    lines = [HEADLINES[language], *story[:2], interruption, *story[2:]]
+    assert ingested(tmp_path, "pool.txt", lines).text.split("\n\n") == story
+
+
+@pytest.mark.parametrize(
+    ("language", "byline", "date_line", "outlet", "published"),
+    [
+        (
+            "fr",
+            "Par Élodie Roux, Le Courrier de Valmont",
+            "Publié le 3 avril 2025 à 14h05, mis à jour le 4 avril 2025 à 09h12",
+            "Le Courrier de Valmont",
+            "2025-04-03",
+        ),
+        ("fr", "Par Jeanne Martin et Paul Girard", "Mis à jour le jeudi 3 avr. 2025 à 9 h 12", None, "2025-04-03"),
+        ("de", "Von Klara Becker, Nordstädter Bote", "Stand: 05.03.2025, 14:05 Uhr", "Nordstädter Bote", "2025-03-05"),
+        ("de", "Von Klara Becker und Jonas Roth", "Donnerstag, 3. April 2025 um 14:05 Uhr", None, "2025-04-03"),
+        (
+            "es",
+            "Por Ángel Ruiz, El Diario de Villaseca",
+            "Actualizado: jueves, 3 de abril de 2025 a las 14:05 h",
+            "El Diario de Villaseca",
+            "2025-04-03",
+        ),
+        ("it", "Di Giulia Bianchi", "Pubblicato il 3 aprile 2025 alle 14:05", None, "2025-04-03"),
+        (
+            "pt",
+            "Por Ana de la Cruz, Jornal do Vale",
+            "Publicado em 3 de abril de 2025 às 14h05",
+            "Jornal do Vale",
+            "2025-04-03",
+        ),
+    ],
+)
+def test_a_byline_and_date_line_in_another_language_are_the_page_s_own(
+    tmp_path, language, byline, date_line, outlet, published
+):
+    story = STORIES[language]
+    article = ingested(tmp_path, "pool.txt", [HEADLINES[language], byline, date_line, *story])
+    assert (article.title, article.outlet, article.published) == (HEADLINES[language], outlet, published)
+    assert article.text.split("\n\n") == story
+
+
+@pytest.mark.parametrize(
+    ("language", "line"),
+    [
+        ("fr", "Par ailleurs, la région prendra en charge la moitié du coût des travaux, a précisé le maire."),
+        (
+            "fr",
+            "Il faut lire aussi le rapport des ingénieurs pour comprendre l'ampleur des fuites, estime l'opposition.",
+        ),
+        ("fr", "Publicité : la mairie a dépensé 40 000 euros en affiches pour annoncer la fermeture."),
+        ("fr", "« Abonnez-vous à la newsletter de la piscine », a lancé le maire en présentant le nouveau site."),
+        ("fr", "Publié le 3 avril 2025, le rapport des ingénieurs a été mis à jour le 10 avril après une erreur."),
+        ("fr", "Partager les coûts avec la région reste la priorité de la mairie, a répété l'adjoint aux sports."),
+        ("de", "Von Montag an bleibt auch die Sauna geschlossen, teilten die Stadtwerke mit."),
+        ("de", "Lesen Sie auch: die Stadtwerke haben ihren Bericht am Freitag ins Netz gestellt."),
+        ("es", "Por su parte, la oposición pidió una auditoría de las obras antes de la reapertura."),
+        ("pt", "Publicidade: a prefeitura gastou 40 mil reais em cartazes para anunciar o fechamento."),
+    ],
+)
+def test_prose_that_opens_like_furniture_of_another_language_is_kept(tmp_path, language, line):
+    story = STORIES[language]
+    article = ingested(tmp_path, "pool.txt", [HEADLINES[language], *story[:2], line, *story[2:]])
+    assert article.text.split("\n\n") == [*story[:2], line, *story[2:]]
+
+
+@pytest.mark.parametrize(
+    ("value", "day"),
+    [
+        ("jeudi 3 avril 2025", "2025-04-03"),
+        ("3 avr. 2025", "2025-04-03"),
+        ("1er mars 2025", "2025-03-01"),
+        ("Donnerstag, 3. April 2025", "2025-04-03"),
+        ("5. Okt. 2025", "2025-10-05"),
+        ("jueves, 3 de abril de 2025", "2025-04-03"),
+        ("3 de abr. de 2025", "2025-04-03"),
+        ("giovedì 3 aprile 2025", "2025-04-03"),
+        ("quinta-feira, 3 de abril de 2025", "2025-04-03"),
+        ("Valmont 3 avril 2025", None),  # a word before the day that is no weekday
+    ],
+)
+def test_dates_written_in_other_languages_with_weekdays_and_short_months(value, day):
+    from semsearch.ingest.cleaning import parse_date
+
+    assert parse_date(value) == day
+
+
+def test_a_two_word_headline_the_page_title_opens_with_is_the_title_above_a_date_line(tmp_path):
+    """A date line is never the headline; the line the page title opens with is, though it has two words only."""
+    lines = [
+        "Ranking Kart | Pista Livre | F1 | Indy | Kart",
+        *("Notícias", "Colunistas", "Piloto da Semana", "Ranking Kart"),
+        "sexta-feira, 14 de março de 2025 às 18:40",
+        "Compartilhe no WhatsApp",
+        "Nesta página você acompanha o ranking atualizado do campeonato regional de kart após cada etapa.",
+        "A próxima etapa será disputada no kartódromo de Vila Serena no fim de semana de 12 de abril.",
+    ]
+    article = ingested(tmp_path, "kart.txt", lines)
+    assert (article.title, article.published) == ("Ranking Kart", "2025-03-14")
+    assert article.text.split("\n\n") == lines[-2:]
+
+
+def test_a_feed_item_loses_its_link_on_to_the_rest_in_another_language(tmp_path):
+    from semsearch.ingest import ingest
+
+    (tmp_path / "feed.xml").write_text(
+        '<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>Le Courrier de Valmont</title>'
+        "<item><title>La piscine de Valmont fermée six mois</title><pubDate>Mon, 07 Apr 2025 08:00:00 GMT</pubDate>"
+        "<description>La mairie a annoncé lundi la fermeture de la piscine municipale. Lire la suite…</description>"
+        "</item></channel></rss>",
+        "utf-8",
+    )
+    [article] = ingest([tmp_path]).articles
+    assert article.text == "La mairie a annoncé lundi la fermeture de la piscine municipale."

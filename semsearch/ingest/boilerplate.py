@@ -28,20 +28,44 @@ _LINK_LIKE = re.compile(r"https?://|www\.|\S+@\S+\.\w|\s[|›»•·]\s|^[|›»
 _NAV_SEPARATOR = re.compile(r"\s[|›»•·]\s")
 # The most words a menu item or breadcrumb step has ("Terms of use", "Local elections 2025").
 _MENU_ITEM_WORDS = 8
-# A line that interrupts an article's text where an advertisement sat: furniture, yet the article goes on after it.
-_INTERRUPTION = re.compile(
-    r"^\W*(?:advertisements?|advert|ad|skip advertisement|"
-    r"(?:the )?(?:story|article) continues (?:below|after)(?: (?:this|the))?(?: advertisement| ad)?|"
-    r"continue reading(?: below| the main story)?|"
-    # a paywall's count, a link to another story ("Related: Textile exports hit five-year high"), a share bar
-    # set out a line a button
-    r"you have (?:\d+|one|two|three|no) free (?:articles?|stories|reads?) (?:left|remaining)"
-    r"(?: this (?:month|week))?|"
-    r"(?:related|see also|also read|read also|read more|more on this story)\s*:\s*(?-i:[A-Z0-9\"“‘'])[^.!?]{0,100}|"
-    r"share(?: this)?(?: article| story| page)?|facebook|twitter|x|whatsapp|e-?mail|linkedin|reddit|pinterest|"
-    r"telegram|messenger|copy link)\W*$",
-    re.IGNORECASE,
+# How a line linking to another story opens, before the story's headline ("Read more: ...", "Lire aussi : ...").
+_READ_ALSO = (
+    r"related|see also|also read|read also|read more|more on this story|"
+    r"(?:à )?lire aussi|voir aussi|lesen sie auch|mehr zum thema|lea también|lee también|ver también|leggi anche|"
+    r"leia também|leia mais|veja também|saiba mais"
 )
+# Capital letters of the Latin script, accented ones too ("À", "É", "Ñ"), as a character class's contents.
+CAPITALS = "A-ZÀ-ÖØ-Þ"
+# A headline's first character: a capital, a figure or an opening quote, never a lower-case word that would make
+# the line a sentence ("Read more: the council published ...").
+_HEADLINE_START = rf"(?-i:[{CAPITALS}0-9\"“‘'«„])"
+# Parts of a line that interrupts an article's text, each in English and then in French, German, Spanish, Italian
+# and Portuguese. Where an advertisement sat ("Advertisement", "Story continues below advertisement"):
+_AD_MARK = (
+    r"advertisements?|advert|ad|skip advertisement|publicité|anzeige|werbung|publicidad|pubblicità|publicidade|"
+    r"(?:the )?(?:story|article) continues (?:below|after)(?: (?:this|the))?(?: advertisement| ad)?|"
+    r"(?:la suite|l['’]article continue) après (?:cette|la) publicité|"
+    r"(?:weiter|weiterlesen|artikel wird) nach der anzeige(?: fortgesetzt)?|"
+    r"continua (?:depois|após) (?:da|a) publicidade"
+)
+# a link to another story ("Related: Textile exports hit five-year high", "Lire aussi | Les bus de nuit reviennent")
+_STORY_LINK = rf"(?:{_READ_ALSO})\s*[:|]\s*{_HEADLINE_START}[^.!?]{{0,100}}"
+# a link on to the rest, a paywall's count, and a share bar set out a line a button
+_OTHER_INTERRUPTION = (
+    r"continue reading(?: below| the main story)?|lire la suite|weiterlesen|seguir leyendo|sigue leyendo|"
+    r"continua a leggere|continue lendo|"
+    r"you have (?:\d+|one|two|three|no) free (?:articles?|stories|reads?) (?:left|remaining)(?: this (?:month|week))?|"
+    r"il vous reste (?:\d+|un|deux|trois|aucun) articles? gratuits?(?: à lire)?(?: ce mois-ci)?|"
+    r"share(?: this)?(?: article| story| page)?|facebook|twitter|x|whatsapp|e-?mail|linkedin|reddit|pinterest|"
+    r"telegram|messenger|copy link|"
+    r"partager(?: cet article)?|copier le lien|(?:artikel )?teilen|link kopieren|compartir|copiar (?:el )?enlace|"
+    r"condividi|copia (?:il )?link|compartilhe|compartilhar|partilhar|copiar (?:o )?link"
+)
+# A line that interrupts an article's text: furniture, yet the article goes on after it.
+_INTERRUPTION = re.compile(rf"^\W*(?:{_AD_MARK}|{_STORY_LINK}|{_OTHER_INTERRUPTION})\W*$", re.IGNORECASE)
+# The interruptions that stand between an article's paragraphs and never under each teaser of a list of other
+# stories (as a share bar or a "Continue reading" link may).
+_IN_TEXT_MARK = re.compile(rf"^\W*(?:{_AD_MARK}|{_STORY_LINK})\W*$", re.IGNORECASE)
 # An item of a numbered list: "1) Name", "2. Name", "(3) Name".
 _ENUMERATOR = re.compile(r"^\(?(\d{1,3})[.)]\s+\S")
 # Items of a numbered list lie at most this many lines apart (an item and a line or two of its own).
@@ -341,10 +365,14 @@ def drop_cards(raw: list[Kind], lines: list[str], title: str) -> list[Kind]:
     words = headline(title)
     if not words:
         return raw
+    # Paragraphs with an advertisement's marker or a link to another story between each two are no cards: the
+    # cards are looked for without those lines.
+    shown = [i for i, line in enumerate(lines) if not _IN_TEXT_MARK.match(line)]
     kinds = list(raw)
-    for run in card_runs(raw):
-        if not any(words & telling_words(lines[i]) for i in run if raw[i] is Kind.GOOD):
-            kinds[run.start : run.stop] = [Kind.BAD] * len(run)
+    for run in card_runs([raw[i] for i in shown]):
+        first, last = shown[run.start], shown[run.stop - 1]
+        if not any(words & telling_words(lines[i]) for i in shown[run.start : run.stop] if raw[i] is Kind.GOOD):
+            kinds[first : last + 1] = [Kind.BAD] * (last + 1 - first)
     return kinds
 
 

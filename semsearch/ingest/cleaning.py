@@ -18,7 +18,7 @@ from pathlib import Path
 
 from ..sentences import split_sentences
 from ..text import english_date, is_written_day, is_yearless_day
-from .boilerplate import article_lines, headline_lines, is_sentence, word_count
+from .boilerplate import CAPITALS, article_lines, headline_lines, is_sentence, word_count
 
 _TERMINAL = ".!?:;\"'”’)…"
 _SPACE_RUN = re.compile(r"[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
@@ -158,9 +158,7 @@ class Cleaner:
         menu = title.count("|") >= 2 or self.is_marked_junk(title) or (bool(title) and len(title.split()) == 1)
         if not guessed or not (menu or _MASTHEAD_NAME.fullmatch(title) or not title):
             return found
-        candidates = [
-            ln for ln in head if _headline_like(ln) and not self.is_marked_junk(ln) and not _masthead_line(ln)
-        ]
+        candidates = self._headline_candidates(head, title)
         if candidates:
             if _MASTHEAD_NAME.fullmatch(title):
                 found.outlet = found.outlet or title
@@ -168,6 +166,16 @@ class Cleaner:
             repeated = headline_lines(candidates, title)
             found.title = candidates[repeated[-1] if repeated else -1]
         return found
+
+    def _headline_candidates(self, head: list[str], title: str) -> list[str]:
+        """The lines of a page's head that may be its headline: lines that read as one, and a line of two words
+        the page title opens with ("Classificação NASCAR | Autoracing"), which alone would read as a label."""
+        named = {head[i] for i in headline_lines(head, title) if len(head[i].split()) >= 2}
+        return [
+            ln
+            for ln in head
+            if (_headline_like(ln) or ln in named) and not self.is_marked_junk(ln) and not _masthead_line(ln)
+        ]
 
     def _paragraphs(self, lines: list[str], title: str) -> list[str]:
         """The article's lines as paragraphs: hard-wrapped lines joined first, then page furniture dropped."""
@@ -274,8 +282,17 @@ def _masthead_line(line: str) -> bool:
 
 def _date_line(line: str) -> str | None:
     """The full date a line consists of ("March 4, 2025", "Published 2025-03-05 09:30"), or None; a count of
-    comments after it ("Posted by NAME on DATE | 12 comments") is no part of it."""
-    match = _DATE_LINE.fullmatch(_COMMENT_COUNT.sub("", line).strip("_*"))  # Markdown's "_Published: 2025-08-19_"
+    comments after it ("Posted by NAME on DATE | 12 comments") is no part of it. A line giving the date it was
+    published and then the date it was updated is a date line of the first."""
+    line = _COMMENT_COUNT.sub("", line).strip("_*")  # Markdown's "_Published: 2025-08-19_"
+    first, *updated = _UPDATED_NEXT.split(line, maxsplit=1)
+    published = _full_date(first) if updated and _full_date(updated[0]) else None
+    return published or _full_date(line)
+
+
+def _full_date(line: str) -> str | None:
+    """The full date a line gives under its label, None when it gives none or no year."""
+    match = _DATE_LINE.fullmatch(line)
     found = parse_date(match["date"]) if match else None
     return found if found and not found.startswith("--") else None
 
@@ -469,14 +486,28 @@ def _take_dateline(paragraphs: list[str], into: Cleaned) -> list[str]:
 # The lines above a scrape's first prose that may hold its headline, byline and date.
 _MASTHEAD_LINES = 12
 _LEAST_WORDS = 3  # of an article that does not end like a sentence
-# An outlet's name where a byline or source line gives one: up to six capitalised words ("Harbor Ledger").
-_OUTLET = r"(?P<outlet>[A-Z][\w&'’.-]*(?: [A-Z&][\w&'’.-]*){0,5})"
+# A capital letter of a name, accented ones too ("Élodie Roux", "Ángel Ruiz", "Écho du Sud").
+_CAP = f"[{CAPITALS}]"
+# An outlet's name where a byline or source line gives one: up to six capitalised words ("Harbor Ledger"), with the
+# particles other languages' names hold between them ("Le Courrier de Valmont", "Corriere della Sera").
+_OUTLET = (
+    rf"(?P<outlet>{_CAP}[\w&'’.-]*"
+    rf"(?: (?:(?:de|du|des|del|della|di|do|da|dos|das|la|le|el) ){{0,2}}[{CAPITALS}&][\w&'’.-]*){{0,5}})"
+)
 _SPECIAL_TO = r"(?:[Ss]pecial\s+to\s+(?:the\s+)?)"
+# The particles of a person's name ("Ana de la Cruz") and the words joining two writers' names ("et", "und").
+_PARTICLES = "van|von|de|da|der|di|du|del|dos|la|le|al|bin"
+_JOINERS = "and|et|und|y|e"
+# A writer's name alone after another language's opener: two to four capitalised words, particles between them.
+_PERSON = rf"{_CAP}[\w'’.-]*(?:\s+(?:(?:{_PARTICLES})\s+){{0,2}}{_CAP}[\w'’.-]*){{1,3}}"
 # "By Mira Castell, Harbor Ledger" (or "Von", "Par", "Por", "Di", "Door"): a byline is names alone ("By early
 # 2005 the net..." is a sentence).
 _BYLINE = re.compile(
-    # another language's opener only before a name and an outlet: "Von Der Leyen Wins Second Term" is a headline
-    r"(?:[Bb][Yy]|(?:[Vv]on|[Pp]ar|[Pp]or|[Dd]i|[Dd]oor)(?=\s[^,]{2,60},\s*[A-Z]))\s+(?P<name>[A-Z][\w'’.-]*(?:\s+(?:[A-Z][\w'’.-]*|and|van|von|de|da|der|du|la|le|al|bin)){0,6})"
+    # another language's opener only before a name and an outlet, or before a name alone that is no more than a
+    # name ("Par Jeanne Martin", "Von Klara Becker und Jonas Roth"): "Von Der Leyen Wins Second Term" is a headline
+    rf"(?:[Bb][Yy]|(?:[Vv]on|[Pp]ar|[Pp]or|[Dd]i|[Dd]oor)"
+    rf"(?=\s[^,]{{2,60}},\s*{_CAP}|\s+{_PERSON}(?:\s+(?:{_JOINERS})\s+{_PERSON})?\s*$))"
+    rf"\s+(?P<name>{_CAP}[\w'’.-]*(?:\s+(?:{_CAP}[\w'’.-]*|{_JOINERS}|{_PARTICLES})){{0,6}})"
     # a role before the outlet: "By Dr. Sam Okafor, contributor, Greenfield Herald", "..., Senior Correspondent, ..."
     r"(?:\s*,\s*(?P<role>[a-z][a-z'’ -]{1,40}?|[A-Z][A-Za-z'’ -]{1,40}?(?=\s*,\s*[A-Z])))?"
     # the outlet, or the one a contributor writes for: "By Tom Reed, Special to The Bay News"
@@ -497,12 +528,29 @@ _GUESSED_TITLE = re.compile(r"\.(?:txt|text|md)$", re.IGNORECASE)
 _PAGE_SOURCE = re.compile(r"\.(?:txt|text|md|html?)$", re.IGNORECASE)
 # An outlet's name as a page's first line: two to four capitalised words ("Coastal Times", "The Daily Post").
 _MASTHEAD_NAME = re.compile(r"(?:The )?[A-Z][\w&'’.-]*(?: [A-Z][\w&'’.-]*){1,3}")
-_CLOCK = r"\d{1,2}[:.]\d{2}(?:\s*[ap]\.?m\.?)?(?:\s+[A-Z]{2,4})?"
+# A time of day: "14:05", "2.05 pm BST", "14:05 Uhr", "14:05 h", and the French "14h05", "14 h 05", "14h".
+_CLOCK = r"\d{1,2}(?:[:.]\d{2}|\s?h(?:\s?\d{2})?)(?:\s*[ap]\.?m\.?)?(?:\s+(?:[A-Z]{2,4}|h))?"
+# The label a date line opens with, in English and in French, German, Spanish, Italian and Portuguese
+# ("Published", "Publié le", "Mis à jour le", "Veröffentlicht am", "Stand:", "Publicado el", "Pubblicato il").
+_DATE_LABEL = (
+    r"(?:(?:first|last|zuletzt) )?(?:published|updated|posted|publiée?|mise? à jour|modifiée?|actualisée?|"
+    r"veröffentlicht|aktualisiert|stand|publicado|actualizado|pubblicato|aggiornato|atualizado)"
+)
+_ON_DAY = r"(?:on|le|am|el|il|em)"
 _DATE_LINE = re.compile(
-    r"(?:(?:(?:first|last) )?(?:published|updated|posted)(?: by [^,:]{1,40}? on| on)?:?\s+)?"
+    rf"(?:{_DATE_LABEL}(?: (?:by|par|von|por|da) [^,:]{{1,40}}? {_ON_DAY}| {_ON_DAY})?(?:\s?:)?\s+)?"
     rf"(?:{_CLOCK},?\s+)?(?P<date>.+?)"  # "Last updated: 14:05 BST, 2 April 2025"
-    rf"(?:,?\s+(?:at\s+)?{_CLOCK})?"
+    # "at 14:05", "à 14h05", "um 14:05 Uhr", "a las 14:05", "alle 14:05", "às 14h05", "- 14h05"
+    rf"(?:(?:,|\s[-–—|])?\s+(?:(?:at|à|um|a las|alle|às)\s+)?{_CLOCK})?"
     r"(?:\s+in\s+[\w&' ,-]{1,40})?",  # "Posted by Newsroom Staff on 2025-02-27 in Business, Politics"
+    re.I,
+)
+# Where a date line goes on to the date it was updated ("Publié le 3 avril 2025 à 14h05, mis à jour le 4 avril
+# 2025", "Published 2 April 2025 Updated 3 April 2025"); only the start of a run of separators splits, so a long
+# run costs linear time.
+_UPDATED_NEXT = re.compile(
+    r"(?<![\s,;|·•–—-])[\s,;|·•–—-]+(?=(?:last |zuletzt )?(?:updated|modified|mise? à jour|modifiée?|actualisée?|"
+    r"aktualisiert|actualizado|aggiornato|atualizado)\b)",
     re.I,
 )
 # A person's name as a line of its own: two to four capitalised words ("Mira Lund", "Ana de la Cruz").

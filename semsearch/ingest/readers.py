@@ -311,12 +311,14 @@ def doc_from_record(record: object, source: str) -> RawDoc:
 
 
 # How a feed or an API marks a story cut short, after its last words: a news API's count of what is left
-# ("… [+1834 chars]"), an excerpt's "[…]", a link on to the rest ("Read more…", "Continue reading →") after
-# a sentence's end (so "children who read more" stays). The cut text stays.
+# ("… [+1834 chars]"), an excerpt's "[…]", a link on to the rest ("Read more…", "Continue reading →", and in
+# French, German, Spanish, Italian and Portuguese feeds "Lire la suite", "Weiterlesen", "Seguir leyendo", "Leggi
+# tutto", "Leia mais") after a sentence's end (so "children who read more" stays). The cut text stays.
 _CUT_MARK = re.compile(
     r"(?<![ \t])[ \t]*\[\+\d+ chars\][ \t]*$"  # the lookbehinds: a run of blanks is tried once, not from each
     r"|(?<![ \t])[ \t]*\[(?:…|\.\.\.)\][ \t]*$"
-    r"|(?<=[.!?…\"”’)])[ \t]+(?:read more|continue reading|read the full (?:story|article))\b[^.!?\n]{0,80}?"
+    r"|(?<=[.!?…\"”’)»])[ \t]+(?:read more|continue reading|read the full (?:story|article)|lire la suite|"
+    r"weiterlesen|leer más|seguir leyendo|leggi tutto|continua a leggere|leia mais|continue lendo)\b[^.!?\n]{0,80}?"
     r"(?:\.\.\.|…|»|→|>>)?[ \t]*$",
     re.IGNORECASE | re.MULTILINE,  # a paragraph's end: a feed's sign-off may follow
 )
