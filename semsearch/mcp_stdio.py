@@ -4,7 +4,9 @@ The MCP SDK leaves two kinds of line unanswered, and a client waits on them:
 
 - A line that is not a JSON-RPC message reaches the loop as an exception, which the loop drops. Here it is
   answered with the JSON-RPC error, -32700 for a line that is not JSON and -32600 for JSON that is not a
-  message, both with id null (the spec's id when the request's own cannot be known), and serving goes on.
+  message, both with id null (the spec's id when the request's own cannot be known), and serving goes on. A
+  request method whose id is missing or no string or integer reads as a notification the loop would drop: it
+  gets -32600 too. A blank line is no message and gets nothing.
 - The loop cancels the requests still running when its input ends, so a request the client wrote just before
   closing stdin lost its reply. Here the end of input reaches the loop only once every request read has been
   answered (its reply handed to the transport's stdout writer, which drains before the transport exits) or

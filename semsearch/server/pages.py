@@ -301,8 +301,8 @@ def _shown_problem(name: str, message: str) -> str:
 
 
 def as_listed(ticked: list[str], listed: list[tuple[str, int]]) -> list[str]:
-    """Ticked names as the list spells them ("port alder" is the listed "Port Alder"), each once; the search
-    matches them so too (SearchService.outlets, dateline_places)."""
+    """Ticked names as the list spells them ("port alder" is the listed "Port Alder"), each once, as the search
+    reads them (case aside)."""
     spelled = {name.casefold(): name for name, _ in listed}
     return list(dict.fromkeys(spelled.get(t.casefold(), t) for t in ticked))
 
