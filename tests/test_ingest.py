@@ -1426,6 +1426,16 @@ def test_a_dateline_with_a_state_and_a_date_and_a_foreign_byline_or_headline(tmp
     assert found["leyen"].title == "Von Der Leyen Wins Second Term"
 
 
+def test_an_interview_speaker_is_no_dateline_place(tmp_path):
+    (tmp_path / "interview.txt").write_text(
+        "Five questions for the harbour master\nQ: How long will the backlog take to clear?\n"
+        "A: About three weeks, if the weather holds and every crane stays in service.\n"
+    )
+    (article,) = ingest([tmp_path]).articles
+    assert article.place is None
+    assert article.text.startswith("Q: How long will the backlog take to clear?")
+
+
 def test_a_section_suffix_is_no_outlet_and_a_publisher_list_or_a_titled_role_names_one(tmp_path):
     body = "<p>The council voted on Tuesday to approve the budget after a long debate over bus fares.</p>"
     page = "<html><head>{}</head><body><article><h1>{}</h1>" + body + "</article></body></html>"

@@ -37,7 +37,8 @@ _CREDIT_WORDS = {"pic", "pics", "photo", "photos", "picture", "pictures", "image
 _PAREN = re.compile(r"\(([^()]{1,80})\)")
 _MONTHS = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
 _DATELINE = re.compile(
-    r"^(?P<place>[A-Z][A-Z.'\-]*(?: [A-Z][A-Z.'\-]*){0,3})"
+    # A place of one letter is an interview's speaker ("Q: …", "A: …"), never a city.
+    r"^(?P<place>[A-Z][A-Z.'\-]+(?: [A-Z][A-Z.'\-]*){0,3})"
     # a state: "SAN JOSE, Calif. —", "PORTLAND, Ore., Jan. 5 —"
     r"(?:,\s*(?:[A-Z][a-z]{1,5}\.|[A-Z]\.[A-Z]\.|[A-Z]{2})(?=\s*[(:—–-]|,\s*[A-Z][a-z]{2}))?"
     r"(?:,\s*(?P<date>(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?\s+\d{1,2}(?:,\s*\d{4})?))?"
